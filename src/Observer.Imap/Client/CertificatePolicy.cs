@@ -1,0 +1,55 @@
+using System.Net.Security;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+
+namespace Observer.Imap;
+
+/// <summary>Decides whether to trust a server certificate: the system's validation, unless explicitly relaxed or pinned.</summary>
+internal sealed class CertificatePolicy(ImapClientOptions options)
+{
+    public SslPolicyErrors? RejectedErrors { get; private set; }
+
+    public string? RejectedThumbprint { get; private set; }
+
+    public bool Validate(X509Certificate? certificate, SslPolicyErrors errors)
+    {
+        if (!string.IsNullOrWhiteSpace(options.CertificateThumbprint))
+        {
+            if (certificate is not null && Matches(certificate, options.CertificateThumbprint)) return true;
+            return Reject(certificate, errors == SslPolicyErrors.None ? SslPolicyErrors.RemoteCertificateChainErrors : errors);
+        }
+        if (errors == SslPolicyErrors.None || options.AllowInvalidCertificate) return true;
+        return Reject(certificate, errors);
+    }
+
+    private bool Reject(X509Certificate? certificate, SslPolicyErrors errors)
+    {
+        RejectedErrors = errors;
+        RejectedThumbprint = certificate is null ? null : Sha256(certificate);
+        return false;
+    }
+
+    public static string Sha256(X509Certificate certificate) =>
+        Convert.ToHexString(SHA256.HashData(certificate.GetRawCertData()));
+
+    private static bool Matches(X509Certificate certificate, string pinned)
+    {
+        var wanted = pinned.Replace(":", "").Replace(" ", "").Trim();
+        return wanted.Equals(Sha256(certificate), StringComparison.OrdinalIgnoreCase);
+    }
+
+    public ImapCertificateException ToException(string host, Exception inner)
+    {
+        var why = RejectedErrors switch
+        {
+            SslPolicyErrors.RemoteCertificateNameMismatch => "its name does not match the host",
+            SslPolicyErrors.RemoteCertificateChainErrors => "it is not signed by a trusted authority (self-signed?)",
+            SslPolicyErrors.RemoteCertificateNotAvailable => "the server sent none",
+            null => inner.Message,
+            _ => RejectedErrors.ToString(),
+        };
+        var pin = RejectedThumbprint is null ? "" : $" or pin it with CertificateThumbprint={RejectedThumbprint}";
+        return new ImapCertificateException(
+            $"TLS certificate of {host} was refused because {why}; fix the certificate, or set AllowInvalidCertificate=true{pin}", inner);
+    }
+}

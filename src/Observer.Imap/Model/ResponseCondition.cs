@@ -1,0 +1,10 @@
+namespace Observer.Imap;
+
+public enum ResponseCondition
+{
+    Ok,
+    No,
+    Bad,
+    Bye,
+    PreAuth,
+}

@@ -1,0 +1,124 @@
+using Microsoft.Win32.SafeHandles;
+
+namespace Observer.Imap;
+
+/// <summary>
+/// Spools literals to files created with mode 0600 and unlinked at once, so that nothing is
+/// left behind even if the process is killed, and no other user can read mail from them.
+/// </summary>
+public sealed class TempFileLiteralSpool : ILiteralSpool
+{
+    private readonly string _directory;
+
+    public TempFileLiteralSpool(string? directory = null)
+    {
+        _directory = directory ?? Path.GetTempPath();
+    }
+
+    public static TempFileLiteralSpool Default { get; } = new();
+
+    public ISpoolWriter Create(long length)
+    {
+        Directory.CreateDirectory(_directory);
+        var path = Path.Combine(_directory, $"observer-literal-{Guid.NewGuid():N}.tmp");
+        var options = new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew,
+            Access = FileAccess.ReadWrite,
+            Share = FileShare.ReadWrite | FileShare.Delete,
+            Options = FileOptions.DeleteOnClose,
+            BufferSize = 0,
+        };
+        if (!OperatingSystem.IsWindows())
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        var file = new FileStream(path, options);
+        if (!OperatingSystem.IsWindows())
+            File.Delete(path);
+        return new Writer(file, length);
+    }
+
+    private sealed class Writer(FileStream file, long expectedLength) : ISpoolWriter
+    {
+        private long _written;
+        private bool _completed;
+
+        public async ValueTask WriteAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
+        {
+            await RandomAccess.WriteAsync(file.SafeFileHandle, bytes, _written, cancellationToken).ConfigureAwait(false);
+            _written += bytes.Length;
+        }
+
+        public ImapLiteral Complete()
+        {
+            if (_written != expectedLength)
+                throw new InvalidOperationException($"spool received {_written} of {expectedLength} bytes");
+            _completed = true;
+            return new SpooledLiteral(file, _written);
+        }
+
+        public void Dispose()
+        {
+            if (!_completed) file.Dispose();
+        }
+    }
+
+    private sealed class SpooledLiteral(FileStream file, long length) : ImapLiteral
+    {
+        public override long Length => length;
+
+        public override Stream OpenRead() => new HandleReadStream(file.SafeFileHandle, length);
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) file.Dispose();
+            base.Dispose(disposing);
+        }
+    }
+
+    /// <summary>A read-only stream over a file handle with its own position, so views are independent.</summary>
+    private sealed class HandleReadStream(SafeFileHandle handle, long length) : Stream
+    {
+        private long _position;
+
+        public override bool CanRead => true;
+        public override bool CanSeek => true;
+        public override bool CanWrite => false;
+        public override long Length => length;
+
+        public override long Position
+        {
+            get => _position;
+            set => _position = Math.Clamp(value, 0, length);
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            var n = RandomAccess.Read(handle, buffer[..(int)Math.Min(buffer.Length, length - _position)], _position);
+            _position += n;
+            return n;
+        }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            var n = await RandomAccess.ReadAsync(handle, buffer[..(int)Math.Min(buffer.Length, length - _position)], _position, cancellationToken).ConfigureAwait(false);
+            _position += n;
+            return n;
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override long Seek(long offset, SeekOrigin origin) => Position = origin switch
+        {
+            SeekOrigin.Begin => offset,
+            SeekOrigin.Current => _position + offset,
+            _ => length + offset,
+        };
+
+        public override void Flush() { }
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+}

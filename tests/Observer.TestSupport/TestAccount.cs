@@ -1,0 +1,3 @@
+namespace Observer.TestSupport;
+
+public sealed record TestAccount(string User, string Password);

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Stops every instance under the test-server root (used by .ci/run as a final cleanup).
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/lib.sh"
+[ -d "$TESTSERVERS_ROOT" ] || exit 0
+for d in "$TESTSERVERS_ROOT"/dovecot-*/; do
+  [ -d "$d" ] || continue
+  n=$(basename "$d"); "$here/dovecot/stop.sh" "${n#dovecot-}"
+done
+exit 0
