@@ -183,7 +183,8 @@ internal sealed class ImapConnection : IAsyncDisposable
 
     private string NextTag() => "A" + Interlocked.Increment(ref _nextTag).ToString("D4", System.Globalization.CultureInfo.InvariantCulture);
 
-    private void Touch() => Volatile.Write(ref _lastActivity, _options.TimeProvider.GetTimestamp());
+    /// <summary>Records activity, so the watchdog measures silence from now.</summary>
+    public void Touch() => Volatile.Write(ref _lastActivity, _options.TimeProvider.GetTimestamp());
 
     /// <summary>
     /// Sends a command and waits for its tagged completion. <paramref name="interact"/>, if given,
@@ -359,10 +360,10 @@ internal sealed class ImapConnection : IAsyncDisposable
                 ObserveUntagged(untagged);
                 PendingCommand? head;
                 lock (_gate) head = _inFlight.Count > 0 ? _inFlight[0] : null;
-                var handler = head?.Handler;
-                if (handler is not null && await handler.HandleAsync(untagged, _lifetime.Token).ConfigureAwait(false)) break;
-                if (head is not null && head.Handler is null && untagged is FetchResponse orphan)
+                if (head is { IsAbandoned: false, Handler: { } handler } && await handler.HandleAsync(untagged, _lifetime.Token).ConfigureAwait(false)) break;
+                if (head is { IsAbandoned: true, Handler: not null } && untagged is FetchResponse orphan)
                 {
+                    // Most likely an answer to the FETCH its caller cancelled.
                     orphan.Dispose();
                     break;
                 }

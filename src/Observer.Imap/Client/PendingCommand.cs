@@ -9,8 +9,10 @@ internal sealed class PendingCommand(string tag, string verb, IUntaggedHandler? 
     public string Tag { get; } = tag;
     public string Verb { get; } = verb;
 
-    /// <summary>Null once the caller gave up waiting: its data is then dropped rather than handed to nobody.</summary>
-    public IUntaggedHandler? Handler { get; private set; } = handler;
+    public IUntaggedHandler? Handler { get; } = handler;
+
+    /// <summary>True once the caller gave up waiting: answers to it are dropped rather than handed to nobody.</summary>
+    public bool IsAbandoned { get; private set; }
 
     /// <summary>While true (inside IDLE) silence from the server is expected and the watchdog ignores this command.</summary>
     public bool IsIdling { get; set; }
@@ -19,7 +21,7 @@ internal sealed class PendingCommand(string tag, string verb, IUntaggedHandler? 
 
     public bool IsCompleted => _completion.Task.IsCompleted;
 
-    public void Abandon() => Handler = null;
+    public void Abandon() => IsAbandoned = true;
 
     /// <summary>Arms the wait for a "+"; must be called before the bytes that provoke it are written.</summary>
     public Task<ContinuationResponse?> ExpectContinuation()

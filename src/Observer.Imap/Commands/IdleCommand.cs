@@ -22,6 +22,8 @@ internal static class IdleCommand
                 {
                     // done was signalled: leave IDLE normally.
                 }
+                // Silence while idling was expected; the wait for DONE's answer starts now.
+                connection.Touch();
                 pending.IsIdling = false;
                 await connection.WriteLineAsync("DONE", "DONE", ct).ConfigureAwait(false);
             }).ConfigureAwait(false);

@@ -42,6 +42,9 @@ public abstract class ImapLiteral : IDisposable
 
     public static ImapLiteral FromBytes(ReadOnlyMemory<byte> bytes) => new MemoryLiteral(bytes);
 
+    /// <summary>A literal backed by a file, read only when it is sent.</summary>
+    public static ImapLiteral FromFile(string path) => new FileLiteral(path);
+
     public static ImapLiteral FromString(string text) => new MemoryLiteral(System.Text.Encoding.UTF8.GetBytes(text));
 
     public void Dispose()

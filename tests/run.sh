@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Runs every test (unit, scripted-server and real-server) and ends with one line: "N passed, N failed".
+# Works on a fresh machine with the .NET SDK: it installs the test servers it needs (apt, as root).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+source testservers/lib.sh
+ensure_packages dovecot-core dovecot-imapd openssl
+
+log=$(mktemp -d /tmp/observer-tests.XXXX)
+trap 'bash testservers/stop-all.sh >/dev/null 2>&1' EXIT
+
+if ! dotnet build Observer.sln -c Release -v quiet -nologo > "$log/build.txt" 2>&1; then
+  cat "$log/build.txt"
+  echo "build failed"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+# Each test assembly runs in its own process; a hang is dumped and killed rather than stalling CI.
+dotnet test Observer.sln -c Release --no-build --blame-hang-timeout 10m \
+  --logger "console;verbosity=normal" --logger "trx" --results-directory "$log/results" 2>&1 | tee "$log/test.txt"
+status=${PIPESTATUS[0]}
+
+passed=0 failed=0
+for trx in "$log"/results/*.trx; do
+  [ -f "$trx" ] || continue
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)
+  p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<< "$counters")
+  f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<< "$counters")
+  e=$(sed -n 's/.* error="\([0-9]*\)".*/\1/p' <<< "$counters")
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0} + ${e:-0}))
+done
+projects=$(grep -c '<IsTestProject>true' tests/*/*.csproj | awk -F: '{s+=$2} END {print s}')
+reports=$(ls "$log"/results/*.trx 2>/dev/null | wc -l)
+if [ "$reports" -lt "$projects" ]; then
+  echo "only $reports of $projects test assemblies reported results (a test host crashed?)"
+  failed=$((failed + projects - reports))
+fi
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
