@@ -91,6 +91,10 @@ public sealed class ImapClient : IAsyncDisposable
     public Task<char?> GetDelimiterAsync(CancellationToken cancellationToken = default) =>
         MailboxCommands.GetDelimiterAsync(this, cancellationToken);
 
+    /// <summary>The personal namespace (RFC 2342): its prefix and delimiter; null without NAMESPACE.</summary>
+    public Task<NamespaceResponse?> GetPersonalNamespaceAsync(CancellationToken cancellationToken = default) =>
+        MailboxCommands.GetPersonalNamespaceAsync(this, cancellationToken);
+
     /// <summary>LIST, with RETURN (SUBSCRIBED SPECIAL-USE) where LIST-EXTENDED is offered.</summary>
     public Task<IReadOnlyList<MailboxListEntry>> ListAsync(string reference = "", string pattern = "*", CancellationToken cancellationToken = default) =>
         MailboxCommands.ListAsync(this, reference, pattern, cancellationToken);

@@ -10,6 +10,14 @@ internal static class MailboxCommands
         return client.HierarchyDelimiter;
     }
 
+    public static async Task<NamespaceResponse?> GetPersonalNamespaceAsync(ImapClient client, CancellationToken cancellationToken)
+    {
+        if (!client.Capabilities.Has("NAMESPACE")) return null;
+        var ns = new CollectingHandler<NamespaceResponse>();
+        await client.ExecuteOkAsync(client.Command("NAMESPACE"), ns, cancellationToken).ConfigureAwait(false);
+        return ns.Items.Count > 0 ? ns.Items[0] : null;
+    }
+
     public static async Task<IReadOnlyList<MailboxListEntry>> ListAsync(ImapClient client, string reference, string pattern, CancellationToken cancellationToken)
     {
         var caps = client.Capabilities;

@@ -1,0 +1,73 @@
+using Microsoft.Extensions.Logging;
+
+namespace Observer.Replication;
+
+/// <summary>The engine's log lines, with stable event ids. One Debug line per replicated change; summaries at Information.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Debug, Message = "{Folder}: appended primary uid {PrimaryUid} as replica uid {ReplicaUid} ({Size} bytes, md5 {Md5})")]
+    public static partial void Appended(ILogger logger, string folder, uint primaryUid, uint replicaUid, long size, string md5);
+
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Debug, Message = "{Folder}: adopted replica uid {ReplicaUid} for primary uid {PrimaryUid} (same md5 {Md5})")]
+    public static partial void Adopted(ILogger logger, string folder, uint primaryUid, uint replicaUid, string md5);
+
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Debug, Message = "{Folder}: moved replica uid {SourceUid} from {Source} as uid {ReplicaUid} for primary uid {PrimaryUid}")]
+    public static partial void Moved(ILogger logger, string folder, string source, uint sourceUid, uint primaryUid, uint replicaUid);
+
+    [LoggerMessage(EventId = 2004, Level = LogLevel.Debug, Message = "{Folder}: flags of primary uid {PrimaryUid} set to ({Flags}) on replica uid {ReplicaUid}")]
+    public static partial void FlagsSet(ILogger logger, string folder, uint primaryUid, uint replicaUid, string flags);
+
+    [LoggerMessage(EventId = 2005, Level = LogLevel.Debug, Message = "{Folder}: expunged replica uid {ReplicaUid} (primary uid {PrimaryUid} is gone)")]
+    public static partial void Expunged(ILogger logger, string folder, uint primaryUid, uint replicaUid);
+
+    [LoggerMessage(EventId = 2006, Level = LogLevel.Debug, Message = "{Folder}: removed replica uid {ReplicaUid}, which the primary does not have")]
+    public static partial void RemovedExtra(ILogger logger, string folder, uint replicaUid);
+
+    [LoggerMessage(EventId = 2010, Level = LogLevel.Information, Message = "{Folder}: {Summary} in {Elapsed} ms")]
+    public static partial void FolderSynced(ILogger logger, string folder, string summary, long elapsed);
+
+    [LoggerMessage(EventId = 2011, Level = LogLevel.Warning, Message = "{Folder}: UIDVALIDITY changed on the {Side} ({Old} -> {New}); re-mapping by MD5")]
+    public static partial void UidValidityChanged(ILogger logger, string folder, string side, uint old, uint @new);
+
+    [LoggerMessage(EventId = 2012, Level = LogLevel.Warning, Message = "{Folder}: left unchanged: {Reason}")]
+    public static partial void DeleteGuardHeld(ILogger logger, string folder, string reason);
+
+    [LoggerMessage(EventId = 2013, Level = LogLevel.Warning, Message = "{Folder}: in trouble (attempt {Attempts}, retry at {NextAttempt:u}): {Error}")]
+    public static partial void FolderTrouble(ILogger logger, string folder, int attempts, DateTimeOffset nextAttempt, string error);
+
+    [LoggerMessage(EventId = 2014, Level = LogLevel.Information, Message = "{Folder}: out of trouble")]
+    public static partial void FolderRecovered(ILogger logger, string folder);
+
+    [LoggerMessage(EventId = 2020, Level = LogLevel.Information, Message = "folder {Folder} created on the replica as {ReplicaName}")]
+    public static partial void FolderCreated(ILogger logger, string folder, string replicaName);
+
+    [LoggerMessage(EventId = 2021, Level = LogLevel.Information, Message = "folder {OldName} renamed to {NewName} on the replica")]
+    public static partial void FolderRenamed(ILogger logger, string oldName, string newName);
+
+    [LoggerMessage(EventId = 2022, Level = LogLevel.Information, Message = "folder {Folder} deleted on the replica")]
+    public static partial void FolderDeleted(ILogger logger, string folder);
+
+    [LoggerMessage(EventId = 2023, Level = LogLevel.Debug, Message = "folder {Folder} {Action} on the replica")]
+    public static partial void Subscription(ILogger logger, string folder, string action);
+
+    [LoggerMessage(EventId = 2024, Level = LogLevel.Warning, Message = "folder deletions held back: {Reason}")]
+    public static partial void FolderDeleteHeld(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 2030, Level = LogLevel.Information, Message = "pass complete: {Folders} folders, {Summary} in {Elapsed} ms")]
+    public static partial void PassComplete(ILogger logger, int folders, string summary, long elapsed);
+
+    [LoggerMessage(EventId = 2031, Level = LogLevel.Warning, Message = "{Role} connection lost: {Reason}; reconnecting")]
+    public static partial void ConnectionLost(ILogger logger, string role, string reason);
+
+    [LoggerMessage(EventId = 2035, Level = LogLevel.Warning, Message = "interrupted: {Reason}; retrying in {Seconds:0.0} s")]
+    public static partial void Retrying(ILogger logger, string reason, double seconds);
+
+    [LoggerMessage(EventId = 2032, Level = LogLevel.Information, Message = "connected: primary {Primary} ({PrimaryFeatures}), replica {Replica} ({ReplicaFeatures})")]
+    public static partial void Connected(ILogger logger, string primary, string primaryFeatures, string replica, string replicaFeatures);
+
+    [LoggerMessage(EventId = 2033, Level = LogLevel.Information, Message = "watching the primary with {Mode}")]
+    public static partial void Watching(ILogger logger, string mode);
+
+    [LoggerMessage(EventId = 2034, Level = LogLevel.Warning, Message = "watcher {Watcher} stopped: {Reason}; restarting")]
+    public static partial void WatcherFailed(ILogger logger, string watcher, string reason);
+}

@@ -1,0 +1,168 @@
+using Observer.Imap;
+using Observer.State;
+
+namespace Observer.Replication;
+
+/// <summary>
+/// Makes the replica's folder tree follow the primary's: renames (as RENAME, never delete and
+/// re-upload), creates, deletes (held back if most folders would go at once) and subscriptions.
+/// </summary>
+internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter)
+{
+    public sealed class Result
+    {
+        public List<FolderRecord> Folders { get; } = [];
+        public Dictionary<string, MailboxStatus> PrimaryStatus { get; } = new(StringComparer.Ordinal);
+        public Dictionary<string, MailboxStatus> ReplicaStatus { get; } = new(StringComparer.Ordinal);
+        public int Created { get; set; }
+        public int Renamed { get; set; }
+        public int Deleted { get; set; }
+        public string? Held { get; set; }
+    }
+
+    public async Task<Result> SyncAsync(IReadOnlyList<(string Old, string New)> renameHints, bool force, CancellationToken cancellationToken)
+    {
+        var result = new Result();
+        var store = context.Store;
+        var primaryList = await context.Primary.ListAsync(context.Primary.Features.ListStatus, cancellationToken).ConfigureAwait(false);
+        var replicaList = (await context.Replica.ListAsync(context.Replica.Features.ListStatus, cancellationToken).ConfigureAwait(false)).ToList();
+        var primary = primaryList.Where(m => m.Mailbox.IsSelectable && filter.Includes(m.Mailbox.Name)).ToDictionary(m => m.Mailbox.Name, StringComparer.Ordinal);
+        var replicaNames = replicaList.Select(m => m.Mailbox.Name).ToHashSet(StringComparer.Ordinal);
+
+        await RenameAsync(primary, replicaNames, renameHints, result, cancellationToken).ConfigureAwait(false);
+        await DeleteAsync(primary, replicaNames, force, result, cancellationToken).ConfigureAwait(false);
+        await CreateAsync(primary, replicaNames, result, cancellationToken).ConfigureAwait(false);
+
+        var state = store.Folders.All(context.ReplicaId);
+        await SubscriptionsAsync(state, primary, replicaList, cancellationToken).ConfigureAwait(false);
+
+        foreach (var m in primaryList.Where(m => m.Status is not null)) result.PrimaryStatus[m.Mailbox.Name] = m.Status!;
+        foreach (var m in replicaList.Where(m => m.Status is not null)) result.ReplicaStatus[m.Mailbox.Name] = m.Status!;
+        result.Folders.AddRange(state.Where(f => primary.ContainsKey(f.PrimaryName))
+            .OrderBy(f => FolderNameMapper.IsInbox(f.PrimaryName) ? 0 : 1).ThenBy(f => f.PrimaryName, StringComparer.Ordinal));
+        return result;
+    }
+
+    private async Task RenameAsync(Dictionary<string, MailboxWithStatus> primary, HashSet<string> replicaNames,
+        IReadOnlyList<(string Old, string New)> hints, Result result, CancellationToken cancellationToken)
+    {
+        var store = context.Store;
+        while (true)
+        {
+            var state = store.Folders.All(context.ReplicaId);
+            var known = state.Select(f => f.PrimaryName).ToHashSet(StringComparer.Ordinal);
+            var fresh = primary.Keys.Where(n => !known.Contains(n)).ToList();
+            var renamed = false;
+            // Parents first: renaming a parent carries its children along.
+            foreach (var gone in state.Where(f => !primary.ContainsKey(f.PrimaryName) && filter.Includes(f.PrimaryName)).OrderBy(f => f.PrimaryName.Length))
+            {
+                var target = hints.Where(h => h.Old == gone.PrimaryName && fresh.Contains(h.New)).Select(h => h.New).FirstOrDefault()
+                    ?? await SameFolderAsync(gone, fresh, primary, cancellationToken).ConfigureAwait(false);
+                if (target is null) continue;
+                var newReplicaName = context.Names.ToReplica(target);
+                if (replicaNames.Contains(gone.ReplicaName) && !replicaNames.Contains(newReplicaName))
+                {
+                    if (context.Replica.SelectedFolder is not null) await context.Replica.UnselectAsync(cancellationToken).ConfigureAwait(false);
+                    await context.Replica.RenameAsync(gone.ReplicaName, newReplicaName, cancellationToken).ConfigureAwait(false);
+                    var prefix = gone.ReplicaName + context.Names.ReplicaDelimiter;
+                    foreach (var name in replicaNames.Where(n => n == gone.ReplicaName || n.StartsWith(prefix, StringComparison.Ordinal)).ToList())
+                    {
+                        replicaNames.Remove(name);
+                        replicaNames.Add(newReplicaName + name[gone.ReplicaName.Length..]);
+                    }
+                }
+                store.Folders.Rename(context.ReplicaId, gone.PrimaryName, target, context.Names.PrimaryDelimiter, gone.ReplicaName, newReplicaName, context.Names.ReplicaDelimiter);
+                store.Troubles.Rename(context.ReplicaId, gone.PrimaryName, target);
+                Log.FolderRenamed(context.Logger, gone.PrimaryName, target);
+                result.Renamed++;
+                renamed = true;
+                break;
+            }
+            if (!renamed) return;
+        }
+    }
+
+    /// <summary>
+    /// Without a NOTIFY hint, a rename shows as one folder gone and one new. Servers keep a folder's
+    /// UIDVALIDITY across RENAME, while a new folder gets a fresh one; so equal UIDVALIDITY means renamed.
+    /// </summary>
+    private async Task<string?> SameFolderAsync(FolderRecord gone, List<string> fresh, Dictionary<string, MailboxWithStatus> primary, CancellationToken cancellationToken)
+    {
+        if (gone.PrimaryUidValidity is not { } validity) return null;
+        foreach (var name in fresh)
+        {
+            var status = primary[name].Status ?? await context.Primary.StatusAsync(name, cancellationToken).ConfigureAwait(false);
+            if (status.UidValidity == validity && (status.UidNext ?? 0) >= (gone.PrimaryUidNext ?? 0)) return name;
+        }
+        return null;
+    }
+
+    private async Task DeleteAsync(Dictionary<string, MailboxWithStatus> primary, HashSet<string> replicaNames, bool force, Result result, CancellationToken cancellationToken)
+    {
+        var store = context.Store;
+        var state = store.Folders.All(context.ReplicaId);
+        foreach (var excluded in state.Where(f => !filter.Includes(f.PrimaryName)))
+            store.Folders.Remove(excluded.Id);
+        var gone = state.Where(f => filter.Includes(f.PrimaryName) && !primary.ContainsKey(f.PrimaryName)).ToList();
+        if (gone.Count == 0) return;
+        // A primary that suddenly lists few folders is more likely broken than emptied on purpose.
+        if (!force && gone.Count > 2 && gone.Count * 2 > state.Count)
+        {
+            result.Held = $"{gone.Count} of {state.Count} folders vanished from the primary at once; run `observer verify --repair --force` to delete them on the replica";
+            Log.FolderDeleteHeld(context.Logger, result.Held);
+            return;
+        }
+        foreach (var folder in gone.OrderByDescending(f => f.PrimaryName.Length))
+        {
+            if (replicaNames.Contains(folder.ReplicaName))
+            {
+                if (context.Replica.SelectedFolder == folder.ReplicaName) await context.Replica.UnselectAsync(cancellationToken).ConfigureAwait(false);
+                await context.Replica.DeleteAsync(folder.ReplicaName, cancellationToken).ConfigureAwait(false);
+                replicaNames.Remove(folder.ReplicaName);
+            }
+            store.Folders.Remove(folder.Id);
+            store.Troubles.Clear(context.ReplicaId, folder.PrimaryName);
+            Log.FolderDeleted(context.Logger, folder.PrimaryName);
+            result.Deleted++;
+        }
+    }
+
+    private async Task CreateAsync(Dictionary<string, MailboxWithStatus> primary, HashSet<string> replicaNames, Result result, CancellationToken cancellationToken)
+    {
+        var store = context.Store;
+        var known = store.Folders.All(context.ReplicaId).Select(f => f.PrimaryName).ToHashSet(StringComparer.Ordinal);
+        foreach (var name in primary.Keys.Where(n => !known.Contains(n)).OrderBy(n => n.Length).ThenBy(n => n, StringComparer.Ordinal))
+        {
+            var replicaName = context.Names.ToReplica(name);
+            if (!replicaNames.Contains(replicaName))
+            {
+                try
+                {
+                    await context.Replica.CreateAsync(replicaName, cancellationToken).ConfigureAwait(false);
+                }
+                catch (ImapCommandException ex) when (ex.Code?.Kind == ResponseCodeKind.AlreadyExists)
+                {
+                    // Created meanwhile, or listed under another case: either way it is there.
+                }
+                replicaNames.Add(replicaName);
+                Log.FolderCreated(context.Logger, name, replicaName);
+                result.Created++;
+            }
+            store.Folders.Add(context.ReplicaId, name, replicaName);
+        }
+    }
+
+    private async Task SubscriptionsAsync(IReadOnlyList<FolderRecord> state, Dictionary<string, MailboxWithStatus> primary,
+        List<MailboxWithStatus> replicaList, CancellationToken cancellationToken)
+    {
+        var replicaSubscribed = replicaList.Where(m => m.Mailbox.IsSubscribed).Select(m => m.Mailbox.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var folder in state)
+        {
+            if (!primary.TryGetValue(folder.PrimaryName, out var p)) continue;
+            var wanted = p.Mailbox.IsSubscribed;
+            if (wanted == replicaSubscribed.Contains(folder.ReplicaName)) continue;
+            await context.Replica.SetSubscribedAsync(folder.ReplicaName, wanted, cancellationToken).ConfigureAwait(false);
+            Log.Subscription(context.Logger, folder.PrimaryName, wanted ? "subscribed" : "unsubscribed");
+        }
+    }
+}

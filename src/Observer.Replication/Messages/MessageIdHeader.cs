@@ -1,0 +1,25 @@
+using System.Text;
+
+namespace Observer.Replication;
+
+/// <summary>Reads the Message-ID from header lines, unfolding continuation lines.</summary>
+public static class MessageIdHeader
+{
+    public static string? Parse(ReadOnlySpan<byte> header)
+    {
+        var text = Encoding.UTF8.GetString(header);
+        var lines = text.Replace("\r\n", "\n").Split('\n');
+        for (var i = 0; i < lines.Length; i++)
+        {
+            var line = lines[i];
+            if (line.Length == 0) break;
+            var colon = line.IndexOf(':');
+            if (colon <= 0 || !line[..colon].Trim().Equals("Message-ID", StringComparison.OrdinalIgnoreCase)) continue;
+            var value = new StringBuilder(line[(colon + 1)..]);
+            while (i + 1 < lines.Length && lines[i + 1].Length > 0 && lines[i + 1][0] is ' ' or '\t') value.Append(lines[++i]);
+            var id = value.ToString().Trim();
+            return id.Length == 0 ? null : id;
+        }
+        return null;
+    }
+}

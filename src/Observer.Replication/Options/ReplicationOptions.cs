@@ -1,0 +1,52 @@
+namespace Observer.Replication;
+
+/// <summary>The engine's settings (the Replication section of the configuration).</summary>
+public sealed class ReplicationOptions
+{
+    public FolderOptions Folders { get; set; } = new();
+
+    /// <summary>Connections to the primary per account; servers cap them (Dovecot: 10 by default).</summary>
+    public int MaxConnections { get; set; } = 6;
+
+    /// <summary>How often folders without IDLE are checked with STATUS, and the folder list with LIST.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often a full reconciliation pass runs while live, to catch anything a watcher missed.</summary>
+    public TimeSpan ReconcileInterval { get; set; } = TimeSpan.FromMinutes(15);
+
+    public VerifyMode Verify { get; set; } = VerifyMode.Full;
+
+    public WatchMode Watch { get; set; } = WatchMode.Auto;
+
+    /// <summary>A pass that would delete more than this share of a replica folder's messages leaves the folder alone.</summary>
+    public double MaxDeletePercent { get; set; } = 20;
+
+    /// <summary>Deleting this many messages or fewer is never held back, so small folders can still shrink.</summary>
+    public int MaxDeleteFloor { get; set; } = 10;
+
+    /// <summary>
+    /// An expunge on the primary waits this long before it is applied on the replica, so that a move
+    /// (expunge here, new message there) is replayed as a MOVE instead of a delete and a re-upload.
+    /// </summary>
+    public TimeSpan MoveWindow { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Messages per APPEND batch (MULTIAPPEND where offered).</summary>
+    public int AppendBatchSize { get; set; } = 50;
+
+    /// <summary>Bytes per APPEND batch.</summary>
+    public long AppendBatchBytes { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>First retry delay for a folder in trouble; it doubles up to <see cref="TroubleMaxDelay"/>.</summary>
+    public TimeSpan TroubleRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    public TimeSpan TroubleMaxDelay { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>Name of this replica in the state database (several replicas can share one database).</summary>
+    public string ReplicaName { get; set; } = "default";
+}
+
+public sealed class FolderOptions
+{
+    /// <summary>Primary folder names or patterns (* any text, % any text without the delimiter) not to replicate.</summary>
+    public List<string> Exclude { get; set; } = [];
+}

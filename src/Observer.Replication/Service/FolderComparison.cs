@@ -1,0 +1,47 @@
+using Observer.Imap;
+
+namespace Observer.Replication;
+
+/// <summary>One message as verify sees it: its bytes' MD5, its flags and internal date.</summary>
+public sealed record VerifiedMessage(uint Uid, byte[] Md5, long Size, MessageFlags Flags, DateTimeOffset? InternalDate, string? MessageId);
+
+/// <summary>How one folder differs between the two servers.</summary>
+public sealed class FolderComparison(string folder, string replicaFolder)
+{
+    public string Folder { get; } = folder;
+    public string ReplicaFolder { get; } = replicaFolder;
+    public bool ReplicaFolderMissing { get; set; }
+    public int PrimaryCount { get; set; }
+    public int ReplicaCount { get; set; }
+
+    /// <summary>Pairs with the same bytes and date; their flags may still differ.</summary>
+    public List<(VerifiedMessage Primary, VerifiedMessage Replica)> Matched { get; } = [];
+    public List<VerifiedMessage> MissingOnReplica { get; } = [];
+    public List<VerifiedMessage> ExtraOnReplica { get; } = [];
+
+    public IEnumerable<(VerifiedMessage Primary, VerifiedMessage Replica)> FlagMismatches => Matched.Where(m => !m.Primary.Flags.Equals(m.Replica.Flags));
+
+    public bool Identical => !ReplicaFolderMissing && MissingOnReplica.Count == 0 && ExtraOnReplica.Count == 0 && !FlagMismatches.Any();
+
+    public string Describe()
+    {
+        if (Identical) return $"{PrimaryCount} messages identical";
+        var parts = new List<string>();
+        if (ReplicaFolderMissing) parts.Add("folder missing on the replica");
+        if (MissingOnReplica.Count > 0) parts.Add($"{MissingOnReplica.Count} missing on the replica");
+        if (ExtraOnReplica.Count > 0) parts.Add($"{ExtraOnReplica.Count} only on the replica");
+        var flags = FlagMismatches.Count();
+        if (flags > 0) parts.Add($"{flags} with different flags");
+        return string.Join(", ", parts);
+    }
+}
+
+public sealed class VerifyReport
+{
+    public List<FolderComparison> Folders { get; } = [];
+
+    /// <summary>Replica folders with no counterpart on the primary, with their message counts.</summary>
+    public List<(string Folder, uint Messages)> ReplicaOnlyFolders { get; } = [];
+
+    public bool Identical => Folders.All(f => f.Identical) && ReplicaOnlyFolders.Count == 0;
+}

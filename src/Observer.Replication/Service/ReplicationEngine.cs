@@ -1,0 +1,268 @@
+using Microsoft.Extensions.Logging;
+using Observer.State;
+
+namespace Observer.Replication;
+
+/// <summary>
+/// Runs replication: connect (with backoff), start watching, reconcile, then replay changes as they
+/// are seen. A lost connection means reconnect and reconcile again; one folder's failure never stops
+/// the others. It knows IMAP only through <see cref="IMailSession"/>.
+/// </summary>
+public sealed class ReplicationEngine
+{
+    private static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(5);
+
+    private readonly IMailSessionFactory _sessions;
+    private readonly StateStore _store;
+    private readonly ReplicationOptions _options;
+    private readonly ReconnectOptions _reconnect;
+    private readonly ILoggerFactory _loggers;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly ReplicaRecord _target;
+    private readonly OutageReporter _outages;
+    private readonly TroubleTracker _troubles;
+    private readonly DateTimeOffset _started;
+    private string _watchMode = "not started";
+    private string? _lastError;
+    private DateTimeOffset _lastHeartbeat;
+
+    public ReplicationEngine(IMailSessionFactory sessions, StateStore store, ReplicationOptions options, ReconnectOptions reconnect,
+        string primaryEndpoint, string replicaEndpoint, ILoggerFactory loggers, TimeProvider? time = null)
+    {
+        _sessions = sessions;
+        _store = store;
+        _options = options;
+        _reconnect = reconnect;
+        _loggers = loggers;
+        _logger = loggers.CreateLogger("Observer.Replication");
+        _time = time ?? TimeProvider.System;
+        _started = _time.GetUtcNow();
+        var (target, changed) = store.Replicas.Ensure(options.ReplicaName, primaryEndpoint, replicaEndpoint);
+        if (changed)
+            _logger.LogWarning("the configured servers differ from those this state database was built for; every folder will be re-checked");
+        _target = target;
+        _outages = new OutageReporter(_logger, _time);
+        _troubles = new TroubleTracker(store, target.Id, options, _time, _logger);
+    }
+
+    /// <summary>How long a stop waits for the work in flight before it cancels it.</summary>
+    public TimeSpan ShutdownGrace { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>One reconciliation pass (`observer sync`), retried a few times on connection failures.</summary>
+    public async Task<PassResult> SyncOnceAsync(bool full, CancellationToken cancellationToken)
+    {
+        var pipeline = ReconnectPolicy.Build(_reconnect, _reconnect.SyncAttempts, _time, LogRetry);
+        return await pipeline.ExecuteAsync(async token =>
+        {
+            await using var pair = await SessionPair.ConnectAsync(_sessions, _outages, token).ConfigureAwait(false);
+            return await Reconciler(pair).RunAsync(full, force: false, token).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>`observer verify [--repair] [--force]`: compares both servers; with repair, fixes the replica and compares again.</summary>
+    public async Task<(VerifyReport Before, VerifyReport? After)> VerifyAsync(bool repair, bool force, CancellationToken cancellationToken)
+    {
+        var pipeline = ReconnectPolicy.Build(_reconnect, _reconnect.SyncAttempts, _time, LogRetry);
+        return await pipeline.ExecuteAsync(async token =>
+        {
+            await using var pair = await SessionPair.ConnectAsync(_sessions, _outages, token).ConfigureAwait(false);
+            var verifier = new Verifier(Context(pair), Filter(pair));
+            var before = await verifier.CompareAsync(token).ConfigureAwait(false);
+            if (!repair || before.Identical) return (before, (VerifyReport?)null);
+            await verifier.RepairAsync(before, Reconciler(pair), force, token).ConfigureAwait(false);
+            return (before, await verifier.CompareAsync(token).ConfigureAwait(false));
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Replicates live (`observer run`) until <paramref name="stopping"/>; then finishes the work in flight and returns.</summary>
+    public async Task RunAsync(CancellationToken stopping)
+    {
+        using var hardStop = new CancellationTokenSource();
+        await using var graceful = stopping.Register(() => hardStop.CancelAfter(ShutdownGrace));
+        var work = hardStop.Token;
+        using var watchStop = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        var queue = new SignalQueue(10_000);
+        Task? watching = null;
+        var reconnect = ReconnectPolicy.Build(_reconnect, null, _time);
+        try
+        {
+            while (!stopping.IsCancellationRequested)
+            {
+                SessionPair? pair = null;
+                try
+                {
+                    pair = await reconnect.ExecuteAsync(async token =>
+                    {
+                        var connected = await SessionPair.ConnectAsync(_sessions, _outages, token).ConfigureAwait(false);
+                        try
+                        {
+                            LogConnected(connected);
+                            // Watch before the first pass, so nothing that happens during it is missed.
+                            watching ??= StartWatching(connected.Primary.Features, queue, watchStop.Token);
+                            Heartbeat(force: true);
+                            await Reconciler(connected).RunAsync(full: false, force: false, work).ConfigureAwait(false);
+                            return connected;
+                        }
+                        catch
+                        {
+                            await connected.DisposeAsync().ConfigureAwait(false);
+                            throw;
+                        }
+                    }, stopping).ConfigureAwait(false);
+                    await LiveAsync(pair, queue, stopping, work).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+                {
+                    break;
+                }
+                catch (Exception ex) when (ReconnectPolicy.IsTransient(ex))
+                {
+                    _lastError = ex.Message;
+                    _outages.Down(pair?.Broken ?? ServerRole.Primary, ex.Message);
+                    Heartbeat(force: true);
+                }
+                finally
+                {
+                    if (pair is not null) await pair.DisposeAsync().ConfigureAwait(false);
+                }
+            }
+        }
+        finally
+        {
+            await watchStop.CancelAsync().ConfigureAwait(false);
+            if (watching is not null) await watching.ConfigureAwait(false);
+            _store.Service.Save(_target.Id, new ServiceRecord { StartedAt = _started, HeartbeatAt = _time.GetUtcNow(), PrimaryState = "stopped", ReplicaState = "stopped", WatchMode = _watchMode });
+        }
+    }
+
+    private async Task LiveAsync(SessionPair pair, SignalQueue queue, CancellationToken stopping, CancellationToken work)
+    {
+        var context = Context(pair);
+        var reconciler = new Reconciler(context, Filter(pair), _troubles);
+        var nextPass = _time.GetUtcNow() + _options.ReconcileInterval;
+        while (!stopping.IsCancellationRequested)
+        {
+            Heartbeat(force: false);
+            await WaitAsync(queue, nextPass, stopping).ConfigureAwait(false);
+            var batch = SignalBatch.Drain(queue.Reader);
+            foreach (var (folder, seen) in batch.Folders) _store.Folders.MarkDirty(_target.Id, folder, seen);
+
+            if (batch.ResyncReason is not null || queue.TakeOverflow() || _time.GetUtcNow() >= nextPass)
+            {
+                await reconciler.RunAsync(full: false, force: false, work).ConfigureAwait(false);
+                nextPass = _time.GetUtcNow() + _options.ReconcileInterval;
+                continue;
+            }
+
+            var known = _store.Folders.All(_target.Id).ToDictionary(f => f.PrimaryName, StringComparer.Ordinal);
+            if (batch.TreeChanged || batch.Folders.Keys.Any(f => !known.ContainsKey(f)))
+            {
+                var tree = await new FolderTreeSync(context, Filter(pair)).SyncAsync(batch.Renames, force: false, work).ConfigureAwait(false);
+                known = tree.Folders.ToDictionary(f => f.PrimaryName, StringComparer.Ordinal);
+                // New folders have no checkpoint yet: give them their first sync now.
+                foreach (var fresh in tree.Folders.Where(f => f.PrimaryUidValidity is null)) batch.Folders.TryAdd(fresh.PrimaryName, _time.GetUtcNow());
+            }
+
+            var dirty = batch.Folders.Keys.Where(known.ContainsKey).Select(f => known[f]).ToList();
+            if (dirty.Count > 1)
+            {
+                // Expunges first: a move shows as an expunge in one folder and a new message in another,
+                // and the new message can only be replayed as a MOVE if the expunge is already known.
+                foreach (var folder in dirty.Where(f => !_troubles.IsWaiting(f.PrimaryName)))
+                    await reconciler.Synchronizer.MarkVanishedAsync(folder, work).ConfigureAwait(false);
+            }
+            foreach (var folder in dirty)
+            {
+                if (_troubles.IsWaiting(folder.PrimaryName)) continue;
+                await reconciler.SyncFolderAsync(_store.Folders.Get(folder.Id) ?? folder, SyncRequest.Incremental, work).ConfigureAwait(false);
+            }
+            foreach (var name in _troubles.Due())
+            {
+                if (_store.Folders.Find(_target.Id, name) is { } troubled)
+                    await reconciler.SyncFolderAsync(troubled, SyncRequest.Incremental, work).ConfigureAwait(false);
+            }
+            await PendingExpunges.FlushAsync(context, _time.GetUtcNow() - _options.MoveWindow, _troubles.IsWaiting, work).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Waits for a signal, or until the next timed duty: a pass, a due expunge, a trouble retry, a heartbeat.</summary>
+    private async Task WaitAsync(SignalQueue queue, DateTimeOffset nextPass, CancellationToken stopping)
+    {
+        var now = _time.GetUtcNow();
+        var wake = new[] { nextPass, now + HeartbeatInterval, _troubles.NextRetry() ?? DateTimeOffset.MaxValue, NextExpungeDue() ?? DateTimeOffset.MaxValue }.Min();
+        var delay = wake - now;
+        if (delay <= TimeSpan.Zero) return;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        timeout.CancelAfter(delay);
+        try
+        {
+            await queue.Reader.WaitToReadAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
+        {
+            // Time for a timed duty.
+        }
+    }
+
+    private DateTimeOffset? NextExpungeDue() =>
+        _store.Messages.OldestVanished(_target.Id) + _options.MoveWindow;
+
+    private Task StartWatching(SessionFeatures features, SignalQueue queue, CancellationToken cancellationToken)
+    {
+        var coordinator = new WatchCoordinator(_sessions, _options, new FolderFilter(_options.Folders.Exclude, null), features, _loggers, _time);
+        _watchMode = coordinator.Resolve().ToString();
+        return Task.Run(async () =>
+        {
+            var run = coordinator.RunAsync(queue.Writer, cancellationToken);
+            while (!run.IsCompleted)
+            {
+                _watchMode = coordinator.Mode;
+                await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(1), CancellationToken.None)).ConfigureAwait(false);
+            }
+            await run.ConfigureAwait(false);
+        }, CancellationToken.None);
+    }
+
+    private void Heartbeat(bool force)
+    {
+        var now = _time.GetUtcNow();
+        if (!force && now - _lastHeartbeat < HeartbeatInterval) return;
+        _lastHeartbeat = now;
+        _store.Service.Save(_target.Id, new ServiceRecord
+        {
+            Pid = Environment.ProcessId,
+            StartedAt = _started,
+            HeartbeatAt = now,
+            PrimaryState = _outages.State(ServerRole.Primary),
+            ReplicaState = _outages.State(ServerRole.Replica),
+            WatchMode = _watchMode,
+            LastError = _lastError,
+        });
+    }
+
+    private void LogRetry(Exception error, TimeSpan delay) => Log.Retrying(_logger, error.Message, delay.TotalSeconds);
+
+    private void LogConnected(SessionPair pair) =>
+        Log.Connected(_logger, pair.Primary.Role, Describe(pair.Primary.Features), pair.Replica.Role, Describe(pair.Replica.Features));
+
+    private static string Describe(SessionFeatures f) =>
+        string.Join(' ', new[] { (f.QResync, "QRESYNC"), (f.CondStore && !f.QResync, "CONDSTORE"), (f.Notify, "NOTIFY"), (f.Idle, "IDLE"),
+            (f.UidPlus, "UIDPLUS"), (f.Move, "MOVE"), (f.MultiAppend, "MULTIAPPEND") }.Where(x => x.Item1).Select(x => x.Item2));
+
+    private FolderFilter Filter(SessionPair pair) => new(_options.Folders.Exclude, pair.Primary.Delimiter);
+
+    private Reconciler Reconciler(SessionPair pair) => new(Context(pair), Filter(pair), _troubles);
+
+    private SyncContext Context(SessionPair pair) => new()
+    {
+        Store = _store,
+        Target = _target,
+        Options = _options,
+        Logger = _logger,
+        Time = _time,
+        Primary = pair.Primary,
+        Replica = pair.Replica,
+        Names = FolderNameMapper.For(pair.Primary, pair.Replica),
+    };
+}

@@ -1,0 +1,41 @@
+namespace Observer.Replication;
+
+/// <summary>The worker's two sessions: one to the primary, one to the replica.</summary>
+internal sealed class SessionPair : IAsyncDisposable
+{
+    private SessionPair(IMailSession primary, IMailSession replica)
+    {
+        Primary = primary;
+        Replica = replica;
+    }
+
+    public IMailSession Primary { get; }
+    public IMailSession Replica { get; }
+
+    public static async Task<SessionPair> ConnectAsync(IMailSessionFactory sessions, OutageReporter outages, CancellationToken cancellationToken)
+    {
+        var primary = await outages.TrackAsync(ServerRole.Primary, () => sessions.ConnectAsync(ServerRole.Primary, "worker", cancellationToken)).ConfigureAwait(false);
+        try
+        {
+            var replica = await outages.TrackAsync(ServerRole.Replica, () => sessions.ConnectAsync(ServerRole.Replica, "worker", cancellationToken)).ConfigureAwait(false);
+            return new SessionPair(primary, replica);
+        }
+        catch
+        {
+            await primary.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Which side is down, when work fails on a broken connection.</summary>
+    public ServerRole? Broken => !Primary.IsConnected ? ServerRole.Primary : !Replica.IsConnected ? ServerRole.Replica : null;
+
+    public async ValueTask DisposeAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        await Primary.LogoutAsync(timeout.Token).ConfigureAwait(false);
+        await Replica.LogoutAsync(timeout.Token).ConfigureAwait(false);
+        await Primary.DisposeAsync().ConfigureAwait(false);
+        await Replica.DisposeAsync().ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,118 @@
+using Observer.Imap;
+using Observer.State;
+
+namespace Observer.Replication;
+
+/// <summary>
+/// Compares the two servers message by message, from their bytes, not from our state: the
+/// integrity check after a crash or a hard failover. Repair makes the primary's view win.
+/// </summary>
+internal sealed class Verifier(SyncContext context, FolderFilter filter)
+{
+    public async Task<VerifyReport> CompareAsync(CancellationToken cancellationToken)
+    {
+        var report = new VerifyReport();
+        var primaryFolders = (await context.Primary.ListAsync(false, cancellationToken).ConfigureAwait(false))
+            .Where(m => m.Mailbox.IsSelectable && filter.Includes(m.Mailbox.Name)).Select(m => m.Mailbox.Name).ToList();
+        var replicaFolders = (await context.Replica.ListAsync(false, cancellationToken).ConfigureAwait(false))
+            .Where(m => m.Mailbox.IsSelectable).Select(m => m.Mailbox.Name).ToHashSet(StringComparer.Ordinal);
+        var state = context.Store.Folders.All(context.ReplicaId).ToDictionary(f => f.PrimaryName, StringComparer.Ordinal);
+
+        var mapped = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var name in primaryFolders.Order(StringComparer.Ordinal))
+        {
+            var replicaName = state.TryGetValue(name, out var known) ? known.ReplicaName : context.Names.ToReplica(name);
+            mapped.Add(replicaName);
+            var comparison = new FolderComparison(name, replicaName);
+            var primary = await ReadAsync(context.Primary, name, cancellationToken).ConfigureAwait(false);
+            comparison.PrimaryCount = primary.Count;
+            List<VerifiedMessage> replica = [];
+            if (replicaFolders.Contains(replicaName)) replica = await ReadAsync(context.Replica, replicaName, cancellationToken).ConfigureAwait(false);
+            else comparison.ReplicaFolderMissing = true;
+            comparison.ReplicaCount = replica.Count;
+            Match(primary, replica, comparison);
+            report.Folders.Add(comparison);
+        }
+        foreach (var extra in replicaFolders.Where(f => !mapped.Contains(f) && !IsAncestorOfMapped(f, mapped)).Order(StringComparer.Ordinal))
+        {
+            var status = await context.Replica.StatusAsync(extra, cancellationToken).ConfigureAwait(false);
+            report.ReplicaOnlyFolders.Add((extra, status.Messages ?? 0));
+        }
+        return report;
+    }
+
+    /// <summary>
+    /// Rebuilds each differing folder's map from what was found (so nothing that is already there is
+    /// uploaded again), then lets a full reconciliation copy, delete and set flags as the primary says.
+    /// </summary>
+    public async Task RepairAsync(VerifyReport report, Reconciler reconciler, bool force, CancellationToken cancellationToken)
+    {
+        var store = context.Store;
+        foreach (var folder in report.Folders.Where(f => !f.Identical))
+        {
+            var record = store.Folders.Find(context.ReplicaId, folder.Folder) ?? store.Folders.Add(context.ReplicaId, folder.Folder, folder.ReplicaFolder);
+            store.InTransaction(() =>
+            {
+                store.Messages.Clear(record.Id);
+                store.Messages.Put(folder.Matched.Select(m => new MessageRecord
+                {
+                    FolderId = record.Id,
+                    PrimaryUid = m.Primary.Uid,
+                    ReplicaUid = m.Replica.Uid,
+                    Md5 = m.Primary.Md5,
+                    Size = m.Primary.Size,
+                    InternalDate = m.Primary.InternalDate,
+                    // What the replica really carries, so the flag pass puts the primary's flags back.
+                    Flags = m.Replica.Flags.ToString(),
+                    MessageId = m.Primary.MessageId,
+                }));
+                store.Folders.ResetCheckpoint(record.Id);
+                store.Troubles.Clear(context.ReplicaId, folder.Folder);
+            });
+        }
+        foreach (var (extra, messages) in report.ReplicaOnlyFolders)
+        {
+            if (!force && messages > context.Options.MaxDeleteFloor) continue;
+            await context.Replica.UnselectAsync(cancellationToken).ConfigureAwait(false);
+            await context.Replica.DeleteAsync(extra, cancellationToken).ConfigureAwait(false);
+            Log.FolderDeleted(context.Logger, extra);
+        }
+        await reconciler.RunAsync(full: true, force, cancellationToken).ConfigureAwait(false);
+    }
+
+    private bool IsAncestorOfMapped(string folder, HashSet<string> mapped) =>
+        context.Names.ReplicaDelimiter is { } d && mapped.Any(m => m.StartsWith(folder + d, StringComparison.Ordinal));
+
+    private static async Task<List<VerifiedMessage>> ReadAsync(IMailSession session, string folder, CancellationToken cancellationToken)
+    {
+        var selected = await session.SelectAsync(folder, readOnly: true, null, cancellationToken).ConfigureAwait(false);
+        var messages = new List<VerifiedMessage>();
+        if (selected.Exists == 0) return messages;
+        var ids = new Dictionary<uint, string?>();
+        using (var summaries = await session.FetchSummariesAsync(UidSet.All, cancellationToken).ConfigureAwait(false))
+            foreach (var s in summaries.Messages) ids[s.Uid!.Value] = MessageSummary.From(s).MessageId;
+        await foreach (var m in session.FetchMessagesAsync(UidSet.All, cancellationToken).ConfigureAwait(false))
+        {
+            using (m)
+            {
+                var md5 = await Md5.OfAsync(m.Body!, cancellationToken).ConfigureAwait(false);
+                messages.Add(new VerifiedMessage(m.Uid!.Value, md5, m.Body!.Length, (m.Flags ?? MessageFlags.None).WithoutRecent(), m.InternalDate, ids.GetValueOrDefault(m.Uid.Value)));
+            }
+        }
+        return messages;
+    }
+
+    /// <summary>Pairs messages with equal bytes and internal date, as multisets: duplicates need duplicates.</summary>
+    private static void Match(List<VerifiedMessage> primary, List<VerifiedMessage> replica, FolderComparison comparison)
+    {
+        var pool = replica.GroupBy(Key).ToDictionary(g => g.Key, g => new Queue<VerifiedMessage>(g.OrderBy(m => m.Uid)));
+        foreach (var p in primary.OrderBy(m => m.Uid))
+        {
+            if (pool.TryGetValue(Key(p), out var queue) && queue.Count > 0) comparison.Matched.Add((p, queue.Dequeue()));
+            else comparison.MissingOnReplica.Add(p);
+        }
+        comparison.ExtraOnReplica.AddRange(pool.Values.SelectMany(q => q));
+    }
+
+    private static string Key(VerifiedMessage m) => Md5.Hex(m.Md5) + "/" + m.InternalDate?.ToUnixTimeSeconds();
+}

@@ -1,0 +1,56 @@
+using Observer.Imap;
+
+namespace Observer.Replication;
+
+/// <summary>How to reach and log in to one server (the Primary or Replica section of the configuration).</summary>
+public sealed class EndpointOptions
+{
+    public string Host { get; set; } = "";
+
+    /// <summary>0 means the usual port for <see cref="Security"/>: 993 for Tls, 143 otherwise.</summary>
+    public int Port { get; set; }
+
+    public ImapSecurity Security { get; set; } = ImapSecurity.StartTls;
+
+    public string Username { get; set; } = "";
+
+    /// <summary>The password (or OAuth token). Prefer <see cref="PasswordFile"/> or an environment variable over a config file.</summary>
+    public string? Password { get; set; }
+
+    /// <summary>A file whose first line is the password; read at each connect, so it can be rotated.</summary>
+    public string? PasswordFile { get; set; }
+
+    /// <summary>Login, Plain, XOAuth2 or OAuthBearer. Auto uses AUTHENTICATE PLAIN where offered, else LOGIN.</summary>
+    public string AuthMechanism { get; set; } = "Auto";
+
+    public bool AllowInvalidCertificate { get; set; }
+
+    /// <summary>SHA-256 of the one certificate to accept, in hex.</summary>
+    public string? CertificateThumbprint { get; set; }
+
+    /// <summary>Allow a password in clear text to a host that is not loopback.</summary>
+    public bool AllowPlaintextLogin { get; set; }
+
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
+    public int EffectivePort => Port != 0 ? Port : Security == ImapSecurity.Tls ? 993 : 143;
+
+    /// <summary>host:port, for logs and for telling endpoints apart in the state database.</summary>
+    public string Describe() => $"{Username}@{Host}:{EffectivePort}";
+
+    /// <summary>The password, from the file if one is named. Never logged.</summary>
+    public string ResolvePassword()
+    {
+        if (!string.IsNullOrEmpty(PasswordFile))
+        {
+            var lines = File.ReadAllLines(PasswordFile);
+            return lines.Length > 0 ? lines[0].TrimEnd('\r') : "";
+        }
+        return Password ?? "";
+    }
+
+    // Never let a secret reach a log through string interpolation of the options.
+    public override string ToString() => Describe();
+}

@@ -1,0 +1,77 @@
+using System.Threading.Channels;
+using Observer.Imap;
+
+namespace Observer.Replication;
+
+/// <summary>
+/// The narrow view of one logged-in IMAP session that the engine needs. The engine never sees a
+/// socket or a protocol detail; <see cref="ImapMailSession"/> implements this over the IMAP library.
+/// </summary>
+public interface IMailSession : IAsyncDisposable
+{
+    /// <summary>"primary" or "replica", for messages.</summary>
+    string Role { get; }
+
+    SessionFeatures Features { get; }
+
+    char? Delimiter { get; }
+
+    /// <summary>The personal namespace prefix, such as "INBOX." on Courier and Cyrus, or "".</summary>
+    string PersonalPrefix { get; }
+
+    bool IsConnected { get; }
+
+    /// <summary>The folder currently selected, if any.</summary>
+    string? SelectedFolder { get; }
+
+    Task<IReadOnlyList<MailboxWithStatus>> ListAsync(bool withStatus, CancellationToken cancellationToken);
+
+    Task<MailboxStatus> StatusAsync(string folder, CancellationToken cancellationToken);
+
+    Task<SelectedMailbox> SelectAsync(string folder, bool readOnly, QResyncParameters? qresync, CancellationToken cancellationToken);
+
+    Task UnselectAsync(CancellationToken cancellationToken);
+
+    /// <summary>UID, FLAGS and (with CONDSTORE) MODSEQ; with <paramref name="changedSince"/>, only changes, plus VANISHED under QRESYNC.</summary>
+    Task<FetchResult> FetchFlagsAsync(UidSet uids, ulong? changedSince, CancellationToken cancellationToken);
+
+    /// <summary>UID, FLAGS, INTERNALDATE, RFC822.SIZE and the Message-ID header: enough to find candidates without bodies.</summary>
+    Task<FetchResult> FetchSummariesAsync(UidSet uids, CancellationToken cancellationToken);
+
+    /// <summary>Whole messages with UID, FLAGS, INTERNALDATE and RFC822.SIZE, streamed. Each must be disposed.</summary>
+    IAsyncEnumerable<MessageData> FetchMessagesAsync(UidSet uids, CancellationToken cancellationToken);
+
+    Task<UidSet> SearchAsync(SearchQuery query, CancellationToken cancellationToken);
+
+    Task<AppendResult> AppendAsync(string folder, IReadOnlyList<AppendMessage> messages, CancellationToken cancellationToken);
+
+    /// <summary>Sets exactly these flags (FLAGS.SILENT).</summary>
+    Task SetFlagsAsync(UidSet uids, MessageFlags flags, CancellationToken cancellationToken);
+
+    /// <summary>Removes exactly these messages from the selected folder and no others.</summary>
+    Task ExpungeAsync(UidSet uids, CancellationToken cancellationToken);
+
+    Task<CopyResult?> CopyAsync(UidSet uids, string destination, CancellationToken cancellationToken);
+
+    Task<CopyResult?> MoveAsync(UidSet uids, string destination, CancellationToken cancellationToken);
+
+    Task CreateAsync(string folder, CancellationToken cancellationToken);
+
+    Task DeleteAsync(string folder, CancellationToken cancellationToken);
+
+    Task RenameAsync(string folder, string newName, CancellationToken cancellationToken);
+
+    Task SetSubscribedAsync(string folder, bool subscribed, CancellationToken cancellationToken);
+
+    Task NoopAsync(CancellationToken cancellationToken);
+
+    /// <summary>Untagged data nobody asked for: what watchers react to.</summary>
+    ChannelReader<UntaggedResponse> Events { get; }
+
+    Task IdleAsync(CancellationToken done, CancellationToken cancellationToken);
+
+    /// <summary>NOTIFY SET for every personal mailbox: new, expunged, flag changes, names and subscriptions.</summary>
+    Task WatchAllAsync(CancellationToken cancellationToken);
+
+    Task LogoutAsync(CancellationToken cancellationToken);
+}

@@ -1,0 +1,279 @@
+using System.Diagnostics;
+using Observer.Imap;
+using Observer.State;
+
+namespace Observer.Replication;
+
+/// <summary>
+/// Brings one replica folder to the state of its primary folder: adopt what is already there, copy
+/// what is missing (or replay a move), set flags, queue expunges, remove extras, then checkpoint.
+/// Every step is idempotent, so a sync cut short anywhere is finished by the next one.
+/// </summary>
+internal sealed class FolderSynchronizer(SyncContext context)
+{
+    private readonly MoveReplayer _moves = new(context);
+
+    public async Task<FolderSyncResult> SyncAsync(FolderRecord folder, SyncRequest request, CancellationToken cancellationToken)
+    {
+        var started = context.Time.GetUtcNow();
+        var clock = Stopwatch.StartNew();
+        var result = new FolderSyncResult(folder.PrimaryName);
+        var store = context.Store;
+        var open = store.Journal.Open(context.ReplicaId, folder.PrimaryName);
+        var full = request.Full || folder.PrimaryUidValidity is null || folder.ReplicaUidValidity is null || open.Count > 0;
+        if (!full && IsUnchanged(folder, request))
+        {
+            result.Outcome = FolderOutcome.Unchanged;
+            return result;
+        }
+
+        var rows = store.Messages.ForFolder(folder.Id);
+        var knownPrimary = new Dictionary<uint, byte[]>();
+        var knownReplica = new Dictionary<uint, byte[]>();
+
+        var primarySelected = await context.Primary.SelectAsync(folder.PrimaryName, readOnly: true, null, cancellationToken).ConfigureAwait(false);
+        if (folder.PrimaryUidValidity is { } oldPrimary && oldPrimary != primarySelected.UidValidity)
+        {
+            // The folder was recreated on the primary: old UIDs mean nothing, but the replica copies and their MD5s stand.
+            Log.UidValidityChanged(context.Logger, folder.PrimaryName, "primary", oldPrimary, primarySelected.UidValidity);
+            foreach (var row in rows.Values) knownReplica[row.ReplicaUid] = row.Md5;
+            rows.Clear();
+            store.Messages.Clear(folder.Id);
+            full = true;
+        }
+
+        var (replicaSelected, created) = await SelectReplicaAsync(folder, cancellationToken).ConfigureAwait(false);
+        if ((created && rows.Count > 0) || (folder.ReplicaUidValidity is { } oldReplica && oldReplica != replicaSelected.UidValidity))
+        {
+            // The replica folder was recreated: its UIDs changed, but the primary side and the MD5s stand.
+            Log.UidValidityChanged(context.Logger, folder.PrimaryName, "replica", folder.ReplicaUidValidity ?? 0, replicaSelected.UidValidity);
+            foreach (var row in rows.Values.Where(r => r.VanishedAt is null)) knownPrimary[row.PrimaryUid] = row.Md5;
+            rows.Clear();
+            store.Messages.Clear(folder.Id);
+            full = true;
+        }
+
+        var delta = await PrimaryDelta.ReadAsync(context.Primary, folder, primarySelected, rows, full, cancellationToken).ConfigureAwait(false);
+        var extras = await ReadReplicaAsync(folder, replicaSelected, rows, delta, knownPrimary, full, cancellationToken).ConfigureAwait(false);
+
+        var newSummaries = await SummariesAsync(context.Primary, UidSet.FromUids(delta.New), cancellationToken).ConfigureAwait(false);
+        var extraSummaries = await SummariesAsync(context.Replica, extras, cancellationToken).ConfigureAwait(false);
+        var plan = await new ContentMatcher(context.Primary, context.Replica)
+            .MatchAsync(newSummaries, extraSummaries, knownPrimary, knownReplica, cancellationToken).ConfigureAwait(false);
+
+        var newlyVanished = delta.Vanished.Where(u => rows[u].VanishedAt is null).ToList();
+        var deletions = newlyVanished.Count + rows.Values.Count(r => r.VanishedAt is not null) + plan.UnmatchedExtras.Count;
+        if (!request.Force && DeleteGuard.Check(deletions, replicaSelected.Exists, context.Options) is { } held)
+        {
+            result.Outcome = FolderOutcome.Held;
+            result.Message = held;
+            return result;
+        }
+
+        Adopt(folder, plan.Adoptions, rows, result);
+        await _moves.DiscoverSourcesAsync(folder, plan.ToCopy, cancellationToken).ConfigureAwait(false);
+        await new MessageCopier(context, folder, result, _moves).CopyAsync(plan.ToCopy, replicaSelected.UidValidity, cancellationToken).ConfigureAwait(false);
+        rows = store.Messages.ForFolder(folder.Id);
+
+        var wantedFlags = new Dictionary<uint, MessageFlags>(delta.Flags);
+        foreach (var a in plan.Adoptions) wantedFlags[a.Primary.Uid] = a.Primary.Flags;
+        foreach (var m in plan.ToCopy) wantedFlags.TryAdd(m.Uid, m.Flags);
+        await RestoreReplicaFlagsAsync(folder, replicaSelected, rows, wantedFlags, cancellationToken).ConfigureAwait(false);
+        await SetFlagsAsync(folder, rows, wantedFlags, result, cancellationToken).ConfigureAwait(false);
+
+        if (newlyVanished.Count > 0)
+        {
+            store.Messages.MarkVanished(folder.Id, newlyVanished);
+            result.Vanished = newlyVanished.Count;
+        }
+        await RemoveExtrasAsync(folder, plan.UnmatchedExtras, result, cancellationToken).ConfigureAwait(false);
+
+        var after = await context.Replica.StatusAsync(folder.ReplicaName, cancellationToken).ConfigureAwait(false);
+        store.InTransaction(() =>
+        {
+            store.Folders.SaveCheckpoint(folder with
+            {
+                PrimaryUidValidity = primarySelected.UidValidity,
+                PrimaryUidNext = primarySelected.UidNext,
+                PrimaryModSeq = primarySelected.HighestModSeq,
+                PrimaryMessages = primarySelected.Exists,
+                ReplicaUidValidity = replicaSelected.UidValidity,
+                ReplicaUidNext = after.UidNext,
+                ReplicaModSeq = after.HighestModSeq,
+                ReplicaMessages = after.Messages,
+            }, started);
+            // A full pass has accounted for every copy on the replica, so nothing begun is left in doubt.
+            if (full) store.Journal.Resolve(context.ReplicaId, folder.PrimaryName);
+        });
+        if (result.ChangedAnything) Log.FolderSynced(context.Logger, folder.PrimaryName, result.Summary(), clock.ElapsedMilliseconds);
+        else result.Outcome = FolderOutcome.Unchanged;
+        return result;
+    }
+
+    /// <summary>
+    /// Only notes what the primary expunged in this folder, copying nothing and keeping the checkpoint.
+    /// Run over every changed folder first, it lets the other end of a move find the copy to MOVE.
+    /// </summary>
+    public async Task MarkVanishedAsync(FolderRecord folder, CancellationToken cancellationToken)
+    {
+        if (folder.PrimaryUidValidity is null) return;
+        var rows = context.Store.Messages.ForFolder(folder.Id);
+        if (rows.Count == 0) return;
+        var selected = await context.Primary.SelectAsync(folder.PrimaryName, readOnly: true, null, cancellationToken).ConfigureAwait(false);
+        if (selected.UidValidity != folder.PrimaryUidValidity) return;
+        var delta = await PrimaryDelta.ReadAsync(context.Primary, folder, selected, rows, full: false, cancellationToken).ConfigureAwait(false);
+        var newly = delta.Vanished.Where(u => rows[u].VanishedAt is null).ToList();
+        var pending = rows.Values.Count(r => r.VanishedAt is not null);
+        if (newly.Count == 0 || DeleteGuard.Check(newly.Count + pending, (uint)rows.Count, context.Options) is not null) return;
+        context.Store.Messages.MarkVanished(folder.Id, newly);
+    }
+
+    /// <summary>Both sides' STATUS (from LIST-STATUS) equal the checkpoint: nothing to do, no SELECT needed.</summary>
+    private static bool IsUnchanged(FolderRecord folder, SyncRequest request) =>
+        request.PrimaryStatus is { } p && request.ReplicaStatus is { } r
+        && p.HighestModSeq is not null && r.HighestModSeq is not null
+        && p.UidValidity == folder.PrimaryUidValidity && p.UidNext == folder.PrimaryUidNext
+        && p.Messages == folder.PrimaryMessages && p.HighestModSeq == folder.PrimaryModSeq
+        && r.UidValidity == folder.ReplicaUidValidity && r.UidNext == folder.ReplicaUidNext
+        && r.Messages == folder.ReplicaMessages && r.HighestModSeq == folder.ReplicaModSeq;
+
+    private async Task<(SelectedMailbox Selected, bool Created)> SelectReplicaAsync(FolderRecord folder, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await context.Replica.SelectAsync(folder.ReplicaName, readOnly: false, null, cancellationToken).ConfigureAwait(false), false);
+        }
+        catch (ImapCommandException ex) when (ex.Code?.Kind is ResponseCodeKind.NonExistent or ResponseCodeKind.TryCreate || ex.Condition == ResponseCondition.No)
+        {
+            var exists = (await context.Replica.ListAsync(false, cancellationToken).ConfigureAwait(false)).Any(m => m.Mailbox.Name == folder.ReplicaName);
+            if (exists) throw;
+            await context.Replica.CreateAsync(folder.ReplicaName, cancellationToken).ConfigureAwait(false);
+            Log.FolderCreated(context.Logger, folder.PrimaryName, folder.ReplicaName);
+            return (await context.Replica.SelectAsync(folder.ReplicaName, readOnly: false, null, cancellationToken).ConfigureAwait(false), true);
+        }
+    }
+
+    /// <summary>
+    /// Finds replica messages we do not track (left by a crash, or there before us) and tracked copies
+    /// that disappeared (deleted behind our back, to be copied again). Cheap when nothing changed.
+    /// </summary>
+    private async Task<UidSet> ReadReplicaAsync(FolderRecord folder, SelectedMailbox selected, Dictionary<uint, MessageRecord> rows,
+        PrimaryDelta delta, Dictionary<uint, byte[]> knownPrimary, bool full, CancellationToken cancellationToken)
+    {
+        var looksUntouched = selected.UidNext == folder.ReplicaUidNext && selected.Exists == rows.Count;
+        if (!full && looksUntouched) return UidSet.Empty;
+        var present = selected.Exists == 0 ? [] : (await context.Replica.SearchAsync(SearchQuery.All, cancellationToken).ConfigureAwait(false)).Expand().ToHashSet();
+        var lost = rows.Values.Where(r => !present.Contains(r.ReplicaUid)).ToList();
+        if (lost.Count > 0)
+        {
+            context.Store.Messages.Remove(folder.Id, lost.Select(r => r.PrimaryUid));
+            foreach (var row in lost)
+            {
+                rows.Remove(row.PrimaryUid);
+                delta.Flags.Remove(row.PrimaryUid);
+                if (row.VanishedAt is not null || delta.Vanished.Remove(row.PrimaryUid)) continue;
+                knownPrimary[row.PrimaryUid] = row.Md5;
+                delta.New.Add(row.PrimaryUid);
+            }
+        }
+        var tracked = rows.Values.Select(r => r.ReplicaUid).ToHashSet();
+        return UidSet.FromUids(present.Where(u => !tracked.Contains(u)));
+    }
+
+    private static async Task<IReadOnlyList<MessageSummary>> SummariesAsync(IMailSession session, UidSet set, CancellationToken cancellationToken)
+    {
+        if (set.IsEmpty) return [];
+        using var fetched = await session.FetchSummariesAsync(set, cancellationToken).ConfigureAwait(false);
+        return fetched.Messages.Select(MessageSummary.From).OrderBy(m => m.Uid).ToList();
+    }
+
+    private void Adopt(FolderRecord folder, IReadOnlyList<ContentMatcher.Adoption> adoptions, Dictionary<uint, MessageRecord> rows, FolderSyncResult result)
+    {
+        if (adoptions.Count == 0) return;
+        var records = adoptions.Select(a => new MessageRecord
+        {
+            FolderId = folder.Id,
+            PrimaryUid = a.Primary.Uid,
+            ReplicaUid = a.Replica.Uid,
+            Md5 = a.Md5,
+            Size = a.Primary.Size,
+            InternalDate = a.Primary.InternalDate,
+            // What the replica copy carries now; the flag pass brings it to the primary's.
+            Flags = a.Replica.Flags.ToString(),
+            MessageId = a.Primary.MessageId,
+        }).ToList();
+        context.Store.Messages.Put(records);
+        foreach (var r in records)
+        {
+            rows[r.PrimaryUid] = r;
+            Log.Adopted(context.Logger, folder.PrimaryName, r.PrimaryUid, r.ReplicaUid, Md5.Hex(r.Md5));
+        }
+        result.Adopted = records.Count;
+    }
+
+    /// <summary>
+    /// Flags changed on the replica since we last left it (seen through its CONDSTORE) are put back
+    /// to what the primary says: the primary knows best.
+    /// </summary>
+    private async Task RestoreReplicaFlagsAsync(FolderRecord folder, SelectedMailbox selected, Dictionary<uint, MessageRecord> rows,
+        Dictionary<uint, MessageFlags> wanted, CancellationToken cancellationToken)
+    {
+        if (!context.Replica.Features.CondStore || folder.ReplicaModSeq is not { } since || selected.HighestModSeq is not { } now || now == since) return;
+        using var changed = await context.Replica.FetchFlagsAsync(UidSet.All, since, cancellationToken).ConfigureAwait(false);
+        var byReplicaUid = rows.Values.Where(r => r.VanishedAt is null).ToDictionary(r => r.ReplicaUid);
+        foreach (var m in changed.Messages)
+        {
+            if (m.Uid is not { } uid || !byReplicaUid.TryGetValue(uid, out var row)) continue;
+            var actual = (m.Flags ?? MessageFlags.None).WithoutRecent();
+            if (actual.Equals(MessageFlags.Parse(row.Flags))) continue;
+            // Record what the replica really has, so the flag pass sees the difference.
+            rows[row.PrimaryUid] = row with { Flags = actual.ToString() };
+            wanted.TryAdd(row.PrimaryUid, MessageFlags.Parse(row.Flags));
+        }
+    }
+
+    private async Task SetFlagsAsync(FolderRecord folder, Dictionary<uint, MessageRecord> rows, Dictionary<uint, MessageFlags> wanted,
+        FolderSyncResult result, CancellationToken cancellationToken)
+    {
+        var changes = wanted
+            .Where(w => rows.TryGetValue(w.Key, out var row) && row.VanishedAt is null && !w.Value.Equals(MessageFlags.Parse(row.Flags)))
+            .Select(w => (Row: rows[w.Key], Flags: w.Value))
+            .ToList();
+        // One STORE per distinct set of flags: a whole folder marked read is one command.
+        foreach (var group in changes.GroupBy(c => c.Flags.ToString()))
+        {
+            var items = group.ToList();
+            var journal = context.Store.Journal.Begin(new JournalEntry
+            {
+                ReplicaId = context.ReplicaId,
+                Folder = folder.PrimaryName,
+                Operation = "store",
+                Detail = $"FLAGS ({group.Key}) on {items.Count} messages",
+            });
+            await context.Replica.SetFlagsAsync(UidSet.FromUids(items.Select(i => i.Row.ReplicaUid)), items[0].Flags, cancellationToken).ConfigureAwait(false);
+            context.Store.InTransaction(() =>
+            {
+                context.Store.Messages.SetFlags(folder.Id, items.Select(i => (i.Row.PrimaryUid, group.Key)));
+                context.Store.Journal.Complete([journal]);
+            });
+            foreach (var (row, flags) in items) Log.FlagsSet(context.Logger, folder.PrimaryName, row.PrimaryUid, row.ReplicaUid, flags.ToString());
+            result.FlagsSet += items.Count;
+        }
+    }
+
+    private async Task RemoveExtrasAsync(FolderRecord folder, IReadOnlyList<MessageSummary> extras, FolderSyncResult result, CancellationToken cancellationToken)
+    {
+        if (extras.Count == 0) return;
+        var journal = context.Store.Journal.Begin(new JournalEntry
+        {
+            ReplicaId = context.ReplicaId,
+            Folder = folder.PrimaryName,
+            Operation = "remove-extra",
+            Detail = $"replica uids {UidSet.FromUids(extras.Select(e => e.Uid))}",
+        });
+        await context.Replica.ExpungeAsync(UidSet.FromUids(extras.Select(e => e.Uid)), cancellationToken).ConfigureAwait(false);
+        context.Store.Journal.Complete([journal]);
+        foreach (var e in extras) Log.RemovedExtra(context.Logger, folder.PrimaryName, e.Uid);
+        result.ExtrasRemoved = extras.Count;
+    }
+}

@@ -1,0 +1,192 @@
+using Observer.Imap;
+using Observer.State;
+
+namespace Observer.Replication;
+
+/// <summary>
+/// Copies new primary messages to one replica folder in UID order: each batch is journaled before
+/// APPEND, located by APPENDUID (or Message-ID and MD5), verified, and recorded with its journal
+/// entries in one transaction. A move found on the way is replayed instead of uploaded.
+/// </summary>
+internal sealed class MessageCopier(SyncContext context, FolderRecord folder, FolderSyncResult result, MoveReplayer moves)
+{
+    private readonly List<Pending> _batch = [];
+    private long _batchBytes;
+    private uint? _replicaUidValidity;
+
+    private sealed record Pending(MessageSummary Summary, MessageData Data, byte[] Md5);
+
+    public async Task CopyAsync(IReadOnlyList<MessageSummary> messages, uint replicaUidValidity, CancellationToken cancellationToken)
+    {
+        if (messages.Count == 0) return;
+        _replicaUidValidity = replicaUidValidity;
+        var wanted = messages.Select(m => m.Uid).ToHashSet();
+        try
+        {
+            await foreach (var data in context.Primary.FetchMessagesAsync(UidSet.FromUids(wanted), cancellationToken).ConfigureAwait(false))
+            {
+                if (data.Uid is not { } uid || !wanted.Contains(uid) || data.Body is null)
+                {
+                    data.Dispose();
+                    continue;
+                }
+                var summary = MessageSummary.From(data) with { MessageId = messages.First(m => m.Uid == uid).MessageId };
+                var md5 = await Md5.OfAsync(data.Body, cancellationToken).ConfigureAwait(false);
+                if (await moves.CanMoveAsync(summary, md5).ConfigureAwait(false))
+                {
+                    // Keep the replica in primary UID order: what is batched goes first.
+                    await FlushAsync(cancellationToken).ConfigureAwait(false);
+                    if (await moves.MoveAsync(folder, summary, md5, cancellationToken).ConfigureAwait(false))
+                    {
+                        data.Dispose();
+                        result.Moved++;
+                        continue;
+                    }
+                }
+                _batch.Add(new Pending(summary, data, md5));
+                _batchBytes += data.Body.Length;
+                if (_batch.Count >= context.Options.AppendBatchSize || _batchBytes >= context.Options.AppendBatchBytes)
+                    await FlushAsync(cancellationToken).ConfigureAwait(false);
+            }
+            await FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            foreach (var pending in _batch) pending.Data.Dispose();
+            _batch.Clear();
+        }
+    }
+
+    private async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        if (_batch.Count == 0) return;
+        var batch = _batch.ToList();
+        _batch.Clear();
+        _batchBytes = 0;
+        try
+        {
+            await AppendAsync(batch, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            foreach (var pending in batch) pending.Data.Dispose();
+        }
+    }
+
+    private async Task AppendAsync(IReadOnlyList<Pending> batch, CancellationToken cancellationToken)
+    {
+        var store = context.Store;
+        var journal = store.Journal.Begin(batch.Select(p => new JournalEntry
+        {
+            ReplicaId = context.ReplicaId,
+            Folder = folder.PrimaryName,
+            Operation = "append",
+            PrimaryUid = p.Summary.Uid,
+            Md5 = p.Md5,
+            Size = p.Data.Body!.Length,
+            MessageId = p.Summary.MessageId,
+        }));
+
+        // Only a replica without UIDPLUS needs to know where new UIDs start, to find the copies afterwards.
+        var uidNextBefore = context.Replica.Features.UidPlus ? 1u
+            : (await context.Replica.StatusAsync(folder.ReplicaName, cancellationToken).ConfigureAwait(false)).UidNext ?? 1;
+        AppendResult appended;
+        try
+        {
+            appended = await context.Replica.AppendAsync(folder.ReplicaName,
+                batch.Select(p => new AppendMessage(p.Data.Body!, p.Summary.Flags, p.Summary.InternalDate)).ToList(), cancellationToken).ConfigureAwait(false);
+        }
+        catch (ImapCommandException)
+        {
+            // The server refused the APPEND: nothing was stored, so there is nothing to recover.
+            store.Journal.Abandon(journal);
+            throw;
+        }
+
+        var uids = appended.Uids is { } set && appended.UidValidity == _replicaUidValidity && set.Count == batch.Count
+            ? set.Expand().ToList()
+            : await LocateAsync(batch, uidNextBefore, cancellationToken).ConfigureAwait(false);
+
+        await VerifyAsync(batch, uids, journal, cancellationToken).ConfigureAwait(false);
+
+        var rows = batch.Select((p, i) => new MessageRecord
+        {
+            FolderId = folder.Id,
+            PrimaryUid = p.Summary.Uid,
+            ReplicaUid = uids[i],
+            Md5 = p.Md5,
+            Size = p.Data.Body!.Length,
+            InternalDate = p.Summary.InternalDate,
+            Flags = p.Summary.Flags.ToString(),
+            MessageId = p.Summary.MessageId,
+        }).ToList();
+        store.InTransaction(() =>
+        {
+            store.Messages.Put(rows);
+            store.Journal.Complete(journal);
+        });
+        result.Appended += batch.Count;
+        foreach (var row in rows)
+            Log.Appended(context.Logger, folder.PrimaryName, row.PrimaryUid, row.ReplicaUid, row.Size, Md5.Hex(row.Md5));
+    }
+
+    /// <summary>Without APPENDUID, finds each copy among the new replica UIDs by Message-ID, then confirms it by MD5.</summary>
+    private async Task<List<uint>> LocateAsync(IReadOnlyList<Pending> batch, uint uidNextBefore, CancellationToken cancellationToken)
+    {
+        var fresh = SearchQuery.Uids(UidSet.Range(uidNextBefore, UidSet.Star));
+        var candidates = (await context.Replica.SearchAsync(fresh, cancellationToken).ConfigureAwait(false)).Expand().Where(u => u >= uidNextBefore).ToList();
+        var hashes = new Dictionary<uint, byte[]>();
+        if (candidates.Count > 0)
+        {
+            await foreach (var message in context.Replica.FetchMessagesAsync(UidSet.FromUids(candidates), cancellationToken).ConfigureAwait(false))
+                using (message) hashes[message.Uid!.Value] = await Md5.OfAsync(message.Body!, cancellationToken).ConfigureAwait(false);
+        }
+        var taken = new HashSet<uint>();
+        var uids = new List<uint>();
+        foreach (var pending in batch)
+        {
+            var match = hashes.Where(h => !taken.Contains(h.Key) && h.Value.AsSpan().SequenceEqual(pending.Md5)).Select(h => h.Key).Order().FirstOrDefault();
+            if (match == 0)
+                throw new ReplicationException($"the copy of primary uid {pending.Summary.Uid} cannot be found on the replica after APPEND");
+            taken.Add(match);
+            uids.Add(match);
+        }
+        return uids;
+    }
+
+    private async Task VerifyAsync(IReadOnlyList<Pending> batch, IReadOnlyList<uint> uids, IReadOnlyList<long> journal, CancellationToken cancellationToken)
+    {
+        var mode = context.Options.Verify;
+        if (mode == VerifyMode.None) return;
+        var expected = uids.Select((u, i) => (u, batch[i])).ToDictionary(x => x.u, x => x.Item2);
+        var bad = new List<string>();
+        if (mode == VerifyMode.Size)
+        {
+            using var sizes = await context.Replica.FetchSummariesAsync(UidSet.FromUids(uids), cancellationToken).ConfigureAwait(false);
+            foreach (var m in sizes.Messages)
+                if (m.Size != expected[m.Uid!.Value].Data.Body!.Length) bad.Add($"uid {m.Uid} has {m.Size} bytes, the primary {expected[m.Uid.Value].Data.Body!.Length}");
+            if (sizes.Messages.Count != uids.Count) bad.Add($"{uids.Count - sizes.Messages.Count} copies missing");
+        }
+        else
+        {
+            var seen = 0;
+            await foreach (var copy in context.Replica.FetchMessagesAsync(UidSet.FromUids(uids), cancellationToken).ConfigureAwait(false))
+            {
+                using (copy)
+                {
+                    seen++;
+                    var md5 = await Md5.OfAsync(copy.Body!, cancellationToken).ConfigureAwait(false);
+                    if (!md5.AsSpan().SequenceEqual(expected[copy.Uid!.Value].Md5))
+                        bad.Add($"uid {copy.Uid} has md5 {Md5.Hex(md5)}, the primary {Md5.Hex(expected[copy.Uid.Value].Md5)}");
+                }
+            }
+            if (seen != uids.Count) bad.Add($"{uids.Count - seen} copies missing");
+        }
+        if (bad.Count == 0) return;
+
+        // Remove the bad copies so they are neither kept nor mistaken for good ones later.
+        await context.Replica.ExpungeAsync(UidSet.FromUids(uids), cancellationToken).ConfigureAwait(false);
+        context.Store.Journal.Abandon(journal);
+        throw new VerificationException($"the replica changed appended messages ({string.Join("; ", bad.Take(3))})");
+    }
+}

@@ -1,0 +1,109 @@
+using Observer.Imap;
+using Observer.State;
+
+namespace Observer.Replication;
+
+/// <summary>
+/// Replays a move on the primary (expunged in one folder, the same bytes new in another) as a
+/// MOVE (or COPY) on the replica, so the message is not uploaded again.
+/// </summary>
+internal sealed class MoveReplayer(SyncContext context)
+{
+    /// <summary>
+    /// Before new messages are streamed: a new message may be the far end of a move whose expunge we
+    /// have not seen yet (its folder's event came second). Where a copy with the same Message-ID, size
+    /// and date lives in another folder, ask the primary whether that one is gone; if so, mark it
+    /// vanished now, so the copier can MOVE it. Leaves the primary with <paramref name="folder"/> selected.
+    /// </summary>
+    public async Task DiscoverSourcesAsync(FolderRecord folder, IReadOnlyList<MessageSummary> newMessages, CancellationToken cancellationToken)
+    {
+        if (!context.Replica.Features.UidPlus || newMessages.Count == 0) return;
+        var lookAlikes = newMessages
+            .Where(m => m.MessageId is not null)
+            .SelectMany(m => context.Store.Messages.LookAlikes(context.ReplicaId, folder.Id, m.MessageId!, m.Size, m.InternalDate))
+            .DistinctBy(r => (r.FolderId, r.PrimaryUid))
+            .GroupBy(r => r.FolderId)
+            .ToList();
+        if (lookAlikes.Count == 0) return;
+        foreach (var group in lookAlikes)
+        {
+            var source = context.Store.Folders.Get(group.Key);
+            if (source is null) continue;
+            await context.Primary.SelectAsync(source.PrimaryName, readOnly: true, null, cancellationToken).ConfigureAwait(false);
+            var asked = UidSet.FromUids(group.Select(r => r.PrimaryUid));
+            var present = (await context.Primary.SearchAsync(SearchQuery.Uids(asked), cancellationToken).ConfigureAwait(false)).Expand().ToHashSet();
+            var gone = group.Where(r => !present.Contains(r.PrimaryUid)).Select(r => r.PrimaryUid).ToList();
+            if (gone.Count > 0) context.Store.Messages.MarkVanished(source.Id, gone);
+        }
+        await context.Primary.SelectAsync(folder.PrimaryName, readOnly: true, null, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Whether a copy the primary expunged elsewhere holds these bytes and date.</summary>
+    public Task<bool> CanMoveAsync(MessageSummary message, byte[] md5) =>
+        Task.FromResult(context.Replica.Features.UidPlus && Candidate(message, md5) is not null);
+
+    public async Task<bool> MoveAsync(FolderRecord destination, MessageSummary message, byte[] md5, CancellationToken cancellationToken)
+    {
+        var source = Candidate(message, md5);
+        if (source is null) return false;
+        var sourceFolder = context.Store.Folders.Get(source.FolderId);
+        if (sourceFolder is null || sourceFolder.Id == destination.Id) return false;
+
+        var store = context.Store;
+        var replica = context.Replica;
+        var useMove = replica.Features.Move;
+        var journal = store.Journal.Begin(new JournalEntry
+        {
+            ReplicaId = context.ReplicaId,
+            Folder = destination.PrimaryName,
+            Operation = useMove ? "move" : "copy",
+            PrimaryUid = message.Uid,
+            Md5 = md5,
+            Size = message.Size,
+            MessageId = message.MessageId,
+            Detail = $"from {sourceFolder.PrimaryName} replica uid {source.ReplicaUid}",
+        });
+        CopyResult? copied;
+        try
+        {
+            await replica.SelectAsync(sourceFolder.ReplicaName, readOnly: false, null, cancellationToken).ConfigureAwait(false);
+            copied = useMove
+                ? await replica.MoveAsync(UidSet.Single(source.ReplicaUid), destination.ReplicaName, cancellationToken).ConfigureAwait(false)
+                : await replica.CopyAsync(UidSet.Single(source.ReplicaUid), destination.ReplicaName, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (replica.IsConnected) await replica.SelectAsync(destination.ReplicaName, readOnly: false, null, cancellationToken).ConfigureAwait(false);
+        }
+        if (copied is null || copied.DestinationUids.Count != 1)
+        {
+            // Nothing was copied (the source copy was already gone): upload instead.
+            store.Journal.Abandon([journal]);
+            return false;
+        }
+        var newUid = copied.DestinationUids.Expand().Single();
+        store.InTransaction(() =>
+        {
+            store.Messages.Put([new MessageRecord
+            {
+                FolderId = destination.Id,
+                PrimaryUid = message.Uid,
+                ReplicaUid = newUid,
+                Md5 = md5,
+                Size = message.Size,
+                InternalDate = message.InternalDate,
+                // The moved copy keeps its flags; the flag pass then sets the primary's.
+                Flags = source.Flags,
+                MessageId = message.MessageId,
+            }]);
+            if (useMove) store.Messages.Remove(source.FolderId, [source.PrimaryUid]);
+            store.Journal.Complete([journal]);
+        });
+        Log.Moved(context.Logger, destination.PrimaryName, sourceFolder.PrimaryName, source.ReplicaUid, message.Uid, newUid);
+        return true;
+    }
+
+    private MessageRecord? Candidate(MessageSummary message, byte[] md5) =>
+        context.Store.Messages.VanishedByMd5(context.ReplicaId, md5)
+            .FirstOrDefault(c => c.Size == message.Size && c.InternalDate?.ToUnixTimeSeconds() == message.InternalDate?.ToUnixTimeSeconds());
+}

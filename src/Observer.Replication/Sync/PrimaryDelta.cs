@@ -1,0 +1,66 @@
+using Observer.Imap;
+using Observer.State;
+
+namespace Observer.Replication;
+
+/// <summary>What changed on the primary in one folder since its checkpoint (or everything, when full).</summary>
+internal sealed class PrimaryDelta
+{
+    /// <summary>Primary UIDs not yet on the replica, ascending.</summary>
+    public SortedSet<uint> New { get; } = [];
+
+    /// <summary>Current flags (without \Recent) of mapped messages that may have changed.</summary>
+    public Dictionary<uint, MessageFlags> Flags { get; } = [];
+
+    /// <summary>Mapped messages the primary no longer has.</summary>
+    public HashSet<uint> Vanished { get; } = [];
+
+    /// <summary>
+    /// Reads the delta. With CONDSTORE and a valid checkpoint only changes are fetched (VANISHED
+    /// under QRESYNC); otherwise every UID and its flags. The cost follows the changes, not the size.
+    /// </summary>
+    public static async Task<PrimaryDelta> ReadAsync(IMailSession primary, FolderRecord folder, SelectedMailbox selected,
+        IReadOnlyDictionary<uint, MessageRecord> rows, bool full, CancellationToken cancellationToken)
+    {
+        var delta = new PrimaryDelta();
+        if (!full && primary.Features.CondStore && folder.PrimaryModSeq is { } since && selected.HighestModSeq is { } now)
+        {
+            if (now == since && selected.UidNext == folder.PrimaryUidNext && selected.Exists == folder.PrimaryMessages) return delta;
+            using var changes = await primary.FetchFlagsAsync(UidSet.All, since, cancellationToken).ConfigureAwait(false);
+            delta.Absorb(changes.Messages, rows);
+            foreach (var uid in changes.Vanished.Expand()) if (rows.ContainsKey(uid)) delta.Vanished.Add(uid);
+
+            // Without QRESYNC (or if the counts disagree) expunges must be found by listing every UID.
+            var expected = rows.Count - rows.Values.Count(r => r.VanishedAt is not null) - delta.Vanished.Count + delta.New.Count;
+            if (!primary.Features.QResync || expected != selected.Exists)
+            {
+                if (selected.Exists == 0 && rows.Count == 0) return delta;
+                var present = (await primary.SearchAsync(SearchQuery.All, cancellationToken).ConfigureAwait(false)).Expand().ToHashSet();
+                foreach (var uid in rows.Keys.Where(u => !present.Contains(u))) delta.Vanished.Add(uid);
+                foreach (var uid in present.Where(u => !rows.ContainsKey(u))) delta.New.Add(uid);
+            }
+            return delta;
+        }
+
+        if (selected.Exists == 0)
+        {
+            foreach (var uid in rows.Keys) delta.Vanished.Add(uid);
+            return delta;
+        }
+        using var all = await primary.FetchFlagsAsync(UidSet.All, null, cancellationToken).ConfigureAwait(false);
+        delta.Absorb(all.Messages, rows);
+        var seen = all.Messages.Select(m => m.Uid!.Value).ToHashSet();
+        foreach (var uid in rows.Keys.Where(u => !seen.Contains(u))) delta.Vanished.Add(uid);
+        return delta;
+    }
+
+    private void Absorb(IEnumerable<MessageData> messages, IReadOnlyDictionary<uint, MessageRecord> rows)
+    {
+        foreach (var message in messages)
+        {
+            if (message.Uid is not { } uid) continue;
+            if (rows.ContainsKey(uid)) Flags[uid] = (message.Flags ?? MessageFlags.None).WithoutRecent();
+            else New.Add(uid);
+        }
+    }
+}

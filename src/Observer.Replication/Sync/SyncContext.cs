@@ -1,0 +1,19 @@
+using Microsoft.Extensions.Logging;
+using Observer.State;
+
+namespace Observer.Replication;
+
+/// <summary>Everything a sync step needs: both sessions, the state, the settings.</summary>
+internal sealed class SyncContext
+{
+    public required StateStore Store { get; init; }
+    public required ReplicaRecord Target { get; init; }
+    public required ReplicationOptions Options { get; init; }
+    public required ILogger Logger { get; init; }
+    public required TimeProvider Time { get; init; }
+    public required IMailSession Primary { get; init; }
+    public required IMailSession Replica { get; init; }
+    public required FolderNameMapper Names { get; init; }
+
+    public long ReplicaId => Target.Id;
+}

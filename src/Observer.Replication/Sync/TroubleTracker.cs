@@ -1,0 +1,46 @@
+using Microsoft.Extensions.Logging;
+using Observer.Imap;
+using Observer.State;
+
+namespace Observer.Replication;
+
+/// <summary>
+/// Keeps one bad folder from stopping the rest: its failure is recorded with the server's words,
+/// and it is retried with a doubling delay while every other folder goes on.
+/// </summary>
+internal sealed class TroubleTracker(StateStore store, long replicaId, ReplicationOptions options, TimeProvider time, ILogger logger)
+{
+    public bool IsWaiting(string folder) =>
+        store.Troubles.Find(replicaId, folder) is { } trouble && trouble.NextAttempt > time.GetUtcNow();
+
+    public IReadOnlyList<string> Due() =>
+        store.Troubles.All(replicaId).Where(t => t.NextAttempt <= time.GetUtcNow()).Select(t => t.Folder).ToList();
+
+    public DateTimeOffset? NextRetry() => store.Troubles.All(replicaId).Select(t => (DateTimeOffset?)t.NextAttempt).Min();
+
+    public void Record(string folder, string kind, string error)
+    {
+        var attempts = (store.Troubles.Find(replicaId, folder)?.Attempts ?? 0) + 1;
+        var delay = TimeSpan.FromTicks(Math.Min(options.TroubleMaxDelay.Ticks, options.TroubleRetryDelay.Ticks * (1L << Math.Min(attempts - 1, 20))));
+        var trouble = store.Troubles.Record(replicaId, folder, kind, error, time.GetUtcNow() + delay);
+        Log.FolderTrouble(logger, folder, trouble.Attempts, trouble.NextAttempt, error);
+    }
+
+    public void Clear(string folder)
+    {
+        if (store.Troubles.Find(replicaId, folder) is null) return;
+        store.Troubles.Clear(replicaId, folder);
+        Log.FolderRecovered(logger, folder);
+    }
+
+    /// <summary>Errors that concern one folder. Connection failures are not: they stop the pass and reconnect.</summary>
+    public static bool IsFolderError(Exception ex) =>
+        ex is ImapCommandException or ReplicationException or NotSupportedException;
+
+    /// <summary>The words to show an admin: the server's own, verbatim, with its response code.</summary>
+    public static string Describe(Exception ex) => ex switch
+    {
+        ImapCommandException c => $"{c.Command} refused by the server: {(c.Code is null ? "" : $"[{c.Code.Name}] ")}{c.ServerText}",
+        _ => ex.Message,
+    };
+}

@@ -1,0 +1,13 @@
+namespace Observer.Replication;
+
+/// <summary>Something changed on the primary. Watchers post these; the engine decides what to sync.</summary>
+public abstract record ChangeSignal(DateTimeOffset SeenAt);
+
+/// <summary>Messages or flags in one folder changed.</summary>
+public sealed record FolderChanged(string Folder, DateTimeOffset SeenAt) : ChangeSignal(SeenAt);
+
+/// <summary>Folders were created, renamed, deleted or (un)subscribed. A rename may name both ends.</summary>
+public sealed record TreeChanged(string? OldName, string? NewName, DateTimeOffset SeenAt) : ChangeSignal(SeenAt);
+
+/// <summary>Changes may have been missed (a watcher reconnected, events overflowed): reconcile everything.</summary>
+public sealed record ResyncAll(string Reason, DateTimeOffset SeenAt) : ChangeSignal(SeenAt);

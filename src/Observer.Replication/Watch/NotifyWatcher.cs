@@ -1,0 +1,65 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Observer.Imap;
+
+namespace Observer.Replication;
+
+/// <summary>
+/// One connection that hears about every mailbox through NOTIFY (RFC 5465): STATUS for message and
+/// flag changes, LIST for created, renamed, deleted and (un)subscribed folders.
+/// </summary>
+internal sealed class NotifyWatcher(IMailSessionFactory sessions, TimeSpan keepAlive, ILogger logger, TimeProvider time) : IWatcher
+{
+    public string Name => "notify";
+
+    public Task RunAsync(ChannelWriter<ChangeSignal> signals, CancellationToken cancellationToken) =>
+        WatcherLoop.RunAsync(Name, ct => WatchAsync(signals, ct), logger, time, cancellationToken);
+
+    private async Task WatchAsync(ChannelWriter<ChangeSignal> signals, CancellationToken cancellationToken)
+    {
+        await using var session = await sessions.ConnectAsync(ServerRole.Primary, Name, cancellationToken).ConfigureAwait(false);
+        await session.WatchAllAsync(cancellationToken).ConfigureAwait(false);
+        // Whatever happened while we were not listening is unknown.
+        signals.TryWrite(new ResyncAll("notify watcher connected", time.GetUtcNow()));
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var keepAliveTask = KeepAliveAsync(session, keepAlive, stop.Token);
+        try
+        {
+            await foreach (var e in session.Events.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var now = time.GetUtcNow();
+                ChangeSignal? signal = e switch
+                {
+                    MailboxStatusResponse status => new FolderChanged(status.Mailbox, now),
+                    ListResponse list => new TreeChanged(list.Mailbox.OldName, list.Mailbox.Name, now),
+                    EventsDroppedResponse => new ResyncAll("notify events overflowed", now),
+                    _ => null,
+                };
+                (e as IDisposable)?.Dispose();
+                if (signal is not null) signals.TryWrite(signal);
+            }
+        }
+        finally
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+            await keepAliveTask.ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>A silent connection may be dead: a NOOP now and then proves it is not, or breaks it.</summary>
+    internal static async Task KeepAliveAsync(IMailSession session, TimeSpan interval, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                await Task.Delay(interval, cancellationToken).ConfigureAwait(false);
+                await session.NoopAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or ImapException)
+        {
+            // A failed NOOP has broken the connection; the event loop sees that and reconnects.
+        }
+    }
+}

@@ -1,0 +1,86 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Observer.Imap;
+
+namespace Observer.Replication;
+
+/// <summary>
+/// Checks every folder with one LIST-STATUS (or STATUS each) per interval and reports those whose
+/// UIDNEXT, MESSAGES, HIGHESTMODSEQ or UIDVALIDITY moved, and any change to the folder list.
+/// It also ranks folders by recent activity, so the IDLE pool can watch the busiest.
+/// </summary>
+internal sealed class StatusPoller(IMailSessionFactory sessions, TimeSpan interval, FolderFilter filter, ILogger logger, TimeProvider time) : IWatcher
+{
+    private readonly Dictionary<string, MailboxStatus> _last = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DateTimeOffset> _activity = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
+    private string? _tree;
+
+    public string Name => "poll";
+
+    /// <summary>Folders skipped by polling because an IDLE watcher covers them.</summary>
+    public Func<IReadOnlySet<string>> Covered { get; set; } = () => new HashSet<string>();
+
+    /// <summary>INBOX, then the folders that changed most recently.</summary>
+    public IReadOnlyList<string> MostActive(int count)
+    {
+        lock (_gate)
+        {
+            return _last.Keys
+                .OrderBy(n => FolderNameMapper.IsInbox(n) ? 0 : 1)
+                .ThenByDescending(n => _activity.GetValueOrDefault(n))
+                .ThenBy(n => n, StringComparer.Ordinal)
+                .Take(count)
+                .ToList();
+        }
+    }
+
+    public Task RunAsync(ChannelWriter<ChangeSignal> signals, CancellationToken cancellationToken) =>
+        WatcherLoop.RunAsync(Name, ct => PollAsync(signals, ct), logger, time, cancellationToken);
+
+    private async Task PollAsync(ChannelWriter<ChangeSignal> signals, CancellationToken cancellationToken)
+    {
+        await using var session = await sessions.ConnectAsync(ServerRole.Primary, Name, cancellationToken).ConfigureAwait(false);
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            await PollOnceAsync(session, signals, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(interval, time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    internal async Task PollOnceAsync(IMailSession session, ChannelWriter<ChangeSignal> signals, CancellationToken cancellationToken)
+    {
+        var list = await session.ListAsync(session.Features.ListStatus, cancellationToken).ConfigureAwait(false);
+        var folders = list.Where(m => m.Mailbox.IsSelectable && filter.Includes(m.Mailbox.Name)).ToList();
+        var now = time.GetUtcNow();
+
+        var tree = string.Join('\n', list.Select(m => $"{m.Mailbox.Name}|{m.Mailbox.IsSubscribed}").Order(StringComparer.Ordinal));
+        if (_tree is not null && tree != _tree) signals.TryWrite(new TreeChanged(null, null, now));
+        _tree = tree;
+
+        var covered = Covered();
+        foreach (var folder in folders)
+        {
+            var name = folder.Mailbox.Name;
+            var status = folder.Status;
+            if (status is null)
+            {
+                if (covered.Contains(name) && _last.ContainsKey(name)) continue;
+                status = await session.StatusAsync(name, cancellationToken).ConfigureAwait(false);
+            }
+            lock (_gate)
+            {
+                if (_last.TryGetValue(name, out var before) && before != status)
+                {
+                    _activity[name] = now;
+                    signals.TryWrite(new FolderChanged(name, now));
+                }
+                _last[name] = status;
+            }
+        }
+        lock (_gate)
+        {
+            foreach (var gone in _last.Keys.Except(folders.Select(f => f.Mailbox.Name)).ToList()) _last.Remove(gone);
+        }
+    }
+}

@@ -1,0 +1,110 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+
+namespace Observer.Replication;
+
+/// <summary>
+/// Chooses how to watch the primary and runs the watchers: NOTIFY when offered (one connection for
+/// every folder), otherwise IDLE on INBOX and the most active folders within the connection budget,
+/// with STATUS polling for the rest.
+/// </summary>
+internal sealed class WatchCoordinator(
+    IMailSessionFactory sessions,
+    ReplicationOptions options,
+    FolderFilter filter,
+    SessionFeatures primaryFeatures,
+    ILoggerFactory loggers,
+    TimeProvider time)
+{
+    private readonly ILogger _logger = loggers.CreateLogger("Observer.Watch");
+
+    /// <summary>The mode in use, for `observer status`.</summary>
+    public string Mode { get; private set; } = "starting";
+
+    public WatchMode Resolve()
+    {
+        var wanted = options.Watch;
+        if (wanted == WatchMode.Auto) wanted = primaryFeatures.Notify ? WatchMode.Notify : primaryFeatures.Idle ? WatchMode.Idle : WatchMode.Poll;
+        if (wanted == WatchMode.Notify && !primaryFeatures.Notify) wanted = WatchMode.Idle;
+        if (wanted == WatchMode.Idle && !primaryFeatures.Idle) wanted = WatchMode.Poll;
+        return wanted;
+    }
+
+    public async Task RunAsync(ChannelWriter<ChangeSignal> signals, CancellationToken cancellationToken)
+    {
+        var mode = Resolve();
+        switch (mode)
+        {
+            case WatchMode.Notify:
+                Mode = "NOTIFY";
+                Log.Watching(_logger, Mode);
+                await new NotifyWatcher(sessions, KeepAlive, _logger, time).RunAsync(signals, cancellationToken).ConfigureAwait(false);
+                break;
+            case WatchMode.Idle:
+                await RunIdlePoolAsync(signals, cancellationToken).ConfigureAwait(false);
+                break;
+            default:
+                Mode = $"STATUS polling every {options.PollInterval.TotalSeconds:0} s";
+                Log.Watching(_logger, Mode);
+                await new StatusPoller(sessions, options.PollInterval, filter, _logger, time).RunAsync(signals, cancellationToken).ConfigureAwait(false);
+                break;
+        }
+    }
+
+    private TimeSpan KeepAlive => TimeSpan.FromMinutes(2);
+
+    /// <summary>The worker and the poller each hold a connection; IDLE gets the rest of the budget.</summary>
+    public int IdleSlots => Math.Max(1, options.MaxConnections - 2);
+
+    private async Task RunIdlePoolAsync(ChannelWriter<ChangeSignal> signals, CancellationToken cancellationToken)
+    {
+        var poller = new StatusPoller(sessions, options.PollInterval, filter, _logger, time);
+        var watchers = new Dictionary<string, (CancellationTokenSource Stop, Task Task)>(StringComparer.Ordinal);
+        poller.Covered = () =>
+        {
+            lock (watchers) return watchers.Keys.ToHashSet(StringComparer.Ordinal);
+        };
+        Mode = $"IDLE on up to {IdleSlots} folders, STATUS polling every {options.PollInterval.TotalSeconds:0} s";
+        Log.Watching(_logger, Mode);
+        var polling = poller.RunAsync(signals, cancellationToken);
+        var slot = 0;
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                var wanted = poller.MostActive(IdleSlots).ToHashSet(StringComparer.Ordinal);
+                lock (watchers)
+                {
+                    foreach (var stale in watchers.Keys.Where(k => !wanted.Contains(k)).ToList())
+                    {
+                        watchers[stale].Stop.Cancel();
+                        watchers.Remove(stale);
+                    }
+                    foreach (var folder in wanted.Where(f => !watchers.ContainsKey(f)))
+                    {
+                        var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                        var watcher = new IdleWatcher(sessions, folder, ++slot, _logger, time);
+                        watchers[folder] = (stop, watcher.RunAsync(signals, stop.Token));
+                    }
+                }
+                // Until the poller's first pass there is nothing to rank; look again soon.
+                var wait = wanted.Count == 0 ? TimeSpan.FromMilliseconds(200) : options.PollInterval;
+                await Task.Delay(wait, time, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Shutting down.
+        }
+        finally
+        {
+            Task[] running;
+            lock (watchers)
+            {
+                foreach (var w in watchers.Values) w.Stop.Cancel();
+                running = watchers.Values.Select(w => w.Task).ToArray();
+            }
+            await Task.WhenAll(running.Append(polling)).ConfigureAwait(false);
+        }
+    }
+}

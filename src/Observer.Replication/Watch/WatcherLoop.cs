@@ -1,0 +1,47 @@
+using Microsoft.Extensions.Logging;
+using Observer.Imap;
+
+namespace Observer.Replication;
+
+/// <summary>
+/// Runs one watcher session after another, with a capped, jittered backoff between failures. A
+/// failure is logged once; repeats of the same failure are logged at Debug, so an outage stays quiet.
+/// </summary>
+internal static class WatcherLoop
+{
+    public static async Task RunAsync(string name, Func<CancellationToken, Task> session, ILogger logger, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var delay = TimeSpan.FromSeconds(1);
+        string? lastError = null;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var started = time.GetUtcNow();
+            try
+            {
+                await session(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is ImapException or IOException or OperationCanceledException or System.Net.Sockets.SocketException)
+            {
+                if (ex.Message != lastError) Log.WatcherFailed(logger, name, ex.Message);
+                else logger.LogDebug("watcher {Watcher} still failing: {Reason}", name, ex.Message);
+                lastError = ex.Message;
+            }
+            // A session that lasted a while was healthy: start the backoff over.
+            if (time.GetUtcNow() - started > TimeSpan.FromMinutes(1)) delay = TimeSpan.FromSeconds(1);
+            var jitter = TimeSpan.FromMilliseconds(Random.Shared.Next(0, (int)Math.Max(1, delay.TotalMilliseconds / 4)));
+            try
+            {
+                await Task.Delay(delay + jitter, time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(60).Ticks));
+        }
+    }
+}

@@ -1,0 +1,89 @@
+using Microsoft.Data.Sqlite;
+
+namespace Observer.State;
+
+public sealed class JournalRepository
+{
+    private readonly StateStore _store;
+
+    internal JournalRepository(StateStore store) => _store = store;
+
+    /// <summary>Records the intent of each write before it is sent; returns their ids in order.</summary>
+    public IReadOnlyList<long> Begin(IEnumerable<JournalEntry> entries)
+    {
+        var ids = new List<long>();
+        _store.InTransaction(() =>
+        {
+            using var command = _store.Command(
+                "INSERT INTO journal (replica_id, folder, operation, primary_uid, md5, size, message_id, detail, begun_at) "
+                + "VALUES ($r, $f, $o, $p, $h, $s, $m, $d, $t) RETURNING id",
+                ("$r", 0L), ("$f", ""), ("$o", ""), ("$p", null), ("$h", null), ("$s", null), ("$m", null), ("$d", null), ("$t", _store.Now()));
+            foreach (var e in entries)
+            {
+                command.Parameters["$r"].Value = e.ReplicaId;
+                command.Parameters["$f"].Value = e.Folder;
+                command.Parameters["$o"].Value = e.Operation;
+                command.Parameters["$p"].Value = e.PrimaryUid is { } p ? (long)p : DBNull.Value;
+                command.Parameters["$h"].Value = (object?)e.Md5 ?? DBNull.Value;
+                command.Parameters["$s"].Value = (object?)e.Size ?? DBNull.Value;
+                command.Parameters["$m"].Value = (object?)e.MessageId ?? DBNull.Value;
+                command.Parameters["$d"].Value = (object?)e.Detail ?? DBNull.Value;
+                ids.Add((long)command.ExecuteScalar()!);
+            }
+        });
+        return ids;
+    }
+
+    public long Begin(JournalEntry entry) => Begin([entry])[0];
+
+    /// <summary>Marks writes done. Call inside the transaction that records their effect.</summary>
+    public void Complete(IEnumerable<long> ids) => SetState(ids, "done");
+
+    /// <summary>Marks writes the server refused: nothing happened, nothing to recover.</summary>
+    public void Abandon(IEnumerable<long> ids) => SetState(ids, "refused");
+
+    private void SetState(IEnumerable<long> ids, string state) =>
+        _store.InTransaction(() =>
+        {
+            using var command = _store.Command("UPDATE journal SET state = $s, done_at = $t WHERE id = $id", ("$s", state), ("$t", _store.Now()), ("$id", 0L));
+            foreach (var id in ids)
+            {
+                command.Parameters["$id"].Value = id;
+                command.ExecuteNonQuery();
+            }
+        });
+
+    /// <summary>Writes begun and never finished: after a crash, these say where a copy may already exist.</summary>
+    public IReadOnlyList<JournalEntry> Open(long replicaId, string? folder = null) =>
+        _store.Query(
+            "SELECT id, replica_id, folder, operation, primary_uid, md5, size, message_id, detail, state, begun_at FROM journal "
+            + "WHERE replica_id = $r AND state = 'begun' AND ($f IS NULL OR folder = $f) ORDER BY id",
+            Read, ("$r", replicaId), ("$f", folder));
+
+    public int OpenCount(long replicaId) =>
+        _store.Query("SELECT COUNT(*) FROM journal WHERE replica_id = $r AND state = 'begun'", r => r.GetInt32(0), ("$r", replicaId)).Single();
+
+    /// <summary>Resolves open entries of a folder once a full reconciliation has accounted for every copy.</summary>
+    public void Resolve(long replicaId, string folder) =>
+        _store.Execute("UPDATE journal SET state = 'resolved', done_at = $t WHERE replica_id = $r AND folder = $f AND state = 'begun'",
+            ("$t", _store.Now()), ("$r", replicaId), ("$f", folder));
+
+    /// <summary>Drops finished entries older than <paramref name="age"/>; open ones are always kept.</summary>
+    public int Prune(TimeSpan age) =>
+        _store.Execute("DELETE FROM journal WHERE state <> 'begun' AND done_at < $t", ("$t", StateStore.Iso(_store.Time.GetUtcNow() - age)));
+
+    private static JournalEntry Read(SqliteDataReader r) => new()
+    {
+        Id = r.GetInt64(0),
+        ReplicaId = r.GetInt64(1),
+        Folder = r.GetString(2),
+        Operation = r.GetString(3),
+        PrimaryUid = r.UInt(4),
+        Md5 = r.IsDBNull(5) ? null : (byte[])r[5],
+        Size = r.IsDBNull(6) ? null : r.GetInt64(6),
+        MessageId = r.Text(7),
+        Detail = r.Text(8),
+        State = r.GetString(9),
+        BegunAt = StateStore.ReadTime(r, 10)!.Value,
+    };
+}

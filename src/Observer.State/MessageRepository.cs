@@ -1,0 +1,115 @@
+using Microsoft.Data.Sqlite;
+
+namespace Observer.State;
+
+public sealed class MessageRepository
+{
+    private const string Columns = "folder_id, primary_uid, replica_uid, md5, size, internal_date, flags, message_id, vanished_at";
+    private const string InsertColumns = "folder_id, primary_uid, replica_uid, md5, size, internal_date, flags, message_id";
+
+    private readonly StateStore _store;
+
+    internal MessageRepository(StateStore store) => _store = store;
+
+    public Dictionary<uint, MessageRecord> ForFolder(long folderId) =>
+        _store.Query($"SELECT {Columns} FROM messages WHERE folder_id = $f", Read, ("$f", folderId)).ToDictionary(m => m.PrimaryUid);
+
+    public int Count(long folderId) =>
+        _store.Query("SELECT COUNT(*) FROM messages WHERE folder_id = $f", r => r.GetInt32(0), ("$f", folderId)).Single();
+
+    /// <summary>Copies on the replica whose primary message vanished, with this MD5: where a moved message already is.</summary>
+    public IReadOnlyList<MessageRecord> VanishedByMd5(long replicaId, byte[] md5) =>
+        _store.Query($"SELECT m.{Columns.Replace(", ", ", m.")} FROM messages m JOIN folders f ON f.id = m.folder_id "
+            + "WHERE f.replica_id = $r AND m.md5 = $h AND m.vanished_at IS NOT NULL ORDER BY m.vanished_at",
+            Read, ("$r", replicaId), ("$h", md5));
+
+    /// <summary>Live copies elsewhere that look like this message (same Message-ID, size and date): possible sources of a move.</summary>
+    public IReadOnlyList<MessageRecord> LookAlikes(long replicaId, long exceptFolderId, string messageId, long size, DateTimeOffset? internalDate) =>
+        _store.Query($"SELECT m.{Columns.Replace(", ", ", m.")} FROM messages m JOIN folders f ON f.id = m.folder_id "
+            + "WHERE f.replica_id = $r AND m.message_id = $m AND m.size = $s AND m.folder_id <> $f AND m.vanished_at IS NULL "
+            + "AND (m.internal_date IS $d)",
+            Read, ("$r", replicaId), ("$m", messageId), ("$s", size), ("$f", exceptFolderId), ("$d", internalDate?.ToUnixTimeSeconds()));
+
+    /// <summary>Marks messages the primary expunged; their replica copies are removed later.</summary>
+    public void MarkVanished(long folderId, IEnumerable<uint> primaryUids) =>
+        _store.InTransaction(() =>
+        {
+            using var command = _store.Command("UPDATE messages SET vanished_at = $t WHERE folder_id = $f AND primary_uid = $p AND vanished_at IS NULL",
+                ("$t", _store.Now()), ("$f", folderId), ("$p", 0L));
+            foreach (var uid in primaryUids)
+            {
+                command.Parameters["$p"].Value = (long)uid;
+                command.ExecuteNonQuery();
+            }
+        });
+
+    /// <summary>When the oldest expunge still waiting was seen, if any.</summary>
+    public DateTimeOffset? OldestVanished(long replicaId) =>
+        _store.Query("SELECT MIN(m.vanished_at) FROM messages m JOIN folders f ON f.id = m.folder_id WHERE f.replica_id = $r AND m.vanished_at IS NOT NULL",
+            r => StateStore.ReadTime(r, 0), ("$r", replicaId)).SingleOrDefault();
+
+    /// <summary>Vanished messages marked at or before <paramref name="before"/>, by folder: expunges now due on the replica.</summary>
+    public IReadOnlyList<MessageRecord> VanishedBefore(long replicaId, DateTimeOffset before) =>
+        _store.Query($"SELECT m.{Columns.Replace(", ", ", m.")} FROM messages m JOIN folders f ON f.id = m.folder_id "
+            + "WHERE f.replica_id = $r AND m.vanished_at IS NOT NULL AND m.vanished_at <= $t ORDER BY m.folder_id, m.replica_uid",
+            Read, ("$r", replicaId), ("$t", StateStore.Iso(before)));
+
+    /// <summary>Inserts or replaces rows, in one transaction.</summary>
+    public void Put(IEnumerable<MessageRecord> rows) =>
+        _store.InTransaction(() =>
+        {
+            using var command = _store.Command(
+                $"INSERT OR REPLACE INTO messages ({InsertColumns}) VALUES ($f, $p, $r, $h, $s, $d, $fl, $m)",
+                ("$f", 0L), ("$p", 0L), ("$r", 0L), ("$h", Array.Empty<byte>()), ("$s", 0L), ("$d", null), ("$fl", ""), ("$m", null));
+            foreach (var row in rows)
+            {
+                command.Parameters["$f"].Value = row.FolderId;
+                command.Parameters["$p"].Value = (long)row.PrimaryUid;
+                command.Parameters["$r"].Value = (long)row.ReplicaUid;
+                command.Parameters["$h"].Value = row.Md5;
+                command.Parameters["$s"].Value = row.Size;
+                command.Parameters["$d"].Value = row.InternalDate is { } d ? d.ToUnixTimeSeconds() : DBNull.Value;
+                command.Parameters["$fl"].Value = row.Flags;
+                command.Parameters["$m"].Value = (object?)row.MessageId ?? DBNull.Value;
+                command.ExecuteNonQuery();
+            }
+        });
+
+    public void Remove(long folderId, IEnumerable<uint> primaryUids) =>
+        _store.InTransaction(() =>
+        {
+            using var command = _store.Command("DELETE FROM messages WHERE folder_id = $f AND primary_uid = $p", ("$f", folderId), ("$p", 0L));
+            foreach (var uid in primaryUids)
+            {
+                command.Parameters["$p"].Value = (long)uid;
+                command.ExecuteNonQuery();
+            }
+        });
+
+    public void SetFlags(long folderId, IEnumerable<(uint PrimaryUid, string Flags)> changes) =>
+        _store.InTransaction(() =>
+        {
+            using var command = _store.Command("UPDATE messages SET flags = $fl WHERE folder_id = $f AND primary_uid = $p", ("$fl", ""), ("$f", folderId), ("$p", 0L));
+            foreach (var (uid, flags) in changes)
+            {
+                command.Parameters["$fl"].Value = flags;
+                command.Parameters["$p"].Value = (long)uid;
+                command.ExecuteNonQuery();
+            }
+        });
+
+    public void Clear(long folderId) => _store.Execute("DELETE FROM messages WHERE folder_id = $f", ("$f", folderId));
+
+    private static MessageRecord Read(SqliteDataReader r) => new()
+    {
+        FolderId = r.GetInt64(0),
+        PrimaryUid = (uint)r.GetInt64(1),
+        ReplicaUid = (uint)r.GetInt64(2),
+        Md5 = (byte[])r[3],
+        Size = r.GetInt64(4),
+        InternalDate = r.IsDBNull(5) ? null : DateTimeOffset.FromUnixTimeSeconds(r.GetInt64(5)),
+        Flags = r.GetString(6),
+        MessageId = r.Text(7),
+        VanishedAt = StateStore.ReadTime(r, 8),
+    };
+}

@@ -1,0 +1,184 @@
+using Microsoft.Data.Sqlite;
+
+namespace Observer.State;
+
+/// <summary>
+/// The SQLite state database: UID maps, checkpoints, the journal of replica writes and folders in
+/// trouble. One connection, used under a lock; the file and its WAL are readable only by the owner.
+/// </summary>
+public sealed class StateStore : IDisposable
+{
+    private readonly SqliteConnection _connection;
+    private SqliteTransaction? _transaction;
+
+    private StateStore(SqliteConnection connection, TimeProvider time)
+    {
+        _connection = connection;
+        Time = time;
+        Replicas = new ReplicaRepository(this);
+        Folders = new FolderRepository(this);
+        Messages = new MessageRepository(this);
+        Journal = new JournalRepository(this);
+        Troubles = new TroubleRepository(this);
+        Service = new ServiceRepository(this);
+    }
+
+    internal Lock Gate { get; } = new();
+
+    internal TimeProvider Time { get; }
+
+    public ReplicaRepository Replicas { get; }
+    public FolderRepository Folders { get; }
+    public MessageRepository Messages { get; }
+    public JournalRepository Journal { get; }
+    public TroubleRepository Troubles { get; }
+    public ServiceRepository Service { get; }
+
+    public static StateStore Open(string path, TimeProvider? time = null)
+    {
+        var full = Path.GetFullPath(path);
+        try
+        {
+            CreatePrivately(full);
+            var connection = new SqliteConnection(new SqliteConnectionStringBuilder
+            {
+                DataSource = full,
+                Mode = SqliteOpenMode.ReadWriteCreate,
+                Pooling = false,
+            }.ToString());
+            connection.Open();
+            // WAL lets `observer status` read while the service writes. synchronous=NORMAL survives a
+            // killed process; after a power loss the newest commits may roll back, which recovery handles
+            // like any crash: copies on the replica are found again by MD5, never uploaded twice.
+            Execute(connection, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;");
+            var check = Scalar(connection, "PRAGMA quick_check") as string;
+            if (check != "ok") throw new StateException($"state database {full} is corrupt ({check}); restore it from a backup or delete it to start over");
+            SchemaMigrator.Migrate(connection);
+            RestrictCompanions(full);
+            return new StateStore(connection, time ?? TimeProvider.System);
+        }
+        catch (SqliteException ex)
+        {
+            throw new StateException($"cannot open state database {full}: {ex.Message}", ex);
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            throw new StateException($"cannot open state database {full}: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>Creates the database file (and its folder) with owner-only permissions before SQLite opens it.</summary>
+    private static void CreatePrivately(string path)
+    {
+        var directory = Path.GetDirectoryName(path)!;
+        if (!Directory.Exists(directory))
+        {
+            if (OperatingSystem.IsWindows()) Directory.CreateDirectory(directory);
+            else Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+        if (OperatingSystem.IsWindows()) return;
+        if (!File.Exists(path))
+        {
+            using var _ = new FileStream(path, new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew,
+                Access = FileAccess.Write,
+                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+            });
+        }
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+    }
+
+    /// <summary>SQLite gives -wal and -shm the main file's mode; this also tightens files left by an older, laxer setup.</summary>
+    private static void RestrictCompanions(string path)
+    {
+        if (OperatingSystem.IsWindows()) return;
+        foreach (var suffix in new[] { "-wal", "-shm" })
+            if (File.Exists(path + suffix)) File.SetUnixFileMode(path + suffix, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+    }
+
+    /// <summary>Runs <paramref name="work"/> in one transaction: all of it lands, or none.</summary>
+    public void InTransaction(Action work)
+    {
+        lock (Gate)
+        {
+            if (_transaction is not null)
+            {
+                work();
+                return;
+            }
+            _transaction = _connection.BeginTransaction();
+            try
+            {
+                work();
+                _transaction.Commit();
+            }
+            catch
+            {
+                _transaction.Rollback();
+                throw;
+            }
+            finally
+            {
+                _transaction.Dispose();
+                _transaction = null;
+            }
+        }
+    }
+
+    internal SqliteCommand Command(string sql, params (string Name, object? Value)[] parameters)
+    {
+        var command = _connection.CreateCommand();
+        command.CommandText = sql;
+        command.Transaction = _transaction;
+        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        return command;
+    }
+
+    internal int Execute(string sql, params (string Name, object? Value)[] parameters)
+    {
+        lock (Gate)
+        {
+            using var command = Command(sql, parameters);
+            return command.ExecuteNonQuery();
+        }
+    }
+
+    internal List<T> Query<T>(string sql, Func<SqliteDataReader, T> read, params (string Name, object? Value)[] parameters)
+    {
+        lock (Gate)
+        {
+            using var command = Command(sql, parameters);
+            using var reader = command.ExecuteReader();
+            var rows = new List<T>();
+            while (reader.Read()) rows.Add(read(reader));
+            return rows;
+        }
+    }
+
+    internal string Now() => Iso(Time.GetUtcNow());
+
+    internal static string Iso(DateTimeOffset value) => value.UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+
+    internal static DateTimeOffset? ReadTime(SqliteDataReader reader, int ordinal) =>
+        reader.IsDBNull(ordinal) ? null : DateTimeOffset.Parse(reader.GetString(ordinal), System.Globalization.CultureInfo.InvariantCulture);
+
+    private static void Execute(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    private static object? Scalar(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return command.ExecuteScalar();
+    }
+
+    public void Dispose()
+    {
+        lock (Gate) _connection.Dispose();
+    }
+}

@@ -1,0 +1,32 @@
+namespace Observer.State;
+
+public sealed class TroubleRepository
+{
+    private readonly StateStore _store;
+
+    internal TroubleRepository(StateStore store) => _store = store;
+
+    /// <summary>Records a failure of a folder, counting attempts and keeping when the trouble began.</summary>
+    public TroubleRecord Record(long replicaId, string folder, string kind, string error, DateTimeOffset nextAttempt)
+    {
+        _store.Execute(
+            "INSERT INTO troubles (replica_id, folder, kind, error, since, last_attempt, attempts, next_attempt) VALUES ($r, $f, $k, $e, $t, $t, 1, $n) "
+            + "ON CONFLICT (replica_id, folder) DO UPDATE SET kind = $k, error = $e, last_attempt = $t, attempts = attempts + 1, next_attempt = $n",
+            ("$r", replicaId), ("$f", folder), ("$k", kind), ("$e", error), ("$t", _store.Now()), ("$n", StateStore.Iso(nextAttempt)));
+        return Find(replicaId, folder)!;
+    }
+
+    public void Clear(long replicaId, string folder) =>
+        _store.Execute("DELETE FROM troubles WHERE replica_id = $r AND folder = $f", ("$r", replicaId), ("$f", folder));
+
+    public void Rename(long replicaId, string oldFolder, string newFolder) =>
+        _store.Execute("UPDATE OR REPLACE troubles SET folder = $n WHERE replica_id = $r AND folder = $o", ("$r", replicaId), ("$o", oldFolder), ("$n", newFolder));
+
+    public TroubleRecord? Find(long replicaId, string folder) => All(replicaId).SingleOrDefault(t => t.Folder == folder);
+
+    public IReadOnlyList<TroubleRecord> All(long replicaId) =>
+        _store.Query("SELECT folder, kind, error, since, last_attempt, attempts, next_attempt FROM troubles WHERE replica_id = $r ORDER BY folder",
+            r => new TroubleRecord(r.GetString(0), r.GetString(1), r.GetString(2), StateStore.ReadTime(r, 3)!.Value,
+                StateStore.ReadTime(r, 4)!.Value, r.GetInt32(5), StateStore.ReadTime(r, 6)!.Value),
+            ("$r", replicaId));
+}

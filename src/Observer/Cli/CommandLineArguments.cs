@@ -1,0 +1,85 @@
+namespace Observer.Cli;
+
+public enum Verb
+{
+    Run,
+    Sync,
+    Verify,
+    Status,
+    Help,
+}
+
+/// <summary>
+/// What was asked on the command line: a verb, its switches, and configuration overrides in the
+/// form --Section:Key=value (or --Section:Key value), which go to the configuration system.
+/// </summary>
+public sealed record CommandLineArguments(Verb Verb, string? ConfigFile, bool Repair, bool Force, bool Full, IReadOnlyList<string> Overrides)
+{
+    public const string Usage = """
+        usage: observer <command> [options] [--Section:Key=value ...]
+
+        commands:
+          run       reconcile, then replicate live until SIGINT or SIGTERM
+          sync      one reconciliation pass over every folder; exit 0 when the replica matches
+          verify    compare every message of both servers by MD5, flags and date; exit 1 if they differ
+                      --repair   fix the replica, then compare again
+                      --force    let --repair delete beyond Replication:MaxDeletePercent
+          status    per folder: last sync, pending work, lag and folders in trouble
+
+        options:
+          --config FILE          settings file (default: appsettings.json here, else next to observer)
+          --full                 sync: compare everything, not only changes since the last checkpoint
+          --Section:Key=value    override any setting, e.g. --Primary:Host=mail.example.com
+        environment: OBSERVER_Section__Key overrides too, e.g. OBSERVER_Replica__Password
+        """;
+
+    /// <summary>Parses, or returns a one-line error that says what is wrong and what to do.</summary>
+    public static (CommandLineArguments? Arguments, string? Error) Parse(IReadOnlyList<string> args)
+    {
+        if (args.Count == 0) return (null, "no command given; use one of: run, sync, verify, status (observer --help for more)");
+        var verbText = args[0];
+        if (verbText is "-h" or "--help" or "help") return (new CommandLineArguments(Verb.Help, null, false, false, false, []), null);
+        if (!Enum.TryParse<Verb>(verbText, ignoreCase: true, out var verb) || verb == Verb.Help || verbText.StartsWith('-'))
+            return (null, $"unknown command '{verbText}'; use one of: run, sync, verify, status");
+
+        string? config = null;
+        bool repair = false, force = false, full = false;
+        var overrides = new List<string>();
+        for (var i = 1; i < args.Count; i++)
+        {
+            var arg = args[i];
+            switch (arg)
+            {
+                case "--config":
+                    if (i + 1 >= args.Count) return (null, "--config needs a file name");
+                    config = args[++i];
+                    continue;
+                case "--repair" when verb == Verb.Verify:
+                    repair = true;
+                    continue;
+                case "--force" when verb == Verb.Verify:
+                    force = true;
+                    continue;
+                case "--full" when verb == Verb.Sync:
+                    full = true;
+                    continue;
+                case "-h" or "--help":
+                    return (new CommandLineArguments(Verb.Help, null, false, false, false, []), null);
+            }
+            if (arg.StartsWith("--config=", StringComparison.Ordinal))
+            {
+                config = arg["--config=".Length..];
+                continue;
+            }
+            // A setting always has a section, so "--Section:Key"; anything else is a typo, not a setting.
+            var key = arg.TrimStart('-').Split('=', 2)[0];
+            if (!arg.StartsWith("--", StringComparison.Ordinal) || !key.Contains(':'))
+                return (null, $"unknown option '{arg}' for {verb.ToString().ToLowerInvariant()}; settings look like --Section:Key=value");
+            overrides.Add(arg);
+            if (!arg.Contains('=') && i + 1 < args.Count && !args[i + 1].StartsWith("--", StringComparison.Ordinal)) overrides.Add(args[++i]);
+            else if (!arg.Contains('=')) return (null, $"setting '{arg}' has no value; write {arg}=value");
+        }
+        if (force && !repair) return (null, "--force only applies with --repair");
+        return (new CommandLineArguments(verb, config, repair, force, full, overrides), null);
+    }
+}

@@ -1,0 +1,94 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Observer.Commands;
+using Observer.Configuration;
+using Observer.Hosting;
+using Observer.Replication;
+using Observer.State;
+
+namespace Observer.Cli;
+
+/// <summary>
+/// The observer command. Exit codes: 0 success; 1 the replica differs, or replication failed;
+/// 2 a mistake in the command line or the settings. Errors are one line on stderr.
+/// </summary>
+public static class ObserverProgram
+{
+    public static async Task<int> RunAsync(string[] args, TextWriter? output = null, TextWriter? errors = null, CancellationToken cancellationToken = default)
+    {
+        output ??= Console.Out;
+        errors ??= Console.Error;
+        var (arguments, problem) = CommandLineArguments.Parse(args);
+        if (arguments is null)
+        {
+            await errors.WriteLineAsync("observer: " + problem);
+            return 2;
+        }
+        if (arguments.Verb == Verb.Help)
+        {
+            await output.WriteLineAsync(CommandLineArguments.Usage);
+            return 0;
+        }
+
+        IHost host;
+        ObserverOptions options;
+        try
+        {
+            var (configuration, file) = ObserverConfiguration.Build(arguments);
+            host = ObserverHost.Build(arguments, configuration, file);
+            options = ObserverHost.Options(host.Services);
+        }
+        catch (ConfigurationProblemException ex)
+        {
+            await errors.WriteLineAsync("observer: config: " + ex.Message);
+            return 2;
+        }
+        catch (OptionsValidationException ex)
+        {
+            foreach (var failure in ex.Failures) await errors.WriteLineAsync("observer: config: " + failure);
+            return 2;
+        }
+
+        using (host)
+        {
+            try
+            {
+                return await RunVerbAsync(arguments, host, options, output, cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return 1;
+            }
+            catch (Exception ex) when (ObserverErrors.IsUserFacing(ex))
+            {
+                await errors.WriteLineAsync("observer: " + OneLine(ex));
+                return 1;
+            }
+        }
+    }
+
+    private static async Task<int> RunVerbAsync(CommandLineArguments arguments, IHost host, ObserverOptions options, TextWriter output, CancellationToken cancellationToken)
+    {
+        var services = host.Services;
+        if (arguments.Verb == Verb.Status)
+            return await StatusCommand.RunAsync(services.GetRequiredService<StateStore>(), options, services.GetRequiredService<TimeProvider>(), output);
+
+        using var instance = InstanceLock.Acquire(options.State.Path);
+        var engine = services.GetRequiredService<ReplicationEngine>();
+        switch (arguments.Verb)
+        {
+            case Verb.Run:
+                var worker = services.GetRequiredService<ReplicationWorker>();
+                await host.StartAsync(cancellationToken);
+                await host.WaitForShutdownAsync(cancellationToken);
+                return worker.FatalError is null ? 0 : 1;
+            case Verb.Sync:
+                return await SyncCommand.RunAsync(engine, arguments.Full, output, cancellationToken);
+            default:
+                return await VerifyCommand.RunAsync(engine, arguments.Repair, arguments.Force, output, cancellationToken);
+        }
+    }
+
+    private static string OneLine(Exception ex) => ex.Message.ReplaceLineEndings(" ");
+}

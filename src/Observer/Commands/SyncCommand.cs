@@ -1,0 +1,30 @@
+using Observer.Replication;
+
+namespace Observer.Commands;
+
+/// <summary>`observer sync`: one pass; exit 0 when every folder matches the primary as of the pass.</summary>
+public static class SyncCommand
+{
+    public static async Task<int> RunAsync(ReplicationEngine engine, bool full, TextWriter output, CancellationToken cancellationToken)
+    {
+        var pass = await engine.SyncOnceAsync(full, cancellationToken);
+        var width = Math.Max(20, pass.Folders.Select(f => f.Folder.Length).DefaultIfEmpty(0).Max() + 2);
+        foreach (var folder in pass.Folders)
+        {
+            var what = folder.Outcome switch
+            {
+                FolderOutcome.Held => "HELD: " + folder.Message,
+                FolderOutcome.Failed => "FAILED: " + folder.Message,
+                FolderOutcome.Unchanged => "up to date",
+                _ => folder.Summary(),
+            };
+            await output.WriteLineAsync($"{folder.Folder.PadRight(width)}{what}");
+        }
+        if (pass.TreeHeld is not null) await output.WriteLineAsync("folders: HELD: " + pass.TreeHeld);
+        var bad = pass.Folders.Count(f => f.Outcome is FolderOutcome.Held or FolderOutcome.Failed);
+        await output.WriteLineAsync(pass.Converged
+            ? $"sync: the replica matches the primary ({pass.Folders.Count} folders; {pass.Summary()})"
+            : $"sync: {bad} of {pass.Folders.Count} folders do not match the primary{(pass.TreeHeld is null ? "" : ", and folder deletions were held")}");
+        return pass.Converged ? 0 : 1;
+    }
+}

@@ -1,0 +1,109 @@
+using Microsoft.Extensions.Configuration;
+using Observer.Cli;
+
+namespace Observer.Configuration;
+
+/// <summary>A mistake in the settings, described in one line.</summary>
+public sealed class ConfigurationProblemException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>
+/// Builds the configuration in order of precedence: the settings file, then OBSERVER_ environment
+/// variables, then --Section:Key=value arguments. Relative paths are taken from the settings file's folder.
+/// </summary>
+public static class ObserverConfiguration
+{
+    public const string EnvironmentPrefix = "OBSERVER_";
+
+    public static (IConfigurationRoot Configuration, string? File) Build(CommandLineArguments arguments)
+    {
+        var file = ResolveFile(arguments.ConfigFile);
+        var builder = new ConfigurationBuilder();
+        if (file is not null)
+        {
+            try
+            {
+                builder.AddJsonFile(file, optional: false, reloadOnChange: false);
+            }
+            catch (Exception ex) when (ex is FileNotFoundException or IOException)
+            {
+                throw new ConfigurationProblemException($"cannot read settings file {file}: {ex.Message}", ex);
+            }
+        }
+        builder.AddEnvironmentVariables(EnvironmentPrefix);
+        builder.AddCommandLine(arguments.Overrides.ToArray());
+        try
+        {
+            return (builder.Build(), file);
+        }
+        catch (Exception ex) when (ex is FormatException or InvalidDataException or System.Text.Json.JsonException)
+        {
+            throw new ConfigurationProblemException($"settings file {file} is not valid JSON: {ex.Message.Split('\n')[0]}", ex);
+        }
+    }
+
+    private static string? ResolveFile(string? named)
+    {
+        if (named is not null)
+        {
+            var full = Path.GetFullPath(named);
+            return File.Exists(full) ? full : throw new ConfigurationProblemException($"settings file {named} does not exist; check --config");
+        }
+        foreach (var candidate in new[] { Path.GetFullPath("appsettings.json"), Path.Combine(AppContext.BaseDirectory, "appsettings.json") })
+            if (File.Exists(candidate)) return candidate;
+        return null;
+    }
+
+    /// <summary>Binds each section strictly: a misspelt key is an error, not a silently ignored line.</summary>
+    public static void BindInto(ObserverOptions options, IConfiguration configuration, string? settingsFile)
+    {
+        Bind(configuration, "Primary", options.Primary);
+        Bind(configuration, "Replica", options.Replica);
+        Bind(configuration, "State", options.State);
+        Bind(configuration, "Replication", options.Replication);
+        Bind(configuration, "Reconnect", options.Reconnect);
+        var baseDirectory = settingsFile is null ? Environment.CurrentDirectory : Path.GetDirectoryName(settingsFile)!;
+        options.State.Path = Rooted(options.State.Path, baseDirectory)!;
+        options.State.SpoolDirectory = Rooted(options.State.SpoolDirectory, baseDirectory);
+        options.Primary.PasswordFile = Rooted(options.Primary.PasswordFile, baseDirectory);
+        options.Replica.PasswordFile = Rooted(options.Replica.PasswordFile, baseDirectory);
+    }
+
+    private static void Bind(IConfiguration configuration, string section, object target)
+    {
+        try
+        {
+            configuration.GetSection(section).Bind(target, o => o.ErrorOnUnknownConfiguration = true);
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new ConfigurationProblemException(Explain(section, ex), ex);
+        }
+    }
+
+    /// <summary>Turns the binder's messages into one line that names the key.</summary>
+    private static string Explain(string section, InvalidOperationException ex)
+    {
+        var message = ex.Message;
+        if (message.Contains("were not found on the instance", StringComparison.Ordinal))
+        {
+            var names = message[(message.LastIndexOf(':') + 1)..].Trim().Trim('.');
+            return $"{section} has no setting {names}; check the spelling (see README, Configuration)";
+        }
+        var at = message.IndexOf("at '", StringComparison.Ordinal);
+        if (at >= 0)
+        {
+            var key = message[(at + 4)..message.IndexOf('\'', at + 4)];
+            var type = message.Contains("TimeSpan", StringComparison.Ordinal) ? "a duration such as 00:00:30"
+                : message.Contains("Int", StringComparison.Ordinal) ? "a whole number"
+                : message.Contains("Boolean", StringComparison.Ordinal) ? "true or false"
+                : message.Contains("Security", StringComparison.Ordinal) ? "None, StartTls or Tls"
+                : message.Contains("Mode", StringComparison.Ordinal) ? "one of the documented values"
+                : "a valid value";
+            return $"{key} has an invalid value; it must be {type}";
+        }
+        return $"{section}: {message}";
+    }
+
+    private static string? Rooted(string? path, string baseDirectory) =>
+        string.IsNullOrWhiteSpace(path) || Path.IsPathRooted(path) ? path : Path.GetFullPath(Path.Combine(baseDirectory, path));
+}

@@ -1,0 +1,69 @@
+using System.Net;
+using Microsoft.Extensions.Options;
+using Observer.Imap;
+using Observer.Replication;
+
+namespace Observer.Configuration;
+
+/// <summary>Checks the settings at start; each problem is one line naming the key and what to do.</summary>
+public sealed class ObserverOptionsValidator : IValidateOptions<ObserverOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ObserverOptions options)
+    {
+        var errors = new List<string>();
+        Endpoint("Primary", options.Primary, errors);
+        Endpoint("Replica", options.Replica, errors);
+        if (errors.Count == 0 && SameAccount(options.Primary, options.Replica))
+            errors.Add("Primary and Replica are the same account; point Replica at the server that should receive the copy");
+
+        if (string.IsNullOrWhiteSpace(options.State.Path)) errors.Add("State:Path is empty; give the path of the state database, e.g. /var/lib/observer/observer.db");
+
+        var r = options.Replication;
+        if (r.MaxConnections is < 2 or > 100) errors.Add($"Replication:MaxConnections is {r.MaxConnections}; it must be between 2 and 100");
+        if (r.PollInterval < TimeSpan.FromSeconds(1)) errors.Add($"Replication:PollInterval is {r.PollInterval}; it must be at least 00:00:01");
+        if (r.ReconcileInterval < TimeSpan.FromSeconds(10)) errors.Add($"Replication:ReconcileInterval is {r.ReconcileInterval}; it must be at least 00:00:10");
+        if (r.MaxDeletePercent is < 0 or > 100) errors.Add($"Replication:MaxDeletePercent is {r.MaxDeletePercent}; it must be between 0 and 100");
+        if (r.MaxDeleteFloor < 0) errors.Add($"Replication:MaxDeleteFloor is {r.MaxDeleteFloor}; it cannot be negative");
+        if (r.MoveWindow < TimeSpan.Zero || r.MoveWindow > TimeSpan.FromMinutes(5)) errors.Add($"Replication:MoveWindow is {r.MoveWindow}; it must be between 00:00:00 and 00:05:00");
+        if (r.AppendBatchSize is < 1 or > 1000) errors.Add($"Replication:AppendBatchSize is {r.AppendBatchSize}; it must be between 1 and 1000");
+        if (r.AppendBatchBytes < 1024) errors.Add($"Replication:AppendBatchBytes is {r.AppendBatchBytes}; it must be at least 1024");
+        if (r.TroubleRetryDelay <= TimeSpan.Zero || r.TroubleMaxDelay < r.TroubleRetryDelay)
+            errors.Add("Replication:TroubleRetryDelay must be positive and no more than Replication:TroubleMaxDelay");
+        if (string.IsNullOrWhiteSpace(r.ReplicaName)) errors.Add("Replication:ReplicaName is empty; name this replica, e.g. default");
+
+        var c = options.Reconnect;
+        if (c.InitialDelay <= TimeSpan.Zero) errors.Add($"Reconnect:InitialDelay is {c.InitialDelay}; it must be positive");
+        if (c.MaxDelay < c.InitialDelay) errors.Add($"Reconnect:MaxDelay ({c.MaxDelay}) is less than Reconnect:InitialDelay ({c.InitialDelay})");
+        if (c.SyncAttempts < 1) errors.Add($"Reconnect:SyncAttempts is {c.SyncAttempts}; it must be at least 1");
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static void Endpoint(string section, EndpointOptions e, List<string> errors)
+    {
+        if (string.IsNullOrWhiteSpace(e.Host)) errors.Add($"{section}:Host is not set; give the {Role(section)} server's host name");
+        if (e.Port is < 0 or > 65535) errors.Add($"{section}:Port is {e.Port}; it must be between 1 and 65535 (or 0 for the default)");
+        if (string.IsNullOrWhiteSpace(e.Username)) errors.Add($"{section}:Username is not set; give the account to log in as");
+        if (!string.IsNullOrEmpty(e.PasswordFile))
+        {
+            if (!File.Exists(e.PasswordFile)) errors.Add($"{section}:PasswordFile '{e.PasswordFile}' does not exist");
+        }
+        else if (string.IsNullOrEmpty(e.Password))
+        {
+            errors.Add($"{section}:Password is not set; set {section}:PasswordFile, or OBSERVER_{section}__Password in the environment");
+        }
+        if (e.AuthMechanism.ToUpperInvariant() is not ("AUTO" or "LOGIN" or "PLAIN" or "XOAUTH2" or "OAUTHBEARER"))
+            errors.Add($"{section}:AuthMechanism is '{e.AuthMechanism}'; use Auto, Login, Plain, XOAuth2 or OAuthBearer");
+        if (e.ConnectTimeout <= TimeSpan.Zero || e.CommandTimeout <= TimeSpan.Zero) errors.Add($"{section}:ConnectTimeout and {section}:CommandTimeout must be positive");
+        if (e.Security == ImapSecurity.None && !e.AllowPlaintextLogin && !string.IsNullOrWhiteSpace(e.Host) && !IsLoopback(e.Host))
+            errors.Add($"{section}: refusing to send the password in clear text to {e.Host}; set {section}:Security=Tls or StartTls, or {section}:AllowPlaintextLogin=true on a trusted network");
+    }
+
+    private static string Role(string section) => section == "Primary" ? "primary" : "replica";
+
+    private static bool SameAccount(EndpointOptions a, EndpointOptions b) =>
+        a.Host.Equals(b.Host, StringComparison.OrdinalIgnoreCase) && a.EffectivePort == b.EffectivePort && a.Username == b.Username;
+
+    private static bool IsLoopback(string host) =>
+        host.Equals("localhost", StringComparison.OrdinalIgnoreCase) || (IPAddress.TryParse(host, out var ip) && IPAddress.IsLoopback(ip));
+}

@@ -1,0 +1,61 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+using Microsoft.Extensions.Options;
+using Observer.Cli;
+using Observer.Configuration;
+using Observer.Imap;
+using Observer.Replication;
+using Observer.State;
+
+namespace Observer.Hosting;
+
+/// <summary>Wires observer's services: options (validated at start), logging to stderr, state, sessions, engine.</summary>
+public static class ObserverHost
+{
+    public static IHost Build(CommandLineArguments arguments, IConfigurationRoot configuration, string? settingsFile)
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddConfiguration(configuration);
+
+        builder.Logging.AddConfiguration(configuration.GetSection("Logging"));
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "yyyy-MM-dd HH:mm:ss.fff ";
+            o.ColorBehavior = LoggerColorBehavior.Disabled;
+        });
+        // Logs go to stderr; stdout carries the command's own report.
+        builder.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+
+        builder.Services.AddOptions<ObserverOptions>()
+            .Configure(o => ObserverConfiguration.BindInto(o, configuration, settingsFile))
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<ObserverOptions>, ObserverOptionsValidator>();
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(sp => StateStore.Open(Options(sp).State.Path, sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton<IMailSessionFactory>(sp =>
+        {
+            var o = Options(sp);
+            var spool = o.State.SpoolDirectory is { } dir ? new TempFileLiteralSpool(dir) : TempFileLiteralSpool.Default;
+            return new ImapMailSessionFactory(o.Primary, o.Replica, sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>(), spool);
+        });
+        builder.Services.AddSingleton(sp =>
+        {
+            var o = Options(sp);
+            return new ReplicationEngine(sp.GetRequiredService<IMailSessionFactory>(), sp.GetRequiredService<StateStore>(), o.Replication, o.Reconnect,
+                o.Primary.Describe(), o.Replica.Describe(), sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>());
+        });
+        if (arguments.Verb == Verb.Run)
+        {
+            builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(60));
+            builder.Services.AddSingleton<ReplicationWorker>();
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<ReplicationWorker>());
+        }
+        return builder.Build();
+    }
+
+    public static ObserverOptions Options(IServiceProvider services) => services.GetRequiredService<IOptions<ObserverOptions>>().Value;
+}

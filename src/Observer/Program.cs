@@ -1,0 +1,3 @@
+using Observer.Cli;
+
+return await ObserverProgram.RunAsync(args);

@@ -1,0 +1,103 @@
+using NUnit.Framework;
+using Observer.Imap;
+using Observer.TestSupport;
+
+namespace Observer.Replication.Tests;
+
+public class InitialSyncTests
+{
+    private const string Nested = "Work.Projects.2026";
+    private const string NonAscii = "Caf\u00e9 \u2615.R\u00e9sum\u00e9s \u65e5\u672c";
+
+    [Test]
+    public async Task InitialSync_NestedNonAsciiAndPrefilledReplica_AdoptsSharedRemovesExtrasCopiesTheRest()
+    {
+        await using var h = await EngineHarness.CreateAsync();
+        await using (var primary = await h.Accounts.PrimaryClientAsync())
+        await using (var replica = await h.Accounts.ReplicaClientAsync())
+        {
+            await MailFactory.FillAsync(primary, "INBOX", 30);
+            await MailFactory.FillAsync(primary, Nested, 20);
+            await MailFactory.FillAsync(primary, NonAscii, 10);
+            await primary.SubscribeAsync(Nested);
+
+            // The replica already holds 10 INBOX messages and 5 of the nested folder's, byte for byte,
+            // with other flags, plus 3 messages the primary never had.
+            await CopyAsync(primary, "INBOX", replica, "INBOX", 10);
+            await replica.CreateAsync("Work/Projects/2026");
+            await CopyAsync(primary, Nested, replica, "Work/Projects/2026", 5);
+            for (var i = 0; i < 3; i++) await replica.AppendAsync("INBOX", MailFactory.Message("only on the replica " + i));
+        }
+        var sharedBefore = await SharedReplicaUidsAsync(h);
+        Assert.That(sharedBefore, Has.Count.EqualTo(15));
+
+        var pass = await h.SyncAsync();
+
+        Assert.That(pass.Converged, Is.True, pass.Summary());
+        var primarySnapshot = await h.Accounts.PrimarySnapshotAsync();
+        var replicaSnapshot = await h.Accounts.ReplicaSnapshotAsync();
+        Assert.That(primarySnapshot.Differences(replicaSnapshot), Is.Empty);
+        Assert.That(replicaSnapshot.DuplicatesAgainst(primarySnapshot), Is.Zero);
+        Assert.That(primarySnapshot.Folders.Keys, Is.SupersetOf(new[] { "INBOX", "Work/Projects/2026", "Caf\u00e9 \u2615/R\u00e9sum\u00e9s \u65e5\u672c" }));
+        Assert.That(h.Replica.Appended, Is.EqualTo(60 - 15), "the 15 messages already on the replica are adopted, not uploaded again");
+        Assert.That(await SharedReplicaUidsAsync(h), Is.SupersetOf(sharedBefore), "adopted copies keep their replica UIDs");
+        Assert.That(pass.Folders.Sum(f => f.ExtrasRemoved), Is.EqualTo(3));
+    }
+
+    [Test]
+    public async Task Sync_Twice_SecondPassChangesNothing()
+    {
+        await using var h = await EngineHarness.CreateAsync();
+        await using (var primary = await h.Accounts.PrimaryClientAsync())
+        {
+            await MailFactory.FillAsync(primary, "INBOX", 25);
+            await MailFactory.FillAsync(primary, "Archive.2025", 25);
+        }
+        await h.SyncAsync();
+        var appended = h.Replica.Appended;
+        var second = await h.SyncAsync();
+        Assert.That(second.Folders.Select(f => f.Outcome), Is.All.EqualTo(FolderOutcome.Unchanged));
+        Assert.That(h.Replica.Appended, Is.EqualTo(appended));
+        Assert.That(await h.Accounts.DifferencesAsync(), Is.Empty);
+    }
+
+    [Test]
+    public async Task Sync_SubscriptionsAndFlagChanges_Follow()
+    {
+        await using var h = await EngineHarness.CreateAsync();
+        await using var primary = await h.Accounts.PrimaryClientAsync();
+        await MailFactory.FillAsync(primary, "Lists.Dev", 5);
+        await MailFactory.FillAsync(primary, "Lists.Ops", 5);
+        await primary.SubscribeAsync("Lists.Dev");
+        await h.SyncAsync();
+        await primary.UnsubscribeAsync("Lists.Dev");
+        await primary.SubscribeAsync("Lists.Ops");
+        await primary.SelectAsync("Lists.Ops");
+        await primary.UidStoreAsync(UidSet.Range(1, 3), StoreMode.Replace, new MessageFlags(["\\Answered", "$Label5"]));
+        var pass = await h.SyncAsync();
+        Assert.That(pass.Folders.Single(f => f.Folder == "Lists.Ops").FlagsSet, Is.EqualTo(3));
+        Assert.That(await h.Accounts.DifferencesAsync(), Is.Empty);
+    }
+
+    /// <summary>Copies the first <paramref name="count"/> messages byte for byte, keeping the internal date but not the flags.</summary>
+    private static async Task CopyAsync(ImapClient from, string fromFolder, ImapClient to, string toFolder, int count)
+    {
+        await from.ExamineAsync(fromFolder);
+        var messages = new List<AppendMessage>();
+        await foreach (var m in from.UidFetchStreamAsync(UidSet.Range(1, (uint)count), new FetchRequest(FetchItems.InternalDate | FetchItems.Body)))
+            messages.Add(new AppendMessage(ImapLiteral.FromBytes(m.Body!.ToArray()), new MessageFlags(["$Prefilled"]), m.InternalDate));
+        await to.MultiAppendAsync(toFolder, messages);
+    }
+
+    /// <summary>"folder:uid:md5" of every replica message whose bytes the primary also has in that folder.</summary>
+    private static async Task<HashSet<string>> SharedReplicaUidsAsync(EngineHarness h)
+    {
+        var primary = await h.Accounts.PrimarySnapshotAsync();
+        var replica = await h.Accounts.ReplicaSnapshotAsync();
+        return replica.Folders
+            .SelectMany(f => f.Value
+                .Where(m => primary.Folders.TryGetValue(f.Key, out var p) && p.Any(x => x.Md5 == m.Md5))
+                .Select(m => $"{f.Key}:{m.Uid}:{m.Md5}"))
+            .ToHashSet();
+    }
+}

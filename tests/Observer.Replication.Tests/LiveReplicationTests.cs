@@ -1,0 +1,79 @@
+using NUnit.Framework;
+using Observer.Imap;
+using Observer.TestSupport;
+
+namespace Observer.Replication.Tests;
+
+public class LiveReplicationTests
+{
+    [TestCase(WatchMode.Notify)]
+    [TestCase(WatchMode.Idle)]
+    public async Task Live_EveryKindOfChangeByAnotherClient_ReachesTheReplica(WatchMode mode)
+    {
+        await using var h = await EngineHarness.CreateAsync(o => o.Watch = mode);
+        await using var primary = await h.Accounts.PrimaryClientAsync();
+        await MailFactory.FillAsync(primary, "INBOX", 6);
+        await MailFactory.FillAsync(primary, "Projects", 3);
+        await MailFactory.FillAsync(primary, "Old", 2);
+        await MailFactory.FillAsync(primary, "Doomed", 2);
+        await primary.SubscribeAsync("Projects");
+        await h.StartLiveAsync();
+        await h.ConvergesAsync();
+        var uploadsAfterStart = h.Replica.Appended;
+        Assert.That(h.Log.AllText, Does.Contain(mode == WatchMode.Notify ? "watching the primary with NOTIFY" : "watching the primary with IDLE"));
+
+        await primary.AppendAsync("INBOX", MailFactory.Message("new one", new MessageFlags(["$Work", "\\Flagged"])));
+        await primary.AppendAsync("INBOX", MailFactory.Message("new two"));
+        await primary.SelectAsync("INBOX");
+        await primary.UidStoreAsync(UidSet.Single(1), StoreMode.Add, new MessageFlags(["\\Seen", "$Later"]));
+        await primary.UidStoreAsync(UidSet.Single(4), StoreMode.Remove, new MessageFlags(["\\Seen"]));
+        await primary.UidStoreAsync(UidSet.Single(2), StoreMode.Add, new MessageFlags(["\\Deleted"]));
+        await primary.UidExpungeAsync(UidSet.Single(2));
+        await primary.UidMoveAsync(UidSet.Single(3), "Projects");
+        await primary.CreateAsync("New.Sub");
+        await primary.AppendAsync("New.Sub", MailFactory.Message("in a new folder"));
+        await primary.SubscribeAsync("New.Sub");
+        await primary.UnsubscribeAsync("Projects");
+        await primary.UnselectAsync();
+        await primary.RenameAsync("Old", "Renamed");
+        await primary.DeleteAsync("Doomed");
+
+        await h.ConvergesAsync();
+        Assert.That(h.Replica.Appended - uploadsAfterStart, Is.EqualTo(3), "only the three new messages are uploaded");
+        Assert.That(h.Replica.Moves, Is.EqualTo(1), "the move is replayed as a MOVE");
+        Assert.That(h.Replica.Renames, Is.EqualTo(1), "the rename is replayed as a RENAME");
+    }
+
+    [Test]
+    public async Task Live_FoldersBeyondTheConnectionBudget_AreFoundByPolling()
+    {
+        await using var h = await EngineHarness.CreateAsync(o =>
+        {
+            o.Watch = WatchMode.Idle;
+            o.MaxConnections = 3;
+        });
+        await using var primary = await h.Accounts.PrimaryClientAsync();
+        await MailFactory.FillAsync(primary, "INBOX", 2);
+        foreach (var folder in new[] { "A", "B", "C" }) await MailFactory.FillAsync(primary, folder, 2);
+        await h.StartLiveAsync();
+        Assert.That(h.Log.AllText, Does.Contain("IDLE on up to 1 folders"));
+
+        await primary.AppendAsync("C", MailFactory.Message("found by STATUS polling"));
+        await primary.AppendAsync("INBOX", MailFactory.Message("found by IDLE"));
+        await h.ConvergesAsync(20);
+    }
+
+    [Test]
+    public async Task Live_StopFinishesWorkAndCommits()
+    {
+        await using var h = await EngineHarness.CreateAsync();
+        await using var primary = await h.Accounts.PrimaryClientAsync();
+        await MailFactory.FillAsync(primary, "INBOX", 3);
+        await h.StartLiveAsync();
+        await h.StopLiveAsync();
+        var folders = h.Store.Folders.All(h.Store.Replicas.Find("default")!.Id);
+        Assert.That(folders.Single(f => f.PrimaryName == "INBOX").LastSyncedAt, Is.Not.Null);
+        Assert.That(h.Store.Service.Get(h.Store.Replicas.Find("default")!.Id)!.PrimaryState, Is.EqualTo("stopped"));
+        Assert.That(h.Store.Journal.OpenCount(h.Store.Replicas.Find("default")!.Id), Is.Zero);
+    }
+}

@@ -1,0 +1,22 @@
+using NUnit.Framework;
+using Observer.TestSupport;
+
+namespace Observer.Replication.Tests;
+
+/// <summary>One Dovecot pair for the engine tests; every test takes fresh accounts on both.</summary>
+[SetUpFixture]
+public class PairFixture
+{
+    private static DovecotPair? _pair;
+
+    public static DovecotPair Pair => _pair ?? throw new InvalidOperationException("pair not started");
+
+    [OneTimeSetUp]
+    public async Task StartAsync() => _pair = await DovecotPair.StartAsync("engine");
+
+    [OneTimeTearDown]
+    public async Task StopAsync()
+    {
+        if (_pair is not null) await _pair.DisposeAsync();
+    }
+}

@@ -1,0 +1,86 @@
+using System.Threading.Channels;
+using Observer.Imap;
+
+namespace Observer.Replication.Tests;
+
+/// <summary>
+/// An <see cref="IMailSession"/> decorator that counts the writes a test cares about and can
+/// simulate a crash right after the server accepted an APPEND, before observer could record it.
+/// </summary>
+internal sealed class RecordingSession(IMailSession inner, SessionLedger ledger) : IMailSession
+{
+    public string Role => inner.Role;
+    public SessionFeatures Features => inner.Features;
+    public char? Delimiter => inner.Delimiter;
+    public string PersonalPrefix => inner.PersonalPrefix;
+    public bool IsConnected => inner.IsConnected;
+    public string? SelectedFolder => inner.SelectedFolder;
+    public ChannelReader<UntaggedResponse> Events => inner.Events;
+
+    public async Task<AppendResult> AppendAsync(string folder, IReadOnlyList<AppendMessage> messages, CancellationToken cancellationToken)
+    {
+        var result = await inner.AppendAsync(folder, messages, cancellationToken);
+        Interlocked.Add(ref ledger.Appended, messages.Count);
+        if (Interlocked.Exchange(ref ledger.CrashAfterNextAppend, 0) == 1)
+            throw new ImapConnectionException("simulated crash after APPEND, before its result was recorded");
+        return result;
+    }
+
+    public async Task<CopyResult?> MoveAsync(UidSet uids, string destination, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref ledger.Moves);
+        return await inner.MoveAsync(uids, destination, cancellationToken);
+    }
+
+    public async Task<CopyResult?> CopyAsync(UidSet uids, string destination, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref ledger.Copies);
+        return await inner.CopyAsync(uids, destination, cancellationToken);
+    }
+
+    public async Task RenameAsync(string folder, string newName, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref ledger.Renames);
+        await inner.RenameAsync(folder, newName, cancellationToken);
+    }
+
+    public Task<IReadOnlyList<MailboxWithStatus>> ListAsync(bool withStatus, CancellationToken cancellationToken) => inner.ListAsync(withStatus, cancellationToken);
+    public Task<MailboxStatus> StatusAsync(string folder, CancellationToken cancellationToken) => inner.StatusAsync(folder, cancellationToken);
+    public Task<SelectedMailbox> SelectAsync(string folder, bool readOnly, QResyncParameters? qresync, CancellationToken cancellationToken) => inner.SelectAsync(folder, readOnly, qresync, cancellationToken);
+    public Task UnselectAsync(CancellationToken cancellationToken) => inner.UnselectAsync(cancellationToken);
+    public Task<FetchResult> FetchFlagsAsync(UidSet uids, ulong? changedSince, CancellationToken cancellationToken) => inner.FetchFlagsAsync(uids, changedSince, cancellationToken);
+    public Task<FetchResult> FetchSummariesAsync(UidSet uids, CancellationToken cancellationToken) => inner.FetchSummariesAsync(uids, cancellationToken);
+    public IAsyncEnumerable<MessageData> FetchMessagesAsync(UidSet uids, CancellationToken cancellationToken) => inner.FetchMessagesAsync(uids, cancellationToken);
+    public Task<UidSet> SearchAsync(SearchQuery query, CancellationToken cancellationToken) => inner.SearchAsync(query, cancellationToken);
+    public Task SetFlagsAsync(UidSet uids, MessageFlags flags, CancellationToken cancellationToken) => inner.SetFlagsAsync(uids, flags, cancellationToken);
+    public Task ExpungeAsync(UidSet uids, CancellationToken cancellationToken) => inner.ExpungeAsync(uids, cancellationToken);
+    public Task CreateAsync(string folder, CancellationToken cancellationToken) => inner.CreateAsync(folder, cancellationToken);
+    public Task DeleteAsync(string folder, CancellationToken cancellationToken) => inner.DeleteAsync(folder, cancellationToken);
+    public Task SetSubscribedAsync(string folder, bool subscribed, CancellationToken cancellationToken) => inner.SetSubscribedAsync(folder, subscribed, cancellationToken);
+    public Task NoopAsync(CancellationToken cancellationToken) => inner.NoopAsync(cancellationToken);
+    public Task IdleAsync(CancellationToken done, CancellationToken cancellationToken) => inner.IdleAsync(done, cancellationToken);
+    public Task WatchAllAsync(CancellationToken cancellationToken) => inner.WatchAllAsync(cancellationToken);
+    public Task LogoutAsync(CancellationToken cancellationToken) => inner.LogoutAsync(cancellationToken);
+    public ValueTask DisposeAsync() => inner.DisposeAsync();
+}
+
+/// <summary>What the replica was asked to do, across all its sessions.</summary>
+internal sealed class SessionLedger
+{
+    public int Appended;
+    public int Moves;
+    public int Copies;
+    public int Renames;
+    public int CrashAfterNextAppend;
+}
+
+internal sealed class RecordingSessionFactory(IMailSessionFactory inner) : IMailSessionFactory
+{
+    public SessionLedger Replica { get; } = new();
+
+    public async Task<IMailSession> ConnectAsync(ServerRole role, string purpose, CancellationToken cancellationToken)
+    {
+        var session = await inner.ConnectAsync(role, purpose, cancellationToken);
+        return role == ServerRole.Replica ? new RecordingSession(session, Replica) : session;
+    }
+}

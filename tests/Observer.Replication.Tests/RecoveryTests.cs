@@ -1,0 +1,167 @@
+using NUnit.Framework;
+using Observer.Imap;
+using Observer.TestSupport;
+
+namespace Observer.Replication.Tests;
+
+public class RecoveryTests
+{
+    [Test]
+    public async Task CrashAfterAppendBeforeItIsRecorded_RetryAdoptsTheCopy_NoDuplicate()
+    {
+        await using var h = await EngineHarness.CreateAsync();
+        await using (var primary = await h.Accounts.PrimaryClientAsync())
+            await MailFactory.FillAsync(primary, "INBOX", 40);
+        h.Replica.CrashAfterNextAppend = 1;
+
+        var pass = await h.SyncAsync();
+
+        Assert.That(h.Log.AllText, Does.Contain("simulated crash"));
+        Assert.That(pass.Converged, Is.True);
+        var primarySnapshot = await h.Accounts.PrimarySnapshotAsync();
+        var replicaSnapshot = await h.Accounts.ReplicaSnapshotAsync();
+        Assert.That(primarySnapshot.Differences(replicaSnapshot), Is.Empty);
+        Assert.That(replicaSnapshot.DuplicatesAgainst(primarySnapshot), Is.Zero);
+        Assert.That(pass.Folders.Single().Adopted, Is.GreaterThan(0), "the copies the crash left behind are adopted by MD5");
+        Assert.That(h.Replica.Appended, Is.EqualTo(40), "nothing was uploaded twice");
+        Assert.That(h.Store.Journal.OpenCount(h.Store.Replicas.Find("default")!.Id), Is.Zero);
+    }
+
+    [Test]
+    public async Task UidValidityChangeOnPrimary_FolderIsRemappedByMd5_WithoutUploads()
+    {
+        await using var h = await EngineHarness.CreateAsync();
+        await using var primary = await h.Accounts.PrimaryClientAsync();
+        await MailFactory.FillAsync(primary, "Box", 30);
+        await h.SyncAsync();
+        var uploads = h.Replica.Appended;
+        var replicaBefore = await h.Accounts.ReplicaSnapshotAsync();
+
+        // Delete and recreate the folder with the same messages: same bytes, new UIDVALIDITY and UIDs.
+        var saved = await ReadAllAsync(primary, "Box");
+        var validity = (await primary.StatusAsync("Box", StatusItems.UidValidity)).UidValidity;
+        await primary.DeleteAsync("Box");
+        await Task.Delay(1100);
+        await primary.CreateAsync("Box");
+        await primary.MultiAppendAsync("Box", saved);
+        Assert.That((await primary.StatusAsync("Box", StatusItems.UidValidity)).UidValidity, Is.Not.EqualTo(validity));
+
+        var pass = await h.SyncAsync();
+        Assert.That(pass.Converged, Is.True);
+        Assert.That(h.Log.AllText, Does.Contain("UIDVALIDITY changed on the primary"));
+        Assert.That(h.Replica.Appended, Is.EqualTo(uploads), "matching messages are re-mapped, not uploaded again");
+        Assert.That((await h.Accounts.ReplicaSnapshotAsync()).Folders["Box"].Select(m => m.Uid), Is.EquivalentTo(replicaBefore.Folders["Box"].Select(m => m.Uid)));
+        Assert.That(await h.Accounts.DifferencesAsync(), Is.Empty);
+    }
+
+    [Test]
+    public async Task UidValidityChangeOnReplica_FolderIsRemappedByMd5_WithoutUploads()
+    {
+        await using var h = await EngineHarness.CreateAsync();
+        await using (var primary = await h.Accounts.PrimaryClientAsync())
+            await MailFactory.FillAsync(primary, "Box", 20);
+        await h.SyncAsync();
+        var uploads = h.Replica.Appended;
+        await using (var replica = await h.Accounts.ReplicaClientAsync())
+        {
+            // As if the replica folder were restored from a backup: same messages, new UIDVALIDITY.
+            var saved = await ReadAllAsync(replica, "Box");
+            await replica.DeleteAsync("Box");
+            await Task.Delay(1100);
+            await replica.CreateAsync("Box");
+            await replica.MultiAppendAsync("Box", saved);
+        }
+        var pass = await h.SyncAsync();
+        Assert.That(pass.Converged, Is.True);
+        Assert.That(h.Log.AllText, Does.Contain("UIDVALIDITY changed on the replica"));
+        Assert.That(h.Replica.Appended, Is.EqualTo(uploads));
+        Assert.That(await h.Accounts.DifferencesAsync(), Is.Empty);
+    }
+
+    [Test]
+    public async Task ReplicaFolderDeletedBehindOurBack_IsRecreatedAndRefilled()
+    {
+        await using var h = await EngineHarness.CreateAsync();
+        await using (var primary = await h.Accounts.PrimaryClientAsync())
+            await MailFactory.FillAsync(primary, "Keep", 12);
+        await h.SyncAsync();
+        await using (var replica = await h.Accounts.ReplicaClientAsync())
+            await replica.DeleteAsync("Keep");
+        var pass = await h.SyncAsync();
+        Assert.That(pass.Converged, Is.True);
+        Assert.That(h.Replica.Appended, Is.EqualTo(24));
+        Assert.That(await h.Accounts.DifferencesAsync(), Is.Empty);
+    }
+
+    [Test]
+    public async Task DeleteGuard_MassDeletionIsHeld_UntilVerifyRepairForce()
+    {
+        await using var h = await EngineHarness.CreateAsync();
+        await using var primary = await h.Accounts.PrimaryClientAsync();
+        await MailFactory.FillAsync(primary, "Precious", 50);
+        await MailFactory.FillAsync(primary, "Other", 5);
+        await h.SyncAsync();
+
+        await primary.SelectAsync("Precious");
+        await primary.UidStoreAsync(UidSet.Range(1, 40), StoreMode.Add, new MessageFlags(["\\Deleted"]));
+        await primary.UidExpungeAsync(UidSet.Range(1, 40));
+        await primary.AppendAsync("Other", MailFactory.Message("other folders still move on"));
+
+        var pass = await h.SyncAsync();
+        var held = pass.Folders.Single(f => f.Folder == "Precious");
+        Assert.That((pass.Converged, held.Outcome), Is.EqualTo((false, FolderOutcome.Held)));
+        Assert.That(held.Message, Does.Contain("40 of 50").And.Contain("--force"));
+        var replica = await h.Accounts.ReplicaSnapshotAsync();
+        Assert.That(replica.Folders["Precious"], Has.Count.EqualTo(50), "the replica folder is left unchanged");
+        Assert.That(replica.Folders["Other"], Has.Count.EqualTo(6), "other folders keep replicating");
+        Assert.That(h.Store.Troubles.All(h.Store.Replicas.Find("default")!.Id).Single().Kind, Is.EqualTo("delete-guard"));
+
+        var (_, unforced) = await h.Engine.VerifyAsync(repair: true, force: false, CancellationToken.None);
+        Assert.That(unforced!.Identical, Is.False, "without --force the guard still holds");
+        var (_, after) = await h.Engine.VerifyAsync(repair: true, force: true, CancellationToken.None);
+        Assert.That(after!.Identical, Is.True);
+        Assert.That(await h.Accounts.DifferencesAsync(), Is.Empty);
+    }
+
+    [Test]
+    public async Task Verify_CatchesChangesBehindOurBack_AndRepairFixesThem()
+    {
+        await using var h = await EngineHarness.CreateAsync();
+        await using (var primary = await h.Accounts.PrimaryClientAsync())
+        {
+            await MailFactory.FillAsync(primary, "INBOX", 15);
+            await MailFactory.FillAsync(primary, "Lists.Dev", 5);
+        }
+        await h.SyncAsync();
+        var (clean, _) = await h.Engine.VerifyAsync(repair: false, force: false, CancellationToken.None);
+        Assert.That(clean.Identical, Is.True);
+
+        await using (var replica = await h.Accounts.ReplicaClientAsync())
+        {
+            await replica.SelectAsync("INBOX");
+            await replica.UidStoreAsync(UidSet.Single(2), StoreMode.Replace, new MessageFlags(["\\Answered"]));
+            await replica.UidStoreAsync(UidSet.Single(5), StoreMode.Add, new MessageFlags(["\\Deleted"]));
+            await replica.UidExpungeAsync(UidSet.Single(5));
+            await replica.AppendAsync("INBOX", MailFactory.Message("planted on the replica"));
+            await replica.CreateAsync("Stray");
+        }
+        var (found, _) = await h.Engine.VerifyAsync(repair: false, force: false, CancellationToken.None);
+        var inbox = found.Folders.Single(f => f.Folder == "INBOX");
+        Assert.That((inbox.MissingOnReplica.Count, inbox.ExtraOnReplica.Count, inbox.FlagMismatches.Count()), Is.EqualTo((1, 1, 1)));
+        Assert.That(found.ReplicaOnlyFolders.Select(f => f.Folder), Is.EqualTo(new[] { "Stray" }));
+
+        var (_, repaired) = await h.Engine.VerifyAsync(repair: true, force: false, CancellationToken.None);
+        Assert.That(repaired!.Identical, Is.True);
+        Assert.That(await h.Accounts.DifferencesAsync(), Is.Empty);
+    }
+
+    private static async Task<List<AppendMessage>> ReadAllAsync(ImapClient client, string folder)
+    {
+        await client.ExamineAsync(folder);
+        var messages = new List<AppendMessage>();
+        await foreach (var m in client.UidFetchStreamAsync(UidSet.All, new FetchRequest(FetchItems.Flags | FetchItems.InternalDate | FetchItems.Body)))
+            using (m) messages.Add(new AppendMessage(ImapLiteral.FromBytes(m.Body!.ToArray()), m.Flags!.WithoutRecent(), m.InternalDate));
+        await client.UnselectAsync();
+        return messages;
+    }
+}

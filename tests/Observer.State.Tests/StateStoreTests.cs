@@ -1,0 +1,156 @@
+using Microsoft.Data.Sqlite;
+using NUnit.Framework;
+using Observer.TestSupport;
+
+namespace Observer.State.Tests;
+
+public class StateStoreTests
+{
+    private string _dir = "";
+
+    [SetUp]
+    public void SetUp() => _dir = Directory.CreateTempSubdirectory("observer-state-").FullName;
+
+    [TearDown]
+    public void TearDown()
+    {
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    private string DbPath => Path.Combine(_dir, "sub", "state.db");
+
+    [Test]
+    public void Open_CreatesDatabaseAndWalReadableOnlyByOwner()
+    {
+        using (var store = StateStore.Open(DbPath))
+        {
+            var replica = store.Replicas.Ensure("default", "p", "r").Replica;
+            store.Folders.Add(replica.Id, "INBOX", "INBOX");
+            foreach (var file in new[] { DbPath, DbPath + "-wal" })
+                Assert.That(File.GetUnixFileMode(file), Is.EqualTo(UnixFileMode.UserRead | UnixFileMode.UserWrite), file);
+        }
+        Assert.That(File.GetUnixFileMode(Path.GetDirectoryName(DbPath)!) & (UnixFileMode.GroupRead | UnixFileMode.OtherRead), Is.EqualTo(UnixFileMode.None));
+    }
+
+    [Test]
+    public void Open_ExistingLaxFile_IsTightened()
+    {
+        using (StateStore.Open(DbPath)) { }
+        File.SetUnixFileMode(DbPath, (UnixFileMode)0b110_100_100);
+        using (StateStore.Open(DbPath)) { }
+        Assert.That(File.GetUnixFileMode(DbPath), Is.EqualTo(UnixFileMode.UserRead | UnixFileMode.UserWrite));
+    }
+
+    [Test]
+    public void Open_Twice_KeepsDataAndSchema()
+    {
+        using (var store = StateStore.Open(DbPath))
+            store.Replicas.Ensure("default", "p", "r");
+        using (var again = StateStore.Open(DbPath))
+            Assert.That(again.Replicas.Find("default"), Is.Not.Null);
+    }
+
+    [Test]
+    public void Open_GarbageFile_IsAClearStateError()
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(DbPath)!);
+        File.WriteAllText(DbPath, new string('x', 5000));
+        var ex = Assert.Throws<StateException>(() => StateStore.Open(DbPath));
+        Assert.That(ex!.Message, Does.Contain(DbPath));
+    }
+
+    [Test]
+    public void Replicas_EndpointChange_IsReported()
+    {
+        using var store = StateStore.Open(DbPath);
+        Assert.That(store.Replicas.Ensure("default", "p1", "r1").EndpointsChanged, Is.False);
+        Assert.That(store.Replicas.Ensure("default", "p1", "r1").EndpointsChanged, Is.False);
+        Assert.That(store.Replicas.Ensure("default", "p2", "r1").EndpointsChanged, Is.True);
+    }
+
+    [Test]
+    public void Folders_Rename_CarriesChildrenOnBothSides()
+    {
+        using var store = StateStore.Open(DbPath);
+        var id = store.Replicas.Ensure("default", "p", "r").Replica.Id;
+        store.Folders.Add(id, "Work", "Work");
+        store.Folders.Add(id, "Work.A", "Work/A");
+        store.Folders.Add(id, "Workshop", "Workshop");
+        store.Folders.Rename(id, "Work", "Jobs", '.', "Work", "Jobs", '/');
+        var names = store.Folders.All(id).Select(f => (f.PrimaryName, f.ReplicaName)).ToList();
+        Assert.That(names, Is.EquivalentTo(new[] { ("Jobs", "Jobs"), ("Jobs.A", "Jobs/A"), ("Workshop", "Workshop") }));
+    }
+
+    [Test]
+    public void Checkpoint_DirtyMarkSurvivesIfNewerThanTheSync()
+    {
+        var clock = new ManualTimeProvider();
+        using var store = StateStore.Open(DbPath, clock);
+        var id = store.Replicas.Ensure("default", "p", "r").Replica.Id;
+        var folder = store.Folders.Add(id, "INBOX", "INBOX");
+        store.Folders.MarkDirty(id, "INBOX", clock.GetUtcNow());
+        var syncStarted = clock.GetUtcNow().AddSeconds(1);
+        store.Folders.SaveCheckpoint(folder with { PrimaryUidNext = 5 }, syncStarted);
+        Assert.That(store.Folders.Get(folder.Id)!.DirtySince, Is.Null, "the change was covered by the sync");
+
+        store.Folders.MarkDirty(id, "INBOX", syncStarted.AddSeconds(1));
+        store.Folders.SaveCheckpoint(folder with { PrimaryUidNext = 6 }, syncStarted);
+        Assert.That(store.Folders.Get(folder.Id)!.DirtySince, Is.Not.Null, "a change seen during the sync is still pending");
+    }
+
+    [Test]
+    public void Journal_BeginCompleteAndOpen()
+    {
+        using var store = StateStore.Open(DbPath);
+        var id = store.Replicas.Ensure("default", "p", "r").Replica.Id;
+        var ids = store.Journal.Begin([
+            new JournalEntry { ReplicaId = id, Folder = "INBOX", Operation = "append", PrimaryUid = 1, Md5 = new byte[16] },
+            new JournalEntry { ReplicaId = id, Folder = "INBOX", Operation = "append", PrimaryUid = 2, Md5 = new byte[16] },
+        ]);
+        store.Journal.Complete([ids[0]]);
+        Assert.That(store.Journal.Open(id).Select(e => e.PrimaryUid), Is.EqualTo(new uint?[] { 2 }));
+        store.Journal.Resolve(id, "INBOX");
+        Assert.That(store.Journal.OpenCount(id), Is.Zero);
+    }
+
+    [Test]
+    public void InTransaction_FailureRollsBackEverything()
+    {
+        using var store = StateStore.Open(DbPath);
+        var id = store.Replicas.Ensure("default", "p", "r").Replica.Id;
+        var folder = store.Folders.Add(id, "INBOX", "INBOX");
+        Assert.Throws<InvalidOperationException>(() => store.InTransaction(() =>
+        {
+            store.Messages.Put([new MessageRecord { FolderId = folder.Id, PrimaryUid = 1, ReplicaUid = 1, Md5 = new byte[16], Flags = "" }]);
+            throw new InvalidOperationException("crash before commit");
+        }));
+        Assert.That(store.Messages.Count(folder.Id), Is.Zero);
+    }
+
+    [Test]
+    public void Messages_VanishedAreTheMovePool()
+    {
+        using var store = StateStore.Open(DbPath);
+        var id = store.Replicas.Ensure("default", "p", "r").Replica.Id;
+        var folder = store.Folders.Add(id, "INBOX", "INBOX");
+        var md5 = Enumerable.Range(0, 16).Select(i => (byte)i).ToArray();
+        store.Messages.Put([new MessageRecord { FolderId = folder.Id, PrimaryUid = 7, ReplicaUid = 9, Md5 = md5, Size = 10, Flags = "\\Seen" }]);
+        Assert.That(store.Messages.VanishedByMd5(id, md5), Is.Empty);
+        store.Messages.MarkVanished(folder.Id, [7]);
+        Assert.That(store.Messages.VanishedByMd5(id, md5).Single().ReplicaUid, Is.EqualTo(9));
+        Assert.That(store.Messages.OldestVanished(id), Is.Not.Null);
+    }
+
+    [Test]
+    public void Troubles_CountAttemptsAndKeepTheFirstTime()
+    {
+        using var store = StateStore.Open(DbPath);
+        var id = store.Replicas.Ensure("default", "p", "r").Replica.Id;
+        var first = store.Troubles.Record(id, "Big", "error", "APPEND refused: [OVERQUOTA] Quota exceeded", DateTimeOffset.UtcNow);
+        var second = store.Troubles.Record(id, "Big", "error", "APPEND refused: [OVERQUOTA] Quota exceeded", DateTimeOffset.UtcNow);
+        Assert.That((second.Attempts, second.Since), Is.EqualTo((2, first.Since)));
+        store.Troubles.Clear(id, "Big");
+        Assert.That(store.Troubles.All(id), Is.Empty);
+    }
+}

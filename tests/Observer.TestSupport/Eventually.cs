@@ -1,0 +1,25 @@
+namespace Observer.TestSupport;
+
+public static class Eventually
+{
+    /// <summary>Polls until <paramref name="condition"/> holds; on timeout, throws with the last <paramref name="describe"/>.</summary>
+    public static async Task HoldsAsync(Func<Task<bool>> condition, TimeSpan within, Func<Task<string>>? describe = null, TimeSpan? every = null)
+    {
+        var deadline = DateTime.UtcNow + within;
+        while (true)
+        {
+            if (await condition()) return;
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"condition not met within {within.TotalSeconds:0} s{(describe is null ? "" : ": " + await describe())}");
+            await Task.Delay(every ?? TimeSpan.FromMilliseconds(200));
+        }
+    }
+
+    /// <summary>Waits until the replica is an exact copy of the primary.</summary>
+    public static async Task ConvergesAsync(PairAccounts accounts, TimeSpan within, bool compareSubscriptions = true)
+    {
+        List<string> last = [];
+        await HoldsAsync(async () => (last = await accounts.DifferencesAsync(compareSubscriptions)).Count == 0, within,
+            () => Task.FromResult(string.Join("; ", last.Take(10))), TimeSpan.FromMilliseconds(300));
+    }
+}
