@@ -45,6 +45,32 @@ public class LiveReplicationTests
     }
 
     [Test]
+    public async Task Live_ManyQuickFlagChanges_EachArrivesWithoutWaitingForTheNextPass()
+    {
+        // Dovecot can announce a change through NOTIFY a moment before another session sees it;
+        // each change must still arrive within seconds, not at the next full pass (10 min here).
+        await using var h = await EngineHarness.CreateAsync();
+        await using var primary = await h.Accounts.PrimaryClientAsync();
+        await MailFactory.FillAsync(primary, "INBOX", 30);
+        await h.StartLiveAsync();
+        await using var replica = await h.Accounts.ReplicaClientAsync();
+        await primary.SelectAsync("INBOX");
+        var random = new Random(5);
+        for (var i = 1; i <= 30; i++)
+        {
+            var keyword = $"$Quick{i}";
+            await primary.UidStoreAsync(UidSet.Single((uint)i), StoreMode.Add, new MessageFlags([keyword]), silent: true);
+            await Eventually.HoldsAsync(async () =>
+            {
+                await replica.ExamineAsync("INBOX");
+                using var flags = await replica.UidFetchAsync(UidSet.Single((uint)i), new FetchRequest(FetchItems.Flags));
+                return flags.Messages.Single().Flags!.Contains(keyword);
+            }, TimeSpan.FromSeconds(10), every: TimeSpan.FromMilliseconds(20));
+            await Task.Delay(random.Next(0, 200));
+        }
+    }
+
+    [Test]
     public async Task Live_FoldersBeyondTheConnectionBudget_AreFoundByPolling()
     {
         await using var h = await EngineHarness.CreateAsync(o =>

@@ -23,6 +23,7 @@ public sealed class ReplicationEngine
     private readonly OutageReporter _outages;
     private readonly TroubleTracker _troubles;
     private readonly DateTimeOffset _started;
+    private readonly Rechecks _rechecks;
     private string _watchMode = "not started";
     private string? _lastError;
     private DateTimeOffset _lastHeartbeat;
@@ -44,6 +45,7 @@ public sealed class ReplicationEngine
         _target = target;
         _outages = new OutageReporter(_logger, _time);
         _troubles = new TroubleTracker(store, target.Id, options, _time, _logger);
+        _rechecks = new Rechecks(_logger);
     }
 
     /// <summary>How long a stop waits for the work in flight before it cancels it.</summary>
@@ -146,11 +148,13 @@ public sealed class ReplicationEngine
             Heartbeat(force: false);
             await WaitAsync(queue, nextPass, stopping).ConfigureAwait(false);
             var batch = SignalBatch.Drain(queue.Reader);
-            foreach (var (folder, seen) in batch.Folders) _store.Folders.MarkDirty(_target.Id, folder, seen);
+            foreach (var (folder, seen) in batch.Folders) _store.Folders.MarkDirty(_target.Id, folder, seen.SeenAt);
+            _rechecks.AddDueTo(batch, _time.GetUtcNow());
 
             if (batch.ResyncReason is not null || queue.TakeOverflow() || _time.GetUtcNow() >= nextPass)
             {
                 await reconciler.RunAsync(full: false, force: false, work).ConfigureAwait(false);
+                _rechecks.Clear();
                 nextPass = _time.GetUtcNow() + _options.ReconcileInterval;
                 continue;
             }
@@ -161,7 +165,8 @@ public sealed class ReplicationEngine
                 var tree = await new FolderTreeSync(context, Filter(pair)).SyncAsync(batch.Renames, force: false, work).ConfigureAwait(false);
                 known = tree.Folders.ToDictionary(f => f.PrimaryName, StringComparer.Ordinal);
                 // New folders have no checkpoint yet: give them their first sync now.
-                foreach (var fresh in tree.Folders.Where(f => f.PrimaryUidValidity is null)) batch.Folders.TryAdd(fresh.PrimaryName, _time.GetUtcNow());
+                foreach (var fresh in tree.Folders.Where(f => f.PrimaryUidValidity is null))
+                    batch.Folders.TryAdd(fresh.PrimaryName, FolderExpectation.Now(_time.GetUtcNow()));
             }
 
             var dirty = batch.Folders.Keys.Where(known.ContainsKey).Select(f => known[f]).ToList();
@@ -176,6 +181,7 @@ public sealed class ReplicationEngine
             {
                 if (_troubles.IsWaiting(folder.PrimaryName)) continue;
                 await reconciler.SyncFolderAsync(_store.Folders.Get(folder.Id) ?? folder, SyncRequest.Incremental, work).ConfigureAwait(false);
+                if (_store.Folders.Get(folder.Id) is { } synced) _rechecks.Settle(folder.PrimaryName, batch.Folders[folder.PrimaryName], synced, _time.GetUtcNow());
             }
             foreach (var name in _troubles.Due())
             {
@@ -190,7 +196,11 @@ public sealed class ReplicationEngine
     private async Task WaitAsync(SignalQueue queue, DateTimeOffset nextPass, CancellationToken stopping)
     {
         var now = _time.GetUtcNow();
-        var wake = new[] { nextPass, now + HeartbeatInterval, _troubles.NextRetry() ?? DateTimeOffset.MaxValue, NextExpungeDue() ?? DateTimeOffset.MaxValue }.Min();
+        var wake = new[]
+        {
+            nextPass, now + HeartbeatInterval, _troubles.NextRetry() ?? DateTimeOffset.MaxValue,
+            NextExpungeDue() ?? DateTimeOffset.MaxValue, _rechecks.NextDue() ?? DateTimeOffset.MaxValue,
+        }.Min();
         var delay = wake - now;
         if (delay <= TimeSpan.Zero) return;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
@@ -244,7 +254,7 @@ public sealed class ReplicationEngine
     private void LogRetry(Exception error, TimeSpan delay) => Log.Retrying(_logger, error.Message, delay.TotalSeconds);
 
     private void LogConnected(SessionPair pair) =>
-        Log.Connected(_logger, pair.Primary.Role, Describe(pair.Primary.Features), pair.Replica.Role, Describe(pair.Replica.Features));
+        Log.Connected(_logger, _target.PrimaryEndpoint, Describe(pair.Primary.Features), _target.ReplicaEndpoint, Describe(pair.Replica.Features));
 
     private static string Describe(SessionFeatures f) =>
         string.Join(' ', new[] { (f.QResync, "QRESYNC"), (f.CondStore && !f.QResync, "CONDSTORE"), (f.Notify, "NOTIFY"), (f.Idle, "IDLE"),

@@ -5,7 +5,7 @@ namespace Observer.Replication;
 /// <summary>The signals waiting at one moment, coalesced: each folder once, with its earliest change.</summary>
 internal sealed class SignalBatch
 {
-    public Dictionary<string, DateTimeOffset> Folders { get; } = new(StringComparer.Ordinal);
+    public Dictionary<string, FolderExpectation> Folders { get; } = new(StringComparer.Ordinal);
     public List<(string Old, string New)> Renames { get; } = [];
     public bool TreeChanged { get; private set; }
     public string? ResyncReason { get; private set; }
@@ -24,7 +24,7 @@ internal sealed class SignalBatch
         switch (signal)
         {
             case FolderChanged f:
-                if (!Folders.TryGetValue(f.Folder, out var seen) || f.SeenAt < seen) Folders[f.Folder] = f.SeenAt;
+                Folders[f.Folder] = Folders.TryGetValue(f.Folder, out var seen) ? seen.Merge(f) : FolderExpectation.From(f);
                 break;
             case TreeChanged t:
                 TreeChanged = true;
@@ -35,4 +35,23 @@ internal sealed class SignalBatch
                 break;
         }
     }
+}
+
+/// <summary>The earliest change seen in a folder, and the highest state a watcher reported for it.</summary>
+internal sealed record FolderExpectation(DateTimeOffset SeenAt, ulong? ModSeq, uint? UidNext)
+{
+    public static FolderExpectation From(FolderChanged f) => new(f.SeenAt, f.ModSeq, f.UidNext);
+
+    public FolderExpectation Merge(FolderChanged f) => new(
+        f.SeenAt < SeenAt ? f.SeenAt : SeenAt,
+        Max(ModSeq, f.ModSeq),
+        UidNext is null ? f.UidNext : f.UidNext is null ? UidNext : Math.Max(UidNext.Value, f.UidNext.Value));
+
+    public static FolderExpectation Now(DateTimeOffset at) => new(at, null, null);
+
+    /// <summary>True when a sync that left <paramref name="folder"/> at its checkpoint has not yet seen what the watcher saw.</summary>
+    public bool IsAhead(Observer.State.FolderRecord folder) =>
+        (ModSeq is { } m && folder.PrimaryModSeq is { } c && m > c) || (UidNext is { } u && folder.PrimaryUidNext is { } n && u > n);
+
+    private static ulong? Max(ulong? a, ulong? b) => a is null ? b : b is null ? a : Math.Max(a.Value, b.Value);
 }

@@ -3,8 +3,11 @@ namespace Observer.Replication;
 /// <summary>Something changed on the primary. Watchers post these; the engine decides what to sync.</summary>
 public abstract record ChangeSignal(DateTimeOffset SeenAt);
 
-/// <summary>Messages or flags in one folder changed.</summary>
-public sealed record FolderChanged(string Folder, DateTimeOffset SeenAt) : ChangeSignal(SeenAt);
+/// <summary>
+/// Messages or flags in one folder changed. When the watcher saw the new HIGHESTMODSEQ or UIDNEXT,
+/// it says so: a sync that finds less has looked too early and must look again.
+/// </summary>
+public sealed record FolderChanged(string Folder, DateTimeOffset SeenAt, ulong? ModSeq = null, uint? UidNext = null) : ChangeSignal(SeenAt);
 
 /// <summary>Folders were created, renamed, deleted or (un)subscribed. A rename may name both ends.</summary>
 public sealed record TreeChanged(string? OldName, string? NewName, DateTimeOffset SeenAt) : ChangeSignal(SeenAt);

@@ -41,8 +41,14 @@ internal sealed class IdleWatcher(IMailSessionFactory sessions, string folder, i
             {
                 var changed = e is ExistsResponse or ExpungeResponse or VanishedResponse or FetchResponse or EventsDroppedResponse
                     || e is UntaggedConditionResponse { Code: HighestModSeqCode };
+                var modseq = e switch
+                {
+                    FetchResponse f => f.Data.ModSeq,
+                    UntaggedConditionResponse { Code: HighestModSeqCode h } => h.HighestModSeq,
+                    _ => null,
+                };
                 (e as IDisposable)?.Dispose();
-                if (changed) signals.TryWrite(new FolderChanged(folder, time.GetUtcNow()));
+                if (changed) signals.TryWrite(new FolderChanged(folder, time.GetUtcNow(), modseq));
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException or ImapException or ChannelClosedException)

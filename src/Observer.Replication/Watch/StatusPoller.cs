@@ -73,7 +73,7 @@ internal sealed class StatusPoller(IMailSessionFactory sessions, TimeSpan interv
                 if (_last.TryGetValue(name, out var before) && before != status)
                 {
                     _activity[name] = now;
-                    signals.TryWrite(new FolderChanged(name, now));
+                    signals.TryWrite(new FolderChanged(name, now, status.HighestModSeq, status.UidNext));
                 }
                 _last[name] = status;
             }

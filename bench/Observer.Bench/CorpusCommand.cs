@@ -1,0 +1,35 @@
+using Observer.Imap;
+
+namespace Observer.Bench;
+
+/// <summary>`corpus`: fills an account with a generated, reproducible mailbox.</summary>
+internal static class CorpusCommand
+{
+    public static async Task<int> RunAsync(BenchArguments args)
+    {
+        var profile = CorpusProfile.Parse(args.Text("profile", "demo"));
+        var generator = new CorpusGenerator(profile, args.Number("seed", 42));
+        var (options, user, password) = args.Endpoint("primary");
+        await using var client = await ImapClient.ConnectAsync(options);
+        await client.LoginAsync(user, password);
+        var count = await FillAsync(client, generator);
+        Console.WriteLine($"corpus '{profile.Name}': {count} messages in {generator.Folders.Count} folders on {options.Host}:{options.Port}");
+        return 0;
+    }
+
+    public static async Task<int> FillAsync(ImapClient client, CorpusGenerator generator)
+    {
+        var delimiter = await client.GetDelimiterAsync() ?? '.';
+        var existing = (await client.ListAsync()).Select(m => m.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var folder in generator.Folders.Select(f => f.Replace('.', delimiter)).Where(f => !existing.Contains(f) && f != "INBOX"))
+            await client.CreateAsync(folder);
+        var count = 0;
+        foreach (var group in generator.Messages().Chunk(100))
+        {
+            foreach (var byFolder in group.GroupBy(m => m.Folder.Replace('.', delimiter)))
+                await client.MultiAppendAsync(byFolder.Key, byFolder.Select(m => m.Message).ToList());
+            count += group.Length;
+        }
+        return count;
+    }
+}

@@ -1,0 +1,77 @@
+using System.Diagnostics;
+using Observer.Imap;
+
+namespace Observer.Bench;
+
+/// <summary>
+/// Measures propagation lag: a change is made on the primary by one client, and the replica is
+/// watched with NOOP every couple of milliseconds (which makes Dovecot look at once) until it shows.
+/// </summary>
+internal sealed class LagProbe(ImapClient primary, ImapClient replica, string folder)
+{
+    private uint _replicaExists;
+
+    public static async Task<LagProbe> OpenAsync(ImapClient primary, ImapClient replica, string folder)
+    {
+        await primary.SelectAsync(folder);
+        var probe = new LagProbe(primary, replica, folder);
+        probe._replicaExists = (await replica.SelectAsync(folder)).Exists;
+        return probe;
+    }
+
+    /// <summary>Seconds from APPEND on the primary to the copy being visible on the replica.</summary>
+    public async Task<double> AppendAsync(AppendMessage message, string messageId, TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        await primary.AppendAsync(folder, message);
+        while (clock.Elapsed < timeout)
+        {
+            if (await NewArrivalAsync() && !(await replica.UidSearchAsync(SearchQuery.Header("Message-ID", messageId))).IsEmpty)
+                return clock.Elapsed.TotalSeconds;
+            await Task.Delay(2);
+        }
+        throw new BenchException($"message {messageId} did not reach the replica within {timeout.TotalSeconds:0} s");
+    }
+
+    /// <summary>Seconds from STORE of a keyword on the primary to the keyword on the replica copy.</summary>
+    public async Task<double> FlagAsync(uint primaryUid, string messageId, string keyword, TimeSpan timeout)
+    {
+        var replicaUid = (await replica.UidSearchAsync(SearchQuery.Header("Message-ID", messageId))).Expand().Single();
+        var clock = Stopwatch.StartNew();
+        await primary.UidStoreAsync(UidSet.Single(primaryUid), StoreMode.Add, new MessageFlags([keyword]), silent: true);
+        while (clock.Elapsed < timeout)
+        {
+            await replica.NoopAsync();
+            var seen = false;
+            while (replica.Events.TryRead(out var e))
+            {
+                if (e is FetchResponse f)
+                {
+                    seen |= f.Data.Flags?.Contains(keyword) == true;
+                    f.Dispose();
+                }
+            }
+            if (seen) return clock.Elapsed.TotalSeconds;
+            using var check = await replica.UidFetchAsync(UidSet.Single(replicaUid), new FetchRequest(FetchItems.Flags));
+            if (check.Messages.Any(m => m.Flags?.Contains(keyword) == true)) return clock.Elapsed.TotalSeconds;
+            await Task.Delay(2);
+        }
+        throw new BenchException($"keyword {keyword} did not reach the replica within {timeout.TotalSeconds:0} s");
+    }
+
+    private async Task<bool> NewArrivalAsync()
+    {
+        await replica.NoopAsync();
+        var grew = false;
+        while (replica.Events.TryRead(out var e))
+        {
+            if (e is ExistsResponse exists && exists.Count > _replicaExists)
+            {
+                _replicaExists = exists.Count;
+                grew = true;
+            }
+            (e as IDisposable)?.Dispose();
+        }
+        return grew;
+    }
+}

@@ -1,0 +1,31 @@
+using Observer.Bench;
+using Observer.Imap;
+
+const string usage = """
+    usage: observer-bench <command> [--key value ...]
+      corpus   --profile demo|small|mixed|large [--seed N] --primary-port P --primary-user U --primary-password-file F
+      traffic  [--interval seconds] [--count N] --primary-...      act like a mail user on the primary
+      lag      [--count N] [--folder INBOX] --primary-... --replica-...   time changes reaching the replica
+    """;
+
+if (args.Length == 0 || args[0] is "-h" or "--help")
+{
+    Console.WriteLine(usage);
+    return args.Length == 0 ? 2 : 0;
+}
+try
+{
+    var rest = new BenchArguments(args.Skip(1));
+    return args[0] switch
+    {
+        "corpus" => await CorpusCommand.RunAsync(rest),
+        "traffic" => await TrafficCommand.RunAsync(rest),
+        "lag" => await LagCommand.RunAsync(rest),
+        _ => throw new BenchException($"unknown command '{args[0]}'\n{usage}"),
+    };
+}
+catch (Exception ex) when (ex is BenchException or ImapException or IOException)
+{
+    Console.Error.WriteLine("observer-bench: " + ex.Message);
+    return 1;
+}

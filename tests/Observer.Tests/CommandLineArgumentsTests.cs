@@ -1,0 +1,39 @@
+using NUnit.Framework;
+using Observer.Cli;
+
+namespace Observer.Tests;
+
+public class CommandLineArgumentsTests
+{
+    [Test]
+    public void Parse_VerbSwitchesAndOverrides()
+    {
+        var (args, error) = CommandLineArguments.Parse(["verify", "--repair", "--force", "--config", "x.json", "--Primary:Host=mail", "--Replica:Port", "993"]);
+        Assert.That(error, Is.Null);
+        Assert.That((args!.Verb, args.Repair, args.Force, args.ConfigFile), Is.EqualTo((Verb.Verify, true, true, "x.json")));
+        Assert.That(args.Overrides, Is.EqualTo(new[] { "--Primary:Host=mail", "--Replica:Port", "993" }));
+    }
+
+    [TestCase(new string[0], "no command")]
+    [TestCase(new[] { "launch" }, "unknown command 'launch'")]
+    [TestCase(new[] { "--repair" }, "unknown command")]
+    [TestCase(new[] { "sync", "--repair" }, "unknown option '--repair' for sync")]
+    [TestCase(new[] { "run", "--verbose" }, "unknown option '--verbose'")]
+    [TestCase(new[] { "run", "--config" }, "--config needs a file name")]
+    [TestCase(new[] { "verify", "--force" }, "--force only applies with --repair")]
+    [TestCase(new[] { "run", "--Primary:Host" }, "has no value")]
+    public void Parse_Mistakes_AreOneClearLine(string[] argv, string expected)
+    {
+        var (args, error) = CommandLineArguments.Parse(argv);
+        Assert.That(args, Is.Null);
+        Assert.That(error, Does.Contain(expected));
+        Assert.That(error, Does.Not.Contain("\n"));
+    }
+
+    [Test]
+    public void Parse_Help()
+    {
+        Assert.That(CommandLineArguments.Parse(["--help"]).Arguments!.Verb, Is.EqualTo(Verb.Help));
+        Assert.That(CommandLineArguments.Parse(["sync", "-h"]).Arguments!.Verb, Is.EqualTo(Verb.Help));
+    }
+}

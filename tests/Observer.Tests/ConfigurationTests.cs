@@ -1,0 +1,154 @@
+using NUnit.Framework;
+using Observer.Cli;
+
+namespace Observer.Tests;
+
+/// <summary>Every settings mistake ends in exit code 2 and one line that names the key and the fix.</summary>
+[NonParallelizable]
+public class ConfigurationTests
+{
+    private string _dir = "";
+
+    [SetUp]
+    public void SetUp() => _dir = Directory.CreateTempSubdirectory("observer-config-").FullName;
+
+    [TearDown]
+    public void TearDown() => Directory.Delete(_dir, recursive: true);
+
+    private static readonly Dictionary<string, string> Valid = new()
+    {
+        ["Primary:Host"] = "127.0.0.1",
+        ["Primary:Port"] = "1",
+        ["Primary:Security"] = "None",
+        ["Primary:Username"] = "a",
+        ["Primary:Password"] = "secret-a",
+        ["Replica:Host"] = "127.0.0.1",
+        ["Replica:Port"] = "2",
+        ["Replica:Security"] = "None",
+        ["Replica:Username"] = "b",
+        ["Replica:Password"] = "secret-b",
+    };
+
+    private async Task<(int Code, string Out, string Err)> Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var errors = new StringWriter();
+        var code = await ObserverProgram.RunAsync(args, output, errors);
+        return (code, output.ToString(), errors.ToString());
+    }
+
+    private string[] StatusWith(Dictionary<string, string> settings) =>
+        ["status", "--State:Path=" + Path.Combine(_dir, "s.db"), .. settings.Select(kv => $"--{kv.Key}={kv.Value}")];
+
+    private static Dictionary<string, string> With(params (string Key, string? Value)[] changes)
+    {
+        var settings = new Dictionary<string, string>(Valid);
+        foreach (var (key, value) in changes)
+            if (value is null) settings.Remove(key);
+            else settings[key] = value;
+        return settings;
+    }
+
+    [Test]
+    public async Task ValidSettings_StatusRuns()
+    {
+        var (code, output, errors) = await Run(StatusWith(Valid));
+        Assert.That((code, errors), Is.EqualTo((0, "")));
+        Assert.That(output, Does.Contain("never synced"));
+    }
+
+    [TestCase("Primary:Host", null, "Primary:Host is not set")]
+    [TestCase("Replica:Username", null, "Replica:Username is not set")]
+    [TestCase("Primary:Password", null, "Primary:Password is not set; set Primary:PasswordFile, or OBSERVER_Primary__Password")]
+    [TestCase("Primary:Port", "abc", "Primary:Port has an invalid value; it must be a whole number")]
+    [TestCase("Primary:Port", "70000", "Primary:Port is 70000")]
+    [TestCase("Replica:Security", "Maybe", "Replica:Security has an invalid value; it must be None, StartTls or Tls")]
+    [TestCase("Replication:MaxDeletePercent", "150", "Replication:MaxDeletePercent is 150")]
+    [TestCase("Replication:PollInterval", "soon", "Replication:PollInterval has an invalid value; it must be a duration such as 00:00:30")]
+    [TestCase("Replication:MaxConnections", "1", "Replication:MaxConnections is 1")]
+    [TestCase("Replication:Verify", "Maybe", "Replication:Verify has an invalid value")]
+    [TestCase("Primary:Hots", "typo", "Primary has no setting 'Hots'")]
+    [TestCase("Primary:PasswordFile", "/nonexistent/pw", "Primary:PasswordFile '/nonexistent/pw' does not exist")]
+    [TestCase("Primary:AuthMechanism", "Kerberos", "Primary:AuthMechanism is 'Kerberos'")]
+    public async Task BadValue_IsExitCode2AndOneLine(string key, string? value, string expected)
+    {
+        var (code, _, errors) = await Run(StatusWith(With((key, value))));
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(errors, Does.Contain(expected));
+        Assert.That(errors.Trim().Split('\n'), Has.All.StartWith("observer: config: "));
+        Assert.That(errors, Does.Not.Contain("   at "), "no stack trace");
+    }
+
+    [Test]
+    public async Task PlaintextLoginToARemoteHost_IsRefusedUnlessAllowed()
+    {
+        var (code, _, errors) = await Run(StatusWith(With(("Replica:Host", "mail.example.com"))));
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(errors, Does.Contain("refusing to send the password in clear text to mail.example.com").And.Contain("Replica:AllowPlaintextLogin=true"));
+        var allowed = await Run(StatusWith(With(("Replica:Host", "mail.example.com"), ("Replica:AllowPlaintextLogin", "true"))));
+        Assert.That(allowed.Code, Is.Zero);
+        var tls = await Run(StatusWith(With(("Replica:Host", "mail.example.com"), ("Replica:Security", "Tls"))));
+        Assert.That(tls.Code, Is.Zero);
+    }
+
+    [Test]
+    public async Task SameAccountOnBothSides_IsRefused()
+    {
+        var (code, _, errors) = await Run(StatusWith(With(("Replica:Port", "1"), ("Replica:Username", "a"))));
+        Assert.That((code, errors), Is.EqualTo((2, "observer: config: Primary and Replica are the same account; point Replica at the server that should receive the copy\n")));
+    }
+
+    [Test]
+    public async Task MissingSettingsFile_IsNamed()
+    {
+        var (code, _, errors) = await Run("status", "--config", Path.Combine(_dir, "nope.json"));
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(errors, Does.Contain("nope.json does not exist"));
+    }
+
+    [Test]
+    public async Task BrokenJson_IsNamed()
+    {
+        var file = Path.Combine(_dir, "bad.json");
+        await File.WriteAllTextAsync(file, "{ \"Primary\": { \"Host\": ");
+        var (code, _, errors) = await Run("status", "--config", file);
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(errors, Does.Contain("bad.json"));
+        Assert.That(errors.Trim().Split('\n'), Has.Length.EqualTo(1));
+    }
+
+    [Test]
+    public async Task Precedence_FileThenEnvironmentThenCommandLine()
+    {
+        var file = Path.Combine(_dir, "settings.json");
+        await File.WriteAllTextAsync(file, """
+            { "Primary": { "Host": "127.0.0.1", "Port": 1, "Security": "None", "Username": "a", "Password": "x" },
+              "Replica": { "Host": "127.0.0.1", "Port": 2, "Security": "None", "Username": "b", "Password": "y" },
+              "State": { "Path": "from-file.db" } }
+            """);
+        Environment.SetEnvironmentVariable("OBSERVER_State__Path", Path.Combine(_dir, "from-env.db"));
+        try
+        {
+            var viaEnv = await Run("status", "--config", file);
+            Assert.That(viaEnv.Out, Does.Contain("from-env.db"));
+            var viaArgs = await Run("status", "--config", file, "--State:Path=" + Path.Combine(_dir, "from-args.db"));
+            Assert.That(viaArgs.Out, Does.Contain("from-args.db"));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("OBSERVER_State__Path", null);
+        }
+        var viaFile = await Run("status", "--config", file);
+        Assert.That(viaFile.Out, Does.Contain(Path.Combine(_dir, "from-file.db")), "a relative path is taken from the settings file's folder");
+    }
+
+    [Test]
+    public async Task PasswordFile_IsReadAndNeverPrinted()
+    {
+        var pw = Path.Combine(_dir, "pw");
+        await File.WriteAllTextAsync(pw, "file-secret-123\n");
+        var (code, output, errors) = await Run(StatusWith(With(("Primary:Password", null), ("Primary:PasswordFile", pw))));
+        Assert.That(code, Is.Zero);
+        Assert.That(output + errors, Does.Not.Contain("file-secret-123"));
+    }
+}

@@ -1,0 +1,192 @@
+using NUnit.Framework;
+using Observer.Imap;
+using Observer.State;
+using Observer.TestSupport;
+
+namespace Observer.Tests;
+
+/// <summary>The real observer executable against the real Dovecot pair.</summary>
+public class ObserverProcessTests
+{
+    private string _dir = "";
+
+    [SetUp]
+    public void SetUp() => _dir = Directory.CreateTempSubdirectory("observer-process-").FullName;
+
+    [TearDown]
+    public void TearDown() => Directory.Delete(_dir, recursive: true);
+
+    private string StatePath => Path.Combine(_dir, "state.db");
+
+    private static void NoStackTrace(string errors) =>
+        Assert.That(errors, Does.Not.Contain("   at ").And.Not.Contain("Unhandled exception"), errors);
+
+    [Test]
+    public async Task Run_ReplicatesLiveChanges_AndStopsCleanlyOnSigterm()
+    {
+        var accounts = await PairFixture.Pair.NewAccountsAsync();
+        await using var primary = await accounts.PrimaryClientAsync();
+        await MailFactory.FillAsync(primary, "INBOX", 5);
+        await MailFactory.FillAsync(primary, "Team.Shared", 3);
+
+        await using var observer = ObserverProcess.Start("run", accounts.Settings(StatePath), _dir);
+        await Eventually.ConvergesAsync(accounts, TimeSpan.FromSeconds(30));
+
+        await primary.AppendAsync("INBOX", MailFactory.Message("arrives live"));
+        await primary.SelectAsync("Team.Shared");
+        await primary.UidStoreAsync(UidSet.Single(1), StoreMode.Add, new MessageFlags(["\\Answered", "$Replied"]));
+        await primary.UidStoreAsync(UidSet.Single(2), StoreMode.Add, new MessageFlags(["\\Deleted"]));
+        await primary.UidExpungeAsync(UidSet.Single(2));
+        await primary.CreateAsync("Team.New");
+        await Eventually.ConvergesAsync(accounts, TimeSpan.FromSeconds(30));
+
+        observer.Terminate();
+        Assert.That(await observer.WaitForExitAsync(TimeSpan.FromSeconds(60)), Is.Zero, observer.Errors);
+        NoStackTrace(observer.Errors);
+        Assert.That(observer.Errors, Does.Contain("1 appended"));
+    }
+
+    [Test]
+    public async Task Sync_KilledWithSigkillMidway_RestartsWithoutDuplicates()
+    {
+        var accounts = await PairFixture.Pair.NewAccountsAsync();
+        await using (var primary = await accounts.PrimaryClientAsync())
+        {
+            await MailFactory.FillAsync(primary, "INBOX", 1500);
+            await MailFactory.FillAsync(primary, "Other", 300);
+        }
+        var settings = accounts.Settings(StatePath);
+        settings["Replication:AppendBatchSize"] = "20";
+        await using var replica = await accounts.ReplicaClientAsync();
+        var kills = 0;
+        for (var round = 1; round <= 3; round++)
+        {
+            await using var sync = ObserverProcess.Start("sync", settings, _dir);
+            var target = round * 300;
+            await Eventually.HoldsAsync(async () => sync.HasExited || await ReplicaCountAsync(replica) >= target, TimeSpan.FromSeconds(60));
+            if (sync.HasExited) break;
+            sync.Kill();
+            kills++;
+        }
+        Assert.That(kills, Is.GreaterThanOrEqualTo(2), "the test must actually interrupt the sync");
+
+        var (code, output, errors) = await ObserverProcess.RunAsync("sync", settings, _dir, TimeSpan.FromMinutes(3));
+        Assert.That(code, Is.Zero, output + errors);
+        NoStackTrace(errors);
+        var p = await accounts.PrimarySnapshotAsync();
+        var r = await accounts.ReplicaSnapshotAsync();
+        Assert.That(p.Differences(r), Is.Empty);
+        Assert.That(r.DuplicatesAgainst(p), Is.Zero);
+        using var store = StateStore.Open(StatePath);
+        Assert.That(store.Journal.OpenCount(store.Replicas.Find("default")!.Id), Is.Zero, "every write left in doubt was resolved");
+    }
+
+    [Test]
+    public async Task Sync_HeldFolder_ExitsOneWithAPerFolderSummary()
+    {
+        var accounts = await PairFixture.Pair.NewAccountsAsync();
+        await using var primary = await accounts.PrimaryClientAsync();
+        await MailFactory.FillAsync(primary, "Big", 40);
+        await MailFactory.FillAsync(primary, "Small", 2);
+        var settings = accounts.Settings(StatePath);
+        Assert.That((await ObserverProcess.RunAsync("sync", settings, _dir, TimeSpan.FromMinutes(1))).ExitCode, Is.Zero);
+        await primary.SelectAsync("Big");
+        await primary.UidStoreAsync(UidSet.Range(1, 30), StoreMode.Add, new MessageFlags(["\\Deleted"]));
+        await primary.UidExpungeAsync(UidSet.Range(1, 30));
+
+        var (code, output, errors) = await ObserverProcess.RunAsync("sync", settings, _dir, TimeSpan.FromMinutes(1));
+        Assert.That(code, Is.EqualTo(1));
+        Assert.That(output, Does.Contain("Big").And.Contain("HELD: this pass would delete 30 of 40"));
+        Assert.That(output, Does.Contain("Small").And.Contain("up to date"));
+        Assert.That(output, Does.Contain("1 of 3 folders do not match"));
+        NoStackTrace(errors);
+
+        var status = await ObserverProcess.RunAsync("status", settings, _dir, TimeSpan.FromSeconds(30));
+        Assert.That(status.Output, Does.Contain("folders in trouble:").And.Contain("Big: this pass would delete 30 of 40"));
+
+        var repair = await ObserverProcess.RunAsync("verify", settings, _dir, TimeSpan.FromMinutes(1), "--repair", "--force");
+        Assert.That(repair.ExitCode, Is.Zero, repair.Output);
+        Assert.That(await accounts.DifferencesAsync(), Is.Empty);
+    }
+
+    [Test]
+    public async Task Verify_FindsTamperingWithExitOne_RepairExitsZero()
+    {
+        var accounts = await PairFixture.Pair.NewAccountsAsync();
+        await using (var primary = await accounts.PrimaryClientAsync()) await MailFactory.FillAsync(primary, "INBOX", 8);
+        var settings = accounts.Settings(StatePath);
+        await ObserverProcess.RunAsync("sync", settings, _dir, TimeSpan.FromMinutes(1));
+        await using (var replica = await accounts.ReplicaClientAsync())
+        {
+            await replica.SelectAsync("INBOX");
+            await replica.UidStoreAsync(UidSet.Single(3), StoreMode.Replace, new MessageFlags(["$Tampered"]));
+        }
+        var found = await ObserverProcess.RunAsync("verify", settings, _dir, TimeSpan.FromMinutes(1));
+        Assert.That(found.ExitCode, Is.EqualTo(1));
+        Assert.That(found.Output, Does.Contain("INBOX").And.Contain("1 with different flags").And.Contain("$Tampered"));
+        var fixedUp = await ObserverProcess.RunAsync("verify", settings, _dir, TimeSpan.FromMinutes(1), "--repair");
+        Assert.That(fixedUp.ExitCode, Is.Zero, fixedUp.Output);
+        Assert.That(fixedUp.Output, Does.Contain("verify: identical (8 messages in 1 folders)"));
+    }
+
+    [Test]
+    public async Task Status_AfterSync_ListsEveryFolderWithNoLag()
+    {
+        var accounts = await PairFixture.Pair.NewAccountsAsync();
+        await using (var primary = await accounts.PrimaryClientAsync())
+        {
+            await MailFactory.FillAsync(primary, "INBOX", 3);
+            await MailFactory.FillAsync(primary, "Reports.2026", 4);
+        }
+        var settings = accounts.Settings(StatePath);
+        await ObserverProcess.RunAsync("sync", settings, _dir, TimeSpan.FromMinutes(1));
+        var (code, output, _) = await ObserverProcess.RunAsync("status", settings, _dir, TimeSpan.FromSeconds(30));
+        Assert.That(code, Is.Zero);
+        Assert.That(output, Does.Match(@"INBOX\s+3\s"));
+        Assert.That(output, Does.Match(@"Reports\.2026\s+4\s"));
+        Assert.That(output, Does.Contain("service: not running"));
+        Assert.That(output, Does.Contain("lag: 0 s; pending writes: 0; folders in trouble: 0"));
+    }
+
+    [Test]
+    public async Task RefusedLogin_IsOneLineAndExitOne_WithoutRetryingForever()
+    {
+        var accounts = await PairFixture.Pair.NewAccountsAsync();
+        var settings = accounts.Settings(StatePath);
+        settings["Replica:Password"] = "wrong-password";
+        var started = DateTime.UtcNow;
+        var (code, output, errors) = await ObserverProcess.RunAsync("sync", settings, _dir, TimeSpan.FromMinutes(1));
+        Assert.That(code, Is.EqualTo(1));
+        Assert.That(errors, Does.Contain($"observer: 127.0.0.1 refused the login of {accounts.Replica.User}: [AUTHENTICATIONFAILED]"));
+        Assert.That(errors, Does.Not.Contain("wrong-password"));
+        Assert.That(DateTime.UtcNow - started, Is.LessThan(TimeSpan.FromSeconds(20)), "a refused login is not retried");
+        NoStackTrace(errors);
+    }
+
+    [Test]
+    public async Task TraceLevelLogs_NeverContainAPassword()
+    {
+        var accounts = await PairFixture.Pair.NewAccountsAsync();
+        await using (var primary = await accounts.PrimaryClientAsync()) await MailFactory.FillAsync(primary, "INBOX", 2);
+        var settings = accounts.Settings(StatePath);
+        settings["Logging:LogLevel:Default"] = "Trace";
+        var (code, output, errors) = await ObserverProcess.RunAsync("sync", settings, _dir, TimeSpan.FromMinutes(1));
+        Assert.That(code, Is.Zero);
+        Assert.That(errors, Does.Contain("C: A0001"), "the protocol trace is on, so the check means something");
+        Assert.That(errors, Does.Contain("AUTHENTICATE PLAIN <redacted>"));
+        foreach (var secret in new[] { accounts.Primary.Password, accounts.Replica.Password })
+            Assert.That(output + errors, Does.Not.Contain(secret));
+    }
+
+    private static async Task<uint> ReplicaCountAsync(ImapClient replica)
+    {
+        try
+        {
+            return (await replica.StatusAsync("INBOX", StatusItems.Messages)).Messages ?? 0;
+        }
+        catch (ImapCommandException)
+        {
+            return 0;
+        }
+    }
+}
