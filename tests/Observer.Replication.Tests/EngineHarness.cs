@@ -34,7 +34,7 @@ internal sealed class EngineHarness : IAsyncDisposable
     public ReplicationEngine Engine { get; private set; }
     public SessionLedger Replica => Sessions.Replica;
 
-    public static async Task<EngineHarness> CreateAsync(Action<ReplicationOptions>? configure = null)
+    public static async Task<EngineHarness> CreateAsync(Action<ReplicationOptions>? configure = null, DovecotPair? pair = null)
     {
         var options = new ReplicationOptions
         {
@@ -44,7 +44,7 @@ internal sealed class EngineHarness : IAsyncDisposable
             TroubleRetryDelay = TimeSpan.FromSeconds(1),
         };
         configure?.Invoke(options);
-        var accounts = await PairFixture.Pair.NewAccountsAsync();
+        var accounts = await (pair ?? PairFixture.Pair).NewAccountsAsync();
         return new EngineHarness(accounts, options, Directory.CreateTempSubdirectory("observer-engine-").FullName);
     }
 

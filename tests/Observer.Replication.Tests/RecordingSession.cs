@@ -21,6 +21,7 @@ internal sealed class RecordingSession(IMailSession inner, SessionLedger ledger)
     {
         var result = await inner.AppendAsync(folder, messages, cancellationToken);
         Interlocked.Add(ref ledger.Appended, messages.Count);
+        if (ledger.WithholdAppendUid) result = new AppendResult(null, null);
         if (Interlocked.Exchange(ref ledger.CrashAfterNextAppend, 0) == 1)
             throw new ImapConnectionException("simulated crash after APPEND, before its result was recorded");
         return result;
@@ -72,6 +73,9 @@ internal sealed class SessionLedger
     public int Copies;
     public int Renames;
     public int CrashAfterNextAppend;
+
+    /// <summary>Act like a server without UIDPLUS: APPEND says OK but not which UID it gave.</summary>
+    public bool WithholdAppendUid;
 }
 
 internal sealed class RecordingSessionFactory(IMailSessionFactory inner) : IMailSessionFactory

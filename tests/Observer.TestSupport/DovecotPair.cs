@@ -17,9 +17,15 @@ public sealed class DovecotPair : IAsyncDisposable
     public DovecotServer Primary { get; }
     public DovecotServer Replica { get; }
 
-    public static async Task<DovecotPair> StartAsync(string name, string? replicaExtraConfig = null)
+    /// <summary>
+    /// Dovecot cut down to plain IMAP4rev1 with IDLE: no CONDSTORE, QRESYNC, NOTIFY, UIDPLUS, MOVE,
+    /// MULTIAPPEND, LIST-EXTENDED, LIST-STATUS or ESEARCH, like an old or minimal server.
+    /// </summary>
+    public const string LegacyCapabilities = "protocol imap {\n  imap_capability = IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ NAMESPACE UNSELECT CHILDREN\n}\n";
+
+    public static async Task<DovecotPair> StartAsync(string name, string? replicaExtraConfig = null, string? primaryExtraConfig = null)
     {
-        var primary = DovecotServer.StartAsync(name + "-p", delimiter: '.');
+        var primary = DovecotServer.StartAsync(name + "-p", delimiter: '.', extraConfig: primaryExtraConfig);
         var replica = DovecotServer.StartAsync(name + "-r", delimiter: '/', extraConfig: replicaExtraConfig);
         return new DovecotPair(await primary, await replica);
     }

@@ -23,7 +23,7 @@ internal sealed class Rechecks(ILogger logger)
         foreach (var (folder, pending) in _pending.Where(p => p.Value.Due <= now))
         {
             batch.Folders[folder] = batch.Folders.TryGetValue(folder, out var fresh)
-                ? fresh.Merge(new FolderChanged(folder, pending.Expected.SeenAt, pending.Expected.ModSeq, pending.Expected.UidNext))
+                ? fresh.Merge(new FolderChanged(folder, pending.Expected.SeenAt, pending.Expected.ModSeq, pending.Expected.UidNext, pending.Expected.Hints))
                 : pending.Expected;
         }
     }

@@ -180,7 +180,8 @@ public sealed class ReplicationEngine
             foreach (var folder in dirty)
             {
                 if (_troubles.IsWaiting(folder.PrimaryName)) continue;
-                await reconciler.SyncFolderAsync(_store.Folders.Get(folder.Id) ?? folder, SyncRequest.Incremental, work).ConfigureAwait(false);
+                var expected = batch.Folders[folder.PrimaryName];
+                await reconciler.SyncFolderAsync(_store.Folders.Get(folder.Id) ?? folder, new SyncRequest { Hints = expected.Hints }, work).ConfigureAwait(false);
                 if (_store.Folders.Get(folder.Id) is { } synced) _rechecks.Settle(folder.PrimaryName, batch.Folders[folder.PrimaryName], synced, _time.GetUtcNow());
             }
             foreach (var name in _troubles.Due())

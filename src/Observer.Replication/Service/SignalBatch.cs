@@ -37,17 +37,21 @@ internal sealed class SignalBatch
     }
 }
 
-/// <summary>The earliest change seen in a folder, and the highest state a watcher reported for it.</summary>
-internal sealed record FolderExpectation(DateTimeOffset SeenAt, ulong? ModSeq, uint? UidNext)
+/// <summary>
+/// The earliest change seen in a folder, the highest state a watcher reported for it, and the hints
+/// of what changed (null as soon as one signal did not know).
+/// </summary>
+internal sealed record FolderExpectation(DateTimeOffset SeenAt, ulong? ModSeq, uint? UidNext, ChangeHints? Hints)
 {
-    public static FolderExpectation From(FolderChanged f) => new(f.SeenAt, f.ModSeq, f.UidNext);
+    public static FolderExpectation From(FolderChanged f) => new(f.SeenAt, f.ModSeq, f.UidNext, f.Hints);
 
     public FolderExpectation Merge(FolderChanged f) => new(
         f.SeenAt < SeenAt ? f.SeenAt : SeenAt,
         Max(ModSeq, f.ModSeq),
-        UidNext is null ? f.UidNext : f.UidNext is null ? UidNext : Math.Max(UidNext.Value, f.UidNext.Value));
+        UidNext is null ? f.UidNext : f.UidNext is null ? UidNext : Math.Max(UidNext.Value, f.UidNext.Value),
+        Hints is null || f.Hints is null ? null : Hints.Merge(f.Hints));
 
-    public static FolderExpectation Now(DateTimeOffset at) => new(at, null, null);
+    public static FolderExpectation Now(DateTimeOffset at) => new(at, null, null, null);
 
     /// <summary>True when a sync that left <paramref name="folder"/> at its checkpoint has not yet seen what the watcher saw.</summary>
     public bool IsAhead(Observer.State.FolderRecord folder) =>

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.Extensions.Logging;
 using Observer.Imap;
 using Observer.State;
 
@@ -53,7 +54,11 @@ internal sealed class FolderSynchronizer(SyncContext context)
             full = true;
         }
 
-        var delta = await PrimaryDelta.ReadAsync(context.Primary, folder, primarySelected, rows, full, cancellationToken).ConfigureAwait(false);
+        var delta = !full && !context.Primary.Features.CondStore && request.Hints is { } hints
+            ? await PrimaryDelta.FromHintsAsync(context.Primary, folder, primarySelected, rows, hints, cancellationToken).ConfigureAwait(false)
+            : null;
+        if (delta is not null) context.Logger.LogDebug("{Folder}: applied the IDLE watcher's hints ({New} new)", folder.PrimaryName, delta.New.Count);
+        delta ??= await PrimaryDelta.ReadAsync(context.Primary, folder, primarySelected, rows, full, cancellationToken).ConfigureAwait(false);
         var extras = await ReadReplicaAsync(folder, replicaSelected, rows, delta, knownPrimary, full, cancellationToken).ConfigureAwait(false);
 
         var newSummaries = await SummariesAsync(context.Primary, UidSet.FromUids(delta.New), cancellationToken).ConfigureAwait(false);

@@ -134,18 +134,25 @@ internal sealed class MessageCopier(SyncContext context, FolderRecord folder, Fo
     private async Task<List<uint>> LocateAsync(IReadOnlyList<Pending> batch, uint uidNextBefore, CancellationToken cancellationToken)
     {
         var fresh = SearchQuery.Uids(UidSet.Range(uidNextBefore, UidSet.Star));
-        var candidates = (await context.Replica.SearchAsync(fresh, cancellationToken).ConfigureAwait(false)).Expand().Where(u => u >= uidNextBefore).ToList();
-        var hashes = new Dictionary<uint, byte[]>();
-        if (candidates.Count > 0)
-        {
-            await foreach (var message in context.Replica.FetchMessagesAsync(UidSet.FromUids(candidates), cancellationToken).ConfigureAwait(false))
-                using (message) hashes[message.Uid!.Value] = await Md5.OfAsync(message.Body!, cancellationToken).ConfigureAwait(false);
-        }
         var taken = new HashSet<uint>();
         var uids = new List<uint>();
         foreach (var pending in batch)
         {
-            var match = hashes.Where(h => !taken.Contains(h.Key) && h.Value.AsSpan().SequenceEqual(pending.Md5)).Select(h => h.Key).Order().FirstOrDefault();
+            var query = pending.Summary.MessageId is { } id ? fresh.And(SearchQuery.Header("Message-ID", id)) : fresh;
+            var candidates = (await context.Replica.SearchAsync(query, cancellationToken).ConfigureAwait(false))
+                .Expand().Where(u => u >= uidNextBefore && !taken.Contains(u)).ToList();
+            uint match = 0;
+            if (candidates.Count > 0)
+            {
+                await foreach (var message in context.Replica.FetchMessagesAsync(UidSet.FromUids(candidates), cancellationToken).ConfigureAwait(false))
+                {
+                    using (message)
+                    {
+                        if (match == 0 && (await Md5.OfAsync(message.Body!, cancellationToken).ConfigureAwait(false)).AsSpan().SequenceEqual(pending.Md5))
+                            match = message.Uid!.Value;
+                    }
+                }
+            }
             if (match == 0)
                 throw new ReplicationException($"the copy of primary uid {pending.Summary.Uid} cannot be found on the replica after APPEND");
             taken.Add(match);

@@ -54,6 +54,30 @@ internal sealed class PrimaryDelta
         return delta;
     }
 
+    /// <summary>
+    /// The delta from an IDLE watcher's hints, for a primary without CONDSTORE: the new messages are
+    /// those at or above the checkpoint's UIDNEXT (one UID FETCH of just them), flags and expunges come
+    /// from the hints. Returns null when the message count shows the hints missed something, so the
+    /// caller scans the folder instead.
+    /// </summary>
+    public static async Task<PrimaryDelta?> FromHintsAsync(IMailSession primary, FolderRecord folder, SelectedMailbox selected,
+        IReadOnlyDictionary<uint, MessageRecord> rows, ChangeHints hints, CancellationToken cancellationToken)
+    {
+        if (folder.PrimaryUidNext is not { } since) return null;
+        var delta = new PrimaryDelta();
+        if (selected.UidNext is not { } next || next > since)
+        {
+            using var fresh = await primary.FetchFlagsAsync(UidSet.Range(since, UidSet.Star), null, cancellationToken).ConfigureAwait(false);
+            delta.Absorb(fresh.Messages.Where(m => m.Uid >= since), rows);
+        }
+        foreach (var (uid, flags) in hints.Flags)
+            if (rows.ContainsKey(uid)) delta.Flags[uid] = flags;
+        foreach (var uid in hints.Expunged)
+            if (rows.ContainsKey(uid)) delta.Vanished.Add(uid);
+        var expected = rows.Values.Count(r => r.VanishedAt is null) - delta.Vanished.Count(u => rows[u].VanishedAt is null) + delta.New.Count;
+        return expected == selected.Exists ? delta : null;
+    }
+
     private void Absorb(IEnumerable<MessageData> messages, IReadOnlyDictionary<uint, MessageRecord> rows)
     {
         foreach (var message in messages)

@@ -16,6 +16,9 @@ internal sealed record SyncRequest
 
     public MailboxStatus? ReplicaStatus { get; init; }
 
+    /// <summary>What an IDLE watcher saw change; used where the primary has no CONDSTORE.</summary>
+    public ChangeHints? Hints { get; init; }
+
     public static SyncRequest Incremental { get; } = new();
 
     public static SyncRequest Complete { get; } = new() { Full = true };
