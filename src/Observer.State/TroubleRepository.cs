@@ -19,8 +19,25 @@ public sealed class TroubleRepository
     public void Clear(long replicaId, string folder) =>
         _store.Execute("DELETE FROM troubles WHERE replica_id = $r AND folder = $f", ("$r", replicaId), ("$f", folder));
 
-    public void Rename(long replicaId, string oldFolder, string newFolder) =>
-        _store.Execute("UPDATE OR REPLACE troubles SET folder = $n WHERE replica_id = $r AND folder = $o", ("$r", replicaId), ("$o", oldFolder), ("$n", newFolder));
+    /// <summary>Follows a rename of a folder and everything below it.</summary>
+    public void Rename(long replicaId, string oldFolder, string newFolder, char? delimiter) =>
+        _store.InTransaction(() =>
+        {
+            foreach (var t in All(replicaId))
+            {
+                string? renamed = t.Folder == oldFolder ? newFolder
+                    : delimiter is { } d && t.Folder.StartsWith(oldFolder + d, StringComparison.Ordinal) ? newFolder + t.Folder[oldFolder.Length..]
+                    : null;
+                if (renamed is not null)
+                    _store.Execute("UPDATE OR REPLACE troubles SET folder = $n WHERE replica_id = $r AND folder = $o", ("$r", replicaId), ("$o", t.Folder), ("$n", renamed));
+            }
+        });
+
+    /// <summary>Forgets troubles of folders that are no longer replicated (deleted, excluded).</summary>
+    public void Prune(long replicaId, IReadOnlySet<string> folders)
+    {
+        foreach (var t in All(replicaId).Where(t => !folders.Contains(t.Folder))) Clear(replicaId, t.Folder);
+    }
 
     public TroubleRecord? Find(long replicaId, string folder) => All(replicaId).SingleOrDefault(t => t.Folder == folder);
 

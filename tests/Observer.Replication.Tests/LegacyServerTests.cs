@@ -63,7 +63,7 @@ public class LegacyServerTests
         await primary.ExpungeAsync();
         await primary.UidCopyAsync(UidSet.Single(4), "Keep");
         await h.ConvergesAsync();
-        Assert.That(h.Log.AllText, Does.Contain("applied the IDLE watcher's hints"), "the changes went through the fast path, not a full scan");
+        Assert.That(h.Log.AllText, Does.Contain("primary read by the IDLE watcher's hints"), "the changes went through the fast path, not a full scan");
     }
 
     [Test]

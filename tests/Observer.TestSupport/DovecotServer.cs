@@ -109,6 +109,15 @@ public sealed class DovecotServer : IAsyncDisposable
     /// A fresh account. Accounts are made in batches because Dovecot looks at its passwd file at
     /// most once a second: after writing a batch we wait out that second, once, not per test.
     /// </summary>
+    /// <summary>`doveadm kick`: the server sends BYE to every session of the user, as when it shuts down.</summary>
+    public async Task KickAsync(TestAccount account)
+    {
+        var info = new System.Diagnostics.ProcessStartInfo("doveadm") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { "-c", Path.Combine(Directory, "dovecot.conf"), "kick", account.User }) info.ArgumentList.Add(a);
+        using var process = System.Diagnostics.Process.Start(info)!;
+        await process.WaitForExitAsync();
+    }
+
     public async Task<TestAccount> NewAccountAsync()
     {
         await _accountLock.WaitAsync();

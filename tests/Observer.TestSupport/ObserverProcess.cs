@@ -44,6 +44,26 @@ public sealed class ObserverProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>CPU time used so far (user and system).</summary>
+    public TimeSpan CpuTime
+    {
+        get
+        {
+            _process.Refresh();
+            return _process.TotalProcessorTime;
+        }
+    }
+
+    /// <summary>The most memory the process has held (VmHWM).</summary>
+    public long PeakMemory
+    {
+        get
+        {
+            _process.Refresh();
+            return _process.PeakWorkingSet64;
+        }
+    }
+
     /// <summary>Writes the settings to a JSON file and starts `observer verb --config file args`.</summary>
     public static ObserverProcess Start(string verb, IReadOnlyDictionary<string, string> settings, string workDirectory, params string[] args)
     {

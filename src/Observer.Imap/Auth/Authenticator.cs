@@ -84,7 +84,7 @@ internal static class Authenticator
         var options = client.Options;
         if (options.Security != ImapSecurity.None || options.AllowPlaintextLogin || IsLoopback(options.Host)) return;
         throw new ImapAuthenticationException(
-            $"refusing to send credentials to {options.Host} without TLS; set Security=Tls or StartTls, or AllowPlaintextLogin=true on a trusted network");
+            $"refusing to send credentials to {options.Host} without TLS; set {options.SettingsPrefix}Security=Tls or StartTls, or {options.SettingsPrefix}AllowPlaintextLogin=true on a trusted network");
     }
 
     internal static bool IsLoopback(string host) =>

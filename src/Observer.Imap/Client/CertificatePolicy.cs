@@ -48,8 +48,9 @@ internal sealed class CertificatePolicy(ImapClientOptions options)
             null => inner.Message,
             _ => RejectedErrors.ToString(),
         };
-        var pin = RejectedThumbprint is null ? "" : $" or pin it with CertificateThumbprint={RejectedThumbprint}";
+        var prefix = options.SettingsPrefix;
+        var pin = RejectedThumbprint is null ? "" : $" or pin it with {prefix}CertificateThumbprint={RejectedThumbprint}";
         return new ImapCertificateException(
-            $"TLS certificate of {host} was refused because {why}; fix the certificate, or set AllowInvalidCertificate=true{pin}", inner);
+            $"TLS certificate of {host} was refused because {why}; fix the certificate, or set {prefix}AllowInvalidCertificate=true{pin}", inner);
     }
 }

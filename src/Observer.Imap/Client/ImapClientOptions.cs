@@ -39,6 +39,9 @@ public sealed record ImapClientOptions
     /// <summary>A short name for this connection in the trace, such as "primary".</summary>
     public string TraceName { get; init; } = "imap";
 
+    /// <summary>Prefix for setting names in advice to the user, such as "Replica:" in "set Replica:AllowInvalidCertificate=true".</summary>
+    public string SettingsPrefix { get; init; } = "";
+
     /// <summary>Unread untagged events kept before the oldest are dropped (and a drop is reported).</summary>
     public int EventQueueCapacity { get; init; } = 10_000;
 }

@@ -9,7 +9,7 @@ internal static class FetchCommands
 
     public static async Task<FetchResult> FetchAsync(ImapClient client, UidSet uids, FetchRequest request, CancellationToken cancellationToken)
     {
-        var messages = new CollectingHandler<FetchResponse>(r => IsAnswer(r.Data, request));
+        var messages = new CollectingHandler<FetchResponse>(r => IsAnswer(r.Data, uids, request));
         var vanished = new CollectingHandler<VanishedResponse>(r => r.Earlier && request.Vanished);
         try
         {
@@ -28,7 +28,7 @@ internal static class FetchCommands
         ImapClient client, UidSet uids, FetchRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var channel = Channel.CreateBounded<MessageData>(new BoundedChannelOptions(StreamBuffer) { SingleReader = true, SingleWriter = true });
-        var handler = new StreamingHandler(channel.Writer, request);
+        var handler = new StreamingHandler(channel.Writer, uids, request);
         var command = client.ExecuteOkAsync(Build(client, uids, request), handler, cancellationToken);
         _ = command.ContinueWith(t => channel.Writer.TryComplete(t.Exception?.InnerException), TaskScheduler.Default);
         try
@@ -70,12 +70,12 @@ internal static class FetchCommands
     /// Whether a FETCH answers our request rather than being an unsolicited flag update
     /// (which then goes to the event channel, where a watcher wants it).
     /// </summary>
-    private static bool IsAnswer(MessageData data, FetchRequest request) =>
-        data.Uid is not null
+    private static bool IsAnswer(MessageData data, UidSet uids, FetchRequest request) =>
+        data.Uid is { } uid && uids.Contains(uid)
         && (!request.Items.HasFlag(FetchItems.Body) || data.Body is not null)
         && (request.HeaderFields is not { Count: > 0 } || data.HeaderFields is not null);
 
-    private sealed class StreamingHandler(ChannelWriter<MessageData> writer, FetchRequest request) : IUntaggedHandler
+    private sealed class StreamingHandler(ChannelWriter<MessageData> writer, UidSet uids, FetchRequest request) : IUntaggedHandler
     {
         private volatile bool _abandoned;
 
@@ -83,7 +83,7 @@ internal static class FetchCommands
 
         public async ValueTask<bool> HandleAsync(UntaggedResponse response, CancellationToken cancellationToken)
         {
-            if (response is not FetchResponse fetch || !IsAnswer(fetch.Data, request)) return false;
+            if (response is not FetchResponse fetch || !IsAnswer(fetch.Data, uids, request)) return false;
             if (_abandoned)
             {
                 fetch.Dispose();

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Observer.Imap;
 using Observer.State;
 
@@ -7,7 +8,7 @@ namespace Observer.Replication;
 /// Makes the replica's folder tree follow the primary's: renames (as RENAME, never delete and
 /// re-upload), creates, deletes (held back if most folders would go at once) and subscriptions.
 /// </summary>
-internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter)
+internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, TroubleTracker troubles)
 {
     public sealed class Result
     {
@@ -17,7 +18,9 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter)
         public int Created { get; set; }
         public int Renamed { get; set; }
         public int Deleted { get; set; }
-        public string? Held { get; set; }
+
+        /// <summary>Folders whose creation, rename or deletion could not be replayed, with why.</summary>
+        public List<(string Folder, string Problem)> Problems { get; } = [];
     }
 
     public async Task<Result> SyncAsync(IReadOnlyList<(string Old, string New)> renameHints, bool force, CancellationToken cancellationToken)
@@ -34,6 +37,7 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter)
         await CreateAsync(primary, replicaNames, result, cancellationToken).ConfigureAwait(false);
 
         var state = store.Folders.All(context.ReplicaId);
+        store.Troubles.Prune(context.ReplicaId, state.Select(f => f.PrimaryName).Concat(primary.Keys).ToHashSet(StringComparer.Ordinal));
         await SubscriptionsAsync(state, primary, replicaList, cancellationToken).ConfigureAwait(false);
 
         foreach (var m in primaryList.Where(m => m.Status is not null)) result.PrimaryStatus[m.Mailbox.Name] = m.Status!;
@@ -47,6 +51,7 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter)
         IReadOnlyList<(string Old, string New)> hints, Result result, CancellationToken cancellationToken)
     {
         var store = context.Store;
+        var refused = new HashSet<string>(StringComparer.Ordinal);
         while (true)
         {
             var state = store.Folders.All(context.ReplicaId);
@@ -54,7 +59,7 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter)
             var fresh = primary.Keys.Where(n => !known.Contains(n)).ToList();
             var renamed = false;
             // Parents first: renaming a parent carries its children along.
-            foreach (var gone in state.Where(f => !primary.ContainsKey(f.PrimaryName) && filter.Includes(f.PrimaryName)).OrderBy(f => f.PrimaryName.Length))
+            foreach (var gone in state.Where(f => !primary.ContainsKey(f.PrimaryName) && filter.Includes(f.PrimaryName) && !refused.Contains(f.PrimaryName)).OrderBy(f => f.PrimaryName.Length))
             {
                 var target = hints.Where(h => h.Old == gone.PrimaryName && fresh.Contains(h.New)).Select(h => h.New).FirstOrDefault()
                     ?? await SameFolderAsync(gone, fresh, primary, cancellationToken).ConfigureAwait(false);
@@ -63,7 +68,18 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter)
                 if (replicaNames.Contains(gone.ReplicaName) && !replicaNames.Contains(newReplicaName))
                 {
                     if (context.Replica.SelectedFolder is not null) await context.Replica.UnselectAsync(cancellationToken).ConfigureAwait(false);
-                    await context.Replica.RenameAsync(gone.ReplicaName, newReplicaName, cancellationToken).ConfigureAwait(false);
+                    try
+                    {
+                        await context.Replica.RenameAsync(gone.ReplicaName, newReplicaName, cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (ImapCommandException ex)
+                    {
+                        // Then it is a delete (under the guard) and a create with a fresh copy: slower, still right.
+                        context.Logger.LogWarning("folder {Old} could not be renamed to {New} on the replica: {Reason}", gone.PrimaryName, target, TroubleTracker.Describe(ex));
+                        refused.Add(gone.PrimaryName);
+                        renamed = true;
+                        break;
+                    }
                     var prefix = gone.ReplicaName + context.Names.ReplicaDelimiter;
                     foreach (var name in replicaNames.Where(n => n == gone.ReplicaName || n.StartsWith(prefix, StringComparison.Ordinal)).ToList())
                     {
@@ -72,7 +88,7 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter)
                     }
                 }
                 store.Folders.Rename(context.ReplicaId, gone.PrimaryName, target, context.Names.PrimaryDelimiter, gone.ReplicaName, newReplicaName, context.Names.ReplicaDelimiter);
-                store.Troubles.Rename(context.ReplicaId, gone.PrimaryName, target);
+                store.Troubles.Rename(context.ReplicaId, gone.PrimaryName, target, context.Names.PrimaryDelimiter);
                 Log.FolderRenamed(context.Logger, gone.PrimaryName, target);
                 result.Renamed++;
                 renamed = true;
@@ -102,23 +118,45 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter)
         var store = context.Store;
         var state = store.Folders.All(context.ReplicaId);
         foreach (var excluded in state.Where(f => !filter.Includes(f.PrimaryName)))
+        {
             store.Folders.Remove(excluded.Id);
+            store.Troubles.Clear(context.ReplicaId, excluded.PrimaryName);
+        }
         var gone = state.Where(f => filter.Includes(f.PrimaryName) && !primary.ContainsKey(f.PrimaryName)).ToList();
         if (gone.Count == 0) return;
         // A primary that suddenly lists few folders is more likely broken than emptied on purpose.
         if (!force && gone.Count > 2 && gone.Count * 2 > state.Count)
         {
-            result.Held = $"{gone.Count} of {state.Count} folders vanished from the primary at once; run `observer verify --repair --force` to delete them on the replica";
-            Log.FolderDeleteHeld(context.Logger, result.Held);
+            var held = $"{gone.Count} of {state.Count} folders vanished from the primary at once; run `observer verify --repair --force` to delete them on the replica";
+            Log.FolderDeleteHeld(context.Logger, held);
+            foreach (var folder in gone) result.Problems.Add((folder.PrimaryName, held));
             return;
         }
         foreach (var folder in gone.OrderByDescending(f => f.PrimaryName.Length))
         {
-            if (replicaNames.Contains(folder.ReplicaName))
+            try
             {
-                if (context.Replica.SelectedFolder == folder.ReplicaName) await context.Replica.UnselectAsync(cancellationToken).ConfigureAwait(false);
-                await context.Replica.DeleteAsync(folder.ReplicaName, cancellationToken).ConfigureAwait(false);
-                replicaNames.Remove(folder.ReplicaName);
+                if (replicaNames.Contains(folder.ReplicaName))
+                {
+                    // Deleting a folder deletes its messages: the same guard as for messages holds it back.
+                    var messages = (await context.Replica.StatusAsync(folder.ReplicaName, cancellationToken).ConfigureAwait(false)).Messages ?? 0;
+                    if (!force && DeleteGuard.Check((int)messages, messages, context.Options) is not null)
+                    {
+                        var held = $"the primary deleted this folder, which holds {messages} messages on the replica; run `observer verify --repair --force` to delete it there";
+                        troubles.Record(folder.PrimaryName, "delete-guard", held);
+                        result.Problems.Add((folder.PrimaryName, held));
+                        continue;
+                    }
+                    if (context.Replica.SelectedFolder == folder.ReplicaName) await context.Replica.UnselectAsync(cancellationToken).ConfigureAwait(false);
+                    await context.Replica.DeleteAsync(folder.ReplicaName, cancellationToken).ConfigureAwait(false);
+                    replicaNames.Remove(folder.ReplicaName);
+                }
+            }
+            catch (ImapCommandException ex)
+            {
+                troubles.Record(folder.PrimaryName, "error", TroubleTracker.Describe(ex));
+                result.Problems.Add((folder.PrimaryName, TroubleTracker.Describe(ex)));
+                continue;
             }
             store.Folders.Remove(folder.Id);
             store.Troubles.Clear(context.ReplicaId, folder.PrimaryName);
@@ -130,10 +168,20 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter)
     private async Task CreateAsync(Dictionary<string, MailboxWithStatus> primary, HashSet<string> replicaNames, Result result, CancellationToken cancellationToken)
     {
         var store = context.Store;
-        var known = store.Folders.All(context.ReplicaId).Select(f => f.PrimaryName).ToHashSet(StringComparer.Ordinal);
+        var state = store.Folders.All(context.ReplicaId);
+        var known = state.Select(f => f.PrimaryName).ToHashSet(StringComparer.Ordinal);
+        var taken = state.ToDictionary(f => f.ReplicaName, f => f.PrimaryName, StringComparer.Ordinal);
         foreach (var name in primary.Keys.Where(n => !known.Contains(n)).OrderBy(n => n.Length).ThenBy(n => n, StringComparer.Ordinal))
         {
             var replicaName = context.Names.ToReplica(name);
+            if (taken.TryGetValue(replicaName, out var other))
+            {
+                // Two primary folders would share one replica folder and fight over its messages.
+                var collision = $"{name} and {other} both become {replicaName} on the replica; rename one of them or exclude it with Replication:Folders:Exclude";
+                troubles.Record(name, "name-collision", collision);
+                result.Problems.Add((name, collision));
+                continue;
+            }
             if (!replicaNames.Contains(replicaName))
             {
                 try
@@ -144,11 +192,19 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter)
                 {
                     // Created meanwhile, or listed under another case: either way it is there.
                 }
+                catch (ImapCommandException ex)
+                {
+                    troubles.Record(name, "error", TroubleTracker.Describe(ex));
+                    result.Problems.Add((name, TroubleTracker.Describe(ex)));
+                    continue;
+                }
                 replicaNames.Add(replicaName);
                 Log.FolderCreated(context.Logger, name, replicaName);
                 result.Created++;
             }
             store.Folders.Add(context.ReplicaId, name, replicaName);
+            taken[replicaName] = name;
+            troubles.Clear(name);
         }
     }
 
@@ -161,8 +217,16 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter)
             if (!primary.TryGetValue(folder.PrimaryName, out var p)) continue;
             var wanted = p.Mailbox.IsSubscribed;
             if (wanted == replicaSubscribed.Contains(folder.ReplicaName)) continue;
-            await context.Replica.SetSubscribedAsync(folder.ReplicaName, wanted, cancellationToken).ConfigureAwait(false);
-            Log.Subscription(context.Logger, folder.PrimaryName, wanted ? "subscribed" : "unsubscribed");
+            try
+            {
+                await context.Replica.SetSubscribedAsync(folder.ReplicaName, wanted, cancellationToken).ConfigureAwait(false);
+                Log.Subscription(context.Logger, folder.PrimaryName, wanted ? "subscribed" : "unsubscribed");
+            }
+            catch (ImapCommandException ex)
+            {
+                context.Logger.LogWarning("folder {Folder} could not be {Action} on the replica: {Reason}", folder.PrimaryName,
+                    wanted ? "subscribed" : "unsubscribed", TroubleTracker.Describe(ex));
+            }
         }
     }
 }

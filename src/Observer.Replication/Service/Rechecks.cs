@@ -14,14 +14,21 @@ internal sealed class Rechecks(ILogger logger)
     private static readonly TimeSpan FirstDelay = TimeSpan.FromMilliseconds(20);
 
     private readonly Dictionary<string, (FolderExpectation Expected, int Attempts, DateTimeOffset Due)> _pending = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _attempts = new(StringComparer.Ordinal);
 
     public DateTimeOffset? NextDue() => _pending.Count == 0 ? null : _pending.Values.Min(p => p.Due);
 
-    /// <summary>Adds the folders whose second look is due to this round's batch.</summary>
+    /// <summary>
+    /// Moves the folders whose second look is due into this round's batch. They leave the list: a
+    /// sync puts them back through <see cref="Settle"/> if it still finds them behind, so an entry for
+    /// a folder that is skipped (waiting in trouble, or gone) cannot stay due for ever.
+    /// </summary>
     public void AddDueTo(SignalBatch batch, DateTimeOffset now)
     {
-        foreach (var (folder, pending) in _pending.Where(p => p.Value.Due <= now))
+        foreach (var (folder, pending) in _pending.Where(p => p.Value.Due <= now).ToList())
         {
+            _pending.Remove(folder);
+            _attempts[folder] = pending.Attempts;
             batch.Folders[folder] = batch.Folders.TryGetValue(folder, out var fresh)
                 ? fresh.Merge(new FolderChanged(folder, pending.Expected.SeenAt, pending.Expected.ModSeq, pending.Expected.UidNext, pending.Expected.Hints))
                 : pending.Expected;
@@ -31,12 +38,13 @@ internal sealed class Rechecks(ILogger logger)
     /// <summary>After a sync: done if it saw what was expected, else look again a little later.</summary>
     public void Settle(string folder, FolderExpectation expected, FolderRecord synced, DateTimeOffset now)
     {
+        var previous = _attempts.Remove(folder, out var n) ? n : 0;
         if (!expected.IsAhead(synced))
         {
             _pending.Remove(folder);
             return;
         }
-        var attempts = _pending.TryGetValue(folder, out var previous) ? previous.Attempts + 1 : 1;
+        var attempts = previous + 1;
         if (attempts > MaxAttempts)
         {
             _pending.Remove(folder);
@@ -46,5 +54,9 @@ internal sealed class Rechecks(ILogger logger)
         _pending[folder] = (expected, attempts, now + FirstDelay * (1 << (attempts - 1)));
     }
 
-    public void Clear() => _pending.Clear();
+    public void Clear()
+    {
+        _pending.Clear();
+        _attempts.Clear();
+    }
 }

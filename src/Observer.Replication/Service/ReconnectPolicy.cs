@@ -1,22 +1,27 @@
 using System.Net.Sockets;
 using Observer.Imap;
 using Polly;
+using Polly.CircuitBreaker;
 using Polly.Retry;
 
 namespace Observer.Replication;
 
 /// <summary>
-/// The one reconnect pipeline: exponential backoff with jitter, capped. Only failures that a retry
-/// can cure are retried: network errors, timeouts, protocol breaks, BYE and a temporarily unavailable
-/// login. A refused login or certificate stops at once, with its message.
+/// The one reconnect pipeline: retries with exponential backoff, jitter and a cap, around a circuit
+/// breaker that, after repeated failures, stops touching the network for a while. Only failures a
+/// retry can cure are retried: network errors, timeouts, protocol breaks, BYE and a temporarily
+/// unavailable login. A refused login or certificate stops at once, with its message.
 /// </summary>
 public static class ReconnectPolicy
 {
-    public static ResiliencePipeline Build(ReconnectOptions options, int? maxAttempts, TimeProvider time, Action<Exception, TimeSpan>? onRetry = null)
+    /// <param name="maxAttempts">Null retries for ever (`run`), with the circuit breaker; a number gives up after that many
+    /// attempts (`sync`, `verify`), without a breaker, so the error reported is the real one.</param>
+    public static ResiliencePipeline Build(ReconnectOptions options, int? maxAttempts, TimeProvider time,
+        Action<Exception, TimeSpan>? onRetry = null, Action<TimeSpan>? onBreak = null)
     {
         var retry = new RetryStrategyOptions
         {
-            ShouldHandle = new PredicateBuilder().Handle<Exception>(IsTransient),
+            ShouldHandle = new PredicateBuilder().Handle<Exception>(e => IsTransient(e) || e is BrokenCircuitException),
             BackoffType = DelayBackoffType.Exponential,
             UseJitter = true,
             Delay = options.InitialDelay,
@@ -24,11 +29,26 @@ public static class ReconnectPolicy
             MaxRetryAttempts = maxAttempts is { } n ? Math.Max(0, n - 1) : int.MaxValue,
             OnRetry = args =>
             {
-                if (args.Outcome.Exception is { } ex) onRetry?.Invoke(ex, args.RetryDelay);
+                if (args.Outcome.Exception is { } ex and not BrokenCircuitException) onRetry?.Invoke(ex, args.RetryDelay);
                 return ValueTask.CompletedTask;
             },
         };
-        return new ResiliencePipelineBuilder { TimeProvider = time }.AddRetry(retry).Build();
+        var breaker = new CircuitBreakerStrategyOptions
+        {
+            ShouldHandle = new PredicateBuilder().Handle<Exception>(IsTransient),
+            FailureRatio = 1.0,
+            MinimumThroughput = 3,
+            SamplingDuration = TimeSpan.FromSeconds(Math.Max(30, options.MaxDelay.TotalSeconds * 3)),
+            BreakDuration = TimeSpan.FromTicks(Math.Max(TimeSpan.FromMilliseconds(500).Ticks, options.MaxDelay.Ticks)),
+            OnOpened = args =>
+            {
+                onBreak?.Invoke(args.BreakDuration);
+                return ValueTask.CompletedTask;
+            },
+        };
+        var builder = new ResiliencePipelineBuilder { TimeProvider = time }.AddRetry(retry);
+        if (maxAttempts is null) builder.AddCircuitBreaker(breaker);
+        return builder.Build();
     }
 
     public static bool IsTransient(Exception ex) => ex switch

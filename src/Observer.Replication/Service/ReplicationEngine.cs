@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Observer.Imap;
 using Observer.State;
 
 namespace Observer.Replication;
@@ -86,7 +87,9 @@ public sealed class ReplicationEngine
         using var watchStop = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         var queue = new SignalQueue(10_000);
         Task? watching = null;
-        var reconnect = ReconnectPolicy.Build(_reconnect, null, _time);
+        var restartDelay = _reconnect.InitialDelay;
+        var reconnect = ReconnectPolicy.Build(_reconnect, null, _time,
+            onBreak: pause => _logger.LogInformation("repeated connection failures; pausing reconnect attempts for {Seconds:0} s", pause.TotalSeconds));
         try
         {
             while (!stopping.IsCancellationRequested)
@@ -101,7 +104,7 @@ public sealed class ReplicationEngine
                         {
                             LogConnected(connected);
                             // Watch before the first pass, so nothing that happens during it is missed.
-                            watching ??= StartWatching(connected.Primary.Features, queue, watchStop.Token);
+                            watching ??= StartWatching(connected, queue, watchStop.Token);
                             Heartbeat(force: true);
                             await Reconciler(connected).RunAsync(full: false, force: false, work).ConfigureAwait(false);
                             return connected;
@@ -112,6 +115,7 @@ public sealed class ReplicationEngine
                             throw;
                         }
                     }, stopping).ConfigureAwait(false);
+                    restartDelay = _reconnect.InitialDelay;
                     await LiveAsync(pair, queue, stopping, work).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (stopping.IsCancellationRequested)
@@ -123,6 +127,23 @@ public sealed class ReplicationEngine
                     _lastError = ex.Message;
                     _outages.Down(pair?.Broken ?? ServerRole.Primary, ex.Message);
                     Heartbeat(force: true);
+                }
+                catch (Exception ex) when (!IsFatal(ex))
+                {
+                    // Not a connection problem and not the settings: keep the service up, but do not loop hot.
+                    _lastError = ex.Message;
+                    if (ObserverFacing(ex)) _logger.LogError("replication interrupted: {Reason}; starting over in {Seconds:0.0} s", ex.Message, restartDelay.TotalSeconds);
+                    else _logger.LogError(ex, "replication interrupted by an unexpected error; starting over in {Seconds:0.0} s", restartDelay.TotalSeconds);
+                    Heartbeat(force: true);
+                    try
+                    {
+                        await Task.Delay(restartDelay, _time, stopping).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        break;
+                    }
+                    restartDelay = TimeSpan.FromTicks(Math.Min(restartDelay.Ticks * 2, _reconnect.MaxDelay.Ticks));
                 }
                 finally
                 {
@@ -148,6 +169,8 @@ public sealed class ReplicationEngine
             Heartbeat(force: false);
             await WaitAsync(queue, nextPass, stopping).ConfigureAwait(false);
             var batch = SignalBatch.Drain(queue.Reader);
+            var filter = Filter(pair);
+            foreach (var excluded in batch.Folders.Keys.Where(f => !filter.Includes(f)).ToList()) batch.Folders.Remove(excluded);
             foreach (var (folder, seen) in batch.Folders) _store.Folders.MarkDirty(_target.Id, folder, seen.SeenAt);
             _rechecks.AddDueTo(batch, _time.GetUtcNow());
 
@@ -162,7 +185,7 @@ public sealed class ReplicationEngine
             var known = _store.Folders.All(_target.Id).ToDictionary(f => f.PrimaryName, StringComparer.Ordinal);
             if (batch.TreeChanged || batch.Folders.Keys.Any(f => !known.ContainsKey(f)))
             {
-                var tree = await new FolderTreeSync(context, Filter(pair)).SyncAsync(batch.Renames, force: false, work).ConfigureAwait(false);
+                var tree = await new FolderTreeSync(context, Filter(pair), _troubles).SyncAsync(batch.Renames, force: false, work).ConfigureAwait(false);
                 known = tree.Folders.ToDictionary(f => f.PrimaryName, StringComparer.Ordinal);
                 // New folders have no checkpoint yet: give them their first sync now.
                 foreach (var fresh in tree.Folders.Where(f => f.PrimaryUidValidity is null))
@@ -175,7 +198,16 @@ public sealed class ReplicationEngine
                 // Expunges first: a move shows as an expunge in one folder and a new message in another,
                 // and the new message can only be replayed as a MOVE if the expunge is already known.
                 foreach (var folder in dirty.Where(f => !_troubles.IsWaiting(f.PrimaryName)))
-                    await reconciler.Synchronizer.MarkVanishedAsync(folder, work).ConfigureAwait(false);
+                {
+                    try
+                    {
+                        await reconciler.Synchronizer.MarkVanishedAsync(folder, work).ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (TroubleTracker.IsFolderError(ex))
+                    {
+                        // The folder's own sync below meets the same problem and records it.
+                    }
+                }
             }
             foreach (var folder in dirty)
             {
@@ -184,12 +216,21 @@ public sealed class ReplicationEngine
                 await reconciler.SyncFolderAsync(_store.Folders.Get(folder.Id) ?? folder, new SyncRequest { Hints = expected.Hints }, work).ConfigureAwait(false);
                 if (_store.Folders.Get(folder.Id) is { } synced) _rechecks.Settle(folder.PrimaryName, batch.Folders[folder.PrimaryName], synced, _time.GetUtcNow());
             }
-            foreach (var name in _troubles.Due())
+            var dueTroubles = _troubles.Due();
+            if (dueTroubles.Count > 0)
             {
-                if (_store.Folders.Find(_target.Id, name) is { } troubled)
-                    await reconciler.SyncFolderAsync(troubled, SyncRequest.Incremental, work).ConfigureAwait(false);
+                // A folder-level problem (a refused CREATE, a held deletion) is retried by the tree sync;
+                // a folder in the state is retried by its own sync.
+                await new FolderTreeSync(context, Filter(pair), _troubles).SyncAsync([], force: false, work).ConfigureAwait(false);
+                foreach (var name in dueTroubles)
+                {
+                    if (_store.Folders.Find(_target.Id, name) is { } troubled)
+                        await reconciler.SyncFolderAsync(troubled, SyncRequest.Incremental, work).ConfigureAwait(false);
+                    else if (_troubles.IsDue(name))
+                        _troubles.Postpone(name);
+                }
             }
-            await PendingExpunges.FlushAsync(context, _time.GetUtcNow() - _options.MoveWindow, _troubles.IsWaiting, work).ConfigureAwait(false);
+            await PendingExpunges.FlushAsync(context, _time.GetUtcNow() - _options.MoveWindow, _troubles, work).ConfigureAwait(false);
         }
     }
 
@@ -217,11 +258,18 @@ public sealed class ReplicationEngine
     }
 
     private DateTimeOffset? NextExpungeDue() =>
-        _store.Messages.OldestVanished(_target.Id) + _options.MoveWindow;
+        _store.Messages.OldestVanished(_target.Id).Where(v => !_troubles.IsWaiting(v.Folder)).Select(v => (DateTimeOffset?)v.Oldest).Min() + _options.MoveWindow;
 
-    private Task StartWatching(SessionFeatures features, SignalQueue queue, CancellationToken cancellationToken)
+    /// <summary>Failures no retry can cure: the settings (login, certificate) or the state database.</summary>
+    private static bool IsFatal(Exception ex) =>
+        ex is ImapAuthenticationException or ImapCertificateException or StateException or UnauthorizedAccessException;
+
+    private static bool ObserverFacing(Exception ex) => ex is ImapException or ReplicationException or NotSupportedException;
+
+    private Task StartWatching(SessionPair pair, SignalQueue queue, CancellationToken cancellationToken)
     {
-        var coordinator = new WatchCoordinator(_sessions, _options, new FolderFilter(_options.Folders.Exclude, null), features, _loggers, _time);
+        var features = pair.Primary.Features;
+        var coordinator = new WatchCoordinator(_sessions, _options, _reconnect, Filter(pair), features, _loggers, _time);
         _watchMode = coordinator.Resolve().ToString();
         return Task.Run(async () =>
         {

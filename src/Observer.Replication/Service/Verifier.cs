@@ -12,13 +12,14 @@ internal sealed class Verifier(SyncContext context, FolderFilter filter)
     public async Task<VerifyReport> CompareAsync(CancellationToken cancellationToken)
     {
         var report = new VerifyReport();
-        var primaryFolders = (await context.Primary.ListAsync(false, cancellationToken).ConfigureAwait(false))
-            .Where(m => m.Mailbox.IsSelectable && filter.Includes(m.Mailbox.Name)).Select(m => m.Mailbox.Name).ToList();
+        var primaryList = (await context.Primary.ListAsync(false, cancellationToken).ConfigureAwait(false)).Where(m => m.Mailbox.IsSelectable).ToList();
+        var primaryFolders = primaryList.Select(m => m.Mailbox.Name).Where(filter.Includes).ToList();
         var replicaFolders = (await context.Replica.ListAsync(false, cancellationToken).ConfigureAwait(false))
             .Where(m => m.Mailbox.IsSelectable).Select(m => m.Mailbox.Name).ToHashSet(StringComparer.Ordinal);
         var state = context.Store.Folders.All(context.ReplicaId).ToDictionary(f => f.PrimaryName, StringComparer.Ordinal);
 
-        var mapped = new HashSet<string>(StringComparer.Ordinal);
+        // Excluded folders are not replicated, so their replica counterparts are not ours to judge or delete.
+        var mapped = primaryList.Select(m => m.Mailbox.Name).Where(n => !filter.Includes(n)).Select(context.Names.ToReplica).ToHashSet(StringComparer.Ordinal);
         foreach (var name in primaryFolders.Order(StringComparer.Ordinal))
         {
             var replicaName = state.TryGetValue(name, out var known) ? known.ReplicaName : context.Names.ToReplica(name);

@@ -31,6 +31,7 @@ public sealed class ImapMailSessionFactory(
             LiteralSpool = spool ?? TempFileLiteralSpool.Default,
             ProtocolLogger = _trace.IsEnabled(LogLevel.Trace) ? _trace : null,
             TraceName = $"{name}/{purpose}",
+            SettingsPrefix = role == ServerRole.Primary ? "Primary:" : "Replica:",
         };
         var client = await ImapClient.ConnectAsync(options, cancellationToken).ConfigureAwait(false);
         try

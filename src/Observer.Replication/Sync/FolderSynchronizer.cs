@@ -57,8 +57,9 @@ internal sealed class FolderSynchronizer(SyncContext context)
         var delta = !full && !context.Primary.Features.CondStore && request.Hints is { } hints
             ? await PrimaryDelta.FromHintsAsync(context.Primary, folder, primarySelected, rows, hints, cancellationToken).ConfigureAwait(false)
             : null;
-        if (delta is not null) context.Logger.LogDebug("{Folder}: applied the IDLE watcher's hints ({New} new)", folder.PrimaryName, delta.New.Count);
         delta ??= await PrimaryDelta.ReadAsync(context.Primary, folder, primarySelected, rows, full, cancellationToken).ConfigureAwait(false);
+        context.Logger.LogDebug("{Folder}: primary read by {How}: {New} new, {Flags} flags, {Vanished} expunged",
+            folder.PrimaryName, delta.How, delta.New.Count, delta.Flags.Count, delta.Vanished.Count);
         var extras = await ReadReplicaAsync(folder, replicaSelected, rows, delta, knownPrimary, full, cancellationToken).ConfigureAwait(false);
 
         var newSummaries = await SummariesAsync(context.Primary, UidSet.FromUids(delta.New), cancellationToken).ConfigureAwait(false);
@@ -77,7 +78,7 @@ internal sealed class FolderSynchronizer(SyncContext context)
 
         Adopt(folder, plan.Adoptions, rows, result);
         await _moves.DiscoverSourcesAsync(folder, plan.ToCopy, cancellationToken).ConfigureAwait(false);
-        await new MessageCopier(context, folder, result, _moves).CopyAsync(plan.ToCopy, replicaSelected.UidValidity, cancellationToken).ConfigureAwait(false);
+        await new MessageCopier(context, folder, result, _moves).CopyAsync(plan.ToCopy, replicaSelected, cancellationToken).ConfigureAwait(false);
         rows = store.Messages.ForFolder(folder.Id);
 
         var wantedFlags = new Dictionary<uint, MessageFlags>(delta.Flags);
@@ -93,7 +94,8 @@ internal sealed class FolderSynchronizer(SyncContext context)
         }
         await RemoveExtrasAsync(folder, plan.UnmatchedExtras, result, cancellationToken).ConfigureAwait(false);
 
-        var after = await context.Replica.StatusAsync(folder.ReplicaName, cancellationToken).ConfigureAwait(false);
+        // A fresh SELECT rather than STATUS: RFC 3501 advises against STATUS on the selected mailbox.
+        var after = await context.Replica.SelectAsync(folder.ReplicaName, readOnly: false, null, cancellationToken).ConfigureAwait(false);
         store.InTransaction(() =>
         {
             store.Folders.SaveCheckpoint(folder with
@@ -105,7 +107,7 @@ internal sealed class FolderSynchronizer(SyncContext context)
                 ReplicaUidValidity = replicaSelected.UidValidity,
                 ReplicaUidNext = after.UidNext,
                 ReplicaModSeq = after.HighestModSeq,
-                ReplicaMessages = after.Messages,
+                ReplicaMessages = after.Exists,
             }, started);
             // A full pass has accounted for every copy on the replica, so nothing begun is left in doubt.
             if (full) store.Journal.Resolve(context.ReplicaId, folder.PrimaryName);

@@ -13,13 +13,15 @@ internal sealed class MessageCopier(SyncContext context, FolderRecord folder, Fo
     private readonly List<Pending> _batch = [];
     private long _batchBytes;
     private uint? _replicaUidValidity;
+    private uint _replicaUidNext = 1;
 
     private sealed record Pending(MessageSummary Summary, MessageData Data, byte[] Md5);
 
-    public async Task CopyAsync(IReadOnlyList<MessageSummary> messages, uint replicaUidValidity, CancellationToken cancellationToken)
+    public async Task CopyAsync(IReadOnlyList<MessageSummary> messages, SelectedMailbox replica, CancellationToken cancellationToken)
     {
         if (messages.Count == 0) return;
-        _replicaUidValidity = replicaUidValidity;
+        _replicaUidValidity = replica.UidValidity;
+        _replicaUidNext = replica.UidNext ?? 1;
         var wanted = messages.Select(m => m.Uid).ToHashSet();
         try
         {
@@ -36,7 +38,7 @@ internal sealed class MessageCopier(SyncContext context, FolderRecord folder, Fo
                 {
                     // Keep the replica in primary UID order: what is batched goes first.
                     await FlushAsync(cancellationToken).ConfigureAwait(false);
-                    if (await moves.MoveAsync(folder, summary, md5, cancellationToken).ConfigureAwait(false))
+                    if (await moves.MoveAsync(folder, _replicaUidValidity!.Value, summary, md5, cancellationToken).ConfigureAwait(false))
                     {
                         data.Dispose();
                         result.Moved++;
@@ -87,9 +89,6 @@ internal sealed class MessageCopier(SyncContext context, FolderRecord folder, Fo
             MessageId = p.Summary.MessageId,
         }));
 
-        // Only a replica without UIDPLUS needs to know where new UIDs start, to find the copies afterwards.
-        var uidNextBefore = context.Replica.Features.UidPlus ? 1u
-            : (await context.Replica.StatusAsync(folder.ReplicaName, cancellationToken).ConfigureAwait(false)).UidNext ?? 1;
         AppendResult appended;
         try
         {
@@ -105,7 +104,7 @@ internal sealed class MessageCopier(SyncContext context, FolderRecord folder, Fo
 
         var uids = appended.Uids is { } set && appended.UidValidity == _replicaUidValidity && set.Count == batch.Count
             ? set.Expand().ToList()
-            : await LocateAsync(batch, uidNextBefore, cancellationToken).ConfigureAwait(false);
+            : await LocateAsync(batch, cancellationToken).ConfigureAwait(false);
 
         await VerifyAsync(batch, uids, journal, cancellationToken).ConfigureAwait(false);
 
@@ -131,10 +130,12 @@ internal sealed class MessageCopier(SyncContext context, FolderRecord folder, Fo
     }
 
     /// <summary>Without APPENDUID, finds each copy among the new replica UIDs by Message-ID, then confirms it by MD5.</summary>
-    private async Task<List<uint>> LocateAsync(IReadOnlyList<Pending> batch, uint uidNextBefore, CancellationToken cancellationToken)
+    private async Task<List<uint>> LocateAsync(IReadOnlyList<Pending> batch, CancellationToken cancellationToken)
     {
+        // New copies got UIDs at or above UIDNEXT as of this sync's SELECT, and none of them is tracked yet.
+        var uidNextBefore = _replicaUidNext;
         var fresh = SearchQuery.Uids(UidSet.Range(uidNextBefore, UidSet.Star));
-        var taken = new HashSet<uint>();
+        var taken = context.Store.Messages.ForFolder(folder.Id).Values.Select(r => r.ReplicaUid).ToHashSet();
         var uids = new List<uint>();
         foreach (var pending in batch)
         {

@@ -42,7 +42,7 @@ internal sealed class MoveReplayer(SyncContext context)
     public Task<bool> CanMoveAsync(MessageSummary message, byte[] md5) =>
         Task.FromResult(context.Replica.Features.UidPlus && Candidate(message, md5) is not null);
 
-    public async Task<bool> MoveAsync(FolderRecord destination, MessageSummary message, byte[] md5, CancellationToken cancellationToken)
+    public async Task<bool> MoveAsync(FolderRecord destination, uint destinationUidValidity, MessageSummary message, byte[] md5, CancellationToken cancellationToken)
     {
         var source = Candidate(message, md5);
         if (source is null) return false;
@@ -63,13 +63,17 @@ internal sealed class MoveReplayer(SyncContext context)
             MessageId = message.MessageId,
             Detail = $"from {sourceFolder.PrimaryName} replica uid {source.ReplicaUid}",
         });
-        CopyResult? copied;
+        CopyResult? copied = null;
         try
         {
-            await replica.SelectAsync(sourceFolder.ReplicaName, readOnly: false, null, cancellationToken).ConfigureAwait(false);
-            copied = useMove
-                ? await replica.MoveAsync(UidSet.Single(source.ReplicaUid), destination.ReplicaName, cancellationToken).ConfigureAwait(false)
-                : await replica.CopyAsync(UidSet.Single(source.ReplicaUid), destination.ReplicaName, cancellationToken).ConfigureAwait(false);
+            var sourceState = await replica.SelectAsync(sourceFolder.ReplicaName, readOnly: false, null, cancellationToken).ConfigureAwait(false);
+            // A stored replica UID only names the same message under the UIDVALIDITY it was learned in.
+            if (sourceState.UidValidity == sourceFolder.ReplicaUidValidity)
+            {
+                copied = useMove
+                    ? await replica.MoveAsync(UidSet.Single(source.ReplicaUid), destination.ReplicaName, cancellationToken).ConfigureAwait(false)
+                    : await replica.CopyAsync(UidSet.Single(source.ReplicaUid), destination.ReplicaName, cancellationToken).ConfigureAwait(false);
+            }
         }
         finally
         {
@@ -79,6 +83,12 @@ internal sealed class MoveReplayer(SyncContext context)
         {
             // Nothing was copied (the source copy was already gone): upload instead.
             store.Journal.Abandon([journal]);
+            return false;
+        }
+        if (copied.UidValidity != destinationUidValidity)
+        {
+            // Copied into a folder that changed under us: the journal entry stays open, so the next
+            // pass over this folder compares every copy and adopts or removes this one.
             return false;
         }
         var newUid = copied.DestinationUids.Expand().Single();

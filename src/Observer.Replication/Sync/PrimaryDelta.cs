@@ -15,6 +15,9 @@ internal sealed class PrimaryDelta
     /// <summary>Mapped messages the primary no longer has.</summary>
     public HashSet<uint> Vanished { get; } = [];
 
+    /// <summary>How the delta was read, for the debug log: what a catch-up cost.</summary>
+    public string How { get; private set; } = "";
+
     /// <summary>
     /// Reads the delta. With CONDSTORE and a valid checkpoint only changes are fetched (VANISHED
     /// under QRESYNC); otherwise every UID and its flags. The cost follows the changes, not the size.
@@ -25,6 +28,7 @@ internal sealed class PrimaryDelta
         var delta = new PrimaryDelta();
         if (!full && primary.Features.CondStore && folder.PrimaryModSeq is { } since && selected.HighestModSeq is { } now)
         {
+            delta.How = $"changes since modseq {since}";
             if (now == since && selected.UidNext == folder.PrimaryUidNext && selected.Exists == folder.PrimaryMessages) return delta;
             using var changes = await primary.FetchFlagsAsync(UidSet.All, since, cancellationToken).ConfigureAwait(false);
             delta.Absorb(changes.Messages, rows);
@@ -42,6 +46,7 @@ internal sealed class PrimaryDelta
             return delta;
         }
 
+        delta.How = $"full scan of {selected.Exists} messages";
         if (selected.Exists == 0)
         {
             foreach (var uid in rows.Keys) delta.Vanished.Add(uid);
@@ -64,7 +69,7 @@ internal sealed class PrimaryDelta
         IReadOnlyDictionary<uint, MessageRecord> rows, ChangeHints hints, CancellationToken cancellationToken)
     {
         if (folder.PrimaryUidNext is not { } since) return null;
-        var delta = new PrimaryDelta();
+        var delta = new PrimaryDelta { How = "the IDLE watcher's hints" };
         if (selected.UidNext is not { } next || next > since)
         {
             using var fresh = await primary.FetchFlagsAsync(UidSet.Range(since, UidSet.Star), null, cancellationToken).ConfigureAwait(false);

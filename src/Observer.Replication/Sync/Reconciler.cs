@@ -10,11 +10,13 @@ public sealed class PassResult
     public int FoldersCreated { get; set; }
     public int FoldersRenamed { get; set; }
     public int FoldersDeleted { get; set; }
-    public string? TreeHeld { get; set; }
     public int Expunged { get; set; }
 
+    /// <summary>Folders whose creation, rename or deletion could not be replayed.</summary>
+    public List<(string Folder, string Problem)> TreeProblems { get; } = [];
+
     /// <summary>True when every folder matched the primary as of the pass.</summary>
-    public bool Converged => TreeHeld is null && Folders.All(f => f.Outcome is FolderOutcome.Synced or FolderOutcome.Unchanged);
+    public bool Converged => TreeProblems.Count == 0 && Folders.All(f => f.Outcome is FolderOutcome.Synced or FolderOutcome.Unchanged);
 
     public string Summary()
     {
@@ -43,11 +45,11 @@ internal sealed class Reconciler(SyncContext context, FolderFilter filter, Troub
     {
         var clock = Stopwatch.StartNew();
         var result = new PassResult();
-        var tree = await new FolderTreeSync(context, filter).SyncAsync([], force, cancellationToken).ConfigureAwait(false);
+        var tree = await new FolderTreeSync(context, filter, troubles).SyncAsync([], force, cancellationToken).ConfigureAwait(false);
         result.FoldersCreated = tree.Created;
         result.FoldersRenamed = tree.Renamed;
         result.FoldersDeleted = tree.Deleted;
-        result.TreeHeld = tree.Held;
+        result.TreeProblems.AddRange(tree.Problems);
         foreach (var folder in tree.Folders)
         {
             if (!force && troubles.IsWaiting(folder.PrimaryName))
@@ -65,7 +67,7 @@ internal sealed class Reconciler(SyncContext context, FolderFilter filter, Troub
             result.Folders.Add(await SyncFolderAsync(folder, request, cancellationToken).ConfigureAwait(false));
         }
         // Within one pass every folder has been looked at, so a move has been seen from both ends.
-        result.Expunged = await PendingExpunges.FlushAsync(context, context.Time.GetUtcNow().AddSeconds(1), troubles.IsWaiting, cancellationToken).ConfigureAwait(false);
+        result.Expunged = await PendingExpunges.FlushAsync(context, context.Time.GetUtcNow().AddSeconds(1), troubles, cancellationToken).ConfigureAwait(false);
         Log.PassComplete(context.Logger, tree.Folders.Count, result.Summary(), clock.ElapsedMilliseconds);
         return result;
     }

@@ -16,6 +16,15 @@ internal sealed class TroubleTracker(StateStore store, long replicaId, Replicati
     public IReadOnlyList<string> Due() =>
         store.Troubles.All(replicaId).Where(t => t.NextAttempt <= time.GetUtcNow()).Select(t => t.Folder).ToList();
 
+    public bool IsDue(string folder) =>
+        store.Troubles.Find(replicaId, folder) is { } trouble && trouble.NextAttempt <= time.GetUtcNow();
+
+    /// <summary>A retry that found nothing to do pushes the next one back, as a failed one would.</summary>
+    public void Postpone(string folder)
+    {
+        if (store.Troubles.Find(replicaId, folder) is { } trouble) Record(folder, trouble.Kind, trouble.Error);
+    }
+
     public DateTimeOffset? NextRetry() => store.Troubles.All(replicaId).Select(t => (DateTimeOffset?)t.NextAttempt).Min();
 
     public void Record(string folder, string kind, string error)

@@ -9,14 +9,14 @@ namespace Observer.Replication;
 /// UID FETCH of the new messages, FETCH FLAGS to a flag change, EXPUNGE is turned into a UID through
 /// a sequence-to-UID map kept for the folder, VANISHED is taken as it is.
 /// </summary>
-internal sealed class IdleWatcher(IMailSessionFactory sessions, string folder, int slot, ILogger logger, TimeProvider time) : IWatcher
+internal sealed class IdleWatcher(IMailSessionFactory sessions, string folder, int slot, ReconnectOptions backoff, ILogger logger, TimeProvider time) : IWatcher
 {
     public string Name => $"idle-{slot}";
 
     public string Folder => folder;
 
     public Task RunAsync(ChannelWriter<ChangeSignal> signals, CancellationToken cancellationToken) =>
-        WatcherLoop.RunAsync($"{Name} ({folder})", ct => WatchAsync(signals, ct), logger, time, cancellationToken);
+        WatcherLoop.RunAsync($"{Name} ({folder})", ct => WatchAsync(signals, ct), backoff, logger, time, cancellationToken);
 
     private async Task WatchAsync(ChannelWriter<ChangeSignal> signals, CancellationToken cancellationToken)
     {

@@ -8,12 +8,12 @@ namespace Observer.Replication;
 /// One connection that hears about every mailbox through NOTIFY (RFC 5465): STATUS for message and
 /// flag changes, LIST for created, renamed, deleted and (un)subscribed folders.
 /// </summary>
-internal sealed class NotifyWatcher(IMailSessionFactory sessions, TimeSpan keepAlive, ILogger logger, TimeProvider time) : IWatcher
+internal sealed class NotifyWatcher(IMailSessionFactory sessions, TimeSpan keepAlive, ReconnectOptions backoff, ILogger logger, TimeProvider time) : IWatcher
 {
     public string Name => "notify";
 
     public Task RunAsync(ChannelWriter<ChangeSignal> signals, CancellationToken cancellationToken) =>
-        WatcherLoop.RunAsync(Name, ct => WatchAsync(signals, ct), logger, time, cancellationToken);
+        WatcherLoop.RunAsync(Name, ct => WatchAsync(signals, ct), backoff, logger, time, cancellationToken);
 
     private async Task WatchAsync(ChannelWriter<ChangeSignal> signals, CancellationToken cancellationToken)
     {

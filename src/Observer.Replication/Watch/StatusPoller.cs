@@ -9,7 +9,7 @@ namespace Observer.Replication;
 /// UIDNEXT, MESSAGES, HIGHESTMODSEQ or UIDVALIDITY moved, and any change to the folder list.
 /// It also ranks folders by recent activity, so the IDLE pool can watch the busiest.
 /// </summary>
-internal sealed class StatusPoller(IMailSessionFactory sessions, TimeSpan interval, FolderFilter filter, ILogger logger, TimeProvider time) : IWatcher
+internal sealed class StatusPoller(IMailSessionFactory sessions, TimeSpan interval, FolderFilter filter, ReconnectOptions backoff, ILogger logger, TimeProvider time) : IWatcher
 {
     private readonly Dictionary<string, MailboxStatus> _last = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DateTimeOffset> _activity = new(StringComparer.Ordinal);
@@ -36,7 +36,7 @@ internal sealed class StatusPoller(IMailSessionFactory sessions, TimeSpan interv
     }
 
     public Task RunAsync(ChannelWriter<ChangeSignal> signals, CancellationToken cancellationToken) =>
-        WatcherLoop.RunAsync(Name, ct => PollAsync(signals, ct), logger, time, cancellationToken);
+        WatcherLoop.RunAsync(Name, ct => PollAsync(signals, ct), backoff, logger, time, cancellationToken);
 
     private async Task PollAsync(ChannelWriter<ChangeSignal> signals, CancellationToken cancellationToken)
     {

@@ -11,6 +11,7 @@ namespace Observer.Replication;
 internal sealed class WatchCoordinator(
     IMailSessionFactory sessions,
     ReplicationOptions options,
+    ReconnectOptions backoff,
     FolderFilter filter,
     SessionFeatures primaryFeatures,
     ILoggerFactory loggers,
@@ -38,7 +39,7 @@ internal sealed class WatchCoordinator(
             case WatchMode.Notify:
                 Mode = "NOTIFY";
                 Log.Watching(_logger, Mode);
-                await new NotifyWatcher(sessions, KeepAlive, _logger, time).RunAsync(signals, cancellationToken).ConfigureAwait(false);
+                await new NotifyWatcher(sessions, KeepAlive, backoff, _logger, time).RunAsync(signals, cancellationToken).ConfigureAwait(false);
                 break;
             case WatchMode.Idle:
                 await RunIdlePoolAsync(signals, cancellationToken).ConfigureAwait(false);
@@ -46,7 +47,7 @@ internal sealed class WatchCoordinator(
             default:
                 Mode = $"STATUS polling every {options.PollInterval.TotalSeconds:0} s";
                 Log.Watching(_logger, Mode);
-                await new StatusPoller(sessions, options.PollInterval, filter, _logger, time).RunAsync(signals, cancellationToken).ConfigureAwait(false);
+                await new StatusPoller(sessions, options.PollInterval, filter, backoff, _logger, time).RunAsync(signals, cancellationToken).ConfigureAwait(false);
                 break;
         }
     }
@@ -58,7 +59,7 @@ internal sealed class WatchCoordinator(
 
     private async Task RunIdlePoolAsync(ChannelWriter<ChangeSignal> signals, CancellationToken cancellationToken)
     {
-        var poller = new StatusPoller(sessions, options.PollInterval, filter, _logger, time);
+        var poller = new StatusPoller(sessions, options.PollInterval, filter, backoff, _logger, time);
         var watchers = new Dictionary<string, (CancellationTokenSource Stop, Task Task)>(StringComparer.Ordinal);
         poller.Covered = () =>
         {
@@ -83,7 +84,7 @@ internal sealed class WatchCoordinator(
                     foreach (var folder in wanted.Where(f => !watchers.ContainsKey(f)))
                     {
                         var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                        var watcher = new IdleWatcher(sessions, folder, ++slot, _logger, time);
+                        var watcher = new IdleWatcher(sessions, folder, ++slot, backoff, _logger, time);
                         watchers[folder] = (stop, watcher.RunAsync(signals, stop.Token));
                     }
                 }

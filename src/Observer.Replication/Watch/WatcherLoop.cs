@@ -9,9 +9,9 @@ namespace Observer.Replication;
 /// </summary>
 internal static class WatcherLoop
 {
-    public static async Task RunAsync(string name, Func<CancellationToken, Task> session, ILogger logger, TimeProvider time, CancellationToken cancellationToken)
+    public static async Task RunAsync(string name, Func<CancellationToken, Task> session, ReconnectOptions backoff, ILogger logger, TimeProvider time, CancellationToken cancellationToken)
     {
-        var delay = TimeSpan.FromSeconds(1);
+        var delay = backoff.InitialDelay;
         string? lastError = null;
         while (!cancellationToken.IsCancellationRequested)
         {
@@ -31,7 +31,7 @@ internal static class WatcherLoop
                 lastError = ex.Message;
             }
             // A session that lasted a while was healthy: start the backoff over.
-            if (time.GetUtcNow() - started > TimeSpan.FromMinutes(1)) delay = TimeSpan.FromSeconds(1);
+            if (time.GetUtcNow() - started > TimeSpan.FromMinutes(1)) delay = backoff.InitialDelay;
             var jitter = TimeSpan.FromMilliseconds(Random.Shared.Next(0, (int)Math.Max(1, delay.TotalMilliseconds / 4)));
             try
             {
@@ -41,7 +41,7 @@ internal static class WatcherLoop
             {
                 return;
             }
-            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(60).Ticks));
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, backoff.MaxDelay.Ticks));
         }
     }
 }

@@ -20,11 +20,13 @@ public static class SyncCommand
             };
             await output.WriteLineAsync($"{folder.Folder.PadRight(width)}{what}");
         }
-        if (pass.TreeHeld is not null) await output.WriteLineAsync("folders: HELD: " + pass.TreeHeld);
-        var bad = pass.Folders.Count(f => f.Outcome is FolderOutcome.Held or FolderOutcome.Failed);
+        foreach (var (folder, problem) in pass.TreeProblems)
+            await output.WriteLineAsync($"{folder.PadRight(width)}NOT REPLICATED: {problem}");
+        var bad = pass.Folders.Count(f => f.Outcome is FolderOutcome.Held or FolderOutcome.Failed) + pass.TreeProblems.Count;
+        var total = pass.Folders.Count + pass.TreeProblems.Count;
         await output.WriteLineAsync(pass.Converged
             ? $"sync: the replica matches the primary ({pass.Folders.Count} folders; {pass.Summary()})"
-            : $"sync: {bad} of {pass.Folders.Count} folders do not match the primary{(pass.TreeHeld is null ? "" : ", and folder deletions were held")}");
+            : $"sync: {bad} of {total} folders do not match the primary");
         return pass.Converged ? 0 : 1;
     }
 }

@@ -342,6 +342,22 @@ public class ScriptedClientTests
     }
 
     [Test]
+    public async Task UidFetch_UnsolicitedFetchOfAnotherUid_GoesToTheEventsNotTheResult()
+    {
+        await using var server = ScriptedImapServer.Start(async s =>
+        {
+            await s.GreetAsync();
+            var tag = await s.ExpectAsync("UID FETCH 10:*");
+            await s.SendAsync($"* 3 FETCH (UID 3 FLAGS (\\Seen))\r\n* 10 FETCH (UID 10 FLAGS ())\r\n{tag} OK done\r\n");
+            await s.ReadLineAsync();
+        });
+        await using var client = await Connect(server);
+        using var result = await client.UidFetchAsync(UidSet.Range(10, UidSet.Star), new FetchRequest(FetchItems.Flags));
+        Assert.That(result.Messages.Select(m => m.Uid), Is.EqualTo(new uint?[] { 10 }));
+        Assert.That(client.Events.TryRead(out var e) && e is FetchResponse { Data.Uid: 3 }, Is.True, "another client's flag change is not swallowed");
+    }
+
+    [Test]
     public async Task EventQueue_WhenFull_DropsAndSaysSo()
     {
         await using var server = ScriptedImapServer.Start(async s =>
