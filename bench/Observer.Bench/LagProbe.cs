@@ -9,14 +9,11 @@ namespace Observer.Bench;
 /// </summary>
 internal sealed class LagProbe(ImapClient primary, ImapClient replica, string folder)
 {
-    private uint _replicaExists;
-
     public static async Task<LagProbe> OpenAsync(ImapClient primary, ImapClient replica, string folder)
     {
         await primary.SelectAsync(folder);
-        var probe = new LagProbe(primary, replica, folder);
-        probe._replicaExists = (await replica.SelectAsync(folder)).Exists;
-        return probe;
+        await replica.SelectAsync(folder);
+        return new LagProbe(primary, replica, folder);
     }
 
     /// <summary>Seconds from APPEND on the primary to the copy being visible on the replica.</summary>
@@ -24,10 +21,14 @@ internal sealed class LagProbe(ImapClient primary, ImapClient replica, string fo
     {
         var clock = Stopwatch.StartNew();
         await primary.AppendAsync(folder, message);
+        var lastSearch = TimeSpan.Zero;
         while (clock.Elapsed < timeout)
         {
-            if (await NewArrivalAsync() && !(await replica.UidSearchAsync(SearchQuery.Header("Message-ID", messageId))).IsEmpty)
+            // Search when the mailbox changed, and now and then regardless: expunges can hide a new EXISTS.
+            if ((await ChangedAsync() || clock.Elapsed - lastSearch > TimeSpan.FromMilliseconds(250))
+                && !(await replica.UidSearchAsync(SearchQuery.Header("Message-ID", messageId))).IsEmpty)
                 return clock.Elapsed.TotalSeconds;
+            if (clock.Elapsed - lastSearch > TimeSpan.FromMilliseconds(250)) lastSearch = clock.Elapsed;
             await Task.Delay(2);
         }
         throw new BenchException($"message {messageId} did not reach the replica within {timeout.TotalSeconds:0} s");
@@ -59,19 +60,15 @@ internal sealed class LagProbe(ImapClient primary, ImapClient replica, string fo
         throw new BenchException($"keyword {keyword} did not reach the replica within {timeout.TotalSeconds:0} s");
     }
 
-    private async Task<bool> NewArrivalAsync()
+    private async Task<bool> ChangedAsync()
     {
         await replica.NoopAsync();
-        var grew = false;
+        var changed = false;
         while (replica.Events.TryRead(out var e))
         {
-            if (e is ExistsResponse exists && exists.Count > _replicaExists)
-            {
-                _replicaExists = exists.Count;
-                grew = true;
-            }
+            changed |= e is ExistsResponse or ExpungeResponse or VanishedResponse;
             (e as IDisposable)?.Dispose();
         }
-        return grew;
+        return changed;
     }
 }

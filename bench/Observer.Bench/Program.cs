@@ -6,6 +6,7 @@ const string usage = """
       corpus   --profile demo|small|mixed|large [--seed N] --primary-port P --primary-user U --primary-password-file F
       traffic  [--interval seconds] [--count N] --primary-...      act like a mail user on the primary
       lag      [--count N] [--folder INBOX] --primary-... --replica-...   time changes reaching the replica
+      soak     [--minutes 10] [--messages 2000] [--seed N]   faults and mutations on a fresh local pair, then a full comparison
     """;
 
 if (args.Length == 0 || args[0] is "-h" or "--help")
@@ -21,6 +22,7 @@ try
         "corpus" => await CorpusCommand.RunAsync(rest),
         "traffic" => await TrafficCommand.RunAsync(rest),
         "lag" => await LagCommand.RunAsync(rest),
+        "soak" => await SoakCommand.RunAsync(rest),
         _ => throw new BenchException($"unknown command '{args[0]}'\n{usage}"),
     };
 }

@@ -13,13 +13,13 @@ internal sealed class EngineHarness : IAsyncDisposable
     private CancellationTokenSource? _live;
     private Task? _running;
 
-    private EngineHarness(PairAccounts accounts, ReplicationOptions options, string directory)
+    private EngineHarness(PairAccounts accounts, ReplicationOptions options, string directory, TimeProvider? imapClock, bool trace)
     {
         Accounts = accounts;
         Options = options;
         _directory = directory;
-        Loggers = LoggerFactory.Create(b => b.AddProvider(Log).SetMinimumLevel(LogLevel.Debug));
-        var factory = new ImapMailSessionFactory(Endpoint(accounts.Pair.Primary, accounts.Primary), Endpoint(accounts.Pair.Replica, accounts.Replica), Loggers);
+        Loggers = LoggerFactory.Create(b => b.AddProvider(Log).SetMinimumLevel(trace ? LogLevel.Trace : LogLevel.Debug));
+        var factory = new ImapMailSessionFactory(Endpoint(accounts.Pair.Primary, accounts.Primary), Endpoint(accounts.Pair.Replica, accounts.Replica), Loggers, imapClock);
         Sessions = new RecordingSessionFactory(factory);
         Store = StateStore.Open(Path.Combine(directory, "state.db"));
         Engine = NewEngine();
@@ -34,7 +34,10 @@ internal sealed class EngineHarness : IAsyncDisposable
     public ReplicationEngine Engine { get; private set; }
     public SessionLedger Replica => Sessions.Replica;
 
-    public static async Task<EngineHarness> CreateAsync(Action<ReplicationOptions>? configure = null, DovecotPair? pair = null)
+    /// <param name="imapClock">The clock of every IMAP session (watchdogs, IDLE re-issue), to test long idle periods.</param>
+    /// <param name="trace">Capture the protocol trace too.</param>
+    public static async Task<EngineHarness> CreateAsync(Action<ReplicationOptions>? configure = null, DovecotPair? pair = null,
+        TimeProvider? imapClock = null, bool trace = false)
     {
         var options = new ReplicationOptions
         {
@@ -45,7 +48,7 @@ internal sealed class EngineHarness : IAsyncDisposable
         };
         configure?.Invoke(options);
         var accounts = await (pair ?? PairFixture.Pair).NewAccountsAsync();
-        return new EngineHarness(accounts, options, Directory.CreateTempSubdirectory("observer-engine-").FullName);
+        return new EngineHarness(accounts, options, Directory.CreateTempSubdirectory("observer-engine-").FullName, imapClock, trace);
     }
 
     /// <summary>A fresh engine on the same state, as after a restart.</summary>

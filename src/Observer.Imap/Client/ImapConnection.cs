@@ -451,7 +451,8 @@ internal sealed class ImapConnection : IAsyncDisposable
         var bye = _byeText is null ? "" : $" (BYE {_byeText})";
         return reason switch
         {
-            ImapProtocolException => reason,
+            // Say which connection misbehaved: an admin with two servers needs to know which one.
+            ImapProtocolException p => new ImapProtocolException($"{_options.TraceName} at {_options.Host}:{_options.Port}: {p.Message}", p),
             ImapConnectionException when _byeText is not null => new ImapConnectionException($"{_options.Host} closed the connection{bye}", reason),
             ImapException => reason,
             OperationCanceledException => new ImapConnectionException($"connection to {_options.Host} closed{bye}", reason),

@@ -85,7 +85,7 @@ public sealed class ReplicationEngine
         await using var graceful = stopping.Register(() => hardStop.CancelAfter(ShutdownGrace));
         var work = hardStop.Token;
         using var watchStop = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        var queue = new SignalQueue(10_000);
+        var queue = new SignalQueue(10_000, changed => _store.Folders.MarkDirty(_target.Id, changed.Folder, changed.SeenAt));
         Task? watching = null;
         var restartDelay = _reconnect.InitialDelay;
         var reconnect = ReconnectPolicy.Build(_reconnect, null, _time,
@@ -104,6 +104,11 @@ public sealed class ReplicationEngine
                         {
                             LogConnected(connected);
                             // Watch before the first pass, so nothing that happens during it is missed.
+                            if (watching is { IsCompleted: true } ended && !stopping.IsCancellationRequested)
+                            {
+                                _logger.LogError("watching the primary stopped ({Reason}); starting it again", ended.Exception?.GetBaseException().Message ?? "ended");
+                                watching = null;
+                            }
                             watching ??= StartWatching(connected, queue, watchStop.Token);
                             Heartbeat(force: true);
                             await Reconciler(connected).RunAsync(full: false, force: false, work).ConfigureAwait(false);

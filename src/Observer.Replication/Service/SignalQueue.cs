@@ -6,9 +6,10 @@ namespace Observer.Replication;
 /// The bounded queue between watchers and the engine. A watcher never blocks on it; if it is full,
 /// the signal is dropped and the overflow is remembered, which makes the engine reconcile everything.
 /// </summary>
-internal sealed class SignalQueue(int capacity)
+internal sealed class SignalQueue(int capacity, Action<FolderChanged>? onFolderChanged = null)
 {
     private readonly Channel<ChangeSignal> _channel = Channel.CreateBounded<ChangeSignal>(new BoundedChannelOptions(capacity) { SingleReader = true });
+    private readonly Action<FolderChanged>? _onFolderChanged = onFolderChanged;
     private int _overflowed;
 
     public ChannelReader<ChangeSignal> Reader => _channel.Reader;
@@ -22,6 +23,8 @@ internal sealed class SignalQueue(int capacity)
     {
         public override bool TryWrite(ChangeSignal item)
         {
+            // Noted at once, so `status` shows the lag growing even while the replica is away and nothing is drained.
+            if (item is FolderChanged folder) queue._onFolderChanged?.Invoke(folder);
             if (queue._channel.Writer.TryWrite(item)) return true;
             Interlocked.Exchange(ref queue._overflowed, 1);
             return false;

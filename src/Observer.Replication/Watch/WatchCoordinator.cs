@@ -37,9 +37,13 @@ internal sealed class WatchCoordinator(
         switch (mode)
         {
             case WatchMode.Notify:
-                Mode = "NOTIFY";
+                Mode = $"NOTIFY, with STATUS polling every {options.PollInterval.TotalSeconds:0} s as a backstop";
                 Log.Watching(_logger, Mode);
-                await new NotifyWatcher(sessions, KeepAlive, backoff, _logger, time).RunAsync(signals, cancellationToken).ConfigureAwait(false);
+                // Dovecot 2.3 was seen to send no NOTIFY event for some CREATEs and parent RENAMEs, and at
+                // times to stop reporting some mailboxes: one LIST-STATUS per interval catches what it misses.
+                await Task.WhenAll(
+                    new NotifyWatcher(sessions, KeepAlive, backoff, _logger, time).RunAsync(signals, cancellationToken),
+                    new StatusPoller(sessions, options.PollInterval, filter, backoff, _logger, time).RunAsync(signals, cancellationToken)).ConfigureAwait(false);
                 break;
             case WatchMode.Idle:
                 await RunIdlePoolAsync(signals, cancellationToken).ConfigureAwait(false);

@@ -24,11 +24,15 @@ internal static class WatcherLoop
             {
                 return;
             }
-            catch (Exception ex) when (ex is ImapException or IOException or OperationCanceledException or System.Net.Sockets.SocketException)
+            catch (Exception ex)
             {
-                if (ex.Message != lastError) Log.WatcherFailed(logger, name, ex.Message);
-                else logger.LogDebug("watcher {Watcher} still failing: {Reason}", name, ex.Message);
-                lastError = ex.Message;
+                // A watcher must never die: whatever went wrong, log it once and start over.
+                var expected = ex is ImapException or IOException or OperationCanceledException or System.Net.Sockets.SocketException;
+                var reason = expected ? ex.Message : $"{ex.GetType().Name}: {ex.Message}";
+                if (reason != lastError) Log.WatcherFailed(logger, name, reason);
+                else logger.LogDebug("watcher {Watcher} still failing: {Reason}", name, reason);
+                if (!expected) logger.LogDebug(ex, "watcher {Watcher} failed unexpectedly", name);
+                lastError = reason;
             }
             // A session that lasted a while was healthy: start the backoff over.
             if (time.GetUtcNow() - started > TimeSpan.FromMinutes(1)) delay = backoff.InitialDelay;

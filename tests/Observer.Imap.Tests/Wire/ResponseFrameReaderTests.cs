@@ -59,6 +59,22 @@ public class ResponseFrameReaderTests
     }
 
     [Test]
+    public void Spool_FilesAreOwnerOnlyAndAlreadyUnlinked()
+    {
+        using var writer = new TempFileLiteralSpool().Create(3);
+        var spooled = Directory.GetFiles("/proc/self/fd")
+            .Select(fd => (Fd: fd, Target: new FileInfo(fd).LinkTarget))
+            .Where(f => f.Target?.Contains("observer-literal-") == true)
+            .ToList();
+        Assert.That(spooled, Is.Not.Empty);
+        foreach (var (fd, target) in spooled)
+        {
+            Assert.That(target, Does.EndWith("(deleted)"), "unlinked at once, so nothing is left behind after a crash");
+            Assert.That(File.GetUnixFileMode(fd) & (UnixFileMode)0b111_111_111, Is.EqualTo(UnixFileMode.UserRead | UnixFileMode.UserWrite));
+        }
+    }
+
+    [Test]
     public void Read_LineLongerThanLimit_ThrowsProtocolException()
     {
         var limits = ImapLimits.Default with { MaxResponseTextLength = 100 };
