@@ -68,6 +68,20 @@ public sealed class JournalRepository
         _store.Execute("UPDATE journal SET state = 'resolved', done_at = $t WHERE replica_id = $r AND folder = $f AND state = 'begun'",
             ("$t", _store.Now()), ("$r", replicaId), ("$f", folder));
 
+    /// <summary>Open entries follow their folder (and its children) through a rename: the copies moved with it.</summary>
+    public void Rename(long replicaId, string oldFolder, string newFolder, char? delimiter) =>
+        _store.InTransaction(() =>
+        {
+            foreach (var folder in Open(replicaId).Select(e => e.Folder).Distinct(StringComparer.Ordinal).ToList())
+            {
+                string? renamed = folder == oldFolder ? newFolder
+                    : delimiter is { } d && folder.StartsWith(oldFolder + d, StringComparison.Ordinal) ? newFolder + folder[oldFolder.Length..]
+                    : null;
+                if (renamed is not null)
+                    _store.Execute("UPDATE journal SET folder = $n WHERE replica_id = $r AND folder = $o AND state = 'begun'", ("$r", replicaId), ("$o", folder), ("$n", renamed));
+            }
+        });
+
     /// <summary>Drops finished entries older than <paramref name="age"/>; open ones are always kept.</summary>
     public int Prune(TimeSpan age) =>
         _store.Execute("DELETE FROM journal WHERE state <> 'begun' AND done_at < $t", ("$t", StateStore.Iso(_store.Time.GetUtcNow() - age)));

@@ -43,6 +43,7 @@ internal sealed class EngineHarness : IAsyncDisposable
         {
             PollInterval = TimeSpan.FromSeconds(1),
             MoveWindow = TimeSpan.FromSeconds(1),
+            FolderDeleteDelay = TimeSpan.FromSeconds(2),
             ReconcileInterval = TimeSpan.FromMinutes(10),
             TroubleRetryDelay = TimeSpan.FromSeconds(1),
         };

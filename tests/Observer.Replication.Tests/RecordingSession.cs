@@ -45,7 +45,8 @@ internal sealed class RecordingSession(IMailSession inner, SessionLedger ledger)
         await inner.RenameAsync(folder, newName, cancellationToken);
     }
 
-    public Task<IReadOnlyList<MailboxWithStatus>> ListAsync(bool withStatus, CancellationToken cancellationToken) => inner.ListAsync(withStatus, cancellationToken);
+    public async Task<IReadOnlyList<MailboxWithStatus>> ListAsync(bool withStatus, CancellationToken cancellationToken) =>
+        (await inner.ListAsync(withStatus, cancellationToken)).Where(m => !ledger.HiddenFromList.Contains(m.Mailbox.Name)).ToList();
     public Task<MailboxStatus> StatusAsync(string folder, CancellationToken cancellationToken) => inner.StatusAsync(folder, cancellationToken);
     public Task<SelectedMailbox> SelectAsync(string folder, bool readOnly, QResyncParameters? qresync, CancellationToken cancellationToken) => inner.SelectAsync(folder, readOnly, qresync, cancellationToken);
     public Task UnselectAsync(CancellationToken cancellationToken) => inner.UnselectAsync(cancellationToken);
@@ -76,15 +77,20 @@ internal sealed class SessionLedger
 
     /// <summary>Act like a server without UIDPLUS: APPEND says OK but not which UID it gave.</summary>
     public bool WithholdAppendUid;
+
+    /// <summary>Folders LIST leaves out, as a glitching server might, though they still exist.</summary>
+    public HashSet<string> HiddenFromList { get; } = [];
 }
 
 internal sealed class RecordingSessionFactory(IMailSessionFactory inner) : IMailSessionFactory
 {
     public SessionLedger Replica { get; } = new();
 
+    public SessionLedger Primary { get; } = new();
+
     public async Task<IMailSession> ConnectAsync(ServerRole role, string purpose, CancellationToken cancellationToken)
     {
         var session = await inner.ConnectAsync(role, purpose, cancellationToken);
-        return role == ServerRole.Replica ? new RecordingSession(session, Replica) : session;
+        return new RecordingSession(session, role == ServerRole.Replica ? Replica : Primary);
     }
 }

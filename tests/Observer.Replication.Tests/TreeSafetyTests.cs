@@ -31,7 +31,7 @@ public class TreeSafetyTests
     }
 
     [Test]
-    public async Task DeletedFolderHoldingManyMessages_IsHeld_ASmallOneIsDeleted()
+    public async Task FoldersDeletedOnThePrimary_AreDeletedOnTheReplica_WhateverTheirSize()
     {
         await using var h = await EngineHarness.CreateAsync();
         await using var primary = await h.Accounts.PrimaryClientAsync();
@@ -43,14 +43,30 @@ public class TreeSafetyTests
         await primary.DeleteAsync("Small");
 
         var pass = await h.SyncAsync();
-        Assert.That(pass.TreeProblems.Single().Folder, Is.EqualTo("Big"));
-        Assert.That(pass.TreeProblems.Single().Problem, Does.Contain("holds 30 messages").And.Contain("--force"));
-        var replica = await h.Accounts.ReplicaSnapshotAsync();
-        Assert.That(replica.Folders.Keys, Does.Contain("Big").And.Not.Contain("Small"));
+        Assert.That(pass.Converged, Is.True);
+        Assert.That(pass.FoldersDeleted, Is.EqualTo(2));
+        Assert.That(await h.Accounts.DifferencesAsync(), Is.Empty);
+    }
 
-        var (_, after) = await h.Engine.VerifyAsync(repair: true, force: true, CancellationToken.None);
-        Assert.That(after!.Identical, Is.True);
-        Assert.That((await h.Accounts.ReplicaSnapshotAsync()).Folders.Keys, Does.Not.Contain("Big"));
+    [Test]
+    public async Task FolderMissingFromOneList_ButStillOnThePrimary_IsNotDeleted()
+    {
+        await using var h = await EngineHarness.CreateAsync();
+        await using (var primary = await h.Accounts.PrimaryClientAsync())
+        {
+            await MailFactory.FillAsync(primary, "Precious", 30);
+            await MailFactory.FillAsync(primary, "Other", 3);
+        }
+        await h.SyncAsync();
+        h.Sessions.Primary.HiddenFromList.Add("Precious");
+
+        await h.SyncAsync();
+        Assert.That(h.Log.AllText, Does.Contain("folder Precious was missing from the primary's LIST but answers STATUS; not deleting it"));
+        Assert.That((await h.Accounts.ReplicaSnapshotAsync()).Folders["Precious"], Has.Count.EqualTo(30));
+
+        h.Sessions.Primary.HiddenFromList.Clear();
+        Assert.That((await h.SyncAsync()).Converged, Is.True);
+        Assert.That(await h.Accounts.DifferencesAsync(), Is.Empty);
     }
 
     [Test]

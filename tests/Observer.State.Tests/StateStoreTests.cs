@@ -115,6 +115,18 @@ public class StateStoreTests
     }
 
     [Test]
+    public void Journal_OpenEntriesFollowARenamedFolderAndItsChildren()
+    {
+        using var store = StateStore.Open(DbPath);
+        var id = store.Replicas.Ensure("default", "p", "r").Replica.Id;
+        var ids = store.Journal.Begin(new[] { "Work", "Work.Old", "Workshop", "Work" }
+            .Select((f, i) => new JournalEntry { ReplicaId = id, Folder = f, Operation = "append", PrimaryUid = (uint)i + 1 }));
+        store.Journal.Complete([ids[3]]);
+        store.Journal.Rename(id, "Work", "Jobs", '.');
+        Assert.That(store.Journal.Open(id).Select(e => e.Folder), Is.EquivalentTo(new[] { "Jobs", "Jobs.Old", "Workshop" }));
+    }
+
+    [Test]
     public void InTransaction_FailureRollsBackEverything()
     {
         using var store = StateStore.Open(DbPath);

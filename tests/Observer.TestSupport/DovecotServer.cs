@@ -157,5 +157,10 @@ public sealed class DovecotServer : IAsyncDisposable
         return client;
     }
 
-    public async ValueTask DisposeAsync() => await StopAsync();
+    /// <summary>Stops the server and deletes its folder (mail, config, logs).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await ScriptRunner.RunAsync(Script("stop.sh"), [Name, "--wipe"], TimeSpan.FromMinutes(1));
+        Running.TryRemove(Name, out _);
+    }
 }

@@ -69,7 +69,7 @@ public sealed class ObserverProcess : IAsyncDisposable
     {
         Directory.CreateDirectory(workDirectory);
         var config = Path.Combine(workDirectory, "settings.json");
-        File.WriteAllText(config, ToJson(settings));
+        WriteSettings(settings, config);
         var info = new ProcessStartInfo(Executable)
         {
             RedirectStandardOutput = true,
@@ -124,6 +124,9 @@ public sealed class ObserverProcess : IAsyncDisposable
     {
         if (!_process.HasExited) Process.Start("kill", [$"-{signal}", _process.Id.ToString()])!.WaitForExit();
     }
+
+    /// <summary>Writes settings given as configuration keys ("Primary:Port") as a nested JSON settings file.</summary>
+    public static void WriteSettings(IReadOnlyDictionary<string, string> settings, string path) => File.WriteAllText(path, ToJson(settings));
 
     private static string ToJson(IReadOnlyDictionary<string, string> settings)
     {

@@ -53,6 +53,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 2024, Level = LogLevel.Warning, Message = "folder deletions held back: {Reason}")]
     public static partial void FolderDeleteHeld(ILogger logger, string reason);
 
+    [LoggerMessage(EventId = 2025, Level = LogLevel.Debug, Message = "folder {Folder} is gone from the primary; it is deleted on the replica once gone for {Seconds:0} s")]
+    public static partial void FolderDeletePending(ILogger logger, string folder, double seconds);
+
     [LoggerMessage(EventId = 2030, Level = LogLevel.Information, Message = "pass complete: {Folders} folders, {Summary} in {Elapsed} ms")]
     public static partial void PassComplete(ILogger logger, int folders, string summary, long elapsed);
 

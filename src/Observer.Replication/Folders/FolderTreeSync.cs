@@ -89,6 +89,7 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
                 }
                 store.Folders.Rename(context.ReplicaId, gone.PrimaryName, target, context.Names.PrimaryDelimiter, gone.ReplicaName, newReplicaName, context.Names.ReplicaDelimiter);
                 store.Troubles.Rename(context.ReplicaId, gone.PrimaryName, target, context.Names.PrimaryDelimiter);
+                store.Journal.Rename(context.ReplicaId, gone.PrimaryName, target, context.Names.PrimaryDelimiter);
                 Log.FolderRenamed(context.Logger, gone.PrimaryName, target);
                 result.Renamed++;
                 renamed = true;
@@ -121,8 +122,10 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
         {
             store.Folders.Remove(excluded.Id);
             store.Troubles.Clear(context.ReplicaId, excluded.PrimaryName);
+            store.Journal.Resolve(context.ReplicaId, excluded.PrimaryName);
         }
         var gone = state.Where(f => filter.Includes(f.PrimaryName) && !primary.ContainsKey(f.PrimaryName)).ToList();
+        context.FolderDeletions.Forget(state.Select(f => f.PrimaryName).Where(primary.ContainsKey));
         if (gone.Count == 0) return;
         // A primary that suddenly lists few folders is more likely broken than emptied on purpose.
         if (!force && gone.Count > 2 && gone.Count * 2 > state.Count)
@@ -136,17 +139,20 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
         {
             try
             {
+                // A folder missing from one LIST may be a glitch of the primary, not a deletion: only a
+                // primary that answers NO to STATUS for it has really lost it.
+                if (await StillOnPrimaryAsync(folder.PrimaryName, cancellationToken).ConfigureAwait(false))
+                {
+                    context.Logger.LogWarning("folder {Folder} was missing from the primary's LIST but answers STATUS; not deleting it", folder.PrimaryName);
+                    continue;
+                }
+                if (!context.FolderDeletions.IsDue(folder.PrimaryName))
+                {
+                    Log.FolderDeletePending(context.Logger, folder.PrimaryName, context.FolderDeletions.Delay.TotalSeconds);
+                    continue;
+                }
                 if (replicaNames.Contains(folder.ReplicaName))
                 {
-                    // Deleting a folder deletes its messages: the same guard as for messages holds it back.
-                    var messages = (await context.Replica.StatusAsync(folder.ReplicaName, cancellationToken).ConfigureAwait(false)).Messages ?? 0;
-                    if (!force && DeleteGuard.Check((int)messages, messages, context.Options) is not null)
-                    {
-                        var held = $"the primary deleted this folder, which holds {messages} messages on the replica; run `observer verify --repair --force` to delete it there";
-                        troubles.Record(folder.PrimaryName, "delete-guard", held);
-                        result.Problems.Add((folder.PrimaryName, held));
-                        continue;
-                    }
                     if (context.Replica.SelectedFolder == folder.ReplicaName) await context.Replica.UnselectAsync(cancellationToken).ConfigureAwait(false);
                     await context.Replica.DeleteAsync(folder.ReplicaName, cancellationToken).ConfigureAwait(false);
                     replicaNames.Remove(folder.ReplicaName);
@@ -160,8 +166,24 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
             }
             store.Folders.Remove(folder.Id);
             store.Troubles.Clear(context.ReplicaId, folder.PrimaryName);
+            // The replica folder went with every copy in it: nothing begun there is left to recover.
+            store.Journal.Resolve(context.ReplicaId, folder.PrimaryName);
+            context.FolderDeletions.Forget([folder.PrimaryName]);
             Log.FolderDeleted(context.Logger, folder.PrimaryName);
             result.Deleted++;
+        }
+    }
+
+    private async Task<bool> StillOnPrimaryAsync(string folder, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await context.Primary.StatusAsync(folder, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (ImapCommandException)
+        {
+            return false;
         }
     }
 

@@ -5,6 +5,16 @@ namespace Observer.Replication;
 /// <summary>Reads the Message-ID from header lines, unfolding continuation lines.</summary>
 public static class MessageIdHeader
 {
+    /// <summary>The Message-ID from the header of a whole message (only its first 64 KB are read).</summary>
+    public static string? FromMessage(Observer.Imap.ImapLiteral message)
+    {
+        if (message.TryGetMemory(out var memory)) return Parse(memory.Span[..Math.Min(memory.Length, 64 * 1024)]);
+        using var stream = message.OpenRead();
+        var head = new byte[(int)Math.Min(message.Length, 64 * 1024)];
+        stream.ReadExactly(head);
+        return Parse(head);
+    }
+
     public static string? Parse(ReadOnlySpan<byte> header)
     {
         var text = Encoding.UTF8.GetString(header);

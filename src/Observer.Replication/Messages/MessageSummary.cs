@@ -10,7 +10,8 @@ public sealed record MessageSummary(uint Uid, MessageFlags Flags, DateTimeOffset
         (data.Flags ?? MessageFlags.None).WithoutRecent(),
         data.InternalDate,
         data.Size ?? data.Body?.Length ?? 0,
-        data.HeaderFields is { } header ? MessageIdHeader.Parse(header) : null);
+        data.HeaderFields is { } header ? MessageIdHeader.Parse(header)
+            : data.Body is { } body ? MessageIdHeader.FromMessage(body) : null);
 
     /// <summary>Equal content has equal size and Message-ID, so only such pairs need their bytes compared.</summary>
     public (long, string?) CandidateKey => (Size, MessageId);

@@ -5,6 +5,8 @@ public sealed class ReplicationOptions
 {
     public FolderOptions Folders { get; set; } = new();
 
+    public LowLatencyOptions LowLatency { get; set; } = new();
+
     /// <summary>Connections to the primary per account; servers cap them (Dovecot: 10 by default).</summary>
     public int MaxConnections { get; set; } = 6;
 
@@ -29,6 +31,18 @@ public sealed class ReplicationOptions
     /// (expunge here, new message there) is replayed as a MOVE instead of a delete and a re-upload.
     /// </summary>
     public TimeSpan MoveWindow { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// While live, a folder gone from the primary is deleted on the replica only after it stayed gone
+    /// this long, so a folder deleted and recreated at once is re-mapped rather than uploaded again.
+    /// </summary>
+    public TimeSpan FolderDeleteDelay { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Folders copied at once in a pass, each over its own pair of connections. Bounded by
+    /// <see cref="MaxConnections"/>, less the connections the watchers and the main worker hold.
+    /// </summary>
+    public int ParallelFolders { get; set; } = 3;
 
     /// <summary>Messages per APPEND batch (MULTIAPPEND where offered).</summary>
     public int AppendBatchSize { get; set; } = 50;

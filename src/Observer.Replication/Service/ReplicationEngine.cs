@@ -25,6 +25,7 @@ public sealed class ReplicationEngine
     private readonly TroubleTracker _troubles;
     private readonly DateTimeOffset _started;
     private readonly Rechecks _rechecks;
+    private FolderDeletionDelay _folderDeletions = FolderDeletionDelay.None;
     private string _watchMode = "not started";
     private string? _lastError;
     private DateTimeOffset _lastHeartbeat;
@@ -84,6 +85,7 @@ public sealed class ReplicationEngine
         using var hardStop = new CancellationTokenSource();
         await using var graceful = stopping.Register(() => hardStop.CancelAfter(ShutdownGrace));
         var work = hardStop.Token;
+        _folderDeletions = new FolderDeletionDelay(_options.FolderDeleteDelay, _time);
         using var watchStop = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         var queue = new SignalQueue(10_000, changed => _store.Folders.MarkDirty(_target.Id, changed.Folder, changed.SeenAt));
         Task? watching = null;
@@ -167,7 +169,7 @@ public sealed class ReplicationEngine
     private async Task LiveAsync(SessionPair pair, SignalQueue queue, CancellationToken stopping, CancellationToken work)
     {
         var context = Context(pair);
-        var reconciler = new Reconciler(context, Filter(pair), _troubles);
+        var reconciler = new Reconciler(context, Filter(pair), _troubles, OpenWorkerAsync, ParallelFolders);
         var nextPass = _time.GetUtcNow() + _options.ReconcileInterval;
         while (!stopping.IsCancellationRequested)
         {
@@ -188,7 +190,8 @@ public sealed class ReplicationEngine
             }
 
             var known = _store.Folders.All(_target.Id).ToDictionary(f => f.PrimaryName, StringComparer.Ordinal);
-            if (batch.TreeChanged || batch.Folders.Keys.Any(f => !known.ContainsKey(f)))
+            var deletionDue = _folderDeletions.NextDue() <= _time.GetUtcNow();
+            if (batch.TreeChanged || deletionDue || batch.Folders.Keys.Any(f => !known.ContainsKey(f)))
             {
                 var tree = await new FolderTreeSync(context, Filter(pair), _troubles).SyncAsync(batch.Renames, force: false, work).ConfigureAwait(false);
                 known = tree.Folders.ToDictionary(f => f.PrimaryName, StringComparer.Ordinal);
@@ -247,6 +250,7 @@ public sealed class ReplicationEngine
         {
             nextPass, now + HeartbeatInterval, _troubles.NextRetry() ?? DateTimeOffset.MaxValue,
             NextExpungeDue() ?? DateTimeOffset.MaxValue, _rechecks.NextDue() ?? DateTimeOffset.MaxValue,
+            _folderDeletions.NextDue() ?? DateTimeOffset.MaxValue,
         }.Min();
         var delay = wake - now;
         if (delay <= TimeSpan.Zero) return;
@@ -275,7 +279,9 @@ public sealed class ReplicationEngine
     {
         var features = pair.Primary.Features;
         var coordinator = new WatchCoordinator(_sessions, _options, _reconnect, Filter(pair), features, _loggers, _time);
-        _watchMode = coordinator.Resolve().ToString();
+        var mode = coordinator.Resolve();
+        _watchMode = mode.ToString();
+        _watchConnections = coordinator.Connections;
         return Task.Run(async () =>
         {
             var run = coordinator.RunAsync(queue.Writer, cancellationToken);
@@ -316,7 +322,19 @@ public sealed class ReplicationEngine
 
     private FolderFilter Filter(SessionPair pair) => new(_options.Folders.Exclude, pair.Primary.Delimiter);
 
-    private Reconciler Reconciler(SessionPair pair) => new(Context(pair), Filter(pair), _troubles);
+    private Reconciler Reconciler(SessionPair pair) => new(Context(pair), Filter(pair), _troubles, OpenWorkerAsync, ParallelFolders);
+
+    /// <summary>Folders copied at once: what the primary's connection budget leaves after the watchers.</summary>
+    private int ParallelFolders => Math.Max(1, Math.Min(_options.ParallelFolders, _options.MaxConnections - _watchConnections));
+
+    /// <summary>Connections the watchers hold on the primary (none during `sync` and `verify`).</summary>
+    private int _watchConnections;
+
+    private async Task<(SyncContext, IAsyncDisposable)> OpenWorkerAsync(CancellationToken cancellationToken)
+    {
+        var pair = await SessionPair.ConnectAsync(_sessions, _outages, cancellationToken).ConfigureAwait(false);
+        return (Context(pair), pair);
+    }
 
     private SyncContext Context(SessionPair pair) => new()
     {
@@ -327,6 +345,7 @@ public sealed class ReplicationEngine
         Time = _time,
         Primary = pair.Primary,
         Replica = pair.Replica,
+        FolderDeletions = _folderDeletions,
         Names = FolderNameMapper.For(pair.Primary, pair.Replica),
     };
 }

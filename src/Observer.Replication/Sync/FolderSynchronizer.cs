@@ -12,6 +12,9 @@ namespace Observer.Replication;
 /// </summary>
 internal sealed class FolderSynchronizer(SyncContext context)
 {
+    /// <summary>Up to this many new messages, summaries are fetched first, so moves can be found from either end.</summary>
+    private const int SmallChange = 50;
+
     private readonly MoveReplayer _moves = new(context);
 
     public async Task<FolderSyncResult> SyncAsync(FolderRecord folder, SyncRequest request, CancellationToken cancellationToken)
@@ -62,7 +65,10 @@ internal sealed class FolderSynchronizer(SyncContext context)
             folder.PrimaryName, delta.How, delta.New.Count, delta.Flags.Count, delta.Vanished.Count);
         var extras = await ReadReplicaAsync(folder, replicaSelected, rows, delta, knownPrimary, full, cancellationToken).ConfigureAwait(false);
 
-        var newSummaries = await SummariesAsync(context.Primary, UidSet.FromUids(delta.New), cancellationToken).ConfigureAwait(false);
+        // Summaries (size, Message-ID, date) are what adoption and move discovery work from. An initial
+        // copy has neither extras to adopt nor expunges to pair with, so it learns all that from the bodies.
+        var needSummaries = !extras.IsEmpty || delta.New.Count <= SmallChange || store.Messages.OldestVanished(context.ReplicaId).Count > 0;
+        var newSummaries = needSummaries ? await SummariesAsync(context.Primary, UidSet.FromUids(delta.New), cancellationToken).ConfigureAwait(false) : [];
         var extraSummaries = await SummariesAsync(context.Replica, extras, cancellationToken).ConfigureAwait(false);
         var plan = await new ContentMatcher(context.Primary, context.Replica)
             .MatchAsync(newSummaries, extraSummaries, knownPrimary, knownReplica, cancellationToken).ConfigureAwait(false);
@@ -77,13 +83,20 @@ internal sealed class FolderSynchronizer(SyncContext context)
         }
 
         Adopt(folder, plan.Adoptions, rows, result);
-        await _moves.DiscoverSourcesAsync(folder, plan.ToCopy, cancellationToken).ConfigureAwait(false);
-        await new MessageCopier(context, folder, result, _moves).CopyAsync(plan.ToCopy, replicaSelected, cancellationToken).ConfigureAwait(false);
+        var copier = new MessageCopier(context, folder, result, _moves);
+        if (needSummaries)
+        {
+            await _moves.DiscoverSourcesAsync(folder, plan.ToCopy, cancellationToken).ConfigureAwait(false);
+            await copier.CopyAsync(UidSet.FromUids(plan.ToCopy.Select(m => m.Uid)), plan.ToCopy.ToDictionary(m => m.Uid), replicaSelected, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await copier.CopyAsync(UidSet.FromUids(delta.New), null, replicaSelected, cancellationToken).ConfigureAwait(false);
+        }
         rows = store.Messages.ForFolder(folder.Id);
 
         var wantedFlags = new Dictionary<uint, MessageFlags>(delta.Flags);
         foreach (var a in plan.Adoptions) wantedFlags[a.Primary.Uid] = a.Primary.Flags;
-        foreach (var m in plan.ToCopy) wantedFlags.TryAdd(m.Uid, m.Flags);
         await RestoreReplicaFlagsAsync(folder, replicaSelected, rows, wantedFlags, cancellationToken).ConfigureAwait(false);
         await SetFlagsAsync(folder, rows, wantedFlags, result, cancellationToken).ConfigureAwait(false);
 
@@ -136,7 +149,7 @@ internal sealed class FolderSynchronizer(SyncContext context)
     }
 
     /// <summary>Both sides' STATUS (from LIST-STATUS) equal the checkpoint: nothing to do, no SELECT needed.</summary>
-    private static bool IsUnchanged(FolderRecord folder, SyncRequest request) =>
+    internal static bool IsUnchanged(FolderRecord folder, SyncRequest request) =>
         request.PrimaryStatus is { } p && request.ReplicaStatus is { } r
         && p.HighestModSeq is not null && r.HighestModSeq is not null
         && p.UidValidity == folder.PrimaryUidValidity && p.UidNext == folder.PrimaryUidNext

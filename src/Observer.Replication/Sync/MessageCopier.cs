@@ -1,77 +1,131 @@
+using System.Threading.Channels;
 using Observer.Imap;
 using Observer.State;
 
 namespace Observer.Replication;
 
 /// <summary>
-/// Copies new primary messages to one replica folder in UID order: each batch is journaled before
-/// APPEND, located by APPENDUID (or Message-ID and MD5), verified, and recorded with its journal
-/// entries in one transaction. A move found on the way is replayed instead of uploaded.
+/// Copies new primary messages to one replica folder in UID order. Two stages overlap: one streams
+/// bodies from the primary, hashes them and forms batches; the other appends each batch to the
+/// replica (journaled first), locates the copies (APPENDUID, or Message-ID and MD5), verifies them
+/// and records them with their journal entries in one transaction. A move found on the way is
+/// replayed in its place in the sequence, instead of an upload.
 /// </summary>
 internal sealed class MessageCopier(SyncContext context, FolderRecord folder, FolderSyncResult result, MoveReplayer moves)
 {
-    private readonly List<Pending> _batch = [];
-    private long _batchBytes;
-    private uint? _replicaUidValidity;
+    private const int QueuedBatches = 2;
+
+    private uint _replicaUidValidity;
     private uint _replicaUidNext = 1;
 
     private sealed record Pending(MessageSummary Summary, MessageData Data, byte[] Md5);
 
-    public async Task CopyAsync(IReadOnlyList<MessageSummary> messages, SelectedMailbox replica, CancellationToken cancellationToken)
+    /// <summary>A step for the replica stage: a batch to append, or one message to replay as a move.</summary>
+    private sealed record Step(IReadOnlyList<Pending> Batch, bool TryMove);
+
+    /// <param name="messages">The new messages, as far as known (their Message-IDs). Null: learn everything from the bodies.</param>
+    public async Task CopyAsync(UidSet uids, IReadOnlyDictionary<uint, MessageSummary>? messages, SelectedMailbox replica, CancellationToken cancellationToken)
     {
-        if (messages.Count == 0) return;
+        if (uids.IsEmpty) return;
         _replicaUidValidity = replica.UidValidity;
         _replicaUidNext = replica.UidNext ?? 1;
-        var wanted = messages.Select(m => m.Uid).ToHashSet();
+        var steps = Channel.CreateBounded<Step>(new BoundedChannelOptions(QueuedBatches) { SingleReader = true, SingleWriter = true });
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var writer = Task.Run(() => WriteAsync(steps.Reader, stop), CancellationToken.None);
+        Exception? readFailure = null;
         try
         {
-            await foreach (var data in context.Primary.FetchMessagesAsync(UidSet.FromUids(wanted), cancellationToken).ConfigureAwait(false))
+            await ReadAsync(uids, messages, steps.Writer, stop.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // What was read in full is still written: a broken primary loses no progress already made.
+            readFailure = ex;
+        }
+        steps.Writer.TryComplete();
+        try
+        {
+            // A failure of the replica stage is the real cause even if it also stopped the primary stage.
+            await writer.ConfigureAwait(false);
+        }
+        finally
+        {
+            while (steps.Reader.TryRead(out var left))
+                foreach (var pending in left.Batch) pending.Data.Dispose();
+        }
+        if (readFailure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(readFailure);
+    }
+
+    /// <summary>The primary stage: stream, hash, batch.</summary>
+    private async Task ReadAsync(UidSet uids, IReadOnlyDictionary<uint, MessageSummary>? messages, ChannelWriter<Step> steps, CancellationToken cancellationToken)
+    {
+        var batch = new List<Pending>();
+        long batchBytes = 0;
+        try
+        {
+            await foreach (var data in context.Primary.FetchMessagesAsync(uids, cancellationToken).ConfigureAwait(false))
             {
-                if (data.Uid is not { } uid || !wanted.Contains(uid) || data.Body is null)
+                if (data.Uid is not { } uid || data.Body is null || (messages is not null && !messages.ContainsKey(uid)))
                 {
                     data.Dispose();
                     continue;
                 }
-                var summary = MessageSummary.From(data) with { MessageId = messages.First(m => m.Uid == uid).MessageId };
+                var summary = MessageSummary.From(data);
+                if (messages is not null && messages[uid].MessageId is { } id) summary = summary with { MessageId = id };
                 var md5 = await Md5.OfAsync(data.Body, cancellationToken).ConfigureAwait(false);
+                var pending = new Pending(summary, data, md5);
                 if (await moves.CanMoveAsync(summary, md5).ConfigureAwait(false))
                 {
                     // Keep the replica in primary UID order: what is batched goes first.
-                    await FlushAsync(cancellationToken).ConfigureAwait(false);
-                    if (await moves.MoveAsync(folder, _replicaUidValidity!.Value, summary, md5, cancellationToken).ConfigureAwait(false))
-                    {
-                        data.Dispose();
-                        result.Moved++;
-                        continue;
-                    }
+                    if (batch.Count > 0) await steps.WriteAsync(new Step(batch, false), cancellationToken).ConfigureAwait(false);
+                    batch = [];
+                    batchBytes = 0;
+                    await steps.WriteAsync(new Step([pending], true), cancellationToken).ConfigureAwait(false);
+                    continue;
                 }
-                _batch.Add(new Pending(summary, data, md5));
-                _batchBytes += data.Body.Length;
-                if (_batch.Count >= context.Options.AppendBatchSize || _batchBytes >= context.Options.AppendBatchBytes)
-                    await FlushAsync(cancellationToken).ConfigureAwait(false);
+                batch.Add(pending);
+                batchBytes += data.Body.Length;
+                if (batch.Count >= context.Options.AppendBatchSize || batchBytes >= context.Options.AppendBatchBytes)
+                {
+                    await steps.WriteAsync(new Step(batch, false), cancellationToken).ConfigureAwait(false);
+                    batch = [];
+                    batchBytes = 0;
+                }
             }
-            await FlushAsync(cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            foreach (var pending in _batch) pending.Data.Dispose();
-            _batch.Clear();
-        }
-    }
-
-    private async Task FlushAsync(CancellationToken cancellationToken)
-    {
-        if (_batch.Count == 0) return;
-        var batch = _batch.ToList();
-        _batch.Clear();
-        _batchBytes = 0;
-        try
-        {
-            await AppendAsync(batch, cancellationToken).ConfigureAwait(false);
+            if (batch.Count > 0) await steps.WriteAsync(new Step(batch, false), cancellationToken).ConfigureAwait(false);
+            batch = [];
         }
         finally
         {
             foreach (var pending in batch) pending.Data.Dispose();
+        }
+    }
+
+    /// <summary>The replica stage. A failure here stops the primary stage too.</summary>
+    private async Task WriteAsync(ChannelReader<Step> steps, CancellationTokenSource stop)
+    {
+        try
+        {
+            await foreach (var step in steps.ReadAllAsync(stop.Token).ConfigureAwait(false))
+            {
+                try
+                {
+                    var first = step.Batch[0];
+                    if (step.TryMove && await moves.MoveAsync(folder, _replicaUidValidity, first.Summary, first.Md5, stop.Token).ConfigureAwait(false))
+                        result.Moved++;
+                    else
+                        await AppendAsync(step.Batch, stop.Token).ConfigureAwait(false);
+                }
+                finally
+                {
+                    foreach (var pending in step.Batch) pending.Data.Dispose();
+                }
+            }
+        }
+        catch
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+            throw;
         }
     }
 
@@ -133,15 +187,14 @@ internal sealed class MessageCopier(SyncContext context, FolderRecord folder, Fo
     private async Task<List<uint>> LocateAsync(IReadOnlyList<Pending> batch, CancellationToken cancellationToken)
     {
         // New copies got UIDs at or above UIDNEXT as of this sync's SELECT, and none of them is tracked yet.
-        var uidNextBefore = _replicaUidNext;
-        var fresh = SearchQuery.Uids(UidSet.Range(uidNextBefore, UidSet.Star));
+        var fresh = SearchQuery.Uids(UidSet.Range(_replicaUidNext, UidSet.Star));
         var taken = context.Store.Messages.ForFolder(folder.Id).Values.Select(r => r.ReplicaUid).ToHashSet();
         var uids = new List<uint>();
         foreach (var pending in batch)
         {
             var query = pending.Summary.MessageId is { } id ? fresh.And(SearchQuery.Header("Message-ID", id)) : fresh;
             var candidates = (await context.Replica.SearchAsync(query, cancellationToken).ConfigureAwait(false))
-                .Expand().Where(u => u >= uidNextBefore && !taken.Contains(u)).ToList();
+                .Expand().Where(u => u >= _replicaUidNext && !taken.Contains(u)).ToList();
             uint match = 0;
             if (candidates.Count > 0)
             {

@@ -92,6 +92,13 @@ internal sealed class MoveReplayer(SyncContext context)
             return false;
         }
         var newUid = copied.DestinationUids.Expand().Single();
+        // The moved copy kept its old flags; give it the primary's now.
+        var flags = MessageFlags.Parse(source.Flags);
+        if (!flags.Equals(message.Flags))
+        {
+            await replica.SetFlagsAsync(UidSet.Single(newUid), message.Flags, cancellationToken).ConfigureAwait(false);
+            flags = message.Flags;
+        }
         store.InTransaction(() =>
         {
             store.Messages.Put([new MessageRecord
@@ -102,8 +109,7 @@ internal sealed class MoveReplayer(SyncContext context)
                 Md5 = md5,
                 Size = message.Size,
                 InternalDate = message.InternalDate,
-                // The moved copy keeps its flags; the flag pass then sets the primary's.
-                Flags = source.Flags,
+                Flags = flags.ToString(),
                 MessageId = message.MessageId,
             }]);
             if (useMove) store.Messages.Remove(source.FolderId, [source.PrimaryUid]);

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using Observer.State;
 
@@ -34,8 +35,15 @@ public sealed class PassResult
     }
 }
 
-/// <summary>A reconciliation pass: the folder tree, then every folder, then every expunge still waiting.</summary>
-internal sealed class Reconciler(SyncContext context, FolderFilter filter, TroubleTracker troubles)
+/// <summary>A worker's own connections, opened for a pass with several folders to copy.</summary>
+internal delegate Task<(SyncContext Context, IAsyncDisposable Connections)> WorkerFactory(CancellationToken cancellationToken);
+
+/// <summary>
+/// A reconciliation pass: the folder tree, then every folder, then every expunge still waiting.
+/// Folders with work are shared among up to <paramref name="parallelism"/> workers, each over its own
+/// connections; a folder is only ever synced by one worker at a time.
+/// </summary>
+internal sealed class Reconciler(SyncContext context, FolderFilter filter, TroubleTracker troubles, WorkerFactory? workers = null, int parallelism = 1)
 {
     private readonly FolderSynchronizer _synchronizer = new(context);
 
@@ -50,34 +58,65 @@ internal sealed class Reconciler(SyncContext context, FolderFilter filter, Troub
         result.FoldersRenamed = tree.Renamed;
         result.FoldersDeleted = tree.Deleted;
         result.TreeProblems.AddRange(tree.Problems);
-        foreach (var folder in tree.Folders)
+        var queue = new ConcurrentQueue<(int Index, FolderRecord Folder, SyncRequest Request)>();
+        var outcomes = new FolderSyncResult[tree.Folders.Count];
+        for (var i = 0; i < tree.Folders.Count; i++)
         {
+            var folder = tree.Folders[i];
             if (!force && troubles.IsWaiting(folder.PrimaryName))
             {
-                result.Folders.Add(new FolderSyncResult(folder.PrimaryName) { Outcome = FolderOutcome.Failed, Message = "waiting to retry after an error" });
+                outcomes[i] = new FolderSyncResult(folder.PrimaryName) { Outcome = FolderOutcome.Failed, Message = "waiting to retry after an error" };
                 continue;
             }
-            var request = new SyncRequest
+            queue.Enqueue((i, folder, new SyncRequest
             {
                 Full = full,
                 Force = force,
                 PrimaryStatus = tree.PrimaryStatus.GetValueOrDefault(folder.PrimaryName),
                 ReplicaStatus = tree.ReplicaStatus.GetValueOrDefault(folder.ReplicaName),
-            };
-            result.Folders.Add(await SyncFolderAsync(folder, request, cancellationToken).ConfigureAwait(false));
+            }));
         }
+        var busy = queue.Count(q => full || !FolderSynchronizer.IsUnchanged(q.Folder, q.Request));
+        var extra = workers is null ? 0 : Math.Min(parallelism - 1, busy - 1);
+        var opened = new List<IAsyncDisposable>();
+        try
+        {
+            var tasks = new List<Task> { DrainAsync(_synchronizer, queue, outcomes, cancellationToken) };
+            for (var w = 0; w < extra; w++)
+            {
+                var (workerContext, connections) = await workers!(cancellationToken).ConfigureAwait(false);
+                opened.Add(connections);
+                tasks.Add(DrainAsync(new FolderSynchronizer(workerContext), queue, outcomes, cancellationToken));
+            }
+            await Task.WhenAll(tasks).ConfigureAwait(false);
+        }
+        finally
+        {
+            foreach (var connections in opened) await connections.DisposeAsync().ConfigureAwait(false);
+        }
+        result.Folders.AddRange(outcomes.Where(o => o is not null));
         // Within one pass every folder has been looked at, so a move has been seen from both ends.
         result.Expunged = await PendingExpunges.FlushAsync(context, context.Time.GetUtcNow().AddSeconds(1), troubles, cancellationToken).ConfigureAwait(false);
         Log.PassComplete(context.Logger, tree.Folders.Count, result.Summary(), clock.ElapsedMilliseconds);
         return result;
     }
 
+    private async Task DrainAsync(FolderSynchronizer synchronizer, ConcurrentQueue<(int Index, FolderRecord Folder, SyncRequest Request)> queue,
+        FolderSyncResult[] outcomes, CancellationToken cancellationToken)
+    {
+        while (queue.TryDequeue(out var item))
+            outcomes[item.Index] = await SyncFolderAsync(synchronizer, item.Folder, item.Request, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Syncs one folder, turning a folder-level failure into trouble instead of an exception.</summary>
-    public async Task<FolderSyncResult> SyncFolderAsync(FolderRecord folder, SyncRequest request, CancellationToken cancellationToken)
+    public Task<FolderSyncResult> SyncFolderAsync(FolderRecord folder, SyncRequest request, CancellationToken cancellationToken) =>
+        SyncFolderAsync(_synchronizer, folder, request, cancellationToken);
+
+    private async Task<FolderSyncResult> SyncFolderAsync(FolderSynchronizer synchronizer, FolderRecord folder, SyncRequest request, CancellationToken cancellationToken)
     {
         try
         {
-            var outcome = await _synchronizer.SyncAsync(folder, request, cancellationToken).ConfigureAwait(false);
+            var outcome = await synchronizer.SyncAsync(folder, request, cancellationToken).ConfigureAwait(false);
             if (outcome.Outcome == FolderOutcome.Held)
             {
                 Log.DeleteGuardHeld(context.Logger, folder.PrimaryName, outcome.Message!);

@@ -15,5 +15,8 @@ internal sealed class SyncContext
     public required IMailSession Replica { get; init; }
     public required FolderNameMapper Names { get; init; }
 
+    /// <summary>How long a folder gone from the primary waits before it is deleted on the replica.</summary>
+    public FolderDeletionDelay FolderDeletions { get; init; } = FolderDeletionDelay.None;
+
     public long ReplicaId => Target.Id;
 }

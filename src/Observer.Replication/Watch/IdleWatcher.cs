@@ -8,10 +8,13 @@ namespace Observer.Replication;
 /// IDLE on one folder (RFC 2177). Every untagged response becomes a precise hint: EXISTS leads to a
 /// UID FETCH of the new messages, FETCH FLAGS to a flag change, EXPUNGE is turned into a UID through
 /// a sequence-to-UID map kept for the folder, VANISHED is taken as it is.
+/// With a <paramref name="probeInterval"/> it sends NOOP at that interval instead of idling: the
+/// low-latency mode, since a server reports at once on NOOP but holds back what it pushes in IDLE.
 /// </summary>
-internal sealed class IdleWatcher(IMailSessionFactory sessions, string folder, int slot, ReconnectOptions backoff, ILogger logger, TimeProvider time) : IWatcher
+internal sealed class IdleWatcher(IMailSessionFactory sessions, string folder, int slot, ReconnectOptions backoff, ILogger logger, TimeProvider time,
+    TimeSpan? probeInterval = null) : IWatcher
 {
-    public string Name => $"idle-{slot}";
+    public string Name => probeInterval is null ? $"idle-{slot}" : $"probe-{slot}";
 
     public string Folder => folder;
 
@@ -31,7 +34,7 @@ internal sealed class IdleWatcher(IMailSessionFactory sessions, string folder, i
         while (!cancellationToken.IsCancellationRequested)
         {
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            var idle = session.IdleAsync(stop.Token, cancellationToken);
+            var idle = probeInterval is { } interval ? ProbeAsync(session, interval, stop.Token, cancellationToken) : session.IdleAsync(stop.Token, cancellationToken);
             var grew = await ForwardAsync(session, map, signals, stop.Token).ConfigureAwait(false);
             await stop.CancelAsync().ConfigureAwait(false);
             await idle.ConfigureAwait(false);
@@ -47,6 +50,24 @@ internal sealed class IdleWatcher(IMailSessionFactory sessions, string folder, i
                 NewUids = added.Select(m => m.Uid!.Value).ToHashSet(),
                 Flags = added.ToDictionary(m => m.Uid!.Value, m => (m.Flags ?? MessageFlags.None).WithoutRecent()),
             }));
+        }
+    }
+
+    /// <summary>NOOP until <paramref name="done"/>; what the server reports arrives as events.</summary>
+    private async Task ProbeAsync(IMailSession session, TimeSpan interval, CancellationToken done, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (!done.IsCancellationRequested)
+            {
+                // Not cancelled by done: a NOOP abandoned halfway would leave its answer on the wire.
+                await session.NoopAsync(cancellationToken).ConfigureAwait(false);
+                await Task.Delay(interval, time, done).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (done.IsCancellationRequested)
+        {
+            // The folder grew, or the watcher is stopping.
         }
     }
 

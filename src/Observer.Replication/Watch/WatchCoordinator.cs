@@ -31,13 +31,40 @@ internal sealed class WatchCoordinator(
         return wanted;
     }
 
+    /// <summary>Folders of the low-latency mode: each has its own NOOP probe on top of the mode's watching.</summary>
+    public IReadOnlyList<string> ProbedFolders => options.LowLatency.ProbedFolders.Where(filter.Includes).ToList();
+
+    /// <summary>Connections the watchers hold on the primary.</summary>
+    public int Connections => ProbedFolders.Count + Resolve() switch
+    {
+        WatchMode.Notify => 2,
+        WatchMode.Idle => 1 + IdleSlots,
+        _ => 1,
+    };
+
     public async Task RunAsync(ChannelWriter<ChangeSignal> signals, CancellationToken cancellationToken)
+    {
+        var probes = ProbedFolders.Select((folder, i) =>
+            new IdleWatcher(sessions, folder, i + 1, backoff, _logger, time, options.LowLatency.Interval).RunAsync(signals, cancellationToken)).ToList();
+        try
+        {
+            await WatchAsync(signals, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await Task.WhenAll(probes).ConfigureAwait(false);
+        }
+    }
+
+    private string ProbeNote => ProbedFolders.Count == 0 ? "" : $"; NOOP every {options.LowLatency.Interval.TotalMilliseconds:0} ms on {string.Join(", ", ProbedFolders)}";
+
+    private async Task WatchAsync(ChannelWriter<ChangeSignal> signals, CancellationToken cancellationToken)
     {
         var mode = Resolve();
         switch (mode)
         {
             case WatchMode.Notify:
-                Mode = $"NOTIFY, with STATUS polling every {options.PollInterval.TotalSeconds:0} s as a backstop";
+                Mode = $"NOTIFY, with STATUS polling every {options.PollInterval.TotalSeconds:0} s as a backstop{ProbeNote}";
                 Log.Watching(_logger, Mode);
                 // Dovecot 2.3 was seen to send no NOTIFY event for some CREATEs and parent RENAMEs, and at
                 // times to stop reporting some mailboxes: one LIST-STATUS per interval catches what it misses.
@@ -49,7 +76,7 @@ internal sealed class WatchCoordinator(
                 await RunIdlePoolAsync(signals, cancellationToken).ConfigureAwait(false);
                 break;
             default:
-                Mode = $"STATUS polling every {options.PollInterval.TotalSeconds:0} s";
+                Mode = $"STATUS polling every {options.PollInterval.TotalSeconds:0} s{ProbeNote}";
                 Log.Watching(_logger, Mode);
                 await new StatusPoller(sessions, options.PollInterval, filter, backoff, _logger, time).RunAsync(signals, cancellationToken).ConfigureAwait(false);
                 break;
@@ -59,17 +86,18 @@ internal sealed class WatchCoordinator(
     private TimeSpan KeepAlive => TimeSpan.FromMinutes(2);
 
     /// <summary>The worker and the poller each hold a connection; IDLE gets the rest of the budget.</summary>
-    public int IdleSlots => Math.Max(1, options.MaxConnections - 2);
+    public int IdleSlots => Math.Max(1, options.MaxConnections - 2 - ProbedFolders.Count);
 
     private async Task RunIdlePoolAsync(ChannelWriter<ChangeSignal> signals, CancellationToken cancellationToken)
     {
         var poller = new StatusPoller(sessions, options.PollInterval, filter, backoff, _logger, time);
         var watchers = new Dictionary<string, (CancellationTokenSource Stop, Task Task)>(StringComparer.Ordinal);
+        var probed = ProbedFolders.ToHashSet(StringComparer.Ordinal);
         poller.Covered = () =>
         {
-            lock (watchers) return watchers.Keys.ToHashSet(StringComparer.Ordinal);
+            lock (watchers) return watchers.Keys.Concat(probed).ToHashSet(StringComparer.Ordinal);
         };
-        Mode = $"IDLE on up to {IdleSlots} folders, STATUS polling every {options.PollInterval.TotalSeconds:0} s";
+        Mode = $"IDLE on up to {IdleSlots} folders, STATUS polling every {options.PollInterval.TotalSeconds:0} s{ProbeNote}";
         Log.Watching(_logger, Mode);
         var polling = poller.RunAsync(signals, cancellationToken);
         var slot = 0;
@@ -77,7 +105,7 @@ internal sealed class WatchCoordinator(
         {
             while (!cancellationToken.IsCancellationRequested)
             {
-                var wanted = poller.MostActive(IdleSlots).ToHashSet(StringComparer.Ordinal);
+                var wanted = poller.MostActive(IdleSlots + probed.Count).Where(f => !probed.Contains(f)).Take(IdleSlots).ToHashSet(StringComparer.Ordinal);
                 lock (watchers)
                 {
                     foreach (var stale in watchers.Keys.Where(k => !wanted.Contains(k)).ToList())

@@ -24,11 +24,17 @@ public sealed class ObserverOptionsValidator : IValidateOptions<ObserverOptions>
         if (r.ReconcileInterval < TimeSpan.FromSeconds(10)) errors.Add($"Replication:ReconcileInterval is {r.ReconcileInterval}; it must be at least 00:00:10");
         if (r.MaxDeletePercent is < 0 or > 100) errors.Add($"Replication:MaxDeletePercent is {r.MaxDeletePercent}; it must be between 0 and 100");
         if (r.MaxDeleteFloor < 0) errors.Add($"Replication:MaxDeleteFloor is {r.MaxDeleteFloor}; it cannot be negative");
+        if (r.FolderDeleteDelay < TimeSpan.Zero || r.FolderDeleteDelay > TimeSpan.FromHours(1)) errors.Add($"Replication:FolderDeleteDelay is {r.FolderDeleteDelay}; it must be between 00:00:00 and 01:00:00");
         if (r.MoveWindow < TimeSpan.Zero || r.MoveWindow > TimeSpan.FromMinutes(5)) errors.Add($"Replication:MoveWindow is {r.MoveWindow}; it must be between 00:00:00 and 00:05:00");
+        if (r.ParallelFolders is < 1 or > 32) errors.Add($"Replication:ParallelFolders is {r.ParallelFolders}; it must be between 1 and 32");
         if (r.AppendBatchSize is < 1 or > 1000) errors.Add($"Replication:AppendBatchSize is {r.AppendBatchSize}; it must be between 1 and 1000");
         if (r.AppendBatchBytes < 1024) errors.Add($"Replication:AppendBatchBytes is {r.AppendBatchBytes}; it must be at least 1024");
         if (r.TroubleRetryDelay <= TimeSpan.Zero || r.TroubleMaxDelay < r.TroubleRetryDelay)
             errors.Add("Replication:TroubleRetryDelay must be positive and no more than Replication:TroubleMaxDelay");
+        if (r.LowLatency.Interval < TimeSpan.FromMilliseconds(10) || r.LowLatency.Interval > TimeSpan.FromSeconds(10))
+            errors.Add($"Replication:LowLatency:Interval is {r.LowLatency.Interval}; it must be between 00:00:00.010 and 00:00:10");
+        if (r.LowLatency.ProbedFolders.Count > 8)
+            errors.Add($"Replication:LowLatency:Folders names {r.LowLatency.ProbedFolders.Count} folders; probe at most 8, each costs a connection");
         if (string.IsNullOrWhiteSpace(r.ReplicaName)) errors.Add("Replication:ReplicaName is empty; name this replica, e.g. default");
 
         var c = options.Reconnect;
