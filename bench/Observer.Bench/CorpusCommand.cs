@@ -12,24 +12,27 @@ internal static class CorpusCommand
         var (options, user, password) = args.Endpoint("primary");
         await using var client = await ImapClient.ConnectAsync(options);
         await client.LoginAsync(user, password);
-        var count = await FillAsync(client, generator);
-        Console.WriteLine($"corpus '{profile.Name}': {count} messages in {generator.Folders.Count} folders on {options.Host}:{options.Port}");
+        var (count, bytes) = await FillAsync(client, generator);
+        Console.WriteLine($"corpus '{profile.Name}': {count} messages ({bytes / 1048576.0:0.0} MB) in {generator.Folders.Count} folders on {options.Host}:{options.Port}");
         return 0;
     }
 
-    public static async Task<int> FillAsync(ImapClient client, CorpusGenerator generator)
+    /// <returns>How many messages, and their total size in bytes.</returns>
+    public static async Task<(int Messages, long Bytes)> FillAsync(ImapClient client, CorpusGenerator generator)
     {
         var delimiter = await client.GetDelimiterAsync() ?? '.';
         var existing = (await client.ListAsync()).Select(m => m.Name).ToHashSet(StringComparer.Ordinal);
         foreach (var folder in generator.Folders.Select(f => f.Replace('.', delimiter)).Where(f => !existing.Contains(f) && f != "INBOX"))
             await client.CreateAsync(folder);
         var count = 0;
+        long bytes = 0;
         foreach (var group in generator.Messages().Chunk(100))
         {
+            bytes += group.Sum(m => m.Message.Content.Length);
             foreach (var byFolder in group.GroupBy(m => m.Folder.Replace('.', delimiter)))
                 await client.MultiAppendAsync(byFolder.Key, byFolder.Select(m => m.Message).ToList());
             count += group.Length;
         }
-        return count;
+        return (count, bytes);
     }
 }

@@ -7,6 +7,9 @@ const string usage = """
       traffic  [--interval seconds] [--count N] --primary-...      act like a mail user on the primary
       lag      [--count N] [--folder INBOX] --primary-... --replica-...   time changes reaching the replica
       soak     [--minutes 10] [--messages 2000] [--seed N]   faults and mutations on a fresh local pair, then a full comparison
+      compare  [--quick] [--corpus small,mixed,large] [--tools observer,...] [--phases initial,noop,incremental,lag,steady,catchup]
+               [--runs 3] [--large-runs 1] [--probes 100] [--readme]   Observer and its peers side by side; writes bench/results/
+      rawcopy  --primary-... --replica-... [--parallel 3]   the raw FETCH-to-APPEND ceiling (used by compare)
     """;
 
 if (args.Length == 0 || args[0] is "-h" or "--help")
@@ -23,6 +26,8 @@ try
         "traffic" => await TrafficCommand.RunAsync(rest),
         "lag" => await LagCommand.RunAsync(rest),
         "soak" => await SoakCommand.RunAsync(rest),
+        "compare" => await CompareCommand.RunAsync(rest),
+        "rawcopy" => await RawCopyCommand.RunAsync(rest),
         _ => throw new BenchException($"unknown command '{args[0]}'\n{usage}"),
     };
 }

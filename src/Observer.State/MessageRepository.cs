@@ -23,6 +23,11 @@ public sealed class MessageRepository
             + "WHERE f.replica_id = $r AND m.md5 = $h AND m.vanished_at IS NOT NULL ORDER BY m.vanished_at",
             Read, ("$r", replicaId), ("$h", md5));
 
+    /// <summary>The MD5s of every copy whose primary message vanished: the move pool, to test against without a query per message.</summary>
+    public IReadOnlyList<byte[]> VanishedMd5s(long replicaId) =>
+        _store.Query("SELECT m.md5 FROM messages m JOIN folders f ON f.id = m.folder_id WHERE f.replica_id = $r AND m.vanished_at IS NOT NULL",
+            r => (byte[])r[0], ("$r", replicaId));
+
     /// <summary>Live copies elsewhere that look like this message (same Message-ID, size and date): possible sources of a move.</summary>
     public IReadOnlyList<MessageRecord> LookAlikes(long replicaId, long exceptFolderId, string messageId, long size, DateTimeOffset? internalDate) =>
         _store.Query($"SELECT m.{Columns.Replace(", ", ", m.")} FROM messages m JOIN folders f ON f.id = m.folder_id "

@@ -19,7 +19,19 @@ public static class Eventually
     public static async Task ConvergesAsync(PairAccounts accounts, TimeSpan within, bool compareSubscriptions = true)
     {
         List<string> last = [];
-        await HoldsAsync(async () => (last = await accounts.DifferencesAsync(compareSubscriptions)).Count == 0, within,
+        await HoldsAsync(async () =>
+        {
+            try
+            {
+                return (last = await accounts.DifferencesAsync(compareSubscriptions)).Count == 0;
+            }
+            catch (Observer.Imap.ImapCommandException ex) when (ex.Code?.Kind == Observer.Imap.ResponseCodeKind.NonExistent || ex.Message.Contains("doesn't exist", StringComparison.Ordinal))
+            {
+                // Observer deleted or renamed a folder between our LIST and EXAMINE: it is still at work.
+                last = [ex.Message];
+                return false;
+            }
+        }, within,
             () => Task.FromResult(string.Join("; ", last.Take(10))), TimeSpan.FromMilliseconds(300));
     }
 }

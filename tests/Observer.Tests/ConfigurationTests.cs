@@ -1,5 +1,6 @@
 using NUnit.Framework;
 using Observer.Cli;
+using Observer.TestSupport;
 
 namespace Observer.Tests;
 
@@ -76,7 +77,7 @@ public class ConfigurationTests
         Assert.That(code, Is.EqualTo(2));
         Assert.That(errors, Does.Contain(expected));
         Assert.That(errors.Trim().Split('\n'), Has.All.StartWith("observer: config: "));
-        Assert.That(errors, Does.Not.Contain("   at "), "no stack trace");
+        Assert.That(StackTraces.Find(errors), Is.Null, "no stack trace");
     }
 
     [Test]

@@ -478,6 +478,7 @@ internal sealed class ImapConnection : IAsyncDisposable
             // The loop ends by design once the stream is closed.
         }
         _lifetime.Dispose();
-        _writeLock.Dispose();
+        // _writeLock is not disposed: a command racing with the close may still release it, and a
+        // SemaphoreSlim whose wait handle was never asked for holds nothing to free.
     }
 }

@@ -15,21 +15,31 @@ public static class MessageIdHeader
         return Parse(head);
     }
 
+    /// <summary>The Message-ID among header lines; the scan stops at the blank line that ends the header.</summary>
     public static string? Parse(ReadOnlySpan<byte> header)
     {
-        var text = Encoding.UTF8.GetString(header);
-        var lines = text.Replace("\r\n", "\n").Split('\n');
-        for (var i = 0; i < lines.Length; i++)
+        // Bytes, not a decoded string: only the header is looked at, and only one field is decoded.
+        var rest = header;
+        while (rest.Length > 0)
         {
-            var line = lines[i];
-            if (line.Length == 0) break;
-            var colon = line.IndexOf(':');
-            if (colon <= 0 || !line[..colon].Trim().Equals("Message-ID", StringComparison.OrdinalIgnoreCase)) continue;
-            var value = new StringBuilder(line[(colon + 1)..]);
-            while (i + 1 < lines.Length && lines[i + 1].Length > 0 && lines[i + 1][0] is ' ' or '\t') value.Append(lines[++i]);
+            var line = NextLine(ref rest);
+            if (line.IsEmpty) return null;
+            var colon = line.IndexOf((byte)':');
+            if (colon <= 0 || !Ascii.EqualsIgnoreCase(line[..colon].TrimEnd(" \t"u8), "Message-ID"u8)) continue;
+            var value = new StringBuilder(Encoding.UTF8.GetString(line[(colon + 1)..]));
+            while (rest.Length > 0 && rest[0] is (byte)' ' or (byte)'\t') value.Append(Encoding.UTF8.GetString(NextLine(ref rest)));
             var id = value.ToString().Trim();
             return id.Length == 0 ? null : id;
         }
         return null;
+    }
+
+    /// <summary>Takes one line (without its CRLF or LF) off the front of <paramref name="rest"/>.</summary>
+    private static ReadOnlySpan<byte> NextLine(ref ReadOnlySpan<byte> rest)
+    {
+        var end = rest.IndexOf((byte)'\n');
+        var line = end < 0 ? rest : rest[..end];
+        rest = end < 0 ? [] : rest[(end + 1)..];
+        return line.Length > 0 && line[^1] == (byte)'\r' ? line[..^1] : line;
     }
 }

@@ -30,11 +30,21 @@ internal sealed class SessionPair : IAsyncDisposable
     /// <summary>Which side is down, when work fails on a broken connection.</summary>
     public ServerRole? Broken => !Primary.IsConnected ? ServerRole.Primary : !Replica.IsConnected ? ServerRole.Replica : null;
 
+    /// <summary>Logs out politely, but never fails: it runs in finally blocks, where a throw would hide the real error.</summary>
     public async ValueTask DisposeAsync()
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-        await Primary.LogoutAsync(timeout.Token).ConfigureAwait(false);
-        await Replica.LogoutAsync(timeout.Token).ConfigureAwait(false);
+        foreach (var session in new[] { Primary, Replica })
+        {
+            try
+            {
+                await session.LogoutAsync(timeout.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException or System.Net.Sockets.SocketException)
+            {
+                // A stalled or reset connection: closing it below is all that is left to do.
+            }
+        }
         await Primary.DisposeAsync().ConfigureAwait(false);
         await Replica.DisposeAsync().ConfigureAwait(false);
     }

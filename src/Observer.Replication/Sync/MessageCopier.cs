@@ -29,6 +29,7 @@ internal sealed class MessageCopier(SyncContext context, FolderRecord folder, Fo
         if (uids.IsEmpty) return;
         _replicaUidValidity = replica.UidValidity;
         _replicaUidNext = replica.UidNext ?? 1;
+        moves.LoadPool();
         var steps = Channel.CreateBounded<Step>(new BoundedChannelOptions(QueuedBatches) { SingleReader = true, SingleWriter = true });
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var writer = Task.Run(() => WriteAsync(steps.Reader, stop), CancellationToken.None);

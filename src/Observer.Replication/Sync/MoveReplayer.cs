@@ -38,9 +38,14 @@ internal sealed class MoveReplayer(SyncContext context)
         await context.Primary.SelectAsync(folder.PrimaryName, readOnly: true, null, cancellationToken).ConfigureAwait(false);
     }
 
+    private HashSet<string> _pool = [];
+
+    /// <summary>Reads the move pool before a copy, so that most messages, matching nothing, cost no query.</summary>
+    public void LoadPool() => _pool = context.Store.Messages.VanishedMd5s(context.ReplicaId).Select(Convert.ToHexString).ToHashSet(StringComparer.Ordinal);
+
     /// <summary>Whether a copy the primary expunged elsewhere holds these bytes and date.</summary>
     public Task<bool> CanMoveAsync(MessageSummary message, byte[] md5) =>
-        Task.FromResult(context.Replica.Features.UidPlus && Candidate(message, md5) is not null);
+        Task.FromResult(context.Replica.Features.UidPlus && _pool.Contains(Convert.ToHexString(md5)) && Candidate(message, md5) is not null);
 
     public async Task<bool> MoveAsync(FolderRecord destination, uint destinationUidValidity, MessageSummary message, byte[] md5, CancellationToken cancellationToken)
     {

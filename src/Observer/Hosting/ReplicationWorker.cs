@@ -26,5 +26,12 @@ public sealed class ReplicationWorker(ReplicationEngine engine, IHostApplication
             logger.LogCritical("replication stopped: {Reason}", ex.Message);
             lifetime.StopApplication();
         }
+        catch (Exception ex)
+        {
+            // A bug, not a user's mistake: still one line (the host would print a stack trace), and a non-zero exit.
+            FatalError = ex.Message;
+            logger.LogCritical("replication stopped by an unexpected error: {Type}: {Reason}", ex.GetType().Name, ex.Message.ReplaceLineEndings(" "));
+            lifetime.StopApplication();
+        }
     }
 }

@@ -71,7 +71,7 @@ public class HostileServerTests
         Assert.That(proxy.Accepted, Is.GreaterThan(5), "the hostile server forced reconnections");
         Assert.That(observer.PeakMemory, Is.LessThan(400L * 1024 * 1024), "memory stays bounded whatever the server announces");
         Assert.That(observer.Errors, Does.Contain("malformed server response"));
-        Assert.That(observer.Errors, Does.Not.Contain("   at ").And.Not.Contain("Unhandled"), "one clear line per break, no stack trace");
+        Assert.That(StackTraces.Find(observer.Errors), Is.Null, "one clear line per break, no stack trace");
 
         proxy.ServerTransform = null;
         await Eventually.ConvergesAsync(accounts, TimeSpan.FromSeconds(90));
@@ -100,7 +100,7 @@ public class HostileServerTests
         Assert.That(elapsed, Is.LessThan(TimeSpan.FromSeconds(60)), "the default retry limit is well under a minute");
         var last = errors.Trim().Split('\n')[^1];
         Assert.That(last, Does.StartWith("observer: replica/worker at 127.0.0.1:").And.Contain("literal of 99999999999999 bytes, above the limit"));
-        Assert.That(errors, Does.Not.Contain("   at ").And.Not.Contain("Unhandled"));
+        Assert.That(StackTraces.Find(errors), Is.Null);
         Assert.That(proxy.Accepted, Is.GreaterThanOrEqualTo(5), "it retried before giving up");
         TestContext.Out.WriteLine($"gave up after {elapsed.TotalSeconds:0} s and {proxy.Accepted} connections: {last}");
     }

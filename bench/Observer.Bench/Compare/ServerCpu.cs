@@ -1,0 +1,12 @@
+using Observer.TestSupport;
+
+namespace Observer.Bench;
+
+/// <summary>
+/// CPU used by both Dovecot instances: each master process with every process under it. A master
+/// reaps its finished imap processes, so their CPU stays counted (in the master's cutime).
+/// </summary>
+internal sealed class ServerCpu(DovecotPair pair)
+{
+    public double Seconds => ProcStat.TreeCpuSeconds(pair.Primary.Pid) + ProcStat.TreeCpuSeconds(pair.Replica.Pid);
+}
