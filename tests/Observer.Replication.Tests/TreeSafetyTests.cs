@@ -49,6 +49,23 @@ public class TreeSafetyTests
     }
 
     [Test]
+    public async Task RenameWhoseNewNameAlreadyExistsOnTheReplica_LeavesNoOrphanBehind()
+    {
+        await using var h = await EngineHarness.CreateAsync();
+        await using var primary = await h.Accounts.PrimaryClientAsync();
+        await MailFactory.FillAsync(primary, "Old", 4);
+        await MailFactory.FillAsync(primary, "Other", 2);
+        await h.SyncAsync();
+        await primary.RenameAsync("Old", "New");
+        // As left by an earlier pass whose CREATE was carried out but whose answer was lost in a disconnect.
+        await using (var replica = await h.Accounts.ReplicaClientAsync()) await replica.CreateAsync("New");
+
+        var pass = await h.SyncAsync();
+        Assert.That(pass.Converged, Is.True);
+        Assert.That(await h.Accounts.DifferencesAsync(), Is.Empty, "the replica's Old is deleted, not left behind unmapped");
+    }
+
+    [Test]
     public async Task FolderMissingFromOneList_ButStillOnThePrimary_IsNotDeleted()
     {
         await using var h = await EngineHarness.CreateAsync();

@@ -26,6 +26,8 @@ internal static class CompareCommand
         }
         results.Versions["dovecot"] = await OutputOfAsync("dovecot", "--version");
         foreach (var tool in tools.Where(t => t.Version.Length > 0)) results.Versions.TryAdd(tool.Name, tool.Version);
+        if (Environment.GetEnvironmentVariable("OBSERVER_BENCH_BINARY") is { Length: > 0 })
+            results.Notes.Add("Observer ran as it ships: `dotnet publish -c Release` with ReadyToRun (bench/run.sh).");
         var clock = Stopwatch.StartNew();
 
         await using var servers = await BenchServers.StartAsync();

@@ -65,7 +65,15 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
                     ?? await SameFolderAsync(gone, fresh, primary, cancellationToken).ConfigureAwait(false);
                 if (target is null) continue;
                 var newReplicaName = context.Names.ToReplica(target);
-                if (replicaNames.Contains(gone.ReplicaName) && !replicaNames.Contains(newReplicaName))
+                if (replicaNames.Contains(gone.ReplicaName) && replicaNames.Contains(newReplicaName))
+                {
+                    // Both already exist (an earlier pass created the new one before it knew of the rename, and
+                    // lost the answer): mapping the old record to the new folder would orphan the old one. Let
+                    // the old folder take the deletion path and the new one be taken over as it is.
+                    refused.Add(gone.PrimaryName);
+                    continue;
+                }
+                if (replicaNames.Contains(gone.ReplicaName))
                 {
                     if (context.Replica.SelectedFolder is not null) await context.Replica.UnselectAsync(cancellationToken).ConfigureAwait(false);
                     try

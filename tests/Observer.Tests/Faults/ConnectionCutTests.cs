@@ -76,7 +76,15 @@ public class ConnectionCutTests
         await chaos;
         foreach (var proxy in proxies) proxy.CutPlan = null;
 
-        await Eventually.ConvergesAsync(accounts, TimeSpan.FromSeconds(120));
+        try
+        {
+            await Eventually.ConvergesAsync(accounts, TimeSpan.FromSeconds(120));
+        }
+        catch (TimeoutException)
+        {
+            await TestContext.Out.WriteLineAsync("observer's log:\n" + observer.Errors);
+            throw;
+        }
         var p = await accounts.PrimarySnapshotAsync();
         var r = await accounts.ReplicaSnapshotAsync();
         Assert.That(p.Differences(r), Is.Empty);
