@@ -43,5 +43,6 @@ internal sealed class CopyPhases(BenchServers servers, CompareOptions options, B
         results.Copies.Add(new CopyRun(corpus, phase, tool.Name, run, result, check));
         var outcome = result.Succeeded ? $"{result.WallSeconds:0.00} s, cpu {result.CpuSeconds:0.0} s, rss {result.PeakRss / 1048576.0:0} MB" : result.Failure;
         Console.Error.WriteLine($"  {corpus} {phase,-11} run {run} {tool.Name,-18} {outcome}{(check is null ? "" : $", {check}")}");
+        if (!result.Succeeded) Console.Error.WriteLine("    its output ended with:\n" + result.OutputTail.TrimEnd());
     }
 }

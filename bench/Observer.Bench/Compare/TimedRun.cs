@@ -10,7 +10,17 @@ internal sealed record TimedResult(double WallSeconds, double CpuSeconds, long P
     public bool Succeeded => ExitCode == 0 && !TimedOut;
 
     /// <summary>What went wrong, in one line, for the table.</summary>
-    public string Failure => TimedOut ? "timed out" : $"exit {ExitCode}: {OutputTail.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault()?.Trim()}";
+    public string Failure => TimedOut ? "timed out" : $"exit {ExitCode}: {Reason}";
+
+    /// <summary>A crash's exception line beats the last line, which would be a stack frame.</summary>
+    private string? Reason
+    {
+        get
+        {
+            var lines = OutputTail.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            return lines.FirstOrDefault(l => l.StartsWith("Unhandled exception", StringComparison.Ordinal)) ?? lines.LastOrDefault();
+        }
+    }
 }
 
 internal static class TimedRun

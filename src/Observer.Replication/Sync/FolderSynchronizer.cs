@@ -191,7 +191,10 @@ internal sealed class FolderSynchronizer(SyncContext context)
             {
                 rows.Remove(row.PrimaryUid);
                 delta.Flags.Remove(row.PrimaryUid);
-                if (row.VanishedAt is not null || delta.Vanished.Remove(row.PrimaryUid)) continue;
+                // Both sets must forget the row, even one already known to be expunged: another folder's
+                // sync may have just moved its replica copy away, while the primary reports the expunge again.
+                var expunged = delta.Vanished.Remove(row.PrimaryUid);
+                if (row.VanishedAt is not null || expunged) continue;
                 knownPrimary[row.PrimaryUid] = row.Md5;
                 delta.New.Add(row.PrimaryUid);
             }
