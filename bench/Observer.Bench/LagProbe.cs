@@ -42,17 +42,9 @@ internal sealed class LagProbe(ImapClient primary, ImapClient replica, string fo
         await primary.UidStoreAsync(UidSet.Single(primaryUid), StoreMode.Add, new MessageFlags([keyword]), silent: true);
         while (clock.Elapsed < timeout)
         {
+            // Only this message's own flags count: an untagged FETCH may be a late echo of an earlier probe.
             await replica.NoopAsync();
-            var seen = false;
-            while (replica.Events.TryRead(out var e))
-            {
-                if (e is FetchResponse f)
-                {
-                    seen |= f.Data.Flags?.Contains(keyword) == true;
-                    f.Dispose();
-                }
-            }
-            if (seen) return clock.Elapsed.TotalSeconds;
+            while (replica.Events.TryRead(out var e)) (e as IDisposable)?.Dispose();
             using var check = await replica.UidFetchAsync(UidSet.Single(replicaUid), new FetchRequest(FetchItems.Flags));
             if (check.Messages.Any(m => m.Flags?.Contains(keyword) == true)) return clock.Elapsed.TotalSeconds;
             await Task.Delay(2);

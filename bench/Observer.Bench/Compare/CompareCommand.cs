@@ -57,7 +57,7 @@ internal static class CompareCommand
         if (options.Has("lag"))
         {
             var lag = new LagPhase(servers, options, results);
-            foreach (var tool in watchers) await lag.RunAsync(tool, small!);
+            foreach (var tool in watchers) await lag.RunAsync(tool, await FillAsync(servers, "small", options.Seed, results));
         }
         if (options.Has("steady"))
         {

@@ -13,9 +13,10 @@ internal sealed class LagPhase(BenchServers servers, CompareOptions options, Ben
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(60);
     private const int MaxLost = 5;
 
-    public async Task RunAsync(SyncTool tool, TestAccount template)
+    /// <param name="filled">A primary account of its own, filled over IMAP (see <see cref="BenchServers.AccountsAsync"/>).</param>
+    public async Task RunAsync(SyncTool tool, TestAccount filled)
     {
-        var accounts = await servers.CloneAsync(template);
+        var accounts = await servers.AccountsAsync(filled);
         var work = Directory.CreateTempSubdirectory($"bench-lag-{tool.Id}-").FullName;
         var appends = new List<double>();
         var flags = new List<double>();
@@ -23,7 +24,7 @@ internal sealed class LagPhase(BenchServers servers, CompareOptions options, Ben
         try
         {
             await using var live = LiveRun.Start(tool.Watch(accounts, work)!);
-            if (await ReplicaCheck.WaitConvergedAsync(accounts, options.RunTimeout, () => !live.HasExited) is null)
+            if (await ReplicaCheck.WaitConvergedAsync(accounts, options.RunTimeout, () => !live.HasExited, presentOnly: true) is null)
             {
                 Fail(tool, live.HasExited ? $"exited: {LastLine(live.Output)}" : "never caught up with the primary");
                 return;

@@ -12,6 +12,9 @@ internal sealed record Exactness(int Messages, int Missing, int Extra, int Bytes
 {
     public bool Exact => Missing + Extra + BytesDiffer + FlagsDiffer + KeywordsLost + DatesDiffer + FoldersMissing == 0;
 
+    /// <summary>Every message is there, however faithfully: enough to start timing a tool that alters what it copies.</summary>
+    public bool Present => Missing + Extra + FoldersMissing == 0;
+
     public override string ToString()
     {
         if (Exact) return "exact";
@@ -42,12 +45,14 @@ internal static class ReplicaCheck
     }
 
     /// <summary>Polls the light comparison until it finds no difference; returns seconds waited, or null on timeout.</summary>
-    public static async Task<double?> WaitConvergedAsync(PairAccounts accounts, TimeSpan timeout, Func<bool>? stillRunning = null)
+    /// <param name="presentOnly">Wait only until every message is there: the copy phases already judge exactness.</param>
+    public static async Task<double?> WaitConvergedAsync(PairAccounts accounts, TimeSpan timeout, Func<bool>? stillRunning = null, bool presentOnly = false)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         while (clock.Elapsed < timeout)
         {
-            if ((await CompareAsync(accounts, bodies: false)).Exact) return clock.Elapsed.TotalSeconds;
+            var check = await CompareAsync(accounts, bodies: false);
+            if (presentOnly ? check.Present : check.Exact) return clock.Elapsed.TotalSeconds;
             if (stillRunning is not null && !stillRunning()) return null;
             await Task.Delay(200);
         }

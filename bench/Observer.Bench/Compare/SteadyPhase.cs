@@ -30,7 +30,7 @@ internal sealed class SteadyPhase(BenchServers servers, CompareOptions options, 
         try
         {
             await using var live = LiveRun.Start(tool.Watch(accounts, work)!);
-            var first = await ReplicaCheck.WaitConvergedAsync(accounts, options.RunTimeout, () => !live.HasExited);
+            var first = await ReplicaCheck.WaitConvergedAsync(accounts, options.RunTimeout, () => !live.HasExited, presentOnly: true);
             if (first is null)
             {
                 var why = live.HasExited ? $"exited: {LagPhase.LastLine(live.Output)}" : $"not caught up within {options.RunTimeout.TotalMinutes:0} min";

@@ -47,13 +47,20 @@ internal sealed class InterimapTool : SyncTool
 
     // Measured by the research for this benchmark: --watch=1 reacts fastest; --notify made new
     // messages wait for the next poll.
-    public override ProcessSpec? Watch(PairAccounts accounts, string work) => Spec(accounts, work, "-q", "--watch=1");
+    // --watch cannot start on an empty database ("unable to open database file"): one plain run first.
+    public override ProcessSpec? Watch(PairAccounts accounts, string work)
+    {
+        var config = Spec(accounts, work).Arguments[0];
+        return new ProcessSpec("sh", ["-c", $"interimap '{config}' -q && exec interimap '{config}' -q --watch=1"], work, Home(work));
+    }
 
     public override string WatchNote => "interimap --watch=1";
 
     private static ProcessSpec Spec(PairAccounts accounts, string work, params string[] extra)
     {
         var config = WritePrivate(work, "interimap.conf", Fill(Config, accounts, work));
-        return new ProcessSpec("interimap", [$"--config={config}", .. extra], work, new Dictionary<string, string> { ["HOME"] = work });
+        return new ProcessSpec("interimap", [$"--config={config}", .. extra], work, Home(work));
     }
+
+    private static Dictionary<string, string> Home(string work) => new() { ["HOME"] = work };
 }
