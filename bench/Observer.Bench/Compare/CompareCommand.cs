@@ -52,8 +52,6 @@ internal static class CompareCommand
         }
 
         var watchers = tools.Where(t => t.Watch(EmptyAccounts(servers), Path.GetTempPath()) is not null).ToList();
-        if (options.Has("lag") || options.Has("catchup"))
-            small ??= await FillAsync(servers, "small", options.Seed, results);
         if (options.Has("lag"))
         {
             var lag = new LagPhase(servers, options, results);
@@ -69,6 +67,7 @@ internal static class CompareCommand
         }
         if (options.Has("catchup"))
         {
+            small ??= await FillAsync(servers, "small", options.Seed, results);
             var catchUp = new CatchUpPhase(servers, options, results);
             if (tools.OfType<ObserverTool>().FirstOrDefault(t => t is not ObserverLowLatencyTool) is { } observer) await catchUp.LiveAsync(observer, small!);
             foreach (var tool in tools.Where(t => t.SupportsIncremental && t is not ObserverLowLatencyTool)) await catchUp.OneShotAsync(tool, small!);
