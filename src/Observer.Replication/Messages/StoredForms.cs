@@ -6,7 +6,7 @@ namespace Observer.Replication;
 /// The forms in which some servers store a message other than byte for byte. Courier keeps lines
 /// with LF and serves them with CRLF (so a bare LF or a missing final newline comes back changed);
 /// Cyrus replaces 8-bit bytes in headers with 'X' (munge8bit, its default) and refuses bare newlines
-/// and NUL bytes outright. A copy that matches one of these forms of the original is what that
+/// and NUL bytes outright; Dovecot saves a NUL byte as 0x80. A copy that matches one of these forms of the original is what that
 /// server can hold: it is kept and reported as altered, never taken for a corrupt copy and never
 /// uploaded again and again. Any other difference is corruption.
 /// </summary>
@@ -19,15 +19,40 @@ public static class StoredForms
     public static IReadOnlyList<(string Form, byte[] Md5)> AlteredMd5s(ReadOnlySpan<byte> raw)
     {
         var forms = new List<(string, byte[])>();
-        var crlf = Canonical(raw, dropNul: false);
-        var crlfNoNul = Canonical(raw, dropNul: true);
-        var munged = MungeHeader8Bit(raw);
-        Add(forms, "line endings", crlf, raw);
-        Add(forms, "line endings and NUL bytes", crlfNoNul, raw);
-        Add(forms, "8-bit header bytes", munged, raw);
-        Add(forms, "line endings and 8-bit header bytes", MungeHeader8Bit(crlf), raw);
-        Add(forms, "line endings, NUL and 8-bit header bytes", MungeHeader8Bit(crlfNoNul), raw);
+        var bytes = raw.ToArray();
+        foreach (var lines in new[] { false, true })
+        {
+            foreach (var nul in new[] { NulBytes.Kept, NulBytes.Dropped, NulBytes.Replaced })
+            {
+                foreach (var munge in new[] { false, true })
+                {
+                    var form = bytes;
+                    if (lines || nul == NulBytes.Dropped) form = Canonical(form, dropNul: nul == NulBytes.Dropped, lineEndings: lines);
+                    if (nul == NulBytes.Replaced) form = ReplaceNul(form);
+                    if (munge) form = MungeHeader8Bit(form);
+                    var name = string.Join(", ", new[] { lines ? "line endings" : null, nul == NulBytes.Kept ? null : "NUL bytes", munge ? "8-bit header bytes" : null }.OfType<string>());
+                    Add(forms, name, form, raw);
+                }
+            }
+        }
         return forms;
+    }
+
+    private enum NulBytes
+    {
+        Kept,
+        Dropped,
+
+        /// <summary>Dovecot stores a NUL as 0x80.</summary>
+        Replaced,
+    }
+
+    /// <summary>Every NUL byte replaced by 0x80, as Dovecot saves them.</summary>
+    public static byte[] ReplaceNul(ReadOnlySpan<byte> raw)
+    {
+        var bytes = raw.ToArray();
+        for (var i = 0; i < bytes.Length; i++) if (bytes[i] == 0) bytes[i] = 0x80;
+        return bytes;
     }
 
     /// <summary>The name of the form of <paramref name="raw"/> whose MD5 is <paramref name="md5"/>, or null when none is.</summary>
@@ -42,8 +67,14 @@ public static class StoredForms
     /// What a strict server accepts: every line ended by CRLF (a bare CR or LF becomes CRLF), a final
     /// CRLF, and with <paramref name="dropNul"/> no NUL bytes.
     /// </summary>
-    public static byte[] Canonical(ReadOnlySpan<byte> raw, bool dropNul)
+    public static byte[] Canonical(ReadOnlySpan<byte> raw, bool dropNul, bool lineEndings = true)
     {
+        if (!lineEndings)
+        {
+            var kept = new List<byte>(raw.Length);
+            foreach (var b in raw) if (b != 0) kept.Add(b);
+            return [.. kept];
+        }
         var output = new MemoryStream(raw.Length + raw.Length / 32 + 2);
         for (var i = 0; i < raw.Length; i++)
         {

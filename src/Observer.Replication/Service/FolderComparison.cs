@@ -28,7 +28,7 @@ public sealed class FolderComparison(string folder, string replicaFolder)
 
     public string Describe()
     {
-        if (Identical) return Altered == 0 ? $"{PrimaryCount} messages identical" : $"{PrimaryCount} messages identical, {Altered} of them as the replica server stores them (line endings or 8-bit headers)";
+        if (Identical) return Altered == 0 ? $"{PrimaryCount} messages identical" : $"{PrimaryCount} messages identical, {Altered} of them in the form the replica server stores them in (line endings, NUL or 8-bit header bytes)";
         var parts = new List<string>();
         if (ReplicaFolderMissing) parts.Add("folder missing on the replica");
         if (MissingOnReplica.Count > 0) parts.Add($"{MissingOnReplica.Count} missing on the replica");
