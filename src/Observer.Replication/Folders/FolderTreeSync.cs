@@ -53,6 +53,7 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
         IReadOnlyList<(string Old, string New)> hints, Result result, CancellationToken cancellationToken)
     {
         var store = context.Store;
+        var detector = new RenameDetector(context, primary);
         var refused = new HashSet<string>(StringComparer.Ordinal);
         while (true)
         {
@@ -64,7 +65,7 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
             foreach (var gone in state.Where(f => !primary.ContainsKey(f.PrimaryName) && filter.Includes(f.PrimaryName) && !refused.Contains(f.PrimaryName)).OrderBy(f => f.PrimaryName.Length))
             {
                 var target = hints.Where(h => h.Old == gone.PrimaryName && fresh.Contains(h.New)).Select(h => h.New).FirstOrDefault()
-                    ?? await SameFolderAsync(gone, fresh, primary, cancellationToken).ConfigureAwait(false);
+                    ?? await detector.FindAsync(gone, fresh, cancellationToken).ConfigureAwait(false);
                 if (target is null) continue;
                 var newReplicaName = context.Names.ToReplica(target);
                 if (replicaNames.Contains(gone.ReplicaName) && replicaNames.Contains(newReplicaName))
@@ -108,21 +109,6 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
             }
             if (!renamed) return;
         }
-    }
-
-    /// <summary>
-    /// Without a NOTIFY hint, a rename shows as one folder gone and one new. Servers keep a folder's
-    /// UIDVALIDITY across RENAME, while a new folder gets a fresh one; so equal UIDVALIDITY means renamed.
-    /// </summary>
-    private async Task<string?> SameFolderAsync(FolderRecord gone, List<string> fresh, Dictionary<string, MailboxWithStatus> primary, CancellationToken cancellationToken)
-    {
-        if (gone.PrimaryUidValidity is not { } validity) return null;
-        foreach (var name in fresh)
-        {
-            var status = primary[name].Status ?? await context.Primary.StatusAsync(name, cancellationToken).ConfigureAwait(false);
-            if (status.UidValidity == validity && (status.UidNext ?? 0) >= (gone.PrimaryUidNext ?? 0)) return name;
-        }
-        return null;
     }
 
     private async Task DeleteAsync(Dictionary<string, MailboxWithStatus> primary, HashSet<string> replicaNames, bool force, Result result, CancellationToken cancellationToken)
@@ -264,9 +250,15 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
                 }
                 catch (ImapCommandException ex)
                 {
-                    troubles.Record(name, "error", TroubleTracker.Describe(ex));
-                    result.Problems.Add((name, TroubleTracker.Describe(ex)));
-                    continue;
+                    if (!await ExistsOnReplicaAsync(replicaName, cancellationToken).ConfigureAwait(false))
+                    {
+                        troubles.Record(name, "error", TroubleTracker.Describe(ex));
+                        result.Problems.Add((name, TroubleTracker.Describe(ex)));
+                        continue;
+                    }
+                    // Made meanwhile as the parent of a renamed or created child (Cyrus makes parents real
+                    // folders), or refused in words without the ALREADYEXISTS code: it is there, all the same.
+                    context.Logger.LogDebug("folder {Folder} already exists on the replica ({Reason})", name, TroubleTracker.Describe(ex));
                 }
                 replicaNames.Add(replicaName);
                 Log.FolderCreated(context.Logger, name, replicaName);
@@ -277,6 +269,9 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
             troubles.Clear(name);
         }
     }
+
+    private async Task<bool> ExistsOnReplicaAsync(string replicaName, CancellationToken cancellationToken) =>
+        (await context.Replica.ListAsync(false, cancellationToken).ConfigureAwait(false)).Any(m => m.Mailbox.Name == replicaName && m.Mailbox.IsSelectable);
 
     private async Task SubscriptionsAsync(IReadOnlyList<FolderRecord> state, Dictionary<string, MailboxWithStatus> primary,
         List<MailboxWithStatus> replicaList, CancellationToken cancellationToken)
