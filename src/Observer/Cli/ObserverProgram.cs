@@ -54,11 +54,17 @@ public static class ObserverProgram
         {
             try
             {
-                return await RunVerbAsync(arguments, host, options, output, cancellationToken);
+                return await RunVerbAsync(arguments, host, options, output, errors, cancellationToken);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
                 return 1;
+            }
+            catch (ConfigurationProblemException ex)
+            {
+                // Found only when the settings are used, such as a State:Path in a folder that cannot be written to.
+                await errors.WriteLineAsync("observer: config: " + ex.Message);
+                return 2;
             }
             catch (Exception ex) when (ObserverErrors.IsUserFacing(ex))
             {
@@ -68,11 +74,13 @@ public static class ObserverProgram
         }
     }
 
-    private static async Task<int> RunVerbAsync(CommandLineArguments arguments, IHost host, ObserverOptions options, TextWriter output, CancellationToken cancellationToken)
+    private static async Task<int> RunVerbAsync(CommandLineArguments arguments, IHost host, ObserverOptions options, TextWriter output, TextWriter errors,
+        CancellationToken cancellationToken)
     {
         var services = host.Services;
+        // Status opens the state itself, read-only: it must neither create a database nor wait for the lock.
         if (arguments.Verb == Verb.Status)
-            return await StatusCommand.RunAsync(services.GetRequiredService<StateStore>(), options, services.GetRequiredService<TimeProvider>(), output);
+            return await StatusCommand.RunAsync(options, services.GetRequiredService<TimeProvider>(), output, errors);
 
         using var instance = InstanceLock.Acquire(options.State.Path);
         var engine = services.GetRequiredService<ReplicationEngine>();
