@@ -148,16 +148,20 @@ public class ObserverProcessTests
         Assert.That(output, Does.Contain("lag: 0 s; pending writes: 0; folders in trouble: 0"));
     }
 
-    [Test]
-    public async Task RefusedLogin_IsOneLineAndExitOne_WithoutRetryingForever()
+    [TestCase("Primary")]
+    [TestCase("Replica")]
+    public async Task RefusedLogin_NamesTheSideThatRefused_IsOneLineAndExitOne_WithoutRetryingForever(string side)
     {
         var accounts = await PairFixture.Pair.NewAccountsAsync();
         var settings = accounts.Settings(StatePath);
-        settings["Replica:Password"] = "wrong-password";
+        settings[$"{side}:Password"] = "wrong-password";
+        var (server, account) = side == "Primary" ? (PairFixture.Pair.Primary, accounts.Primary) : (PairFixture.Pair.Replica, accounts.Replica);
         var started = DateTime.UtcNow;
         var (code, output, errors) = await ObserverProcess.RunAsync("sync", settings, _dir, TimeSpan.FromMinutes(1));
         Assert.That(code, Is.EqualTo(1));
-        Assert.That(errors, Does.Contain($"observer: 127.0.0.1 refused the login of {accounts.Replica.User}: [AUTHENTICATIONFAILED]"));
+        Assert.That(errors, Does.Contain(
+            $"observer: the {side.ToLowerInvariant()} ({server.Host}:{server.Port}) refused the login for user {account.User}: [AUTHENTICATIONFAILED]"));
+        Assert.That(errors, Does.Match($@"; check {side}:Username and the password\n$"));
         Assert.That(errors, Does.Not.Contain("wrong-password"));
         Assert.That(DateTime.UtcNow - started, Is.LessThan(TimeSpan.FromSeconds(20)), "a refused login is not retried");
         NoStackTrace(errors);

@@ -71,7 +71,8 @@ internal static class Authenticator
         if (done.Condition != ResponseCondition.Ok)
         {
             var code = done.Code is null ? "" : $"[{done.Code.Name}] ";
-            throw new ImapAuthenticationException($"{client.Options.Host} refused the login of {username}: {code}{done.Text}", done.Code);
+            throw new ImapAuthenticationException($"{client.Options.Host}:{client.Options.Port} refused the login for user {username}: {code}{done.Text}",
+                done.Code, serverText: code + done.Text);
         }
         client.IsAuthenticated = true;
         // Servers usually send the post-login capabilities in the OK; otherwise ask, since they change after login.

@@ -105,7 +105,15 @@ internal sealed class ImapConnection : IAsyncDisposable
     {
         while (true)
         {
-            var response = await ReadDirectAsync(cancellationToken).ConfigureAwait(false);
+            object response;
+            using (var frame = await _reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                _trace.Received(frame);
+                // An IMAP greeting is untagged. Anything else (an SMTP "220 ...", a POP3 "+OK") is the wrong service,
+                // which the parser would only call malformed.
+                if (!frame.Text.AsSpan().StartsWith("* "u8)) throw new ImapGreetingException(_options.Host, _options.Port, Printable(frame.Text));
+                response = ResponseParser.Parse(frame, ParseContext);
+            }
             if (response is not UntaggedConditionResponse greeting)
                 throw new ImapProtocolException("server did not start with a greeting");
             if (greeting.Condition == ResponseCondition.Bye)
@@ -121,6 +129,12 @@ internal sealed class ImapConnection : IAsyncDisposable
             }
             if (!greeting.Text.StartsWith("Waiting for authentication", StringComparison.OrdinalIgnoreCase)) return;
         }
+    }
+
+    private static string Printable(byte[] text)
+    {
+        var chars = Encoding.ASCII.GetString(text, 0, Math.Min(text.Length, 80)).Select(c => c is >= ' ' and < '\x7f' ? c : '?').ToArray();
+        return new string(chars) + (text.Length > 80 ? "..." : "");
     }
 
     private async Task UpgradeWithStartTlsAsync(CancellationToken cancellationToken)

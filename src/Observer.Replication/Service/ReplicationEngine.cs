@@ -61,7 +61,7 @@ public sealed class ReplicationEngine
         return await pipeline.ExecuteAsync(async token =>
         {
             await using var pair = await SessionPair.ConnectAsync(_sessions, _outages, token).ConfigureAwait(false);
-            return await Reconciler(pair).RunAsync(full, force: false, token).ConfigureAwait(false);
+            return await Reconciler(pair, oneShot: true).RunAsync(full, force: false, token).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
     }
 
@@ -75,7 +75,7 @@ public sealed class ReplicationEngine
             var verifier = new Verifier(Context(pair), Filter(pair));
             var before = await verifier.CompareAsync(token).ConfigureAwait(false);
             if (!repair || before.Identical) return (before, (VerifyReport?)null);
-            await verifier.RepairAsync(before, Reconciler(pair), force, token).ConfigureAwait(false);
+            await verifier.RepairAsync(before, Reconciler(pair, oneShot: true), force, token).ConfigureAwait(false);
             return (before, await verifier.CompareAsync(token).ConfigureAwait(false));
         }, cancellationToken).ConfigureAwait(false);
     }
@@ -96,6 +96,7 @@ public sealed class ReplicationEngine
         using var watchStop = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         var queue = new SignalQueue(10_000, changed => _store.Folders.MarkDirty(_target.Id, changed.Folder, changed.SeenAt));
         Task? watching = null;
+        var heartbeat = new ServiceHeartbeat(_time, HeartbeatInterval, () => Heartbeat(force: true), _logger);
         var reconnect = ReconnectPolicy.Build(_reconnect, null, _time, onRetry: NoteFailure,
             onBreak: pause => _logger.LogInformation("repeated failures; pausing reconnect attempts for {Seconds:0} s", pause.TotalSeconds),
             alsoRetry: ex => !IsFatal(ex) && ex is not OperationCanceledException);
@@ -153,6 +154,7 @@ public sealed class ReplicationEngine
         {
             await watchStop.CancelAsync().ConfigureAwait(false);
             if (watching is not null) await watching.ConfigureAwait(false);
+            heartbeat.Dispose();
             _store.Service.Save(_target.Id, new ServiceRecord { StartedAt = _started, HeartbeatAt = _time.GetUtcNow(), PrimaryState = "stopped", ReplicaState = "stopped", WatchMode = _watchMode });
         }
     }
@@ -181,6 +183,8 @@ public sealed class ReplicationEngine
         while (!stopping.IsCancellationRequested)
         {
             Heartbeat(force: false);
+            // A connection that broke while idle must not pass for connected until the next command, maybe a ReconcileInterval away.
+            if (pair.Broken is { } lost) throw new ImapConnectionException($"the connection to the {lost.ToString().ToLowerInvariant()} was lost");
             await WaitAsync(queue, nextPass, stopping).ConfigureAwait(false);
             var batch = SignalBatch.Drain(queue.Reader);
             var filter = Filter(pair);
@@ -343,7 +347,8 @@ public sealed class ReplicationEngine
 
     private FolderFilter Filter(SessionPair pair) => new(_options.Folders.Exclude, pair.Primary.Delimiter);
 
-    private Reconciler Reconciler(SessionPair pair) => new(Context(pair), Filter(pair), _troubles, OpenWorkerAsync, ParallelFolders);
+    private Reconciler Reconciler(SessionPair pair, bool oneShot = false) =>
+        new(Context(pair), Filter(pair), _troubles, OpenWorkerAsync, ParallelFolders) { RetryTroublesNow = oneShot };
 
     /// <summary>Folders copied at once: what the primary's connection budget leaves after the watchers.</summary>
     private int ParallelFolders => Math.Max(1, Math.Min(_options.ParallelFolders, _options.MaxConnections - _watchConnections));

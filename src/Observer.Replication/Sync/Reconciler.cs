@@ -49,6 +49,12 @@ internal sealed class Reconciler(SyncContext context, FolderFilter filter, Troub
 
     public FolderSynchronizer Synchronizer => _synchronizer;
 
+    /// <summary>
+    /// Syncs folders in trouble now, whatever their backoff says. A one-shot command (`sync`, `verify --repair`)
+    /// is the user asking for a retry; only the live service spaces its retries out.
+    /// </summary>
+    public bool RetryTroublesNow { get; init; }
+
     public async Task<PassResult> RunAsync(bool full, bool force, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
@@ -63,7 +69,7 @@ internal sealed class Reconciler(SyncContext context, FolderFilter filter, Troub
         for (var i = 0; i < tree.Folders.Count; i++)
         {
             var folder = tree.Folders[i];
-            if (!force && troubles.IsWaiting(folder.PrimaryName))
+            if (!force && !RetryTroublesNow && troubles.IsWaiting(folder.PrimaryName))
             {
                 outcomes[i] = new FolderSyncResult(folder.PrimaryName) { Outcome = FolderOutcome.Failed, Message = "waiting to retry after an error" };
                 continue;
