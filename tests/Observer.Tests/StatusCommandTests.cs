@@ -80,17 +80,35 @@ public class StatusCommandTests
     }
 
     [Test]
-    public async Task HeldFolder_NeedsAttention()
+    public async Task HeldDeletions_AreListedWithTheCommandThatApprovesThem_AndNeedAttention()
     {
         var (store, replica) = NewState();
         using (store)
         {
-            store.Troubles.Record(replica, "INBOX", "delete-guard", "this pass would delete 30 of 40 messages", DateTimeOffset.UtcNow.AddMinutes(1));
+            store.Folders.SaveCheckpoint(store.Folders.Add(replica, "Old Stuff", "Old Stuff"), DateTimeOffset.UtcNow);
+            store.Holds.Put(replica, "INBOX", HoldKind.Messages, 30, "the primary folder shrank from 40 to 10 messages");
+            store.Holds.Put(replica, "Old Stuff", HoldKind.Folder, 12, "3 of 4 folders vanished from the primary at once");
         }
         var (code, output, _) = await StatusAsync();
-        Assert.That(output, Does.Match(@"INBOX\s.*\s-\s+HELD"));
-        Assert.That(output, Does.Contain("health: needs attention: 1 folder held by the delete guard"));
+        Assert.That(output, Does.Match(@"INBOX\s.*\s+HELD"));
+        Assert.That(output, Does.Contain("INBOX: deleting 30 messages").And.Contain("approve: observer approve INBOX"));
+        Assert.That(output, Does.Contain("Old Stuff: deleting the folder").And.Contain("approve: observer approve 'Old Stuff'"));
+        Assert.That(output, Does.Contain("health: needs attention: 2 folders with deletions held by the delete guard"));
         Assert.That(code, Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task ApprovedHold_IsShownAsWaitingToBeApplied()
+    {
+        var (store, replica) = NewState();
+        using (store)
+        {
+            store.Holds.Put(replica, "INBOX", HoldKind.Messages, 30, "the primary folder shrank from 40 to 10 messages");
+            Assert.That(store.Holds.Approve(replica, "INBOX"), Is.EqualTo(1));
+            Assert.That(store.Holds.Approve(replica, "INBOX"), Is.EqualTo(0), "approving twice changes nothing");
+        }
+        var (_, output, _) = await StatusAsync();
+        Assert.That(output, Does.Contain("INBOX: deleting 30 messages: approved").And.Contain("applied at the next sync"));
     }
 
     [Test]
