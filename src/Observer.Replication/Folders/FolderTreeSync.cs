@@ -17,6 +17,9 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
         public Dictionary<string, MailboxStatus> ReplicaStatus { get; } = new(StringComparer.Ordinal);
         public int Created { get; set; }
         public int Renamed { get; set; }
+
+        /// <summary>The new names of folders renamed in this sync: changes may have raced the rename.</summary>
+        public List<string> RenamedTo { get; } = [];
         public int Deleted { get; set; }
 
         /// <summary>Folders whose creation, rename or deletion could not be replayed, with why.</summary>
@@ -104,6 +107,7 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
                 store.Journal.Rename(context.ReplicaId, gone.PrimaryName, target, context.Names.PrimaryDelimiter);
                 Log.FolderRenamed(context.Logger, gone.PrimaryName, target);
                 result.Renamed++;
+                result.RenamedTo.Add(target);
                 renamed = true;
                 break;
             }

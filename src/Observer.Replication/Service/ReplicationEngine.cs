@@ -185,7 +185,8 @@ public sealed class ReplicationEngine
             Heartbeat(force: false);
             // A connection that broke while idle must not pass for connected until the next command, maybe a ReconcileInterval away.
             if (pair.Broken is { } lost) throw new ImapConnectionException($"the connection to the {lost.ToString().ToLowerInvariant()} was lost");
-            await WaitAsync(queue, nextPass, stopping).ConfigureAwait(false);
+            // A folder found gone is dealt with at once, not at the next signal.
+            if (!reconciler.FoldersVanished) await WaitAsync(queue, nextPass, stopping).ConfigureAwait(false);
             var batch = SignalBatch.Drain(queue.Reader);
             var filter = Filter(pair);
             foreach (var excluded in batch.Folders.Keys.Where(f => !filter.Includes(f)).ToList()) batch.Folders.Remove(excluded);
@@ -203,12 +204,14 @@ public sealed class ReplicationEngine
 
             var known = _store.Folders.All(_target.Id).ToDictionary(f => f.PrimaryName, StringComparer.Ordinal);
             var deletionDue = _folderDeletions.NextDue() <= _time.GetUtcNow() || approvedFolderDeletions;
-            if (batch.TreeChanged || deletionDue || batch.Folders.Keys.Any(f => !known.ContainsKey(f)))
+            var vanished = reconciler.FoldersVanished;
+            reconciler.FoldersVanished = false;
+            if (batch.TreeChanged || deletionDue || vanished || batch.Folders.Keys.Any(f => !known.ContainsKey(f)))
             {
                 var tree = await new FolderTreeSync(context, Filter(pair), _troubles).SyncAsync(batch.Renames, force: false, work).ConfigureAwait(false);
                 known = tree.Folders.ToDictionary(f => f.PrimaryName, StringComparer.Ordinal);
-                // New folders have no checkpoint yet: give them their first sync now.
-                foreach (var fresh in tree.Folders.Where(f => f.PrimaryUidValidity is null))
+                // New folders have no checkpoint yet, and a renamed one may have changed as it moved: sync them now.
+                foreach (var fresh in tree.Folders.Where(f => f.PrimaryUidValidity is null || tree.RenamedTo.Contains(f.PrimaryName)))
                     batch.Folders.TryAdd(fresh.PrimaryName, FolderExpectation.Now(_time.GetUtcNow()));
             }
 

@@ -38,7 +38,7 @@ internal sealed class FolderSynchronizer(SyncContext context)
         var knownPrimary = new Dictionary<uint, byte[]>();
         var knownReplica = new Dictionary<uint, byte[]>();
 
-        var primarySelected = await context.Primary.SelectAsync(folder.PrimaryName, readOnly: true, null, cancellationToken).ConfigureAwait(false);
+        var primarySelected = await SelectPrimaryAsync(folder, cancellationToken).ConfigureAwait(false);
         if (folder.PrimaryUidValidity is { } oldPrimary && oldPrimary != primarySelected.UidValidity)
         {
             // The folder was recreated on the primary: old UIDs mean nothing, but the replica copies and their MD5s stand.
@@ -156,6 +156,24 @@ internal sealed class FolderSynchronizer(SyncContext context)
         var newly = delta.Vanished.Where(u => rows[u].VanishedAt is null).ToList();
         if (newly.Count == 0) return;
         context.Store.Messages.MarkVanished(folder.Id, newly);
+    }
+
+    /// <summary>
+    /// Opens the primary folder. One that no longer exists (renamed or deleted since the tree was read;
+    /// Cyrus even tells an IDLE watcher its messages vanished) is reported as gone, for the tree sync.
+    /// </summary>
+    private async Task<SelectedMailbox> SelectPrimaryAsync(FolderRecord folder, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await context.Primary.SelectAsync(folder.PrimaryName, readOnly: true, null, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ImapCommandException ex) when (ex.Condition == ResponseCondition.No)
+        {
+            var listed = (await context.Primary.ListAsync(false, cancellationToken).ConfigureAwait(false)).Any(m => m.Mailbox.Name == folder.PrimaryName);
+            if (listed) throw;
+            throw new FolderVanishedException(folder.PrimaryName, ex);
+        }
     }
 
     /// <summary>Both sides' STATUS (from LIST-STATUS) equal the checkpoint: nothing to do, no SELECT needed.</summary>

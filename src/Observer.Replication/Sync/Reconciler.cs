@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Observer.State;
@@ -48,6 +49,9 @@ internal sealed class Reconciler(SyncContext context, FolderFilter filter, Troub
     private readonly FolderSynchronizer _synchronizer = new(context);
 
     public FolderSynchronizer Synchronizer => _synchronizer;
+
+    /// <summary>A folder sync found its primary folder gone (renamed or deleted): the tree needs reading again.</summary>
+    public bool FoldersVanished { get; set; }
 
     /// <summary>
     /// Syncs folders in trouble now, whatever their backoff says. A one-shot command (`sync`, `verify --repair`)
@@ -137,6 +141,12 @@ internal sealed class Reconciler(SyncContext context, FolderFilter filter, Troub
                 Log.HoldReleased(context.Logger, folder.PrimaryName, hold.ApprovedAt is null ? "no longer needed" : "approved and applied");
             }
             return outcome;
+        }
+        catch (FolderVanishedException ex)
+        {
+            FoldersVanished = true;
+            context.Logger.LogDebug("{Folder}: gone from the primary; the folder tree is read again", ex.Folder);
+            return new FolderSyncResult(folder.PrimaryName) { Outcome = FolderOutcome.Unchanged, Message = ex.Message };
         }
         catch (Exception ex) when (TroubleTracker.IsFolderError(ex))
         {
