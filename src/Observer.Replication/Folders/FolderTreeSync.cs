@@ -170,7 +170,12 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
                 if (replicaNames.Contains(folder.ReplicaName))
                 {
                     if (context.Replica.SelectedFolder == folder.ReplicaName) await context.Replica.UnselectAsync(cancellationToken).ConfigureAwait(false);
-                    await DeleteOnReplicaAsync(folder, replicaNames, cancellationToken).ConfigureAwait(false);
+                    if (!await DeleteOnReplicaAsync(folder, replicaNames, cancellationToken).ConfigureAwait(false))
+                    {
+                        // Kept in the state, so it is deleted once its children are gone; its clock starts again.
+                        context.FolderDeletions.Forget([folder.PrimaryName]);
+                        continue;
+                    }
                 }
             }
             catch (ImapCommandException ex)
@@ -195,20 +200,25 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
     /// or held) cannot be deleted on every server ("Mailbox has children"): it is emptied instead and
     /// stays as their parent, as the primary's own parent does.
     /// </summary>
-    private async Task DeleteOnReplicaAsync(FolderRecord folder, HashSet<string> replicaNames, CancellationToken cancellationToken)
+    /// <returns>False when the folder could only be emptied: it still has children on the replica.</returns>
+    private async Task<bool> DeleteOnReplicaAsync(FolderRecord folder, HashSet<string> replicaNames, CancellationToken cancellationToken)
     {
         var prefix = folder.ReplicaName + context.Names.ReplicaDelimiter;
         try
         {
             await context.Replica.DeleteAsync(folder.ReplicaName, cancellationToken).ConfigureAwait(false);
             replicaNames.Remove(folder.ReplicaName);
+            return true;
         }
         catch (ImapCommandException) when (replicaNames.Any(n => n.StartsWith(prefix, StringComparison.Ordinal)))
         {
             var selected = await context.Replica.SelectAsync(folder.ReplicaName, readOnly: false, null, cancellationToken).ConfigureAwait(false);
             if (selected.Exists > 0) await context.Replica.ExpungeAsync(UidSet.All, cancellationToken).ConfigureAwait(false);
             await context.Replica.UnselectAsync(cancellationToken).ConfigureAwait(false);
-            context.Logger.LogInformation("folder {Folder} has children on the replica; emptied it instead of deleting it", folder.PrimaryName);
+            context.Store.Messages.Clear(folder.Id);
+            if (context.Notices.First($"parent/{context.ReplicaId}/{folder.PrimaryName}"))
+                context.Logger.LogInformation("folder {Folder} has children on the replica; emptied it, and it is deleted once they are gone", folder.PrimaryName);
+            return false;
         }
     }
 

@@ -99,7 +99,8 @@ public sealed class ReplicationEngine
         var heartbeat = new ServiceHeartbeat(_time, HeartbeatInterval, () => Heartbeat(force: true), _logger);
         var reconnect = ReconnectPolicy.Build(_reconnect, null, _time, onRetry: NoteFailure,
             onBreak: pause => _logger.LogInformation("repeated failures; pausing reconnect attempts for {Seconds:0} s", pause.TotalSeconds),
-            alsoRetry: ex => !IsFatal(ex) && ex is not OperationCanceledException);
+            alsoRetry: ex => !IsFatal(ex) && ex is not OperationCanceledException,
+            notForBreaker: ex => ex is LiveFailure);
         try
         {
             while (!stopping.IsCancellationRequested)
@@ -108,6 +109,8 @@ public sealed class ReplicationEngine
                 {
                     await reconnect.ExecuteAsync(async token =>
                     {
+                        _brokenSide = null;
+                        // A failure to connect is reported by the outage tracker itself, with the side that refused.
                         await using var pair = await SessionPair.ConnectAsync(_sessions, _outages, token).ConfigureAwait(false);
                         try
                         {
@@ -124,7 +127,7 @@ public sealed class ReplicationEngine
                         }
                         catch (Exception) when (!stopping.IsCancellationRequested)
                         {
-                            _brokenSide = pair.Broken;
+                            _brokenSide = pair.Broken ?? ServerRole.Primary;
                             throw;
                         }
                         var liveSince = _time.GetUtcNow();
@@ -134,13 +137,14 @@ public sealed class ReplicationEngine
                         }
                         catch (Exception ex) when (!stopping.IsCancellationRequested && !IsFatal(ex) && _time.GetUtcNow() - liveSince >= HealthyRun)
                         {
-                            _brokenSide = pair.Broken;
+                            _brokenSide = pair.Broken ?? ServerRole.Primary;
                             NoteFailure(ex, TimeSpan.Zero);
                         }
-                        catch (Exception) when (!stopping.IsCancellationRequested)
+                        catch (Exception ex) when (!stopping.IsCancellationRequested && !IsFatal(ex))
                         {
-                            _brokenSide = pair.Broken;
-                            throw;
+                            // Connecting and the first pass worked: back off, but do not count it against the servers' reachability.
+                            _brokenSide = pair.Broken ?? ServerRole.Primary;
+                            throw new LiveFailure(ex);
                         }
                     }, stopping).ConfigureAwait(false);
                 }
@@ -164,11 +168,18 @@ public sealed class ReplicationEngine
 
     private ServerRole? _brokenSide;
 
+    /// <summary>A live phase that failed soon after a good start: retried with backoff, but no sign that the servers are unreachable.</summary>
+    private sealed class LiveFailure(Exception inner) : Exception(inner.Message, inner);
+
     /// <summary>One place that reports a failed attempt of `run`: the outage, the heartbeat, and a bug's stack trace once.</summary>
     private void NoteFailure(Exception ex, TimeSpan retryIn)
     {
+        if (ex is LiveFailure { InnerException: { } inner }) ex = inner;
         _lastError = ex.Message;
-        if (ReconnectPolicy.IsTransient(ex)) _outages.Down(_brokenSide ?? ServerRole.Primary, ex.Message);
+        if (ReconnectPolicy.IsTransient(ex))
+        {
+            if (_brokenSide is { } side) _outages.Down(side, ex.Message);
+        }
         else if (ObserverFacing(ex)) _logger.LogError("replication interrupted: {Reason}; starting over in {Seconds:0.0} s", ex.Message, retryIn.TotalSeconds);
         else _logger.LogError(ex, "replication interrupted by an unexpected error; starting over in {Seconds:0.0} s", retryIn.TotalSeconds);
         _brokenSide = null;

@@ -202,6 +202,7 @@ internal sealed class MessageCopier(SyncContext context, FolderRecord folder, Fo
             try
             {
                 await AppendAsync([pending], [fewer], cancellationToken).ConfigureAwait(false);
+                result.KeywordsDropped++;
                 if (context.Notices.First($"keywords/{context.ReplicaId}/{folder.PrimaryName}"))
                     Log.KeywordsDropped(context.Logger, folder.PrimaryName, KeywordFit.Dropped(wanted, fewer), TroubleTracker.Describe(refusal));
                 return;
