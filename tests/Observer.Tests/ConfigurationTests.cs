@@ -72,6 +72,7 @@ public class ConfigurationTests
     [TestCase("Replication:MaxDeletePercent", "150", "Replication:MaxDeletePercent is 150")]
     [TestCase("Replication:PollInterval", "soon", "Replication:PollInterval has an invalid value; it must be a duration such as 00:00:30")]
     [TestCase("Replication:MaxConnections", "1", "Replication:MaxConnections is 1")]
+    [TestCase("Replication:JournalRetention", "-1.00:00:00", "Replication:JournalRetention is -1.00:00:00; it cannot be negative")]
     [TestCase("Replication:Verify", "Maybe", "Replication:Verify has an invalid value")]
     [TestCase("Primary:Hots", "typo", "Primary has no setting 'Hots'")]
     [TestCase("Primary:PasswordFile", "/nonexistent/pw", "Primary:PasswordFile '/nonexistent/pw' does not exist")]

@@ -107,6 +107,9 @@ internal sealed class Reconciler(SyncContext context, FolderFilter filter, Troub
         result.Folders.AddRange(outcomes.Where(o => o is not null));
         // Within one pass every folder has been looked at, so a move has been seen from both ends.
         result.Expunged = await PendingExpunges.FlushAsync(context, context.Time.GetUtcNow().AddSeconds(1), troubles, cancellationToken).ConfigureAwait(false);
+        // Passes are rare (one per sync, one per ReconcileInterval when live), so pruning here costs nothing.
+        var pruned = context.Store.Journal.Prune(context.ReplicaId, context.Options.JournalRetention);
+        if (pruned > 0) Log.JournalPruned(context.Logger, pruned, context.Options.JournalRetention.TotalDays);
         Log.PassComplete(context.Logger, tree.Folders.Count, result.Summary(), clock.ElapsedMilliseconds);
         return result;
     }

@@ -37,6 +37,7 @@ public sealed class ObserverOptionsValidator : IValidateOptions<ObserverOptions>
             errors.Add($"Replication:LowLatency:Interval is {r.LowLatency.Interval}; it must be between 00:00:00.010 and 00:00:10");
         if (r.LowLatency.ProbedFolders.Count > 8)
             errors.Add($"Replication:LowLatency:Folders names {r.LowLatency.ProbedFolders.Count} folders; probe at most 8, each costs a connection");
+        if (r.JournalRetention < TimeSpan.Zero) errors.Add($"Replication:JournalRetention is {r.JournalRetention}; it cannot be negative");
         if (string.IsNullOrWhiteSpace(r.ReplicaName)) errors.Add("Replication:ReplicaName is empty; name this replica, e.g. default");
 
         var c = options.Reconnect;
