@@ -157,14 +157,16 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
             {
                 // A folder missing from one LIST may be a glitch of the primary, not a deletion: only a
                 // primary that answers NO to STATUS for it has really lost it.
-                if (await StillOnPrimaryAsync(folder.PrimaryName, cancellationToken).ConfigureAwait(false))
-                {
-                    context.Logger.LogWarning("folder {Folder} was missing from the primary's LIST but answers STATUS; not deleting it", folder.PrimaryName);
-                    continue;
-                }
                 if (!context.FolderDeletions.IsDue(folder.PrimaryName))
                 {
                     Log.FolderDeletePending(context.Logger, folder.PrimaryName, context.FolderDeletions.Delay.TotalSeconds);
+                    continue;
+                }
+                if (await StillOnPrimaryAsync(folder.PrimaryName, cancellationToken).ConfigureAwait(false))
+                {
+                    // Looked at again a delay from now, so a folder really gone is not left behind until the next full pass.
+                    context.Logger.LogWarning("folder {Folder} was missing from the primary's LIST but answers STATUS; not deleting it yet", folder.PrimaryName);
+                    context.FolderDeletions.Restart(folder.PrimaryName);
                     continue;
                 }
                 if (replicaNames.Contains(folder.ReplicaName))
