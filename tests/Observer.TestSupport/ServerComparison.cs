@@ -9,8 +9,9 @@ public sealed record SeenMessage(uint Uid, string Md5, MessageFlags Flags, DateT
 
 /// <summary>
 /// Reads every folder of an account, message by message: MD5 of the raw bytes, flags without
-/// \Recent, and internal date. Folders are keyed by their path of names, so servers with different
-/// hierarchy delimiters compare equal.
+/// \Recent, and internal date. Folders are keyed by their path of names below the personal namespace,
+/// so servers with different hierarchy delimiters and prefixes ("INBOX." on Cyrus and Courier)
+/// compare equal.
 /// </summary>
 public sealed class AccountSnapshot
 {
@@ -22,10 +23,11 @@ public sealed class AccountSnapshot
     public static async Task<AccountSnapshot> ReadAsync(ImapClient client)
     {
         var snapshot = new AccountSnapshot();
+        var prefix = (await client.GetPersonalNamespaceAsync())?.PersonalPrefix ?? "";
         foreach (var mailbox in await client.ListAsync())
         {
             if (!mailbox.IsSelectable) continue;
-            var key = Key(mailbox.Name, mailbox.Delimiter);
+            var key = Key(mailbox.Name, mailbox.Delimiter, prefix);
             if (mailbox.IsSubscribed) snapshot.Subscribed.Add(key);
             var messages = new List<SeenMessage>();
             var selected = await client.ExamineAsync(mailbox.Name);
@@ -48,8 +50,15 @@ public sealed class AccountSnapshot
     }
 
     /// <summary>"INBOX" stays "INBOX"; "Work.Projects" with '.' and "Work/Projects" with '/' both become "Work/Projects".</summary>
-    public static string Key(string name, char? delimiter) =>
-        name.Equals("INBOX", StringComparison.OrdinalIgnoreCase) ? "INBOX" : delimiter is { } d && d != '/' ? name.Replace(d, '/') : name;
+    public static string Key(string name, char? delimiter) => Key(name, delimiter, "");
+
+    /// <summary>As <see cref="Key(string, char?)"/>, below the personal namespace prefix: "INBOX.Work" under "INBOX." is "Work".</summary>
+    public static string Key(string name, char? delimiter, string personalPrefix)
+    {
+        if (name.Equals("INBOX", StringComparison.OrdinalIgnoreCase)) return "INBOX";
+        if (personalPrefix.Length > 0 && name.StartsWith(personalPrefix, StringComparison.OrdinalIgnoreCase)) name = name[personalPrefix.Length..];
+        return delimiter is { } d && d != '/' ? name.Replace(d, '/') : name;
+    }
 
     /// <summary>Every difference between this (the primary) and <paramref name="replica"/>, one line each; empty when identical.</summary>
     public List<string> Differences(AccountSnapshot replica, bool compareSubscriptions = true)
@@ -78,21 +87,33 @@ public sealed class AccountSnapshot
     }
 
     /// <summary>Messages present more than once on this side where the other side has fewer copies: duplicates.</summary>
-    public int DuplicatesAgainst(AccountSnapshot primary)
+    public int DuplicatesAgainst(AccountSnapshot primary) => DuplicatesOf(primary).Sum(d => d.Extra);
+
+    /// <summary>
+    /// Each message (same MD5 and internal date) that a folder of this side (the replica) holds more
+    /// than once, and more times than the same folder of <paramref name="primary"/> holds it.
+    /// </summary>
+    public List<Duplicate> DuplicatesOf(AccountSnapshot primary)
     {
-        var duplicates = 0;
+        var found = new List<Duplicate>();
         foreach (var (folder, messages) in Folders)
         {
             var theirs = primary.Folders.GetValueOrDefault(folder) ?? [];
-            foreach (var group in messages.GroupBy(m => m.Md5))
-                duplicates += Math.Max(0, group.Count() - Math.Max(1, theirs.Count(t => t.Md5 == group.Key)));
+            foreach (var group in messages.GroupBy(Identity).Where(g => g.Count() > 1))
+            {
+                var expected = Math.Max(1, theirs.Count(t => Identity(t) == group.Key));
+                if (group.Count() > expected) found.Add(new Duplicate(folder, group.Key, group.Count(), expected));
+            }
         }
-        return duplicates;
+        return found;
     }
+
+    private static string Identity(SeenMessage m) => $"md5 {m.Md5} date {m.InternalDate?.ToUnixTimeSeconds()}";
 
     private bool IsParentOf(string folder) => Folders.Keys.Any(k => k.StartsWith(folder + "/", StringComparison.Ordinal));
 
-    private static string Describe(SeenMessage m) => $"md5 {m.Md5} flags ({m.Flags}) date {m.InternalDate?.ToUnixTimeSeconds()}";
+    // Keywords are case-insensitive (RFC 3501), and a server may keep the case it first saw.
+    private static string Describe(SeenMessage m) => $"md5 {m.Md5} flags ({m.Flags.ToString().ToUpperInvariant()}) date {m.InternalDate?.ToUnixTimeSeconds()}";
 
     private static IEnumerable<string> Except(List<string> a, List<string> b)
     {
@@ -110,4 +131,12 @@ public sealed class AccountSnapshot
         foreach (var (folder, messages) in Folders.OrderBy(f => f.Key)) sb.AppendLine($"{folder}: {messages.Count}");
         return sb.ToString();
     }
+}
+
+/// <summary>A message a replica folder holds <see cref="Copies"/> times where the primary's holds it <see cref="Expected"/> times (at least 1).</summary>
+public sealed record Duplicate(string Folder, string Message, int Copies, int Expected)
+{
+    public int Extra => Copies - Expected;
+
+    public override string ToString() => $"{Folder}: {Message} {Copies} times on the replica, {Expected} on the primary";
 }
