@@ -7,6 +7,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 
 source testservers/lib.sh
 ensure_packages dovecot-core dovecot-imapd openssl
+for kind in cyrus courier; do bash "testservers/$kind/install.sh" >/dev/null || { echo "installing the $kind test server failed"; echo "0 passed, 1 failed"; exit 1; }; done
 
 log=$(mktemp -d /tmp/observer-tests.XXXX)
 trap 'bash testservers/stop-all.sh >/dev/null 2>&1' EXIT

@@ -7,4 +7,12 @@ for d in "$TESTSERVERS_ROOT"/dovecot-*/; do
   [ -d "$d" ] || continue
   n=$(basename "$d"); "$here/dovecot/stop.sh" "${n#dovecot-}"
 done
+for d in "$TESTSERVERS_ROOT"/cyrus-*/; do
+  [ -d "$d" ] || continue
+  n=$(basename "$d"); "$here/cyrus/stop.sh" "${n#cyrus-}"
+done
+for d in "$TESTSERVERS_ROOT"/courier-*/; do
+  [ -d "$d" ] || continue
+  n=$(basename "$d"); "$here/courier/stop.sh" "${n#courier-}"
+done
 exit 0

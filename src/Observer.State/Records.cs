@@ -67,3 +67,16 @@ public sealed record ServiceRecord
     public string? WatchMode { get; init; }
     public string? LastError { get; init; }
 }
+
+/// <summary>What a hold keeps from happening on the replica.</summary>
+public enum HoldKind
+{
+    /// <summary>Deleting messages in a folder.</summary>
+    Messages,
+
+    /// <summary>Deleting the folder itself.</summary>
+    Folder,
+}
+
+/// <summary>Deletions the delete guard held back, waiting for approval; <see cref="ApprovedAt"/> is set once approved.</summary>
+public sealed record HoldRecord(string Folder, HoldKind Kind, int Count, string Reason, DateTimeOffset Since, DateTimeOffset? ApprovedAt);

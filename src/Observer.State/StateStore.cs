@@ -21,6 +21,7 @@ public sealed class StateStore : IDisposable
         Journal = new JournalRepository(this);
         Troubles = new TroubleRepository(this);
         Service = new ServiceRepository(this);
+        Holds = new HoldRepository(this);
     }
 
     internal Lock Gate { get; } = new();
@@ -33,6 +34,7 @@ public sealed class StateStore : IDisposable
     public JournalRepository Journal { get; }
     public TroubleRepository Troubles { get; }
     public ServiceRepository Service { get; }
+    public HoldRepository Holds { get; }
 
     public static StateStore Open(string path, TimeProvider? time = null)
     {

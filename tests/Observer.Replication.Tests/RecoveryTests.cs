@@ -94,7 +94,7 @@ public class RecoveryTests
     }
 
     [Test]
-    public async Task DeleteGuard_MassDeletionIsHeld_UntilVerifyRepairForce()
+    public async Task DeleteGuard_FolderEmptiedBehindOurBack_HoldsOnlyTheDeletions_UntilApproved()
     {
         await using var h = await EngineHarness.CreateAsync();
         await using var primary = await h.Accounts.PrimaryClientAsync();
@@ -105,16 +105,63 @@ public class RecoveryTests
         await primary.SelectAsync("Precious");
         await primary.UidStoreAsync(UidSet.Range(1, 40), StoreMode.Add, new MessageFlags(["\\Deleted"]));
         await primary.UidExpungeAsync(UidSet.Range(1, 40));
+        await primary.UidStoreAsync(UidSet.Single(45), StoreMode.Add, new MessageFlags(["\\Flagged"]));
+        await primary.AppendAsync("Precious", MailFactory.Message("new mail into the held folder itself"));
         await primary.AppendAsync("Other", MailFactory.Message("other folders still move on"));
 
         var pass = await h.SyncAsync();
         var held = pass.Folders.Single(f => f.Folder == "Precious");
         Assert.That((pass.Converged, held.Outcome), Is.EqualTo((false, FolderOutcome.Held)));
-        Assert.That(held.Message, Does.Contain("40 of 50").And.Contain("--force"));
+        Assert.That(held.Message, Does.Contain("from 50 to 11").And.Contain("observer approve Precious"));
         var replica = await h.Accounts.ReplicaSnapshotAsync();
-        Assert.That(replica.Folders["Precious"], Has.Count.EqualTo(50), "the replica folder is left unchanged");
+        Assert.That(replica.Folders["Precious"], Has.Count.EqualTo(51), "nothing is deleted, the new message is copied");
+        var flaggedMd5 = (await h.Accounts.PrimarySnapshotAsync()).Folders["Precious"].Single(m => m.Uid == 45).Md5;
+        Assert.That(replica.Folders["Precious"].Single(m => m.Md5 == flaggedMd5).Flags.Contains("\\Flagged"), Is.True, "flag changes go through");
         Assert.That(replica.Folders["Other"], Has.Count.EqualTo(6), "other folders keep replicating");
-        Assert.That(h.Store.Troubles.All(h.Store.Replicas.Find("default")!.Id).Single().Kind, Is.EqualTo("delete-guard"));
+        var replicaId = h.Store.Replicas.Find("default")!.Id;
+        Assert.That(h.Store.Troubles.All(replicaId), Is.Empty, "a hold is not a trouble: the folder is not retried with backoff");
+        Assert.That(h.Store.Holds.All(replicaId).Single(), Has.Property("Folder").EqualTo("Precious").And.Property("Count").EqualTo(40));
+
+        Assert.That((await h.SyncAsync()).Converged, Is.False, "a second pass still holds");
+        Assert.That(h.Store.Holds.Approve(replicaId, "Precious"), Is.EqualTo(1));
+        Assert.That((await h.SyncAsync()).Converged, Is.True);
+        Assert.That(h.Store.Holds.All(replicaId), Is.Empty, "the hold is gone once applied");
+        Assert.That(await h.Accounts.DifferencesAsync(), Is.Empty);
+    }
+
+    [Test]
+    public async Task DeleteGuard_BusyFolderWhoseMessagesComeAndGo_IsNeverHeld()
+    {
+        await using var h = await EngineHarness.CreateAsync();
+        await using var primary = await h.Accounts.PrimaryClientAsync();
+        await MailFactory.FillAsync(primary, "INBOX", 30);
+        await h.SyncAsync();
+
+        // A POP-style client: every message fetched and deleted, as many new ones arrived, while observer was away.
+        await primary.SelectAsync("INBOX");
+        await primary.UidStoreAsync(UidSet.Range(1, 30), StoreMode.Add, new MessageFlags(["\\Deleted"]));
+        await primary.UidExpungeAsync(UidSet.Range(1, 30));
+        await MailFactory.FillAsync(primary, "INBOX", 28);
+
+        var pass = await h.SyncAsync();
+        Assert.That(pass.Folders.Single(f => f.Folder == "INBOX").Outcome, Is.EqualTo(FolderOutcome.Synced), "30 of 30 deleted, but the folder kept its size");
+        Assert.That(pass.Converged, Is.True);
+        Assert.That(await h.Accounts.DifferencesAsync(), Is.Empty);
+    }
+
+    [Test]
+    public async Task DeleteGuard_FirstSyncIntoAFilledReplica_HoldsUnexplainedDeletions_VerifyRepairForceAppliesThem()
+    {
+        await using var h = await EngineHarness.CreateAsync();
+        await using (var replica = await h.Accounts.ReplicaClientAsync()) await MailFactory.FillAsync(replica, "INBOX", 30);
+        await using var primary = await h.Accounts.PrimaryClientAsync();
+        await MailFactory.FillAsync(primary, "INBOX", 2);
+
+        var pass = await h.SyncAsync();
+        var inbox = pass.Folders.Single(f => f.Folder == "INBOX");
+        Assert.That(inbox.Outcome, Is.EqualTo(FolderOutcome.Held), "the wrong account on the replica, perhaps: 30 messages the primary never had");
+        Assert.That(inbox.Message, Does.Contain("30 of 30"));
+        Assert.That((await h.Accounts.ReplicaSnapshotAsync()).Folders["INBOX"], Has.Count.EqualTo(32), "the primary's two are copied, nothing deleted");
 
         var (_, unforced) = await h.Engine.VerifyAsync(repair: true, force: false, CancellationToken.None);
         Assert.That(unforced!.Identical, Is.False, "without --force the guard still holds");

@@ -23,14 +23,29 @@ internal static partial class Log
     [LoggerMessage(EventId = 2006, Level = LogLevel.Debug, Message = "{Folder}: removed replica uid {ReplicaUid}, which the primary does not have")]
     public static partial void RemovedExtra(ILogger logger, string folder, uint replicaUid);
 
+    [LoggerMessage(EventId = 2007, Level = LogLevel.Warning, Message = "{Folder}: the replica refused primary uid {PrimaryUid} ({Reason}); the other messages go on, and it is tried again at the folder's next sync")]
+    public static partial void MessageRefused(ILogger logger, string folder, uint primaryUid, string reason);
+
+    [LoggerMessage(EventId = 2008, Level = LogLevel.Warning, Message = "{Folder}: the replica folder cannot hold more keywords ({Reason}); messages are copied without {Keywords}")]
+    public static partial void KeywordsDropped(ILogger logger, string folder, string keywords, string reason);
+
+    [LoggerMessage(EventId = 2016, Level = LogLevel.Warning, Message = "{Folder}: the replica keeps some messages {How} ({Reason}); `observer verify` reports them as altered")]
+    public static partial void StoredAltered(ILogger logger, string folder, string how, string reason);
+
+    [LoggerMessage(EventId = 2009, Level = LogLevel.Debug, Message = "{Folder}: primary uid {PrimaryUid} was expunged while it was being copied")]
+    public static partial void VanishedWhileCopied(ILogger logger, string folder, uint primaryUid);
+
     [LoggerMessage(EventId = 2010, Level = LogLevel.Information, Message = "{Folder}: {Summary} in {Elapsed} ms")]
     public static partial void FolderSynced(ILogger logger, string folder, string summary, long elapsed);
 
     [LoggerMessage(EventId = 2011, Level = LogLevel.Warning, Message = "{Folder}: UIDVALIDITY changed on the {Side} ({Old} -> {New}); re-mapping by MD5")]
     public static partial void UidValidityChanged(ILogger logger, string folder, string side, uint old, uint @new);
 
-    [LoggerMessage(EventId = 2012, Level = LogLevel.Warning, Message = "{Folder}: left unchanged: {Reason}")]
+    [LoggerMessage(EventId = 2012, Level = LogLevel.Warning, Message = "{Folder}: deletions held back (new mail and flags still replicate): {Reason}")]
     public static partial void DeleteGuardHeld(ILogger logger, string folder, string reason);
+
+    [LoggerMessage(EventId = 2015, Level = LogLevel.Information, Message = "{Folder}: hold released: {Why}")]
+    public static partial void HoldReleased(ILogger logger, string folder, string why);
 
     [LoggerMessage(EventId = 2013, Level = LogLevel.Warning, Message = "{Folder}: in trouble (attempt {Attempts}, retry at {NextAttempt:u}): {Error}")]
     public static partial void FolderTrouble(ILogger logger, string folder, int attempts, DateTimeOffset nextAttempt, string error);
@@ -50,8 +65,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 2023, Level = LogLevel.Debug, Message = "folder {Folder} {Action} on the replica")]
     public static partial void Subscription(ILogger logger, string folder, string action);
 
-    [LoggerMessage(EventId = 2024, Level = LogLevel.Warning, Message = "folder deletions held back: {Reason}")]
-    public static partial void FolderDeleteHeld(ILogger logger, string reason);
+    [LoggerMessage(EventId = 2024, Level = LogLevel.Warning, Message = "folder {Folder} is not deleted on the replica: {Reason}")]
+    public static partial void FolderDeleteHeld(ILogger logger, string folder, string reason);
 
     [LoggerMessage(EventId = 2025, Level = LogLevel.Debug, Message = "folder {Folder} is gone from the primary; it is deleted on the replica once gone for {Seconds:0} s")]
     public static partial void FolderDeletePending(ILogger logger, string folder, double seconds);

@@ -37,7 +37,9 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
         await CreateAsync(primary, replicaNames, result, cancellationToken).ConfigureAwait(false);
 
         var state = store.Folders.All(context.ReplicaId);
-        store.Troubles.Prune(context.ReplicaId, state.Select(f => f.PrimaryName).Concat(primary.Keys).ToHashSet(StringComparer.Ordinal));
+        var replicated = state.Select(f => f.PrimaryName).Concat(primary.Keys).ToHashSet(StringComparer.Ordinal);
+        store.Troubles.Prune(context.ReplicaId, replicated);
+        store.Holds.Prune(context.ReplicaId, replicated);
         await SubscriptionsAsync(state, primary, replicaList, cancellationToken).ConfigureAwait(false);
 
         foreach (var m in primaryList.Where(m => m.Status is not null)) result.PrimaryStatus[m.Mailbox.Name] = m.Status!;
@@ -97,6 +99,7 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
                 }
                 store.Folders.Rename(context.ReplicaId, gone.PrimaryName, target, context.Names.PrimaryDelimiter, gone.ReplicaName, newReplicaName, context.Names.ReplicaDelimiter);
                 store.Troubles.Rename(context.ReplicaId, gone.PrimaryName, target, context.Names.PrimaryDelimiter);
+                store.Holds.Rename(context.ReplicaId, gone.PrimaryName, target, context.Names.PrimaryDelimiter);
                 store.Journal.Rename(context.ReplicaId, gone.PrimaryName, target, context.Names.PrimaryDelimiter);
                 Log.FolderRenamed(context.Logger, gone.PrimaryName, target);
                 result.Renamed++;
@@ -130,18 +133,33 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
         {
             store.Folders.Remove(excluded.Id);
             store.Troubles.Clear(context.ReplicaId, excluded.PrimaryName);
+            store.Holds.Clear(context.ReplicaId, excluded.PrimaryName, HoldKind.Messages);
+            store.Holds.Clear(context.ReplicaId, excluded.PrimaryName, HoldKind.Folder);
             store.Journal.Resolve(context.ReplicaId, excluded.PrimaryName);
         }
         var gone = state.Where(f => filter.Includes(f.PrimaryName) && !primary.ContainsKey(f.PrimaryName)).ToList();
         context.FolderDeletions.Forget(state.Select(f => f.PrimaryName).Where(primary.ContainsKey));
+        foreach (var back in store.Holds.All(context.ReplicaId).Where(h => h.Kind == HoldKind.Folder && primary.ContainsKey(h.Folder)))
+        {
+            store.Holds.Clear(context.ReplicaId, back.Folder, HoldKind.Folder);
+            Log.HoldReleased(context.Logger, back.Folder, "the folder is back on the primary");
+        }
         if (gone.Count == 0) return;
         // A primary that suddenly lists few folders is more likely broken than emptied on purpose.
         if (!force && gone.Count > 2 && gone.Count * 2 > state.Count)
         {
-            var held = $"{gone.Count} of {state.Count} folders vanished from the primary at once; run `observer verify --repair --force` to delete them on the replica";
-            Log.FolderDeleteHeld(context.Logger, held);
-            foreach (var folder in gone) result.Problems.Add((folder.PrimaryName, held));
-            return;
+            var reason = $"{gone.Count} of {state.Count} folders vanished from the primary at once";
+            var approved = gone.Where(f => store.Holds.IsApproved(context.ReplicaId, f.PrimaryName, HoldKind.Folder)).ToList();
+            foreach (var folder in gone.Except(approved))
+            {
+                var why = $"{reason}; check the primary, then run `observer approve {folder.PrimaryName}` (or `observer approve --all`)";
+                if (store.Holds.Put(context.ReplicaId, folder.PrimaryName, HoldKind.Folder, store.Messages.Count(folder.Id), why))
+                    Log.FolderDeleteHeld(context.Logger, folder.PrimaryName, why);
+                result.Problems.Add((folder.PrimaryName, why));
+            }
+            // A held deletion is not due: its clock would otherwise wake the service at once, for ever.
+            context.FolderDeletions.Forget(gone.Except(approved).Select(f => f.PrimaryName));
+            gone = approved;
         }
         foreach (var folder in gone.OrderByDescending(f => f.PrimaryName.Length))
         {
@@ -162,8 +180,7 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
                 if (replicaNames.Contains(folder.ReplicaName))
                 {
                     if (context.Replica.SelectedFolder == folder.ReplicaName) await context.Replica.UnselectAsync(cancellationToken).ConfigureAwait(false);
-                    await context.Replica.DeleteAsync(folder.ReplicaName, cancellationToken).ConfigureAwait(false);
-                    replicaNames.Remove(folder.ReplicaName);
+                    await DeleteOnReplicaAsync(folder, replicaNames, cancellationToken).ConfigureAwait(false);
                 }
             }
             catch (ImapCommandException ex)
@@ -174,11 +191,34 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
             }
             store.Folders.Remove(folder.Id);
             store.Troubles.Clear(context.ReplicaId, folder.PrimaryName);
+            store.Holds.Clear(context.ReplicaId, folder.PrimaryName, HoldKind.Folder);
             // The replica folder went with every copy in it: nothing begun there is left to recover.
             store.Journal.Resolve(context.ReplicaId, folder.PrimaryName);
             context.FolderDeletions.Forget([folder.PrimaryName]);
             Log.FolderDeleted(context.Logger, folder.PrimaryName);
             result.Deleted++;
+        }
+    }
+
+    /// <summary>
+    /// Deletes a folder on the replica. A folder that still has children there (kept on the primary,
+    /// or held) cannot be deleted on every server ("Mailbox has children"): it is emptied instead and
+    /// stays as their parent, as the primary's own parent does.
+    /// </summary>
+    private async Task DeleteOnReplicaAsync(FolderRecord folder, HashSet<string> replicaNames, CancellationToken cancellationToken)
+    {
+        var prefix = folder.ReplicaName + context.Names.ReplicaDelimiter;
+        try
+        {
+            await context.Replica.DeleteAsync(folder.ReplicaName, cancellationToken).ConfigureAwait(false);
+            replicaNames.Remove(folder.ReplicaName);
+        }
+        catch (ImapCommandException) when (replicaNames.Any(n => n.StartsWith(prefix, StringComparison.Ordinal)))
+        {
+            var selected = await context.Replica.SelectAsync(folder.ReplicaName, readOnly: false, null, cancellationToken).ConfigureAwait(false);
+            if (selected.Exists > 0) await context.Replica.ExpungeAsync(UidSet.All, cancellationToken).ConfigureAwait(false);
+            await context.Replica.UnselectAsync(cancellationToken).ConfigureAwait(false);
+            context.Logger.LogInformation("folder {Folder} has children on the replica; emptied it instead of deleting it", folder.PrimaryName);
         }
     }
 

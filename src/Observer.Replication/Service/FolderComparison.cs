@@ -17,6 +17,9 @@ public sealed class FolderComparison(string folder, string replicaFolder)
     /// <summary>Pairs with the same bytes and date; their flags may still differ.</summary>
     public List<(VerifiedMessage Primary, VerifiedMessage Replica)> Matched { get; } = [];
     public List<VerifiedMessage> MissingOnReplica { get; } = [];
+
+    /// <summary>Of <see cref="Matched"/>, how many the replica server keeps in its own form (line endings, 8-bit headers).</summary>
+    public int Altered { get; set; }
     public List<VerifiedMessage> ExtraOnReplica { get; } = [];
 
     public IEnumerable<(VerifiedMessage Primary, VerifiedMessage Replica)> FlagMismatches => Matched.Where(m => !m.Primary.Flags.Equals(m.Replica.Flags));
@@ -25,7 +28,7 @@ public sealed class FolderComparison(string folder, string replicaFolder)
 
     public string Describe()
     {
-        if (Identical) return $"{PrimaryCount} messages identical";
+        if (Identical) return Altered == 0 ? $"{PrimaryCount} messages identical" : $"{PrimaryCount} messages identical, {Altered} of them in the form the replica server stores them in (line endings, NUL or 8-bit header bytes)";
         var parts = new List<string>();
         if (ReplicaFolderMissing) parts.Add("folder missing on the replica");
         if (MissingOnReplica.Count > 0) parts.Add($"{MissingOnReplica.Count} missing on the replica");

@@ -30,7 +30,7 @@ internal sealed class Rechecks(ILogger logger)
             _pending.Remove(folder);
             _attempts[folder] = pending.Attempts;
             batch.Folders[folder] = batch.Folders.TryGetValue(folder, out var fresh)
-                ? fresh.Merge(new FolderChanged(folder, pending.Expected.SeenAt, pending.Expected.ModSeq, pending.Expected.UidNext, pending.Expected.Hints))
+                ? fresh.Merge(new FolderChanged(folder, pending.Expected.SeenAt, pending.Expected.ModSeq, pending.Expected.UidNext, pending.Expected.Hints, pending.Expected.Pushed))
                 : pending.Expected;
         }
     }

@@ -16,12 +16,15 @@ public static class ReconnectPolicy
 {
     /// <param name="maxAttempts">Null retries for ever (`run`), with the circuit breaker; a number gives up after that many
     /// attempts (`sync`, `verify`), without a breaker, so the error reported is the real one.</param>
+    /// <param name="alsoRetry">Further failures to retry, beyond the transient ones: `run` keeps the service up through
+    /// any error that is not the settings' fault, with the same backoff.</param>
     public static ResiliencePipeline Build(ReconnectOptions options, int? maxAttempts, TimeProvider time,
-        Action<Exception, TimeSpan>? onRetry = null, Action<TimeSpan>? onBreak = null)
+        Action<Exception, TimeSpan>? onRetry = null, Action<TimeSpan>? onBreak = null, Func<Exception, bool>? alsoRetry = null)
     {
+        bool Retried(Exception e) => IsTransient(e) || (alsoRetry?.Invoke(e) ?? false);
         var retry = new RetryStrategyOptions
         {
-            ShouldHandle = new PredicateBuilder().Handle<Exception>(e => IsTransient(e) || e is BrokenCircuitException),
+            ShouldHandle = new PredicateBuilder().Handle<Exception>(e => Retried(e) || e is BrokenCircuitException),
             BackoffType = DelayBackoffType.Exponential,
             UseJitter = true,
             Delay = options.InitialDelay,
@@ -35,7 +38,7 @@ public static class ReconnectPolicy
         };
         var breaker = new CircuitBreakerStrategyOptions
         {
-            ShouldHandle = new PredicateBuilder().Handle<Exception>(IsTransient),
+            ShouldHandle = new PredicateBuilder().Handle<Exception>(Retried),
             FailureRatio = 1.0,
             MinimumThroughput = 3,
             SamplingDuration = TimeSpan.FromSeconds(Math.Max(30, options.MaxDelay.TotalSeconds * 3)),

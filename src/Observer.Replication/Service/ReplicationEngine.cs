@@ -25,6 +25,7 @@ public sealed class ReplicationEngine
     private readonly TroubleTracker _troubles;
     private readonly DateTimeOffset _started;
     private readonly Rechecks _rechecks;
+    private readonly Notices _notices = new();
     private FolderDeletionDelay _folderDeletions = FolderDeletionDelay.None;
     private string _watchMode = "not started";
     private string? _lastError;
@@ -80,6 +81,12 @@ public sealed class ReplicationEngine
     }
 
     /// <summary>Replicates live (`observer run`) until <paramref name="stopping"/>; then finishes the work in flight and returns.</summary>
+    /// <remarks>
+    /// Connecting, the first pass and the live phase are one attempt of the one reconnect pipeline, so a
+    /// connection that breaks soon after it was made backs off (and trips the circuit breaker) like one
+    /// that cannot be made. Only after a live phase that ran well for a while does a failure start a
+    /// fresh series of attempts, whose first is at once: that keeps the lag of a rare outage short.
+    /// </remarks>
     public async Task RunAsync(CancellationToken stopping)
     {
         using var hardStop = new CancellationTokenSource();
@@ -89,72 +96,56 @@ public sealed class ReplicationEngine
         using var watchStop = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         var queue = new SignalQueue(10_000, changed => _store.Folders.MarkDirty(_target.Id, changed.Folder, changed.SeenAt));
         Task? watching = null;
-        var restartDelay = _reconnect.InitialDelay;
-        var reconnect = ReconnectPolicy.Build(_reconnect, null, _time,
-            onBreak: pause => _logger.LogInformation("repeated connection failures; pausing reconnect attempts for {Seconds:0} s", pause.TotalSeconds));
+        var reconnect = ReconnectPolicy.Build(_reconnect, null, _time, onRetry: NoteFailure,
+            onBreak: pause => _logger.LogInformation("repeated failures; pausing reconnect attempts for {Seconds:0} s", pause.TotalSeconds),
+            alsoRetry: ex => !IsFatal(ex) && ex is not OperationCanceledException);
         try
         {
             while (!stopping.IsCancellationRequested)
             {
-                SessionPair? pair = null;
                 try
                 {
-                    pair = await reconnect.ExecuteAsync(async token =>
+                    await reconnect.ExecuteAsync(async token =>
                     {
-                        var connected = await SessionPair.ConnectAsync(_sessions, _outages, token).ConfigureAwait(false);
+                        await using var pair = await SessionPair.ConnectAsync(_sessions, _outages, token).ConfigureAwait(false);
                         try
                         {
-                            LogConnected(connected);
+                            LogConnected(pair);
                             // Watch before the first pass, so nothing that happens during it is missed.
                             if (watching is { IsCompleted: true } ended && !stopping.IsCancellationRequested)
                             {
                                 _logger.LogError("watching the primary stopped ({Reason}); starting it again", ended.Exception?.GetBaseException().Message ?? "ended");
                                 watching = null;
                             }
-                            watching ??= StartWatching(connected, queue, watchStop.Token);
+                            watching ??= StartWatching(pair, queue, watchStop.Token);
                             Heartbeat(force: true);
-                            await Reconciler(connected).RunAsync(full: false, force: false, work).ConfigureAwait(false);
-                            return connected;
+                            await Reconciler(pair).RunAsync(full: false, force: false, work).ConfigureAwait(false);
                         }
-                        catch
+                        catch (Exception) when (!stopping.IsCancellationRequested)
                         {
-                            await connected.DisposeAsync().ConfigureAwait(false);
+                            _brokenSide = pair.Broken;
+                            throw;
+                        }
+                        var liveSince = _time.GetUtcNow();
+                        try
+                        {
+                            await LiveAsync(pair, queue, stopping, work).ConfigureAwait(false);
+                        }
+                        catch (Exception ex) when (!stopping.IsCancellationRequested && !IsFatal(ex) && _time.GetUtcNow() - liveSince >= HealthyRun)
+                        {
+                            _brokenSide = pair.Broken;
+                            NoteFailure(ex, TimeSpan.Zero);
+                        }
+                        catch (Exception) when (!stopping.IsCancellationRequested)
+                        {
+                            _brokenSide = pair.Broken;
                             throw;
                         }
                     }, stopping).ConfigureAwait(false);
-                    restartDelay = _reconnect.InitialDelay;
-                    await LiveAsync(pair, queue, stopping, work).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (stopping.IsCancellationRequested)
                 {
                     break;
-                }
-                catch (Exception ex) when (ReconnectPolicy.IsTransient(ex))
-                {
-                    _lastError = ex.Message;
-                    _outages.Down(pair?.Broken ?? ServerRole.Primary, ex.Message);
-                    Heartbeat(force: true);
-                }
-                catch (Exception ex) when (!IsFatal(ex))
-                {
-                    // Not a connection problem and not the settings: keep the service up, but do not loop hot.
-                    _lastError = ex.Message;
-                    if (ObserverFacing(ex)) _logger.LogError("replication interrupted: {Reason}; starting over in {Seconds:0.0} s", ex.Message, restartDelay.TotalSeconds);
-                    else _logger.LogError(ex, "replication interrupted by an unexpected error; starting over in {Seconds:0.0} s", restartDelay.TotalSeconds);
-                    Heartbeat(force: true);
-                    try
-                    {
-                        await Task.Delay(restartDelay, _time, stopping).ConfigureAwait(false);
-                    }
-                    catch (OperationCanceledException)
-                    {
-                        break;
-                    }
-                    restartDelay = TimeSpan.FromTicks(Math.Min(restartDelay.Ticks * 2, _reconnect.MaxDelay.Ticks));
-                }
-                finally
-                {
-                    if (pair is not null) await pair.DisposeAsync().ConfigureAwait(false);
                 }
             }
         }
@@ -164,6 +155,22 @@ public sealed class ReplicationEngine
             if (watching is not null) await watching.ConfigureAwait(false);
             _store.Service.Save(_target.Id, new ServiceRecord { StartedAt = _started, HeartbeatAt = _time.GetUtcNow(), PrimaryState = "stopped", ReplicaState = "stopped", WatchMode = _watchMode });
         }
+    }
+
+    /// <summary>How long a live phase must have run well for its failure to count as a new outage rather than a relapse.</summary>
+    private static readonly TimeSpan HealthyRun = TimeSpan.FromMinutes(1);
+
+    private ServerRole? _brokenSide;
+
+    /// <summary>One place that reports a failed attempt of `run`: the outage, the heartbeat, and a bug's stack trace once.</summary>
+    private void NoteFailure(Exception ex, TimeSpan retryIn)
+    {
+        _lastError = ex.Message;
+        if (ReconnectPolicy.IsTransient(ex)) _outages.Down(_brokenSide ?? ServerRole.Primary, ex.Message);
+        else if (ObserverFacing(ex)) _logger.LogError("replication interrupted: {Reason}; starting over in {Seconds:0.0} s", ex.Message, retryIn.TotalSeconds);
+        else _logger.LogError(ex, "replication interrupted by an unexpected error; starting over in {Seconds:0.0} s", retryIn.TotalSeconds);
+        _brokenSide = null;
+        Heartbeat(force: true);
     }
 
     private async Task LiveAsync(SessionPair pair, SignalQueue queue, CancellationToken stopping, CancellationToken work)
@@ -180,6 +187,7 @@ public sealed class ReplicationEngine
             foreach (var excluded in batch.Folders.Keys.Where(f => !filter.Includes(f)).ToList()) batch.Folders.Remove(excluded);
             foreach (var (folder, seen) in batch.Folders) _store.Folders.MarkDirty(_target.Id, folder, seen.SeenAt);
             _rechecks.AddDueTo(batch, _time.GetUtcNow());
+            var approvedFolderDeletions = AddApprovals(batch);
 
             if (batch.ResyncReason is not null || queue.TakeOverflow() || _time.GetUtcNow() >= nextPass)
             {
@@ -190,7 +198,7 @@ public sealed class ReplicationEngine
             }
 
             var known = _store.Folders.All(_target.Id).ToDictionary(f => f.PrimaryName, StringComparer.Ordinal);
-            var deletionDue = _folderDeletions.NextDue() <= _time.GetUtcNow();
+            var deletionDue = _folderDeletions.NextDue() <= _time.GetUtcNow() || approvedFolderDeletions;
             if (batch.TreeChanged || deletionDue || batch.Folders.Keys.Any(f => !known.ContainsKey(f)))
             {
                 var tree = await new FolderTreeSync(context, Filter(pair), _troubles).SyncAsync(batch.Renames, force: false, work).ConfigureAwait(false);
@@ -205,7 +213,7 @@ public sealed class ReplicationEngine
             {
                 // Expunges first: a move shows as an expunge in one folder and a new message in another,
                 // and the new message can only be replayed as a MOVE if the expunge is already known.
-                foreach (var folder in dirty.Where(f => !_troubles.IsWaiting(f.PrimaryName)))
+                foreach (var folder in dirty.Where(f => batch.Folders[f.PrimaryName].Pushed && !_troubles.IsWaiting(f.PrimaryName)))
                 {
                     try
                     {
@@ -221,7 +229,8 @@ public sealed class ReplicationEngine
             {
                 if (_troubles.IsWaiting(folder.PrimaryName)) continue;
                 var expected = batch.Folders[folder.PrimaryName];
-                await reconciler.SyncFolderAsync(_store.Folders.Get(folder.Id) ?? folder, new SyncRequest { Hints = expected.Hints }, work).ConfigureAwait(false);
+                var request = new SyncRequest { Hints = expected.Hints, Witnessed = expected.Pushed };
+                await reconciler.SyncFolderAsync(_store.Folders.Get(folder.Id) ?? folder, request, work).ConfigureAwait(false);
                 if (_store.Folders.Get(folder.Id) is { } synced) _rechecks.Settle(folder.PrimaryName, batch.Folders[folder.PrimaryName], synced, _time.GetUtcNow());
             }
             var dueTroubles = _troubles.Due();
@@ -240,6 +249,18 @@ public sealed class ReplicationEngine
             }
             await PendingExpunges.FlushAsync(context, _time.GetUtcNow() - _options.MoveWindow, _troubles, work).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Holds an admin approved (`observer approve`, from another process) since the last look: their
+    /// folders are synced now. Returns true when a folder deletion was approved, for the tree sync.
+    /// </summary>
+    private bool AddApprovals(SignalBatch batch)
+    {
+        var approved = _store.Holds.All(_target.Id).Where(h => h.ApprovedAt is not null).ToList();
+        foreach (var hold in approved.Where(h => h.Kind == HoldKind.Messages))
+            batch.Folders.TryAdd(hold.Folder, FolderExpectation.Now(_time.GetUtcNow()));
+        return approved.Any(h => h.Kind == HoldKind.Folder);
     }
 
     /// <summary>Waits for a signal, or until the next timed duty: a pass, a due expunge, a trouble retry, a heartbeat.</summary>
@@ -346,6 +367,7 @@ public sealed class ReplicationEngine
         Primary = pair.Primary,
         Replica = pair.Replica,
         FolderDeletions = _folderDeletions,
+        Notices = _notices,
         Names = FolderNameMapper.For(pair.Primary, pair.Replica),
     };
 }

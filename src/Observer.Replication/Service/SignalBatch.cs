@@ -41,15 +41,16 @@ internal sealed class SignalBatch
 /// The earliest change seen in a folder, the highest state a watcher reported for it, and the hints
 /// of what changed (null as soon as one signal did not know).
 /// </summary>
-internal sealed record FolderExpectation(DateTimeOffset SeenAt, ulong? ModSeq, uint? UidNext, ChangeHints? Hints)
+internal sealed record FolderExpectation(DateTimeOffset SeenAt, ulong? ModSeq, uint? UidNext, ChangeHints? Hints, bool Pushed = false)
 {
-    public static FolderExpectation From(FolderChanged f) => new(f.SeenAt, f.ModSeq, f.UidNext, f.Hints);
+    public static FolderExpectation From(FolderChanged f) => new(f.SeenAt, f.ModSeq, f.UidNext, f.Hints, f.Pushed);
 
     public FolderExpectation Merge(FolderChanged f) => new(
         f.SeenAt < SeenAt ? f.SeenAt : SeenAt,
         Max(ModSeq, f.ModSeq),
         UidNext is null ? f.UidNext : f.UidNext is null ? UidNext : Math.Max(UidNext.Value, f.UidNext.Value),
-        Hints is null || f.Hints is null ? null : Hints.Merge(f.Hints));
+        Hints is null || f.Hints is null ? null : Hints.Merge(f.Hints),
+        Pushed || f.Pushed);
 
     public static FolderExpectation Now(DateTimeOffset at) => new(at, null, null, null);
 

@@ -32,6 +32,7 @@ internal sealed class Verifier(SyncContext context, FolderFilter filter)
             else comparison.ReplicaFolderMissing = true;
             comparison.ReplicaCount = replica.Count;
             Match(primary, replica, comparison);
+            await MatchStoredFormsAsync(name, comparison, cancellationToken).ConfigureAwait(false);
             report.Folders.Add(comparison);
         }
         foreach (var extra in replicaFolders.Where(f => !mapped.Contains(f) && !IsAncestorOfMapped(f, mapped)).Order(StringComparer.Ordinal))
@@ -113,6 +114,35 @@ internal sealed class Verifier(SyncContext context, FolderFilter filter)
             else comparison.MissingOnReplica.Add(p);
         }
         comparison.ExtraOnReplica.AddRange(pool.Values.SelectMany(q => q));
+    }
+
+    /// <summary>
+    /// Pairs what is left with copies the replica server keeps in its own form (see <see cref="StoredForms"/>).
+    /// Only the few unmatched primary messages are read again, so a clean folder costs nothing more.
+    /// </summary>
+    private async Task MatchStoredFormsAsync(string folder, FolderComparison comparison, CancellationToken cancellationToken)
+    {
+        if (comparison.MissingOnReplica.Count == 0 || comparison.ExtraOnReplica.Count == 0) return;
+        var candidates = comparison.MissingOnReplica.Where(m => m.Size <= StoredForms.MaxBytes).ToDictionary(m => m.Uid);
+        if (candidates.Count == 0) return;
+        var forms = new Dictionary<uint, IReadOnlyList<(string Form, byte[] Md5)>>();
+        await context.Primary.SelectAsync(folder, readOnly: true, null, cancellationToken).ConfigureAwait(false);
+        await foreach (var m in context.Primary.FetchMessagesAsync(UidSet.FromUids(candidates.Keys), cancellationToken).ConfigureAwait(false))
+        {
+            using (m)
+                if (m.Uid is { } uid && m.Body is { } body) forms[uid] = StoredForms.AlteredMd5s(body.ToArray());
+        }
+        foreach (var (uid, altered) in forms)
+        {
+            var primary = candidates[uid];
+            var copy = comparison.ExtraOnReplica.FirstOrDefault(e => e.InternalDate?.ToUnixTimeSeconds() == primary.InternalDate?.ToUnixTimeSeconds()
+                && altered.Any(f => f.Md5.AsSpan().SequenceEqual(e.Md5)));
+            if (copy is null) continue;
+            comparison.ExtraOnReplica.Remove(copy);
+            comparison.MissingOnReplica.Remove(primary);
+            comparison.Matched.Add((primary, copy));
+            comparison.Altered++;
+        }
     }
 
     private static string Key(VerifiedMessage m) => Md5.Hex(m.Md5) + "/" + m.InternalDate?.ToUnixTimeSeconds();

@@ -1,17 +1,41 @@
 namespace Observer.Replication;
 
 /// <summary>
-/// The safety guard of "primary knows best": one pass may not delete more than MaxDeletePercent of a
-/// replica folder (beyond a small floor), so a primary that suddenly looks empty cannot empty the copy.
+/// The safety guard of "primary knows best": a primary that suddenly looks empty (a broken server,
+/// a restore gone wrong, the wrong account) must not empty the copy. Ordinary churn must never trip
+/// it, so it weighs evidence, not counts alone:
+/// <list type="bullet">
+/// <item>Expunges a push watcher (NOTIFY, IDLE) reported as they happened are the user's own: never held.</item>
+/// <item>Where the folder is the same one as at its checkpoint (same UIDVALIDITY), what matters is how
+/// much the folder shrank: a folder whose messages come and go (a POP client, a filter, a busy shared
+/// inbox) deletes many but keeps its size. Held when the primary now holds far fewer than the replica.</item>
+/// <item>Where there is no such continuity (a first sync into a filled replica, a UIDVALIDITY reset),
+/// every deletion is unexplained: held when they are a large share of the replica folder.</item>
+/// </list>
 /// </summary>
 internal static class DeleteGuard
 {
-    public static string? Check(int deletions, uint replicaMessages, ReplicationOptions options)
+    public static string? Check(GuardFacts facts, ReplicationOptions options)
     {
-        if (deletions <= options.MaxDeleteFloor) return null;
-        var share = replicaMessages == 0 ? 100.0 : 100.0 * deletions / replicaMessages;
-        if (share <= options.MaxDeletePercent) return null;
-        return $"this pass would delete {deletions} of {replicaMessages} messages on the replica ({share:0}% > {options.MaxDeletePercent:0.#}%); "
-            + "check the primary, then run `observer verify --repair --force` to apply it";
+        if (facts.Witnessed || facts.Deletions <= options.MaxDeleteFloor || facts.ReplicaMessages == 0) return null;
+        if (facts.Continuous)
+        {
+            var lost = (long)facts.ReplicaMessages - facts.PrimaryMessages;
+            if (lost <= options.MaxDeleteFloor) return null;
+            var share = 100.0 * lost / facts.ReplicaMessages;
+            if (share <= options.MaxDeletePercent) return null;
+            return $"the primary folder shrank from {facts.ReplicaMessages} to {facts.PrimaryMessages} messages while observer was not watching "
+                + $"({share:0}% > {options.MaxDeletePercent:0.#}%); {facts.Deletions} deletions on the replica wait: check the primary, then run `observer approve {facts.Folder}`";
+        }
+        var deleted = 100.0 * facts.Deletions / facts.ReplicaMessages;
+        if (deleted <= options.MaxDeletePercent) return null;
+        return $"this pass would delete {facts.Deletions} of {facts.ReplicaMessages} messages on the replica that the primary never reported expunged "
+            + $"({deleted:0}% > {options.MaxDeletePercent:0.#}%): check the primary, then run `observer approve {facts.Folder}`";
     }
 }
+
+/// <summary>What the guard weighs for one folder sync.</summary>
+/// <param name="Deletions">Replica copies the pass would remove: expunges, and extras the primary does not have.</param>
+/// <param name="Witnessed">A push watcher reported this folder's changes as they happened.</param>
+/// <param name="Continuous">The primary folder is the one of the checkpoint (same UIDVALIDITY), so its size can be compared.</param>
+internal sealed record GuardFacts(string Folder, int Deletions, uint ReplicaMessages, uint PrimaryMessages, bool Witnessed, bool Continuous);

@@ -5,8 +5,11 @@ public enum FolderOutcome
     Unchanged,
     Synced,
 
-    /// <summary>The delete guard left the folder alone.</summary>
+    /// <summary>Synced, except deletions the delete guard held back for approval.</summary>
     Held,
+
+    /// <summary>Synced, except messages the replica refused; they are tried again at the next sync.</summary>
+    Incomplete,
 
     Failed,
 }
@@ -24,11 +27,30 @@ public sealed class FolderSyncResult(string folder)
     public int ExtrasRemoved { get; set; }
     public string? Message { get; set; }
 
+    /// <summary>Copies the replica server stored in its own form (line endings, 8-bit headers): kept, and reported.</summary>
+    public int Altered { get; set; }
+
+    /// <summary>Messages the replica refused to store, and the first reason it gave.</summary>
+    public int Refused { get; set; }
+
+    public string? RefusedReason { get; set; }
+
+    /// <summary>With <see cref="FolderOutcome.Held"/>: how many replica copies wait for approval to be deleted.</summary>
+    public int HeldDeletions { get; set; }
+
     public bool ChangedAnything => Appended + Adopted + Moved + FlagsSet + Vanished + ExtrasRemoved > 0;
 
     public string Summary()
     {
-        if (Outcome is FolderOutcome.Held or FolderOutcome.Failed) return Message ?? Outcome.ToString();
+        if (Outcome is FolderOutcome.Failed) return Message ?? Outcome.ToString();
+        if (Outcome is FolderOutcome.Incomplete) return $"{Refused} messages refused by the replica ({RefusedReason}); {Counts()}";
+        if (Outcome is FolderOutcome.Held) return ChangedAnything ? $"{Counts()}; deletions held: {Message}" : Message ?? Outcome.ToString();
+        return Counts();
+    }
+
+    /// <summary>What was done, in numbers.</summary>
+    public string Counts()
+    {
         var parts = new List<string>();
         if (Appended > 0) parts.Add($"{Appended} appended");
         if (Adopted > 0) parts.Add($"{Adopted} adopted");
@@ -36,6 +58,7 @@ public sealed class FolderSyncResult(string folder)
         if (FlagsSet > 0) parts.Add($"{FlagsSet} flag updates");
         if (Vanished > 0) parts.Add($"{Vanished} expunges");
         if (ExtrasRemoved > 0) parts.Add($"{ExtrasRemoved} extra removed");
+        if (Altered > 0) parts.Add($"{Altered} stored altered by the replica");
         return parts.Count == 0 ? "no changes" : string.Join(", ", parts);
     }
 }

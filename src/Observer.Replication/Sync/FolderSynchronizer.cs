@@ -24,7 +24,10 @@ internal sealed class FolderSynchronizer(SyncContext context)
         var result = new FolderSyncResult(folder.PrimaryName);
         var store = context.Store;
         var open = store.Journal.Open(context.ReplicaId, folder.PrimaryName);
-        var full = request.Full || folder.PrimaryUidValidity is null || folder.ReplicaUidValidity is null || open.Count > 0;
+        // A folder with held deletions is read whole: its checkpoint says "seen", but the deletions are still owed,
+        // and only a full read finds them again (to hold them still, or to apply them once approved).
+        var held = store.Holds.Find(context.ReplicaId, folder.PrimaryName, HoldKind.Messages) is not null;
+        var full = request.Full || folder.PrimaryUidValidity is null || folder.ReplicaUidValidity is null || open.Count > 0 || held;
         if (!full && IsUnchanged(folder, request))
         {
             result.Outcome = FolderOutcome.Unchanged;
@@ -75,11 +78,17 @@ internal sealed class FolderSynchronizer(SyncContext context)
 
         var newlyVanished = delta.Vanished.Where(u => rows[u].VanishedAt is null).ToList();
         var deletions = newlyVanished.Count + rows.Values.Count(r => r.VanishedAt is not null) + plan.UnmatchedExtras.Count;
-        if (!request.Force && DeleteGuard.Check(deletions, replicaSelected.Exists, context.Options) is { } held)
+        var continuous = folder.PrimaryUidValidity == primarySelected.UidValidity;
+        // A push that arrives while deletions are held vouches for itself, not for what was held before it.
+        var approved = request.Force || store.Holds.IsApproved(context.ReplicaId, folder.PrimaryName, HoldKind.Messages);
+        var holdReason = approved ? null : DeleteGuard.Check(
+            new GuardFacts(folder.PrimaryName, deletions, replicaSelected.Exists, primarySelected.Exists, request.Witnessed && continuous && !held, continuous), context.Options);
+        if (holdReason is not null)
         {
+            // Only the deletions wait: new mail, adoptions and flag changes still go through.
             result.Outcome = FolderOutcome.Held;
-            result.Message = held;
-            return result;
+            result.Message = holdReason;
+            result.HeldDeletions = deletions;
         }
 
         Adopt(folder, plan.Adoptions, rows, result);
@@ -98,14 +107,14 @@ internal sealed class FolderSynchronizer(SyncContext context)
         var wantedFlags = new Dictionary<uint, MessageFlags>(delta.Flags);
         foreach (var a in plan.Adoptions) wantedFlags[a.Primary.Uid] = a.Primary.Flags;
         await RestoreReplicaFlagsAsync(folder, replicaSelected, rows, wantedFlags, cancellationToken).ConfigureAwait(false);
-        await SetFlagsAsync(folder, rows, wantedFlags, result, cancellationToken).ConfigureAwait(false);
+        await SetFlagsAsync(folder, replicaSelected, rows, wantedFlags, result, cancellationToken).ConfigureAwait(false);
 
-        if (newlyVanished.Count > 0)
+        if (holdReason is null && newlyVanished.Count > 0)
         {
             store.Messages.MarkVanished(folder.Id, newlyVanished);
             result.Vanished = newlyVanished.Count;
         }
-        await RemoveExtrasAsync(folder, plan.UnmatchedExtras, result, cancellationToken).ConfigureAwait(false);
+        if (holdReason is null) await RemoveExtrasAsync(folder, plan.UnmatchedExtras, result, cancellationToken).ConfigureAwait(false);
 
         // A fresh SELECT rather than STATUS: RFC 3501 advises against STATUS on the selected mailbox.
         var after = await context.Replica.SelectAsync(folder.ReplicaName, readOnly: false, null, cancellationToken).ConfigureAwait(false);
@@ -125,14 +134,16 @@ internal sealed class FolderSynchronizer(SyncContext context)
             // A full pass has accounted for every copy on the replica, so nothing begun is left in doubt.
             if (full) store.Journal.Resolve(context.ReplicaId, folder.PrimaryName);
         });
-        if (result.ChangedAnything) Log.FolderSynced(context.Logger, folder.PrimaryName, result.Summary(), clock.ElapsedMilliseconds);
-        else result.Outcome = FolderOutcome.Unchanged;
+        if (result.ChangedAnything) Log.FolderSynced(context.Logger, folder.PrimaryName, result.Counts(), clock.ElapsedMilliseconds);
+        else if (holdReason is null) result.Outcome = FolderOutcome.Unchanged;
+        if (result.Refused > 0 && holdReason is null) result.Outcome = FolderOutcome.Incomplete;
         return result;
     }
 
     /// <summary>
     /// Only notes what the primary expunged in this folder, copying nothing and keeping the checkpoint.
     /// Run over every changed folder first, it lets the other end of a move find the copy to MOVE.
+    /// Only for folders a push watcher reported: those expunges are the user's own, past the delete guard.
     /// </summary>
     public async Task MarkVanishedAsync(FolderRecord folder, CancellationToken cancellationToken)
     {
@@ -143,8 +154,7 @@ internal sealed class FolderSynchronizer(SyncContext context)
         if (selected.UidValidity != folder.PrimaryUidValidity) return;
         var delta = await PrimaryDelta.ReadAsync(context.Primary, folder, selected, rows, full: false, cancellationToken).ConfigureAwait(false);
         var newly = delta.Vanished.Where(u => rows[u].VanishedAt is null).ToList();
-        var pending = rows.Values.Count(r => r.VanishedAt is not null);
-        if (newly.Count == 0 || DeleteGuard.Check(newly.Count + pending, (uint)rows.Count, context.Options) is not null) return;
+        if (newly.Count == 0) return;
         context.Store.Messages.MarkVanished(folder.Id, newly);
     }
 
@@ -255,7 +265,7 @@ internal sealed class FolderSynchronizer(SyncContext context)
         }
     }
 
-    private async Task SetFlagsAsync(FolderRecord folder, Dictionary<uint, MessageRecord> rows, Dictionary<uint, MessageFlags> wanted,
+    private async Task SetFlagsAsync(FolderRecord folder, SelectedMailbox replica, Dictionary<uint, MessageRecord> rows, Dictionary<uint, MessageFlags> wanted,
         FolderSyncResult result, CancellationToken cancellationToken)
     {
         var changes = wanted
@@ -273,7 +283,7 @@ internal sealed class FolderSynchronizer(SyncContext context)
                 Operation = "store",
                 Detail = $"FLAGS ({group.Key}) on {items.Count} messages",
             });
-            await context.Replica.SetFlagsAsync(UidSet.FromUids(items.Select(i => i.Row.ReplicaUid)), items[0].Flags, cancellationToken).ConfigureAwait(false);
+            await StoreFittingAsync(folder, replica, UidSet.FromUids(items.Select(i => i.Row.ReplicaUid)), items[0].Flags, cancellationToken).ConfigureAwait(false);
             context.Store.InTransaction(() =>
             {
                 context.Store.Messages.SetFlags(folder.Id, items.Select(i => (i.Row.PrimaryUid, group.Key)));
@@ -281,6 +291,34 @@ internal sealed class FolderSynchronizer(SyncContext context)
             });
             foreach (var (row, flags) in items) Log.FlagsSet(context.Logger, folder.PrimaryName, row.PrimaryUid, row.ReplicaUid, flags.ToString());
             result.FlagsSet += items.Count;
+        }
+    }
+
+    /// <summary>
+    /// Sets flags; where the folder cannot hold more keywords, sets what it can and reports the rest once.
+    /// The record then keeps the primary's flags, so later passes do not try again what cannot fit.
+    /// </summary>
+    private async Task StoreFittingAsync(FolderRecord folder, SelectedMailbox replica, UidSet uids, MessageFlags flags, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await context.Replica.SetFlagsAsync(uids, flags, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        catch (ImapCommandException refusal) when (TroubleTracker.ConcernsTheMessages(refusal) && KeywordFit.SystemOnly(flags) is not null)
+        {
+            var fewer = KeywordFit.Trim(flags, replica) ?? KeywordFit.SystemOnly(flags)!;
+            try
+            {
+                await context.Replica.SetFlagsAsync(uids, fewer, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ImapCommandException again) when (TroubleTracker.ConcernsTheMessages(again) && !fewer.Equals(KeywordFit.SystemOnly(flags)))
+            {
+                fewer = KeywordFit.SystemOnly(flags)!;
+                await context.Replica.SetFlagsAsync(uids, fewer, cancellationToken).ConfigureAwait(false);
+            }
+            if (context.Notices.First($"keywords/{context.ReplicaId}/{folder.PrimaryName}"))
+                Log.KeywordsDropped(context.Logger, folder.PrimaryName, KeywordFit.Dropped(flags, fewer), TroubleTracker.Describe(refusal));
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Threading.Channels;
 using Observer.Imap;
 using Observer.State;
@@ -17,8 +18,13 @@ internal sealed class MessageCopier(SyncContext context, FolderRecord folder, Fo
 
     private uint _replicaUidValidity;
     private uint _replicaUidNext = 1;
+    private SelectedMailbox _replica = null!;
 
-    private sealed record Pending(MessageSummary Summary, MessageData Data, byte[] Md5);
+    /// <param name="Sent">The bytes to append: the primary's, or a form a strict replica accepts.</param>
+    private sealed record Pending(MessageSummary Summary, MessageData Data, byte[] Md5)
+    {
+        public ImapLiteral Sent { get; init; } = Data.Body!;
+    }
 
     /// <summary>A step for the replica stage: a batch to append, or one message to replay as a move.</summary>
     private sealed record Step(IReadOnlyList<Pending> Batch, bool TryMove);
@@ -27,6 +33,7 @@ internal sealed class MessageCopier(SyncContext context, FolderRecord folder, Fo
     public async Task CopyAsync(UidSet uids, IReadOnlyDictionary<uint, MessageSummary>? messages, SelectedMailbox replica, CancellationToken cancellationToken)
     {
         if (uids.IsEmpty) return;
+        _replica = replica;
         _replicaUidValidity = replica.UidValidity;
         _replicaUidNext = replica.UidNext ?? 1;
         moves.LoadPool();
@@ -57,40 +64,43 @@ internal sealed class MessageCopier(SyncContext context, FolderRecord folder, Fo
         if (readFailure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(readFailure);
     }
 
-    /// <summary>The primary stage: stream, hash, batch.</summary>
+    /// <summary>
+    /// The primary stage: stream, hash, batch. The UIDs are fetched a chunk at a time, and a chunk is
+    /// read whole before its batches wait for room: a slow replica then pauses this stage between
+    /// two FETCH commands, never in the middle of one, where the primary connection's deadline runs.
+    /// </summary>
     private async Task ReadAsync(UidSet uids, IReadOnlyDictionary<uint, MessageSummary>? messages, ChannelWriter<Step> steps, CancellationToken cancellationToken)
     {
+        var all = uids.Expand().ToList();
+        var chunk = Math.Max(1, context.Options.AppendBatchSize);
         var batch = new List<Pending>();
         long batchBytes = 0;
+        var ready = new List<Step>();
         try
         {
-            await foreach (var data in context.Primary.FetchMessagesAsync(uids, cancellationToken).ConfigureAwait(false))
+            for (var start = 0; start < all.Count; start += chunk)
             {
-                if (data.Uid is not { } uid || data.Body is null || (messages is not null && !messages.ContainsKey(uid)))
+                await foreach (var data in context.Primary.FetchMessagesAsync(UidSet.FromUids(all.Skip(start).Take(chunk)), cancellationToken).ConfigureAwait(false))
                 {
-                    data.Dispose();
-                    continue;
+                    if (data.Uid is not { } uid || data.Body is null || (messages is not null && !messages.ContainsKey(uid)))
+                    {
+                        data.Dispose();
+                        continue;
+                    }
+                    if (data.Body.Length == 0 && data.Size is not 0)
+                    {
+                        // Expunged on the primary while its body was being fetched: gone, not empty. The
+                        // folder's next sync sees it expunged (or, if it is still there, new again).
+                        Log.VanishedWhileCopied(context.Logger, folder.PrimaryName, uid);
+                        data.Dispose();
+                        continue;
+                    }
+                    (batch, batchBytes) = await AddAsync(data, uid, messages, batch, batchBytes, ready, cancellationToken).ConfigureAwait(false);
                 }
-                var summary = MessageSummary.From(data);
-                if (messages is not null && messages[uid].MessageId is { } id) summary = summary with { MessageId = id };
-                var md5 = await Md5.OfAsync(data.Body, cancellationToken).ConfigureAwait(false);
-                var pending = new Pending(summary, data, md5);
-                if (await moves.CanMoveAsync(summary, md5).ConfigureAwait(false))
+                while (ready.Count > 0)
                 {
-                    // Keep the replica in primary UID order: what is batched goes first.
-                    if (batch.Count > 0) await steps.WriteAsync(new Step(batch, false), cancellationToken).ConfigureAwait(false);
-                    batch = [];
-                    batchBytes = 0;
-                    await steps.WriteAsync(new Step([pending], true), cancellationToken).ConfigureAwait(false);
-                    continue;
-                }
-                batch.Add(pending);
-                batchBytes += data.Body.Length;
-                if (batch.Count >= context.Options.AppendBatchSize || batchBytes >= context.Options.AppendBatchBytes)
-                {
-                    await steps.WriteAsync(new Step(batch, false), cancellationToken).ConfigureAwait(false);
-                    batch = [];
-                    batchBytes = 0;
+                    await steps.WriteAsync(ready[0], cancellationToken).ConfigureAwait(false);
+                    ready.RemoveAt(0);
                 }
             }
             if (batch.Count > 0) await steps.WriteAsync(new Step(batch, false), cancellationToken).ConfigureAwait(false);
@@ -98,8 +108,33 @@ internal sealed class MessageCopier(SyncContext context, FolderRecord folder, Fo
         }
         finally
         {
-            foreach (var pending in batch) pending.Data.Dispose();
+            foreach (var pending in batch.Concat(ready.SelectMany(r => r.Batch))) pending.Data.Dispose();
         }
+    }
+
+    /// <summary>Hashes one fetched message into the current batch; full batches and moves go to <paramref name="ready"/>.</summary>
+    private async Task<(List<Pending> Batch, long Bytes)> AddAsync(MessageData data, uint uid, IReadOnlyDictionary<uint, MessageSummary>? messages,
+        List<Pending> batch, long batchBytes, List<Step> ready, CancellationToken cancellationToken)
+    {
+        var summary = MessageSummary.From(data);
+        if (messages is not null && messages[uid].MessageId is { } id) summary = summary with { MessageId = id };
+        var md5 = await Md5.OfAsync(data.Body!, cancellationToken).ConfigureAwait(false);
+        var pending = new Pending(summary, data, md5);
+        if (await moves.CanMoveAsync(summary, md5).ConfigureAwait(false))
+        {
+            // Keep the replica in primary UID order: what is batched goes first.
+            if (batch.Count > 0) ready.Add(new Step(batch, false));
+            ready.Add(new Step([pending], true));
+            return ([], 0);
+        }
+        batch.Add(pending);
+        batchBytes += data.Body!.Length;
+        if (batch.Count >= context.Options.AppendBatchSize || batchBytes >= context.Options.AppendBatchBytes)
+        {
+            ready.Add(new Step(batch, false));
+            return ([], 0);
+        }
+        return (batch, batchBytes);
     }
 
     /// <summary>The replica stage. A failure here stops the primary stage too.</summary>
@@ -130,7 +165,87 @@ internal sealed class MessageCopier(SyncContext context, FolderRecord folder, Fo
         }
     }
 
+    /// <summary>
+    /// Appends a batch. A refusal that concerns the messages, not the folder, never holds the folder
+    /// back: the batch is tried one message at a time, a message is tried again with the keywords the
+    /// folder can hold, and a message still refused is reported and left for the next sync.
+    /// </summary>
     private async Task AppendAsync(IReadOnlyList<Pending> batch, CancellationToken cancellationToken)
+    {
+        // Without MULTIAPPEND a batch is several APPENDs, not one atomic command: a refusal halfway would
+        // leave the earlier copies stored but unrecorded. One journaled message at a time keeps it exact.
+        if (batch.Count > 1 && !context.Replica.Features.MultiAppend)
+        {
+            foreach (var pending in batch) await AppendAsync([pending], cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        try
+        {
+            await AppendAsync(batch, batch.Select(p => p.Summary.Flags).ToList(), cancellationToken).ConfigureAwait(false);
+        }
+        catch (ImapCommandException ex) when (TroubleTracker.ConcernsTheMessages(ex))
+        {
+            if (batch.Count > 1)
+            {
+                foreach (var pending in batch) await AppendAsync([pending], cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            await AppendRefusedAsync(batch[0], ex, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task AppendRefusedAsync(Pending pending, ImapCommandException refusal, CancellationToken cancellationToken)
+    {
+        var wanted = pending.Summary.Flags;
+        foreach (var fewer in new[] { KeywordFit.Trim(wanted, _replica), KeywordFit.SystemOnly(wanted) }.OfType<MessageFlags>().Distinct())
+        {
+            try
+            {
+                await AppendAsync([pending], [fewer], cancellationToken).ConfigureAwait(false);
+                if (context.Notices.First($"keywords/{context.ReplicaId}/{folder.PrimaryName}"))
+                    Log.KeywordsDropped(context.Logger, folder.PrimaryName, KeywordFit.Dropped(wanted, fewer), TroubleTracker.Describe(refusal));
+                return;
+            }
+            catch (ImapCommandException ex) when (TroubleTracker.ConcernsTheMessages(ex))
+            {
+                refusal = ex;
+            }
+        }
+        if (await AppendCanonicalAsync(pending, refusal, cancellationToken).ConfigureAwait(false)) return;
+        var reason = TroubleTracker.Describe(refusal);
+        if (context.Notices.First($"refused/{context.ReplicaId}/{folder.PrimaryName}/{pending.Summary.Uid}/{reason}"))
+            Log.MessageRefused(context.Logger, folder.PrimaryName, pending.Summary.Uid, reason);
+        result.Refused++;
+        result.RefusedReason ??= reason;
+    }
+
+    /// <summary>
+    /// A strict replica (Cyrus) refuses bare newlines and NUL bytes. Rather than leave the message out,
+    /// it is copied with CRLF line endings and without NULs, and reported once per folder.
+    /// </summary>
+    private async Task<bool> AppendCanonicalAsync(Pending pending, ImapCommandException refusal, CancellationToken cancellationToken)
+    {
+        if (pending.Data.Body!.Length > StoredForms.MaxBytes) return false;
+        var raw = pending.Data.Body.ToArray();
+        var canonical = StoredForms.Canonical(raw, dropNul: true);
+        if (canonical.AsSpan().SequenceEqual(raw)) return false;
+        try
+        {
+            await AppendAsync([pending with { Sent = ImapLiteral.FromBytes(canonical) }], [pending.Summary.Flags], cancellationToken).ConfigureAwait(false);
+        }
+        catch (ImapCommandException ex) when (TroubleTracker.ConcernsTheMessages(ex))
+        {
+            return false;
+        }
+        result.Altered++;
+        if (context.Notices.First($"canonical/{context.ReplicaId}/{folder.PrimaryName}"))
+            Log.StoredAltered(context.Logger, folder.PrimaryName, "with CRLF line endings and no NUL bytes", TroubleTracker.Describe(refusal));
+        return true;
+    }
+
+    /// <param name="flags">What to set on each copy: the primary's flags, or fewer where the replica cannot hold them all.
+    /// The record keeps the primary's, so a flag pass does not try again what the folder cannot take.</param>
+    private async Task AppendAsync(IReadOnlyList<Pending> batch, IReadOnlyList<MessageFlags> flags, CancellationToken cancellationToken)
     {
         var store = context.Store;
         var journal = store.Journal.Begin(batch.Select(p => new JournalEntry
@@ -140,7 +255,7 @@ internal sealed class MessageCopier(SyncContext context, FolderRecord folder, Fo
             Operation = "append",
             PrimaryUid = p.Summary.Uid,
             Md5 = p.Md5,
-            Size = p.Data.Body!.Length,
+            Size = p.Sent.Length,
             MessageId = p.Summary.MessageId,
         }));
 
@@ -148,7 +263,7 @@ internal sealed class MessageCopier(SyncContext context, FolderRecord folder, Fo
         try
         {
             appended = await context.Replica.AppendAsync(folder.ReplicaName,
-                batch.Select(p => new AppendMessage(p.Data.Body!, p.Summary.Flags, p.Summary.InternalDate)).ToList(), cancellationToken).ConfigureAwait(false);
+                batch.Select((p, i) => new AppendMessage(p.Sent, flags[i], p.Summary.InternalDate)).ToList(), cancellationToken).ConfigureAwait(false);
         }
         catch (ImapCommandException)
         {
@@ -196,6 +311,13 @@ internal sealed class MessageCopier(SyncContext context, FolderRecord folder, Fo
             var query = pending.Summary.MessageId is { } id ? fresh.And(SearchQuery.Header("Message-ID", id)) : fresh;
             var candidates = (await context.Replica.SearchAsync(query, cancellationToken).ConfigureAwait(false))
                 .Expand().Where(u => u >= _replicaUidNext && !taken.Contains(u)).ToList();
+            if (candidates.Count == 0)
+            {
+                // A server may announce new copies only after a later command (Courier): let it, and look again.
+                await context.Replica.NoopAsync(cancellationToken).ConfigureAwait(false);
+                candidates = (await context.Replica.SearchAsync(query, cancellationToken).ConfigureAwait(false))
+                    .Expand().Where(u => u >= _replicaUidNext && !taken.Contains(u)).ToList();
+            }
             uint match = 0;
             if (candidates.Count > 0)
             {
@@ -216,34 +338,51 @@ internal sealed class MessageCopier(SyncContext context, FolderRecord folder, Fo
         return uids;
     }
 
+    /// <summary>A copy that differs from what was sent only as the replica server stores every message (see <see cref="StoredForms"/>).</summary>
+    private bool IsStoredForm(Pending sent, byte[] copyMd5)
+    {
+        if (sent.Sent.Length > StoredForms.MaxBytes) return false;
+        var raw = sent.Sent.ToArray();
+        if (MD5.HashData(raw).AsSpan().SequenceEqual(copyMd5)) return true;
+        if (StoredForms.Which(raw, copyMd5) is not { } form) return false;
+        result.Altered++;
+        if (context.Notices.First($"altered/{context.ReplicaId}/{folder.PrimaryName}"))
+            Log.StoredAltered(context.Logger, folder.PrimaryName, $"with its {form} changed by the replica server", "it stores messages that way");
+        return true;
+    }
+
     private async Task VerifyAsync(IReadOnlyList<Pending> batch, IReadOnlyList<uint> uids, IReadOnlyList<long> journal, CancellationToken cancellationToken)
     {
         var mode = context.Options.Verify;
         if (mode == VerifyMode.None) return;
         var expected = uids.Select((u, i) => (u, batch[i])).ToDictionary(x => x.u, x => x.Item2);
         var bad = new List<string>();
-        if (mode == VerifyMode.Size)
+        var seen = new HashSet<uint>();
+        // Courier stores the copies and answers APPENDUID, but announces them to the selected session only
+        // after a later command: a FETCH right away finds nothing. One NOOP lets it catch up.
+        for (var attempt = 0; attempt < 2 && seen.Count < uids.Count; attempt++)
         {
-            using var sizes = await context.Replica.FetchSummariesAsync(UidSet.FromUids(uids), cancellationToken).ConfigureAwait(false);
-            foreach (var m in sizes.Messages)
-                if (m.Size != expected[m.Uid!.Value].Data.Body!.Length) bad.Add($"uid {m.Uid} has {m.Size} bytes, the primary {expected[m.Uid.Value].Data.Body!.Length}");
-            if (sizes.Messages.Count != uids.Count) bad.Add($"{uids.Count - sizes.Messages.Count} copies missing");
-        }
-        else
-        {
-            var seen = 0;
-            await foreach (var copy in context.Replica.FetchMessagesAsync(UidSet.FromUids(uids), cancellationToken).ConfigureAwait(false))
+            if (attempt > 0) await context.Replica.NoopAsync(cancellationToken).ConfigureAwait(false);
+            var missing = UidSet.FromUids(uids.Where(u => !seen.Contains(u)));
+            if (mode == VerifyMode.Size)
+            {
+                using var sizes = await context.Replica.FetchSummariesAsync(missing, cancellationToken).ConfigureAwait(false);
+                foreach (var m in sizes.Messages.Where(m => m.Uid is { } u && expected.ContainsKey(u) && seen.Add(u)))
+                    if (m.Size != expected[m.Uid!.Value].Sent.Length) bad.Add($"uid {m.Uid} has {m.Size} bytes, the primary {expected[m.Uid.Value].Sent.Length}");
+                continue;
+            }
+            await foreach (var copy in context.Replica.FetchMessagesAsync(missing, cancellationToken).ConfigureAwait(false))
             {
                 using (copy)
                 {
-                    seen++;
+                    if (copy.Uid is not { } uid || !expected.ContainsKey(uid) || !seen.Add(uid)) continue;
                     var md5 = await Md5.OfAsync(copy.Body!, cancellationToken).ConfigureAwait(false);
-                    if (!md5.AsSpan().SequenceEqual(expected[copy.Uid!.Value].Md5))
-                        bad.Add($"uid {copy.Uid} has md5 {Md5.Hex(md5)}, the primary {Md5.Hex(expected[copy.Uid.Value].Md5)}");
+                    if (!md5.AsSpan().SequenceEqual(expected[uid].Md5) && !IsStoredForm(expected[uid], md5))
+                        bad.Add($"uid {uid} has md5 {Md5.Hex(md5)}, the primary {Md5.Hex(expected[uid].Md5)}");
                 }
             }
-            if (seen != uids.Count) bad.Add($"{uids.Count - seen} copies missing");
         }
+        if (seen.Count != uids.Count) bad.Add($"{uids.Count - seen.Count} copies missing");
         if (bad.Count == 0) return;
 
         // Remove the bad copies so they are neither kept nor mistaken for good ones later.

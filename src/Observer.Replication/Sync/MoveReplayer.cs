@@ -29,7 +29,16 @@ internal sealed class MoveReplayer(SyncContext context)
         {
             var source = context.Store.Folders.Get(group.Key);
             if (source is null) continue;
-            await context.Primary.SelectAsync(source.PrimaryName, readOnly: true, null, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await context.Primary.SelectAsync(source.PrimaryName, readOnly: true, null, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ImapCommandException)
+            {
+                // The source folder is gone from the primary (its deletion may be held back on the replica):
+                // that is its own folder's business, never this one's. The message is uploaded instead.
+                continue;
+            }
             var asked = UidSet.FromUids(group.Select(r => r.PrimaryUid));
             var present = (await context.Primary.SearchAsync(SearchQuery.Uids(asked), cancellationToken).ConfigureAwait(false)).Expand().ToHashSet();
             var gone = group.Where(r => !present.Contains(r.PrimaryUid)).Select(r => r.PrimaryUid).ToList();

@@ -117,14 +117,18 @@ internal sealed class Reconciler(SyncContext context, FolderFilter filter, Troub
         try
         {
             var outcome = await synchronizer.SyncAsync(folder, request, cancellationToken).ConfigureAwait(false);
+            troubles.Clear(folder.PrimaryName);
             if (outcome.Outcome == FolderOutcome.Held)
             {
-                Log.DeleteGuardHeld(context.Logger, folder.PrimaryName, outcome.Message!);
-                troubles.Record(folder.PrimaryName, "delete-guard", outcome.Message!);
+                // Reported once, when the hold begins; a pass that finds it again only refreshes its numbers.
+                if (context.Store.Holds.Put(context.ReplicaId, folder.PrimaryName, HoldKind.Messages, outcome.HeldDeletions, outcome.Message!))
+                    Log.DeleteGuardHeld(context.Logger, folder.PrimaryName, outcome.Message!);
             }
-            else
+            else if (context.Store.Holds.Find(context.ReplicaId, folder.PrimaryName, HoldKind.Messages) is { } hold)
             {
-                troubles.Clear(folder.PrimaryName);
+                // Approved and applied, or the primary no longer asks for those deletions.
+                context.Store.Holds.Clear(context.ReplicaId, folder.PrimaryName, HoldKind.Messages);
+                Log.HoldReleased(context.Logger, folder.PrimaryName, hold.ApprovedAt is null ? "no longer needed" : "approved and applied");
             }
             return outcome;
         }

@@ -18,5 +18,8 @@ internal sealed class SyncContext
     /// <summary>How long a folder gone from the primary waits before it is deleted on the replica.</summary>
     public FolderDeletionDelay FolderDeletions { get; init; } = FolderDeletionDelay.None;
 
+    /// <summary>Warnings already given, shared by every worker of the process.</summary>
+    public Notices Notices { get; init; } = new();
+
     public long ReplicaId => Target.Id;
 }

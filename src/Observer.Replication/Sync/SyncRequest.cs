@@ -16,6 +16,9 @@ internal sealed record SyncRequest
 
     public MailboxStatus? ReplicaStatus { get; init; }
 
+    /// <summary>A push watcher reported this folder's changes as they happened: its expunges are the user's own.</summary>
+    public bool Witnessed { get; init; }
+
     /// <summary>What an IDLE watcher saw change; used where the primary has no CONDSTORE.</summary>
     public ChangeHints? Hints { get; init; }
 

@@ -46,6 +46,14 @@ internal sealed class TroubleTracker(StateStore store, long replicaId, Replicati
     public static bool IsFolderError(Exception ex) =>
         ex is ImapCommandException or ReplicationException or NotSupportedException;
 
+    /// <summary>
+    /// Whether a refused APPEND or STORE is about its messages (size, content, keywords) rather than the
+    /// folder or the account: those are dealt with message by message, never by holding the folder back.
+    /// </summary>
+    public static bool ConcernsTheMessages(ImapCommandException ex) =>
+        ex.Code?.Kind is not (ResponseCodeKind.TryCreate or ResponseCodeKind.NonExistent or ResponseCodeKind.OverQuota or ResponseCodeKind.NoPerm
+            or ResponseCodeKind.Unavailable or ResponseCodeKind.InUse or ResponseCodeKind.ServerBug);
+
     /// <summary>The words to show an admin: the server's own, verbatim, with its response code.</summary>
     public static string Describe(Exception ex) => ex switch
     {

@@ -7,8 +7,10 @@ public abstract record ChangeSignal(DateTimeOffset SeenAt);
 /// Messages or flags in one folder changed. When the watcher saw the new HIGHESTMODSEQ or UIDNEXT,
 /// it says so: a sync that finds less has looked too early and must look again.
 /// </summary>
-/// <see cref="Hints"/> is null when the watcher does not know exactly what changed.
-public sealed record FolderChanged(string Folder, DateTimeOffset SeenAt, ulong? ModSeq = null, uint? UidNext = null, ChangeHints? Hints = null) : ChangeSignal(SeenAt);
+/// <see cref="Hints"/> is null when the watcher does not know exactly what changed. <see cref="Pushed"/>
+/// says the server pushed it as it happened (NOTIFY, IDLE), rather than a poll finding it later.
+public sealed record FolderChanged(string Folder, DateTimeOffset SeenAt, ulong? ModSeq = null, uint? UidNext = null, ChangeHints? Hints = null, bool Pushed = false)
+    : ChangeSignal(SeenAt);
 
 /// <summary>Folders were created, renamed, deleted or (un)subscribed. A rename may name both ends.</summary>
 public sealed record TreeChanged(string? OldName, string? NewName, DateTimeOffset SeenAt) : ChangeSignal(SeenAt);

@@ -49,7 +49,7 @@ internal sealed class IdleWatcher(IMailSessionFactory sessions, string folder, i
             {
                 NewUids = added.Select(m => m.Uid!.Value).ToHashSet(),
                 Flags = added.ToDictionary(m => m.Uid!.Value, m => (m.Flags ?? MessageFlags.None).WithoutRecent()),
-            }));
+            }, Pushed: true));
         }
     }
 
@@ -86,24 +86,24 @@ internal sealed class IdleWatcher(IMailSessionFactory sessions, string folder, i
                     case ExpungeResponse expunge:
                         var gone = map.Expunge(expunge.Sequence);
                         signals.TryWrite(gone is { } expunged
-                            ? new FolderChanged(folder, now, Hints: new ChangeHints { Expunged = new HashSet<uint> { expunged } })
-                            : new FolderChanged(folder, now));
+                            ? new FolderChanged(folder, now, Hints: new ChangeHints { Expunged = new HashSet<uint> { expunged } }, Pushed: true)
+                            : new FolderChanged(folder, now, Pushed: true));
                         break;
                     case VanishedResponse { Earlier: false } vanished:
                         map.Remove(vanished.Uids.Expand());
-                        signals.TryWrite(new FolderChanged(folder, now, Hints: new ChangeHints { Expunged = vanished.Uids.Expand().ToHashSet() }));
+                        signals.TryWrite(new FolderChanged(folder, now, Hints: new ChangeHints { Expunged = vanished.Uids.Expand().ToHashSet() }, Pushed: true));
                         break;
                     case FetchResponse fetch:
                         using (fetch)
                         {
                             var changed = fetch.Data.Uid ?? map.UidAt(fetch.Sequence);
                             signals.TryWrite(changed is { } u && fetch.Data.Flags is { } flags
-                                ? new FolderChanged(folder, now, fetch.Data.ModSeq, Hints: new ChangeHints { Flags = new Dictionary<uint, MessageFlags> { [u] = flags.WithoutRecent() } })
-                                : new FolderChanged(folder, now, fetch.Data.ModSeq));
+                                ? new FolderChanged(folder, now, fetch.Data.ModSeq, Hints: new ChangeHints { Flags = new Dictionary<uint, MessageFlags> { [u] = flags.WithoutRecent() } }, Pushed: true)
+                                : new FolderChanged(folder, now, fetch.Data.ModSeq, Pushed: true));
                         }
                         break;
                     case UntaggedConditionResponse { Code: HighestModSeqCode h }:
-                        signals.TryWrite(new FolderChanged(folder, now, h.HighestModSeq, Hints: new ChangeHints()));
+                        signals.TryWrite(new FolderChanged(folder, now, h.HighestModSeq, Hints: new ChangeHints(), Pushed: true));
                         break;
                     case EventsDroppedResponse:
                         signals.TryWrite(new FolderChanged(folder, now));

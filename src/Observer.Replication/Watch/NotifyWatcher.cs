@@ -30,7 +30,7 @@ internal sealed class NotifyWatcher(IMailSessionFactory sessions, TimeSpan keepA
                 var now = time.GetUtcNow();
                 ChangeSignal? signal = e switch
                 {
-                    MailboxStatusResponse status => new FolderChanged(status.Mailbox, now, status.Status.HighestModSeq, status.Status.UidNext),
+                    MailboxStatusResponse status => new FolderChanged(status.Mailbox, now, status.Status.HighestModSeq, status.Status.UidNext, Pushed: true),
                     ListResponse list => new TreeChanged(list.Mailbox.OldName, list.Mailbox.Name, now),
                     EventsDroppedResponse => new ResyncAll("notify events overflowed", now),
                     _ => null,

@@ -6,6 +6,7 @@ public enum Verb
     Sync,
     Verify,
     Status,
+    Approve,
     Help,
 }
 
@@ -15,6 +16,12 @@ public enum Verb
 /// </summary>
 public sealed record CommandLineArguments(Verb Verb, string? ConfigFile, bool Repair, bool Force, bool Full, IReadOnlyList<string> Overrides)
 {
+    /// <summary>`approve`: the folders whose held deletions to approve; empty with <see cref="All"/>.</summary>
+    public IReadOnlyList<string> Folders { get; init; } = [];
+
+    /// <summary>`approve --all`.</summary>
+    public bool All { get; init; }
+
     public const string Usage = """
         usage: observer <command> [options] [--Section:Key=value ...]
 
@@ -24,7 +31,8 @@ public sealed record CommandLineArguments(Verb Verb, string? ConfigFile, bool Re
           verify    compare every message of both servers by MD5, flags and date; exit 1 if they differ
                       --repair   fix the replica, then compare again
                       --force    let --repair delete beyond Replication:MaxDeletePercent
-          status    per folder: last sync, pending work, lag and folders in trouble
+          status    per folder: last sync, pending work, lag, folders in trouble and held deletions
+          approve   FOLDER... | --all: apply deletions the delete guard held back (works while run is live)
 
         options:
           --config FILE          settings file (default: appsettings.json here, else next to observer)
@@ -36,15 +44,16 @@ public sealed record CommandLineArguments(Verb Verb, string? ConfigFile, bool Re
     /// <summary>Parses, or returns a one-line error that says what is wrong and what to do.</summary>
     public static (CommandLineArguments? Arguments, string? Error) Parse(IReadOnlyList<string> args)
     {
-        if (args.Count == 0) return (null, "no command given; use one of: run, sync, verify, status (observer --help for more)");
+        if (args.Count == 0) return (null, "no command given; use one of: run, sync, verify, status, approve (observer --help for more)");
         var verbText = args[0];
         if (verbText is "-h" or "--help" or "help") return (new CommandLineArguments(Verb.Help, null, false, false, false, []), null);
         if (!Enum.TryParse<Verb>(verbText, ignoreCase: true, out var verb) || verb == Verb.Help || verbText.StartsWith('-'))
-            return (null, $"unknown command '{verbText}'; use one of: run, sync, verify, status");
+            return (null, $"unknown command '{verbText}'; use one of: run, sync, verify, status, approve");
 
         string? config = null;
-        bool repair = false, force = false, full = false;
+        bool repair = false, force = false, full = false, all = false;
         var overrides = new List<string>();
+        var folders = new List<string>();
         for (var i = 1; i < args.Count; i++)
         {
             var arg = args[i];
@@ -63,12 +72,20 @@ public sealed record CommandLineArguments(Verb Verb, string? ConfigFile, bool Re
                 case "--full" when verb == Verb.Sync:
                     full = true;
                     continue;
+                case "--all" when verb == Verb.Approve:
+                    all = true;
+                    continue;
                 case "-h" or "--help":
                     return (new CommandLineArguments(Verb.Help, null, false, false, false, []), null);
             }
             if (arg.StartsWith("--config=", StringComparison.Ordinal))
             {
                 config = arg["--config=".Length..];
+                continue;
+            }
+            if (verb == Verb.Approve && !arg.StartsWith("--", StringComparison.Ordinal))
+            {
+                folders.Add(arg);
                 continue;
             }
             // A setting always has a section, so "--Section:Key"; anything else is a typo, not a setting.
@@ -80,6 +97,8 @@ public sealed record CommandLineArguments(Verb Verb, string? ConfigFile, bool Re
             else if (!arg.Contains('=')) return (null, $"setting '{arg}' has no value; write {arg}=value");
         }
         if (force && !repair) return (null, "--force only applies with --repair");
-        return (new CommandLineArguments(verb, config, repair, force, full, overrides), null);
+        if (verb == Verb.Approve && (folders.Count == 0) == !all)
+            return (null, "approve needs the folders whose held deletions to apply, or --all (not both); `observer status` lists them");
+        return (new CommandLineArguments(verb, config, repair, force, full, overrides) { Folders = folders, All = all }, null);
     }
 }

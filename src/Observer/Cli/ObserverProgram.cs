@@ -60,6 +60,11 @@ public static class ObserverProgram
             {
                 return 1;
             }
+            catch (UsageException ex)
+            {
+                await errors.WriteLineAsync("observer: " + ex.Message);
+                return 2;
+            }
             catch (Exception ex) when (ObserverErrors.IsUserFacing(ex))
             {
                 await errors.WriteLineAsync("observer: " + OneLine(ex));
@@ -73,6 +78,9 @@ public static class ObserverProgram
         var services = host.Services;
         if (arguments.Verb == Verb.Status)
             return await StatusCommand.RunAsync(services.GetRequiredService<StateStore>(), options, services.GetRequiredService<TimeProvider>(), output);
+        // Approving only writes to the state database, which a running service shares: no instance lock.
+        if (arguments.Verb == Verb.Approve)
+            return await ApproveCommand.RunAsync(services.GetRequiredService<StateStore>(), options, arguments.All ? null : arguments.Folders, output);
 
         using var instance = InstanceLock.Acquire(options.State.Path);
         var engine = services.GetRequiredService<ReplicationEngine>();

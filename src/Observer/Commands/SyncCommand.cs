@@ -13,7 +13,8 @@ public static class SyncCommand
         {
             var what = folder.Outcome switch
             {
-                FolderOutcome.Held => "HELD: " + folder.Message,
+                FolderOutcome.Held => "HELD: " + folder.Summary(),
+                FolderOutcome.Incomplete => "INCOMPLETE: " + folder.Summary(),
                 FolderOutcome.Failed => "FAILED: " + folder.Message,
                 FolderOutcome.Unchanged => "up to date",
                 _ => folder.Summary(),
@@ -22,7 +23,7 @@ public static class SyncCommand
         }
         foreach (var (folder, problem) in pass.TreeProblems)
             await output.WriteLineAsync($"{folder.PadRight(width)}NOT REPLICATED: {problem}");
-        var bad = pass.Folders.Count(f => f.Outcome is FolderOutcome.Held or FolderOutcome.Failed) + pass.TreeProblems.Count;
+        var bad = pass.Folders.Count(f => f.Outcome is FolderOutcome.Held or FolderOutcome.Failed or FolderOutcome.Incomplete) + pass.TreeProblems.Count;
         var total = pass.Folders.Count + pass.TreeProblems.Count;
         await output.WriteLineAsync(pass.Converged
             ? $"sync: the replica matches the primary ({pass.Folders.Count} folders; {pass.Summary()})"

@@ -1,0 +1,34 @@
+using Observer.Cli;
+using Observer.Configuration;
+using Observer.State;
+
+namespace Observer.Commands;
+
+/// <summary>
+/// `observer approve FOLDER... | --all`: lets deletions the delete guard held back go ahead. It only
+/// marks the holds approved in the state database; a running service applies them within seconds,
+/// and without one the next `observer sync` does.
+/// </summary>
+public static class ApproveCommand
+{
+    /// <param name="folders">The primary folder names to approve; null approves every hold.</param>
+    public static async Task<int> RunAsync(StateStore store, ObserverOptions options, IReadOnlyList<string>? folders, TextWriter output)
+    {
+        var replica = store.Replicas.Find(options.Replication.ReplicaName);
+        var holds = replica is null ? [] : store.Holds.All(replica.Id);
+        if (replica is null || holds.Count == 0)
+        {
+            await output.WriteLineAsync("approve: nothing is held; `observer status` lists held deletions when there are any");
+            return 0;
+        }
+        var unknown = folders?.Where(f => holds.All(h => h.Folder != f)).ToList() ?? [];
+        if (unknown.Count > 0)
+            throw new UsageException($"no held deletions for {string.Join(", ", unknown.Select(f => $"'{f}'"))}; held now: {string.Join(", ", holds.Select(h => h.Folder).Distinct())}");
+        var approved = folders is null ? store.Holds.Approve(replica.Id, null) : folders.Sum(f => store.Holds.Approve(replica.Id, f));
+        var service = store.Service.Get(replica.Id);
+        var running = service?.HeartbeatAt is { } beat && DateTimeOffset.UtcNow - beat < TimeSpan.FromSeconds(30) && service.PrimaryState != "stopped";
+        await output.WriteLineAsync($"approve: {approved} held deletion{(approved == 1 ? "" : "s")} approved; "
+            + (running ? "the running service applies them within seconds" : "run `observer sync` (or start `observer run`) to apply them"));
+        return 0;
+    }
+}
