@@ -1,9 +1,9 @@
 namespace Observer.TestSupport;
 
 /// <summary>
-/// A primary and a replica server, of any kinds. A Dovecot primary uses '.' and a Dovecot replica
-/// '/' as hierarchy delimiter, and Cyrus and Courier use '.' under "INBOX.", so every pair also
-/// exercises name translation.
+/// A primary and a replica server, of any kinds. Where the kind lets one choose (Dovecot, Cyrus),
+/// the primary uses '.' and the replica '/' as hierarchy delimiter; Courier uses '.' under "INBOX.".
+/// So every pair also exercises name translation.
 /// </summary>
 public class ServerPair : IAsyncDisposable
 {
@@ -25,8 +25,7 @@ public class ServerPair : IAsyncDisposable
         return new ServerPair(await primary, await replica);
     }
 
-    private static async Task<TestServer> Start(ServerKind kind, string name, char dovecotDelimiter) =>
-        kind == ServerKind.Dovecot ? await DovecotServer.StartAsync(name, delimiter: dovecotDelimiter) : await TestServer.StartAsync(kind, name);
+    private static Task<TestServer> Start(ServerKind kind, string name, char delimiter) => TestServer.StartAsync(kind, name, delimiter);
 
     /// <summary>An account on each server, for one test.</summary>
     public async Task<PairAccounts> NewAccountsAsync() =>

@@ -49,13 +49,18 @@ public class TestServer : IAsyncDisposable
     /// </summary>
     protected virtual TimeSpan AccountSettleTime => TimeSpan.Zero;
 
-    /// <summary>Starts a server of any kind with its defaults: a fresh, empty instance.</summary>
-    public static async Task<TestServer> StartAsync(ServerKind kind, string name)
+    /// <summary>
+    /// Starts a fresh, empty server of any kind. <paramref name="delimiter"/> ('.' or '/') is heeded
+    /// by the kinds that let one choose (Dovecot, Cyrus); Courier always uses '.'.
+    /// </summary>
+    public static async Task<TestServer> StartAsync(ServerKind kind, string name, char? delimiter = null)
     {
-        if (kind == ServerKind.Dovecot) return await DovecotServer.StartAsync(name);
+        if (kind == ServerKind.Dovecot) return await DovecotServer.StartAsync(name, delimiter: delimiter ?? '.');
         var unique = $"{name}-{Environment.ProcessId}";
-        var server = new TestServer(kind, unique, [unique, "--port", FreePort.Next().ToString(), "--fresh"]);
-        await server.LaunchAsync(server._startArguments);
+        var args = new List<string> { unique, "--port", FreePort.Next().ToString(), "--fresh" };
+        if (kind == ServerKind.Cyrus && delimiter is { } d) args.AddRange(["--delimiter", d.ToString()]);
+        var server = new TestServer(kind, unique, [.. args]);
+        await server.LaunchAsync(args);
         return server;
     }
 

@@ -25,6 +25,12 @@ public sealed class ConvergenceResult(ConvergenceOptions options)
     public List<string> Differences { get; set; } = [];
     public List<Duplicate> Duplicates { get; } = [];
     public List<(string Line, int Count)> RepeatedLines { get; set; } = [];
+    /// <summary>Messages deleted behind observer's back, held, approved and then deleted on the replica too (0 if that step failed).</summary>
+    public int MassDeleted { get; set; }
+
+    /// <summary>Whether `observer status` listed the held deletion.</summary>
+    public bool StatusListsHold { get; set; }
+
     public int PrimaryMessages { get; set; }
     public int PrimaryFolders { get; set; }
     public TimeSpan Duration { get; set; }
@@ -63,6 +69,7 @@ public sealed class ConvergenceResult(ConvergenceOptions options)
             + $"({string.Join(", ", Mutations.OrderBy(m => m.Key).Select(m => $"{m.Key} {m.Value}"))}; {Refused} refused by the server); "
             + $"faults: {Cuts} cuts, {Kills} SIGKILLs; probes: {Probes.Count} ({clear.Count} clear of faults), lag median {median:0.00} s, max {max:0.00} s, "
             + $"{Probes.Count(p => p.Missed)} missed; {(Settle is { } settle ? $"settled {settle.TotalSeconds:0.0} s after the activity stopped" : "never settled")}; "
+            + $"{(MassDeleted > 0 ? $"mass delete of {MassDeleted} held, {(StatusListsHold ? "listed" : "NOT listed")} by status, approved" : "no mass delete")}; "
             + $"observer CPU when quiet {QuietCpuSecondsPerMinute:0.00} s/min, peak memory {PeakObserverMemory / 1048576.0:0} MB; primary holds {PrimaryMessages} messages in {PrimaryFolders} folders");
     }
 

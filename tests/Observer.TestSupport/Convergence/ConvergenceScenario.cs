@@ -93,8 +93,9 @@ public sealed class ConvergenceScenario
 
             _options.Progress("waiting for the replica to equal the primary");
             var settle = Stopwatch.StartNew();
-            if (await ConvergeAsync(accounts, "the replica")) _result.Settle = settle.Elapsed;
-            await FinalChecksAsync(accounts, faults, stopped);
+            var converged = await ConvergeAsync(accounts, "the replica");
+            if (converged) _result.Settle = settle.Elapsed;
+            await FinalChecksAsync(accounts, naming, faults, stopped, converged);
         }
         finally
         {
@@ -298,7 +299,7 @@ public sealed class ConvergenceScenario
         }
     }
 
-    private async Task FinalChecksAsync(PairAccounts accounts, FaultInjector faults, DateTime stopped)
+    private async Task FinalChecksAsync(PairAccounts accounts, FolderNaming naming, FaultInjector faults, DateTime stopped, bool converged)
     {
         var primary = await accounts.PrimarySnapshotAsync();
         var replica = await accounts.ReplicaSnapshotAsync();
@@ -311,13 +312,18 @@ public sealed class ConvergenceScenario
         await Task.Delay(_options.Quiet);
         _result.QuietCpuSecondsPerMinute = (faults.Observer.CpuTime - cpu).TotalSeconds / _options.Quiet.TotalMinutes;
 
-        _result.RepeatedLines = ObserverLog.Repeated(faults.Observer.Errors, stopped, _options.MaxRepeatsPerMinute);
+        // The guard's step starts from a replica equal to the primary; after a failure it would only add noise.
+        if (converged)
+        {
+            _options.Progress("mass delete with observer stopped, held, approved");
+            await MassDeleteStep.RunAsync(accounts, naming, faults, _log, _result, what => ConvergeAsync(accounts, what));
+        }
+
+        _result.RepeatedLines = ObserverLog.Repeated(faults.AllErrors, stopped, _options.MaxRepeatsPerMinute);
         if (_result.RepeatedLines.Count > 0)
             _result.Failures.Add($"{_result.RepeatedLines.Count} log lines repeat more than {_options.MaxRepeatsPerMinute} times a minute after the activity stopped");
 
-        _result.PeakObserverMemory = faults.Observer.PeakMemory;
-        faults.Observer.Terminate();
-        var code = await faults.Observer.WaitForExitAsync(TimeSpan.FromSeconds(60));
+        var code = await faults.StopAsync();
         if (code != 0) _result.Failures.Add($"observer exited with code {code} on SIGTERM");
     }
 

@@ -16,6 +16,7 @@ public sealed class FaultInjector : IAsyncDisposable
     private readonly MutationLog _log;
     private readonly StringBuilder _earlier = new();
     private readonly object _lock = new();
+    private bool _stopped;
 
     public FaultInjector(IReadOnlyDictionary<string, string> settings, string workDirectory, FaultProxy primaryProxy, FaultProxy replicaProxy, MutationLog log)
     {
@@ -26,6 +27,11 @@ public sealed class FaultInjector : IAsyncDisposable
         _log = log;
         Observer = ObserverProcess.Start("run", settings, workDirectory);
     }
+
+    /// <summary>Observer's settings, to run its other commands (status, approve) on the same state.</summary>
+    public IReadOnlyDictionary<string, string> Settings => _settings;
+
+    public string WorkDirectory => _workDirectory;
 
     public FaultProxy PrimaryProxy { get; }
     public FaultProxy ReplicaProxy { get; }
@@ -47,12 +53,36 @@ public sealed class FaultInjector : IAsyncDisposable
     {
         get
         {
-            lock (_lock) return _earlier + Observer.Errors;
+            lock (_lock) return _earlier + (_stopped ? "" : Observer.Errors);
         }
     }
 
     /// <summary>Waits until observer says it watches the primary (after its first pass); false after <paramref name="within"/>.</summary>
     public Task<DateTime?> WaitUntilWatchingAsync(DateTime since, TimeSpan within) => WaitForLineAsync(since, within, Watching);
+
+    /// <summary>SIGTERM, as a service manager stops it; returns the exit code.</summary>
+    public async Task<int> StopAsync()
+    {
+        PeakMemory = Math.Max(PeakMemory, Observer.PeakMemory);
+        Observer.Terminate();
+        var code = await Observer.WaitForExitAsync(TimeSpan.FromSeconds(60));
+        lock (_lock)
+        {
+            _earlier.Append(Observer.Errors).AppendLine($"---- observer stopped (SIGTERM) at {DateTime.Now:HH:mm:ss.fff}, exit code {code} ----");
+            _stopped = true;
+        }
+        return code;
+    }
+
+    /// <summary>Starts observer again after <see cref="StopAsync"/>.</summary>
+    public void Start()
+    {
+        lock (_lock)
+        {
+            Observer = ObserverProcess.Start("run", _settings, _workDirectory);
+            _stopped = false;
+        }
+    }
 
     /// <summary>SIGKILL, then a new process at once; the fault lasts until the new one watches the primary again.</summary>
     public async Task<FaultWindow> KillAndRestartAsync()

@@ -31,7 +31,8 @@ public static class ScenarioSetup
 
     /// <summary>
     /// Observer's settings for the scenario: through the fault proxies, with quick timeouts and
-    /// reconnects (as the soak has them), polling every 5 s and a full pass every minute.
+    /// reconnects (as the soak has them), polling every 5 s and a full pass every minute. The delete
+    /// guard keeps its defaults: ordinary churn must not trip it.
     /// </summary>
     public static Dictionary<string, string> Settings(PairAccounts accounts, string statePath, FaultProxy primaryProxy, FaultProxy replicaProxy)
     {
@@ -49,9 +50,6 @@ public static class ScenarioSetup
         settings["Replication:ReconcileInterval"] = "00:01:00";
         settings["Replication:TroubleRetryDelay"] = "00:00:02";
         settings["Replication:TroubleMaxDelay"] = "00:00:15";
-        // Until the guard tells a user's own expunges from a folder emptied behind observer's back
-        // (issue 8, item 12), ordinary churn would trip it and hold folders for good.
-        settings["Replication:MaxDeletePercent"] = "100";
         return settings;
     }
 }
