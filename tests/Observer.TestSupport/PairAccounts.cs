@@ -9,10 +9,11 @@ public sealed record PairAccounts(ServerPair Pair, TestAccount Primary, TestAcco
 
     public Task<ImapClient> ReplicaClientAsync() => Pair.Replica.ConnectAsync(Replica);
 
+    /// <summary>The primary, with the forms in which the replica's kind of server may store each message.</summary>
     public async Task<AccountSnapshot> PrimarySnapshotAsync()
     {
         await using var client = await PrimaryClientAsync();
-        return await AccountSnapshot.ReadAsync(client);
+        return await AccountSnapshot.ReadAsync(client, Pair.Replica.Kind);
     }
 
     public async Task<AccountSnapshot> ReplicaSnapshotAsync()

@@ -31,6 +31,9 @@ public sealed class ConvergenceResult(ConvergenceOptions options)
     /// <summary>Whether `observer status` listed the held deletion.</summary>
     public bool StatusListsHold { get; set; }
 
+    /// <summary>Replica copies in a form their server stores (NUL as 0x80, CRLF lines, 8-bit header bytes as 'X').</summary>
+    public int StoredAltered { get; set; }
+
     public int PrimaryMessages { get; set; }
     public int PrimaryFolders { get; set; }
     public TimeSpan Duration { get; set; }
@@ -70,7 +73,7 @@ public sealed class ConvergenceResult(ConvergenceOptions options)
             + $"faults: {Cuts} cuts, {Kills} SIGKILLs; probes: {Probes.Count} ({clear.Count} clear of faults), lag median {median:0.00} s, max {max:0.00} s, "
             + $"{Probes.Count(p => p.Missed)} missed; {(Settle is { } settle ? $"settled {settle.TotalSeconds:0.0} s after the activity stopped" : "never settled")}; "
             + $"{(MassDeleted > 0 ? $"mass delete of {MassDeleted} held, {(StatusListsHold ? "listed" : "NOT listed")} by status, approved" : "no mass delete")}; "
-            + $"observer CPU when quiet {QuietCpuSecondsPerMinute:0.00} s/min, peak memory {PeakObserverMemory / 1048576.0:0} MB; primary holds {PrimaryMessages} messages in {PrimaryFolders} folders");
+            + $"observer CPU when quiet {QuietCpuSecondsPerMinute:0.00} s/min, peak memory {PeakObserverMemory / 1048576.0:0} MB; primary holds {PrimaryMessages} messages in {PrimaryFolders} folders, {StoredAltered} stored altered by the replica's server");
     }
 
     /// <summary>The whole story: the summary, what failed, and what to replay it with.</summary>

@@ -305,6 +305,8 @@ public sealed class ConvergenceScenario
         var replica = await accounts.ReplicaSnapshotAsync();
         _result.PrimaryMessages = primary.MessageCount;
         _result.PrimaryFolders = primary.Folders.Count;
+        primary.Differences(replica);
+        _result.StoredAltered = replica.StoredAltered;
         _result.Duplicates.AddRange(replica.DuplicatesOf(primary));
         if (_result.Duplicates.Count > 0) _result.Failures.Add($"{_result.Duplicates.Count} duplicates on the replica");
 
