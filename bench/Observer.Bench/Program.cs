@@ -6,7 +6,8 @@ const string usage = """
       corpus   --profile demo|small|mixed|large [--seed N] --primary-port P --primary-user U --primary-password-file F
       traffic  [--interval seconds] [--count N] --primary-...      act like a mail user on the primary
       lag      [--count N] [--folder INBOX] --primary-... --replica-...   time changes reaching the replica
-      soak     [--minutes 10] [--messages 2000] [--seed N]   faults and mutations on a fresh local pair, then a full comparison
+      soak     [--minutes 10] [--primary dovecot|cyrus|courier] [--replica ...] [--seed N] [--clients 3] [--messages 500]
+               [--no-stalls] [--debug] [--log FILE]   the convergence test for longer: churn and faults on a fresh pair, then a full comparison
       compare  [--quick] [--corpus small,mixed,large] [--tools observer,...] [--phases initial,noop,incremental,lag,steady,catchup]
                [--runs 3] [--large-runs 1] [--probes 100] [--readme]   Observer and its peers side by side; writes bench/results/
       rawcopy  --primary-... --replica-... [--parallel 3]   the raw FETCH-to-APPEND ceiling (used by compare)

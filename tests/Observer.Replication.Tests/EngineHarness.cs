@@ -82,7 +82,7 @@ internal sealed class EngineHarness : IAsyncDisposable
 
     public Task ConvergesAsync(int seconds = 30, bool subscriptions = true) => Eventually.ConvergesAsync(Accounts, TimeSpan.FromSeconds(seconds), subscriptions);
 
-    private static EndpointOptions Endpoint(DovecotServer server, TestAccount account) => new()
+    private static EndpointOptions Endpoint(TestServer server, TestAccount account) => new()
     {
         Host = server.Host,
         Port = server.Port,

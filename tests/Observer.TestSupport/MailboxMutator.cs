@@ -4,121 +4,151 @@ namespace Observer.TestSupport;
 
 /// <summary>
 /// A busy user on the primary, seeded: new mail, flag and keyword changes, expunges, moves, and
-/// folders created, renamed and deleted (only folders it created itself).
+/// folders created, renamed and deleted (only folders the generator created itself). Several
+/// mutators may share one <see cref="SharedFolders"/>, each on a client of its own, as several
+/// mail clients of one user do.
 /// </summary>
-public sealed class MailboxMutator(ImapClient client, int seed, IEnumerable<string> folders)
+public sealed class MailboxMutator
 {
-    private readonly Random _random = new(seed);
-    private readonly List<string> _folders = [.. folders];
-    private readonly List<string> _own = [];
-    private int _created;
+    private static readonly string[] ClassicFlags = ["$Work", "$Later", "$Label1", "Done", "\\Seen", "\\Flagged", "\\Answered"];
+    private static readonly string[] VariedFlags = ["\\Seen", "\\Flagged", "\\Answered", "\\Draft", "$Work", "$Later", "$Label1", "Done", "NonJunk", "$MDNSent"];
 
-    private static readonly string[] Keywords = ["$Work", "$Later", "$Label1", "Done", "\\Seen", "\\Flagged", "\\Answered"];
+    private readonly Random _random;
+    private readonly SharedFolders _folders;
+    private readonly FolderNaming _naming;
+    private readonly MutationProfile _profile;
+    private readonly InFlightProbes? _probes;
+    private readonly FolderMutations _folderMutations;
+    private int _appended;
 
+    /// <summary>The classic single-client user on a Dovecot primary with '.' as delimiter; <paramref name="folders"/> are server names.</summary>
+    public MailboxMutator(ImapClient client, int seed, IEnumerable<string> folders)
+        : this(client, new Random(seed), new SharedFolders(folders.Select(FolderNaming.Dovecot.Path)), FolderNaming.Dovecot, MutationProfile.Classic)
+    {
+    }
+
+    /// <param name="name">Who this is in descriptions and in the names of the folders it creates.</param>
+    /// <param name="probes">Liveness probes in INBOX that must not be moved or expunged yet.</param>
+    public MailboxMutator(ImapClient client, Random random, SharedFolders folders, FolderNaming naming, MutationProfile profile,
+        string name = "", InFlightProbes? probes = null)
+    {
+        Client = client;
+        _random = random;
+        _folders = folders;
+        _naming = naming;
+        _profile = profile;
+        _probes = probes;
+        Name = name;
+        _folderMutations = new FolderMutations(this, random, folders, naming, profile.VariedFolders);
+    }
+
+    /// <summary>The connection it works on; replace it after the server closed it.</summary>
+    public ImapClient Client { get; set; }
+
+    public string Name { get; }
+
+    /// <summary>The action of the latest <see cref="MutateOnceAsync"/>, to name a refused one.</summary>
+    public string LastAction { get; private set; } = "";
+
+    /// <summary>Mutations done, by action.</summary>
     public Dictionary<string, int> Counts { get; } = [];
 
     public int Total => Counts.Values.Sum();
 
+    /// <summary>
+    /// Makes one random change and describes it ("nothing" when the pick found nothing to do). A
+    /// command the server refuses throws <see cref="ImapCommandException"/>.
+    /// </summary>
     public async Task<string> MutateOnceAsync()
     {
-        var roll = _random.Next(100);
-        var action = roll switch
-        {
-            < 30 => "append",
-            < 60 => "flags",
-            < 72 => "expunge",
-            < 87 => "move",
-            < 93 => "create",
-            < 97 => "rename",
-            _ => "delete",
-        };
+        var action = LastAction = _profile.Choose(_random);
         var done = action switch
         {
             "append" => await AppendAsync(),
             "flags" => await FlagsAsync(),
             "expunge" => await ExpungeAsync(),
             "move" => await MoveAsync(),
-            "create" => await CreateAsync(),
-            "rename" => await RenameAsync(),
-            _ => await DeleteAsync(),
+            "create" => await _folderMutations.CreateAsync(),
+            "rename" => await _folderMutations.RenameAsync(),
+            "delete" => await _folderMutations.DeleteAsync(),
+            "evacuate" => await _folderMutations.EvacuateAsync(),
+            _ => throw new InvalidOperationException($"unknown action '{action}'"),
         };
+        // Untagged data nobody asked for (EXISTS, FETCH) would only fill the event queue.
+        while (Client.Events.TryRead(out var e)) (e as IDisposable)?.Dispose();
         if (done is not null) Counts[action] = Counts.GetValueOrDefault(action) + 1;
         return done ?? "nothing";
     }
 
-    private string Pick() => _folders[_random.Next(_folders.Count)];
-
     private async Task<string?> AppendAsync()
     {
-        var folder = Pick();
-        var flags = _random.Next(3) == 0 ? new MessageFlags([Keywords[_random.Next(Keywords.Length)]]) : null;
-        await client.AppendAsync(folder, MailFactory.Message("mutation " + _random.Next(), flags));
-        return $"append to {folder}";
-    }
-
-    private async Task<(string Folder, uint Uid)?> PickMessageAsync()
-    {
-        var folder = Pick();
-        var selected = await client.SelectAsync(folder);
-        if (selected.Exists == 0) return null;
-        var uids = (await client.UidSearchAsync(SearchQuery.All)).Expand().ToList();
-        return (folder, uids[_random.Next(uids.Count)]);
+        var folder = _folders.Pick(_random);
+        if (!_profile.VariedMessages)
+        {
+            var flags = _random.Next(3) == 0 ? new MessageFlags([ClassicFlags[_random.Next(ClassicFlags.Length)]]) : null;
+            await Client.AppendAsync(_naming.ServerName(folder), MailFactory.Message("mutation " + _random.Next(), flags));
+            return $"append to {folder}";
+        }
+        var initial = _random.Next(3) == 0 ? RandomFlags() : null;
+        var token = $"m{Name}{++_appended}x{_random.Next(100_000)}";
+        var (message, shape) = MessageShapes.Next(_random, token, initial);
+        var result = await Client.AppendAsync(_naming.ServerName(folder), message);
+        return $"append {token} ({shape}{(initial is null ? "" : $", {initial}")}) to {folder}{(result.Uids is { } u ? $" as uid {u}" : "")}";
     }
 
     private async Task<string?> FlagsAsync()
     {
-        if (await PickMessageAsync() is not var (folder, uid)) return null;
-        var flag = new MessageFlags([Keywords[_random.Next(Keywords.Length)]]);
-        await client.UidStoreAsync(UidSet.Single(uid), _random.Next(2) == 0 ? StoreMode.Add : StoreMode.Remove, flag, silent: true);
-        return $"flags of {folder} uid {uid}";
+        var all = _profile.VariedMessages && _random.Next(7) == 0;
+        if (await PickAsync(all ? int.MaxValue : 1) is not var (folder, uids)) return null;
+        var flags = _profile.VariedMessages ? RandomFlags() : new MessageFlags([ClassicFlags[_random.Next(ClassicFlags.Length)]]);
+        var mode = _random.Next(_profile.VariedMessages ? 5 : 2) switch { 0 => StoreMode.Add, 1 => StoreMode.Remove, 2 or 3 => StoreMode.Add, _ => StoreMode.Replace };
+        await Client.UidStoreAsync(uids, mode, flags, silent: true);
+        return $"flags {mode} ({flags}) on {folder} uid {uids}";
     }
 
     private async Task<string?> ExpungeAsync()
     {
-        if (await PickMessageAsync() is not var (folder, uid)) return null;
-        await client.UidStoreAsync(UidSet.Single(uid), StoreMode.Add, new MessageFlags([MessageFlags.Deleted]), silent: true);
-        await client.UidExpungeAsync(UidSet.Single(uid));
-        return $"expunge {folder} uid {uid}";
+        if (await PickAsync(_profile.VariedMessages ? _random.Next(1, 4) : 1) is not var (folder, uids)) return null;
+        await MessageMover.ExpungeAsync(Client, uids);
+        return $"expunge {folder} uid {uids}";
     }
 
     private async Task<string?> MoveAsync()
     {
-        if (await PickMessageAsync() is not var (folder, uid)) return null;
-        var target = Pick();
+        if (await PickAsync(_profile.VariedMessages ? _random.Next(1, 4) : 1) is not var (folder, uids)) return null;
+        var target = _folders.Pick(_random);
         if (target == folder) return null;
-        await client.UidMoveAsync(UidSet.Single(uid), target);
-        return $"move {folder} uid {uid} to {target}";
+        var how = await MessageMover.MoveAsync(Client, uids, _naming.ServerName(target));
+        return $"move {folder} uid {uids} to {target} ({how})";
     }
 
-    private async Task<string?> CreateAsync()
+    private MessageFlags RandomFlags()
     {
-        var name = $"Mutant.F{++_created}x{_random.Next(1000)}";
-        await client.CreateAsync(name);
-        _folders.Add(name);
-        _own.Add(name);
-        return $"create {name}";
+        var count = _random.Next(1, 3);
+        return new MessageFlags(Enumerable.Range(0, count).Select(_ => VariedFlags[_random.Next(VariedFlags.Length)]));
     }
 
-    private async Task<string?> RenameAsync()
-    {
-        if (_own.Count == 0) return null;
-        var old = _own[_random.Next(_own.Count)];
-        var name = old + "r";
-        if (client.Selected is not null) await client.UnselectAsync();
-        await client.RenameAsync(old, name);
-        _own[_own.IndexOf(old)] = name;
-        _folders[_folders.IndexOf(old)] = name;
-        return $"rename {old} to {name}";
-    }
+    /// <summary>Selects a random folder and picks up to <paramref name="count"/> of its messages; null if it is empty.</summary>
+    private async Task<(string Folder, UidSet Uids)?> PickAsync(int count) => await PickInAsync(_folders.Pick(_random), count);
 
-    private async Task<string?> DeleteAsync()
+    internal async Task<(string Folder, UidSet Uids)?> PickInAsync(string folder, int count)
     {
-        if (_own.Count == 0) return null;
-        var victim = _own[_random.Next(_own.Count)];
-        if (client.Selected is not null) await client.UnselectAsync();
-        await client.DeleteAsync(victim);
-        _own.Remove(victim);
-        _folders.Remove(victim);
-        return $"delete {victim}";
+        var selected = await Client.SelectAsync(_naming.ServerName(folder));
+        if (selected.Exists == 0) return null;
+        var inbox = folder == "INBOX" && _probes is not null;
+        if (inbox) await _probes!.Gate.WaitAsync();
+        List<uint> uids;
+        try
+        {
+            uids = (await Client.UidSearchAsync(SearchQuery.All)).Expand().Where(u => !inbox || !_probes!.Contains(u)).ToList();
+        }
+        finally
+        {
+            if (inbox) _probes!.Gate.Release();
+        }
+        if (uids.Count == 0) return null;
+        if (count >= uids.Count) return (folder, UidSet.FromUids(uids));
+        var chosen = Enumerable.Range(0, count).Select(_ => uids[_random.Next(uids.Count)]);
+        return (folder, UidSet.FromUids(chosen));
     }
 }

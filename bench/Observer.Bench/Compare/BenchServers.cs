@@ -44,9 +44,9 @@ internal sealed class BenchServers : IAsyncDisposable
         }
     }
 
-    public static string MailDirectory(DovecotServer server, TestAccount account) => Path.Combine(server.Directory, "mail", account.User);
+    public static string MailDirectory(TestServer server, TestAccount account) => Path.Combine(server.Directory, "mail", account.User);
 
-    public static string ConfigFile(DovecotServer server) => Path.Combine(server.Directory, "dovecot.conf");
+    public static string ConfigFile(TestServer server) => Path.Combine(server.Directory, "dovecot.conf");
 
     private static async Task CopyTreeAsync(string from, string to)
     {
