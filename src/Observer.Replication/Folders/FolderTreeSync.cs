@@ -34,6 +34,12 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
         var replicaList = (await context.Replica.ListAsync(context.Replica.Features.ListStatus, cancellationToken).ConfigureAwait(false)).ToList();
         var primary = primaryList.Where(m => m.Mailbox.IsSelectable && filter.Includes(m.Mailbox.Name)).ToDictionary(m => m.Mailbox.Name, StringComparer.Ordinal);
         var replicaNames = replicaList.Select(m => m.Mailbox.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var phantom in context.Phantoms.All)
+        {
+            if (!primary.ContainsKey(phantom)) context.Phantoms.Remove(phantom);
+            else if (await StillOnPrimaryAsync(phantom, cancellationToken).ConfigureAwait(false)) context.Phantoms.Remove(phantom);
+            else primary.Remove(phantom);
+        }
 
         await RenameAsync(primary, replicaNames, renameHints, result, cancellationToken).ConfigureAwait(false);
         await DeleteAsync(primary, replicaNames, force, result, cancellationToken).ConfigureAwait(false);
@@ -214,7 +220,17 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
         }
         catch (ImapCommandException) when (replicaNames.Any(n => n.StartsWith(prefix, StringComparison.Ordinal)))
         {
-            var selected = await context.Replica.SelectAsync(folder.ReplicaName, readOnly: false, null, cancellationToken).ConfigureAwait(false);
+            SelectedMailbox selected;
+            try
+            {
+                selected = await context.Replica.SelectAsync(folder.ReplicaName, readOnly: false, null, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ImapCommandException)
+            {
+                // Already no more than a name above its children (\Noselect): as deleted as it can be.
+                replicaNames.Remove(folder.ReplicaName);
+                return true;
+            }
             if (selected.Exists > 0) await context.Replica.ExpungeAsync(UidSet.All, cancellationToken).ConfigureAwait(false);
             await context.Replica.UnselectAsync(cancellationToken).ConfigureAwait(false);
             context.Store.Messages.Clear(folder.Id);

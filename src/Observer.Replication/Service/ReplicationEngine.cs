@@ -26,6 +26,7 @@ public sealed class ReplicationEngine
     private readonly DateTimeOffset _started;
     private readonly Rechecks _rechecks;
     private readonly Notices _notices = new();
+    private readonly PhantomFolders _phantoms = new();
     private FolderDeletionDelay _folderDeletions = FolderDeletionDelay.None;
     private string _watchMode = "not started";
     private string? _lastError;
@@ -387,6 +388,7 @@ public sealed class ReplicationEngine
         Replica = pair.Replica,
         FolderDeletions = _folderDeletions,
         Notices = _notices,
+        Phantoms = _phantoms,
         Names = FolderNameMapper.For(pair.Primary, pair.Replica),
     };
 }

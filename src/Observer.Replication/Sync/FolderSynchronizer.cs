@@ -77,12 +77,14 @@ internal sealed class FolderSynchronizer(SyncContext context)
             .MatchAsync(newSummaries, extraSummaries, knownPrimary, knownReplica, cancellationToken).ConfigureAwait(false);
 
         var newlyVanished = delta.Vanished.Where(u => rows[u].VanishedAt is null).ToList();
-        var deletions = newlyVanished.Count + rows.Values.Count(r => r.VanishedAt is not null) + plan.UnmatchedExtras.Count;
+        // Expunges already accepted (pushed, or past the guard) and waiting out the move window are not weighed again.
+        var accepted = (uint)rows.Values.Count(r => r.VanishedAt is not null);
+        var deletions = newlyVanished.Count + plan.UnmatchedExtras.Count;
         var continuous = folder.PrimaryUidValidity == primarySelected.UidValidity;
         // A push that arrives while deletions are held vouches for itself, not for what was held before it.
         var approved = request.Force || store.Holds.IsApproved(context.ReplicaId, folder.PrimaryName, HoldKind.Messages);
         var holdReason = approved ? null : DeleteGuard.Check(
-            new GuardFacts(folder.PrimaryName, deletions, replicaSelected.Exists, primarySelected.Exists, request.Witnessed && continuous && !held, continuous), context.Options);
+            new GuardFacts(folder.PrimaryName, deletions, replicaSelected.Exists - Math.Min(accepted, replicaSelected.Exists), primarySelected.Exists, request.Witnessed && continuous && !held, continuous), context.Options);
         if (holdReason is not null)
         {
             // Only the deletions wait: new mail, adoptions and flag changes still go through.
@@ -124,8 +126,10 @@ internal sealed class FolderSynchronizer(SyncContext context)
             {
                 PrimaryUidValidity = primarySelected.UidValidity,
                 PrimaryUidNext = primarySelected.UidNext,
-                PrimaryModSeq = primarySelected.HighestModSeq,
-                PrimaryMessages = primarySelected.Exists,
+                // A message skipped because its body came back empty must be looked at again: no mod-sequence
+                // to start from means the next sync reads the whole folder.
+                PrimaryModSeq = result.SkippedEmpty > 0 ? null : primarySelected.HighestModSeq,
+                PrimaryMessages = result.SkippedEmpty > 0 ? null : primarySelected.Exists,
                 ReplicaUidValidity = replicaSelected.UidValidity,
                 ReplicaUidNext = after.UidNext,
                 ReplicaModSeq = after.HighestModSeq,
@@ -171,8 +175,25 @@ internal sealed class FolderSynchronizer(SyncContext context)
         catch (ImapCommandException ex) when (ex.Condition == ResponseCondition.No)
         {
             var listed = (await context.Primary.ListAsync(false, cancellationToken).ConfigureAwait(false)).Any(m => m.Mailbox.Name == folder.PrimaryName);
-            if (listed) throw;
+            if (listed)
+            {
+                if (await AnswersStatusAsync(folder.PrimaryName, cancellationToken).ConfigureAwait(false)) throw;
+                context.Phantoms.Add(folder.PrimaryName);
+            }
             throw new FolderVanishedException(folder.PrimaryName, ex);
+        }
+    }
+
+    private async Task<bool> AnswersStatusAsync(string folder, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await context.Primary.StatusAsync(folder, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (ImapCommandException)
+        {
+            return false;
         }
     }
 

@@ -87,11 +87,13 @@ internal sealed class MessageCopier(SyncContext context, FolderRecord folder, Fo
                         data.Dispose();
                         continue;
                     }
-                    if (data.Body.Length == 0 && data.Size is not 0)
+                    if (data.Body.Length == 0)
                     {
-                        // Expunged on the primary while its body was being fetched: gone, not empty. The
-                        // folder's next sync sees it expunged (or, if it is still there, new again).
+                        // Expunged on the primary while its body was being fetched: gone, not empty (no server
+                        // stores an empty message). The folder keeps its old checkpoint, so its next sync
+                        // sees the message expunged, or, if it is still there, copies it.
                         Log.VanishedWhileCopied(context.Logger, folder.PrimaryName, uid);
+                        result.SkippedEmpty++;
                         data.Dispose();
                         continue;
                     }
@@ -226,7 +228,7 @@ internal sealed class MessageCopier(SyncContext context, FolderRecord folder, Fo
     /// </summary>
     private async Task<bool> AppendCanonicalAsync(Pending pending, ImapCommandException refusal, CancellationToken cancellationToken)
     {
-        if (pending.Data.Body!.Length > StoredForms.MaxBytes) return false;
+        if (pending.Data.Body!.Length > StoredForms.MaxBytes || pending.Data.Body.Length == 0) return false;
         var raw = pending.Data.Body.ToArray();
         var canonical = StoredForms.Canonical(raw, dropNul: true);
         if (canonical.AsSpan().SequenceEqual(raw)) return false;

@@ -105,6 +105,16 @@ internal sealed class Reconciler(SyncContext context, FolderFilter filter, Troub
             foreach (var connections in opened) await connections.DisposeAsync().ConfigureAwait(false);
         }
         result.Folders.AddRange(outcomes.Where(o => o is not null));
+        if (FoldersVanished)
+        {
+            // A folder vanished while the pass ran (renamed, deleted, or listed but unopenable): read the tree again.
+            FoldersVanished = false;
+            var again = await new FolderTreeSync(context, filter, troubles).SyncAsync([], force, cancellationToken).ConfigureAwait(false);
+            result.FoldersRenamed += again.Renamed;
+            result.FoldersDeleted += again.Deleted;
+            result.FoldersCreated += again.Created;
+            result.TreeProblems.AddRange(again.Problems);
+        }
         // Within one pass every folder has been looked at, so a move has been seen from both ends.
         result.Expunged = await PendingExpunges.FlushAsync(context, context.Time.GetUtcNow().AddSeconds(1), troubles, cancellationToken).ConfigureAwait(false);
         // Passes are rare (one per sync, one per ReconcileInterval when live), so pruning here costs nothing.
