@@ -56,7 +56,12 @@ public class HeldDeletionTests
     [TestCase(WatchMode.Idle)]
     public async Task Live_UserDeletesFifteenOfThirtyFourInOneExpunge_PushedDeletionsAreReplicated_NotHeld(WatchMode mode)
     {
-        await using var h = await EngineHarness.CreateAsync(o => o.Watch = mode);
+        // Polling as shipped (30 s), so the push is what finds the change.
+        await using var h = await EngineHarness.CreateAsync(o =>
+        {
+            o.Watch = mode;
+            o.PollInterval = TimeSpan.FromSeconds(30);
+        });
         await using var primary = await h.Accounts.PrimaryClientAsync();
         await MailFactory.FillAsync(primary, "INBOX", 34);
         await h.StartLiveAsync();
@@ -68,6 +73,32 @@ public class HeldDeletionTests
 
         await h.ConvergesAsync();
         Assert.That((await h.Accounts.ReplicaSnapshotAsync()).Folders["INBOX"], Has.Count.EqualTo(19));
+        Assert.That(h.Log.AllText, Does.Not.Contain("deletions held back"));
+        Assert.That(h.Store.Holds.All(h.Store.Replicas.Find("default")!.Id), Is.Empty);
+    }
+
+    [TestCase(WatchMode.Notify)]
+    [TestCase(WatchMode.Idle)]
+    public async Task Live_StatusPollWhilePushedExpungesWaitOutTheMoveWindow_DoesNotHoldThem(WatchMode mode)
+    {
+        // The same deletions as above, pushed; but a STATUS poll (every second here) also notices the
+        // folder changed while the expunges still wait for the move window (10 s) before they are applied.
+        await using var h = await EngineHarness.CreateAsync(o =>
+        {
+            o.Watch = mode;
+            o.PollInterval = TimeSpan.FromSeconds(1);
+            o.MoveWindow = TimeSpan.FromSeconds(10);
+        });
+        await using var primary = await h.Accounts.PrimaryClientAsync();
+        await MailFactory.FillAsync(primary, "INBOX", 34);
+        await h.StartLiveAsync();
+        await h.ConvergesAsync();
+
+        await primary.SelectAsync("INBOX");
+        await primary.UidStoreAsync(UidSet.Range(1, 15), StoreMode.Add, new MessageFlags([MessageFlags.Deleted]), silent: true);
+        await primary.ExpungeAsync();
+
+        await h.ConvergesAsync();
         Assert.That(h.Log.AllText, Does.Not.Contain("deletions held back"));
         Assert.That(h.Store.Holds.All(h.Store.Replicas.Find("default")!.Id), Is.Empty);
     }

@@ -97,6 +97,7 @@ public partial class HeldDeletionProcessTests
             await Task.Delay(TimeSpan.FromMilliseconds(500));
         }
         Assert.That(HeldLines(observer.Errors), Is.GreaterThanOrEqualTo(doomed.Length), "the test must see the deletions held");
+        TestContext.Out.WriteLine($"{HeldLines(observer.Errors)} held lines, {ListCommands().Count(observer.Errors) - listsBefore} LIST commands in the quiet window");
         Assert.That((await accounts.ReplicaSnapshotAsync()).Folders.Keys, Is.SupersetOf(doomed));
 
         observer.Terminate();
