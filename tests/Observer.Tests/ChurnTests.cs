@@ -54,6 +54,9 @@ public class ChurnTests
         }
         catch (TimeoutException)
         {
+            var p = await accounts.PrimarySnapshotAsync();
+            var r = await accounts.ReplicaSnapshotAsync();
+            TestContext.Out.WriteLine($"primary INBOX {p.Folders["INBOX"].Count}, replica INBOX {r.Folders["INBOX"].Count}, duplicates on the replica {r.DuplicatesAgainst(p)}");
             TestContext.Out.WriteLine(observer.Errors);
             throw;
         }
