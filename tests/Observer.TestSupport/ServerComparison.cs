@@ -40,10 +40,10 @@ public sealed class AccountSnapshot
             {
                 selected = await client.ExamineAsync(mailbox.Name);
             }
-            catch (ImapCommandException ex) when (mailbox.HasAttribute("\\HasChildren")
-                && (ex.Code?.Kind == ResponseCodeKind.NonExistent || ex.Message.Contains("doesn't exist", StringComparison.Ordinal)))
+            catch (ImapCommandException ex) when (ex.Code?.Kind == ResponseCodeKind.NonExistent || ex.Message.Contains("doesn't exist", StringComparison.Ordinal))
             {
-                // Dovecot's Maildir++ layout lists a deleted parent of a kept child without \Noselect: it holds nothing.
+                // Dovecot's Maildir++ layout lists a deleted parent of a kept child without \Noselect (with
+                // \HasChildren, or, once subscribed, without): it holds nothing.
                 continue;
             }
             if (selected.Exists > 0)
