@@ -37,7 +37,7 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
         foreach (var phantom in context.Phantoms.All)
         {
             if (!primary.ContainsKey(phantom)) context.Phantoms.Remove(phantom);
-            else if (await StillOnPrimaryAsync(phantom, cancellationToken).ConfigureAwait(false)) context.Phantoms.Remove(phantom);
+            else if (await context.Primary.AnswersStatusAsync(phantom, cancellationToken).ConfigureAwait(false)) context.Phantoms.Remove(phantom);
             else primary.Remove(phantom);
         }
 
@@ -168,7 +168,7 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
                     Log.FolderDeletePending(context.Logger, folder.PrimaryName, context.FolderDeletions.Delay.TotalSeconds);
                     continue;
                 }
-                if (await StillOnPrimaryAsync(folder.PrimaryName, cancellationToken).ConfigureAwait(false))
+                if (await context.Primary.AnswersStatusAsync(folder.PrimaryName, cancellationToken).ConfigureAwait(false))
                 {
                     // Looked at again a delay from now, so a folder really gone is not left behind until the next full pass.
                     context.Logger.LogWarning("folder {Folder} was missing from the primary's LIST but answers STATUS; not deleting it yet", folder.PrimaryName);
@@ -236,19 +236,6 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
             context.Store.Messages.Clear(folder.Id);
             if (context.Notices.First($"parent/{context.ReplicaId}/{folder.PrimaryName}"))
                 context.Logger.LogInformation("folder {Folder} has children on the replica; emptied it, and it is deleted once they are gone", folder.PrimaryName);
-            return false;
-        }
-    }
-
-    private async Task<bool> StillOnPrimaryAsync(string folder, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await context.Primary.StatusAsync(folder, cancellationToken).ConfigureAwait(false);
-            return true;
-        }
-        catch (ImapCommandException)
-        {
             return false;
         }
     }

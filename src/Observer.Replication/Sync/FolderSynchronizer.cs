@@ -177,23 +177,10 @@ internal sealed class FolderSynchronizer(SyncContext context)
             var listed = (await context.Primary.ListAsync(false, cancellationToken).ConfigureAwait(false)).Any(m => m.Mailbox.Name == folder.PrimaryName);
             if (listed)
             {
-                if (await AnswersStatusAsync(folder.PrimaryName, cancellationToken).ConfigureAwait(false)) throw;
+                if (await context.Primary.AnswersStatusAsync(folder.PrimaryName, cancellationToken).ConfigureAwait(false)) throw;
                 context.Phantoms.Add(folder.PrimaryName);
             }
             throw new FolderVanishedException(folder.PrimaryName, ex);
-        }
-    }
-
-    private async Task<bool> AnswersStatusAsync(string folder, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await context.Primary.StatusAsync(folder, cancellationToken).ConfigureAwait(false);
-            return true;
-        }
-        catch (ImapCommandException)
-        {
-            return false;
         }
     }
 
