@@ -38,7 +38,8 @@ public static class StoredForms
         IEnumerable<byte[]> forms = kind switch
         {
             ServerKind.Dovecot => [NulAs0x80(raw)],
-            ServerKind.Courier => [CrlfLines(raw, dropNul: false)],
+            // In a session that enabled UTF8=ACCEPT (as observer's does), Courier drops a bare CR instead.
+            ServerKind.Courier => [CrlfLines(raw, dropNul: false), CrlfLines(raw, dropNul: false, dropBareCr: true)],
             ServerKind.Cyrus => [HeaderBytesAsX(raw), HeaderBytesAsX(CrlfLines(raw, dropNul: true)), CrlfLines(raw, dropNul: true)],
             _ => [],
         };
@@ -48,12 +49,13 @@ public static class StoredForms
     private static byte[] NulAs0x80(byte[] raw) => raw.Select(b => b == 0 ? (byte)0x80 : b).ToArray();
 
     /// <summary>Every line ended by CRLF (a bare LF or CR becomes CRLF), with a final CRLF.</summary>
-    private static byte[] CrlfLines(byte[] raw, bool dropNul)
+    private static byte[] CrlfLines(byte[] raw, bool dropNul, bool dropBareCr = false)
     {
         var output = new List<byte>(raw.Length + 64);
         for (var i = 0; i < raw.Length; i++)
         {
             var b = raw[i];
+            if (dropBareCr && b == '\r' && (i + 1 >= raw.Length || raw[i + 1] != '\n')) continue;
             if (b == '\r' || b == '\n')
             {
                 output.Add((byte)'\r');

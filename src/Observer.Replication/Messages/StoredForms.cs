@@ -20,22 +20,34 @@ public static class StoredForms
     {
         var forms = new List<(string, byte[])>();
         var bytes = raw.ToArray();
-        foreach (var lines in new[] { false, true })
+        foreach (var lines in new[] { LineEndings.Kept, LineEndings.Crlf, LineEndings.CrlfWithoutBareCr })
         {
             foreach (var nul in new[] { NulBytes.Kept, NulBytes.Dropped, NulBytes.Replaced })
             {
                 foreach (var munge in new[] { false, true })
                 {
                     var form = bytes;
-                    if (lines || nul == NulBytes.Dropped) form = Canonical(form, dropNul: nul == NulBytes.Dropped, lineEndings: lines);
+                    if (lines != LineEndings.Kept || nul == NulBytes.Dropped)
+                        form = Canonical(form, dropNul: nul == NulBytes.Dropped, lineEndings: lines != LineEndings.Kept, dropBareCr: lines == LineEndings.CrlfWithoutBareCr);
                     if (nul == NulBytes.Replaced) form = ReplaceNul(form);
                     if (munge) form = MungeHeader8Bit(form);
-                    var name = string.Join(", ", new[] { lines ? "line endings" : null, nul == NulBytes.Kept ? null : "NUL bytes", munge ? "8-bit header bytes" : null }.OfType<string>());
+                    var name = string.Join(", ", new[] { lines != LineEndings.Kept ? "line endings" : null, nul == NulBytes.Kept ? null : "NUL bytes", munge ? "8-bit header bytes" : null }.OfType<string>());
                     Add(forms, name, form, raw);
                 }
             }
         }
         return forms;
+    }
+
+    private enum LineEndings
+    {
+        Kept,
+
+        /// <summary>A bare CR or LF becomes CRLF, and a final CRLF is added.</summary>
+        Crlf,
+
+        /// <summary>The same, but a bare CR is dropped (Courier, in a session that enabled UTF8=ACCEPT).</summary>
+        CrlfWithoutBareCr,
     }
 
     private enum NulBytes
@@ -67,7 +79,7 @@ public static class StoredForms
     /// What a strict server accepts: every line ended by CRLF (a bare CR or LF becomes CRLF), a final
     /// CRLF, and with <paramref name="dropNul"/> no NUL bytes.
     /// </summary>
-    public static byte[] Canonical(ReadOnlySpan<byte> raw, bool dropNul, bool lineEndings = true)
+    public static byte[] Canonical(ReadOnlySpan<byte> raw, bool dropNul, bool lineEndings = true, bool dropBareCr = false)
     {
         if (!lineEndings)
         {
@@ -81,9 +93,13 @@ public static class StoredForms
             var b = raw[i];
             if (b == (byte)'\r')
             {
-                output.WriteByte((byte)'\r');
-                output.WriteByte((byte)'\n');
-                if (i + 1 < raw.Length && raw[i + 1] == (byte)'\n') i++;
+                var crlf = i + 1 < raw.Length && raw[i + 1] == (byte)'\n';
+                if (crlf || !dropBareCr)
+                {
+                    output.WriteByte((byte)'\r');
+                    output.WriteByte((byte)'\n');
+                }
+                if (crlf) i++;
             }
             else if (b == (byte)'\n')
             {

@@ -56,6 +56,16 @@ internal sealed class CopyChecks(SyncContext context, FolderRecord folder, Folde
         return uids;
     }
 
+    /// <summary>Where a bad copy first differs from what was sent, so an admin (or a bug report) can tell a server's habit from damage.</summary>
+    private static string FirstDifference(ImapLiteral sent, ImapLiteral copy)
+    {
+        if (sent.Length > StoredForms.MaxBytes || copy.Length > StoredForms.MaxBytes) return "";
+        var (a, b) = (sent.ToArray(), copy.ToArray());
+        var at = a.AsSpan().CommonPrefixLength(b);
+        static string Around(byte[] bytes, int at) => Convert.ToHexString(bytes.AsSpan(at, Math.Min(8, bytes.Length - at))).ToLowerInvariant();
+        return $" ({a.Length} bytes sent, {b.Length} stored; first difference at byte {at}: sent {Around(a, at)}, stored {Around(b, at)})";
+    }
+
     /// <summary>A copy that differs from what was sent only as the replica server stores every message (see <see cref="StoredForms"/>).</summary>
     private bool IsStoredForm(PendingCopy sent, byte[] copyMd5)
     {
@@ -96,7 +106,7 @@ internal sealed class CopyChecks(SyncContext context, FolderRecord folder, Folde
                     if (copy.Uid is not { } uid || !expected.ContainsKey(uid) || !seen.Add(uid)) continue;
                     var md5 = await Md5.OfAsync(copy.Body!, cancellationToken).ConfigureAwait(false);
                     if (!md5.AsSpan().SequenceEqual(expected[uid].Md5) && !IsStoredForm(expected[uid], md5))
-                        bad.Add($"uid {uid} has md5 {Md5.Hex(md5)}, the primary {Md5.Hex(expected[uid].Md5)}");
+                        bad.Add($"uid {uid} has md5 {Md5.Hex(md5)}, the primary {Md5.Hex(expected[uid].Md5)}{FirstDifference(expected[uid].Sent, copy.Body!)}");
                 }
             }
         }
