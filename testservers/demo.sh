@@ -15,6 +15,27 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 ensure_packages dovecot-core dovecot-imapd openssl
 
+# Ctrl-C reaches this script, but not observer or the traffic generator: a non-interactive shell starts
+# its background jobs with SIGINT ignored. So the cleanup stops each of them by its pid, with SIGTERM.
+observer_pid="" traffic_pid="" sleep_pid=""
+cleanup() {
+  trap '' INT TERM   # a second Ctrl-C must not cut the cleanup short and leave something running
+  for pid in "$sleep_pid" "$traffic_pid"; do
+    [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+  done
+  if [ -n "$observer_pid" ] && kill -0 "$observer_pid" 2>/dev/null; then
+    echo "== stopping observer (it finishes the work in flight)"
+    kill -TERM "$observer_pid" 2>/dev/null || true
+  fi
+  wait 2>/dev/null || true
+  testservers/dovecot/stop.sh demo-primary >/dev/null
+  testservers/dovecot/stop.sh demo-replica >/dev/null
+  echo "== stopped. (observer status --config appsettings.json still shows the last state)"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
 mkdir -p .testservers
 chmod 700 .testservers
 primary_pw=$(head -c 12 /dev/urandom | base64 | tr -dc A-Za-z0-9)
@@ -35,19 +56,14 @@ bench="$root/bench/Observer.Bench/bin/Release/net10.0/observer-bench"
 echo "== filling the primary with sample mail"
 "$bench" corpus --profile demo --primary-port 14301 --primary-user demo --primary-password-file .testservers/demo-primary.password
 
-traffic_pid=""
-cleanup() {
-  [ -n "$traffic_pid" ] && kill "$traffic_pid" 2>/dev/null || true
-  testservers/dovecot/stop.sh demo-primary >/dev/null
-  testservers/dovecot/stop.sh demo-replica >/dev/null
-  echo "== stopped. (observer status --config appsettings.json still shows the last state)"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-echo "== a simulated user starts working on the primary in 10 s; observer replicates live (Ctrl-C to stop)"
-( sleep 10; exec "$bench" traffic --interval 3 --primary-port 14301 --primary-user demo --primary-password-file .testservers/demo-primary.password ) &
-traffic_pid=$!
+echo "== observer replicates live; a simulated user starts working on the primary in 10 s (Ctrl-C to stop)"
 "$observer" run --config appsettings.json &
 observer_pid=$!
+# Waiting with `wait`, not in the foreground, so that a signal runs the trap at once.
+sleep 10 &
+sleep_pid=$!
+wait "$sleep_pid"
+sleep_pid=""
+"$bench" traffic --interval 3 --primary-port 14301 --primary-user demo --primary-password-file .testservers/demo-primary.password &
+traffic_pid=$!
 wait "$observer_pid"

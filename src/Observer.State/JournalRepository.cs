@@ -82,9 +82,16 @@ public sealed class JournalRepository
             }
         });
 
-    /// <summary>Drops finished entries older than <paramref name="age"/>; open ones are always kept.</summary>
-    public int Prune(TimeSpan age) =>
-        _store.Execute("DELETE FROM journal WHERE state <> 'begun' AND done_at < $t", ("$t", StateStore.Iso(_store.Time.GetUtcNow() - age)));
+    /// <summary>
+    /// Deletes the replica's entries finished (done, refused or resolved) more than <paramref name="retention"/>
+    /// ago, so the table does not grow for ever; returns how many. Open ('begun') entries are always kept:
+    /// they are the evidence crash recovery needs, however old.
+    /// </summary>
+    public int Prune(long replicaId, TimeSpan retention) =>
+        _store.Execute(PruneSql, ("$r", replicaId), ("$t", StateStore.Iso(_store.Time.GetUtcNow() - retention)));
+
+    /// <summary>Matches the partial index journal_finished (migration 0003), so the delete does not scan.</summary>
+    internal const string PruneSql = "DELETE FROM journal WHERE replica_id = $r AND state <> 'begun' AND done_at < $t";
 
     private static JournalEntry Read(SqliteDataReader r) => new()
     {

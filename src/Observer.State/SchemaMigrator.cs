@@ -27,6 +27,16 @@ internal static class SchemaMigrator
         }
     }
 
+    /// <summary>For a reader that may not migrate: the schema must be the one this observer writes.</summary>
+    public static void EnsureCurrent(SqliteConnection connection, string path)
+    {
+        var current = Convert.ToInt32(Scalar(connection, "PRAGMA user_version"), System.Globalization.CultureInfo.InvariantCulture);
+        if (current < LatestVersion)
+            throw new StateException($"the state database {path} was written by an older observer; run observer sync or observer run once to upgrade it");
+        if (current > LatestVersion)
+            throw new StateException($"the state database {path} has schema {current}, newer than this observer understands ({LatestVersion}); upgrade observer");
+    }
+
     private static IEnumerable<(int Version, string Sql)> Migrations()
     {
         var assembly = Assembly.GetExecutingAssembly();

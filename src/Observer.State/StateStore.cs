@@ -69,6 +69,38 @@ public sealed class StateStore : IDisposable
         }
     }
 
+    /// <summary>
+    /// Opens an existing database for reading only (`observer status`): it creates, migrates and changes
+    /// nothing, so a mistyped State:Path does not leave an empty database behind.
+    /// </summary>
+    public static StateStore OpenReadOnly(string path, TimeProvider? time = null)
+    {
+        var full = Path.GetFullPath(path);
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder
+        {
+            DataSource = full,
+            Mode = SqliteOpenMode.ReadOnly,
+            Pooling = false,
+        }.ToString());
+        try
+        {
+            connection.Open();
+            Execute(connection, "PRAGMA busy_timeout = 10000;");
+            SchemaMigrator.EnsureCurrent(connection, full);
+            return new StateStore(connection, time ?? TimeProvider.System);
+        }
+        catch (SqliteException ex)
+        {
+            connection.Dispose();
+            throw new StateException($"cannot read state database {full}: {ex.Message}", ex);
+        }
+        catch (StateException)
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>Creates the database file (and its folder) with owner-only permissions before SQLite opens it.</summary>
     private static void CreatePrivately(string path)
     {

@@ -19,6 +19,7 @@ internal sealed class RecordingSession(IMailSession inner, SessionLedger ledger)
 
     public async Task<AppendResult> AppendAsync(string folder, IReadOnlyList<AppendMessage> messages, CancellationToken cancellationToken)
     {
+        Interlocked.Add(ref ledger.EmptyAppends, messages.Count(m => m.Content.Length == 0));
         var result = await inner.AppendAsync(folder, messages, cancellationToken);
         Interlocked.Add(ref ledger.Appended, messages.Count);
         if (ledger.WithholdAppendUid) result = new AppendResult(null, null);
@@ -52,7 +53,20 @@ internal sealed class RecordingSession(IMailSession inner, SessionLedger ledger)
     public Task UnselectAsync(CancellationToken cancellationToken) => inner.UnselectAsync(cancellationToken);
     public Task<FetchResult> FetchFlagsAsync(UidSet uids, ulong? changedSince, CancellationToken cancellationToken) => inner.FetchFlagsAsync(uids, changedSince, cancellationToken);
     public Task<FetchResult> FetchSummariesAsync(UidSet uids, CancellationToken cancellationToken) => inner.FetchSummariesAsync(uids, cancellationToken);
-    public IAsyncEnumerable<MessageData> FetchMessagesAsync(UidSet uids, CancellationToken cancellationToken) => inner.FetchMessagesAsync(uids, cancellationToken);
+    public async IAsyncEnumerable<MessageData> FetchMessagesAsync(UidSet uids, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var data in inner.FetchMessagesAsync(uids, cancellationToken))
+        {
+            if (data.Uid is { } uid && data.Body is not null && ledger.EmptyBodies.Contains(uid))
+            {
+                // As Dovecot answers for a message expunged by another session while this one fetches it.
+                data.Body.Dispose();
+                data.Body = ImapLiteral.FromBytes(Array.Empty<byte>());
+                if (ledger.EmptyBodiesSayZeroSize) data.Size = 0;
+            }
+            yield return data;
+        }
+    }
     public Task<UidSet> SearchAsync(SearchQuery query, CancellationToken cancellationToken) => inner.SearchAsync(query, cancellationToken);
     public Task SetFlagsAsync(UidSet uids, MessageFlags flags, CancellationToken cancellationToken) => inner.SetFlagsAsync(uids, flags, cancellationToken);
     public Task ExpungeAsync(UidSet uids, CancellationToken cancellationToken) => inner.ExpungeAsync(uids, cancellationToken);
@@ -74,6 +88,15 @@ internal sealed class SessionLedger
     public int Copies;
     public int Renames;
     public int CrashAfterNextAppend;
+
+    /// <summary>Messages APPENDed with no bytes at all.</summary>
+    public int EmptyAppends;
+
+    /// <summary>UIDs whose bodies FETCH returns empty (RFC822.SIZE still says otherwise), as for a message expunged mid-fetch.</summary>
+    public HashSet<uint> EmptyBodies { get; } = [];
+
+    /// <summary>With <see cref="EmptyBodies"/>: RFC822.SIZE says 0 too.</summary>
+    public bool EmptyBodiesSayZeroSize;
 
     /// <summary>Act like a server without UIDPLUS: APPEND says OK but not which UID it gave.</summary>
     public bool WithholdAppendUid;

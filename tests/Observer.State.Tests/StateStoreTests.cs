@@ -127,6 +127,62 @@ public class StateStoreTests
     }
 
     [Test]
+    public void Journal_Prune_DropsOldFinishedEntries_KeepsRecentAndOpenOnes()
+    {
+        var clock = new ManualTimeProvider();
+        using var store = StateStore.Open(DbPath, clock);
+        var id = store.Replicas.Ensure("default", "p", "r").Replica.Id;
+        var other = store.Replicas.Ensure("other", "p", "r2").Replica.Id;
+        JournalEntry Entry(long replica, uint uid) => new() { ReplicaId = replica, Folder = "INBOX", Operation = "append", PrimaryUid = uid };
+
+        var old = store.Journal.Begin([Entry(id, 1), Entry(id, 2), Entry(id, 3), Entry(id, 4), Entry(other, 5)]);
+        store.Journal.Complete([old[0], old[4]]);
+        store.Journal.Abandon([old[1]]);
+        clock.Advance(TimeSpan.FromDays(8));
+        var recent = store.Journal.Begin([Entry(id, 6), Entry(id, 7)]);
+        store.Journal.Complete([recent[0], old[2]]);
+
+        Assert.That(store.Journal.Prune(id, TimeSpan.FromDays(7)), Is.EqualTo(2), "the done and the refused entry finished 8 days ago");
+        var left = JournalRows();
+        Assert.That(left, Is.EquivalentTo(new[]
+        {
+            (old[2], "done"), // begun long ago, but finished just now
+            (old[3], "begun"), // open for 8 days: still the evidence crash recovery needs
+            (old[4], "done"), // another replica's, pruned by its own engine
+            (recent[0], "done"),
+            (recent[1], "begun"),
+        }));
+    }
+
+    [Test]
+    public void Journal_Prune_UsesAnIndexRatherThanAScan()
+    {
+        using (StateStore.Open(DbPath)) { }
+        using var connection = new SqliteConnection($"Data Source={DbPath};Mode=ReadOnly;Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "EXPLAIN QUERY PLAN " + JournalRepository.PruneSql;
+        command.Parameters.AddWithValue("$r", 1L);
+        command.Parameters.AddWithValue("$t", "2026-01-01");
+        using var reader = command.ExecuteReader();
+        var plan = new List<string>();
+        while (reader.Read()) plan.Add(reader.GetString(3));
+        Assert.That(plan, Has.Some.Contains("USING INDEX journal_finished"), string.Join("; ", plan));
+    }
+
+    private List<(long Id, string State)> JournalRows()
+    {
+        using var connection = new SqliteConnection($"Data Source={DbPath};Mode=ReadOnly;Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT id, state FROM journal";
+        using var reader = command.ExecuteReader();
+        var rows = new List<(long, string)>();
+        while (reader.Read()) rows.Add((reader.GetInt64(0), reader.GetString(1)));
+        return rows;
+    }
+
+    [Test]
     public void InTransaction_FailureRollsBackEverything()
     {
         using var store = StateStore.Open(DbPath);

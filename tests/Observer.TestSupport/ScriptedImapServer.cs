@@ -98,6 +98,9 @@ public sealed class ScriptedSession(NetworkStream stream, CancellationToken stop
     private readonly List<byte> _pending = [];
     private readonly byte[] _buffer = new byte[8192];
 
+    /// <summary>Cancelled when the server is disposed: a script that waits on the test must wait with it.</summary>
+    public CancellationToken Stopping => stop;
+
     public async Task SendAsync(string text) => await stream.WriteAsync(Encoding.UTF8.GetBytes(text), stop);
 
     public async Task SendBytesAsync(byte[] bytes) => await stream.WriteAsync(bytes, stop);

@@ -35,7 +35,17 @@ public sealed class AccountSnapshot
             var key = Key(mailbox.Name, mailbox.Delimiter, prefix);
             if (mailbox.IsSubscribed) snapshot.Subscribed.Add(key);
             var messages = new List<SeenMessage>();
-            var selected = await client.ExamineAsync(mailbox.Name);
+            SelectedMailbox selected;
+            try
+            {
+                selected = await client.ExamineAsync(mailbox.Name);
+            }
+            catch (ImapCommandException ex) when (ex.Code?.Kind == ResponseCodeKind.NonExistent || ex.Message.Contains("doesn't exist", StringComparison.Ordinal))
+            {
+                // Dovecot's Maildir++ layout lists a deleted parent of a kept child without \Noselect (with
+                // \HasChildren, or, once subscribed, without): it holds nothing.
+                continue;
+            }
             if (selected.Exists > 0)
             {
                 await foreach (var m in client.UidFetchStreamAsync(UidSet.All, new FetchRequest(FetchItems.Flags | FetchItems.InternalDate | FetchItems.Body)))

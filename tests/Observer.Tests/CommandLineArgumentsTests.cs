@@ -22,12 +22,25 @@ public class CommandLineArgumentsTests
     [TestCase(new[] { "run", "--config" }, "--config needs a file name")]
     [TestCase(new[] { "verify", "--force" }, "--force only applies with --repair")]
     [TestCase(new[] { "run", "--Primary:Host" }, "has no value")]
+    [TestCase(new[] { "approve" }, "approve needs the folders")]
+    [TestCase(new[] { "approve", "INBOX", "--all" }, "not both")]
+    [TestCase(new[] { "sync", "INBOX" }, "unknown option 'INBOX' for sync")]
     public void Parse_Mistakes_AreOneClearLine(string[] argv, string expected)
     {
         var (args, error) = CommandLineArguments.Parse(argv);
         Assert.That(args, Is.Null);
         Assert.That(error, Does.Contain(expected));
         Assert.That(error, Does.Not.Contain("\n"));
+    }
+
+    [Test]
+    public void Parse_Approve_TakesFolderNamesOrAll()
+    {
+        var (folders, _) = CommandLineArguments.Parse(["approve", "INBOX", "Old Stuff", "--config", "x.json"]);
+        Assert.That((folders!.Verb, folders.All, folders.ConfigFile), Is.EqualTo((Verb.Approve, false, "x.json")));
+        Assert.That(folders.Folders, Is.EqualTo(new[] { "INBOX", "Old Stuff" }));
+        var (all, _) = CommandLineArguments.Parse(["approve", "--all"]);
+        Assert.That((all!.All, all.Folders.Count), Is.EqualTo((true, 0)));
     }
 
     [Test]

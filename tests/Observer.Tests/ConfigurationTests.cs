@@ -50,12 +50,17 @@ public class ConfigurationTests
         return settings;
     }
 
+    /// <summary>Settings that pass: status goes on to look for the state database, which these tests never create.</summary>
+    private static void Accepted((int Code, string Out, string Err) result)
+    {
+        Assert.That(result.Err, Does.StartWith("observer: no state database at "), "the settings were accepted");
+        Assert.That(result.Code, Is.EqualTo(1));
+    }
+
     [Test]
     public async Task ValidSettings_StatusRuns()
     {
-        var (code, output, errors) = await Run(StatusWith(Valid));
-        Assert.That((code, errors), Is.EqualTo((0, "")));
-        Assert.That(output, Does.Contain("never synced"));
+        Accepted(await Run(StatusWith(Valid)));
     }
 
     [TestCase("Primary:Host", null, "Primary:Host is not set")]
@@ -67,6 +72,7 @@ public class ConfigurationTests
     [TestCase("Replication:MaxDeletePercent", "150", "Replication:MaxDeletePercent is 150")]
     [TestCase("Replication:PollInterval", "soon", "Replication:PollInterval has an invalid value; it must be a duration such as 00:00:30")]
     [TestCase("Replication:MaxConnections", "1", "Replication:MaxConnections is 1")]
+    [TestCase("Replication:JournalRetention", "-1.00:00:00", "Replication:JournalRetention is -1.00:00:00; it cannot be negative")]
     [TestCase("Replication:Verify", "Maybe", "Replication:Verify has an invalid value")]
     [TestCase("Primary:Hots", "typo", "Primary has no setting 'Hots'")]
     [TestCase("Primary:PasswordFile", "/nonexistent/pw", "Primary:PasswordFile '/nonexistent/pw' does not exist")]
@@ -86,10 +92,8 @@ public class ConfigurationTests
         var (code, _, errors) = await Run(StatusWith(With(("Replica:Host", "mail.example.com"))));
         Assert.That(code, Is.EqualTo(2));
         Assert.That(errors, Does.Contain("refusing to send the password in clear text to mail.example.com").And.Contain("Replica:AllowPlaintextLogin=true"));
-        var allowed = await Run(StatusWith(With(("Replica:Host", "mail.example.com"), ("Replica:AllowPlaintextLogin", "true"))));
-        Assert.That(allowed.Code, Is.Zero);
-        var tls = await Run(StatusWith(With(("Replica:Host", "mail.example.com"), ("Replica:Security", "Tls"))));
-        Assert.That(tls.Code, Is.Zero);
+        Accepted(await Run(StatusWith(With(("Replica:Host", "mail.example.com"), ("Replica:AllowPlaintextLogin", "true")))));
+        Accepted(await Run(StatusWith(With(("Replica:Host", "mail.example.com"), ("Replica:Security", "Tls")))));
     }
 
     [Test]
@@ -131,16 +135,16 @@ public class ConfigurationTests
         try
         {
             var viaEnv = await Run("status", "--config", file);
-            Assert.That(viaEnv.Out, Does.Contain("from-env.db"));
+            Assert.That(viaEnv.Err, Does.Contain("from-env.db"));
             var viaArgs = await Run("status", "--config", file, "--State:Path=" + Path.Combine(_dir, "from-args.db"));
-            Assert.That(viaArgs.Out, Does.Contain("from-args.db"));
+            Assert.That(viaArgs.Err, Does.Contain("from-args.db"));
         }
         finally
         {
             Environment.SetEnvironmentVariable("OBSERVER_State__Path", null);
         }
         var viaFile = await Run("status", "--config", file);
-        Assert.That(viaFile.Out, Does.Contain(Path.Combine(_dir, "from-file.db")), "a relative path is taken from the settings file's folder");
+        Assert.That(viaFile.Err, Does.Contain(Path.Combine(_dir, "from-file.db")), "a relative path is taken from the settings file's folder");
     }
 
     [Test]
@@ -148,8 +152,46 @@ public class ConfigurationTests
     {
         var pw = Path.Combine(_dir, "pw");
         await File.WriteAllTextAsync(pw, "file-secret-123\n");
-        var (code, output, errors) = await Run(StatusWith(With(("Primary:Password", null), ("Primary:PasswordFile", pw))));
-        Assert.That(code, Is.Zero);
-        Assert.That(output + errors, Does.Not.Contain("file-secret-123"));
+        var result = await Run(StatusWith(With(("Primary:Password", null), ("Primary:PasswordFile", pw))));
+        Accepted(result);
+        Assert.That(result.Out + result.Err, Does.Not.Contain("file-secret-123"));
+    }
+
+    [Test]
+    public async Task UnknownSection_OnTheCommandLine_IsAnErrorLikeAMisspeltKey()
+    {
+        var (code, _, errors) = await Run([.. StatusWith(Valid), "--Foo:Bar=1"]);
+        Assert.That(code, Is.EqualTo(2), errors);
+        Assert.That(errors, Is.EqualTo("observer: config: there is no settings section 'Foo' (--Foo:... on the command line); check the spelling: "
+            + "the sections are Primary, Replica, State, Replication, Reconnect and Logging\n"));
+    }
+
+    [Test]
+    public async Task UnknownSection_InTheEnvironment_IsAnError_ButOtherToolsVariablesAreNot()
+    {
+        Environment.SetEnvironmentVariable("OBSERVER_TESTSERVERS_DIR", _dir);
+        try
+        {
+            Accepted(await Run(StatusWith(Valid)));
+            Environment.SetEnvironmentVariable("OBSERVER_Replicaa__Host", "elsewhere");
+            var (code, _, errors) = await Run(StatusWith(Valid));
+            Assert.That(code, Is.EqualTo(2), errors);
+            Assert.That(errors, Does.StartWith("observer: config: there is no settings section 'Replicaa' (environment variable OBSERVER_Replicaa__...)"));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("OBSERVER_TESTSERVERS_DIR", null);
+            Environment.SetEnvironmentVariable("OBSERVER_Replicaa__Host", null);
+        }
+    }
+
+    [Test]
+    public async Task StatePathThatIsAFolder_IsNamedAsSuch()
+    {
+        var (code, _, errors) = await Run([.. StatusWith(Valid), "--State:Path=" + _dir]);
+        Assert.That((code, errors), Is.EqualTo((2, $"observer: config: State:Path {_dir} is a folder; give a file name, e.g. {Path.Combine(_dir, "observer.db")}\n")));
+        var sync = await Run([.. StatusWith(Valid).Skip(1).Prepend("sync"), "--State:Path=" + _dir]);
+        Assert.That(sync.Code, Is.EqualTo(2), sync.Err);
+        Assert.That(sync.Err, Does.Contain($"State:Path {_dir} is a folder"));
     }
 }

@@ -96,16 +96,21 @@ public class ObserverProcessTests
 
         var (code, output, errors) = await ObserverProcess.RunAsync("sync", settings, _dir, TimeSpan.FromMinutes(1));
         Assert.That(code, Is.EqualTo(1));
-        Assert.That(output, Does.Contain("Big").And.Contain("HELD: this pass would delete 30 of 40"));
+        Assert.That(output, Does.Contain("Big").And.Contain("HELD: the primary folder shrank from 40 to 10"));
         Assert.That(output, Does.Contain("Small").And.Contain("up to date"));
         Assert.That(output, Does.Contain("1 of 3 folders do not match"));
         NoStackTrace(errors);
 
         var status = await ObserverProcess.RunAsync("status", settings, _dir, TimeSpan.FromSeconds(30));
-        Assert.That(status.Output, Does.Contain("folders in trouble:").And.Contain("Big: this pass would delete 30 of 40"));
+        Assert.That(status.Output, Does.Contain("held deletions").And.Contain("Big: deleting 30 messages").And.Contain("approve: observer approve Big"));
+        Assert.That(status.ExitCode, Is.EqualTo(1));
 
-        var repair = await ObserverProcess.RunAsync("verify", settings, _dir, TimeSpan.FromMinutes(1), "--repair", "--force");
-        Assert.That(repair.ExitCode, Is.Zero, repair.Output);
+        var wrong = await ObserverProcess.RunAsync("approve", settings, _dir, TimeSpan.FromSeconds(30), "Bigg");
+        Assert.That((wrong.ExitCode, wrong.Errors.Trim()), Is.EqualTo((2, "observer: no held deletions for 'Bigg'; held now: Big")));
+        var approve = await ObserverProcess.RunAsync("approve", settings, _dir, TimeSpan.FromSeconds(30), "Big");
+        Assert.That((approve.ExitCode, approve.Output), Is.EqualTo((0, "approve: 1 held deletion approved; run `observer sync` (or start `observer run`) to apply them\n")));
+        var applied = await ObserverProcess.RunAsync("sync", settings, _dir, TimeSpan.FromMinutes(1));
+        Assert.That(applied.ExitCode, Is.Zero, applied.Output);
         Assert.That(await accounts.DifferencesAsync(), Is.Empty);
     }
 
@@ -148,16 +153,20 @@ public class ObserverProcessTests
         Assert.That(output, Does.Contain("lag: 0 s; pending writes: 0; folders in trouble: 0"));
     }
 
-    [Test]
-    public async Task RefusedLogin_IsOneLineAndExitOne_WithoutRetryingForever()
+    [TestCase("Primary")]
+    [TestCase("Replica")]
+    public async Task RefusedLogin_NamesTheSideThatRefused_IsOneLineAndExitOne_WithoutRetryingForever(string side)
     {
         var accounts = await PairFixture.Pair.NewAccountsAsync();
         var settings = accounts.Settings(StatePath);
-        settings["Replica:Password"] = "wrong-password";
+        settings[$"{side}:Password"] = "wrong-password";
+        var (server, account) = side == "Primary" ? (PairFixture.Pair.Primary, accounts.Primary) : (PairFixture.Pair.Replica, accounts.Replica);
         var started = DateTime.UtcNow;
         var (code, output, errors) = await ObserverProcess.RunAsync("sync", settings, _dir, TimeSpan.FromMinutes(1));
         Assert.That(code, Is.EqualTo(1));
-        Assert.That(errors, Does.Contain($"observer: 127.0.0.1 refused the login of {accounts.Replica.User}: [AUTHENTICATIONFAILED]"));
+        Assert.That(errors, Does.Contain(
+            $"observer: the {side.ToLowerInvariant()} ({server.Host}:{server.Port}) refused the login for user {account.User}: [AUTHENTICATIONFAILED]"));
+        Assert.That(errors, Does.Match($@"; check {side}:Username and the password\n$"));
         Assert.That(errors, Does.Not.Contain("wrong-password"));
         Assert.That(DateTime.UtcNow - started, Is.LessThan(TimeSpan.FromSeconds(20)), "a refused login is not retried");
         NoStackTrace(errors);

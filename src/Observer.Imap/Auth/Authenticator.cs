@@ -14,7 +14,8 @@ internal static class Authenticator
             throw new ImapAuthenticationException(
                 $"{client.Options.Host} disables LOGIN here (LOGINDISABLED); connect with TLS (Security=Tls or StartTls) or use an AUTHENTICATE mechanism");
         var command = client.Command("LOGIN").Sp().String(username).Sp().String(password, sensitive: true);
-        var done = await client.ExecuteAsync(command, null, cancellationToken).ConfigureAwait(false);
+        // Logging in is part of connecting: a server that trickles its answer is cut after ConnectTimeout.
+        var done = await client.Connection.ExecuteAsync(command, null, cancellationToken, limit: client.Options.ConnectTimeout).ConfigureAwait(false);
         await CompleteAsync(client, done, username, cancellationToken).ConfigureAwait(false);
     }
 
@@ -50,7 +51,7 @@ internal static class Authenticator
                 await connection.WriteLineAsync(reply, "<redacted SASL response>", ct).ConfigureAwait(false);
                 continuation = await next.ConfigureAwait(false);
             }
-        }).ConfigureAwait(false);
+        }, client.Options.ConnectTimeout).ConfigureAwait(false);
         await CompleteAsync(client, done, mechanism.Username, cancellationToken).ConfigureAwait(false);
     }
 
@@ -71,7 +72,8 @@ internal static class Authenticator
         if (done.Condition != ResponseCondition.Ok)
         {
             var code = done.Code is null ? "" : $"[{done.Code.Name}] ";
-            throw new ImapAuthenticationException($"{client.Options.Host} refused the login of {username}: {code}{done.Text}", done.Code);
+            throw new ImapAuthenticationException($"{client.Options.Host}:{client.Options.Port} refused the login for user {username}: {code}{done.Text}",
+                done.Code, serverText: code + done.Text);
         }
         client.IsAuthenticated = true;
         // Servers usually send the post-login capabilities in the OK; otherwise ask, since they change after login.

@@ -18,13 +18,13 @@ internal sealed class ImapConnection : IAsyncDisposable
     private readonly List<PendingCommand> _inFlight = [];
     private readonly CancellationTokenSource _lifetime = new();
     private readonly EventQueue _events;
+    private readonly ResponseDeadlines _deadlines;
     private Stream _stream;
     private Stream _writer;
     private ResponseFrameReader _reader;
     private Task _readLoop = Task.CompletedTask;
     private ITimer? _watchdog;
     private PendingCommand? _continuationWaiter;
-    private long _lastActivity;
     private int _nextTag;
     private Exception? _broken;
     private string? _byeText;
@@ -35,10 +35,10 @@ internal sealed class ImapConnection : IAsyncDisposable
         _options = options;
         _trace = new ProtocolTrace(options.ProtocolLogger, options.TraceName);
         _events = new EventQueue(options.EventQueueCapacity);
+        _deadlines = new ResponseDeadlines(options);
         _stream = stream;
         _writer = new BufferedStream(stream, 64 * 1024);
         _reader = NewReader(stream);
-        Touch();
     }
 
     public ImapCapabilities Capabilities { get; private set; } = ImapCapabilities.Unknown;
@@ -57,6 +57,9 @@ internal sealed class ImapConnection : IAsyncDisposable
 
     public ImapClientOptions Options => _options;
 
+    /// <summary>Bytes read from the server so far (tests wait on it rather than sleep).</summary>
+    public long BytesReceived => _deadlines.BytesReceived;
+
     /// <summary>Connects, reads the greeting, upgrades with STARTTLS if asked, then starts the reader.</summary>
     public static async Task<ImapConnection> OpenAsync(ImapClientOptions options, CancellationToken cancellationToken)
     {
@@ -67,8 +70,8 @@ internal sealed class ImapConnection : IAsyncDisposable
             if (options.Security == ImapSecurity.Tls)
                 stream = await ImapTransport.StartTlsAsync(stream, options, cancellationToken).ConfigureAwait(false);
             connection = new ImapConnection(options, stream);
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(options.ConnectTimeout);
+            // One deadline for the greeting and STARTTLS together: a server trickling its greeting is cut too.
+            using var timeout = new TimeLimit(options.ConnectTimeout, options.TimeProvider, cancellationToken);
             await connection.ReadGreetingAsync(timeout.Token).ConfigureAwait(false);
             if (options.Security == ImapSecurity.StartTls)
                 await connection.UpgradeWithStartTlsAsync(timeout.Token).ConfigureAwait(false);
@@ -77,8 +80,12 @@ internal sealed class ImapConnection : IAsyncDisposable
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
+            var received = connection?.BytesReceived ?? 0;
             await DisposeQuietly(connection, stream).ConfigureAwait(false);
-            throw new ImapConnectionException($"{options.Host}:{options.Port} did not send a greeting within {options.ConnectTimeout.TotalSeconds:0} s");
+            if (received == 0)
+                throw new ImapConnectionException($"{options.Host}:{options.Port} did not send a greeting within {options.ConnectTimeout.TotalSeconds:0} s");
+            throw new ImapConnectionException(
+                $"{options.TraceName} at {options.Host}:{options.Port} sent only {received} bytes in {options.ConnectTimeout.TotalSeconds:0} s while connecting; it is too slow or not an IMAP server");
         }
         catch (Exception ex) when (ex is IOException or SocketException)
         {
@@ -99,13 +106,21 @@ internal sealed class ImapConnection : IAsyncDisposable
     }
 
     private ResponseFrameReader NewReader(Stream stream) =>
-        new(stream, _options.Limits, _options.LiteralSpool) { BytesReceived = _ => Touch() };
+        new(stream, _options.Limits, _options.LiteralSpool) { BytesReceived = _deadlines.Received, LiteralAnnounced = _deadlines.Announced };
 
     private async Task ReadGreetingAsync(CancellationToken cancellationToken)
     {
         while (true)
         {
-            var response = await ReadDirectAsync(cancellationToken).ConfigureAwait(false);
+            object response;
+            using (var frame = await _reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                _trace.Received(frame);
+                // An IMAP greeting is untagged. Anything else (an SMTP "220 ...", a POP3 "+OK") is the wrong service,
+                // which the parser would only call malformed.
+                if (!frame.Text.AsSpan().StartsWith("* "u8)) throw new ImapGreetingException(_options.Host, _options.Port, Printable(frame.Text));
+                response = ResponseParser.Parse(frame, ParseContext);
+            }
             if (response is not UntaggedConditionResponse greeting)
                 throw new ImapProtocolException("server did not start with a greeting");
             if (greeting.Condition == ResponseCondition.Bye)
@@ -121,6 +136,12 @@ internal sealed class ImapConnection : IAsyncDisposable
             }
             if (!greeting.Text.StartsWith("Waiting for authentication", StringComparison.OrdinalIgnoreCase)) return;
         }
+    }
+
+    private static string Printable(byte[] text)
+    {
+        var chars = Encoding.ASCII.GetString(text, 0, Math.Min(text.Length, 80)).Select(c => c is >= ' ' and < '\x7f' ? c : '?').ToArray();
+        return new string(chars) + (text.Length > 80 ? "..." : "");
     }
 
     private async Task UpgradeWithStartTlsAsync(CancellationToken cancellationToken)
@@ -170,12 +191,15 @@ internal sealed class ImapConnection : IAsyncDisposable
     private async Task<object> ReadDirectAsync(CancellationToken cancellationToken)
     {
         using var frame = await _reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        _deadlines.FrameRead(frame.Text.Length);
+        _deadlines.Handled();
         _trace.Received(frame);
         return ResponseParser.Parse(frame, ParseContext);
     }
 
     private void StartReader()
     {
+        _deadlines.Waiting();
         _readLoop = Task.Run(ReadLoopAsync);
         var period = TimeSpan.FromTicks(Math.Clamp(_options.CommandTimeout.Ticks / 4, TimeSpan.TicksPerMillisecond * 50, TimeSpan.TicksPerSecond));
         _watchdog = _options.TimeProvider.CreateTimer(_ => CheckTimeout(), null, period, period);
@@ -183,19 +207,28 @@ internal sealed class ImapConnection : IAsyncDisposable
 
     private string NextTag() => "A" + Interlocked.Increment(ref _nextTag).ToString("D4", System.Globalization.CultureInfo.InvariantCulture);
 
-    /// <summary>Records activity, so the watchdog measures silence from now.</summary>
-    public void Touch() => Volatile.Write(ref _lastActivity, _options.TimeProvider.GetTimestamp());
+    /// <summary>We wrote something the server must answer: the wait for its next frame starts now.</summary>
+    private void Touch() => _deadlines.Waiting();
+
+    /// <summary>Leaves IDLE's exemption: the wait for DONE's answer is timed from now.</summary>
+    public void EndIdling(PendingCommand pending)
+    {
+        _deadlines.Restart(pending);
+        pending.IsIdling = false;
+    }
 
     /// <summary>
     /// Sends a command and waits for its tagged completion. <paramref name="interact"/>, if given,
     /// runs after the command line is written and while the writer is still held: it drives
     /// continuation exchanges (AUTHENTICATE, IDLE). Commands may be pipelined by calling this concurrently.
+    /// <paramref name="limit"/> caps the whole command, on top of the usual response deadlines.
     /// </summary>
     public async Task<TaggedResponse> ExecuteAsync(
         ImapCommand command,
         IUntaggedHandler? handler,
         CancellationToken cancellationToken,
-        Func<PendingCommand, Task<ContinuationResponse?>, CancellationToken, Task>? interact = null)
+        Func<PendingCommand, Task<ContinuationResponse?>, CancellationToken, Task>? interact = null,
+        TimeSpan? limit = null)
     {
         ThrowIfBroken();
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -204,6 +237,7 @@ internal sealed class ImapConnection : IAsyncDisposable
         {
             ThrowIfBroken();
             pending = new PendingCommand(NextTag(), command.Verb, handler);
+            _deadlines.Start(pending, command.Parts.OfType<LiteralPart>().Sum(p => p.Content.Length), limit);
             lock (_gate) _inFlight.Add(pending);
             Touch();
             try
@@ -262,8 +296,15 @@ internal sealed class ImapConnection : IAsyncDisposable
                     return interactive ? Task.FromResult<ContinuationResponse?>(null) : null;
                 }
             }
-            await literal.CopyToAsync(_writer, cancellationToken).ConfigureAwait(false);
-            Touch();
+            _deadlines.Uploading();
+            try
+            {
+                await literal.CopyToAsync(_writer, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                _deadlines.Uploaded();
+            }
         }
         line.Append("\r\n");
         await WriteRawAsync(line.ToString(), cancellationToken).ConfigureAwait(false);
@@ -307,16 +348,24 @@ internal sealed class ImapConnection : IAsyncDisposable
             {
                 object response;
                 var frame = await _reader.ReadAsync(_lifetime.Token).ConfigureAwait(false);
+                _deadlines.FrameRead(frame.Text.Length);
                 try
                 {
-                    _trace.Received(frame);
-                    response = ResponseParser.Parse(frame, ParseContext);
+                    try
+                    {
+                        _trace.Received(frame);
+                        response = ResponseParser.Parse(frame, ParseContext);
+                    }
+                    finally
+                    {
+                        frame.Dispose();
+                    }
+                    await DispatchAsync(response).ConfigureAwait(false);
                 }
                 finally
                 {
-                    frame.Dispose();
+                    _deadlines.Handled();
                 }
-                await DispatchAsync(response).ConfigureAwait(false);
             }
         }
         catch (Exception ex)
@@ -396,12 +445,10 @@ internal sealed class ImapConnection : IAsyncDisposable
 
     private void CheckTimeout()
     {
-        bool waiting;
-        lock (_gate) waiting = _inFlight.Exists(p => !p.IsIdling);
-        if (!waiting) return;
-        var silent = _options.TimeProvider.GetElapsedTime(Volatile.Read(ref _lastActivity));
-        if (silent > _options.CommandTimeout)
-            Break(new ImapConnectionException($"no response from {_options.Host} for {silent.TotalSeconds:0} s"));
+        List<PendingCommand> waiting;
+        lock (_gate) waiting = _inFlight.FindAll(p => !p.IsIdling);
+        if (waiting.Count == 0) return;
+        if (_deadlines.Overdue(waiting) is { } why) Break(new ImapConnectionException(why));
     }
 
     private void ThrowIfBroken()

@@ -9,8 +9,7 @@ internal static class ImapTransport
 {
     public static async Task<Stream> ConnectTcpAsync(ImapClientOptions options, CancellationToken cancellationToken)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(options.ConnectTimeout);
+        using var timeout = new TimeLimit(options.ConnectTimeout, options.TimeProvider, cancellationToken);
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
@@ -34,8 +33,7 @@ internal static class ImapTransport
     {
         var policy = new CertificatePolicy(options);
         var ssl = new SslStream(inner, leaveInnerStreamOpen: false, (_, certificate, _, errors) => policy.Validate(certificate, errors));
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(options.ConnectTimeout);
+        using var timeout = new TimeLimit(options.ConnectTimeout, options.TimeProvider, cancellationToken);
         try
         {
             await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions

@@ -17,6 +17,9 @@ internal sealed class PendingCommand(string tag, string verb, IUntaggedHandler? 
     /// <summary>While true (inside IDLE) silence from the server is expected and the watchdog ignores this command.</summary>
     public bool IsIdling { get; set; }
 
+    /// <summary>Where the connection's totals stood when this command was sent, for its deadline.</summary>
+    public CommandClock Clock { get; set; }
+
     public Task<TaggedResponse> Completion => _completion.Task;
 
     public bool IsCompleted => _completion.Task.IsCompleted;

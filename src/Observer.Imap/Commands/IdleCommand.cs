@@ -23,8 +23,7 @@ internal static class IdleCommand
                     // done was signalled: leave IDLE normally.
                 }
                 // Silence while idling was expected; the wait for DONE's answer starts now.
-                connection.Touch();
-                pending.IsIdling = false;
+                connection.EndIdling(pending);
                 await connection.WriteLineAsync("DONE", "DONE", ct).ConfigureAwait(false);
             }).ConfigureAwait(false);
             result.EnsureOk("IDLE");

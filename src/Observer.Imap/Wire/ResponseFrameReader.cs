@@ -22,8 +22,11 @@ internal sealed class ResponseFrameReader
         _spool = spool;
     }
 
-    /// <summary>Called with the number of bytes each time data arrives, so a watchdog can see activity.</summary>
+    /// <summary>Called with the number of bytes each time data arrives, so a watchdog can measure progress.</summary>
     public Action<int>? BytesReceived { get; set; }
+
+    /// <summary>Called with the size of each literal a line announces, before its bytes are read.</summary>
+    public Action<long>? LiteralAnnounced { get; set; }
 
     /// <summary>True when bytes past the last frame are already buffered (STARTTLS must see none).</summary>
     public bool HasBufferedData => _position < _end;
@@ -56,6 +59,7 @@ internal sealed class ResponseFrameReader
                 if (size > _limits.MaxLiteralSize)
                     throw new ImapProtocolException($"server announced a literal of {size} bytes, above the limit of {_limits.MaxLiteralSize}");
                 markerEnds.Add(text.Count);
+                LiteralAnnounced?.Invoke(size);
                 literals.Add(await ReadLiteralAsync(size, cancellationToken).ConfigureAwait(false));
             }
             return new ResponseFrame(text.WrittenSpan.ToArray(), literals?.ToArray() ?? [], markerEnds?.ToArray() ?? []);

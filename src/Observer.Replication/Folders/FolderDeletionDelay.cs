@@ -27,6 +27,13 @@ internal sealed class FolderDeletionDelay(TimeSpan delay, TimeProvider time)
         }
     }
 
+    /// <summary>Looks at <paramref name="folder"/> again one whole delay from now (the primary still answered for it).</summary>
+    public void Restart(string folder)
+    {
+        if (delay <= TimeSpan.Zero) return;
+        lock (_gate) _goneSince[folder] = time.GetUtcNow();
+    }
+
     /// <summary>These folders exist (again) or were dealt with: their clocks stop.</summary>
     public void Forget(IEnumerable<string> folders)
     {

@@ -17,6 +17,9 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
         public Dictionary<string, MailboxStatus> ReplicaStatus { get; } = new(StringComparer.Ordinal);
         public int Created { get; set; }
         public int Renamed { get; set; }
+
+        /// <summary>The new names of folders renamed in this sync: changes may have raced the rename.</summary>
+        public List<string> RenamedTo { get; } = [];
         public int Deleted { get; set; }
 
         /// <summary>Folders whose creation, rename or deletion could not be replayed, with why.</summary>
@@ -31,6 +34,12 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
         var replicaList = (await context.Replica.ListAsync(context.Replica.Features.ListStatus, cancellationToken).ConfigureAwait(false)).ToList();
         var primary = primaryList.Where(m => m.Mailbox.IsSelectable && filter.Includes(m.Mailbox.Name)).ToDictionary(m => m.Mailbox.Name, StringComparer.Ordinal);
         var replicaNames = replicaList.Select(m => m.Mailbox.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var phantom in context.Phantoms.All)
+        {
+            if (!primary.ContainsKey(phantom)) context.Phantoms.Remove(phantom);
+            else if (await context.Primary.AnswersStatusAsync(phantom, cancellationToken).ConfigureAwait(false)) context.Phantoms.Remove(phantom);
+            else primary.Remove(phantom);
+        }
 
         await RenameAsync(primary, replicaNames, renameHints, result, cancellationToken).ConfigureAwait(false);
         await DeleteAsync(primary, replicaNames, force, result, cancellationToken).ConfigureAwait(false);
@@ -53,6 +62,7 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
         IReadOnlyList<(string Old, string New)> hints, Result result, CancellationToken cancellationToken)
     {
         var store = context.Store;
+        var detector = new RenameDetector(context, primary);
         var refused = new HashSet<string>(StringComparer.Ordinal);
         while (true)
         {
@@ -64,7 +74,7 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
             foreach (var gone in state.Where(f => !primary.ContainsKey(f.PrimaryName) && filter.Includes(f.PrimaryName) && !refused.Contains(f.PrimaryName)).OrderBy(f => f.PrimaryName.Length))
             {
                 var target = hints.Where(h => h.Old == gone.PrimaryName && fresh.Contains(h.New)).Select(h => h.New).FirstOrDefault()
-                    ?? await SameFolderAsync(gone, fresh, primary, cancellationToken).ConfigureAwait(false);
+                    ?? await detector.FindAsync(gone, fresh, cancellationToken).ConfigureAwait(false);
                 if (target is null) continue;
                 var newReplicaName = context.Names.ToReplica(target);
                 if (replicaNames.Contains(gone.ReplicaName) && replicaNames.Contains(newReplicaName))
@@ -103,26 +113,12 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
                 store.Journal.Rename(context.ReplicaId, gone.PrimaryName, target, context.Names.PrimaryDelimiter);
                 Log.FolderRenamed(context.Logger, gone.PrimaryName, target);
                 result.Renamed++;
+                result.RenamedTo.Add(target);
                 renamed = true;
                 break;
             }
             if (!renamed) return;
         }
-    }
-
-    /// <summary>
-    /// Without a NOTIFY hint, a rename shows as one folder gone and one new. Servers keep a folder's
-    /// UIDVALIDITY across RENAME, while a new folder gets a fresh one; so equal UIDVALIDITY means renamed.
-    /// </summary>
-    private async Task<string?> SameFolderAsync(FolderRecord gone, List<string> fresh, Dictionary<string, MailboxWithStatus> primary, CancellationToken cancellationToken)
-    {
-        if (gone.PrimaryUidValidity is not { } validity) return null;
-        foreach (var name in fresh)
-        {
-            var status = primary[name].Status ?? await context.Primary.StatusAsync(name, cancellationToken).ConfigureAwait(false);
-            if (status.UidValidity == validity && (status.UidNext ?? 0) >= (gone.PrimaryUidNext ?? 0)) return name;
-        }
-        return null;
     }
 
     private async Task DeleteAsync(Dictionary<string, MailboxWithStatus> primary, HashSet<string> replicaNames, bool force, Result result, CancellationToken cancellationToken)
@@ -167,20 +163,27 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
             {
                 // A folder missing from one LIST may be a glitch of the primary, not a deletion: only a
                 // primary that answers NO to STATUS for it has really lost it.
-                if (await StillOnPrimaryAsync(folder.PrimaryName, cancellationToken).ConfigureAwait(false))
-                {
-                    context.Logger.LogWarning("folder {Folder} was missing from the primary's LIST but answers STATUS; not deleting it", folder.PrimaryName);
-                    continue;
-                }
                 if (!context.FolderDeletions.IsDue(folder.PrimaryName))
                 {
                     Log.FolderDeletePending(context.Logger, folder.PrimaryName, context.FolderDeletions.Delay.TotalSeconds);
                     continue;
                 }
+                if (await context.Primary.AnswersStatusAsync(folder.PrimaryName, cancellationToken).ConfigureAwait(false))
+                {
+                    // Looked at again a delay from now, so a folder really gone is not left behind until the next full pass.
+                    context.Logger.LogWarning("folder {Folder} was missing from the primary's LIST but answers STATUS; not deleting it yet", folder.PrimaryName);
+                    context.FolderDeletions.Restart(folder.PrimaryName);
+                    continue;
+                }
                 if (replicaNames.Contains(folder.ReplicaName))
                 {
                     if (context.Replica.SelectedFolder == folder.ReplicaName) await context.Replica.UnselectAsync(cancellationToken).ConfigureAwait(false);
-                    await DeleteOnReplicaAsync(folder, replicaNames, cancellationToken).ConfigureAwait(false);
+                    if (!await DeleteOnReplicaAsync(folder, replicaNames, cancellationToken).ConfigureAwait(false))
+                    {
+                        // Kept in the state, so it is deleted once its children are gone; its clock starts again.
+                        context.FolderDeletions.Forget([folder.PrimaryName]);
+                        continue;
+                    }
                 }
             }
             catch (ImapCommandException ex)
@@ -205,32 +208,34 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
     /// or held) cannot be deleted on every server ("Mailbox has children"): it is emptied instead and
     /// stays as their parent, as the primary's own parent does.
     /// </summary>
-    private async Task DeleteOnReplicaAsync(FolderRecord folder, HashSet<string> replicaNames, CancellationToken cancellationToken)
+    /// <returns>False when the folder could only be emptied: it still has children on the replica.</returns>
+    private async Task<bool> DeleteOnReplicaAsync(FolderRecord folder, HashSet<string> replicaNames, CancellationToken cancellationToken)
     {
         var prefix = folder.ReplicaName + context.Names.ReplicaDelimiter;
         try
         {
             await context.Replica.DeleteAsync(folder.ReplicaName, cancellationToken).ConfigureAwait(false);
             replicaNames.Remove(folder.ReplicaName);
+            return true;
         }
         catch (ImapCommandException) when (replicaNames.Any(n => n.StartsWith(prefix, StringComparison.Ordinal)))
         {
-            var selected = await context.Replica.SelectAsync(folder.ReplicaName, readOnly: false, null, cancellationToken).ConfigureAwait(false);
+            SelectedMailbox selected;
+            try
+            {
+                selected = await context.Replica.SelectAsync(folder.ReplicaName, readOnly: false, null, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ImapCommandException)
+            {
+                // Already no more than a name above its children (\Noselect): as deleted as it can be.
+                replicaNames.Remove(folder.ReplicaName);
+                return true;
+            }
             if (selected.Exists > 0) await context.Replica.ExpungeAsync(UidSet.All, cancellationToken).ConfigureAwait(false);
             await context.Replica.UnselectAsync(cancellationToken).ConfigureAwait(false);
-            context.Logger.LogInformation("folder {Folder} has children on the replica; emptied it instead of deleting it", folder.PrimaryName);
-        }
-    }
-
-    private async Task<bool> StillOnPrimaryAsync(string folder, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await context.Primary.StatusAsync(folder, cancellationToken).ConfigureAwait(false);
-            return true;
-        }
-        catch (ImapCommandException)
-        {
+            context.Store.Messages.Clear(folder.Id);
+            if (context.Notices.First($"parent/{context.ReplicaId}/{folder.PrimaryName}"))
+                context.Logger.LogInformation("folder {Folder} has children on the replica; emptied it, and it is deleted once they are gone", folder.PrimaryName);
             return false;
         }
     }
@@ -264,9 +269,15 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
                 }
                 catch (ImapCommandException ex)
                 {
-                    troubles.Record(name, "error", TroubleTracker.Describe(ex));
-                    result.Problems.Add((name, TroubleTracker.Describe(ex)));
-                    continue;
+                    if (!await ExistsOnReplicaAsync(replicaName, cancellationToken).ConfigureAwait(false))
+                    {
+                        troubles.Record(name, "error", TroubleTracker.Describe(ex));
+                        result.Problems.Add((name, TroubleTracker.Describe(ex)));
+                        continue;
+                    }
+                    // Made meanwhile as the parent of a renamed or created child (Cyrus makes parents real
+                    // folders), or refused in words without the ALREADYEXISTS code: it is there, all the same.
+                    context.Logger.LogDebug("folder {Folder} already exists on the replica ({Reason})", name, TroubleTracker.Describe(ex));
                 }
                 replicaNames.Add(replicaName);
                 Log.FolderCreated(context.Logger, name, replicaName);
@@ -277,6 +288,9 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
             troubles.Clear(name);
         }
     }
+
+    private async Task<bool> ExistsOnReplicaAsync(string replicaName, CancellationToken cancellationToken) =>
+        (await context.Replica.ListAsync(false, cancellationToken).ConfigureAwait(false)).Any(m => m.Mailbox.Name == replicaName && m.Mailbox.IsSelectable);
 
     private async Task SubscriptionsAsync(IReadOnlyList<FolderRecord> state, Dictionary<string, MailboxWithStatus> primary,
         List<MailboxWithStatus> replicaList, CancellationToken cancellationToken)

@@ -55,6 +55,12 @@ public sealed class ReplicationOptions
 
     public TimeSpan TroubleMaxDelay { get; set; } = TimeSpan.FromMinutes(30);
 
+    /// <summary>
+    /// How long finished journal entries are kept before each pass prunes them: long enough to look
+    /// back at recent writes when something goes wrong; entries still open are never pruned.
+    /// </summary>
+    public TimeSpan JournalRetention { get; set; } = TimeSpan.FromDays(7);
+
     /// <summary>Name of this replica in the state database (several replicas can share one database).</summary>
     public string ReplicaName { get; set; } = "default";
 }

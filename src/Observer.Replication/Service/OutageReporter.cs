@@ -9,11 +9,17 @@ namespace Observer.Replication;
 internal sealed partial class OutageReporter(ILogger logger, TimeProvider time)
 {
     private readonly Dictionary<ServerRole, (DateTimeOffset Since, string Reason)> _down = [];
+    private readonly HashSet<ServerRole> _reached = [];
     private readonly Lock _gate = new();
 
     public string State(ServerRole role)
     {
-        lock (_gate) return _down.TryGetValue(role, out var d) ? $"unavailable since {d.Since:u}: {d.Reason}" : "connected";
+        lock (_gate)
+        {
+            if (_down.TryGetValue(role, out var d)) return $"unavailable since {d.Since:u}: {d.Reason}";
+            // Before the first connection there is nothing to vouch for: the heartbeat runs from the start.
+            return _reached.Contains(role) ? "connected" : "connecting";
+        }
     }
 
     public async Task<T> TrackAsync<T>(ServerRole role, Func<Task<T>> connect)
@@ -50,6 +56,7 @@ internal sealed partial class OutageReporter(ILogger logger, TimeProvider time)
         DateTimeOffset since;
         lock (_gate)
         {
+            _reached.Add(role);
             if (!_down.Remove(role, out var d)) return;
             since = d.Since;
         }

@@ -18,8 +18,11 @@ public static class ReconnectPolicy
     /// attempts (`sync`, `verify`), without a breaker, so the error reported is the real one.</param>
     /// <param name="alsoRetry">Further failures to retry, beyond the transient ones: `run` keeps the service up through
     /// any error that is not the settings' fault, with the same backoff.</param>
+    /// <param name="notForBreaker">Failures retried with backoff that say nothing about whether the servers can be reached (a
+    /// connection that was made, then lost): they never open the circuit.</param>
     public static ResiliencePipeline Build(ReconnectOptions options, int? maxAttempts, TimeProvider time,
-        Action<Exception, TimeSpan>? onRetry = null, Action<TimeSpan>? onBreak = null, Func<Exception, bool>? alsoRetry = null)
+        Action<Exception, TimeSpan>? onRetry = null, Action<TimeSpan>? onBreak = null, Func<Exception, bool>? alsoRetry = null,
+        Func<Exception, bool>? notForBreaker = null)
     {
         bool Retried(Exception e) => IsTransient(e) || (alsoRetry?.Invoke(e) ?? false);
         var retry = new RetryStrategyOptions
@@ -38,7 +41,7 @@ public static class ReconnectPolicy
         };
         var breaker = new CircuitBreakerStrategyOptions
         {
-            ShouldHandle = new PredicateBuilder().Handle<Exception>(Retried),
+            ShouldHandle = new PredicateBuilder().Handle<Exception>(e => Retried(e) && !(notForBreaker?.Invoke(e) ?? false)),
             FailureRatio = 1.0,
             MinimumThroughput = 3,
             SamplingDuration = TimeSpan.FromSeconds(Math.Max(30, options.MaxDelay.TotalSeconds * 3)),

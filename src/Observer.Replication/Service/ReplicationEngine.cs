@@ -26,6 +26,7 @@ public sealed class ReplicationEngine
     private readonly DateTimeOffset _started;
     private readonly Rechecks _rechecks;
     private readonly Notices _notices = new();
+    private readonly PhantomFolders _phantoms = new();
     private FolderDeletionDelay _folderDeletions = FolderDeletionDelay.None;
     private string _watchMode = "not started";
     private string? _lastError;
@@ -61,7 +62,7 @@ public sealed class ReplicationEngine
         return await pipeline.ExecuteAsync(async token =>
         {
             await using var pair = await SessionPair.ConnectAsync(_sessions, _outages, token).ConfigureAwait(false);
-            return await Reconciler(pair).RunAsync(full, force: false, token).ConfigureAwait(false);
+            return await Reconciler(pair, oneShot: true).RunAsync(full, force: false, token).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
     }
 
@@ -75,7 +76,7 @@ public sealed class ReplicationEngine
             var verifier = new Verifier(Context(pair), Filter(pair));
             var before = await verifier.CompareAsync(token).ConfigureAwait(false);
             if (!repair || before.Identical) return (before, (VerifyReport?)null);
-            await verifier.RepairAsync(before, Reconciler(pair), force, token).ConfigureAwait(false);
+            await verifier.RepairAsync(before, Reconciler(pair, oneShot: true), force, token).ConfigureAwait(false);
             return (before, await verifier.CompareAsync(token).ConfigureAwait(false));
         }, cancellationToken).ConfigureAwait(false);
     }
@@ -96,9 +97,11 @@ public sealed class ReplicationEngine
         using var watchStop = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         var queue = new SignalQueue(10_000, changed => _store.Folders.MarkDirty(_target.Id, changed.Folder, changed.SeenAt));
         Task? watching = null;
+        var heartbeat = new ServiceHeartbeat(_time, HeartbeatInterval, () => Heartbeat(force: true), _logger);
         var reconnect = ReconnectPolicy.Build(_reconnect, null, _time, onRetry: NoteFailure,
             onBreak: pause => _logger.LogInformation("repeated failures; pausing reconnect attempts for {Seconds:0} s", pause.TotalSeconds),
-            alsoRetry: ex => !IsFatal(ex) && ex is not OperationCanceledException);
+            alsoRetry: ex => !IsFatal(ex) && ex is not OperationCanceledException,
+            notForBreaker: ex => ex is LiveFailure);
         try
         {
             while (!stopping.IsCancellationRequested)
@@ -107,6 +110,8 @@ public sealed class ReplicationEngine
                 {
                     await reconnect.ExecuteAsync(async token =>
                     {
+                        _brokenSide = null;
+                        // A failure to connect is reported by the outage tracker itself, with the side that refused.
                         await using var pair = await SessionPair.ConnectAsync(_sessions, _outages, token).ConfigureAwait(false);
                         try
                         {
@@ -123,7 +128,7 @@ public sealed class ReplicationEngine
                         }
                         catch (Exception) when (!stopping.IsCancellationRequested)
                         {
-                            _brokenSide = pair.Broken;
+                            _brokenSide = pair.Broken ?? ServerRole.Primary;
                             throw;
                         }
                         var liveSince = _time.GetUtcNow();
@@ -133,13 +138,14 @@ public sealed class ReplicationEngine
                         }
                         catch (Exception ex) when (!stopping.IsCancellationRequested && !IsFatal(ex) && _time.GetUtcNow() - liveSince >= HealthyRun)
                         {
-                            _brokenSide = pair.Broken;
+                            _brokenSide = pair.Broken ?? ServerRole.Primary;
                             NoteFailure(ex, TimeSpan.Zero);
                         }
-                        catch (Exception) when (!stopping.IsCancellationRequested)
+                        catch (Exception ex) when (!stopping.IsCancellationRequested && !IsFatal(ex))
                         {
-                            _brokenSide = pair.Broken;
-                            throw;
+                            // Connecting and the first pass worked: back off, but do not count it against the servers' reachability.
+                            _brokenSide = pair.Broken ?? ServerRole.Primary;
+                            throw new LiveFailure(ex);
                         }
                     }, stopping).ConfigureAwait(false);
                 }
@@ -153,6 +159,7 @@ public sealed class ReplicationEngine
         {
             await watchStop.CancelAsync().ConfigureAwait(false);
             if (watching is not null) await watching.ConfigureAwait(false);
+            heartbeat.Dispose();
             _store.Service.Save(_target.Id, new ServiceRecord { StartedAt = _started, HeartbeatAt = _time.GetUtcNow(), PrimaryState = "stopped", ReplicaState = "stopped", WatchMode = _watchMode });
         }
     }
@@ -162,11 +169,18 @@ public sealed class ReplicationEngine
 
     private ServerRole? _brokenSide;
 
+    /// <summary>A live phase that failed soon after a good start: retried with backoff, but no sign that the servers are unreachable.</summary>
+    private sealed class LiveFailure(Exception inner) : Exception(inner.Message, inner);
+
     /// <summary>One place that reports a failed attempt of `run`: the outage, the heartbeat, and a bug's stack trace once.</summary>
     private void NoteFailure(Exception ex, TimeSpan retryIn)
     {
+        if (ex is LiveFailure { InnerException: { } inner }) ex = inner;
         _lastError = ex.Message;
-        if (ReconnectPolicy.IsTransient(ex)) _outages.Down(_brokenSide ?? ServerRole.Primary, ex.Message);
+        if (ReconnectPolicy.IsTransient(ex))
+        {
+            if (_brokenSide is { } side) _outages.Down(side, ex.Message);
+        }
         else if (ObserverFacing(ex)) _logger.LogError("replication interrupted: {Reason}; starting over in {Seconds:0.0} s", ex.Message, retryIn.TotalSeconds);
         else _logger.LogError(ex, "replication interrupted by an unexpected error; starting over in {Seconds:0.0} s", retryIn.TotalSeconds);
         _brokenSide = null;
@@ -181,7 +195,10 @@ public sealed class ReplicationEngine
         while (!stopping.IsCancellationRequested)
         {
             Heartbeat(force: false);
-            await WaitAsync(queue, nextPass, stopping).ConfigureAwait(false);
+            // A connection that broke while idle must not pass for connected until the next command, maybe a ReconcileInterval away.
+            if (pair.Broken is { } lost) throw new ImapConnectionException($"the connection to the {lost.ToString().ToLowerInvariant()} was lost");
+            // A folder found gone is dealt with at once, not at the next signal.
+            if (!reconciler.FoldersVanished) await WaitAsync(queue, nextPass, stopping).ConfigureAwait(false);
             var batch = SignalBatch.Drain(queue.Reader);
             var filter = Filter(pair);
             foreach (var excluded in batch.Folders.Keys.Where(f => !filter.Includes(f)).ToList()) batch.Folders.Remove(excluded);
@@ -199,12 +216,14 @@ public sealed class ReplicationEngine
 
             var known = _store.Folders.All(_target.Id).ToDictionary(f => f.PrimaryName, StringComparer.Ordinal);
             var deletionDue = _folderDeletions.NextDue() <= _time.GetUtcNow() || approvedFolderDeletions;
-            if (batch.TreeChanged || deletionDue || batch.Folders.Keys.Any(f => !known.ContainsKey(f)))
+            var vanished = reconciler.FoldersVanished;
+            reconciler.FoldersVanished = false;
+            if (batch.TreeChanged || deletionDue || vanished || batch.Folders.Keys.Any(f => !known.ContainsKey(f)))
             {
                 var tree = await new FolderTreeSync(context, Filter(pair), _troubles).SyncAsync(batch.Renames, force: false, work).ConfigureAwait(false);
                 known = tree.Folders.ToDictionary(f => f.PrimaryName, StringComparer.Ordinal);
-                // New folders have no checkpoint yet: give them their first sync now.
-                foreach (var fresh in tree.Folders.Where(f => f.PrimaryUidValidity is null))
+                // New folders have no checkpoint yet, and a renamed one may have changed as it moved: sync them now.
+                foreach (var fresh in tree.Folders.Where(f => f.PrimaryUidValidity is null || tree.RenamedTo.Contains(f.PrimaryName)))
                     batch.Folders.TryAdd(fresh.PrimaryName, FolderExpectation.Now(_time.GetUtcNow()));
             }
 
@@ -343,7 +362,8 @@ public sealed class ReplicationEngine
 
     private FolderFilter Filter(SessionPair pair) => new(_options.Folders.Exclude, pair.Primary.Delimiter);
 
-    private Reconciler Reconciler(SessionPair pair) => new(Context(pair), Filter(pair), _troubles, OpenWorkerAsync, ParallelFolders);
+    private Reconciler Reconciler(SessionPair pair, bool oneShot = false) =>
+        new(Context(pair), Filter(pair), _troubles, OpenWorkerAsync, ParallelFolders) { RetryTroublesNow = oneShot };
 
     /// <summary>Folders copied at once: what the primary's connection budget leaves after the watchers.</summary>
     private int ParallelFolders => Math.Max(1, Math.Min(_options.ParallelFolders, _options.MaxConnections - _watchConnections));
@@ -368,6 +388,7 @@ public sealed class ReplicationEngine
         Replica = pair.Replica,
         FolderDeletions = _folderDeletions,
         Notices = _notices,
+        Phantoms = _phantoms,
         Names = FolderNameMapper.For(pair.Primary, pair.Replica),
     };
 }

@@ -33,10 +33,19 @@ public sealed class ImapMailSessionFactory(
             TraceName = $"{name}/{purpose}",
             SettingsPrefix = role == ServerRole.Primary ? "Primary:" : "Replica:",
         };
-        var client = await ImapClient.ConnectAsync(options, cancellationToken).ConfigureAwait(false);
+        ImapClient client;
         try
         {
-            if (!client.IsAuthenticated) await LoginAsync(client, endpoint, cancellationToken).ConfigureAwait(false);
+            client = await ImapClient.ConnectAsync(options, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ImapGreetingException ex)
+        {
+            throw new ImapGreetingException(ex.Host, ex.Port, ex.Greeting,
+                $"the {name} at {ex.Host}:{ex.Port} is not an IMAP server (it greeted with \"{ex.Greeting}\"); check {options.SettingsPrefix}Host and {options.SettingsPrefix}Port", ex);
+        }
+        try
+        {
+            if (!client.IsAuthenticated) await LoginAsync(client, endpoint, name, options.SettingsPrefix, cancellationToken).ConfigureAwait(false);
             await client.EnableAsync(["CONDSTORE", "QRESYNC", "UTF8=ACCEPT"], cancellationToken).ConfigureAwait(false);
             var ns = await client.GetPersonalNamespaceAsync(cancellationToken).ConfigureAwait(false);
             var delimiter = ns?.PersonalDelimiter ?? await client.GetDelimiterAsync(cancellationToken).ConfigureAwait(false);
@@ -49,7 +58,22 @@ public sealed class ImapMailSessionFactory(
         }
     }
 
-    private static Task LoginAsync(ImapClient client, EndpointOptions endpoint, CancellationToken cancellationToken)
+    /// <summary>Logs in; a refusal says which server refused, since both may well be the same software on the same host.</summary>
+    private static async Task LoginAsync(ImapClient client, EndpointOptions endpoint, string name, string settingsPrefix, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await AuthenticateAsync(client, endpoint, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ImapAuthenticationException ex) when (ex.ServerText is not null)
+        {
+            throw new ImapAuthenticationException(
+                $"the {name} ({endpoint.Host}:{endpoint.EffectivePort}) refused the login for user {endpoint.Username}: {ex.ServerText}; check {settingsPrefix}Username and the password",
+                ex.Code, ex, ex.ServerText);
+        }
+    }
+
+    private static Task AuthenticateAsync(ImapClient client, EndpointOptions endpoint, CancellationToken cancellationToken)
     {
         var secret = endpoint.ResolvePassword();
         return endpoint.AuthMechanism.ToUpperInvariant() switch

@@ -30,6 +30,12 @@ public sealed class FolderSyncResult(string folder)
     /// <summary>Copies the replica server stored in its own form (line endings, 8-bit headers): kept, and reported.</summary>
     public int Altered { get; set; }
 
+    /// <summary>Messages whose body came back empty (expunged while fetched): not copied, looked at again next time.</summary>
+    public int SkippedEmpty { get; set; }
+
+    /// <summary>Copies stored without keywords the replica folder cannot hold (Cyrus: 100 per folder).</summary>
+    public int KeywordsDropped { get; set; }
+
     /// <summary>Messages the replica refused to store, and the first reason it gave.</summary>
     public int Refused { get; set; }
 
@@ -59,6 +65,7 @@ public sealed class FolderSyncResult(string folder)
         if (Vanished > 0) parts.Add($"{Vanished} expunges");
         if (ExtrasRemoved > 0) parts.Add($"{ExtrasRemoved} extra removed");
         if (Altered > 0) parts.Add($"{Altered} stored altered by the replica");
+        if (KeywordsDropped > 0) parts.Add($"{KeywordsDropped} without keywords the replica folder cannot hold");
         return parts.Count == 0 ? "no changes" : string.Join(", ", parts);
     }
 }

@@ -38,7 +38,7 @@ internal sealed class FolderSynchronizer(SyncContext context)
         var knownPrimary = new Dictionary<uint, byte[]>();
         var knownReplica = new Dictionary<uint, byte[]>();
 
-        var primarySelected = await context.Primary.SelectAsync(folder.PrimaryName, readOnly: true, null, cancellationToken).ConfigureAwait(false);
+        var primarySelected = await SelectPrimaryAsync(folder, cancellationToken).ConfigureAwait(false);
         if (folder.PrimaryUidValidity is { } oldPrimary && oldPrimary != primarySelected.UidValidity)
         {
             // The folder was recreated on the primary: old UIDs mean nothing, but the replica copies and their MD5s stand.
@@ -77,12 +77,14 @@ internal sealed class FolderSynchronizer(SyncContext context)
             .MatchAsync(newSummaries, extraSummaries, knownPrimary, knownReplica, cancellationToken).ConfigureAwait(false);
 
         var newlyVanished = delta.Vanished.Where(u => rows[u].VanishedAt is null).ToList();
-        var deletions = newlyVanished.Count + rows.Values.Count(r => r.VanishedAt is not null) + plan.UnmatchedExtras.Count;
+        // Expunges already accepted (pushed, or past the guard) and waiting out the move window are not weighed again.
+        var accepted = (uint)rows.Values.Count(r => r.VanishedAt is not null);
+        var deletions = newlyVanished.Count + plan.UnmatchedExtras.Count;
         var continuous = folder.PrimaryUidValidity == primarySelected.UidValidity;
         // A push that arrives while deletions are held vouches for itself, not for what was held before it.
         var approved = request.Force || store.Holds.IsApproved(context.ReplicaId, folder.PrimaryName, HoldKind.Messages);
         var holdReason = approved ? null : DeleteGuard.Check(
-            new GuardFacts(folder.PrimaryName, deletions, replicaSelected.Exists, primarySelected.Exists, request.Witnessed && continuous && !held, continuous), context.Options);
+            new GuardFacts(folder.PrimaryName, deletions, replicaSelected.Exists - Math.Min(accepted, replicaSelected.Exists), primarySelected.Exists, request.Witnessed && continuous && !held, continuous), context.Options);
         if (holdReason is not null)
         {
             // Only the deletions wait: new mail, adoptions and flag changes still go through.
@@ -124,8 +126,10 @@ internal sealed class FolderSynchronizer(SyncContext context)
             {
                 PrimaryUidValidity = primarySelected.UidValidity,
                 PrimaryUidNext = primarySelected.UidNext,
-                PrimaryModSeq = primarySelected.HighestModSeq,
-                PrimaryMessages = primarySelected.Exists,
+                // A message skipped because its body came back empty must be looked at again: no mod-sequence
+                // to start from means the next sync reads the whole folder.
+                PrimaryModSeq = result.SkippedEmpty > 0 ? null : primarySelected.HighestModSeq,
+                PrimaryMessages = result.SkippedEmpty > 0 ? null : primarySelected.Exists,
                 ReplicaUidValidity = replicaSelected.UidValidity,
                 ReplicaUidNext = after.UidNext,
                 ReplicaModSeq = after.HighestModSeq,
@@ -156,6 +160,28 @@ internal sealed class FolderSynchronizer(SyncContext context)
         var newly = delta.Vanished.Where(u => rows[u].VanishedAt is null).ToList();
         if (newly.Count == 0) return;
         context.Store.Messages.MarkVanished(folder.Id, newly);
+    }
+
+    /// <summary>
+    /// Opens the primary folder. One that no longer exists (renamed or deleted since the tree was read;
+    /// Cyrus even tells an IDLE watcher its messages vanished) is reported as gone, for the tree sync.
+    /// </summary>
+    private async Task<SelectedMailbox> SelectPrimaryAsync(FolderRecord folder, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await context.Primary.SelectAsync(folder.PrimaryName, readOnly: true, null, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ImapCommandException ex) when (ex.Condition == ResponseCondition.No)
+        {
+            var listed = (await context.Primary.ListAsync(false, cancellationToken).ConfigureAwait(false)).Any(m => m.Mailbox.Name == folder.PrimaryName);
+            if (listed)
+            {
+                if (await context.Primary.AnswersStatusAsync(folder.PrimaryName, cancellationToken).ConfigureAwait(false)) throw;
+                context.Phantoms.Add(folder.PrimaryName);
+            }
+            throw new FolderVanishedException(folder.PrimaryName, ex);
+        }
     }
 
     /// <summary>Both sides' STATUS (from LIST-STATUS) equal the checkpoint: nothing to do, no SELECT needed.</summary>

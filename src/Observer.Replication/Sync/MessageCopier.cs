@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Threading.Channels;
 using Observer.Imap;
 using Observer.State;
@@ -20,14 +19,9 @@ internal sealed class MessageCopier(SyncContext context, FolderRecord folder, Fo
     private uint _replicaUidNext = 1;
     private SelectedMailbox _replica = null!;
 
-    /// <param name="Sent">The bytes to append: the primary's, or a form a strict replica accepts.</param>
-    private sealed record Pending(MessageSummary Summary, MessageData Data, byte[] Md5)
-    {
-        public ImapLiteral Sent { get; init; } = Data.Body!;
-    }
 
     /// <summary>A step for the replica stage: a batch to append, or one message to replay as a move.</summary>
-    private sealed record Step(IReadOnlyList<Pending> Batch, bool TryMove);
+    private sealed record Step(IReadOnlyList<PendingCopy> Batch, bool TryMove);
 
     /// <param name="messages">The new messages, as far as known (their Message-IDs). Null: learn everything from the bodies.</param>
     public async Task CopyAsync(UidSet uids, IReadOnlyDictionary<uint, MessageSummary>? messages, SelectedMailbox replica, CancellationToken cancellationToken)
@@ -73,7 +67,7 @@ internal sealed class MessageCopier(SyncContext context, FolderRecord folder, Fo
     {
         var all = uids.Expand().ToList();
         var chunk = Math.Max(1, context.Options.AppendBatchSize);
-        var batch = new List<Pending>();
+        var batch = new List<PendingCopy>();
         long batchBytes = 0;
         var ready = new List<Step>();
         try
@@ -87,11 +81,13 @@ internal sealed class MessageCopier(SyncContext context, FolderRecord folder, Fo
                         data.Dispose();
                         continue;
                     }
-                    if (data.Body.Length == 0 && data.Size is not 0)
+                    if (data.Body.Length == 0)
                     {
-                        // Expunged on the primary while its body was being fetched: gone, not empty. The
-                        // folder's next sync sees it expunged (or, if it is still there, new again).
+                        // Expunged on the primary while its body was being fetched: gone, not empty (no server
+                        // stores an empty message). The folder keeps its old checkpoint, so its next sync
+                        // sees the message expunged, or, if it is still there, copies it.
                         Log.VanishedWhileCopied(context.Logger, folder.PrimaryName, uid);
+                        result.SkippedEmpty++;
                         data.Dispose();
                         continue;
                     }
@@ -113,13 +109,13 @@ internal sealed class MessageCopier(SyncContext context, FolderRecord folder, Fo
     }
 
     /// <summary>Hashes one fetched message into the current batch; full batches and moves go to <paramref name="ready"/>.</summary>
-    private async Task<(List<Pending> Batch, long Bytes)> AddAsync(MessageData data, uint uid, IReadOnlyDictionary<uint, MessageSummary>? messages,
-        List<Pending> batch, long batchBytes, List<Step> ready, CancellationToken cancellationToken)
+    private async Task<(List<PendingCopy> Batch, long Bytes)> AddAsync(MessageData data, uint uid, IReadOnlyDictionary<uint, MessageSummary>? messages,
+        List<PendingCopy> batch, long batchBytes, List<Step> ready, CancellationToken cancellationToken)
     {
         var summary = MessageSummary.From(data);
         if (messages is not null && messages[uid].MessageId is { } id) summary = summary with { MessageId = id };
         var md5 = await Md5.OfAsync(data.Body!, cancellationToken).ConfigureAwait(false);
-        var pending = new Pending(summary, data, md5);
+        var pending = new PendingCopy(summary, data, md5);
         if (await moves.CanMoveAsync(summary, md5).ConfigureAwait(false))
         {
             // Keep the replica in primary UID order: what is batched goes first.
@@ -170,7 +166,7 @@ internal sealed class MessageCopier(SyncContext context, FolderRecord folder, Fo
     /// back: the batch is tried one message at a time, a message is tried again with the keywords the
     /// folder can hold, and a message still refused is reported and left for the next sync.
     /// </summary>
-    private async Task AppendAsync(IReadOnlyList<Pending> batch, CancellationToken cancellationToken)
+    private async Task AppendAsync(IReadOnlyList<PendingCopy> batch, CancellationToken cancellationToken)
     {
         // Without MULTIAPPEND a batch is several APPENDs, not one atomic command: a refusal halfway would
         // leave the earlier copies stored but unrecorded. One journaled message at a time keeps it exact.
@@ -194,7 +190,7 @@ internal sealed class MessageCopier(SyncContext context, FolderRecord folder, Fo
         }
     }
 
-    private async Task AppendRefusedAsync(Pending pending, ImapCommandException refusal, CancellationToken cancellationToken)
+    private async Task AppendRefusedAsync(PendingCopy pending, ImapCommandException refusal, CancellationToken cancellationToken)
     {
         var wanted = pending.Summary.Flags;
         foreach (var fewer in new[] { KeywordFit.Trim(wanted, _replica), KeywordFit.SystemOnly(wanted) }.OfType<MessageFlags>().Distinct())
@@ -202,6 +198,7 @@ internal sealed class MessageCopier(SyncContext context, FolderRecord folder, Fo
             try
             {
                 await AppendAsync([pending], [fewer], cancellationToken).ConfigureAwait(false);
+                result.KeywordsDropped++;
                 if (context.Notices.First($"keywords/{context.ReplicaId}/{folder.PrimaryName}"))
                     Log.KeywordsDropped(context.Logger, folder.PrimaryName, KeywordFit.Dropped(wanted, fewer), TroubleTracker.Describe(refusal));
                 return;
@@ -223,9 +220,9 @@ internal sealed class MessageCopier(SyncContext context, FolderRecord folder, Fo
     /// A strict replica (Cyrus) refuses bare newlines and NUL bytes. Rather than leave the message out,
     /// it is copied with CRLF line endings and without NULs, and reported once per folder.
     /// </summary>
-    private async Task<bool> AppendCanonicalAsync(Pending pending, ImapCommandException refusal, CancellationToken cancellationToken)
+    private async Task<bool> AppendCanonicalAsync(PendingCopy pending, ImapCommandException refusal, CancellationToken cancellationToken)
     {
-        if (pending.Data.Body!.Length > StoredForms.MaxBytes) return false;
+        if (pending.Data.Body!.Length > StoredForms.MaxBytes || pending.Data.Body.Length == 0) return false;
         var raw = pending.Data.Body.ToArray();
         var canonical = StoredForms.Canonical(raw, dropNul: true);
         if (canonical.AsSpan().SequenceEqual(raw)) return false;
@@ -245,7 +242,7 @@ internal sealed class MessageCopier(SyncContext context, FolderRecord folder, Fo
 
     /// <param name="flags">What to set on each copy: the primary's flags, or fewer where the replica cannot hold them all.
     /// The record keeps the primary's, so a flag pass does not try again what the folder cannot take.</param>
-    private async Task AppendAsync(IReadOnlyList<Pending> batch, IReadOnlyList<MessageFlags> flags, CancellationToken cancellationToken)
+    private async Task AppendAsync(IReadOnlyList<PendingCopy> batch, IReadOnlyList<MessageFlags> flags, CancellationToken cancellationToken)
     {
         var store = context.Store;
         var journal = store.Journal.Begin(batch.Select(p => new JournalEntry
@@ -272,11 +269,12 @@ internal sealed class MessageCopier(SyncContext context, FolderRecord folder, Fo
             throw;
         }
 
+        var checks = new CopyChecks(context, folder, result, _replicaUidNext);
         var uids = appended.Uids is { } set && appended.UidValidity == _replicaUidValidity && set.Count == batch.Count
             ? set.Expand().ToList()
-            : await LocateAsync(batch, cancellationToken).ConfigureAwait(false);
+            : await checks.LocateAsync(batch, cancellationToken).ConfigureAwait(false);
 
-        await VerifyAsync(batch, uids, journal, cancellationToken).ConfigureAwait(false);
+        await checks.VerifyAsync(batch, uids, journal, cancellationToken).ConfigureAwait(false);
 
         var rows = batch.Select((p, i) => new MessageRecord
         {
@@ -297,97 +295,5 @@ internal sealed class MessageCopier(SyncContext context, FolderRecord folder, Fo
         result.Appended += batch.Count;
         foreach (var row in rows)
             Log.Appended(context.Logger, folder.PrimaryName, row.PrimaryUid, row.ReplicaUid, row.Size, Md5.Hex(row.Md5));
-    }
-
-    /// <summary>Without APPENDUID, finds each copy among the new replica UIDs by Message-ID, then confirms it by MD5.</summary>
-    private async Task<List<uint>> LocateAsync(IReadOnlyList<Pending> batch, CancellationToken cancellationToken)
-    {
-        // New copies got UIDs at or above UIDNEXT as of this sync's SELECT, and none of them is tracked yet.
-        var fresh = SearchQuery.Uids(UidSet.Range(_replicaUidNext, UidSet.Star));
-        var taken = context.Store.Messages.ForFolder(folder.Id).Values.Select(r => r.ReplicaUid).ToHashSet();
-        var uids = new List<uint>();
-        foreach (var pending in batch)
-        {
-            var query = pending.Summary.MessageId is { } id ? fresh.And(SearchQuery.Header("Message-ID", id)) : fresh;
-            var candidates = (await context.Replica.SearchAsync(query, cancellationToken).ConfigureAwait(false))
-                .Expand().Where(u => u >= _replicaUidNext && !taken.Contains(u)).ToList();
-            if (candidates.Count == 0)
-            {
-                // A server may announce new copies only after a later command (Courier): let it, and look again.
-                await context.Replica.NoopAsync(cancellationToken).ConfigureAwait(false);
-                candidates = (await context.Replica.SearchAsync(query, cancellationToken).ConfigureAwait(false))
-                    .Expand().Where(u => u >= _replicaUidNext && !taken.Contains(u)).ToList();
-            }
-            uint match = 0;
-            if (candidates.Count > 0)
-            {
-                await foreach (var message in context.Replica.FetchMessagesAsync(UidSet.FromUids(candidates), cancellationToken).ConfigureAwait(false))
-                {
-                    using (message)
-                    {
-                        if (match == 0 && (await Md5.OfAsync(message.Body!, cancellationToken).ConfigureAwait(false)).AsSpan().SequenceEqual(pending.Md5))
-                            match = message.Uid!.Value;
-                    }
-                }
-            }
-            if (match == 0)
-                throw new ReplicationException($"the copy of primary uid {pending.Summary.Uid} cannot be found on the replica after APPEND");
-            taken.Add(match);
-            uids.Add(match);
-        }
-        return uids;
-    }
-
-    /// <summary>A copy that differs from what was sent only as the replica server stores every message (see <see cref="StoredForms"/>).</summary>
-    private bool IsStoredForm(Pending sent, byte[] copyMd5)
-    {
-        if (sent.Sent.Length > StoredForms.MaxBytes) return false;
-        var raw = sent.Sent.ToArray();
-        if (MD5.HashData(raw).AsSpan().SequenceEqual(copyMd5)) return true;
-        if (StoredForms.Which(raw, copyMd5) is not { } form) return false;
-        result.Altered++;
-        if (context.Notices.First($"altered/{context.ReplicaId}/{folder.PrimaryName}"))
-            Log.StoredAltered(context.Logger, folder.PrimaryName, $"with its {form} changed by the replica server", "it stores messages that way");
-        return true;
-    }
-
-    private async Task VerifyAsync(IReadOnlyList<Pending> batch, IReadOnlyList<uint> uids, IReadOnlyList<long> journal, CancellationToken cancellationToken)
-    {
-        var mode = context.Options.Verify;
-        if (mode == VerifyMode.None) return;
-        var expected = uids.Select((u, i) => (u, batch[i])).ToDictionary(x => x.u, x => x.Item2);
-        var bad = new List<string>();
-        var seen = new HashSet<uint>();
-        // Courier stores the copies and answers APPENDUID, but announces them to the selected session only
-        // after a later command: a FETCH right away finds nothing. One NOOP lets it catch up.
-        for (var attempt = 0; attempt < 2 && seen.Count < uids.Count; attempt++)
-        {
-            if (attempt > 0) await context.Replica.NoopAsync(cancellationToken).ConfigureAwait(false);
-            var missing = UidSet.FromUids(uids.Where(u => !seen.Contains(u)));
-            if (mode == VerifyMode.Size)
-            {
-                using var sizes = await context.Replica.FetchSummariesAsync(missing, cancellationToken).ConfigureAwait(false);
-                foreach (var m in sizes.Messages.Where(m => m.Uid is { } u && expected.ContainsKey(u) && seen.Add(u)))
-                    if (m.Size != expected[m.Uid!.Value].Sent.Length) bad.Add($"uid {m.Uid} has {m.Size} bytes, the primary {expected[m.Uid.Value].Sent.Length}");
-                continue;
-            }
-            await foreach (var copy in context.Replica.FetchMessagesAsync(missing, cancellationToken).ConfigureAwait(false))
-            {
-                using (copy)
-                {
-                    if (copy.Uid is not { } uid || !expected.ContainsKey(uid) || !seen.Add(uid)) continue;
-                    var md5 = await Md5.OfAsync(copy.Body!, cancellationToken).ConfigureAwait(false);
-                    if (!md5.AsSpan().SequenceEqual(expected[uid].Md5) && !IsStoredForm(expected[uid], md5))
-                        bad.Add($"uid {uid} has md5 {Md5.Hex(md5)}, the primary {Md5.Hex(expected[uid].Md5)}");
-                }
-            }
-        }
-        if (seen.Count != uids.Count) bad.Add($"{uids.Count - seen.Count} copies missing");
-        if (bad.Count == 0) return;
-
-        // Remove the bad copies so they are neither kept nor mistaken for good ones later.
-        await context.Replica.ExpungeAsync(UidSet.FromUids(uids), cancellationToken).ConfigureAwait(false);
-        context.Store.Journal.Abandon(journal);
-        throw new VerificationException($"the replica changed appended messages ({string.Join("; ", bad.Take(3))})");
     }
 }

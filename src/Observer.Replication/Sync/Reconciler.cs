@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Observer.State;
@@ -49,6 +50,15 @@ internal sealed class Reconciler(SyncContext context, FolderFilter filter, Troub
 
     public FolderSynchronizer Synchronizer => _synchronizer;
 
+    /// <summary>A folder sync found its primary folder gone (renamed or deleted): the tree needs reading again.</summary>
+    public bool FoldersVanished { get; set; }
+
+    /// <summary>
+    /// Syncs folders in trouble now, whatever their backoff says. A one-shot command (`sync`, `verify --repair`)
+    /// is the user asking for a retry; only the live service spaces its retries out.
+    /// </summary>
+    public bool RetryTroublesNow { get; init; }
+
     public async Task<PassResult> RunAsync(bool full, bool force, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
@@ -63,7 +73,7 @@ internal sealed class Reconciler(SyncContext context, FolderFilter filter, Troub
         for (var i = 0; i < tree.Folders.Count; i++)
         {
             var folder = tree.Folders[i];
-            if (!force && troubles.IsWaiting(folder.PrimaryName))
+            if (!force && !RetryTroublesNow && troubles.IsWaiting(folder.PrimaryName))
             {
                 outcomes[i] = new FolderSyncResult(folder.PrimaryName) { Outcome = FolderOutcome.Failed, Message = "waiting to retry after an error" };
                 continue;
@@ -95,8 +105,21 @@ internal sealed class Reconciler(SyncContext context, FolderFilter filter, Troub
             foreach (var connections in opened) await connections.DisposeAsync().ConfigureAwait(false);
         }
         result.Folders.AddRange(outcomes.Where(o => o is not null));
+        if (FoldersVanished)
+        {
+            // A folder vanished while the pass ran (renamed, deleted, or listed but unopenable): read the tree again.
+            FoldersVanished = false;
+            var again = await new FolderTreeSync(context, filter, troubles).SyncAsync([], force, cancellationToken).ConfigureAwait(false);
+            result.FoldersRenamed += again.Renamed;
+            result.FoldersDeleted += again.Deleted;
+            result.FoldersCreated += again.Created;
+            result.TreeProblems.AddRange(again.Problems);
+        }
         // Within one pass every folder has been looked at, so a move has been seen from both ends.
         result.Expunged = await PendingExpunges.FlushAsync(context, context.Time.GetUtcNow().AddSeconds(1), troubles, cancellationToken).ConfigureAwait(false);
+        // Passes are rare (one per sync, one per ReconcileInterval when live), so pruning here costs nothing.
+        var pruned = context.Store.Journal.Prune(context.ReplicaId, context.Options.JournalRetention);
+        if (pruned > 0) Log.JournalPruned(context.Logger, pruned, context.Options.JournalRetention.TotalDays);
         Log.PassComplete(context.Logger, tree.Folders.Count, result.Summary(), clock.ElapsedMilliseconds);
         return result;
     }
@@ -131,6 +154,12 @@ internal sealed class Reconciler(SyncContext context, FolderFilter filter, Troub
                 Log.HoldReleased(context.Logger, folder.PrimaryName, hold.ApprovedAt is null ? "no longer needed" : "approved and applied");
             }
             return outcome;
+        }
+        catch (FolderVanishedException ex)
+        {
+            FoldersVanished = true;
+            context.Logger.LogDebug("{Folder}: gone from the primary; the folder tree is read again", ex.Folder);
+            return new FolderSyncResult(folder.PrimaryName) { Outcome = FolderOutcome.Unchanged, Message = ex.Message };
         }
         catch (Exception ex) when (TroubleTracker.IsFolderError(ex))
         {

@@ -21,5 +21,8 @@ internal sealed class SyncContext
     /// <summary>Warnings already given, shared by every worker of the process.</summary>
     public Notices Notices { get; init; } = new();
 
+    /// <summary>Folders the primary lists but cannot open, shared by every worker of the process.</summary>
+    public PhantomFolders Phantoms { get; init; } = new();
+
     public long ReplicaId => Target.Id;
 }

@@ -31,7 +31,11 @@ public sealed record CommandLineArguments(Verb Verb, string? ConfigFile, bool Re
           verify    compare every message of both servers by MD5, flags and date; exit 1 if they differ
                       --repair   fix the replica, then compare again
                       --force    let --repair delete beyond Replication:MaxDeletePercent
-          status    per folder: last sync, pending work, lag, folders in trouble and held deletions
+          status    per folder: last sync, pending work, lag, troubles and held deletions; reads the state only
+                      exit 0: healthy (the service runs with both servers reachable, or the last sync
+                              completed) and no folder in trouble or held
+                      exit 1: needs attention (a folder in trouble or held, a server unavailable, a service
+                              gone without a clean stop, a sync left unfinished, no state database yet)
           approve   FOLDER... | --all: apply deletions the delete guard held back (works while run is live)
 
         options:
@@ -39,6 +43,9 @@ public sealed record CommandLineArguments(Verb Verb, string? ConfigFile, bool Re
           --full                 sync: compare everything, not only changes since the last checkpoint
           --Section:Key=value    override any setting, e.g. --Primary:Host=mail.example.com
         environment: OBSERVER_Section__Key overrides too, e.g. OBSERVER_Replica__Password
+
+        exit codes: 0 success; 1 the replica differs, replication failed, or (status) needs attention;
+        2 a mistake in the command line or the settings
         """;
 
     /// <summary>Parses, or returns a one-line error that says what is wrong and what to do.</summary>

@@ -54,7 +54,7 @@ public static class ObserverProgram
         {
             try
             {
-                return await RunVerbAsync(arguments, host, options, output, cancellationToken);
+                return await RunVerbAsync(arguments, host, options, output, errors, cancellationToken);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -65,6 +65,12 @@ public static class ObserverProgram
                 await errors.WriteLineAsync("observer: " + ex.Message);
                 return 2;
             }
+            catch (ConfigurationProblemException ex)
+            {
+                // Found only when the settings are used, such as a State:Path in a folder that cannot be written to.
+                await errors.WriteLineAsync("observer: config: " + ex.Message);
+                return 2;
+            }
             catch (Exception ex) when (ObserverErrors.IsUserFacing(ex))
             {
                 await errors.WriteLineAsync("observer: " + OneLine(ex));
@@ -73,11 +79,13 @@ public static class ObserverProgram
         }
     }
 
-    private static async Task<int> RunVerbAsync(CommandLineArguments arguments, IHost host, ObserverOptions options, TextWriter output, CancellationToken cancellationToken)
+    private static async Task<int> RunVerbAsync(CommandLineArguments arguments, IHost host, ObserverOptions options, TextWriter output, TextWriter errors,
+        CancellationToken cancellationToken)
     {
         var services = host.Services;
+        // Status opens the state itself, read-only: it must neither create a database nor wait for the lock.
         if (arguments.Verb == Verb.Status)
-            return await StatusCommand.RunAsync(services.GetRequiredService<StateStore>(), options, services.GetRequiredService<TimeProvider>(), output);
+            return await StatusCommand.RunAsync(options, services.GetRequiredService<TimeProvider>(), output, errors);
         // Approving only writes to the state database, which a running service shares: no instance lock.
         if (arguments.Verb == Verb.Approve)
             return await ApproveCommand.RunAsync(services.GetRequiredService<StateStore>(), options, arguments.All ? null : arguments.Folders, output);

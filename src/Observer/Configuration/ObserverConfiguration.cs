@@ -1,4 +1,6 @@
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Configuration.CommandLine;
+using Microsoft.Extensions.Configuration.EnvironmentVariables;
 using Observer.Cli;
 
 namespace Observer.Configuration;
@@ -31,13 +33,44 @@ public static class ObserverConfiguration
         }
         builder.AddEnvironmentVariables(EnvironmentPrefix);
         builder.AddCommandLine(arguments.Overrides.ToArray());
+        IConfigurationRoot root;
         try
         {
-            return (builder.Build(), file);
+            root = builder.Build();
         }
         catch (Exception ex) when (ex is FormatException or InvalidDataException or System.Text.Json.JsonException)
         {
             throw new ConfigurationProblemException($"settings file {file} is not valid JSON: {ex.Message.Split('\n')[0]}", ex);
+        }
+        RejectUnknownSections(root, file);
+        return (root, file);
+    }
+
+    /// <summary>The sections a setting can be in; <see cref="BindInto"/> binds all but Logging, which the logging system reads.</summary>
+    private static readonly string[] Sections = ["Primary", "Replica", "State", "Replication", "Reconnect", "Logging"];
+
+    /// <summary>
+    /// Binding checks the keys of each section it binds, but a section nobody binds (a typo such as
+    /// --Primray:Host=x) would vanish without a word. So every top-level name, from every source, must be a known section.
+    /// </summary>
+    private static void RejectUnknownSections(IConfigurationRoot root, string? file)
+    {
+        foreach (var provider in root.Providers)
+        {
+            foreach (var name in provider.GetChildKeys([], null).Distinct(StringComparer.OrdinalIgnoreCase))
+            {
+                if (Sections.Contains(name, StringComparer.OrdinalIgnoreCase)) continue;
+                // OBSERVER_ variables without a section (OBSERVER_TESTSERVERS_DIR) belong to other tools: every setting has a section.
+                if (provider is EnvironmentVariablesConfigurationProvider && !provider.GetChildKeys([], name).Any()) continue;
+                var where = provider switch
+                {
+                    EnvironmentVariablesConfigurationProvider => $"environment variable {EnvironmentPrefix}{name}__...",
+                    CommandLineConfigurationProvider => $"--{name}:... on the command line",
+                    _ => $"settings file {file}",
+                };
+                throw new ConfigurationProblemException(
+                    $"there is no settings section '{name}' ({where}); check the spelling: the sections are {string.Join(", ", Sections[..^1])} and {Sections[^1]}");
+            }
         }
     }
 

@@ -17,6 +17,8 @@ public sealed class ObserverOptionsValidator : IValidateOptions<ObserverOptions>
             errors.Add("Primary and Replica are the same account; point Replica at the server that should receive the copy");
 
         if (string.IsNullOrWhiteSpace(options.State.Path)) errors.Add("State:Path is empty; give the path of the state database, e.g. /var/lib/observer/observer.db");
+        else if (Directory.Exists(options.State.Path))
+            errors.Add($"State:Path {options.State.Path} is a folder; give a file name, e.g. {Path.Combine(options.State.Path, "observer.db")}");
 
         var r = options.Replication;
         if (r.MaxConnections is < 2 or > 100) errors.Add($"Replication:MaxConnections is {r.MaxConnections}; it must be between 2 and 100");
@@ -35,6 +37,7 @@ public sealed class ObserverOptionsValidator : IValidateOptions<ObserverOptions>
             errors.Add($"Replication:LowLatency:Interval is {r.LowLatency.Interval}; it must be between 00:00:00.010 and 00:00:10");
         if (r.LowLatency.ProbedFolders.Count > 8)
             errors.Add($"Replication:LowLatency:Folders names {r.LowLatency.ProbedFolders.Count} folders; probe at most 8, each costs a connection");
+        if (r.JournalRetention < TimeSpan.Zero) errors.Add($"Replication:JournalRetention is {r.JournalRetention}; it cannot be negative");
         if (string.IsNullOrWhiteSpace(r.ReplicaName)) errors.Add("Replication:ReplicaName is empty; name this replica, e.g. default");
 
         var c = options.Reconnect;

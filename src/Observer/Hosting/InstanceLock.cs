@@ -1,3 +1,5 @@
+using Observer.Configuration;
+
 namespace Observer.Hosting;
 
 /// <summary>
@@ -6,6 +8,11 @@ namespace Observer.Hosting;
 /// </summary>
 public sealed class InstanceLock : IDisposable
 {
+    // Linux errno values: .NET gives an IOException the errno as its HResult on Unix.
+    private const int WouldBlock = 11;
+    private const int IsADirectory = 21;
+    private const int ReadOnlyFileSystem = 30;
+
     private readonly FileStream _file;
 
     private InstanceLock(FileStream file) => _file = file;
@@ -13,9 +20,9 @@ public sealed class InstanceLock : IDisposable
     public static InstanceLock Acquire(string statePath)
     {
         var path = statePath + ".lock";
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         try
         {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
             var options = new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = FileShare.None };
             if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
             var file = new FileStream(path, options);
@@ -25,7 +32,7 @@ public sealed class InstanceLock : IDisposable
             file.Flush();
             return new InstanceLock(file);
         }
-        catch (IOException)
+        catch (IOException ex) when (IsLocked(ex))
         {
             var holder = "";
             try
@@ -38,6 +45,28 @@ public sealed class InstanceLock : IDisposable
             }
             throw new IOException($"another observer is already using the state database {statePath}{holder}; stop it first, or give this one its own State:Path");
         }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new ConfigurationProblemException(Explain(ex, statePath, path), ex);
+        }
+    }
+
+    /// <summary>Only a held lock means another observer; a folder that cannot be written to is a problem with State:Path.</summary>
+    internal static bool IsLocked(IOException ex) =>
+        OperatingSystem.IsWindows() ? ex.HResult == unchecked((int)0x80070020) : ex.HResult == WouldBlock;
+
+    internal static string Explain(Exception ex, string statePath, string lockPath)
+    {
+        var folder = Path.GetDirectoryName(Path.GetFullPath(statePath));
+        // .NET reports a folder where the file should be as access denied, so look before believing it.
+        var why = Directory.Exists(lockPath) || ex is IOException { HResult: IsADirectory } ? $"{lockPath} is a folder"
+            : ex switch
+            {
+                UnauthorizedAccessException => $"permission denied in {folder}",
+                IOException { HResult: ReadOnlyFileSystem } => $"{folder} is on a read-only file system",
+                _ => ex.Message.ReplaceLineEndings(" "),
+            };
+        return $"State:Path {statePath}: cannot create the lock file {lockPath}: {why}; give State:Path a file in a folder observer can write to";
     }
 
     public void Dispose() => _file.Dispose();

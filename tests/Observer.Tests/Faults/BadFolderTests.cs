@@ -13,6 +13,9 @@ namespace Observer.Tests;
 [NonParallelizable]
 public class BadFolderTests
 {
+    private const string LockedAcl = "Locked owner lrwstekxa\n";
+    private const string UnlockedAcl = "Locked owner lrwstipekxa\n";
+
     private DovecotPair _pair = null!;
     private string _acl = "";
     private string _dir = "";
@@ -23,7 +26,7 @@ public class BadFolderTests
         var aclDir = Directory.CreateTempSubdirectory("observer-acl-").FullName;
         File.SetUnixFileMode(aclDir, (UnixFileMode)0b111_101_101);
         _acl = Path.Combine(aclDir, "global-acl");
-        await File.WriteAllTextAsync(_acl, "Locked owner lrwstekxa\n");
+        await File.WriteAllTextAsync(_acl, LockedAcl);
         File.SetUnixFileMode(_acl, (UnixFileMode)0b110_100_100);
         var config = $"mail_plugins = $mail_plugins acl\nprotocol imap {{\n  mail_plugins = $mail_plugins acl imap_acl\n}}\nplugin {{\n  acl = vfile:{_acl}:cache_secs=1\n}}\n";
         _pair = await DovecotPair.StartAsync("acl", replicaExtraConfig: config);
@@ -37,7 +40,12 @@ public class BadFolderTests
     }
 
     [SetUp]
-    public void SetUp() => _dir = Directory.CreateTempSubdirectory("observer-bad-").FullName;
+    public async Task SetUp()
+    {
+        _dir = Directory.CreateTempSubdirectory("observer-bad-").FullName;
+        // Each test starts with the folder locked; a test that unlocks it must not leave it so for the next.
+        await File.WriteAllTextAsync(_acl, LockedAcl);
+    }
 
     [TearDown]
     public void TearDown() => Directory.Delete(_dir, recursive: true);
@@ -71,10 +79,39 @@ public class BadFolderTests
         Assert.That(observer.CpuTime - cpuBefore, Is.LessThan(TimeSpan.FromSeconds(1.5)), "retrying with backoff, not spinning");
         Assert.That(status, Does.Match(@"Locked\s+0\s.*TROUBLE"));
 
-        await File.WriteAllTextAsync(_acl, "Locked owner lrwstipekxa\n");
+        await File.WriteAllTextAsync(_acl, UnlockedAcl);
         await Eventually.ConvergesAsync(accounts, TimeSpan.FromSeconds(30));
         await Eventually.HoldsAsync(async () => (await StatusAsync(settings)).Contains("folders in trouble: 0"), TimeSpan.FromSeconds(30));
         Assert.That(observer.HasExited, Is.False);
+    }
+
+    [Test]
+    public async Task Sync_RightAfterAFolderFailed_RetriesItAtOnce_NotAfterTheLiveBackoff()
+    {
+        var accounts = await _pair.NewAccountsAsync();
+        await using (var primary = await accounts.PrimaryClientAsync())
+        {
+            await MailFactory.FillAsync(primary, "Locked", 3);
+            await MailFactory.FillAsync(primary, "Other", 2);
+        }
+        var settings = accounts.Settings(Path.Combine(_dir, "state.db"));
+        // A long backoff, so that every sync below falls well inside it.
+        settings["Replication:TroubleRetryDelay"] = "00:10:00";
+        settings["Replication:TroubleMaxDelay"] = "01:00:00";
+        var first = await ObserverProcess.RunAsync("sync", settings, _dir, TimeSpan.FromMinutes(1));
+        Assert.That(first.ExitCode, Is.EqualTo(1), first.Output + first.Errors);
+        Assert.That(first.Output, Does.Match(@"Locked\s+FAILED: APPEND refused by the server: \[NOPERM\]"));
+
+        await File.WriteAllTextAsync(_acl, UnlockedAcl);
+        // Dovecot rereads the ACL within a second: a sync before then fails on the folder again, but none may skip it.
+        await Eventually.HoldsAsync(async () =>
+        {
+            var again = await ObserverProcess.RunAsync("sync", settings, _dir, TimeSpan.FromMinutes(1));
+            Assert.That(again.Output, Does.Not.Contain("waiting to retry"), "a one-shot sync retries a folder in trouble at once");
+            Assert.That(again.ExitCode, Is.Zero.Or.EqualTo(1), again.Errors);
+            return again.ExitCode == 0;
+        }, TimeSpan.FromSeconds(30));
+        Assert.That(await accounts.DifferencesAsync(), Is.Empty);
     }
 
     private async Task<string> StatusAsync(Dictionary<string, string> settings) =>

@@ -1,0 +1,161 @@
+using NUnit.Framework;
+using Observer.Imap;
+using Observer.State;
+using Observer.TestSupport;
+
+namespace Observer.Replication.Tests;
+
+/// <summary>
+/// The delete guard holds deletions only, never anything else (issue 8, items 1, 3 and the replica's
+/// "has children" refusal): held folders do not block other folders, pushed expunges are never held.
+/// </summary>
+public class HeldDeletionTests
+{
+    [Test]
+    public async Task FoldersDeletedAfterTheirMailMovedToInbox_AreHeld_WhileInboxSyncs_AndGoOnceApproved()
+    {
+        await using var h = await EngineHarness.CreateAsync();
+        await using var primary = await h.Accounts.PrimaryClientAsync();
+        foreach (var folder in new[] { "A", "B", "C" })
+        {
+            await primary.CreateAsync(folder);
+            await primary.AppendAsync(folder, MailFactory.Message($"in {folder}", messageId: $"<{folder}.{Guid.NewGuid():N}@example.com>"));
+        }
+        await primary.AppendAsync("INBOX", MailFactory.Message("already in INBOX"));
+        Assert.That((await h.SyncAsync()).Converged, Is.True);
+
+        await primary.SelectAsync("A");
+        await primary.UidMoveAsync(UidSet.All, "INBOX");
+        await primary.UnselectAsync();
+        foreach (var folder in new[] { "A", "B", "C" }) await primary.DeleteAsync(folder);
+
+        var pass = await h.SyncAsync();
+        var inbox = pass.Folders.Single(f => f.Folder == "INBOX");
+        Assert.That(inbox.Outcome, Is.EqualTo(FolderOutcome.Synced), inbox.Message);
+        Assert.That(h.Log.AllText, Does.Not.Contain("EXAMINE refused"));
+        var primaryInbox = (await h.Accounts.PrimarySnapshotAsync()).Folders["INBOX"].Select(m => m.Md5);
+        var replica = await h.Accounts.ReplicaSnapshotAsync();
+        Assert.That(replica.Folders["INBOX"].Select(m => m.Md5), Is.EquivalentTo(primaryInbox), "the moved message reached the replica's INBOX");
+        Assert.That(replica.Folders.Keys, Is.SupersetOf(new[] { "A", "B", "C" }), "the folder deletions wait");
+        Assert.That(pass.TreeProblems.Select(p => p.Folder), Is.EquivalentTo(new[] { "A", "B", "C" }));
+        Assert.That(pass.TreeProblems.Select(p => p.Problem), Has.All.Contain("3 of 4 folders vanished"));
+
+        var replicaId = h.Store.Replicas.Find("default")!.Id;
+        Assert.That(h.Store.Troubles.All(replicaId), Is.Empty, "INBOX is not in trouble, and a hold is not a trouble");
+        Assert.That(h.Store.Holds.All(replicaId).Select(x => (x.Folder, x.Kind)),
+            Is.EquivalentTo(new[] { ("A", HoldKind.Folder), ("B", HoldKind.Folder), ("C", HoldKind.Folder) }));
+
+        Assert.That(h.Store.Holds.Approve(replicaId, null), Is.EqualTo(3));
+        var approved = await h.SyncAsync();
+        Assert.That((approved.Converged, approved.FoldersDeleted), Is.EqualTo((true, 3)));
+        Assert.That(h.Store.Holds.All(replicaId), Is.Empty);
+        Assert.That(await h.Accounts.DifferencesAsync(), Is.Empty);
+    }
+
+    [TestCase(WatchMode.Notify)]
+    [TestCase(WatchMode.Idle)]
+    public async Task Live_UserDeletesFifteenOfThirtyFourInOneExpunge_PushedDeletionsAreReplicated_NotHeld(WatchMode mode)
+    {
+        // Polling as shipped (30 s), so the push is what finds the change.
+        await using var h = await EngineHarness.CreateAsync(o =>
+        {
+            o.Watch = mode;
+            o.PollInterval = TimeSpan.FromSeconds(30);
+        });
+        await using var primary = await h.Accounts.PrimaryClientAsync();
+        await MailFactory.FillAsync(primary, "INBOX", 34);
+        await h.StartLiveAsync();
+        await h.ConvergesAsync();
+
+        await primary.SelectAsync("INBOX");
+        await primary.UidStoreAsync(UidSet.Range(1, 15), StoreMode.Add, new MessageFlags([MessageFlags.Deleted]), silent: true);
+        await primary.ExpungeAsync();
+
+        await h.ConvergesAsync();
+        Assert.That((await h.Accounts.ReplicaSnapshotAsync()).Folders["INBOX"], Has.Count.EqualTo(19));
+        Assert.That(h.Log.AllText, Does.Not.Contain("deletions held back"));
+        Assert.That(h.Store.Holds.All(h.Store.Replicas.Find("default")!.Id), Is.Empty);
+    }
+
+    [TestCase(WatchMode.Notify)]
+    [TestCase(WatchMode.Idle)]
+    public async Task Live_StatusPollWhilePushedExpungesWaitOutTheMoveWindow_DoesNotHoldThem(WatchMode mode)
+    {
+        // The same deletions as above, pushed; but a STATUS poll (every second here) also notices the
+        // folder changed while the expunges still wait for the move window (10 s) before they are applied.
+        await using var h = await EngineHarness.CreateAsync(o =>
+        {
+            o.Watch = mode;
+            o.PollInterval = TimeSpan.FromSeconds(1);
+            o.MoveWindow = TimeSpan.FromSeconds(10);
+        });
+        await using var primary = await h.Accounts.PrimaryClientAsync();
+        await MailFactory.FillAsync(primary, "INBOX", 34);
+        await h.StartLiveAsync();
+        await h.ConvergesAsync();
+
+        await primary.SelectAsync("INBOX");
+        await primary.UidStoreAsync(UidSet.Range(1, 15), StoreMode.Add, new MessageFlags([MessageFlags.Deleted]), silent: true);
+        await primary.ExpungeAsync();
+
+        await h.ConvergesAsync();
+        Assert.That(h.Log.AllText, Does.Not.Contain("deletions held back"));
+        Assert.That(h.Store.Holds.All(h.Store.Replicas.Find("default")!.Id), Is.Empty);
+    }
+
+    [Test]
+    public async Task ParentDeletedOnAMaildirPlusPlusPrimary_ChildKept_ParentsMailGoesFromTheReplica_NothingStaysInTrouble()
+    {
+        // Primary '.' (Maildir++): Dovecot deletes the parent's mail, keeps its child, and goes on
+        // listing the parent without \Noselect, though EXAMINE says it does not exist.
+        await using var h = await EngineHarness.CreateAsync();
+        await using var primary = await h.Accounts.PrimaryClientAsync();
+        await MailFactory.FillAsync(primary, "P", 3);
+        await MailFactory.FillAsync(primary, "P.c", 2);
+        Assert.That((await h.SyncAsync()).Converged, Is.True);
+
+        await primary.DeleteAsync("P");
+        Assert.That((await primary.ListAsync()).Select(m => m.Name), Does.Contain("P.c"), "the child survives its parent's deletion");
+
+        await h.SyncAsync();
+        await AssertSettledAsync(h, await h.SyncAsync());
+    }
+
+    [Test]
+    public async Task ReplicaRefusesToDeleteAParentWithChildren_TheParentIsEmptied_NothingStaysInTrouble()
+    {
+        // Both '/' (LAYOUT=fs): DELETE of a parent keeps it as a \Noselect parent of its child. On the
+        // replica that already happened (a DELETE whose answer was lost), so Dovecot refuses a second
+        // DELETE: "Mailbox has children, delete them first".
+        await using var pair = await DovecotPair.StartAsync("children", primaryDelimiter: '/', replicaDelimiter: '/');
+        await using var h = await EngineHarness.CreateAsync(pair: pair);
+        await using var primary = await h.Accounts.PrimaryClientAsync();
+        await MailFactory.FillAsync(primary, "P", 3);
+        await MailFactory.FillAsync(primary, "P/c", 2);
+        Assert.That((await h.SyncAsync()).Converged, Is.True);
+
+        await primary.DeleteAsync("P");
+        await using (var replicaClient = await h.Accounts.ReplicaClientAsync())
+        {
+            await replicaClient.DeleteAsync("P");
+            var refusal = Assert.ThrowsAsync<ImapCommandException>(() => replicaClient.DeleteAsync("P"));
+            Assert.That(refusal!.Message, Does.Contain("has children"), "the replica refuses as the test means it to");
+        }
+
+        await h.SyncAsync();
+        await AssertSettledAsync(h, await h.SyncAsync());
+    }
+
+    /// <summary>No folder in trouble, P's messages gone from the replica, its child intact.</summary>
+    private static async Task AssertSettledAsync(EngineHarness h, PassResult second)
+    {
+        Assert.That(h.Store.Troubles.All(h.Store.Replicas.Find("default")!.Id).Select(t => $"{t.Folder}: {t.Error}"), Is.Empty);
+        Assert.That(second.Converged, Is.True, string.Join("; ", second.TreeProblems.Select(p => $"{p.Folder}: {p.Problem}")
+            .Concat(second.Folders.Where(f => f.Outcome is not (FolderOutcome.Synced or FolderOutcome.Unchanged)).Select(f => $"{f.Folder}: {f.Message}"))));
+        var replica = await h.Accounts.ReplicaSnapshotAsync();
+        Assert.That(replica.Folders.GetValueOrDefault("P") ?? [], Is.Empty, "P's messages are gone from the replica");
+        Assert.That(replica.Folders["P/c"].Select(m => m.Md5),
+            Is.EquivalentTo((await h.Accounts.PrimarySnapshotAsync()).Folders["P/c"].Select(m => m.Md5)), "the child is intact");
+        Assert.That(await h.Accounts.DifferencesAsync(), Is.Empty);
+    }
+}

@@ -1,0 +1,51 @@
+using NUnit.Framework;
+using Observer.TestSupport;
+
+namespace Observer.Replication.Tests;
+
+/// <summary>
+/// Issue 8, item 13: a message expunged on the primary while its body is fetched comes back empty
+/// (RFC822.SIZE still says otherwise). It is gone, not empty: never APPENDed, and never a trouble.
+/// A real server cannot be made to do that on cue, so the primary session empties one body.
+/// </summary>
+public class VanishedWhileCopiedTests
+{
+    /// <param name="sizeSaysZero">Whether RFC822.SIZE comes back 0 as well: Dovecot did so under churn (ChurnTests).</param>
+    [TestCase(false)]
+    [TestCase(true)]
+    public async Task BodyFetchedEmpty_IsNotAppended_TheRestOfTheFolderIsCopied(bool sizeSaysZero)
+    {
+        await using var h = await EngineHarness.CreateAsync();
+        await using (var primary = await h.Accounts.PrimaryClientAsync())
+            await MailFactory.FillAsync(primary, "INBOX", 5);
+        h.Sessions.Primary.EmptyBodies.Add(3);
+        h.Sessions.Primary.EmptyBodiesSayZeroSize = sizeSaysZero;
+
+        var pass = await h.SyncAsync();
+        var replicaSizes = (await h.Accounts.ReplicaSnapshotAsync()).Folders["INBOX"].Select(m => m.Size).ToList();
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(h.Replica.EmptyAppends, Is.Zero, "no empty message is offered to the replica");
+            Assert.That(replicaSizes, Has.Count.EqualTo(4).And.None.LessThan(10), "the four others are copied, and no stand-in for the empty body");
+            var inbox = pass.Folders.Single(f => f.Folder == "INBOX");
+            Assert.That(inbox.Outcome, Is.Not.EqualTo(FolderOutcome.Failed).And.Not.EqualTo(FolderOutcome.Incomplete), inbox.Message);
+            Assert.That(h.Store.Troubles.All(h.Store.Replicas.Find("default")!.Id), Is.Empty);
+            Assert.That(h.Log.AllText, Does.Not.Contain("zero byte"));
+        }
+    }
+
+    [Test]
+    public async Task BodyFetchedEmptyButTheMessageIsStillThere_TheNextSyncCopiesIt()
+    {
+        await using var h = await EngineHarness.CreateAsync();
+        await using (var primary = await h.Accounts.PrimaryClientAsync())
+            await MailFactory.FillAsync(primary, "INBOX", 5);
+        h.Sessions.Primary.EmptyBodies.Add(3);
+        await h.SyncAsync();
+        Assert.That(h.Replica.Appended, Is.EqualTo(4), "the empty body was skipped");
+
+        h.Sessions.Primary.EmptyBodies.Clear();
+        await h.SyncAsync();
+        Assert.That(await h.Accounts.DifferencesAsync(), Is.Empty, "skipped as gone, it is found again while it is still on the primary");
+    }
+}

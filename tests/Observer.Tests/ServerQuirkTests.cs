@@ -1,0 +1,108 @@
+using System.Text;
+using NUnit.Framework;
+using Observer.Imap;
+using Observer.TestSupport;
+
+namespace Observer.Tests;
+
+/// <summary>
+/// What Cyrus and Courier do differently from Dovecot, each met on the real server (issue 8, items 4,
+/// 5 and 6), through the `observer` command as an admin runs it.
+/// </summary>
+[NonParallelizable]
+public class ServerQuirkTests
+{
+    private string _dir = "";
+
+    [SetUp]
+    public void SetUp() => _dir = Directory.CreateTempSubdirectory("observer-quirks-").FullName;
+
+    [TearDown]
+    public void TearDown() => Directory.Delete(_dir, recursive: true);
+
+    private string StatePath => Path.Combine(_dir, "state.db");
+
+    /// <summary>A message without a final line ending, which Courier stores with one.</summary>
+    private static AppendMessage Odd(string body, string subject) =>
+        new(ImapLiteral.FromBytes(Encoding.UTF8.GetBytes($"From: a@example.com\r\nSubject: {subject}\r\nMessage-ID: <{Guid.NewGuid():N}@example.com>\r\n\r\n{body}")), null,
+            new DateTimeOffset(2026, 3, 1, 9, 0, 0, TimeSpan.Zero));
+
+    [Test]
+    public async Task CourierReplica_AnnouncesCopiesLate_AndAddsAFinalLineEnding_YetConverges()
+    {
+        await using var pair = await ServerPair.StartAsync(ServerKind.Dovecot, ServerKind.Courier, "quirk-courier-r");
+        var accounts = await pair.NewAccountsAsync();
+        await using (var primary = await accounts.PrimaryClientAsync())
+        {
+            await MailFactory.FillAsync(primary, "INBOX", 120);
+            await MailFactory.FillAsync(primary, "Work", 30);
+            await primary.AppendAsync("Work", Odd("no final line ending", "odd"));
+        }
+        var settings = accounts.Settings(StatePath);
+
+        var first = await ObserverProcess.RunAsync("sync", settings, _dir, TimeSpan.FromMinutes(3));
+        Assert.That(first.ExitCode, Is.Zero, first.Output + first.Errors);
+        Assert.That(first.Output, Does.Contain("stored altered by the replica"), "the message is kept in Courier's form, not refused as corrupt");
+        var again = await ObserverProcess.RunAsync("sync", settings, _dir, TimeSpan.FromMinutes(3));
+        Assert.That(again.ExitCode, Is.Zero, again.Output + again.Errors);
+        Assert.That(again.Output, Does.Contain("the replica matches the primary (2 folders; no changes)"), "nothing is uploaded twice");
+        var verify = await ObserverProcess.RunAsync("verify", settings, _dir, TimeSpan.FromMinutes(3));
+        Assert.That(verify.ExitCode, Is.Zero, verify.Output);
+        Assert.That(verify.Output, Does.Contain("1 of them in the form the replica server stores them in"));
+    }
+
+    [Test]
+    public async Task CourierPrimary_RenameGivesANewUidValidity_IsReplayedAsARename_NotAnUpload()
+    {
+        await using var pair = await ServerPair.StartAsync(ServerKind.Courier, ServerKind.Dovecot, "quirk-courier-p");
+        var accounts = await pair.NewAccountsAsync();
+        await using var primary = await accounts.PrimaryClientAsync();
+        await MailFactory.FillAsync(primary, "INBOX.Projects", 40);
+        await MailFactory.FillAsync(primary, "INBOX.Projects.Old", 10);
+        var settings = accounts.Settings(StatePath);
+        Assert.That((await ObserverProcess.RunAsync("sync", settings, _dir, TimeSpan.FromMinutes(3))).ExitCode, Is.Zero);
+
+        var before = await primary.StatusAsync("INBOX.Projects", StatusItems.Replication);
+        await primary.RenameAsync("INBOX.Projects", "INBOX.Archive");
+        var after = await primary.StatusAsync("INBOX.Archive", StatusItems.Replication);
+        Assert.That(after.UidValidity, Is.Not.EqualTo(before.UidValidity), "Courier's quirk, which this test is about");
+        await primary.AppendAsync("INBOX.Archive", MailFactory.Message("arrived right after the rename"));
+
+        var (code, output, errors) = await ObserverProcess.RunAsync("sync", settings, _dir, TimeSpan.FromMinutes(3));
+        Assert.That(code, Is.Zero, output + errors);
+        Assert.That(errors, Does.Contain("folder INBOX.Projects renamed to INBOX.Archive on the replica"));
+        Assert.That(output, Does.Match(@"INBOX\.Archive\s+1 appended, 40 adopted"), "only the new message is uploaded; the rest is found again by MD5");
+        Assert.That(output, Does.Match(@"INBOX\.Archive\.Old\s+10 adopted"));
+        Assert.That(await accounts.DifferencesAsync(), Is.Empty);
+    }
+
+    [Test]
+    public async Task CyrusReplica_HoldsAtMost100Keywords_EveryMessageIsCopied_TheRestReportedOnce()
+    {
+        await using var pair = await ServerPair.StartAsync(ServerKind.Dovecot, ServerKind.Cyrus, "quirk-cyrus-r");
+        var accounts = await pair.NewAccountsAsync();
+        await using (var primary = await accounts.PrimaryClientAsync())
+        {
+            await primary.CreateAsync("Tags");
+            var tagged = Enumerable.Range(0, 110)
+                .Select(i => MailFactory.Message($"tag {i}", new MessageFlags(["\\Seen", $"$tag{i:000}"])))
+                .ToList();
+            for (var i = 0; i < tagged.Count; i += 25) await primary.MultiAppendAsync("Tags", tagged.Skip(i).Take(25).ToList());
+        }
+        var settings = accounts.Settings(StatePath);
+
+        var (code, output, errors) = await ObserverProcess.RunAsync("sync", settings, _dir, TimeSpan.FromMinutes(3));
+        Assert.That(code, Is.Zero, output + errors);
+        Assert.That(output, Does.Match(@"Tags\s+110 appended.*without keywords the replica folder cannot hold"));
+        Assert.That(Occurrences(errors, "cannot hold more keywords"), Is.EqualTo(1), "reported once per folder:\n" + errors);
+        var replica = await accounts.ReplicaSnapshotAsync();
+        Assert.That(replica.Folders["Tags"], Has.Count.EqualTo(110), "no message is left behind for its keywords");
+        Assert.That(replica.Folders["Tags"].All(m => m.Flags.Contains("\\Seen")), Is.True, "system flags always go through");
+
+        var verify = await ObserverProcess.RunAsync("verify", settings, _dir, TimeSpan.FromMinutes(3));
+        Assert.That(verify.ExitCode, Is.EqualTo(1), "verify tells the truth: some keywords are missing");
+        Assert.That(verify.Output, Does.Contain("with different flags"));
+    }
+
+    private static int Occurrences(string text, string what) => (text.Length - text.Replace(what, "").Length) / what.Length;
+}
