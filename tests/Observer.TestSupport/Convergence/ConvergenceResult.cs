@@ -25,6 +25,12 @@ public sealed class ConvergenceResult(ConvergenceOptions options)
     public List<string> Differences { get; set; } = [];
     public List<Duplicate> Duplicates { get; } = [];
     public List<(string Line, int Count)> RepeatedLines { get; set; } = [];
+    /// <summary>Warnings of the guard holding deletions, over the whole run.</summary>
+    public int HoldWarnings { get; set; }
+
+    /// <summary>Held deletions approved after the activity, while waiting for convergence.</summary>
+    public int ApprovedAfterActivity { get; set; }
+
     /// <summary>Messages deleted behind observer's back, held, approved and then deleted on the replica too (0 if that step failed).</summary>
     public int MassDeleted { get; set; }
 
@@ -72,6 +78,7 @@ public sealed class ConvergenceResult(ConvergenceOptions options)
             + $"({string.Join(", ", Mutations.OrderBy(m => m.Key).Select(m => $"{m.Key} {m.Value}"))}; {Refused} refused by the server); "
             + $"faults: {Cuts} cuts, {Kills} SIGKILLs; probes: {Probes.Count} ({clear.Count} clear of faults), lag median {median:0.00} s, max {max:0.00} s, "
             + $"{Probes.Count(p => p.Missed)} missed; {(Settle is { } settle ? $"settled {settle.TotalSeconds:0.0} s after the activity stopped" : "never settled")}; "
+            + $"guard: {HoldWarnings} hold warnings, {ApprovedAfterActivity} held deletions approved after the activity; "
             + $"{(MassDeleted > 0 ? $"mass delete of {MassDeleted} held, {(StatusListsHold ? "listed" : "NOT listed")} by status, approved" : "no mass delete")}; "
             + $"observer CPU when quiet {QuietCpuSecondsPerMinute:0.00} s/min, peak memory {PeakObserverMemory / 1048576.0:0} MB; primary holds {PrimaryMessages} messages in {PrimaryFolders} folders, {StoredAltered} stored altered by the replica's server");
     }

@@ -38,7 +38,17 @@ public sealed class LivenessProber(PairAccounts accounts, MutationLog log, InFli
                 {
                     return;
                 }
-                var probe = await ProbeAsync(n);
+                Probe probe;
+                try
+                {
+                    probe = await ProbeAsync(n);
+                }
+                catch (Exception ex) when (ex is ImapException or IOException)
+                {
+                    // The prober's own connection failed (it does not go through the fault proxies): no measurement.
+                    log.Record("probe", $"probe {n} not measured: {ex.Message}");
+                    continue;
+                }
                 lock (_probes) _probes.Add(probe);
                 log.Record("probe", probe.Lag is { } lag ? $"probe {n} reached the replica in {lag.TotalSeconds:0.00} s" : $"probe {n} did not reach the replica within {GiveUp.TotalSeconds:0} s");
             }
