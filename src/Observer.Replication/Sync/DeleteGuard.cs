@@ -7,8 +7,10 @@ namespace Observer.Replication;
 /// <list type="bullet">
 /// <item>Expunges a push watcher (NOTIFY, IDLE) reported as they happened are the user's own: never held.</item>
 /// <item>Where the folder is the same one as at its checkpoint (same UIDVALIDITY), what matters is how
-/// much the folder shrank: a folder whose messages come and go (a POP client, a filter, a busy shared
-/// inbox) deletes many but keeps its size. Held when the primary now holds far fewer than the replica.</item>
+/// much the primary folder shrank since the checkpoint: a folder whose messages come and go (a POP
+/// client, a filter, a busy shared inbox) deletes many but keeps its size. Held when the primary now
+/// holds far fewer than it did. (Measured on the primary, not the replica, whose count may still
+/// include copies waiting to be removed.)</item>
 /// <item>Where there is no such continuity (a first sync into a filled replica, a UIDVALIDITY reset),
 /// every deletion is unexplained: held when they are a large share of the replica folder.</item>
 /// </list>
@@ -18,13 +20,14 @@ internal static class DeleteGuard
     public static string? Check(GuardFacts facts, ReplicationOptions options)
     {
         if (facts.Witnessed || facts.Deletions <= options.MaxDeleteFloor || facts.ReplicaMessages == 0) return null;
-        if (facts.Continuous)
+        if (facts.Continuous && facts.PrimaryBefore is null or 0) return null;
+        if (facts.Continuous && facts.PrimaryBefore is { } before && before > 0)
         {
-            var lost = (long)facts.ReplicaMessages - facts.PrimaryMessages;
+            var lost = (long)before - facts.PrimaryMessages;
             if (lost <= options.MaxDeleteFloor) return null;
-            var share = 100.0 * lost / facts.ReplicaMessages;
+            var share = 100.0 * lost / before;
             if (share <= options.MaxDeletePercent) return null;
-            return $"the primary folder shrank from {facts.ReplicaMessages} to {facts.PrimaryMessages} messages while observer was not watching "
+            return $"the primary folder shrank from {before} to {facts.PrimaryMessages} messages while observer was not watching "
                 + $"({share:0}% > {options.MaxDeletePercent:0.#}%); {facts.Deletions} deletions on the replica wait: check the primary, then run `observer approve {facts.Folder}`";
         }
         var deleted = 100.0 * facts.Deletions / facts.ReplicaMessages;
@@ -38,4 +41,5 @@ internal static class DeleteGuard
 /// <param name="Deletions">Replica copies the pass would remove: expunges, and extras the primary does not have.</param>
 /// <param name="Witnessed">A push watcher reported this folder's changes as they happened.</param>
 /// <param name="Continuous">The primary folder is the one of the checkpoint (same UIDVALIDITY), so its size can be compared.</param>
-internal sealed record GuardFacts(string Folder, int Deletions, uint ReplicaMessages, uint PrimaryMessages, bool Witnessed, bool Continuous);
+/// <param name="PrimaryBefore">The primary folder's size at the checkpoint.</param>
+internal sealed record GuardFacts(string Folder, int Deletions, uint ReplicaMessages, uint PrimaryMessages, bool Witnessed, bool Continuous, uint? PrimaryBefore = null);

@@ -84,7 +84,7 @@ internal sealed class FolderSynchronizer(SyncContext context)
         // A push that arrives while deletions are held vouches for itself, not for what was held before it.
         var approved = request.Force || store.Holds.IsApproved(context.ReplicaId, folder.PrimaryName, HoldKind.Messages);
         var holdReason = approved ? null : DeleteGuard.Check(
-            new GuardFacts(folder.PrimaryName, deletions, replicaSelected.Exists - Math.Min(accepted, replicaSelected.Exists), primarySelected.Exists, request.Witnessed && continuous && !held, continuous), context.Options);
+            new GuardFacts(folder.PrimaryName, deletions, replicaSelected.Exists - Math.Min(accepted, replicaSelected.Exists), primarySelected.Exists, request.Witnessed && continuous && !held, continuous, folder.PrimaryMessages), context.Options);
         if (holdReason is not null)
         {
             // Only the deletions wait: new mail, adoptions and flag changes still go through.
@@ -129,7 +129,8 @@ internal sealed class FolderSynchronizer(SyncContext context)
                 // A message skipped because its body came back empty must be looked at again: no mod-sequence
                 // to start from means the next sync reads the whole folder.
                 PrimaryModSeq = result.SkippedEmpty > 0 ? null : primarySelected.HighestModSeq,
-                PrimaryMessages = result.SkippedEmpty > 0 ? null : primarySelected.Exists,
+                // While deletions are held, the size before them stays the measure the guard compares with.
+                PrimaryMessages = result.SkippedEmpty > 0 ? null : holdReason is not null ? folder.PrimaryMessages : primarySelected.Exists,
                 ReplicaUidValidity = replicaSelected.UidValidity,
                 ReplicaUidNext = after.UidNext,
                 ReplicaModSeq = after.HighestModSeq,
