@@ -232,7 +232,7 @@ public sealed class ReplicationEngine
             {
                 // Expunges first: a move shows as an expunge in one folder and a new message in another,
                 // and the new message can only be replayed as a MOVE if the expunge is already known.
-                foreach (var folder in dirty.Where(f => batch.Folders[f.PrimaryName].Pushed && !_troubles.IsWaiting(f.PrimaryName)))
+                foreach (var folder in dirty.Where(f => !_troubles.IsWaiting(f.PrimaryName)))
                 {
                     try
                     {
@@ -248,7 +248,9 @@ public sealed class ReplicationEngine
             {
                 if (_troubles.IsWaiting(folder.PrimaryName)) continue;
                 var expected = batch.Folders[folder.PrimaryName];
-                var request = new SyncRequest { Hints = expected.Hints, Witnessed = expected.Pushed };
+                // Seen while watching, pushed or polled: within a poll interval of happening, the user's own.
+                // (A gap in the watching is covered by the reconciliation pass that follows every reconnect.)
+                var request = new SyncRequest { Hints = expected.Hints, Witnessed = true };
                 await reconciler.SyncFolderAsync(_store.Folders.Get(folder.Id) ?? folder, request, work).ConfigureAwait(false);
                 if (_store.Folders.Get(folder.Id) is { } synced) _rechecks.Settle(folder.PrimaryName, batch.Folders[folder.PrimaryName], synced, _time.GetUtcNow());
             }

@@ -5,7 +5,8 @@ namespace Observer.Replication;
 /// a restore gone wrong, the wrong account) must not empty the copy. Ordinary churn must never trip
 /// it, so it weighs evidence, not counts alone:
 /// <list type="bullet">
-/// <item>Expunges a push watcher (NOTIFY, IDLE) reported as they happened are the user's own: never held.</item>
+/// <item>Expunges a watcher reported while live (NOTIFY, IDLE, or the STATUS poll seconds later) are the
+/// user's own: never held. A gap in the watching is covered by the pass that follows every reconnect.</item>
 /// <item>Where the folder is the same one as at its checkpoint (same UIDVALIDITY), what matters is how
 /// much the primary folder shrank since the checkpoint: a folder whose messages come and go (a POP
 /// client, a filter, a busy shared inbox) deletes many but keeps its size. Held when the primary now
@@ -39,7 +40,7 @@ internal static class DeleteGuard
 
 /// <summary>What the guard weighs for one folder sync.</summary>
 /// <param name="Deletions">Replica copies the pass would remove: expunges, and extras the primary does not have.</param>
-/// <param name="Witnessed">A push watcher reported this folder's changes as they happened.</param>
+/// <param name="Witnessed">A watcher reported this folder's changes while live.</param>
 /// <param name="Continuous">The primary folder is the one of the checkpoint (same UIDVALIDITY), so its size can be compared.</param>
 /// <param name="PrimaryBefore">The primary folder's size at the checkpoint.</param>
 internal sealed record GuardFacts(string Folder, int Deletions, uint ReplicaMessages, uint PrimaryMessages, bool Witnessed, bool Continuous, uint? PrimaryBefore = null);

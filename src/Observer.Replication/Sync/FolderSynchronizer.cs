@@ -148,7 +148,7 @@ internal sealed class FolderSynchronizer(SyncContext context)
     /// <summary>
     /// Only notes what the primary expunged in this folder, copying nothing and keeping the checkpoint.
     /// Run over every changed folder first, it lets the other end of a move find the copy to MOVE.
-    /// Only for folders a push watcher reported: those expunges are the user's own, past the delete guard.
+    /// Only for folders a watcher reported while live: those expunges are the user's own, past the delete guard.
     /// </summary>
     public async Task MarkVanishedAsync(FolderRecord folder, CancellationToken cancellationToken)
     {

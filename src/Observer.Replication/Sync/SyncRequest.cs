@@ -16,7 +16,7 @@ internal sealed record SyncRequest
 
     public MailboxStatus? ReplicaStatus { get; init; }
 
-    /// <summary>A push watcher reported this folder's changes as they happened: its expunges are the user's own.</summary>
+    /// <summary>A watcher reported this folder's changes while live (pushed, or polled within seconds): its expunges are the user's own.</summary>
     public bool Witnessed { get; init; }
 
     /// <summary>What an IDLE watcher saw change; used where the primary has no CONDSTORE.</summary>
