@@ -40,10 +40,12 @@ public sealed class AccountSnapshot
             {
                 selected = await client.ExamineAsync(mailbox.Name);
             }
-            catch (ImapCommandException ex) when (ex.Code?.Kind == ResponseCodeKind.NonExistent || ex.Message.Contains("doesn't exist", StringComparison.Ordinal))
+            catch (ImapCommandException ex) when (ex.Code?.Kind == ResponseCodeKind.NonExistent || ex.Message.Contains("doesn't exist", StringComparison.Ordinal)
+                || ex.Message.Contains("deleted under us", StringComparison.Ordinal))
             {
                 // Dovecot's Maildir++ layout lists a deleted parent of a kept child without \Noselect (with
-                // \HasChildren, or, once subscribed, without): it holds nothing.
+                // \HasChildren, or, once subscribed, without): it holds nothing. A folder deleted between LIST
+                // and EXAMINE ("deleted under us") is gone too; the comparison is taken again until it settles.
                 continue;
             }
             if (selected.Exists > 0)
