@@ -257,6 +257,9 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
                 result.Problems.Add((name, collision));
                 continue;
             }
+            // Recorded before the CREATE is sent, as every replica write is: if its answer is lost, the folder
+            // is still known, so a primary that deletes it meanwhile has it deleted here too, not orphaned.
+            var record = store.Folders.Add(context.ReplicaId, name, replicaName);
             if (!replicaNames.Contains(replicaName))
             {
                 try
@@ -271,6 +274,7 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
                 {
                     if (!await ExistsOnReplicaAsync(replicaName, cancellationToken).ConfigureAwait(false))
                     {
+                        store.Folders.Remove(record.Id);
                         troubles.Record(name, "error", TroubleTracker.Describe(ex));
                         result.Problems.Add((name, TroubleTracker.Describe(ex)));
                         continue;
@@ -283,7 +287,6 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
                 Log.FolderCreated(context.Logger, name, replicaName);
                 result.Created++;
             }
-            store.Folders.Add(context.ReplicaId, name, replicaName);
             taken[replicaName] = name;
             troubles.Clear(name);
         }
