@@ -40,5 +40,7 @@ if [ "$reports" -lt "$projects" ]; then
   failed=$((failed + projects - reports))
 fi
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+# What failed, last, where a reader of only the end of the output still sees it.
+[ "$failed" -gt 0 ] && python3 tests/failure-digest.py "$log"/results/*.trx 2>/dev/null
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

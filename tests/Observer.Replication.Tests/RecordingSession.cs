@@ -47,7 +47,8 @@ internal sealed class RecordingSession(IMailSession inner, SessionLedger ledger)
     }
 
     public async Task<IReadOnlyList<MailboxWithStatus>> ListAsync(bool withStatus, CancellationToken cancellationToken) =>
-        (await inner.ListAsync(withStatus, cancellationToken)).Where(m => !ledger.HiddenFromList.Contains(m.Mailbox.Name)).ToList();
+        (await inner.ListAsync(withStatus, cancellationToken)).Where(m => !ledger.HiddenFromList.Contains(m.Mailbox.Name))
+            .Concat(ledger.ListedButGone.Select(name => new MailboxWithStatus(new MailboxListEntry(name, Delimiter, new HashSet<string>()), null))).ToList();
     public Task<MailboxStatus> StatusAsync(string folder, CancellationToken cancellationToken) => inner.StatusAsync(folder, cancellationToken);
     public Task<SelectedMailbox> SelectAsync(string folder, bool readOnly, QResyncParameters? qresync, CancellationToken cancellationToken) => inner.SelectAsync(folder, readOnly, qresync, cancellationToken);
     public Task UnselectAsync(CancellationToken cancellationToken) => inner.UnselectAsync(cancellationToken);
@@ -103,6 +104,12 @@ internal sealed class SessionLedger
 
     /// <summary>Folders LIST leaves out, as a glitching server might, though they still exist.</summary>
     public HashSet<string> HiddenFromList { get; } = [];
+
+    /// <summary>
+    /// Folders LIST shows, without status, though the server has none by those names: as LIST-STATUS
+    /// answers for a folder deleted by another session between its LIST and its STATUS.
+    /// </summary>
+    public HashSet<string> ListedButGone { get; } = [];
 }
 
 internal sealed class RecordingSessionFactory(IMailSessionFactory inner) : IMailSessionFactory

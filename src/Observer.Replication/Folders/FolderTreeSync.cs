@@ -26,12 +26,16 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
         public List<(string Folder, string Problem)> Problems { get; } = [];
     }
 
-    public async Task<Result> SyncAsync(IReadOnlyList<(string Old, string New)> renameHints, bool force, CancellationToken cancellationToken)
+    public async Task<Result> SyncAsync(IReadOnlyList<(string Old, string New)> renameHints, bool force, CancellationToken cancellationToken) =>
+        await SyncAsync(renameHints, ListingDoubt.None, force, cancellationToken).ConfigureAwait(false);
+
+    public async Task<Result> SyncAsync(IReadOnlyList<(string Old, string New)> renameHints, ListingDoubt doubt, bool force, CancellationToken cancellationToken)
     {
         var result = new Result();
         var store = context.Store;
-        var primaryList = await context.Primary.ListAsync(context.Primary.Features.ListStatus, cancellationToken).ConfigureAwait(false);
-        var replicaList = (await context.Replica.ListAsync(context.Replica.Features.ListStatus, cancellationToken).ConfigureAwait(false)).ToList();
+        var listing = new FolderListing(context);
+        var primaryList = await listing.ReadAsync(ServerRole.Primary, doubt, cancellationToken).ConfigureAwait(false);
+        var replicaList = (await listing.ReadAsync(ServerRole.Replica, doubt, cancellationToken).ConfigureAwait(false)).ToList();
         var primary = primaryList.Where(m => m.Mailbox.IsSelectable && filter.Includes(m.Mailbox.Name)).ToDictionary(m => m.Mailbox.Name, StringComparer.Ordinal);
         var replicaNames = replicaList.Select(m => m.Mailbox.Name).ToHashSet(StringComparer.Ordinal);
         foreach (var phantom in context.Phantoms.All)

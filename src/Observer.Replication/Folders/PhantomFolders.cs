@@ -15,5 +15,7 @@ internal sealed class PhantomFolders
 
     public void Remove(string folder) => _names.TryRemove(folder, out _);
 
+    public bool Contains(string folder) => _names.ContainsKey(folder);
+
     public IReadOnlyCollection<string> All => _names.Keys.ToList();
 }

@@ -190,7 +190,7 @@ public sealed class ReplicationEngine
     private async Task LiveAsync(SessionPair pair, SignalQueue queue, CancellationToken stopping, CancellationToken work)
     {
         var context = Context(pair);
-        var reconciler = new Reconciler(context, Filter(pair), _troubles, OpenWorkerAsync, ParallelFolders);
+        var reconciler = new Reconciler(context, Filter(pair), _troubles, OpenWorkerAsync, ParallelFolders) { CheckListings = true };
         var nextPass = _time.GetUtcNow() + _options.ReconcileInterval;
         while (!stopping.IsCancellationRequested)
         {
@@ -220,7 +220,8 @@ public sealed class ReplicationEngine
             reconciler.FoldersVanished = false;
             if (batch.TreeChanged || deletionDue || vanished || batch.Folders.Keys.Any(f => !known.ContainsKey(f)))
             {
-                var tree = await new FolderTreeSync(context, Filter(pair), _troubles).SyncAsync(batch.Renames, force: false, work).ConfigureAwait(false);
+                var doubt = new ListingDoubt(batch.Appeared, CheckBoth: vanished);
+                var tree = await new FolderTreeSync(context, Filter(pair), _troubles).SyncAsync(batch.Renames, doubt, force: false, work).ConfigureAwait(false);
                 known = tree.Folders.ToDictionary(f => f.PrimaryName, StringComparer.Ordinal);
                 // New folders have no checkpoint yet, and a renamed one may have changed as it moved: sync them now.
                 foreach (var fresh in tree.Folders.Where(f => f.PrimaryUidValidity is null || tree.RenamedTo.Contains(f.PrimaryName)))
@@ -392,5 +393,6 @@ public sealed class ReplicationEngine
         Notices = _notices,
         Phantoms = _phantoms,
         Names = FolderNameMapper.For(pair.Primary, pair.Replica),
+        OpenSession = (role, token) => _sessions.ConnectAsync(role, "lister", token),
     };
 }

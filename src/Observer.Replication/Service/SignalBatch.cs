@@ -7,6 +7,9 @@ internal sealed class SignalBatch
 {
     public Dictionary<string, FolderExpectation> Folders { get; } = new(StringComparer.Ordinal);
     public List<(string Old, string New)> Renames { get; } = [];
+
+    /// <summary>Folders a watcher saw created or renamed to: a folder list without them is out of date.</summary>
+    public HashSet<string> Appeared { get; } = new(StringComparer.Ordinal);
     public bool TreeChanged { get; private set; }
     public string? ResyncReason { get; private set; }
 
@@ -29,6 +32,8 @@ internal sealed class SignalBatch
             case TreeChanged t:
                 TreeChanged = true;
                 if (t.OldName is { } old && t.NewName is { } name) Renames.Add((old, name));
+                if (t.Opens && t.NewName is { } appeared) Appeared.Add(appeared);
+                if (t.OldName is { } renamedAway) Appeared.Remove(renamedAway);
                 break;
             case ResyncAll r:
                 ResyncReason ??= r.Reason;

@@ -59,11 +59,17 @@ internal sealed class Reconciler(SyncContext context, FolderFilter filter, Troub
     /// </summary>
     public bool RetryTroublesNow { get; init; }
 
+    /// <summary>
+    /// Reads both folder lists on new connections as well (see <see cref="FolderListing"/>): the live
+    /// service's connections live long, and a pass is its chance to catch a list that fell behind.
+    /// </summary>
+    public bool CheckListings { get; init; }
+
     public async Task<PassResult> RunAsync(bool full, bool force, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         var result = new PassResult();
-        var tree = await new FolderTreeSync(context, filter, troubles).SyncAsync([], force, cancellationToken).ConfigureAwait(false);
+        var tree = await new FolderTreeSync(context, filter, troubles).SyncAsync([], CheckListings ? ListingDoubt.Check : ListingDoubt.None, force, cancellationToken).ConfigureAwait(false);
         result.FoldersCreated = tree.Created;
         result.FoldersRenamed = tree.Renamed;
         result.FoldersDeleted = tree.Deleted;
@@ -109,7 +115,7 @@ internal sealed class Reconciler(SyncContext context, FolderFilter filter, Troub
         {
             // A folder vanished while the pass ran (renamed, deleted, or listed but unopenable): read the tree again.
             FoldersVanished = false;
-            var again = await new FolderTreeSync(context, filter, troubles).SyncAsync([], force, cancellationToken).ConfigureAwait(false);
+            var again = await new FolderTreeSync(context, filter, troubles).SyncAsync([], ListingDoubt.Check, force, cancellationToken).ConfigureAwait(false);
             result.FoldersRenamed += again.Renamed;
             result.FoldersDeleted += again.Deleted;
             result.FoldersCreated += again.Created;

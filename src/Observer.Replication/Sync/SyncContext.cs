@@ -24,5 +24,11 @@ internal sealed class SyncContext
     /// <summary>Folders the primary lists but cannot open, shared by every worker of the process.</summary>
     public PhantomFolders Phantoms { get; init; } = new();
 
+    /// <summary>
+    /// Opens a new connection, for a second opinion on a folder list (see <see cref="FolderListing"/>);
+    /// null where every connection is new anyway.
+    /// </summary>
+    public Func<ServerRole, CancellationToken, Task<IMailSession>>? OpenSession { get; init; }
+
     public long ReplicaId => Target.Id;
 }

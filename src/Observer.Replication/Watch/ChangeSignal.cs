@@ -12,8 +12,11 @@ public abstract record ChangeSignal(DateTimeOffset SeenAt);
 public sealed record FolderChanged(string Folder, DateTimeOffset SeenAt, ulong? ModSeq = null, uint? UidNext = null, ChangeHints? Hints = null, bool Pushed = false)
     : ChangeSignal(SeenAt);
 
-/// <summary>Folders were created, renamed, deleted or (un)subscribed. A rename may name both ends.</summary>
-public sealed record TreeChanged(string? OldName, string? NewName, DateTimeOffset SeenAt) : ChangeSignal(SeenAt);
+/// <summary>
+/// Folders were created, renamed, deleted or (un)subscribed. A rename may name both ends; <see cref="Opens"/>
+/// says the watcher saw <see cref="NewName"/> as a folder that can be opened (created or renamed to), not deleted.
+/// </summary>
+public sealed record TreeChanged(string? OldName, string? NewName, DateTimeOffset SeenAt, bool Opens = false) : ChangeSignal(SeenAt);
 
 /// <summary>Changes may have been missed (a watcher reconnected, events overflowed): reconcile everything.</summary>
 public sealed record ResyncAll(string Reason, DateTimeOffset SeenAt) : ChangeSignal(SeenAt);

@@ -31,7 +31,7 @@ internal sealed class NotifyWatcher(IMailSessionFactory sessions, TimeSpan keepA
                 ChangeSignal? signal = e switch
                 {
                     MailboxStatusResponse status => new FolderChanged(status.Mailbox, now, status.Status.HighestModSeq, status.Status.UidNext, Pushed: true),
-                    ListResponse list => new TreeChanged(list.Mailbox.OldName, list.Mailbox.Name, now),
+                    ListResponse list => new TreeChanged(list.Mailbox.OldName, list.Mailbox.Name, now, list.Mailbox.IsSelectable),
                     EventsDroppedResponse => new ResyncAll("notify events overflowed", now),
                     _ => null,
                 };

@@ -55,7 +55,15 @@ internal sealed class StatusPoller(IMailSessionFactory sessions, TimeSpan interv
         var now = time.GetUtcNow();
 
         var tree = string.Join('\n', list.Select(m => $"{m.Mailbox.Name}|{m.Mailbox.IsSubscribed}").Order(StringComparer.Ordinal));
-        if (_tree is not null && tree != _tree) signals.TryWrite(new TreeChanged(null, null, now));
+        if (_tree is not null && tree != _tree)
+        {
+            signals.TryWrite(new TreeChanged(null, null, now));
+            lock (_gate)
+            {
+                foreach (var fresh in folders.Select(f => f.Mailbox.Name).Where(n => !_last.ContainsKey(n)))
+                    signals.TryWrite(new TreeChanged(null, fresh, now, Opens: true));
+            }
+        }
         _tree = tree;
 
         var covered = Covered();
@@ -66,7 +74,16 @@ internal sealed class StatusPoller(IMailSessionFactory sessions, TimeSpan interv
             if (status is null)
             {
                 if (covered.Contains(name) && _last.ContainsKey(name)) continue;
-                status = await session.StatusAsync(name, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    status = await session.StatusAsync(name, cancellationToken).ConfigureAwait(false);
+                }
+                catch (ImapCommandException ex) when (ex.Condition == ResponseCondition.No)
+                {
+                    // Deleted or renamed since the LIST (LIST-STATUS leaves such a folder without status): the
+                    // next LIST shows the tree change. Failing the poll for it would stall every other folder.
+                    continue;
+                }
             }
             lock (_gate)
             {

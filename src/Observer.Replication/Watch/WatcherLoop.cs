@@ -9,6 +9,8 @@ namespace Observer.Replication;
 /// </summary>
 internal static class WatcherLoop
 {
+    private static readonly TimeSpan HealthySession = TimeSpan.FromSeconds(15);
+
     public static async Task RunAsync(string name, Func<CancellationToken, Task> session, ReconnectOptions backoff, ILogger logger, TimeProvider time, CancellationToken cancellationToken)
     {
         var delay = backoff.InitialDelay;
@@ -34,8 +36,9 @@ internal static class WatcherLoop
                 if (!expected) logger.LogDebug(ex, "watcher {Watcher} failed unexpectedly", name);
                 lastError = reason;
             }
-            // A session that lasted a while was healthy: start the backoff over.
-            if (time.GetUtcNow() - started > TimeSpan.FromMinutes(1)) delay = backoff.InitialDelay;
+            // A session that lasted a while was healthy: start the backoff over. Cut connections are common
+            // (a NAT timeout, a server restart); doubling the delay across them left changes unwatched for minutes.
+            if (time.GetUtcNow() - started > HealthySession) delay = backoff.InitialDelay;
             var jitter = TimeSpan.FromMilliseconds(Random.Shared.Next(0, (int)Math.Max(1, delay.TotalMilliseconds / 4)));
             try
             {

@@ -91,6 +91,10 @@ public sealed class ConvergenceResult(ConvergenceOptions options)
         sb.AppendLine(CultureInfo.InvariantCulture, $"primary capabilities: {PrimaryCapabilities}");
         sb.AppendLine(CultureInfo.InvariantCulture, $"replica capabilities: {ReplicaCapabilities}");
         foreach (var failure in Failures) sb.AppendLine("FAILED: " + failure);
+        // One line each, for a reader who sees only a digest of the run (CI's tail).
+        if (Differences.Count > 0) sb.AppendLine("first differences: " + string.Join("; ", Differences.Take(3)));
+        var warnings = Observer.TestSupport.ObserverLog.Parse(ObserverLog).Where(l => l.Text.StartsWith("warn", StringComparison.Ordinal) || l.Text.StartsWith("fail", StringComparison.Ordinal)).TakeLast(3).ToList();
+        if (!Passed && warnings.Count > 0) sb.AppendLine("observer's last warnings: " + string.Join(" | ", warnings.Select(w => $"{w.Time:HH:mm:ss.fff} {w.Text}")));
         if (Differences.Count > 0) sb.AppendLine($"differences ({Differences.Count}):").AppendLine("  " + string.Join("\n  ", Differences.Take(40)));
         if (Duplicates.Count > 0) sb.AppendLine("duplicates:").AppendLine("  " + string.Join("\n  ", Duplicates.Take(20)));
         foreach (var (line, count) in RepeatedLines) sb.AppendLine(CultureInfo.InvariantCulture, $"log line repeated {count} times in a minute: {line}");
