@@ -7,7 +7,7 @@ namespace Observer.Replication.Tests;
 /// An <see cref="IMailSession"/> decorator that counts the writes a test cares about and can
 /// simulate a crash right after the server accepted an APPEND, before observer could record it.
 /// </summary>
-internal sealed class RecordingSession(IMailSession inner, SessionLedger ledger) : IMailSession
+internal sealed class RecordingSession(IMailSession inner, SessionLedger ledger, string purpose = "") : IMailSession
 {
     public string Role => inner.Role;
     public SessionFeatures Features => inner.Features;
@@ -47,8 +47,9 @@ internal sealed class RecordingSession(IMailSession inner, SessionLedger ledger)
     }
 
     public async Task<IReadOnlyList<MailboxWithStatus>> ListAsync(bool withStatus, CancellationToken cancellationToken) =>
-        (await inner.ListAsync(withStatus, cancellationToken)).Where(m => !ledger.HiddenFromList.Contains(m.Mailbox.Name))
-            .Concat(ledger.ListedButGone.Select(name => new MailboxWithStatus(new MailboxListEntry(name, Delimiter, new HashSet<string>()), null))).ToList();
+        (await inner.ListAsync(withStatus, cancellationToken))
+            .Where(m => !ledger.HiddenFromList.Contains(m.Mailbox.Name) && (purpose == "lister" || !ledger.HiddenFromLongLivedLists.Contains(m.Mailbox.Name)))
+            .Concat((purpose == "lister" ? [] : ledger.ListedButGone).Select(name => new MailboxWithStatus(new MailboxListEntry(name, Delimiter, new HashSet<string>()), null))).ToList();
     public Task<MailboxStatus> StatusAsync(string folder, CancellationToken cancellationToken) => inner.StatusAsync(folder, cancellationToken);
     public Task<SelectedMailbox> SelectAsync(string folder, bool readOnly, QResyncParameters? qresync, CancellationToken cancellationToken) => inner.SelectAsync(folder, readOnly, qresync, cancellationToken);
     public Task UnselectAsync(CancellationToken cancellationToken) => inner.UnselectAsync(cancellationToken);
@@ -106,10 +107,17 @@ internal sealed class SessionLedger
     public HashSet<string> HiddenFromList { get; } = [];
 
     /// <summary>
-    /// Folders LIST shows, without status, though the server has none by those names: as LIST-STATUS
-    /// answers for a folder deleted by another session between its LIST and its STATUS.
+    /// Folders LIST shows, without status, though the server has none by those names (on every connection
+    /// but a new one opened to check a list): as LIST-STATUS answers for a folder deleted by another session
+    /// between its LIST and its STATUS, or as a stale Dovecot session lists a folder renamed away.
     /// </summary>
     public HashSet<string> ListedButGone { get; } = [];
+
+    /// <summary>
+    /// Folders LIST leaves out on every connection but a new one opened to check a list, as a long-lived
+    /// Dovecot 2.3 session was seen to do with folders other clients had just created.
+    /// </summary>
+    public HashSet<string> HiddenFromLongLivedLists { get; } = [];
 }
 
 internal sealed class RecordingSessionFactory(IMailSessionFactory inner) : IMailSessionFactory
@@ -121,6 +129,6 @@ internal sealed class RecordingSessionFactory(IMailSessionFactory inner) : IMail
     public async Task<IMailSession> ConnectAsync(ServerRole role, string purpose, CancellationToken cancellationToken)
     {
         var session = await inner.ConnectAsync(role, purpose, cancellationToken);
-        return new RecordingSession(session, role == ServerRole.Replica ? Replica : Primary);
+        return new RecordingSession(session, role == ServerRole.Replica ? Replica : Primary, purpose);
     }
 }

@@ -179,9 +179,9 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
                     context.FolderDeletions.Restart(folder.PrimaryName);
                     continue;
                 }
+                if (context.Replica.SelectedFolder == folder.ReplicaName) await context.Replica.UnselectAsync(cancellationToken).ConfigureAwait(false);
                 if (replicaNames.Contains(folder.ReplicaName))
                 {
-                    if (context.Replica.SelectedFolder == folder.ReplicaName) await context.Replica.UnselectAsync(cancellationToken).ConfigureAwait(false);
                     if (!await DeleteOnReplicaAsync(folder, replicaNames, cancellationToken).ConfigureAwait(false))
                     {
                         // Kept in the state, so it is deleted once its children are gone; its clock starts again.
@@ -189,6 +189,7 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
                         continue;
                     }
                 }
+                else await DeleteUnlistedOnReplicaAsync(folder.ReplicaName, cancellationToken).ConfigureAwait(false);
             }
             catch (ImapCommandException ex)
             {
@@ -241,6 +242,23 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
             if (context.Notices.First($"parent/{context.ReplicaId}/{folder.PrimaryName}"))
                 context.Logger.LogInformation("folder {Folder} has children on the replica; emptied it, and it is deleted once they are gone", folder.PrimaryName);
             return false;
+        }
+    }
+
+    /// <summary>
+    /// A folder in the state that the replica's LIST left out: never created (its CREATE was lost), or
+    /// left out by a list that fell behind. DELETE tells which; forgetting it unasked could orphan a copy.
+    /// </summary>
+    private async Task DeleteUnlistedOnReplicaAsync(string replicaName, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await context.Replica.DeleteAsync(replicaName, cancellationToken).ConfigureAwait(false);
+            context.Logger.LogDebug("folder {Folder} was not listed by the replica, yet was there; deleted it", replicaName);
+        }
+        catch (ImapCommandException ex) when (ex.Condition == ResponseCondition.No)
+        {
+            // Not there: nothing to delete.
         }
     }
 
