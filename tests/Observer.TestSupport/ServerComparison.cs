@@ -25,6 +25,11 @@ public sealed class AccountSnapshot
     public int StoredAltered { get; private set; }
 
     /// <param name="replicaKind">For a primary: the kind of the replica, whose stored forms of each message are then computed.</param>
+    /// <summary>A folder that is not there (any more), in the words of Dovecot, Cyrus and Courier.</summary>
+    public static bool IsGone(ImapCommandException ex) =>
+        ex.Code?.Kind == ResponseCodeKind.NonExistent || ex.Message.Contains("doesn't exist", StringComparison.Ordinal)
+        || ex.Message.Contains("does not exist", StringComparison.Ordinal) || ex.Message.Contains("deleted under us", StringComparison.Ordinal);
+
     public static async Task<AccountSnapshot> ReadAsync(ImapClient client, ServerKind? replicaKind = null)
     {
         var snapshot = new AccountSnapshot();
@@ -40,8 +45,7 @@ public sealed class AccountSnapshot
             {
                 selected = await client.ExamineAsync(mailbox.Name);
             }
-            catch (ImapCommandException ex) when (ex.Code?.Kind == ResponseCodeKind.NonExistent || ex.Message.Contains("doesn't exist", StringComparison.Ordinal)
-                || ex.Message.Contains("deleted under us", StringComparison.Ordinal))
+            catch (ImapCommandException ex) when (IsGone(ex))
             {
                 // Dovecot's Maildir++ layout lists a deleted parent of a kept child without \Noselect (with
                 // \HasChildren, or, once subscribed, without): it holds nothing. A folder deleted between LIST

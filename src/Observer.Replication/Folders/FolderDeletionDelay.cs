@@ -34,6 +34,13 @@ internal sealed class FolderDeletionDelay(TimeSpan delay, TimeProvider time)
         lock (_gate) _goneSince[folder] = time.GetUtcNow();
     }
 
+    /// <summary>Left for later by a sync that ran out of time: due now (or when its delay ends), so the live loop comes back for it.</summary>
+    public void Defer(string folder)
+    {
+        var now = time.GetUtcNow();
+        lock (_gate) _goneSince.TryAdd(folder, now - delay);
+    }
+
     /// <summary>These folders exist (again) or were dealt with: their clocks stop.</summary>
     public void Forget(IEnumerable<string> folders)
     {

@@ -161,8 +161,16 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
             context.FolderDeletions.Forget(gone.Except(approved).Select(f => f.PrimaryName));
             gone = approved;
         }
+        var started = context.Time.GetTimestamp();
         foreach (var folder in gone.OrderByDescending(f => f.PrimaryName.Length))
         {
+            // Courier takes 2 s for each DELETE: a burst of deletions must not hold new mail back that long.
+            // What is left stays due, and the live loop comes back for it after the folders with changes.
+            if (context.TreeWriteBudget is { } budget && context.Time.GetElapsedTime(started) > budget)
+            {
+                context.FolderDeletions.Defer(folder.PrimaryName);
+                continue;
+            }
             try
             {
                 // A folder missing from one LIST may be a glitch of the primary, not a deletion: only a

@@ -94,6 +94,7 @@ public sealed class ReplicationEngine
         await using var graceful = stopping.Register(() => hardStop.CancelAfter(ShutdownGrace));
         var work = hardStop.Token;
         _folderDeletions = new FolderDeletionDelay(_options.FolderDeleteDelay, _time);
+        _live = true;
         using var watchStop = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         var queue = new SignalQueue(10_000, changed => _store.Folders.MarkDirty(_target.Id, changed.Folder, changed.SeenAt));
         Task? watching = null;
@@ -168,6 +169,9 @@ public sealed class ReplicationEngine
     private static readonly TimeSpan HealthyRun = TimeSpan.FromMinutes(1);
 
     private ServerRole? _brokenSide;
+
+    /// <summary>Set by `run`: latency matters more than finishing every folder deletion in one go.</summary>
+    private bool _live;
 
     /// <summary>A live phase that failed soon after a good start: retried with backoff, but no sign that the servers are unreachable.</summary>
     private sealed class LiveFailure(Exception inner) : Exception(inner.Message, inner);
@@ -390,6 +394,7 @@ public sealed class ReplicationEngine
         Primary = pair.Primary,
         Replica = pair.Replica,
         FolderDeletions = _folderDeletions,
+        TreeWriteBudget = _live ? TimeSpan.FromSeconds(1) : null,
         Notices = _notices,
         Phantoms = _phantoms,
         Names = FolderNameMapper.For(pair.Primary, pair.Replica),

@@ -30,5 +30,11 @@ internal sealed class SyncContext
     /// </summary>
     public Func<ServerRole, CancellationToken, Task<IMailSession>>? OpenSession { get; init; }
 
+    /// <summary>
+    /// How long one tree sync may spend deleting folders before it lets message changes go first (live
+    /// only); null does them all, as a one-shot `sync` must.
+    /// </summary>
+    public TimeSpan? TreeWriteBudget { get; init; }
+
     public long ReplicaId => Target.Id;
 }
