@@ -9,8 +9,32 @@ source testservers/lib.sh
 ensure_packages dovecot-core dovecot-imapd openssl
 for kind in cyrus courier; do bash "testservers/$kind/install.sh" >/dev/null || { echo "installing the $kind test server failed"; echo "0 passed, 1 failed"; exit 1; }; done
 
-log=$(mktemp -d /tmp/observer-tests.XXXX)
+log=$(mktemp -d /tmp/test-run.XXXX)
 trap 'bash testservers/stop-all.sh >/dev/null 2>&1' EXIT
+summarize() {
+  passed=0 failed=0
+  for trx in "$log"/results/*.trx; do
+    [ -f "$trx" ] || continue
+    counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)
+    p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<< "$counters")
+    f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<< "$counters")
+    e=$(sed -n 's/.* error="\([0-9]*\)".*/\1/p' <<< "$counters")
+    passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0} + ${e:-0}))
+  done
+  projects=$(grep -c '<IsTestProject>true' tests/*/*.csproj | awk -F: '{s+=$2} END {print s}')
+  reports=$(ls "$log"/results/*.trx 2>/dev/null | wc -l)
+  if [ "$reports" -lt "$projects" ]; then
+    echo "only $reports of $projects test assemblies reported results (a test host crashed?)"
+    failed=$((failed + projects - reports))
+  fi
+  if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+  # What failed, last, where a reader of only the end of the output still sees it.
+  [ "$failed" -gt 0 ] && python3 tests/failure-digest.py "$log"/results/*.trx 2>/dev/null
+  echo "$passed passed, $failed failed"
+}
+# A signal must not end the run without its last line: the tests stop, then the counts so far.
+status=1
+trap 'for child in $(pgrep -P $$); do pkill -TERM -s "$child"; done; echo "interrupted by a signal"; summarize; exit 1' HUP INT TERM
 
 if ! dotnet build Observer.sln -c Release -v quiet -nologo > "$log/build.txt" 2>&1; then
   cat "$log/build.txt"
@@ -20,27 +44,12 @@ if ! dotnet build Observer.sln -c Release -v quiet -nologo > "$log/build.txt" 2>
 fi
 
 # Each test assembly runs in its own process; a hang is dumped and killed rather than stalling CI.
-dotnet test Observer.sln -c Release --no-build --blame-hang-timeout 10m \
+# In a session of its own, so that no signal sent to a process group inside the tests (test servers
+# and their helpers start and stop there) can reach this script before it prints its last line.
+# (Not a process group leader, setsid makes the session in place: dotnet's pid is the session's.)
+setsid dotnet test Observer.sln -c Release --no-build --blame-hang-timeout 10m \
   --logger "console;verbosity=normal" --logger "trx" --results-directory "$log/results" 2>&1 | tee "$log/test.txt"
 status=${PIPESTATUS[0]}
-
-passed=0 failed=0
-for trx in "$log"/results/*.trx; do
-  [ -f "$trx" ] || continue
-  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)
-  p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<< "$counters")
-  f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<< "$counters")
-  e=$(sed -n 's/.* error="\([0-9]*\)".*/\1/p' <<< "$counters")
-  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0} + ${e:-0}))
-done
-projects=$(grep -c '<IsTestProject>true' tests/*/*.csproj | awk -F: '{s+=$2} END {print s}')
-reports=$(ls "$log"/results/*.trx 2>/dev/null | wc -l)
-if [ "$reports" -lt "$projects" ]; then
-  echo "only $reports of $projects test assemblies reported results (a test host crashed?)"
-  failed=$((failed + projects - reports))
-fi
-if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
-# What failed, last, where a reader of only the end of the output still sees it.
-[ "$failed" -gt 0 ] && python3 tests/failure-digest.py "$log"/results/*.trx 2>/dev/null
-echo "$passed passed, $failed failed"
+summarize
 [ "$failed" -eq 0 ]
+

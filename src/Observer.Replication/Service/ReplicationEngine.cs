@@ -194,7 +194,7 @@ public sealed class ReplicationEngine
     private async Task LiveAsync(SessionPair pair, SignalQueue queue, CancellationToken stopping, CancellationToken work)
     {
         var context = Context(pair);
-        var reconciler = new Reconciler(context, Filter(pair), _troubles, OpenWorkerAsync, ParallelFolders) { CheckListings = true };
+        var reconciler = new Reconciler(context, Filter(pair), _troubles, OpenWorkerAsync, ParallelFolders) { CheckListings = true, InboxFirst = true };
         var nextPass = _time.GetUtcNow() + _options.ReconcileInterval;
         while (!stopping.IsCancellationRequested)
         {
@@ -224,6 +224,12 @@ public sealed class ReplicationEngine
             reconciler.FoldersVanished = false;
             if (batch.TreeChanged || deletionDue || vanished || batch.Folders.Keys.Any(f => !known.ContainsKey(f)))
             {
+                // New mail first: a tree sync may take seconds (Courier sleeps 2 s in each RENAME and DELETE).
+                if (known.Values.FirstOrDefault(f => FolderNameMapper.IsInbox(f.PrimaryName) && batch.Folders.ContainsKey(f.PrimaryName)) is { } inbox)
+                {
+                    await SyncLiveAsync(reconciler, inbox, batch.Folders[inbox.PrimaryName], work).ConfigureAwait(false);
+                    batch.Folders.Remove(inbox.PrimaryName);
+                }
                 var doubt = new ListingDoubt(batch.Appeared, CheckBoth: vanished);
                 var tree = await new FolderTreeSync(context, Filter(pair), _troubles).SyncAsync(batch.Renames, doubt, force: false, work).ConfigureAwait(false);
                 known = tree.Folders.ToDictionary(f => f.PrimaryName, StringComparer.Ordinal);
@@ -249,16 +255,7 @@ public sealed class ReplicationEngine
                     }
                 }
             }
-            foreach (var folder in dirty)
-            {
-                if (_troubles.IsWaiting(folder.PrimaryName)) continue;
-                var expected = batch.Folders[folder.PrimaryName];
-                // Seen while watching, pushed or polled: within a poll interval of happening, the user's own.
-                // (A gap in the watching is covered by the reconciliation pass that follows every reconnect.)
-                var request = new SyncRequest { Hints = expected.Hints, Witnessed = true };
-                await reconciler.SyncFolderAsync(_store.Folders.Get(folder.Id) ?? folder, request, work).ConfigureAwait(false);
-                if (_store.Folders.Get(folder.Id) is { } synced) _rechecks.Settle(folder.PrimaryName, batch.Folders[folder.PrimaryName], synced, _time.GetUtcNow());
-            }
+            foreach (var folder in dirty) await SyncLiveAsync(reconciler, folder, batch.Folders[folder.PrimaryName], work).ConfigureAwait(false);
             var dueTroubles = _troubles.Due();
             if (dueTroubles.Count > 0)
             {
@@ -275,6 +272,17 @@ public sealed class ReplicationEngine
             }
             await PendingExpunges.FlushAsync(context, _time.GetUtcNow() - _options.MoveWindow, _troubles, work).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Syncs one folder a watcher reported, and checks that the sync saw what the watcher saw.</summary>
+    private async Task SyncLiveAsync(Reconciler reconciler, FolderRecord folder, FolderExpectation expected, CancellationToken work)
+    {
+        if (_troubles.IsWaiting(folder.PrimaryName)) return;
+        // Seen while watching, pushed or polled: within a poll interval of happening, the user's own.
+        // (A gap in the watching is covered by the reconciliation pass that follows every reconnect.)
+        var request = new SyncRequest { Hints = expected.Hints, Witnessed = true };
+        await reconciler.SyncFolderAsync(_store.Folders.Get(folder.Id) ?? folder, request, work).ConfigureAwait(false);
+        if (_store.Folders.Get(folder.Id) is { } synced) _rechecks.Settle(folder.PrimaryName, expected, synced, _time.GetUtcNow());
     }
 
     /// <summary>
@@ -370,7 +378,7 @@ public sealed class ReplicationEngine
     private FolderFilter Filter(SessionPair pair) => new(_options.Folders.Exclude, pair.Primary.Delimiter);
 
     private Reconciler Reconciler(SessionPair pair, bool oneShot = false) =>
-        new(Context(pair), Filter(pair), _troubles, OpenWorkerAsync, ParallelFolders) { RetryTroublesNow = oneShot };
+        new(Context(pair), Filter(pair), _troubles, OpenWorkerAsync, ParallelFolders) { RetryTroublesNow = oneShot, InboxFirst = !oneShot };
 
     /// <summary>Folders copied at once: what the primary's connection budget leaves after the watchers.</summary>
     private int ParallelFolders => Math.Max(1, Math.Min(_options.ParallelFolders, _options.MaxConnections - _watchConnections));
