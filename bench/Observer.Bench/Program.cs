@@ -13,7 +13,7 @@ const string usage = """
       rawcopy  --primary-... --replica-... [--parallel 3]   the raw FETCH-to-APPEND ceiling (used by compare)
     """;
 
-if (args.Length == 0 || args[0] is "-h" or "--help")
+if (args.Length == 0 || args.Any(a => a is "-h" or "--help"))
 {
     Console.WriteLine(usage);
     return args.Length == 0 ? 2 : 0;
