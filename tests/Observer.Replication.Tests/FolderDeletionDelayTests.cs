@@ -37,4 +37,18 @@ public class FolderDeletionDelayTests
         Assert.That(FolderDeletionDelay.None.IsDue("Box"), Is.True);
         Assert.That(FolderDeletionDelay.None.NextDue(), Is.Null);
     }
+
+    [Test]
+    public void OnlyTheClocksOfFoldersStillGoneAreKept()
+    {
+        var clock = new ManualTimeProvider();
+        var delay = new FolderDeletionDelay(TimeSpan.FromSeconds(10), clock);
+        delay.IsDue("Renamed");
+        clock.Advance(TimeSpan.FromSeconds(2));
+        delay.IsDue("Gone");
+        delay.Retain(["Gone"]);
+        Assert.That(delay.NextDue(), Is.EqualTo(clock.GetUtcNow() + TimeSpan.FromSeconds(10)), "the renamed folder's clock went");
+        delay.Retain([]);
+        Assert.That(delay.NextDue(), Is.Null);
+    }
 }

@@ -47,7 +47,7 @@ internal sealed class RecordingSession(IMailSession inner, SessionLedger ledger,
     }
 
     public async Task<IReadOnlyList<MailboxWithStatus>> ListAsync(bool withStatus, CancellationToken cancellationToken) =>
-        (await inner.ListAsync(withStatus, cancellationToken))
+        (await inner.ListAsync(withStatus, cancellationToken).ContinueWith(t => { Interlocked.Increment(ref ledger.Lists); return t; }).Unwrap())
             .Where(m => !ledger.HiddenFromList.Contains(m.Mailbox.Name) && (purpose == "lister" || !ledger.HiddenFromLongLivedLists.Contains(m.Mailbox.Name)))
             .Concat((purpose == "lister" ? [] : ledger.ListedButGone).Select(name => new MailboxWithStatus(new MailboxListEntry(name, Delimiter, new HashSet<string>()), null))).ToList();
     public Task<MailboxStatus> StatusAsync(string folder, CancellationToken cancellationToken) => inner.StatusAsync(folder, cancellationToken);
@@ -90,6 +90,9 @@ internal sealed class SessionLedger
     public int Copies;
     public int Renames;
     public int CrashAfterNextAppend;
+
+    /// <summary>LIST commands sent, on every connection: a loop that spins shows here.</summary>
+    public int Lists;
 
     /// <summary>Messages APPENDed with no bytes at all.</summary>
     public int EmptyAppends;

@@ -63,4 +63,37 @@ public class StaleListTests
         Assert.That((await h.Accounts.ReplicaSnapshotAsync()).Folders.Keys, Does.Not.Contain("Old"), "not orphaned with its copies");
         Assert.That(await h.Accounts.DifferencesAsync(), Is.Empty);
     }
+
+    [Test]
+    public async Task FolderSeenGoneBeforeItsRenameWasFound_LeavesNoDeletionClockBehind_TheServiceFallsQuiet()
+    {
+        await using var h = await EngineHarness.CreateAsync(o =>
+        {
+            o.Watch = WatchMode.Poll;
+            o.PollInterval = TimeSpan.FromSeconds(1);
+            o.FolderDeleteDelay = TimeSpan.FromSeconds(5);
+        });
+        await using (var primary = await h.Accounts.PrimaryClientAsync())
+        {
+            await MailFactory.FillAsync(primary, "Old", 2);
+            await MailFactory.FillAsync(primary, "Keep", 1);
+        }
+        await h.StartLiveAsync();
+        await h.ConvergesAsync();
+
+        // The rename is first seen as a vanished folder (its new name not yet listed), and only later as a rename.
+        h.Sessions.Primary.HiddenFromLongLivedLists.Add("New");
+        await using (var primary = await h.Accounts.PrimaryClientAsync()) await primary.RenameAsync("Old", "New");
+        await Eventually.HoldsAsync(() => Task.FromResult(h.Log.AllText.Contains("folder Old is gone from the primary", StringComparison.Ordinal)), TimeSpan.FromSeconds(20));
+        h.Sessions.Primary.HiddenFromLongLivedLists.Clear();
+        await h.ConvergesAsync(20);
+
+        // Past the deletion delay, the clock of "Old" would be due for ever if it were left behind.
+        await Task.Delay(TimeSpan.FromSeconds(7));
+        var before = h.Sessions.Primary.Lists;
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        var lists = h.Sessions.Primary.Lists - before;
+        Assert.That(lists, Is.LessThan(15), $"{lists} LISTs in 3 quiet seconds: the live loop is spinning");
+        Assert.That(await h.Accounts.DifferencesAsync(), Is.Empty);
+    }
 }

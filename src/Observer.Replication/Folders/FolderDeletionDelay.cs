@@ -50,6 +50,20 @@ internal sealed class FolderDeletionDelay(TimeSpan delay, TimeProvider time)
         }
     }
 
+    /// <summary>
+    /// Keeps the clocks of <paramref name="gone"/> only. A clock left for a folder that is no longer gone
+    /// (renamed, back, or dropped from the state another way) would be due for ever and wake the live
+    /// loop at once, over and over.
+    /// </summary>
+    public void Retain(IEnumerable<string> gone)
+    {
+        var keep = gone.ToHashSet(StringComparer.Ordinal);
+        lock (_gate)
+        {
+            foreach (var folder in _goneSince.Keys.Where(f => !keep.Contains(f)).ToList()) _goneSince.Remove(folder);
+        }
+    }
+
     /// <summary>When the earliest waiting deletion falls due, if any waits.</summary>
     public DateTimeOffset? NextDue()
     {

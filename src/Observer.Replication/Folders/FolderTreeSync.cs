@@ -138,7 +138,7 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
             store.Journal.Resolve(context.ReplicaId, excluded.PrimaryName);
         }
         var gone = state.Where(f => filter.Includes(f.PrimaryName) && !primary.ContainsKey(f.PrimaryName)).ToList();
-        context.FolderDeletions.Forget(state.Select(f => f.PrimaryName).Where(primary.ContainsKey));
+        context.FolderDeletions.Retain(gone.Select(f => f.PrimaryName));
         foreach (var back in store.Holds.All(context.ReplicaId).Where(h => h.Kind == HoldKind.Folder && primary.ContainsKey(h.Folder)))
         {
             store.Holds.Clear(context.ReplicaId, back.Folder, HoldKind.Folder);
