@@ -62,8 +62,15 @@ public class ServerQuirkTests
         foreach (var folder in changed.Concat(Enumerable.Range(1, 7).Select(i => $"Keep{i}"))) await MailFactory.FillAsync(primary, folder, 1);
         var settings = accounts.Settings(StatePath);
         settings["Replication:FolderDeleteDelay"] = "00:00:00";
-        await using var observer = ObserverProcess.Start("run", settings, _dir);
+        var observer = ObserverProcess.Start("run", settings, _dir);
         await Eventually.ConvergesAsync(accounts, TimeSpan.FromSeconds(60));
+        if (change == "rename")
+        {
+            // Renames cannot be spread out live (a rename left for later would be a new folder to copy), so
+            // this case meets them where they pile up: in the pass after a restart, which takes INBOX first.
+            await observer.DisposeAsync();
+            observer = null;
+        }
 
         // Courier sleeps 2 s in every DELETE and RENAME: five of them in one go kept new mail waiting 10 s.
         foreach (var folder in changed)
@@ -72,7 +79,9 @@ public class ServerQuirkTests
             else await primary.RenameAsync(folder, folder + " renamed");
         }
         await primary.AppendAsync("INBOX", MailFactory.Message("arrived amid the folder changes"));
+        await using var running = observer ?? ObserverProcess.Start("run", settings, _dir);
         await Eventually.ConvergesAsync(accounts, TimeSpan.FromSeconds(60));
+        observer = running;
 
         var log = ObserverLog.Parse(observer.Errors);
         var appended = log.FindIndex(l => l.Text.Contains("INBOX: 1 appended", StringComparison.Ordinal));
