@@ -11,27 +11,7 @@ for kind in cyrus courier; do bash "testservers/$kind/install.sh" >/dev/null || 
 
 log=$(mktemp -d /tmp/test-run.XXXX)
 trap 'bash testservers/stop-all.sh >/dev/null 2>&1' EXIT
-summarize() {
-  passed=0 failed=0
-  for trx in "$log"/results/*.trx; do
-    [ -f "$trx" ] || continue
-    counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)
-    p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<< "$counters")
-    f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<< "$counters")
-    e=$(sed -n 's/.* error="\([0-9]*\)".*/\1/p' <<< "$counters")
-    passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0} + ${e:-0}))
-  done
-  projects=$(grep -c '<IsTestProject>true' tests/*/*.csproj | awk -F: '{s+=$2} END {print s}')
-  reports=$(ls "$log"/results/*.trx 2>/dev/null | wc -l)
-  if [ "$reports" -lt "$projects" ]; then
-    echo "only $reports of $projects test assemblies reported results (a test host crashed?)"
-    failed=$((failed + projects - reports))
-  fi
-  if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
-  # What failed, last, where a reader of only the end of the output still sees it.
-  [ "$failed" -gt 0 ] && python3 tests/failure-digest.py "$log"/results/*.trx 2>/dev/null
-  echo "$passed passed, $failed failed"
-}
+source tests/summarize.sh
 # A signal must not end the run without its last line: the tests stop, then the counts so far.
 status=1
 trap 'for child in $(pgrep -P $$); do pkill -TERM -s "$child"; done; echo "interrupted by a signal"; summarize; exit 1' HUP INT TERM
