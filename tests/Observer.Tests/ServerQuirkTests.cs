@@ -92,6 +92,34 @@ public class ServerQuirkTests
     }
 
     [Test]
+    public async Task CourierReplica_LiveBurstOfRenames_NewMailArrivingAmidThemGoesBetweenThem()
+    {
+        await using var pair = await ServerPair.StartAsync(ServerKind.Dovecot, ServerKind.Courier, "quirk-courier-live");
+        var accounts = await pair.NewAccountsAsync();
+        await using var primary = await accounts.PrimaryClientAsync();
+        var renamed = Enumerable.Range(1, 6).Select(i => $"Old{i}").ToList();
+        foreach (var folder in renamed.Append("Keep")) await MailFactory.FillAsync(primary, folder, 1);
+        var settings = accounts.Settings(StatePath);
+        await using var observer = ObserverProcess.Start("run", settings, _dir);
+        await Eventually.ConvergesAsync(accounts, TimeSpan.FromSeconds(60));
+
+        // Courier sleeps 2 s in every RENAME, and renames cannot be left for later: new mail that comes in
+        // once they have begun used to wait for all of them (the CI's Cyrus→Courier probe, 10.2 s).
+        foreach (var folder in renamed) await primary.RenameAsync(folder, folder + " renamed");
+        await Eventually.HoldsAsync(() => Task.FromResult(observer.Errors.Contains("renamed to", StringComparison.Ordinal)), TimeSpan.FromSeconds(30),
+            () => Task.FromResult("the first rename was never replayed\n" + observer.Errors), every: TimeSpan.FromMilliseconds(20));
+        await primary.AppendAsync("INBOX", MailFactory.Message("arrived amid the renames"));
+        await Eventually.ConvergesAsync(accounts, TimeSpan.FromSeconds(60));
+
+        var log = ObserverLog.Parse(observer.Errors);
+        var appended = log.FindIndex(l => l.Text.Contains("INBOX: 1 appended", StringComparison.Ordinal));
+        var replayed = log.Select((l, i) => (l, i)).Where(x => x.l.Text.Contains("renamed to", StringComparison.Ordinal)).Select(x => x.i).ToList();
+        Assert.That(replayed, Has.Count.EqualTo(renamed.Count), observer.Errors);
+        // The rename under way when the mail came, and at most one more, may go before it.
+        Assert.That(appended, Is.GreaterThanOrEqualTo(0).And.LessThan(replayed[3]), "the new message waited for the renames\n" + observer.Errors);
+    }
+
+    [Test]
     public async Task CourierPrimary_RenameGivesANewUidValidity_IsReplayedAsARename_NotAnUpload()
     {
         await using var pair = await ServerPair.StartAsync(ServerKind.Courier, ServerKind.Dovecot, "quirk-courier-p");

@@ -26,6 +26,14 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
         public List<(string Folder, string Problem)> Problems { get; } = [];
     }
 
+    /// <summary>
+    /// Called between replica writes once the tree sync has taken longer than the context's
+    /// <see cref="SyncContext.TreeWriteBudget"/>: lets new mail in INBOX go first (live only).
+    /// </summary>
+    public Func<CancellationToken, Task>? BetweenWrites { get; init; }
+
+    private long _writingSince;
+
     public async Task<Result> SyncAsync(IReadOnlyList<(string Old, string New)> renameHints, bool force, CancellationToken cancellationToken) =>
         await SyncAsync(renameHints, ListingDoubt.None, force, cancellationToken).ConfigureAwait(false);
 
@@ -33,6 +41,7 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
     {
         var result = new Result();
         var store = context.Store;
+        _writingSince = context.Time.GetTimestamp();
         var listing = new FolderListing(context);
         var primaryList = await listing.ReadAsync(ServerRole.Primary, doubt, cancellationToken).ConfigureAwait(false);
         var replicaList = (await listing.ReadAsync(ServerRole.Replica, doubt, cancellationToken).ConfigureAwait(false)).ToList();
@@ -102,6 +111,7 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
                         context.Logger.LogWarning("folder {Old} could not be renamed to {New} on the replica: {Reason}", gone.PrimaryName, target, TroubleTracker.Describe(ex));
                         refused.Add(gone.PrimaryName);
                         renamed = true;
+                        await LetNewMailInAsync(cancellationToken).ConfigureAwait(false);
                         break;
                     }
                     var prefix = gone.ReplicaName + context.Names.ReplicaDelimiter;
@@ -119,6 +129,9 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
                 result.Renamed++;
                 result.RenamedTo.Add(target);
                 renamed = true;
+                // Renames cannot be left for later (a folder not yet renamed would be copied anew under its
+                // new name), so on a slow replica new mail is let in between them instead.
+                await LetNewMailInAsync(cancellationToken).ConfigureAwait(false);
                 break;
             }
             if (!renamed) return;
@@ -213,6 +226,7 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
             context.FolderDeletions.Forget([folder.PrimaryName]);
             Log.FolderDeleted(context.Logger, folder.PrimaryName);
             result.Deleted++;
+            await LetNewMailInAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -316,10 +330,18 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
                 replicaNames.Add(replicaName);
                 Log.FolderCreated(context.Logger, name, replicaName);
                 result.Created++;
+                await LetNewMailInAsync(cancellationToken).ConfigureAwait(false);
             }
             taken[replicaName] = name;
             troubles.Clear(name);
         }
+    }
+
+    private async Task LetNewMailInAsync(CancellationToken cancellationToken)
+    {
+        if (BetweenWrites is null || context.TreeWriteBudget is not { } budget || context.Time.GetElapsedTime(_writingSince) < budget) return;
+        await BetweenWrites(cancellationToken).ConfigureAwait(false);
+        _writingSince = context.Time.GetTimestamp();
     }
 
     private async Task<bool> ExistsOnReplicaAsync(string replicaName, CancellationToken cancellationToken) =>

@@ -27,6 +27,7 @@ public sealed class ReplicationEngine
     private readonly Rechecks _rechecks;
     private readonly Notices _notices = new();
     private readonly PhantomFolders _phantoms = new();
+    private readonly InboxMail _inboxMail = new();
     private FolderDeletionDelay _folderDeletions = FolderDeletionDelay.None;
     private string _watchMode = "not started";
     private string? _lastError;
@@ -96,7 +97,11 @@ public sealed class ReplicationEngine
         _folderDeletions = new FolderDeletionDelay(_options.FolderDeleteDelay, _time);
         _live = true;
         using var watchStop = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        var queue = new SignalQueue(10_000, changed => _store.Folders.MarkDirty(_target.Id, changed.Folder, changed.SeenAt));
+        var queue = new SignalQueue(10_000, signal =>
+        {
+            if (signal is FolderChanged changed) _store.Folders.MarkDirty(_target.Id, changed.Folder, changed.SeenAt);
+            _inboxMail.Note(signal);
+        });
         Task? watching = null;
         var heartbeat = new ServiceHeartbeat(_time, HeartbeatInterval, () => Heartbeat(force: true), _logger);
         var reconnect = ReconnectPolicy.Build(_reconnect, null, _time, onRetry: NoteFailure,
@@ -194,7 +199,7 @@ public sealed class ReplicationEngine
     private async Task LiveAsync(SessionPair pair, SignalQueue queue, CancellationToken stopping, CancellationToken work)
     {
         var context = Context(pair);
-        var reconciler = new Reconciler(context, Filter(pair), _troubles, OpenWorkerAsync, ParallelFolders) { CheckListings = true, InboxFirst = true };
+        var reconciler = new Reconciler(context, Filter(pair), _troubles, OpenWorkerAsync, ParallelFolders) { CheckListings = true, InboxFirst = true, NewMail = _inboxMail };
         var nextPass = _time.GetUtcNow() + _options.ReconcileInterval;
         while (!stopping.IsCancellationRequested)
         {
@@ -231,7 +236,7 @@ public sealed class ReplicationEngine
                     batch.Folders.Remove(inbox.PrimaryName);
                 }
                 var doubt = new ListingDoubt(batch.Appeared, CheckBoth: vanished);
-                var tree = await new FolderTreeSync(context, Filter(pair), _troubles).SyncAsync(batch.Renames, doubt, force: false, work).ConfigureAwait(false);
+                var tree = await reconciler.TreeSync().SyncAsync(batch.Renames, doubt, force: false, work).ConfigureAwait(false);
                 known = tree.Folders.ToDictionary(f => f.PrimaryName, StringComparer.Ordinal);
                 // New folders have no checkpoint yet, and a renamed one may have changed as it moved: sync them now.
                 foreach (var fresh in tree.Folders.Where(f => f.PrimaryUidValidity is null || tree.RenamedTo.Contains(f.PrimaryName)))
@@ -261,7 +266,7 @@ public sealed class ReplicationEngine
             {
                 // A folder-level problem (a refused CREATE, a held deletion) is retried by the tree sync;
                 // a folder in the state is retried by its own sync.
-                await new FolderTreeSync(context, Filter(pair), _troubles).SyncAsync([], force: false, work).ConfigureAwait(false);
+                await reconciler.TreeSync().SyncAsync([], force: false, work).ConfigureAwait(false);
                 foreach (var name in dueTroubles)
                 {
                     if (_store.Folders.Find(_target.Id, name) is { } troubled)
@@ -378,7 +383,7 @@ public sealed class ReplicationEngine
     private FolderFilter Filter(SessionPair pair) => new(_options.Folders.Exclude, pair.Primary.Delimiter);
 
     private Reconciler Reconciler(SessionPair pair, bool oneShot = false) =>
-        new(Context(pair), Filter(pair), _troubles, OpenWorkerAsync, ParallelFolders) { RetryTroublesNow = oneShot, InboxFirst = !oneShot };
+        new(Context(pair), Filter(pair), _troubles, OpenWorkerAsync, ParallelFolders) { RetryTroublesNow = oneShot, InboxFirst = !oneShot, NewMail = oneShot ? null : _inboxMail };
 
     /// <summary>Folders copied at once: what the primary's connection budget leaves after the watchers.</summary>
     private int ParallelFolders => Math.Max(1, Math.Min(_options.ParallelFolders, _options.MaxConnections - _watchConnections));

@@ -6,10 +6,10 @@ namespace Observer.Replication;
 /// The bounded queue between watchers and the engine. A watcher never blocks on it; if it is full,
 /// the signal is dropped and the overflow is remembered, which makes the engine reconcile everything.
 /// </summary>
-internal sealed class SignalQueue(int capacity, Action<FolderChanged>? onFolderChanged = null)
+internal sealed class SignalQueue(int capacity, Action<ChangeSignal>? onSignal = null)
 {
     private readonly Channel<ChangeSignal> _channel = Channel.CreateBounded<ChangeSignal>(new BoundedChannelOptions(capacity) { SingleReader = true });
-    private readonly Action<FolderChanged>? _onFolderChanged = onFolderChanged;
+    private readonly Action<ChangeSignal>? _onSignal = onSignal;
     private int _overflowed;
 
     public ChannelReader<ChangeSignal> Reader => _channel.Reader;
@@ -23,8 +23,9 @@ internal sealed class SignalQueue(int capacity, Action<FolderChanged>? onFolderC
     {
         public override bool TryWrite(ChangeSignal item)
         {
-            // Noted at once, so `status` shows the lag growing even while the replica is away and nothing is drained.
-            if (item is FolderChanged folder) queue._onFolderChanged?.Invoke(folder);
+            // Noted at once, so `status` shows the lag growing even while the replica is away and nothing is
+            // drained, and slow work in progress can stop for new mail.
+            queue._onSignal?.Invoke(item);
             if (queue._channel.Writer.TryWrite(item)) return true;
             Interlocked.Exchange(ref queue._overflowed, 1);
             return false;

@@ -71,13 +71,19 @@ internal sealed class Reconciler(SyncContext context, FolderFilter filter, Troub
     /// </summary>
     public bool InboxFirst { get; init; }
 
+    /// <summary>The watchers' word that INBOX changed (live only): a slow tree sync stops for it.</summary>
+    public InboxMail? NewMail { get; init; }
+
+    /// <summary>A tree sync that lets new mail in INBOX go first when it is slow and <see cref="NewMail"/> is set.</summary>
+    public FolderTreeSync TreeSync() => new(context, filter, troubles) { BetweenWrites = NewMail is null ? null : SyncWaitingMailAsync };
+
     public async Task<PassResult> RunAsync(bool full, bool force, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         var result = new PassResult();
         var inbox = InboxFirst ? await SyncInboxFirstAsync(full, cancellationToken).ConfigureAwait(false) : null;
         if (inbox is not null) result.Folders.Add(inbox);
-        var tree = await new FolderTreeSync(context, filter, troubles).SyncAsync([], CheckListings ? ListingDoubt.Check : ListingDoubt.None, force, cancellationToken).ConfigureAwait(false);
+        var tree = await TreeSync().SyncAsync([], CheckListings ? ListingDoubt.Check : ListingDoubt.None, force, cancellationToken).ConfigureAwait(false);
         result.FoldersCreated = tree.Created;
         result.FoldersRenamed = tree.Renamed;
         result.FoldersDeleted = tree.Deleted;
@@ -124,7 +130,7 @@ internal sealed class Reconciler(SyncContext context, FolderFilter filter, Troub
         {
             // A folder vanished while the pass ran (renamed, deleted, or listed but unopenable): read the tree again.
             FoldersVanished = false;
-            var again = await new FolderTreeSync(context, filter, troubles).SyncAsync([], ListingDoubt.Check, force, cancellationToken).ConfigureAwait(false);
+            var again = await TreeSync().SyncAsync([], ListingDoubt.Check, force, cancellationToken).ConfigureAwait(false);
             result.FoldersRenamed += again.Renamed;
             result.FoldersDeleted += again.Deleted;
             result.FoldersCreated += again.Created;
@@ -142,10 +148,24 @@ internal sealed class Reconciler(SyncContext context, FolderFilter filter, Troub
     /// <returns>The outcome, or null when INBOX is left to the pass: not replicated yet, or in trouble.</returns>
     private async Task<FolderSyncResult?> SyncInboxFirstAsync(bool full, CancellationToken cancellationToken)
     {
-        var inbox = context.Store.Folders.All(context.ReplicaId).FirstOrDefault(f => FolderNameMapper.IsInbox(f.PrimaryName));
-        if (inbox?.PrimaryUidValidity is null || troubles.IsWaiting(inbox.PrimaryName)) return null;
+        if (ReplicatedInbox() is not { } inbox) return null;
         var outcome = await SyncFolderAsync(_synchronizer, inbox, new SyncRequest { Full = full }, cancellationToken).ConfigureAwait(false);
         return outcome.Outcome is FolderOutcome.Synced or FolderOutcome.Unchanged ? outcome : null;
+    }
+
+    /// <summary>Syncs INBOX in the middle of a slow tree sync, if a watcher reported a change in it.</summary>
+    private async Task SyncWaitingMailAsync(CancellationToken cancellationToken)
+    {
+        if (NewMail?.Take() != true || ReplicatedInbox() is not { } inbox) return;
+        // Reported by a watcher, as in the live loop: the user's own change, not a primary's glitch.
+        await SyncFolderAsync(_synchronizer, inbox, new SyncRequest { Witnessed = true }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>INBOX, once it has been copied and is not waiting to retry after an error.</summary>
+    private FolderRecord? ReplicatedInbox()
+    {
+        var inbox = context.Store.Folders.All(context.ReplicaId).FirstOrDefault(f => FolderNameMapper.IsInbox(f.PrimaryName));
+        return inbox?.PrimaryUidValidity is null || troubles.IsWaiting(inbox.PrimaryName) ? null : inbox;
     }
 
     private async Task DrainAsync(FolderSynchronizer synchronizer, ConcurrentQueue<(int Index, FolderRecord Folder, SyncRequest Request)> queue,
@@ -161,6 +181,8 @@ internal sealed class Reconciler(SyncContext context, FolderFilter filter, Troub
 
     private async Task<FolderSyncResult> SyncFolderAsync(FolderSynchronizer synchronizer, FolderRecord folder, SyncRequest request, CancellationToken cancellationToken)
     {
+        // What the watchers reported so far is seen by this sync; only a later change needs another.
+        if (FolderNameMapper.IsInbox(folder.PrimaryName)) NewMail?.Take();
         try
         {
             var outcome = await synchronizer.SyncAsync(folder, request, cancellationToken).ConfigureAwait(false);
