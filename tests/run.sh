@@ -6,7 +6,9 @@ cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 source testservers/lib.sh
-ensure_packages dovecot-core dovecot-imapd openssl
+# lib.sh sets -e for the server scripts; here a failing step must still reach the last line.
+set +e
+ensure_packages dovecot-core dovecot-imapd openssl || { echo "installing the test servers' Debian packages failed"; echo "0 passed, 1 failed"; exit 1; }
 for kind in cyrus courier; do bash "testservers/$kind/install.sh" >/dev/null || { echo "installing the $kind test server failed"; echo "0 passed, 1 failed"; exit 1; }; done
 
 log=$(mktemp -d /tmp/test-run.XXXX)

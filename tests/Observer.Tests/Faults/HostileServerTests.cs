@@ -30,6 +30,10 @@ public class HostileServerTests
         "\0\u00ff\u00fe garbage \r\n",
     ];
 
+    /// <summary>How Observer names a primary that sent what no IMAP server may send.</summary>
+    private static readonly string[] ProtocolComplaints =
+        ["malformed server response", "completed a command we never sent", "is not an IMAP server", "server announced a literal of"];
+
     private static Func<byte[], int, byte[]> Corrupt(Random random, double probability) => (buffer, count) =>
     {
         var chunk = buffer.AsSpan(0, count).ToArray();
@@ -70,7 +74,8 @@ public class HostileServerTests
         Assert.That(observer.HasExited, Is.False, observer.Errors);
         Assert.That(proxy.Accepted, Is.GreaterThan(5), "the hostile server forced reconnections");
         Assert.That(observer.PeakMemory, Is.LessThan(400L * 1024 * 1024), "memory stays bounded whatever the server announces");
-        Assert.That(observer.Errors, Does.Contain("malformed server response"));
+        // Which poison meets which command is up to timing: any of the ways of naming a broken server will do.
+        Assert.That(ProtocolComplaints.Any(observer.Errors.Contains), Is.True, "no break was named as the server's fault\n" + observer.Errors);
         Assert.That(StackTraces.Find(observer.Errors), Is.Null, "one clear line per break, no stack trace");
 
         proxy.ServerTransform = null;
