@@ -1,0 +1,118 @@
+using MimeKit;
+using MimeKit.IO;
+
+namespace Observer.MailKit;
+
+/// <summary>
+/// A message for MailKit's APPEND that goes out exactly as the bytes it was made from. A parsed and
+/// re-serialised <see cref="MimeMessage"/> is not the primary's message: MimeKit rewrites bare line
+/// ends, folds and re-encodes headers, and cannot load some messages at all, while a replica must
+/// hold what the primary holds, byte for byte, MD5 and all.
+/// </summary>
+/// <remarks>
+/// It leans on how MimeKit 4.18.2 writes a parsed message: its own headers (cleared here), a blank line
+/// only if the parsed body had one (MimeKit's experimental parser records that; the stub has none),
+/// then the body's content, which here is the original bytes. None of that is documented, so the
+/// version is pinned exactly and VerbatimMessageTests checks the behaviour in CI.
+/// </remarks>
+public static class VerbatimMessage
+{
+    /// <summary>One header and no blank line after it: the parser's body then has no separator to write.</summary>
+    private static readonly byte[] Stub = "X-Verbatim: 1"u8.ToArray();
+
+    /// <summary>Makes the parser build the stub's body (text/plain by default) as a <see cref="VerbatimContent"/>.</summary>
+    private static readonly ParserOptions Parsing = CreateParsing();
+
+    private static ParserOptions CreateParsing()
+    {
+        var options = ParserOptions.Default.Clone();
+        options.RegisterMimeType("text/plain", typeof(VerbatimContent));
+        return options;
+    }
+
+    /// <summary>A message of <paramref name="length"/> bytes, read from <paramref name="openRead"/> only when it is sent.</summary>
+    public static MimeMessage From(long length, Func<Stream> openRead)
+    {
+        using var stub = new MemoryStream(Stub, writable: false);
+        var message = new ExperimentalMimeParser(Parsing, stub, persistent: false).ParseMessage();
+        message.Headers.Clear();
+        ((VerbatimContent)message.Body!).Use(length, openRead);
+        return message;
+    }
+
+    public static MimeMessage From(ReadOnlyMemory<byte> bytes) =>
+        From(bytes.Length, () => new MemoryStream(bytes.ToArray(), writable: false));
+
+    /// <summary>The whole message, headers included, as the content of a body that has no headers.</summary>
+    private sealed class VerbatimContent : MimePart
+    {
+        private long _length;
+        private Func<Stream> _openRead = () => Stream.Null;
+
+        /// <summary>Called by the parser, through <see cref="ParserOptions.RegisterMimeType"/>.</summary>
+        public VerbatimContent(MimeEntityConstructorArgs args) : base(args)
+        {
+        }
+
+        public void Use(long length, Func<Stream> openRead)
+        {
+            _length = length;
+            _openRead = openRead;
+        }
+
+        public override void WriteTo(FormatOptions options, Stream stream, bool contentOnly, CancellationToken cancellationToken = default)
+        {
+            // MailKit measures each literal before it sends the command: the length is known without reading.
+            if (Measured(stream)) return;
+            using var source = _openRead();
+            CopyExactly(source, stream, cancellationToken);
+        }
+
+        public override async Task WriteToAsync(FormatOptions options, Stream stream, bool contentOnly, CancellationToken cancellationToken = default)
+        {
+            if (Measured(stream)) return;
+            var source = _openRead();
+            await using (source.ConfigureAwait(false))
+            {
+                var buffer = new byte[81920];
+                long copied = 0;
+                int read;
+                while ((read = await source.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+                {
+                    await stream.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                    copied += read;
+                }
+                CheckLength(copied);
+            }
+        }
+
+        private bool Measured(Stream stream)
+        {
+            if (stream is not MeasuringStream measuring) return false;
+            measuring.SetLength(measuring.Position + _length);
+            measuring.Seek(0, SeekOrigin.End);
+            return true;
+        }
+
+        private void CopyExactly(Stream source, Stream destination, CancellationToken cancellationToken)
+        {
+            var buffer = new byte[81920];
+            long copied = 0;
+            int read;
+            while ((read = source.Read(buffer, 0, buffer.Length)) > 0)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                destination.Write(buffer, 0, read);
+                copied += read;
+            }
+            CheckLength(copied);
+        }
+
+        /// <summary>The literal's length was announced from <see cref="_length"/>: other bytes would break the connection.</summary>
+        private void CheckLength(long copied)
+        {
+            if (copied != _length)
+                throw new IOException($"the message changed while it was being sent: {copied} bytes read where {_length} were announced");
+        }
+    }
+}
