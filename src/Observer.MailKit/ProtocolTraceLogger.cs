@@ -1,0 +1,98 @@
+using System.Text;
+using MailKit;
+using Microsoft.Extensions.Logging;
+
+namespace Observer.MailKit;
+
+/// <summary>
+/// MailKit's protocol log, written as Observer's protocol trace: one Trace line per line sent (C:) or
+/// received (S:). Secrets that MailKit's detector finds in LOGIN and AUTHENTICATE are replaced by
+/// ********, and the contents of literals (message bodies, a password sent as a literal) are only
+/// counted, so neither passwords nor mail reach the log.
+/// </summary>
+public sealed partial class ProtocolTraceLogger(ILogger logger, string connection) : IProtocolLogger
+{
+    private const int MaxLine = 1000;
+    private static readonly byte[] Masked = "********"u8.ToArray();
+
+    private readonly Direction _client = new();
+    private readonly Direction _server = new();
+
+    public IAuthenticationSecretDetector? AuthenticationSecretDetector { get; set; }
+
+    public void LogConnect(Uri uri) => LogConnected(logger, connection, uri.ToString());
+
+    public void LogClient(byte[] buffer, int offset, int count)
+    {
+        var secrets = AuthenticationSecretDetector?.DetectSecrets(buffer, offset, count) ?? [];
+        var position = offset;
+        foreach (var secret in secrets)
+        {
+            Feed(_client, "C", buffer.AsSpan(position, secret.StartIndex - position));
+            // A secret sent as a literal is counted with the literal, not masked: the count stays true.
+            Feed(_client, "C", _client.LiteralLeft > 0 ? buffer.AsSpan(secret.StartIndex, secret.Length) : Masked);
+            position = secret.StartIndex + secret.Length;
+        }
+        Feed(_client, "C", buffer.AsSpan(position, offset + count - position));
+    }
+
+    public void LogServer(byte[] buffer, int offset, int count) => Feed(_server, "S", buffer.AsSpan(offset, count));
+
+    public void Dispose()
+    {
+        // Nothing is held open: every line went to the logger as it ended.
+    }
+
+    private void Feed(Direction direction, string side, ReadOnlySpan<byte> bytes)
+    {
+        while (!bytes.IsEmpty)
+        {
+            if (direction.LiteralLeft > 0)
+            {
+                var skipped = (int)Math.Min(direction.LiteralLeft, bytes.Length);
+                direction.LiteralLeft -= skipped;
+                bytes = bytes[skipped..];
+                if (direction.LiteralLeft == 0) direction.Line.Append($"[{direction.LiteralSize} bytes]");
+                continue;
+            }
+            var end = bytes.IndexOf((byte)'\n');
+            var piece = end < 0 ? bytes : bytes[..end];
+            if (direction.Line.Length < MaxLine)
+                direction.Line.Append(Encoding.UTF8.GetString(piece[..Math.Min(piece.Length, MaxLine - direction.Line.Length)]));
+            if (end < 0) return;
+            bytes = bytes[(end + 1)..];
+            var line = direction.Line.ToString().TrimEnd('\r');
+            direction.Line.Clear();
+            if (LiteralAnnounced(line) is { } size && size > 0)
+            {
+                direction.LiteralLeft = direction.LiteralSize = size;
+                direction.Line.Append(line).Append(' ');
+                continue;
+            }
+            if (logger.IsEnabled(LogLevel.Trace)) LogLine(logger, connection, side, line);
+        }
+    }
+
+    /// <summary>The size in a line that ends with {N} or {N+}: that many bytes of literal follow.</summary>
+    private static long? LiteralAnnounced(string line)
+    {
+        if (!line.EndsWith('}')) return null;
+        var open = line.LastIndexOf('{');
+        if (open < 0) return null;
+        var digits = line[(open + 1)..^1].TrimEnd('+');
+        return long.TryParse(digits, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var size) ? size : null;
+    }
+
+    private sealed class Direction
+    {
+        public StringBuilder Line { get; } = new();
+        public long LiteralLeft { get; set; }
+        public long LiteralSize { get; set; }
+    }
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Trace, Message = "{Connection} {Side}: {Line}")]
+    private static partial void LogLine(ILogger logger, string connection, string side, string line);
+
+    [LoggerMessage(EventId = 1000, Level = LogLevel.Trace, Message = "{Connection} connected to {Uri}")]
+    private static partial void LogConnected(ILogger logger, string connection, string uri);
+}
