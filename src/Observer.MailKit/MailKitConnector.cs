@@ -1,0 +1,123 @@
+using System.Net;
+using MailKit;
+using MailKit.Net.Imap;
+using MailKit.Security;
+using Microsoft.Extensions.Logging;
+using Observer.Imap;
+using Observer.Replication;
+using ImapClient = MailKit.Net.Imap.ImapClient;
+
+namespace Observer.MailKit;
+
+/// <summary>
+/// Opens a logged-in MailKit client to the primary or the replica from its settings: TLS verified as
+/// <see cref="CertificateTrust"/> says, no password in clear text off this machine unless allowed,
+/// the login mechanism asked for, and every failure as one line that names the side and the setting.
+/// </summary>
+public static class MailKitConnector
+{
+    /// <param name="side">"primary" or "replica".</param>
+    /// <param name="purpose">What the connection is for ("worker", "notify"…), for the trace.</param>
+    public static async Task<ImapClient> ConnectAsync(EndpointOptions endpoint, string side, string purpose, ILogger trace, CancellationToken cancellationToken)
+    {
+        var prefix = side == "primary" ? "Primary:" : "Replica:";
+        IProtocolLogger log = trace.IsEnabled(LogLevel.Trace) ? new ProtocolTraceLogger(trace, $"{side}/{purpose}") : new NullProtocolLogger();
+        var client = new ImapClient(log) { Timeout = (int)endpoint.CommandTimeout.TotalMilliseconds };
+        var trust = new CertificateTrust(endpoint.CertificateThumbprint, endpoint.AllowInvalidCertificate, prefix);
+        client.ServerCertificateValidationCallback = trust.Validate;
+        try
+        {
+            using (var connecting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            {
+                connecting.CancelAfter(endpoint.ConnectTimeout);
+                try
+                {
+                    await client.ConnectAsync(endpoint.Host, endpoint.EffectivePort, Socket(endpoint.Security), connecting.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    throw new ImapConnectionException($"the {side} at {endpoint.Host}:{endpoint.EffectivePort} did not answer within {endpoint.ConnectTimeout.TotalSeconds:0} s; check {prefix}Host and {prefix}Port");
+                }
+                catch (NotSupportedException ex) when (endpoint.Security == ImapSecurity.StartTls)
+                {
+                    throw new ImapConnectionException($"the {side} at {endpoint.Host}:{endpoint.EffectivePort} does not offer STARTTLS; set {prefix}Security=Tls (and its TLS port), or None on a trusted network", ex);
+                }
+                catch (global::MailKit.Net.Imap.ImapProtocolException ex)
+                {
+                    throw new Observer.Imap.ImapProtocolException($"the {side} at {endpoint.Host}:{endpoint.EffectivePort} did not greet as an IMAP server ({ex.Message}); check {prefix}Host and {prefix}Port", ex);
+                }
+            }
+            EnsureSecretsMaySend(endpoint, prefix);
+            await LoginAsync(client, endpoint, side, prefix, cancellationToken).ConfigureAwait(false);
+            return client;
+        }
+        catch (SslHandshakeException ex)
+        {
+            client.Dispose();
+            throw trust.Refused(endpoint.Host, ex);
+        }
+        catch (Exception ex) when (ex is System.Net.Sockets.SocketException or IOException)
+        {
+            client.Dispose();
+            throw new ImapConnectionException($"the {side} at {endpoint.Host}:{endpoint.EffectivePort} could not be reached: {ex.Message}; check {prefix}Host and {prefix}Port", ex);
+        }
+        catch
+        {
+            client.Dispose();
+            throw;
+        }
+    }
+
+    private static SecureSocketOptions Socket(ImapSecurity security) => security switch
+    {
+        ImapSecurity.Tls => SecureSocketOptions.SslOnConnect,
+        ImapSecurity.StartTls => SecureSocketOptions.StartTls,
+        _ => SecureSocketOptions.None,
+    };
+
+    /// <summary>Refuses to send a password or token in clear text to anything but this machine.</summary>
+    private static void EnsureSecretsMaySend(EndpointOptions endpoint, string prefix)
+    {
+        if (endpoint.Security != ImapSecurity.None || endpoint.AllowPlaintextLogin || IsLoopback(endpoint.Host)) return;
+        throw new ImapAuthenticationException(
+            $"refusing to send credentials to {endpoint.Host} without TLS; set {prefix}Security=Tls or StartTls, or {prefix}AllowPlaintextLogin=true on a trusted network");
+    }
+
+    private static bool IsLoopback(string host) =>
+        host.Equals("localhost", StringComparison.OrdinalIgnoreCase) || (IPAddress.TryParse(host, out var address) && IPAddress.IsLoopback(address));
+
+    private static async Task LoginAsync(ImapClient client, EndpointOptions endpoint, string side, string prefix, CancellationToken cancellationToken)
+    {
+        var credentials = new NetworkCredential(endpoint.Username, endpoint.ResolvePassword());
+        try
+        {
+            switch (endpoint.AuthMechanism.ToUpperInvariant())
+            {
+                case "LOGIN":
+                    // MailKit sends the LOGIN command when no SASL mechanism is left to choose from.
+                    client.AuthenticationMechanisms.Clear();
+                    await client.AuthenticateAsync(credentials, cancellationToken).ConfigureAwait(false);
+                    break;
+                case "PLAIN":
+                    await client.AuthenticateAsync(new SaslMechanismPlain(credentials), cancellationToken).ConfigureAwait(false);
+                    break;
+                case "XOAUTH2":
+                    await client.AuthenticateAsync(new SaslMechanismOAuth2(credentials), cancellationToken).ConfigureAwait(false);
+                    break;
+                case "OAUTHBEARER":
+                    await client.AuthenticateAsync(new SaslMechanismOAuthBearer(credentials), cancellationToken).ConfigureAwait(false);
+                    break;
+                default:
+                    // The strongest mechanism both sides have (SCRAM before PLAIN before LOGIN).
+                    await client.AuthenticateAsync(credentials, cancellationToken).ConfigureAwait(false);
+                    break;
+            }
+        }
+        catch (AuthenticationException ex)
+        {
+            throw new ImapAuthenticationException(
+                $"the {side} ({endpoint.Host}:{endpoint.EffectivePort}) refused the login for user {endpoint.Username}: {ex.Message}; check {prefix}Username and the password",
+                inner: ex, serverText: ex.Message);
+        }
+    }
+}
