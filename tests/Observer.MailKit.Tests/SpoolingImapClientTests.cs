@@ -1,0 +1,48 @@
+using System.Security.Cryptography;
+using System.Text;
+using MailKit;
+using MailKit.Security;
+using NUnit.Framework;
+using Observer.TestSupport;
+
+namespace Observer.MailKit.Tests;
+
+/// <summary>Fetching through <see cref="SpoolingImapClient"/> from a real Dovecot: large messages go to an unlinked file, small ones stay in memory.</summary>
+[NonParallelizable]
+public class SpoolingImapClientTests
+{
+    [Test]
+    public async Task ALargeMessage_IsFetchedIntoAnUnlinkedFile_ASmallOneIntoMemory_BothByteForByte()
+    {
+        await using var pair = await ServerPair.StartAsync(ServerKind.Dovecot, ServerKind.Dovecot, "mailkit-spool");
+        var accounts = await pair.NewAccountsAsync();
+        var spool = Directory.CreateTempSubdirectory("observer-spool-").FullName;
+        try
+        {
+            var large = Encoding.ASCII.GetBytes("Subject: large\r\n\r\n" + string.Concat(Enumerable.Repeat(new string('z', 998) + "\r\n", 20_000)));
+            var small = Encoding.ASCII.GetBytes("Subject: small\r\n\r\nshort\r\n");
+            using var client = new SpoolingImapClient(new NullProtocolLogger(), spool);
+            await client.ConnectAsync(pair.Primary.Host, pair.Primary.Port, SecureSocketOptions.None);
+            await client.AuthenticateAsync(accounts.Primary.User, accounts.Primary.Password);
+            var uids = await client.Inbox.AppendAsync([new AppendRequest(VerbatimMessage.From(large)), new AppendRequest(VerbatimMessage.From(small))]);
+            await client.Inbox.OpenAsync(FolderAccess.ReadOnly);
+
+            using (var fetched = await client.Inbox.GetStreamAsync(uids[0], ""))
+            {
+                Assert.That(fetched, Is.InstanceOf<FileStream>(), $"{large.Length} bytes is above the {SpoolingImapClient.DefaultThreshold}-byte threshold");
+                Assert.That(Directory.GetFiles(spool), Is.Empty, "the spool file is unlinked while in use");
+                Assert.That(Convert.ToHexString(await MD5.HashDataAsync(fetched)), Is.EqualTo(Convert.ToHexString(MD5.HashData(large))));
+            }
+            using (var fetched = await client.Inbox.GetStreamAsync(uids[1], ""))
+            {
+                Assert.That(fetched, Is.Not.InstanceOf<FileStream>());
+                Assert.That(Convert.ToHexString(await MD5.HashDataAsync(fetched)), Is.EqualTo(Convert.ToHexString(MD5.HashData(small))));
+            }
+            await client.DisconnectAsync(quit: true);
+        }
+        finally
+        {
+            Directory.Delete(spool, recursive: true);
+        }
+    }
+}
