@@ -52,6 +52,30 @@ public class HeldDeletionTests
         Assert.That(await h.Accounts.DifferencesAsync(), Is.Empty);
     }
 
+    [Test]
+    public async Task AfterAMassFolderDeletionIsHeld_ALaterSingleDeletion_IsReplicated_AndTheHeldOnesStayHeld()
+    {
+        await using var h = await EngineHarness.CreateAsync();
+        await using var primary = await h.Accounts.PrimaryClientAsync();
+        var doomed = new[] { "A", "B", "C", "D" };
+        foreach (var folder in doomed.Append("E")) await MailFactory.FillAsync(primary, folder, 1);
+        Assert.That((await h.SyncAsync()).Converged, Is.True);
+
+        foreach (var folder in doomed) await primary.DeleteAsync(folder);
+        var held = await h.SyncAsync();
+        Assert.That(held.TreeProblems.Select(p => p.Folder), Is.EquivalentTo(doomed), "4 of 6 folders gone at once: held");
+
+        // One more, on its own: before, the four held ones made it look like part of the mass deletion,
+        // and every deletion after a single glitch of the primary's list was held until approved.
+        await primary.DeleteAsync("E");
+        var later = await h.SyncAsync();
+        Assert.That(later.FoldersDeleted, Is.EqualTo(1));
+        Assert.That((await h.Accounts.ReplicaSnapshotAsync()).Folders.Keys, Does.Not.Contain("E").And.SupersetOf(doomed));
+        var replicaId = h.Store.Replicas.Find("default")!.Id;
+        Assert.That(h.Store.Holds.All(replicaId).Select(x => x.Folder), Is.EquivalentTo(doomed), "held until approved, however few are left");
+        Assert.That(later.TreeProblems.Select(p => p.Folder), Is.EquivalentTo(doomed), "and still reported");
+    }
+
     [TestCase(WatchMode.Notify)]
     [TestCase(WatchMode.Idle)]
     public async Task Live_UserDeletesFifteenOfThirtyFourInOneExpunge_PushedDeletionsAreReplicated_NotHeld(WatchMode mode)

@@ -158,22 +158,31 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
             Log.HoldReleased(context.Logger, back.Folder, "the folder is back on the primary");
         }
         if (gone.Count == 0) return;
+        // A held deletion stays held until it is approved or its folder is back. It is not counted again
+        // below: each one would otherwise make every later deletion look like part of a mass one, and the
+        // hold would grow for ever (seen in a 30-minute soak: one glitch of the primary's list, then 131).
+        var held = force ? [] : gone.Where(f => store.Holds.Find(context.ReplicaId, f.PrimaryName, HoldKind.Folder) is { ApprovedAt: null }).ToList();
+        var candidates = gone.Except(held).ToList();
+        var present = state.Count - held.Count;
         // A primary that suddenly lists few folders is more likely broken than emptied on purpose.
-        if (!force && gone.Count > 2 && gone.Count * 2 > state.Count)
+        if (!force && candidates.Count > 2 && candidates.Count * 2 > present)
         {
-            var reason = $"{gone.Count} of {state.Count} folders vanished from the primary at once";
-            var approved = gone.Where(f => store.Holds.IsApproved(context.ReplicaId, f.PrimaryName, HoldKind.Folder)).ToList();
-            foreach (var folder in gone.Except(approved))
+            var reason = $"{candidates.Count} of {present} folders vanished from the primary at once";
+            var approved = candidates.Where(f => store.Holds.IsApproved(context.ReplicaId, f.PrimaryName, HoldKind.Folder)).ToList();
+            foreach (var folder in candidates.Except(approved))
             {
                 var why = $"{reason}; check the primary, then run `observer approve {folder.PrimaryName}` (or `observer approve --all`)";
                 if (store.Holds.Put(context.ReplicaId, folder.PrimaryName, HoldKind.Folder, store.Messages.Count(folder.Id), why))
                     Log.FolderDeleteHeld(context.Logger, folder.PrimaryName, why);
-                result.Problems.Add((folder.PrimaryName, why));
+                held.Add(folder);
             }
-            // A held deletion is not due: its clock would otherwise wake the service at once, for ever.
-            context.FolderDeletions.Forget(gone.Except(approved).Select(f => f.PrimaryName));
-            gone = approved;
+            candidates = approved;
         }
+        foreach (var folder in held)
+            result.Problems.Add((folder.PrimaryName, store.Holds.Find(context.ReplicaId, folder.PrimaryName, HoldKind.Folder)?.Reason ?? "deletion held"));
+        // A held deletion is not due: its clock would otherwise wake the service at once, for ever.
+        context.FolderDeletions.Forget(held.Select(f => f.PrimaryName));
+        gone = candidates;
         var started = context.Time.GetTimestamp();
         foreach (var folder in gone.OrderByDescending(f => f.PrimaryName.Length))
         {
