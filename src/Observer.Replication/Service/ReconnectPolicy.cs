@@ -52,7 +52,9 @@ public static class ReconnectPolicy
                 return ValueTask.CompletedTask;
             },
         };
-        var builder = new ResiliencePipelineBuilder { TimeProvider = time }.AddRetry(retry);
+        var builder = new ResiliencePipelineBuilder { TimeProvider = time };
+        // One attempt means no retry at all: Polly refuses a retry strategy with none to make.
+        if (retry.MaxRetryAttempts > 0) builder.AddRetry(retry);
         if (maxAttempts is null) builder.AddCircuitBreaker(breaker);
         return builder.Build();
     }
