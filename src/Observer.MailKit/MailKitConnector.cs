@@ -11,7 +11,7 @@ namespace Observer.MailKit;
 
 /// <summary>
 /// Opens a logged-in MailKit client to the primary or the replica from its settings: TLS verified as
-/// <see cref="CertificateTrust"/> says, no password in clear text off this machine unless allowed,
+/// <see cref="CertificatePolicy"/> says, no password in clear text off this machine unless allowed,
 /// the login mechanism asked for, and every failure as one line that names the side and the setting.
 /// </summary>
 public static class MailKitConnector
@@ -23,8 +23,8 @@ public static class MailKitConnector
         var prefix = side == "primary" ? "Primary:" : "Replica:";
         IProtocolLogger log = trace.IsEnabled(LogLevel.Trace) ? new ProtocolTraceLogger(trace, $"{side}/{purpose}") : new NullProtocolLogger();
         var client = new ImapClient(log) { Timeout = (int)endpoint.CommandTimeout.TotalMilliseconds };
-        var trust = new CertificateTrust(endpoint.CertificateThumbprint, endpoint.AllowInvalidCertificate, prefix);
-        client.ServerCertificateValidationCallback = trust.Validate;
+        var trust = new CertificatePolicy(endpoint.CertificateThumbprint, endpoint.AllowInvalidCertificate, prefix);
+        client.ServerCertificateValidationCallback = (_, certificate, _, errors) => trust.Validate(certificate, errors);
         try
         {
             using (var connecting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
@@ -54,7 +54,7 @@ public static class MailKitConnector
         catch (SslHandshakeException ex)
         {
             client.Dispose();
-            throw trust.Refused(endpoint.Host, ex);
+            throw trust.ToException(endpoint.Host, ex);
         }
         catch (Exception ex) when (ex is System.Net.Sockets.SocketException or IOException)
         {

@@ -1,5 +1,7 @@
 using MailKit;
 using MailKit.Net.Imap;
+using Observer.Imap;
+using ImapClient = MailKit.Net.Imap.ImapClient;
 
 namespace Observer.MailKit;
 
@@ -19,24 +21,6 @@ public sealed class SpoolingImapClient(IProtocolLogger protocolLogger, string sp
     private sealed class SpoolingFolder(ImapFolderConstructorArgs args, string directory, int threshold) : ImapFolder(args)
     {
         protected override Stream CreateStream(UniqueId? uid, string section, int offset, int length) =>
-            length > threshold ? UnlinkedFile(directory) : base.CreateStream(uid, section, offset, length);
-    }
-
-    private static FileStream UnlinkedFile(string directory)
-    {
-        Directory.CreateDirectory(directory);
-        var path = Path.Combine(directory, $"observer-fetch-{Guid.NewGuid():N}.tmp");
-        var options = new FileStreamOptions
-        {
-            Mode = FileMode.CreateNew,
-            Access = FileAccess.ReadWrite,
-            Share = FileShare.ReadWrite | FileShare.Delete,
-            Options = FileOptions.DeleteOnClose,
-        };
-        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        var file = new FileStream(path, options);
-        // Where an open file can be unlinked, it is: a killed process then leaves nothing on disk.
-        if (!OperatingSystem.IsWindows()) File.Delete(path);
-        return file;
+            length > threshold ? TempFileLiteralSpool.CreateUnlinkedFile(directory, "observer-fetch") : base.CreateStream(uid, section, offset, length);
     }
 }

@@ -4,21 +4,29 @@ using System.Security.Cryptography.X509Certificates;
 
 namespace Observer.Imap;
 
-/// <summary>Decides whether to trust a server certificate: the system's validation, unless explicitly relaxed or pinned.</summary>
-internal sealed class CertificatePolicy(ImapClientOptions options)
+/// <summary>
+/// Decides whether to trust a server certificate: the system's validation, unless explicitly relaxed or
+/// pinned. It remembers why it refused, so the error can name the settings that would accept it.
+/// Shared by Observer's own client and the MailKit connector.
+/// </summary>
+public sealed class CertificatePolicy(string? thumbprint, bool allowInvalid, string settingsPrefix)
 {
+    internal CertificatePolicy(ImapClientOptions options) : this(options.CertificateThumbprint, options.AllowInvalidCertificate, options.SettingsPrefix)
+    {
+    }
+
     public SslPolicyErrors? RejectedErrors { get; private set; }
 
     public string? RejectedThumbprint { get; private set; }
 
     public bool Validate(X509Certificate? certificate, SslPolicyErrors errors)
     {
-        if (!string.IsNullOrWhiteSpace(options.CertificateThumbprint))
+        if (!string.IsNullOrWhiteSpace(thumbprint))
         {
-            if (certificate is not null && Matches(certificate, options.CertificateThumbprint)) return true;
+            if (certificate is not null && Matches(certificate, thumbprint)) return true;
             return Reject(certificate, errors == SslPolicyErrors.None ? SslPolicyErrors.RemoteCertificateChainErrors : errors);
         }
-        if (errors == SslPolicyErrors.None || options.AllowInvalidCertificate) return true;
+        if (errors == SslPolicyErrors.None || allowInvalid) return true;
         return Reject(certificate, errors);
     }
 
@@ -48,7 +56,7 @@ internal sealed class CertificatePolicy(ImapClientOptions options)
             null => inner.Message,
             _ => RejectedErrors.ToString(),
         };
-        var prefix = options.SettingsPrefix;
+        var prefix = settingsPrefix;
         var pin = RejectedThumbprint is null ? "" : $" or pin it with {prefix}CertificateThumbprint={RejectedThumbprint}";
         return new ImapCertificateException(
             $"TLS certificate of {host} was refused because {why}; fix the certificate, or set {prefix}AllowInvalidCertificate=true{pin}", inner);

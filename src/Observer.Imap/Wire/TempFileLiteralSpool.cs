@@ -17,10 +17,13 @@ public sealed class TempFileLiteralSpool : ILiteralSpool
 
     public static TempFileLiteralSpool Default { get; } = new();
 
-    public ISpoolWriter Create(long length)
+    public ISpoolWriter Create(long length) => new Writer(CreateUnlinkedFile(_directory, "observer-literal"), length);
+
+    /// <summary>A new owner-only file in <paramref name="directory"/>, already unlinked where the system allows it.</summary>
+    public static FileStream CreateUnlinkedFile(string directory, string prefix)
     {
-        Directory.CreateDirectory(_directory);
-        var path = Path.Combine(_directory, $"observer-literal-{Guid.NewGuid():N}.tmp");
+        Directory.CreateDirectory(directory);
+        var path = Path.Combine(directory, $"{prefix}-{Guid.NewGuid():N}.tmp");
         var options = new FileStreamOptions
         {
             Mode = FileMode.CreateNew,
@@ -34,7 +37,7 @@ public sealed class TempFileLiteralSpool : ILiteralSpool
         var file = new FileStream(path, options);
         if (!OperatingSystem.IsWindows())
             File.Delete(path);
-        return new Writer(file, length);
+        return file;
     }
 
     private sealed class Writer(FileStream file, long expectedLength) : ISpoolWriter
