@@ -75,6 +75,8 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
         IReadOnlyList<(string Old, string New)> hints, Result result, CancellationToken cancellationToken)
     {
         var store = context.Store;
+        var intents = new FolderRenameIntents(context);
+        result.RenamedTo.AddRange(intents.Settle(replicaNames));
         var detector = new RenameDetector(context, primary);
         var refused = new HashSet<string>(StringComparer.Ordinal);
         while (true)
@@ -98,15 +100,18 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
                     refused.Add(gone.PrimaryName);
                     continue;
                 }
+                long? intent = null;
                 if (replicaNames.Contains(gone.ReplicaName))
                 {
                     if (context.Replica.SelectedFolder is not null) await context.Replica.UnselectAsync(cancellationToken).ConfigureAwait(false);
+                    intent = intents.Begin(gone, target, newReplicaName);
                     try
                     {
                         await context.Replica.RenameAsync(gone.ReplicaName, newReplicaName, cancellationToken).ConfigureAwait(false);
                     }
                     catch (ImapCommandException ex)
                     {
+                        intents.Abandon(intent.Value);
                         // Then it is a delete (under the guard) and a create with a fresh copy: slower, still right.
                         context.Logger.LogWarning("folder {Old} could not be renamed to {New} on the replica: {Reason}", gone.PrimaryName, target, TroubleTracker.Describe(ex));
                         refused.Add(gone.PrimaryName);
@@ -121,11 +126,7 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
                         replicaNames.Add(newReplicaName + name[gone.ReplicaName.Length..]);
                     }
                 }
-                store.Folders.Rename(context.ReplicaId, gone.PrimaryName, target, context.Names.PrimaryDelimiter, gone.ReplicaName, newReplicaName, context.Names.ReplicaDelimiter);
-                store.Troubles.Rename(context.ReplicaId, gone.PrimaryName, target, context.Names.PrimaryDelimiter);
-                store.Holds.Rename(context.ReplicaId, gone.PrimaryName, target, context.Names.PrimaryDelimiter);
-                store.Journal.Rename(context.ReplicaId, gone.PrimaryName, target, context.Names.PrimaryDelimiter);
-                Log.FolderRenamed(context.Logger, gone.PrimaryName, target);
+                intents.Apply(intent, gone, target, newReplicaName);
                 result.Renamed++;
                 result.RenamedTo.Add(target);
                 renamed = true;

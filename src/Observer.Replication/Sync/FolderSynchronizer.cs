@@ -23,7 +23,8 @@ internal sealed class FolderSynchronizer(SyncContext context)
         var clock = Stopwatch.StartNew();
         var result = new FolderSyncResult(folder.PrimaryName);
         var store = context.Store;
-        var open = store.Journal.Open(context.ReplicaId, folder.PrimaryName);
+        // A folder rename's intent is the tree sync's to settle; it says nothing of this folder's copies.
+        var open = store.Journal.Open(context.ReplicaId, folder.PrimaryName).Where(e => e.Operation != FolderRenameIntents.Operation).ToList();
         // A folder with held deletions is read whole: its checkpoint says "seen", but the deletions are still owed,
         // and only a full read finds them again (to hold them still, or to apply them once approved).
         var held = store.Holds.Find(context.ReplicaId, folder.PrimaryName, HoldKind.Messages) is not null;

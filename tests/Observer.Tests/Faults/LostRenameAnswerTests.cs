@@ -1,0 +1,62 @@
+using System.Text;
+using NUnit.Framework;
+using Observer.TestSupport;
+
+namespace Observer.Tests;
+
+/// <summary>
+/// A replica RENAME that the replica carried out but whose answer never arrived (the connection was cut
+/// while Courier spent 2 s on it, in the 30-minute Dovecot→Courier soak). If the primary then deletes
+/// the folder under its new name, the renamed copy must still go: it is Observer's, not an orphan; if the
+/// primary renames it again, the copy follows, and is not uploaded anew beside the old one.
+/// </summary>
+[NonParallelizable]
+public class LostRenameAnswerTests
+{
+    private string _dir = "";
+
+    [SetUp]
+    public void SetUp() => _dir = Directory.CreateTempSubdirectory("observer-lost-rename-").FullName;
+
+    [TearDown]
+    public void TearDown() => Directory.Delete(_dir, recursive: true);
+
+    [TestCase(false, TestName = "ReplicaRenameAnswerLost_ThenTheFolderDeletedOnThePrimary_TheRenamedCopyIsDeletedToo")]
+    [TestCase(true, TestName = "ReplicaRenameAnswerLost_ThenTheFolderRenamedAgainOnThePrimary_TheCopyFollowsWithoutASecondUpload")]
+    public async Task ReplicaRenameAnswerLost(bool renameAgain)
+    {
+        var accounts = await PairFixture.Pair.NewAccountsAsync();
+        await using var primary = await accounts.PrimaryClientAsync();
+        await MailFactory.FillAsync(primary, "Keep", 1);
+        await MailFactory.FillAsync(primary, "Old", 2);
+        await using var proxy = FaultProxy.Start(PairFixture.Pair.Replica.Host, PairFixture.Pair.Replica.Port);
+        var settings = FaultSettings.For(accounts, Path.Combine(_dir, "state.db"), replicaProxy: proxy);
+        settings["Reconnect:SyncAttempts"] = "1";
+        var first = await ObserverProcess.RunAsync("sync", settings, _dir, TimeSpan.FromMinutes(2));
+        Assert.That(first.ExitCode, Is.Zero, first.Output + first.Errors);
+
+        await primary.RenameAsync("Old", "New");
+        var lost = 0;
+        proxy.ServerTransform = (buffer, count) =>
+        {
+            // The replica's answer to the RENAME goes nowhere, and the connection with it.
+            if (Encoding.ASCII.GetString(buffer, 0, count).Contains("Rename completed", StringComparison.Ordinal) && Interlocked.Exchange(ref lost, 1) == 0)
+            {
+                _ = Task.Run(proxy.CutAll);
+                return [];
+            }
+            return buffer.AsSpan(0, count).ToArray();
+        };
+        var cut = await ObserverProcess.RunAsync("sync", settings, _dir, TimeSpan.FromMinutes(2));
+        Assert.That(lost, Is.EqualTo(1), "the test must lose the RENAME's answer\n" + cut.Output + cut.Errors);
+        proxy.ServerTransform = null;
+
+        if (renameAgain) await primary.RenameAsync("New", "Newer");
+        else await primary.DeleteAsync("New");
+        var after = await ObserverProcess.RunAsync("sync", settings, _dir, TimeSpan.FromMinutes(2));
+        Assert.That(after.ExitCode, Is.Zero, after.Output + after.Errors);
+        Assert.That(await accounts.DifferencesAsync(), Is.Empty, "no folder left on the replica alone\n" + after.Errors);
+        if (renameAgain)
+            Assert.That(after.Errors + after.Output, Does.Not.Contain(" appended").And.Not.Contain("created"), "the copy was renamed, not uploaded again");
+    }
+}
