@@ -15,7 +15,7 @@ internal sealed class RecordingSession(IMailSession inner, SessionLedger ledger,
     public string PersonalPrefix => inner.PersonalPrefix;
     public bool IsConnected => inner.IsConnected;
     public string? SelectedFolder => inner.SelectedFolder;
-    public ChannelReader<UntaggedResponse> Events => inner.Events;
+    public ChannelReader<MailEvent> Events => inner.Events;
 
     public async Task<AppendResult> AppendAsync(string folder, IReadOnlyList<AppendMessage> messages, CancellationToken cancellationToken)
     {
@@ -78,6 +78,8 @@ internal sealed class RecordingSession(IMailSession inner, SessionLedger ledger,
     public Task NoopAsync(CancellationToken cancellationToken) => inner.NoopAsync(cancellationToken);
     public Task IdleAsync(CancellationToken done, CancellationToken cancellationToken) => inner.IdleAsync(done, cancellationToken);
     public Task WatchAllAsync(CancellationToken cancellationToken) => inner.WatchAllAsync(cancellationToken);
+    public Task WatchFolderAsync(string folder, CancellationToken cancellationToken) => inner.WatchFolderAsync(folder, cancellationToken);
+    public Task<IReadOnlyDictionary<uint, MessageFlags>> FetchArrivalsAsync(CancellationToken cancellationToken) => inner.FetchArrivalsAsync(cancellationToken);
     public Task LogoutAsync(CancellationToken cancellationToken) => inner.LogoutAsync(cancellationToken);
     public ValueTask DisposeAsync() => inner.DisposeAsync();
 }

@@ -65,8 +65,17 @@ public interface IMailSession : IAsyncDisposable
 
     Task NoopAsync(CancellationToken cancellationToken);
 
-    /// <summary>Untagged data nobody asked for: what watchers react to.</summary>
-    ChannelReader<UntaggedResponse> Events { get; }
+    /// <summary>
+    /// What the server reported on its own, once watching began (<see cref="WatchAllAsync"/> or
+    /// <see cref="WatchFolderAsync"/>). Delivered while a command runs, IDLE and NOOP included.
+    /// </summary>
+    ChannelReader<MailEvent> Events { get; }
+
+    /// <summary>Opens the folder read-only and learns its messages, so that its events can name them by UID.</summary>
+    Task WatchFolderAsync(string folder, CancellationToken cancellationToken);
+
+    /// <summary>The UIDs and flags of the messages that arrived in the watched folder since it was last asked.</summary>
+    Task<IReadOnlyDictionary<uint, MessageFlags>> FetchArrivalsAsync(CancellationToken cancellationToken);
 
     Task IdleAsync(CancellationToken done, CancellationToken cancellationToken);
 

@@ -10,6 +10,7 @@ internal sealed class ImapMailSession : IMailSession
     private static readonly FetchRequest Messages = new(FetchItems.Flags | FetchItems.InternalDate | FetchItems.Size | FetchItems.Body);
 
     private readonly ImapClient _client;
+    private SequenceMap? _watched;
 
     public ImapMailSession(string role, ImapClient client, char? delimiter, string personalPrefix)
     {
@@ -17,6 +18,7 @@ internal sealed class ImapMailSession : IMailSession
         _client = client;
         Delimiter = delimiter;
         PersonalPrefix = personalPrefix;
+        Events = new ImapEventReader(client.Events, () => _watched);
         var caps = client.Capabilities;
         Features = new SessionFeatures
         {
@@ -37,7 +39,7 @@ internal sealed class ImapMailSession : IMailSession
     public string PersonalPrefix { get; }
     public bool IsConnected => _client.IsConnected;
     public string? SelectedFolder => _client.Selected?.Name;
-    public ChannelReader<UntaggedResponse> Events => _client.Events;
+    public ChannelReader<MailEvent> Events { get; }
 
     public async Task<IReadOnlyList<MailboxWithStatus>> ListAsync(bool withStatus, CancellationToken cancellationToken)
     {
@@ -121,6 +123,26 @@ internal sealed class ImapMailSession : IMailSession
     public Task NoopAsync(CancellationToken cancellationToken) => _client.NoopAsync(cancellationToken);
 
     public Task IdleAsync(CancellationToken done, CancellationToken cancellationToken) => _client.IdleAsync(done, cancellationToken);
+
+    public async Task WatchFolderAsync(string folder, CancellationToken cancellationToken)
+    {
+        await SelectAsync(folder, readOnly: true, null, cancellationToken).ConfigureAwait(false);
+        var map = new SequenceMap();
+        using (var all = await FetchFlagsAsync(UidSet.All, null, cancellationToken).ConfigureAwait(false))
+            map.Reset(all.Messages.Select(m => m.Uid!.Value));
+        _watched = map;
+    }
+
+    public async Task<IReadOnlyDictionary<uint, MessageFlags>> FetchArrivalsAsync(CancellationToken cancellationToken)
+    {
+        var map = _watched ?? throw new InvalidOperationException("no folder is watched on this session");
+        var highest = map.HighestUid;
+        using var fresh = await FetchFlagsAsync(UidSet.Range(highest + 1, UidSet.Star), null, cancellationToken).ConfigureAwait(false);
+        // "n:*" always names the last message, even one already known: only higher UIDs are new.
+        var arrived = fresh.Messages.Where(m => m.Uid > highest).ToDictionary(m => m.Uid!.Value, m => (m.Flags ?? MessageFlags.None).WithoutRecent());
+        map.Append(arrived.Keys);
+        return arrived;
+    }
 
     public Task WatchAllAsync(CancellationToken cancellationToken) =>
         _client.NotifySetAsync(new NotifyRequest([

@@ -30,12 +30,11 @@ internal sealed class NotifyWatcher(IMailSessionFactory sessions, TimeSpan keepA
                 var now = time.GetUtcNow();
                 ChangeSignal? signal = e switch
                 {
-                    MailboxStatusResponse status => new FolderChanged(status.Mailbox, now, status.Status.HighestModSeq, status.Status.UidNext, Pushed: true),
-                    ListResponse list => new TreeChanged(list.Mailbox.OldName, list.Mailbox.Name, now, list.Mailbox.IsSelectable),
-                    EventsDroppedResponse => new ResyncAll("notify events overflowed", now),
+                    FolderStatusChanged status => new FolderChanged(status.Folder, now, status.HighestModSeq, status.UidNext, Pushed: true),
+                    FolderListChanged list => new TreeChanged(list.OldName, list.Name, now, list.IsSelectable),
+                    EventsLost => new ResyncAll("notify events overflowed", now),
                     _ => null,
                 };
-                (e as IDisposable)?.Dispose();
                 if (signal is not null) signals.TryWrite(signal);
             }
         }

@@ -1,0 +1,73 @@
+using NUnit.Framework;
+using Observer.Imap;
+using Observer.TestSupport;
+
+namespace Observer.Replication.Tests;
+
+/// <summary>
+/// The session's events speak the engine's language: messages by UID, never by sequence number, on a
+/// real Dovecot. Any <see cref="IMailSession"/> must pass these.
+/// </summary>
+public class SessionEventsTests
+{
+    [Test]
+    public async Task WatchedFolder_AnotherClientsChanges_ArriveAsEventsNamingUids_AndArrivalsAreFetched()
+    {
+        await using var h = await EngineHarness.CreateAsync();
+        await using var user = await h.Accounts.PrimaryClientAsync();
+        await MailFactory.FillAsync(user, "Watched", 6);
+        await using var watcher = await h.Sessions.ConnectAsync(ServerRole.Primary, "test", CancellationToken.None);
+        await watcher.WatchFolderAsync("Watched", CancellationToken.None);
+
+        await user.SelectAsync("Watched");
+        // UID 2 goes first, so UID 4 is then message 3: a session that named messages by position would say 3.
+        await user.UidStoreAsync(UidSet.Single(2), StoreMode.Add, new MessageFlags([MessageFlags.Deleted]), silent: true);
+        await user.UidExpungeAsync(UidSet.Single(2));
+        await user.UidStoreAsync(UidSet.Single(5), StoreMode.Add, new MessageFlags([MessageFlags.Flagged]), silent: true);
+        await user.UidStoreAsync(UidSet.Single(4), StoreMode.Add, new MessageFlags([MessageFlags.Deleted]), silent: true);
+        await user.UidExpungeAsync(UidSet.Single(4));
+        await user.AppendAsync("Watched", MailFactory.Message("late", new MessageFlags([MessageFlags.Seen])));
+
+        var events = new List<MailEvent>();
+        await Eventually.HoldsAsync(async () =>
+        {
+            await watcher.NoopAsync(CancellationToken.None);
+            while (watcher.Events.TryRead(out var e)) events.Add(e);
+            return events.OfType<MessagesArrived>().Any() && events.OfType<MessagesExpunged>().Sum(e => e.Uids.Count) >= 2;
+        }, TimeSpan.FromSeconds(10), () => Task.FromResult("events: " + string.Join(", ", events)));
+
+        var expunged = events.OfType<MessagesExpunged>().SelectMany(e => e.Uids).ToList();
+        Assert.That(expunged, Is.EquivalentTo(new uint[] { 2, 4 }), "expunges named by UID");
+        Assert.That(events.OfType<MessageFlagsChanged>().Where(e => e.Flags?.Contains(MessageFlags.Flagged) == true).Select(e => e.Uid),
+            Has.Member((uint?)5), "the flag change names UID 5");
+
+        var arrived = await watcher.FetchArrivalsAsync(CancellationToken.None);
+        Assert.That(arrived.Keys, Is.EquivalentTo(new uint[] { 7 }));
+        Assert.That(arrived[7].Contains(MessageFlags.Seen), Is.True);
+        Assert.That(await watcher.FetchArrivalsAsync(CancellationToken.None), Is.Empty, "an arrival is named once");
+    }
+
+    [Test]
+    public async Task WatchAll_ANewFolderAndNewMail_ArriveAsFolderEvents()
+    {
+        await using var h = await EngineHarness.CreateAsync();
+        await using var user = await h.Accounts.PrimaryClientAsync();
+        await MailFactory.FillAsync(user, "Existing", 1);
+        await using var watcher = await h.Sessions.ConnectAsync(ServerRole.Primary, "test", CancellationToken.None);
+        Assume.That(watcher.Features.Notify, Is.True);
+        await watcher.WatchAllAsync(CancellationToken.None);
+
+        await user.CreateAsync("Fresh");
+        await user.AppendAsync("Existing", MailFactory.Message("new"));
+
+        var events = new List<MailEvent>();
+        await Eventually.HoldsAsync(async () =>
+        {
+            await watcher.NoopAsync(CancellationToken.None);
+            while (watcher.Events.TryRead(out var e)) events.Add(e);
+            return events.OfType<FolderListChanged>().Any(e => e.Name == "Fresh") && events.OfType<FolderStatusChanged>().Any(e => e.Folder == "Existing");
+        }, TimeSpan.FromSeconds(10), () => Task.FromResult("events: " + string.Join(", ", events)));
+        Assert.That(events.OfType<FolderListChanged>().Single(e => e.Name == "Fresh").IsSelectable, Is.True);
+        Assert.That(events.OfType<FolderStatusChanged>().Last(e => e.Folder == "Existing").UidNext, Is.EqualTo(3u));
+    }
+}
