@@ -18,11 +18,14 @@ public static class MailKitConnector
 {
     /// <param name="side">"primary" or "replica".</param>
     /// <param name="purpose">What the connection is for ("worker", "notify"…), for the trace.</param>
-    public static async Task<ImapClient> ConnectAsync(EndpointOptions endpoint, string side, string purpose, ILogger trace, CancellationToken cancellationToken)
+    /// <param name="spoolDirectory">Where fetched messages over 1 MB are kept while copied; the system's temp folder when null.</param>
+    public static async Task<MailKitConnection> ConnectAsync(EndpointOptions endpoint, string side, string purpose, ILogger trace, CancellationToken cancellationToken,
+        string? spoolDirectory = null)
     {
         var prefix = side == "primary" ? "Primary:" : "Replica:";
-        IProtocolLogger log = trace.IsEnabled(LogLevel.Trace) ? new ProtocolTraceLogger(trace, $"{side}/{purpose}") : new NullProtocolLogger();
-        var client = new ImapClient(log) { Timeout = (int)endpoint.CommandTimeout.TotalMilliseconds };
+        // Always there, tracing or not: it also keeps the completion lines whose response codes MailKit drops.
+        var tap = new ProtocolTraceLogger(trace, $"{side}/{purpose}");
+        var client = new SpoolingImapClient(tap, spoolDirectory ?? Path.GetTempPath()) { Timeout = (int)endpoint.CommandTimeout.TotalMilliseconds };
         var trust = new CertificatePolicy(endpoint.CertificateThumbprint, endpoint.AllowInvalidCertificate, prefix);
         client.ServerCertificateValidationCallback = (_, certificate, _, errors) => trust.Validate(certificate, errors);
         try
@@ -49,7 +52,7 @@ public static class MailKitConnector
             }
             EnsureSecretsMaySend(endpoint, prefix);
             await LoginAsync(client, endpoint, side, prefix, cancellationToken).ConfigureAwait(false);
-            return client;
+            return new MailKitConnection(client, tap, side);
         }
         catch (SslHandshakeException ex)
         {

@@ -8,7 +8,8 @@ namespace Observer.MailKit;
 /// MailKit's protocol log, written as Observer's protocol trace: one Trace line per line sent (C:) or
 /// received (S:). Secrets that MailKit's detector finds in LOGIN and AUTHENTICATE are replaced by
 /// ********, and the contents of literals (message bodies, a password sent as a literal) are only
-/// counted, so neither passwords nor mail reach the log.
+/// counted, so neither passwords nor mail reach the log. It also keeps the last tagged completion,
+/// which is where a refusal's response code is.
 /// </summary>
 public sealed partial class ProtocolTraceLogger(ILogger logger, string connection) : IProtocolLogger
 {
@@ -19,6 +20,12 @@ public sealed partial class ProtocolTraceLogger(ILogger logger, string connectio
     private readonly Direction _server = new();
 
     public IAuthenticationSecretDetector? AuthenticationSecretDetector { get; set; }
+
+    /// <summary>
+    /// The server's last tagged completion line ("A00000007 NO [ALREADYEXISTS] …"), kept whether or not
+    /// tracing is on: MailKit's exceptions drop the response code, and Observer acts on it.
+    /// </summary>
+    public string? LastCompletion { get; private set; }
 
     public void LogConnect(Uri uri) => LogConnected(logger, connection, uri.ToString());
 
@@ -69,8 +76,20 @@ public sealed partial class ProtocolTraceLogger(ILogger logger, string connectio
                 direction.Line.Append(line).Append(' ');
                 continue;
             }
+            if (direction == _server && IsCompletion(line)) LastCompletion = line;
             if (logger.IsEnabled(LogLevel.Trace)) LogLine(logger, connection, side, line);
         }
+    }
+
+    /// <summary>A tagged OK, NO or BAD: not untagged ("*") and not a continuation ("+").</summary>
+    private static bool IsCompletion(string line)
+    {
+        if (line.Length == 0 || line[0] is '*' or '+') return false;
+        var space = line.IndexOf(' ');
+        if (space <= 0) return false;
+        var rest = line.AsSpan(space + 1);
+        return rest.StartsWith("OK", StringComparison.OrdinalIgnoreCase) || rest.StartsWith("NO", StringComparison.OrdinalIgnoreCase)
+            || rest.StartsWith("BAD", StringComparison.OrdinalIgnoreCase);
     }
 
     /// <summary>The size in a line that ends with {N} or {N+}: that many bytes of literal follow.</summary>

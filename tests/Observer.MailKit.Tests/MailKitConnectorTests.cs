@@ -56,8 +56,8 @@ public class MailKitConnectorTests
     [TestCase("Plain")]
     public async Task EachMechanism_LogsIn(string mechanism)
     {
-        using var client = await MailKitConnector.ConnectAsync(Primary(mechanism: mechanism), "primary", "test", NullLogger.Instance, CancellationToken.None);
-        Assert.That(client.IsAuthenticated, Is.True);
+        using var connection = await MailKitConnector.ConnectAsync(Primary(mechanism: mechanism), "primary", "test", NullLogger.Instance, CancellationToken.None);
+        Assert.That(connection.Client.IsAuthenticated, Is.True);
     }
 
     [TestCase(ImapSecurity.Tls)]
@@ -75,8 +75,8 @@ public class MailKitConnectorTests
     {
         var pinned = Replica(ImapSecurity.Tls);
         pinned.CertificateThumbprint = _pair!.Replica.CertificateSha256;
-        using (var client = await MailKitConnector.ConnectAsync(pinned, "replica", "test", NullLogger.Instance, CancellationToken.None))
-            Assert.That(client.IsAuthenticated && client.IsSecure, Is.True);
+        using (var connection = await MailKitConnector.ConnectAsync(pinned, "replica", "test", NullLogger.Instance, CancellationToken.None))
+            Assert.That(connection.Client.IsAuthenticated && connection.Client.IsSecure, Is.True);
 
         pinned.CertificateThumbprint = new string('A', 64);
         Assert.ThrowsAsync<ImapCertificateException>(() => MailKitConnector.ConnectAsync(pinned, "replica", "test", NullLogger.Instance, CancellationToken.None));

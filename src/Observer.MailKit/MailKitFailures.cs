@@ -1,0 +1,61 @@
+using System.Net.Sockets;
+using MailKit;
+using Observer.Imap;
+using MailKitCommandException = MailKit.Net.Imap.ImapCommandException;
+using MailKitProtocolException = MailKit.Net.Imap.ImapProtocolException;
+using MailKitCommandResponse = MailKit.Net.Imap.ImapCommandResponse;
+
+namespace Observer.MailKit;
+
+/// <summary>
+/// MailKit's exceptions, turned into Observer's one failure taxonomy: a refusal (the connection stays
+/// usable, and the engine reads the server's response code), or a broken connection (reconnect).
+/// </summary>
+internal static class MailKitFailures
+{
+    /// <summary>Runs one MailKit call as <paramref name="command"/>, translating what it throws.</summary>
+    public static async Task<T> RunAsync<T>(string command, string side, ProtocolTraceLogger tap, Func<Task<T>> call, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await call().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (Translate(command, side, tap, ex, cancellationToken) is { } translated)
+        {
+            throw translated;
+        }
+    }
+
+    public static Task RunAsync(string command, string side, ProtocolTraceLogger tap, Func<Task> call, CancellationToken cancellationToken) =>
+        RunAsync(command, side, tap, async () =>
+        {
+            await call().ConfigureAwait(false);
+            return true;
+        }, cancellationToken);
+
+    /// <summary>Observer's exception for <paramref name="ex"/>; null when it is not MailKit's or the network's to translate.</summary>
+    public static Exception? Translate(string command, string side, ProtocolTraceLogger tap, Exception ex, CancellationToken cancellationToken) => ex switch
+    {
+        MailKitCommandException refused => Refusal(command, refused, tap.LastCompletion),
+        FolderNotFoundException missing => new Observer.Imap.ImapCommandException(command, ResponseCondition.No,
+            new ResponseCode(ResponseCodeKind.NonExistent, "NONEXISTENT"), $"folder {missing.FolderName} does not exist"),
+        MailKitProtocolException broken => new Observer.Imap.ImapProtocolException($"the {side} broke the protocol during {command}: {broken.Message}", broken),
+        OperationCanceledException when !cancellationToken.IsCancellationRequested =>
+            new ImapConnectionException($"the {side} did not answer {command} in time; the connection was closed", ex),
+        TimeoutException => new ImapConnectionException($"the {side} did not answer {command} in time; the connection was closed", ex),
+        IOException or SocketException or ServiceNotConnectedException or ObjectDisposedException =>
+            new ImapConnectionException($"connection to the {side} lost during {command}: {ex.Message}", ex),
+        _ => null,
+    };
+
+    /// <summary>
+    /// A tagged NO or BAD. MailKit keeps the response code to itself, so it is read from the server's
+    /// own completion line, which the protocol tap keeps; the text is MailKit's when the line is missing.
+    /// </summary>
+    private static Observer.Imap.ImapCommandException Refusal(string command, MailKitCommandException refused, string? completion)
+    {
+        var condition = refused.Response == MailKitCommandResponse.Bad ? ResponseCondition.Bad : ResponseCondition.No;
+        var (code, text) = TaggedReply.Parse(completion);
+        return new Observer.Imap.ImapCommandException(command, condition, code, text ?? refused.ResponseText);
+    }
+}
