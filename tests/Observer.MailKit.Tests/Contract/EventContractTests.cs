@@ -1,31 +1,32 @@
 using NUnit.Framework;
 using Observer.Imap;
+using Observer.Replication;
 using Observer.TestSupport;
 
-namespace Observer.Replication.Tests;
+namespace Observer.MailKit.Tests.Contract;
 
 /// <summary>
-/// The session's events speak the engine's language: messages by UID, never by sequence number, on a
-/// real Dovecot. Any <see cref="IMailSession"/> must pass these.
+/// The session's events speak the engine's language: messages by UID, never by sequence number (the
+/// legacy server, without QRESYNC, reports expunges by position only).
 /// </summary>
-public class SessionEventsTests
+[TestFixtureSource(typeof(ContractTestBase), nameof(Cases))]
+public class EventContractTests(string implementation, ServerRole role) : ContractTestBase(implementation, role)
 {
     [Test]
     public async Task WatchedFolder_AnotherClientsChanges_ArriveAsEventsNamingUids_AndArrivalsAreFetched()
     {
-        await using var h = await EngineHarness.CreateAsync();
-        await using var user = await h.Accounts.PrimaryClientAsync();
+        await using var user = await UserAsync();
         await MailFactory.FillAsync(user, "Watched", 6);
-        await using var watcher = await h.Sessions.ConnectAsync(ServerRole.Primary, "test", CancellationToken.None);
+        var watcher = await SessionAsync();
         await watcher.WatchFolderAsync("Watched", CancellationToken.None);
 
         await user.SelectAsync("Watched");
         // UID 2 goes first, so UID 4 is then message 3: a session that named messages by position would say 3.
         await user.UidStoreAsync(UidSet.Single(2), StoreMode.Add, new MessageFlags([MessageFlags.Deleted]), silent: true);
-        await user.UidExpungeAsync(UidSet.Single(2));
+        await user.ExpungeAsync();
         await user.UidStoreAsync(UidSet.Single(5), StoreMode.Add, new MessageFlags([MessageFlags.Flagged]), silent: true);
         await user.UidStoreAsync(UidSet.Single(4), StoreMode.Add, new MessageFlags([MessageFlags.Deleted]), silent: true);
-        await user.UidExpungeAsync(UidSet.Single(4));
+        await user.ExpungeAsync();
         await user.AppendAsync("Watched", MailFactory.Message("late", new MessageFlags([MessageFlags.Seen])));
 
         var events = new List<MailEvent>();
@@ -50,10 +51,9 @@ public class SessionEventsTests
     [Test]
     public async Task WatchAll_ANewFolderAndNewMail_ArriveAsFolderEvents()
     {
-        await using var h = await EngineHarness.CreateAsync();
-        await using var user = await h.Accounts.PrimaryClientAsync();
+        await using var user = await UserAsync();
         await MailFactory.FillAsync(user, "Existing", 1);
-        await using var watcher = await h.Sessions.ConnectAsync(ServerRole.Primary, "test", CancellationToken.None);
+        var watcher = await SessionAsync();
         Assume.That(watcher.Features.Notify, Is.True);
         await watcher.WatchAllAsync(CancellationToken.None);
 

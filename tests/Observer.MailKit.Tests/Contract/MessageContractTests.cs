@@ -1,0 +1,145 @@
+using System.Security.Cryptography;
+using System.Text;
+using NUnit.Framework;
+using Observer.Imap;
+using Observer.Replication;
+
+namespace Observer.MailKit.Tests.Contract;
+
+/// <summary>
+/// Messages: appended byte for byte with flags, keywords and internal dates, read back whole or as
+/// summaries, found by Message-ID, flags replaced, exactly the named ones expunged, copied and moved.
+/// </summary>
+[TestFixtureSource(typeof(ContractTestBase), nameof(Cases))]
+public class MessageContractTests(string implementation, ServerRole role) : ContractTestBase(implementation, role)
+{
+    // Messages every server keeps as sent (Dovecot stores bare line feeds as CRLF, so those are for the copy tests).
+    private static readonly string[] Picked = ["ordinary", "trailing-spaces", "raw-8bit-headers", "no-final-crlf", "large-attachment"];
+
+    private static IReadOnlyList<(string Name, byte[] Bytes)> Messages => HostileMessages.All.Where(m => Picked.Contains(m.Name)).ToList();
+
+    private static readonly DateTimeOffset Date = new(2024, 2, 29, 23, 30, 15, TimeSpan.FromHours(-5));
+
+    private async Task<(IMailSession Session, AppendResult Result)> AppendAllAsync(string folder)
+    {
+        var session = await SessionAsync();
+        await session.CreateAsync(folder, None);
+        var batch = Messages.Select((m, i) => new AppendMessage(ImapLiteral.FromBytes(m.Bytes),
+            i == 0 ? new MessageFlags([MessageFlags.Seen, "$Label1"]) : i == 1 ? new MessageFlags([MessageFlags.Flagged]) : MessageFlags.None,
+            Date.AddMinutes(i))).ToList();
+        var result = await session.AppendAsync(folder, batch, None);
+        return (session, result);
+    }
+
+    [Test]
+    public async Task Appended_ComeBackByteForByte_WithFlagsKeywordsDatesAndSizes()
+    {
+        var (session, result) = await AppendAllAsync("Box");
+        if (session.Features.UidPlus)
+            Assert.That(result.Uids?.Expand(), Is.EqualTo(new uint[] { 1, 2, 3, 4, 5 }), "APPENDUID names every copy, in order");
+
+        await session.SelectAsync("Box", readOnly: true, null, None);
+        var seen = new Dictionary<uint, (string Md5, MessageFlags Flags, DateTimeOffset? Date, long? Size)>();
+        await foreach (var message in session.FetchMessagesAsync(UidSet.All, None))
+            using (message)
+                seen[message.Uid!.Value] = (Convert.ToHexString(await Md5Async(message.Body!)), message.Flags!, message.InternalDate, message.Size);
+
+        Assert.That(seen.Keys.Order(), Is.EqualTo(new uint[] { 1, 2, 3, 4, 5 }));
+        for (var i = 0; i < Messages.Count; i++)
+        {
+            var (md5, flags, date, size) = seen[(uint)i + 1];
+            Assert.That(md5, Is.EqualTo(Convert.ToHexString(MD5.HashData(Messages[i].Bytes))), Messages[i].Name);
+            Assert.That(size, Is.EqualTo(Messages[i].Bytes.Length), Messages[i].Name);
+            Assert.That(date, Is.EqualTo(Date.AddMinutes(i)), Messages[i].Name);
+        }
+        Assert.That(seen[1].Flags.Contains(MessageFlags.Seen) && seen[1].Flags.Contains("$Label1"), Is.True, seen[1].Flags.ToString());
+        Assert.That(seen[2].Flags.Contains(MessageFlags.Flagged) && !seen[2].Flags.Contains(MessageFlags.Seen), Is.True, "fetching a body does not mark it read");
+    }
+
+    [Test]
+    public async Task Summaries_CarryTheMessageIdHeader_AndSearchFindsAMessageByIt()
+    {
+        var (session, _) = await AppendAllAsync("Box");
+        await session.SelectAsync("Box", readOnly: true, null, None);
+        using var summaries = await session.FetchSummariesAsync(UidSet.All, None);
+        var byUid = summaries.Messages.ToDictionary(m => m.Uid!.Value);
+        Assert.That(byUid, Has.Count.EqualTo(5));
+        var trailing = (uint)Messages.ToList().FindIndex(m => m.Name == "trailing-spaces") + 1;
+        Assert.That(Encoding.UTF8.GetString(byUid[trailing].HeaderFields!), Does.Contain("<trailing@hostile.example>"));
+        Assert.That(byUid[1].Size, Is.EqualTo(Messages[0].Bytes.Length));
+        Assert.That(byUid[1].InternalDate, Is.EqualTo(Date));
+
+        var found = await session.SearchAsync(SearchQuery.Header("Message-ID", "<no-final-crlf@hostile.example>"), None);
+        Assert.That(found.Expand(), Is.EqualTo(new[] { (uint)Messages.ToList().FindIndex(m => m.Name == "no-final-crlf") + 1 }));
+    }
+
+    [Test]
+    public async Task Flags_AreReplacedExactly_AndOnlyTheNamedMessagesAreExpunged()
+    {
+        var (session, _) = await AppendAllAsync("Box");
+        await session.SelectAsync("Box", readOnly: false, null, None);
+        await session.SetFlagsAsync(UidSet.Single(1), new MessageFlags([MessageFlags.Answered, "$Other"]), None);
+        using (var flags = await session.FetchFlagsAsync(UidSet.Single(1), null, None))
+            Assert.That(flags.Messages.Single().Flags!.WithoutRecent(), Is.EqualTo(new MessageFlags([MessageFlags.Answered, "$Other"])));
+
+        // Another client marks message 5 deleted without expunging it: it must survive an expunge of 2 and 3.
+        await using (var user = await UserAsync())
+        {
+            await user.SelectAsync("Box");
+            await user.UidStoreAsync(UidSet.Single(5), StoreMode.Add, new MessageFlags([MessageFlags.Deleted]), silent: true);
+        }
+        await session.ExpungeAsync(UidSet.FromUids([2, 3]), None);
+        using var left = await session.FetchFlagsAsync(UidSet.All, null, None);
+        Assert.That(left.Messages.Select(m => m.Uid!.Value), Is.EqualTo(new uint[] { 1, 4, 5 }));
+        Assert.That(left.Messages.Single(m => m.Uid == 5).Flags!.Contains(MessageFlags.Deleted), Is.True, "the other client's mark stays");
+    }
+
+    [Test]
+    public async Task CopyAndMove_PutTheMessagesInTheOtherFolder_WithAMapWhereTheServerGivesOne()
+    {
+        var (session, _) = await AppendAllAsync("Box");
+        await session.CreateAsync("Other", None);
+        await session.SelectAsync("Box", readOnly: false, null, None);
+        var copied = await session.CopyAsync(UidSet.Single(1), "Other", None);
+        // The engine moves only where the server can (without MOVE it copies, then expunges).
+        var moved = session.Features.Move ? await session.MoveAsync(UidSet.FromUids([2, 3]), "Other", None) : null;
+        if (!session.Features.Move)
+        {
+            await session.CopyAsync(UidSet.FromUids([2, 3]), "Other", None);
+            await session.ExpungeAsync(UidSet.FromUids([2, 3]), None);
+        }
+        if (session.Features.UidPlus)
+        {
+            Assert.That(copied!.Pairs(), Is.EqualTo(new[] { (1u, 1u) }));
+            if (session.Features.Move) Assert.That(moved!.Pairs(), Is.EqualTo(new[] { (2u, 2u), (3u, 3u) }));
+        }
+        using (var left = await session.FetchFlagsAsync(UidSet.All, null, None))
+            Assert.That(left.Messages.Select(m => m.Uid!.Value), Is.EqualTo(new uint[] { 1, 4, 5 }));
+        Assert.That((await session.StatusAsync("Other", None)).Messages, Is.EqualTo(3u));
+    }
+
+    [Test]
+    public async Task ChangesSinceAModSeq_AreOnlyTheChanged_WithTheVanished()
+    {
+        var (session, _) = await AppendAllAsync("Box");
+        Assume.That(session.Features.QResync, Is.True, "needs QRESYNC");
+        var selected = await session.SelectAsync("Box", readOnly: false, null, None);
+        var since = selected.HighestModSeq!.Value;
+        await session.SetFlagsAsync(UidSet.Single(4), new MessageFlags([MessageFlags.Seen]), None);
+        await session.ExpungeAsync(UidSet.Single(5), None);
+        using var changed = await session.FetchFlagsAsync(UidSet.All, since, None);
+        Assert.That(changed.Messages.Select(m => m.Uid!.Value), Is.EqualTo(new uint[] { 4 }));
+        Assert.That(changed.Vanished.Expand(), Is.EqualTo(new uint[] { 5 }));
+
+        await session.UnselectAsync(None);
+        var resync = await session.SelectAsync("Box", readOnly: true, new QResyncParameters(selected.UidValidity, since), None);
+        Assert.That(resync.Vanished.Expand(), Is.EqualTo(new uint[] { 5 }));
+        Assert.That(resync.Changed.Select(m => m.Uid), Is.EqualTo(new uint?[] { 4 }));
+    }
+
+    private static async Task<byte[]> Md5Async(ImapLiteral body)
+    {
+        await using var stream = body.OpenRead();
+        return await MD5.HashDataAsync(stream);
+    }
+}
