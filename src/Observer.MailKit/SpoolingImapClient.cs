@@ -17,10 +17,99 @@ public sealed class SpoolingImapClient(IProtocolLogger protocolLogger, string sp
     public const int DefaultThreshold = 1024 * 1024;
 
     protected override ImapFolder CreateImapFolder(ImapFolderConstructorArgs args) => new SpoolingFolder(args, spoolDirectory, threshold);
+}
 
-    private sealed class SpoolingFolder(ImapFolderConstructorArgs args, string directory, int threshold) : ImapFolder(args)
+/// <summary>
+/// MailKit's folder, with large fetches spooled to disk, and folders created and renamed by their full
+/// names in one command each. MailKit builds a new folder's name from a parent and refuses a name with the
+/// delimiter in it; for one command the delimiter is set to a character no name has, so the full name
+/// goes out whole, and the server makes any missing parents as it would for any client (\Noselect).
+/// </summary>
+/// <remarks>
+/// Leans on MailKit 4.18.2 using <see cref="MailFolder.DirectorySeparator"/> only to build and check the
+/// name: pinned, and checked by the session contract tests in CI.
+/// </remarks>
+public sealed class SpoolingFolder(ImapFolderConstructorArgs args, string directory, int threshold) : ImapFolder(args)
+{
+    /// <summary>A Unicode noncharacter: never part of a real folder name.</summary>
+    private const char NoDelimiter = '\uFFFF';
+
+    protected override Stream CreateStream(UniqueId? uid, string section, int offset, int length) =>
+        length > threshold ? new KeptFileStream(TempFileLiteralSpool.CreateUnlinkedFile(directory, "observer-fetch")) : base.CreateStream(uid, section, offset, length);
+
+    /// <summary>CREATE of <paramref name="fullName"/>, from the root folder (the one whose full name is "").</summary>
+    public async Task CreateByFullNameAsync(string fullName, CancellationToken cancellationToken)
     {
-        protected override Stream CreateStream(UniqueId? uid, string section, int offset, int length) =>
-            length > threshold ? TempFileLiteralSpool.CreateUnlinkedFile(directory, "observer-fetch") : base.CreateStream(uid, section, offset, length);
+        var delimiter = DirectorySeparator;
+        DirectorySeparator = NoDelimiter;
+        try
+        {
+            await CreateAsync(fullName, isMessageFolder: true, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            DirectorySeparator = delimiter;
+        }
+    }
+
+    /// <summary>RENAME of this folder to <paramref name="newFullName"/>, under <paramref name="root"/> (full name "").</summary>
+    public async Task RenameToFullNameAsync(IMailFolder root, string newFullName, CancellationToken cancellationToken)
+    {
+        var delimiter = DirectorySeparator;
+        DirectorySeparator = NoDelimiter;
+        try
+        {
+            await RenameAsync(root, newFullName, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            DirectorySeparator = delimiter;
+        }
+    }
+
+    /// <summary>
+    /// A spool file that the session can take over as a message's body when MailKit is done with it,
+    /// rather than copy a large message once more.
+    /// </summary>
+    public sealed class KeptFileStream(FileStream file) : Stream
+    {
+        private bool _taken;
+
+        private FileStream File { get; } = file;
+
+        /// <summary>Hands the file over: this stream no longer closes it.</summary>
+        public FileStream Take()
+        {
+            _taken = true;
+            return File;
+        }
+
+        public override bool CanRead => File.CanRead;
+        public override bool CanSeek => File.CanSeek;
+        public override bool CanWrite => File.CanWrite;
+        public override long Length => File.Length;
+
+        public override long Position
+        {
+            get => File.Position;
+            set => File.Position = value;
+        }
+
+        public override void Flush() => File.Flush();
+        public override int Read(byte[] buffer, int offset, int count) => File.Read(buffer, offset, count);
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => File.ReadAsync(buffer, offset, count, cancellationToken);
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => File.ReadAsync(buffer, cancellationToken);
+        public override long Seek(long offset, SeekOrigin origin) => File.Seek(offset, origin);
+        public override void SetLength(long value) => File.SetLength(value);
+        public override void Write(byte[] buffer, int offset, int count) => File.Write(buffer, offset, count);
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => File.WriteAsync(buffer, offset, count, cancellationToken);
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => File.WriteAsync(buffer, cancellationToken);
+
+        /// <summary>Closes the file unless it was taken over.</summary>
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing && !_taken) File.Dispose();
+            base.Dispose(disposing);
+        }
     }
 }

@@ -29,13 +29,13 @@ public class SpoolingImapClientTests
 
             using (var fetched = await client.Inbox.GetStreamAsync(uids[0], ""))
             {
-                Assert.That(fetched, Is.InstanceOf<FileStream>(), $"{large.Length} bytes is above the {SpoolingImapClient.DefaultThreshold}-byte threshold");
+                Assert.That(fetched, Is.InstanceOf<SpoolingFolder.KeptFileStream>(), $"{large.Length} bytes is above the {SpoolingImapClient.DefaultThreshold}-byte threshold");
                 Assert.That(Directory.GetFiles(spool), Is.Empty, "the spool file is unlinked while in use");
                 Assert.That(Convert.ToHexString(await MD5.HashDataAsync(fetched)), Is.EqualTo(Convert.ToHexString(MD5.HashData(large))));
             }
             using (var fetched = await client.Inbox.GetStreamAsync(uids[1], ""))
             {
-                Assert.That(fetched, Is.Not.InstanceOf<FileStream>());
+                Assert.That(fetched, Is.Not.InstanceOf<SpoolingFolder.KeptFileStream>());
                 Assert.That(Convert.ToHexString(await MD5.HashDataAsync(fetched)), Is.EqualTo(Convert.ToHexString(MD5.HashData(small))));
             }
             await client.DisconnectAsync(quit: true);

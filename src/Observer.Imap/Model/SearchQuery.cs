@@ -33,6 +33,9 @@ public sealed class SearchQuery
         return this;
     }
 
+    /// <summary>The criteria, in order: a keyword with its arguments, and a string value to be quoted, if any.</summary>
+    public IReadOnlyList<(string Keyword, string? Value)> Terms => _parts;
+
     internal bool NeedsUtf8 => _parts.Any(p => p.Value?.Any(c => c > 0x7E) == true);
 
     internal void WriteTo(ImapCommand command)

@@ -2,9 +2,10 @@ namespace Observer.Replication;
 
 /// <summary>
 /// Message sequence numbers to UIDs for a watched folder: EXPUNGE and FETCH name messages by
-/// position, the engine by UID. Shared by the session's event reader and its arrival fetch, so locked.
+/// position, the engine by UID. For session implementations; shared by the event reader and the arrival
+/// fetch, so locked.
 /// </summary>
-internal sealed class SequenceMap
+public sealed class SequenceMap
 {
     private readonly List<uint> _uids = [];
     private readonly Lock _gate = new();

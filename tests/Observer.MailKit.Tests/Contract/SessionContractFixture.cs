@@ -28,7 +28,7 @@ public class SessionContractFixture
     }
 
     /// <summary>The implementations under contract, by name.</summary>
-    public static IEnumerable<string> Implementations => ["builtin"];
+    public static IEnumerable<string> Implementations => ["builtin", "mailkit"];
 
     /// <summary>A fresh account on both servers, and a factory of the named implementation for it.</summary>
     public static async Task<(IMailSessionFactory Sessions, PairAccounts Accounts)> NewAsync(string implementation)
@@ -39,6 +39,7 @@ public class SessionContractFixture
         IMailSessionFactory sessions = implementation switch
         {
             "builtin" => new ImapMailSessionFactory(primary, replica, NullLoggerFactory.Instance),
+            "mailkit" => new MailKitMailSessionFactory(primary, replica, NullLoggerFactory.Instance),
             _ => throw new ArgumentException($"no implementation {implementation}", nameof(implementation)),
         };
         return (sessions, accounts);

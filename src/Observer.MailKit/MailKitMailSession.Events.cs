@@ -1,0 +1,94 @@
+using MailKit;
+using MailKit.Net.Imap;
+using Observer.Imap;
+using Observer.Replication;
+using StatusItems = MailKit.StatusItems;
+using ImapCapabilities = MailKit.Net.Imap.ImapCapabilities;
+
+namespace Observer.MailKit;
+
+/// <summary>
+/// MailKit raises its events inside the call that read them (IDLE, NOOP or any other), on its read
+/// loop: the handlers here only turn them into <see cref="MailEvent"/>s and post them, never calling
+/// the client back.
+/// </summary>
+public sealed partial class MailKitMailSession
+{
+    private bool _watchingAll;
+
+    public async Task WatchFolderAsync(string folder, CancellationToken cancellationToken)
+    {
+        await SelectAsync(folder, readOnly: true, null, cancellationToken).ConfigureAwait(false);
+        var map = new SequenceMap();
+        using (var all = await FetchFlagsAsync(UidSet.All, null, cancellationToken).ConfigureAwait(false))
+            map.Reset(all.Messages.Select(m => m.Uid!.Value));
+        var handle = _selected!;
+        _watched = map;
+        handle.MessageExpunged += (_, e) =>
+        {
+            if (_watched == map) Post(new MessagesExpunged(map.Expunge((uint)e.Index + 1) is { } uid ? new HashSet<uint> { uid } : new HashSet<uint>()));
+        };
+        handle.MessagesVanished += (_, e) =>
+        {
+            if (_watched != map || e.Earlier) return;
+            var uids = e.UniqueIds.Select(u => u.Id).ToHashSet();
+            map.Remove(uids);
+            Post(new MessagesExpunged(uids));
+        };
+        handle.CountChanged += (_, _) =>
+        {
+            if (_watched == map && handle.Count > map.Count) Post(new MessagesArrived());
+        };
+        handle.MessageFlagsChanged += (_, e) =>
+        {
+            if (_watched == map)
+                Post(new MessageFlagsChanged(e.UniqueId?.Id ?? map.UidAt((uint)e.Index + 1), MailKitConversions.ToEngine(e.Flags, e.Keywords).WithoutRecent(), e.ModSeq));
+        };
+    }
+
+    public async Task<IReadOnlyDictionary<uint, Observer.Imap.MessageFlags>> FetchArrivalsAsync(CancellationToken cancellationToken)
+    {
+        var map = _watched ?? throw new InvalidOperationException("no folder is watched on this session");
+        var highest = map.HighestUid;
+        using var fresh = await FetchFlagsAsync(UidSet.Range(highest + 1, UidSet.Star), null, cancellationToken).ConfigureAwait(false);
+        // "n:*" always names the last message, even one already known: only higher UIDs are new.
+        var arrived = fresh.Messages.Where(m => m.Uid > highest).ToDictionary(m => m.Uid!.Value, m => m.Flags ?? Observer.Imap.MessageFlags.None);
+        map.Append(arrived.Keys);
+        return arrived;
+    }
+
+    public Task WatchAllAsync(CancellationToken cancellationToken) =>
+        RunAsync("NOTIFY", async ct =>
+        {
+            // MailKit drops STATUS news of folders it has not met: meet them all first.
+            var root = await RootAsync(ct).ConfigureAwait(false);
+            var folders = await _client.GetFoldersAsync(new FolderNamespace(Delimiter ?? root.DirectorySeparator, ""), StatusItems.None, subscribedOnly: false, ct).ConfigureAwait(false);
+            _watchingAll = true;
+            foreach (var folder in folders) Watch(folder);
+            await _client.NotifyAsync(false, [new ImapEventGroup(ImapMailboxFilter.Personal,
+                new ImapEvent.MessageNew(), ImapEvent.MessageExpunge, ImapEvent.FlagChange, ImapEvent.MailboxName, ImapEvent.SubscriptionChange)], ct).ConfigureAwait(false);
+        }, cancellationToken);
+
+    /// <summary>A folder MailKit met for the first time: new on the server, when watching everything.</summary>
+    private MailEvent? FolderCreatedEvent(IMailFolder folder)
+    {
+        if (!_watchingAll) return null;
+        Watch(folder);
+        return new FolderListChanged(null, folder.FullName, IsSelectable(folder));
+    }
+
+    private void Watch(IMailFolder folder)
+    {
+        void Status(object? sender, EventArgs e) =>
+            Post(new FolderStatusChanged(folder.FullName, Features.CondStore && folder.HighestModSeq > 0 ? folder.HighestModSeq : null, folder.UidNext?.Id));
+        folder.CountChanged += Status;
+        folder.UidNextChanged += Status;
+        folder.HighestModSeqChanged += Status;
+        folder.Renamed += (_, e) => Post(new FolderListChanged(e.OldName, e.NewName, IsSelectable(folder)));
+        folder.Deleted += (_, _) => Post(new FolderListChanged(null, folder.FullName, false));
+        folder.Subscribed += (_, _) => Post(new FolderListChanged(null, folder.FullName, IsSelectable(folder)));
+        folder.Unsubscribed += (_, _) => Post(new FolderListChanged(null, folder.FullName, IsSelectable(folder)));
+    }
+
+    private static bool IsSelectable(IMailFolder folder) => folder.Exists && !folder.Attributes.HasFlag(FolderAttributes.NoSelect);
+}

@@ -1,0 +1,525 @@
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using MailKit;
+using MailKit.Net.Imap;
+using Observer.Imap;
+using Observer.Replication;
+using StatusItems = MailKit.StatusItems;
+using ImapCapabilities = MailKit.Net.Imap.ImapCapabilities;
+using FetchRequest = MailKit.FetchRequest;
+using EngineFlags = Observer.Imap.MessageFlags;
+using KitSearch = MailKit.Search.SearchQuery;
+
+namespace Observer.MailKit;
+
+/// <summary>
+/// <see cref="IMailSession"/> over MailKit. Folders are addressed by full name: a MailKit folder object
+/// is only a handle for a name (its cached state may be stale, its name on the wire never is). Every
+/// call runs under the command deadline and fails in Observer's own terms (<see cref="MailKitFailures"/>).
+/// </summary>
+public sealed partial class MailKitMailSession : IMailSession
+{
+    private const StatusItems Replication = StatusItems.Count | StatusItems.UidNext | StatusItems.UidValidity | StatusItems.HighestModSeq;
+
+    private readonly MailKitConnection _connection;
+    private readonly SpoolingImapClient _client;
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _deadline;
+    private readonly Channel<MailEvent> _events = Channel.CreateBounded<MailEvent>(new BoundedChannelOptions(10_000) { FullMode = BoundedChannelFullMode.DropWrite });
+    private ImapFolder? _root;
+    private ImapFolder? _selected;
+    private SequenceMap? _watched;
+    private bool _eventsLost;
+
+    internal MailKitMailSession(MailKitConnection connection, TimeSpan commandDeadline, TimeProvider time)
+    {
+        _connection = connection;
+        _client = connection.Client;
+        _time = time;
+        _deadline = commandDeadline;
+        var caps = _client.Capabilities;
+        Features = new SessionFeatures
+        {
+            CondStore = caps.HasFlag(ImapCapabilities.CondStore),
+            QResync = caps.HasFlag(ImapCapabilities.QuickResync),
+            UidPlus = caps.HasFlag(ImapCapabilities.UidPlus),
+            Move = caps.HasFlag(ImapCapabilities.Move),
+            MultiAppend = caps.HasFlag(ImapCapabilities.MultiAppend),
+            Notify = caps.HasFlag(ImapCapabilities.Notify),
+            Idle = caps.HasFlag(ImapCapabilities.Idle),
+            ListStatus = caps.HasFlag(ImapCapabilities.ListStatus) && caps.HasFlag(ImapCapabilities.ListExtended),
+        };
+        var personal = _client.PersonalNamespaces.FirstOrDefault();
+        Delimiter = personal?.DirectorySeparator;
+        // MailKit trims the prefix's trailing delimiter ("INBOX." becomes "INBOX"); Observer's prefix keeps it.
+        PersonalPrefix = personal is { Path.Length: > 0 } ? personal.Path + personal.DirectorySeparator : "";
+        _client.FolderCreated += (_, e) => Post(FolderCreatedEvent(e.Folder));
+    }
+
+    public string Role => _connection.Side;
+    public SessionFeatures Features { get; }
+    public char? Delimiter { get; }
+    public string PersonalPrefix { get; }
+    public bool IsConnected => _client.IsConnected;
+    public string? SelectedFolder => _selected is { IsOpen: true } ? _selected.FullName : null;
+    public ChannelReader<MailEvent> Events => _events.Reader;
+
+    public Task<IReadOnlyList<MailboxWithStatus>> ListAsync(bool withStatus, CancellationToken cancellationToken) =>
+        RunAsync("LIST", async ct =>
+        {
+            var root = await RootAsync(ct).ConfigureAwait(false);
+            var all = new FolderNamespace(Delimiter ?? root.DirectorySeparator, "");
+            var listStatus = withStatus && Features.ListStatus;
+            var folders = await _client.GetFoldersAsync(all, listStatus ? Replication : StatusItems.None, subscribedOnly: false, ct).ConfigureAwait(false);
+            // Without LIST-EXTENDED MailKit's \Subscribed never clears: LSUB's answer is the truth.
+            HashSet<string>? subscribed = null;
+            if (!_client.Capabilities.HasFlag(ImapCapabilities.ListExtended))
+                subscribed = (await _client.GetFoldersAsync(all, StatusItems.None, subscribedOnly: true, ct).ConfigureAwait(false))
+                    .Select(f => f.FullName).ToHashSet(StringComparer.Ordinal);
+            var result = new List<MailboxWithStatus>();
+            foreach (var folder in folders.Where(f => f.Exists && f.FullName.Length > 0))
+            {
+                var entry = ToEntry(folder, subscribed?.Contains(folder.FullName));
+                MailboxStatus? status = null;
+                if (withStatus && entry.IsSelectable)
+                {
+                    if (!listStatus) await folder.StatusAsync(Replication, ct).ConfigureAwait(false);
+                    if (folder.UidNext is not null) status = ToStatus(folder);
+                }
+                result.Add(new MailboxWithStatus(entry, status));
+            }
+            return (IReadOnlyList<MailboxWithStatus>)result;
+        }, cancellationToken);
+
+    public Task<MailboxStatus> StatusAsync(string folder, CancellationToken cancellationToken) =>
+        RunAsync("STATUS", async ct =>
+        {
+            var handle = await HandleAsync(folder, ct).ConfigureAwait(false);
+            await handle.StatusAsync(Replication, ct).ConfigureAwait(false);
+            return ToStatus(handle);
+        }, cancellationToken);
+
+    public Task<SelectedMailbox> SelectAsync(string folder, bool readOnly, QResyncParameters? qresync, CancellationToken cancellationToken) =>
+        RunAsync(readOnly ? "EXAMINE" : "SELECT", async ct =>
+        {
+            var handle = await HandleAsync(folder, ct).ConfigureAwait(false);
+            var vanished = new List<uint>();
+            var changed = new Dictionary<uint, MessageData>();
+            void OnVanished(object? sender, MessagesVanishedEventArgs e) => vanished.AddRange(e.UniqueIds.Select(u => u.Id));
+            void OnFlags(object? sender, MessageFlagsChangedEventArgs e)
+            {
+                if (e.UniqueId is { } uid)
+                    changed[uid.Id] = new MessageData { Uid = uid.Id, Flags = MailKitConversions.ToEngine(e.Flags, e.Keywords).WithoutRecent(), ModSeq = e.ModSeq };
+            }
+            handle.MessagesVanished += OnVanished;
+            handle.MessageFlagsChanged += OnFlags;
+            try
+            {
+                var access = readOnly ? FolderAccess.ReadOnly : FolderAccess.ReadWrite;
+                _selected = null;
+                if (qresync is not null && Features.QResync)
+                    await handle.OpenAsync(access, qresync.UidValidity, qresync.ModSeq, qresync.KnownUids is { IsEmpty: false } known ? known.ToKit() : [], ct).ConfigureAwait(false);
+                else
+                    await handle.OpenAsync(access, ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                handle.MessagesVanished -= OnVanished;
+                handle.MessageFlagsChanged -= OnFlags;
+            }
+            _selected = handle;
+            var modSeqs = handle.Supports(FolderFeature.ModSequences);
+            var permanent = MailKitConversions.ToEngine(handle.PermanentFlags & ~global::MailKit.MessageFlags.UserDefined, handle.PermanentKeywords);
+            return new SelectedMailbox
+            {
+                Name = folder,
+                ReadOnly = handle.Access != FolderAccess.ReadWrite,
+                Exists = (uint)handle.Count,
+                UidValidity = handle.UidValidity,
+                UidNext = handle.UidNext?.Id,
+                HighestModSeq = modSeqs ? handle.HighestModSeq : null,
+                NoModSeq = !modSeqs,
+                Flags = MailKitConversions.ToEngine(handle.AcceptedFlags, handle.AcceptedKeywords),
+                PermanentFlags = permanent,
+                AllowsNewKeywords = handle.PermanentFlags.HasFlag(global::MailKit.MessageFlags.UserDefined),
+                Vanished = UidSet.FromUids(vanished),
+                Changed = changed.Values.OrderBy(m => m.Uid).ToList(),
+            };
+        }, cancellationToken);
+
+    public Task UnselectAsync(CancellationToken cancellationToken) =>
+        _selected is null ? Task.CompletedTask : RunAsync("UNSELECT", async ct =>
+        {
+            var selected = _selected;
+            _selected = null;
+            _watched = null;
+            if (selected is not { IsOpen: true }) return;
+            if (_client.Capabilities.HasFlag(ImapCapabilities.Unselect))
+            {
+                await selected.CloseAsync(expunge: false, ct).ConfigureAwait(false);
+                return;
+            }
+            // Without UNSELECT MailKit's close sends nothing and the server keeps the folder selected, writable:
+            // INBOX examined instead holds nothing that could be expunged by mistake.
+            await _client.Inbox.OpenAsync(FolderAccess.ReadOnly, ct).ConfigureAwait(false);
+            await _client.Inbox.CloseAsync(expunge: false, ct).ConfigureAwait(false);
+        }, cancellationToken);
+
+    public Task<FetchResult> FetchFlagsAsync(UidSet uids, ulong? changedSince, CancellationToken cancellationToken) =>
+        RunAsync("FETCH", async ct =>
+        {
+            var folder = Selected();
+            var items = MessageSummaryItems.UniqueId | MessageSummaryItems.Flags | (Features.CondStore ? MessageSummaryItems.ModSeq : 0);
+            var vanished = new List<uint>();
+            void OnVanished(object? sender, MessagesVanishedEventArgs e) => vanished.AddRange(e.UniqueIds.Select(u => u.Id));
+            folder.MessagesVanished += OnVanished;
+            IList<IMessageSummary> summaries;
+            try
+            {
+                summaries = await folder.FetchAsync(uids.ToKit(), new FetchRequest(items) { ChangedSince = changedSince }, ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                folder.MessagesVanished -= OnVanished;
+            }
+            var messages = summaries.Where(s => uids.Contains(s.UniqueId.Id))
+                .Select(s => new MessageData { Uid = s.UniqueId.Id, Flags = Flags(s), ModSeq = s.ModSeq })
+                .ToList();
+            return new FetchResult(messages, changedSince is null ? UidSet.Empty : UidSet.FromUids(vanished.Where(uids.Contains)));
+        }, cancellationToken);
+
+    public Task<FetchResult> FetchSummariesAsync(UidSet uids, CancellationToken cancellationToken) =>
+        RunAsync("FETCH", async ct =>
+        {
+            var request = new FetchRequest(MessageSummaryItems.UniqueId | MessageSummaryItems.Flags | MessageSummaryItems.InternalDate | MessageSummaryItems.Size)
+            {
+                Headers = new HeaderSet(["Message-ID"]),
+            };
+            var summaries = await Selected().FetchAsync(uids.ToKit(), request, ct).ConfigureAwait(false);
+            var messages = summaries.Where(s => uids.Contains(s.UniqueId.Id)).Select(s => new MessageData
+            {
+                Uid = s.UniqueId.Id,
+                Flags = Flags(s),
+                InternalDate = s.InternalDate,
+                Size = s.Size,
+                HeaderFields = HeaderBytes(s.Headers),
+            }).ToList();
+            return new FetchResult(messages, UidSet.Empty);
+        }, cancellationToken);
+
+    public async IAsyncEnumerable<MessageData> FetchMessagesAsync(UidSet uids, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        // MailKit fetches bodies apart from their flags, date and size: those come first, in a command of their own.
+        var summaries = await RunAsync("FETCH", async ct =>
+        {
+            var found = await Selected().FetchAsync(uids.ToKit(),
+                new FetchRequest(MessageSummaryItems.UniqueId | MessageSummaryItems.Flags | MessageSummaryItems.InternalDate | MessageSummaryItems.Size), ct).ConfigureAwait(false);
+            return found.Where(s => uids.Contains(s.UniqueId.Id)).ToDictionary(s => s.UniqueId.Id);
+        }, cancellationToken).ConfigureAwait(false);
+        if (summaries.Count == 0) yield break;
+
+        var bodies = Channel.CreateBounded<MessageData>(4);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var folder = Selected();
+        var reading = RunAsync("FETCH", async ct =>
+        {
+            try
+            {
+                await folder.GetStreamsAsync(UidSet.FromUids(summaries.Keys).ToKit(), async (_, _, uid, stream, token) =>
+                {
+                    var summary = summaries[uid.Id];
+                    var data = new MessageData { Uid = uid.Id, Flags = Flags(summary), InternalDate = summary.InternalDate, Size = summary.Size, Body = await BodyAsync(stream, token).ConfigureAwait(false) };
+                    await bodies.Writer.WriteAsync(data, token).ConfigureAwait(false);
+                }, ct).ConfigureAwait(false);
+                return true;
+            }
+            finally
+            {
+                bodies.Writer.TryComplete();
+            }
+        }, stop.Token);
+        try
+        {
+            await foreach (var message in bodies.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+                yield return message;
+            await reading.ConfigureAwait(false);
+        }
+        finally
+        {
+            if (!reading.IsCompleted)
+            {
+                // Left early: the rest of the answer is abandoned, and with it (MailKit's rule) the connection.
+                await stop.CancelAsync().ConfigureAwait(false);
+                try
+                {
+                    await reading.ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is ImapException or OperationCanceledException)
+                {
+                    // Already broken off on purpose.
+                }
+                while (bodies.Reader.TryRead(out var unread)) unread.Dispose();
+            }
+        }
+    }
+
+    public Task<UidSet> SearchAsync(SearchQuery query, CancellationToken cancellationToken) =>
+        RunAsync("SEARCH", async ct => (await Selected().SearchAsync(ToKit(query), ct).ConfigureAwait(false)).ToEngine(), cancellationToken);
+
+    public Task<AppendResult> AppendAsync(string folder, IReadOnlyList<AppendMessage> messages, CancellationToken cancellationToken) =>
+        RunAsync("APPEND", async ct =>
+        {
+            var handle = await HandleAsync(folder, ct).ConfigureAwait(false);
+            IList<IAppendRequest> requests = messages.Select(ToRequest).ToList<IAppendRequest>();
+            if (Features.MultiAppend || requests.Count == 1)
+            {
+                var uids = await handle.AppendAsync(requests, ct).ConfigureAwait(false);
+                return new AppendResult(uids.Count == requests.Count ? handle.UidValidity : null, uids.Count == requests.Count ? uids.ToEngine() : null);
+            }
+            // One at a time, so the UIDs of those appended before a refusal are not lost with it.
+            var each = new List<uint>();
+            foreach (var request in requests)
+                if (await handle.AppendAsync(request, ct).ConfigureAwait(false) is { } uid) each.Add(uid.Id);
+            return new AppendResult(each.Count == requests.Count ? handle.UidValidity : null, each.Count == requests.Count ? UidSet.FromUids(each) : null);
+        }, cancellationToken);
+
+    public Task SetFlagsAsync(UidSet uids, EngineFlags flags, CancellationToken cancellationToken) =>
+        RunAsync("STORE", async ct =>
+        {
+            var (system, keywords) = flags.ToKit();
+            await Selected().StoreAsync(uids.ToKit(), new StoreFlagsRequest(StoreAction.Set, system, keywords) { Silent = true }, ct).ConfigureAwait(false);
+        }, cancellationToken);
+
+    public Task ExpungeAsync(UidSet uids, CancellationToken cancellationToken) =>
+        RunAsync("EXPUNGE", async ct =>
+        {
+            var folder = Selected();
+            var deleted = new StoreFlagsRequest(StoreAction.Add, global::MailKit.MessageFlags.Deleted) { Silent = true };
+            await folder.StoreAsync(uids.ToKit(), deleted, ct).ConfigureAwait(false);
+            if (Features.UidPlus)
+            {
+                await folder.ExpungeAsync(uids.ToKit(), ct).ConfigureAwait(false);
+                return;
+            }
+            // Without UID EXPUNGE, a plain EXPUNGE would also take messages others marked \Deleted: unmark
+            // those for the moment, expunge, and mark them again whatever happens.
+            var others = (await folder.SearchAsync(KitSearch.Deleted, ct).ConfigureAwait(false)).Where(u => !uids.Contains(u.Id)).ToList();
+            if (others.Count > 0)
+                await folder.StoreAsync(others, new StoreFlagsRequest(StoreAction.Remove, global::MailKit.MessageFlags.Deleted) { Silent = true }, ct).ConfigureAwait(false);
+            try
+            {
+                await folder.ExpungeAsync(ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                if (others.Count > 0 && _client.IsConnected)
+                    await folder.StoreAsync(others, deleted, ct).ConfigureAwait(false);
+            }
+        }, cancellationToken);
+
+    public Task<CopyResult?> CopyAsync(UidSet uids, string destination, CancellationToken cancellationToken) =>
+        RunAsync("COPY", async ct =>
+        {
+            var target = await HandleAsync(destination, ct).ConfigureAwait(false);
+            return ToCopyResult(await Selected().CopyToAsync(uids.ToKit(), target, ct).ConfigureAwait(false));
+        }, cancellationToken);
+
+    public Task<CopyResult?> MoveAsync(UidSet uids, string destination, CancellationToken cancellationToken)
+    {
+        // MailKit would emulate a missing MOVE by copy and expunge; the engine does that itself, knowingly.
+        if (!Features.Move) throw new NotSupportedException($"the {Role} has no MOVE");
+        return RunAsync("MOVE", async ct =>
+        {
+            var target = await HandleAsync(destination, ct).ConfigureAwait(false);
+            return ToCopyResult(await Selected().MoveToAsync(uids.ToKit(), target, ct).ConfigureAwait(false));
+        }, cancellationToken);
+    }
+
+    public Task CreateAsync(string folder, CancellationToken cancellationToken) =>
+        RunAsync("CREATE", async ct => await (await RootAsync(ct).ConfigureAwait(false)).CreateByFullNameAsync(folder, ct).ConfigureAwait(false), cancellationToken);
+
+    public Task DeleteAsync(string folder, CancellationToken cancellationToken) =>
+        RunAsync("DELETE", async ct =>
+        {
+            var handle = await HandleAsync(folder, ct).ConfigureAwait(false);
+            if (ReferenceEquals(handle, _selected)) _selected = null;
+            await handle.DeleteAsync(ct).ConfigureAwait(false);
+        }, cancellationToken);
+
+    public Task RenameAsync(string folder, string newName, CancellationToken cancellationToken) =>
+        RunAsync("RENAME", async ct =>
+        {
+            var handle = await HandleAsync(folder, ct).ConfigureAwait(false);
+            if (ReferenceEquals(handle, _selected)) _selected = null;
+            await handle.RenameToFullNameAsync(await RootAsync(ct).ConfigureAwait(false), newName, ct).ConfigureAwait(false);
+        }, cancellationToken);
+
+    public Task SetSubscribedAsync(string folder, bool subscribed, CancellationToken cancellationToken) =>
+        RunAsync(subscribed ? "SUBSCRIBE" : "UNSUBSCRIBE", async ct =>
+        {
+            var handle = await HandleAsync(folder, ct).ConfigureAwait(false);
+            if (subscribed) await handle.SubscribeAsync(ct).ConfigureAwait(false);
+            else await handle.UnsubscribeAsync(ct).ConfigureAwait(false);
+        }, cancellationToken);
+
+    public Task NoopAsync(CancellationToken cancellationToken) => RunAsync("NOOP", ct => _client.NoOpAsync(ct), cancellationToken);
+
+    public Task IdleAsync(CancellationToken done, CancellationToken cancellationToken) =>
+        // IDLE runs as long as it is wanted: no deadline, the watcher's keep-alive proves the connection.
+        RunAsync("IDLE", ct => _client.IdleAsync(done, ct), cancellationToken, deadline: false);
+
+    public async Task LogoutAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await RunAsync("LOGOUT", ct => _client.DisconnectAsync(quit: true, ct), cancellationToken).ConfigureAwait(false);
+        }
+        catch (ImapException)
+        {
+            // Logging out of a broken connection has nothing left to do.
+        }
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _events.Writer.TryComplete();
+        _connection.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>The root of the folder tree (full name ""), which creates and renames go through.</summary>
+    private async Task<SpoolingFolder> RootAsync(CancellationToken cancellationToken)
+    {
+        if (_root is not null) return (SpoolingFolder)_root;
+        try
+        {
+            _root = (ImapFolder)_client.GetFolder(new FolderNamespace(Delimiter ?? '/', ""));
+        }
+        catch (FolderNotFoundException)
+        {
+            // Not cached at login on every server (Courier): one LIST "" "" finds it.
+            _root = (ImapFolder)await _client.GetFolderAsync("", cancellationToken).ConfigureAwait(false);
+        }
+        return (SpoolingFolder)_root;
+    }
+
+    /// <summary>A handle for a folder's full name: MailKit's cached object, or one LIST for it.</summary>
+    private async Task<SpoolingFolder> HandleAsync(string name, CancellationToken cancellationToken) =>
+        name.Length == 0 ? await RootAsync(cancellationToken).ConfigureAwait(false) : (SpoolingFolder)await _client.GetFolderAsync(name, cancellationToken).ConfigureAwait(false);
+
+    private ImapFolder Selected() =>
+        _selected is { IsOpen: true } selected ? selected : throw new InvalidOperationException($"no folder is selected on the {Role}");
+
+    /// <summary>One call, under the command deadline, failing in Observer's terms.</summary>
+    private async Task<T> RunAsync<T>(string command, Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken, bool deadline = true)
+    {
+        using var limit = deadline ? new CancellationTokenSource(_deadline, _time) : new CancellationTokenSource();
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, limit.Token);
+        return await MailKitFailures.RunAsync(command, Role, _connection.Tap, () => call(linked.Token), cancellationToken).ConfigureAwait(false);
+    }
+
+    private Task RunAsync(string command, Func<CancellationToken, Task> call, CancellationToken cancellationToken, bool deadline = true) =>
+        RunAsync(command, async ct =>
+        {
+            await call(ct).ConfigureAwait(false);
+            return true;
+        }, cancellationToken, deadline);
+
+    private static MailboxListEntry ToEntry(IMailFolder folder, bool? subscribed)
+    {
+        var attributes = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        if (folder.Attributes.HasFlag(FolderAttributes.NoSelect)) attributes.Add("\\Noselect");
+        if (folder.Attributes.HasFlag(FolderAttributes.NonExistent)) attributes.Add("\\NonExistent");
+        if (folder.Attributes.HasFlag(FolderAttributes.HasChildren)) attributes.Add("\\HasChildren");
+        if (folder.Attributes.HasFlag(FolderAttributes.HasNoChildren)) attributes.Add("\\HasNoChildren");
+        if (subscribed ?? folder.Attributes.HasFlag(FolderAttributes.Subscribed)) attributes.Add("\\Subscribed");
+        foreach (var (flag, name) in SpecialUses)
+            if (folder.Attributes.HasFlag(flag)) attributes.Add(name);
+        return new MailboxListEntry(folder.FullName, folder.DirectorySeparator, attributes);
+    }
+
+    private static readonly (FolderAttributes Flag, string Name)[] SpecialUses =
+    [
+        (FolderAttributes.All, "\\All"), (FolderAttributes.Archive, "\\Archive"), (FolderAttributes.Drafts, "\\Drafts"),
+        (FolderAttributes.Flagged, "\\Flagged"), (FolderAttributes.Junk, "\\Junk"), (FolderAttributes.Sent, "\\Sent"),
+        (FolderAttributes.Trash, "\\Trash"), (FolderAttributes.Important, "\\Important"),
+    ];
+
+    private MailboxStatus ToStatus(IMailFolder folder) => new()
+    {
+        Messages = (uint)folder.Count,
+        UidNext = folder.UidNext?.Id,
+        UidValidity = folder.UidValidity,
+        HighestModSeq = Features.CondStore && folder.HighestModSeq > 0 ? folder.HighestModSeq : null,
+    };
+
+    private static EngineFlags Flags(IMessageSummary summary) =>
+        MailKitConversions.ToEngine(summary.Flags ?? global::MailKit.MessageFlags.None, summary.Keywords).WithoutRecent();
+
+    /// <summary>The Message-ID header as the server sent it ("Message-ID: &lt;…&gt;"), for the engine to read.</summary>
+    private static byte[]? HeaderBytes(MimeKit.HeaderList? headers)
+    {
+        if (headers is null) return null;
+        using var bytes = new MemoryStream();
+        foreach (var header in headers)
+        {
+            bytes.Write(System.Text.Encoding.ASCII.GetBytes(header.Field + ":"));
+            bytes.Write(header.RawValue);
+        }
+        return bytes.ToArray();
+    }
+
+    /// <summary>Takes the fetched body over: a spool file as it is, a small one into memory.</summary>
+    private static async Task<ImapLiteral> BodyAsync(Stream stream, CancellationToken cancellationToken)
+    {
+        if (stream is SpoolingFolder.KeptFileStream kept)
+        {
+            var length = kept.Length;
+            return TempFileLiteralSpool.Adopt(kept.Take(), length);
+        }
+        stream.Position = 0;
+        var copy = new MemoryStream((int)Math.Min(stream.Length, int.MaxValue));
+        await stream.CopyToAsync(copy, cancellationToken).ConfigureAwait(false);
+        return ImapLiteral.FromBytes(copy.GetBuffer().AsMemory(0, (int)copy.Length));
+    }
+
+    private static IAppendRequest ToRequest(AppendMessage message)
+    {
+        var (flags, keywords) = (message.Flags ?? EngineFlags.None).WithoutRecent().ToKit();
+        var content = message.Content;
+        var request = new AppendRequest(VerbatimMessage.From(content.Length, content.OpenRead), flags, keywords);
+        // In UTC: MailKit writes offsets between -00:59 and -00:01 with the wrong sign.
+        if (message.InternalDate is { } date) request.InternalDate = date.ToUniversalTime();
+        return request;
+    }
+
+    private static CopyResult? ToCopyResult(UniqueIdMap map) =>
+        map.Source.Count == 0 ? null : new CopyResult(map.Destination.FirstOrDefault().Validity, map.Source.ToEngine(), map.Destination.ToEngine());
+
+    private static KitSearch ToKit(SearchQuery query)
+    {
+        KitSearch? result = null;
+        foreach (var (keyword, value) in query.Terms)
+        {
+            KitSearch term = keyword switch
+            {
+                "ALL" => KitSearch.All,
+                "DELETED" => KitSearch.Deleted,
+                _ when keyword.StartsWith("UID ", StringComparison.Ordinal) => KitSearch.Uids(UidSet.Parse(keyword[4..]).ToKit()),
+                _ when keyword.StartsWith("HEADER ", StringComparison.Ordinal) => KitSearch.HeaderContains(keyword[7..], value ?? ""),
+                _ when keyword.StartsWith("MODSEQ ", StringComparison.Ordinal) => KitSearch.ChangedSince(ulong.Parse(keyword[7..], System.Globalization.CultureInfo.InvariantCulture)),
+                _ => throw new NotSupportedException($"search term {keyword} has no MailKit form"),
+            };
+            result = result is null ? term : result.And(term);
+        }
+        return result ?? KitSearch.All;
+    }
+
+    private void Post(MailEvent? e)
+    {
+        if (e is null) return;
+        // Once events were dropped for want of room, the first thing said when there is room again is that.
+        if (_eventsLost && _events.Writer.TryWrite(new EventsLost())) _eventsLost = false;
+        if (_eventsLost || !_events.Writer.TryWrite(e)) _eventsLost = true;
+    }
+}
