@@ -15,6 +15,12 @@ public sealed class MailKitMailSessionFactory(
 {
     private readonly ILogger _trace = loggers.CreateLogger("Observer.Imap.Protocol");
 
+    /// <summary>
+    /// OBSERVER_IMAP_CLIENT=mailkit: runs Observer (and its tests) on MailKit instead of the built-in client
+    /// while the move is under way; goes when the built-in client does.
+    /// </summary>
+    public static bool IsChosen => string.Equals(Environment.GetEnvironmentVariable("OBSERVER_IMAP_CLIENT"), "mailkit", StringComparison.OrdinalIgnoreCase);
+
     public async Task<IMailSession> ConnectAsync(ServerRole role, string purpose, CancellationToken cancellationToken)
     {
         var endpoint = role == ServerRole.Primary ? primary : replica;

@@ -1,3 +1,4 @@
+using Observer.MailKit;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Observer.Imap;
@@ -19,7 +20,9 @@ internal sealed class EngineHarness : IAsyncDisposable
         Options = options;
         _directory = directory;
         Loggers = LoggerFactory.Create(b => b.AddProvider(Log).SetMinimumLevel(trace ? LogLevel.Trace : LogLevel.Debug));
-        var factory = new ImapMailSessionFactory(Endpoint(accounts.Pair.Primary, accounts.Primary), Endpoint(accounts.Pair.Replica, accounts.Replica), Loggers, imapClock);
+        IMailSessionFactory factory = MailKitMailSessionFactory.IsChosen
+            ? new MailKitMailSessionFactory(Endpoint(accounts.Pair.Primary, accounts.Primary), Endpoint(accounts.Pair.Replica, accounts.Replica), Loggers, imapClock)
+            : new ImapMailSessionFactory(Endpoint(accounts.Pair.Primary, accounts.Primary), Endpoint(accounts.Pair.Replica, accounts.Replica), Loggers, imapClock);
         Sessions = new RecordingSessionFactory(factory);
         Store = StateStore.Open(Path.Combine(directory, "state.db"));
         Engine = NewEngine();
