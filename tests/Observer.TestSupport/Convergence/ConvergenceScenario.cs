@@ -353,7 +353,8 @@ public sealed partial class ConvergenceScenario
         }
 
         _result.HoldWarnings = ObserverLog.Parse(faults.AllErrors).Count(l => HoldWarning().IsMatch(l.Text));
-        _result.RepeatedLines = ObserverLog.Repeated(faults.AllErrors, stopped, _options.MaxRepeatsPerMinute);
+        var paths = _log.FolderPaths();
+        _result.RepeatedLines = ObserverLog.Repeated(faults.AllErrors, stopped, _options.MaxRepeatsPerMinute, paths.Concat(paths.Select(naming.ServerName)));
         if (_result.RepeatedLines.Count > 0)
             _result.Failures.Add($"{_result.RepeatedLines.Count} log lines repeat more than {_options.MaxRepeatsPerMinute} times a minute after the activity stopped");
 

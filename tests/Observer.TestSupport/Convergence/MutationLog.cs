@@ -33,6 +33,21 @@ public sealed class MutationLog(int keep = 500)
         }
     }
 
+    /// <summary>Every folder path the scenario created or renamed a folder to, from the lines it kept.</summary>
+    public IReadOnlyList<string> FolderPaths()
+    {
+        var paths = new List<string>();
+        foreach (var line in Last(int.MaxValue))
+        {
+            var colon = line.IndexOf(": ", StringComparison.Ordinal);
+            if (colon < 0) continue;
+            var text = line[(colon + 2)..];
+            if (text.StartsWith("create ", StringComparison.Ordinal)) paths.Add(text["create ".Length..]);
+            else if (text.StartsWith("rename ", StringComparison.Ordinal) && text.LastIndexOf(" to ", StringComparison.Ordinal) is var to and > 0) paths.Add(text[(to + 4)..]);
+        }
+        return paths;
+    }
+
     public IReadOnlyList<string> Last(int count)
     {
         lock (_lock) return _recent.Skip(Math.Max(0, _recent.Count - count)).ToList();

@@ -34,10 +34,15 @@ public static partial class ObserverLog
     /// Masked lines that occur more than <paramref name="perMinute"/> times within some minute after
     /// <paramref name="since"/>, with the most found in one minute.
     /// </summary>
-    public static List<(string Line, int Count)> Repeated(string stderr, DateTime since, int perMinute)
+    /// <param name="folderNames">
+    /// Folder names that may appear in the log: each is kept apart before numbers are masked, so that
+    /// "folder Trips 12 deleted" and "folder Trips 13 deleted", two folders, are not one line repeated.
+    /// </param>
+    public static List<(string Line, int Count)> Repeated(string stderr, DateTime since, int perMinute, IEnumerable<string>? folderNames = null)
     {
         var found = new List<(string, int)>();
-        foreach (var group in Parse(stderr).Where(l => l.Time >= since).GroupBy(l => Mask(l.Text)))
+        var names = FolderNameMask(folderNames ?? []);
+        foreach (var group in Parse(stderr).Where(l => l.Time >= since).GroupBy(l => Mask(names(l.Text))))
         {
             var times = group.Select(l => l.Time).Order().ToList();
             var most = 0;
@@ -49,6 +54,28 @@ public static partial class ObserverLog
             if (most > perMinute) found.Add((group.Key, most));
         }
         return found;
+    }
+
+    /// <summary>Replaces each known folder name with a token of letters only, one per name, longest names first.</summary>
+    private static Func<string, string> FolderNameMask(IEnumerable<string> folderNames)
+    {
+        var names = folderNames.Where(n => n.Length > 0).Distinct(StringComparer.Ordinal).OrderByDescending(n => n.Length).ToList();
+        if (names.Count == 0) return text => text;
+        var tokens = names.Select((n, i) => (n, Token(i))).ToDictionary(p => p.n, p => p.Item2, StringComparer.Ordinal);
+        var pattern = new Regex(string.Join('|', names.Select(Regex.Escape)), RegexOptions.CultureInvariant);
+        return text => pattern.Replace(text, m => tokens[m.Value]);
+    }
+
+    private static string Token(int index)
+    {
+        var letters = new System.Text.StringBuilder("<folder ");
+        do
+        {
+            letters.Append((char)('a' + index % 26));
+            index /= 26;
+        }
+        while (index > 0);
+        return letters.Append('>').ToString();
     }
 
     [GeneratedRegex("[0-9a-fA-F]{32}")]
