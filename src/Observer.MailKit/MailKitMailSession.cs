@@ -25,6 +25,7 @@ public sealed partial class MailKitMailSession : IMailSession
     private readonly SpoolingImapClient _client;
     private readonly TimeProvider _time;
     private readonly TimeSpan _deadline;
+    private readonly PauseClock _pauses;
     private readonly Channel<MailEvent> _events = Channel.CreateBounded<MailEvent>(new BoundedChannelOptions(10_000) { FullMode = BoundedChannelFullMode.DropWrite });
     private ImapFolder? _root;
     private ImapFolder? _selected;
@@ -37,6 +38,7 @@ public sealed partial class MailKitMailSession : IMailSession
         _client = connection.Client;
         _time = time;
         _deadline = commandDeadline;
+        _pauses = new PauseClock(time);
         var caps = _client.Capabilities;
         Features = new SessionFeatures
         {
@@ -229,7 +231,9 @@ public sealed partial class MailKitMailSession : IMailSession
                 {
                     var summary = summaries[uid.Id];
                     var data = new MessageData { Uid = uid.Id, Flags = Flags(summary), InternalDate = summary.InternalDate, Size = summary.Size, Body = await BodyAsync(stream, token).ConfigureAwait(false) };
-                    await bodies.Writer.WriteAsync(data, token).ConfigureAwait(false);
+                    // Waiting here for the consumer is Observer's delay, not the server's.
+                    using (_pauses.Pause())
+                        await bodies.Writer.WriteAsync(data, token).ConfigureAwait(false);
                 }, ct).ConfigureAwait(false);
                 return true;
             }
@@ -413,9 +417,15 @@ public sealed partial class MailKitMailSession : IMailSession
     /// <summary>One call, under the command deadline, failing in Observer's terms.</summary>
     private async Task<T> RunAsync<T>(string command, Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken, bool deadline = true)
     {
-        using var limit = deadline ? new CancellationTokenSource(_deadline, _time) : new CancellationTokenSource();
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, limit.Token);
-        return await MailKitFailures.RunAsync(command, Role, _connection.Tap, () => call(linked.Token), cancellationToken).ConfigureAwait(false);
+        using var watch = deadline ? new ResponseDeadline(_connection.Tap, _time, _deadline, _pauses, cancellationToken) : null;
+        try
+        {
+            return await MailKitFailures.RunAsync(command, Role, _connection.Tap, () => call(watch?.Token ?? cancellationToken), cancellationToken).ConfigureAwait(false);
+        }
+        catch (ImapConnectionException ex) when (watch?.Reason is { } reason)
+        {
+            throw new ImapConnectionException($"the {Role} {reason} in answer to {command}; it is too slow or not an IMAP server, and the connection was closed", ex);
+        }
     }
 
     private Task RunAsync(string command, Func<CancellationToken, Task> call, CancellationToken cancellationToken, bool deadline = true) =>

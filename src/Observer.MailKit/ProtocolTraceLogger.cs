@@ -27,10 +27,23 @@ public sealed partial class ProtocolTraceLogger(ILogger logger, string connectio
     /// </summary>
     public string? LastCompletion { get; private set; }
 
+    private long _received;
+    private long _credited;
+
+    /// <summary>Bytes the server has sent.</summary>
+    public long Received => Interlocked.Read(ref _received);
+
+    /// <summary>
+    /// What earns a command more time (see <see cref="ResponseDeadline"/>): the server's complete lines,
+    /// the literal sizes it announced, and every byte we sent, which it must read before it answers.
+    /// </summary>
+    public long Credited => Interlocked.Read(ref _credited);
+
     public void LogConnect(Uri uri) => LogConnected(logger, connection, uri.ToString());
 
     public void LogClient(byte[] buffer, int offset, int count)
     {
+        Interlocked.Add(ref _credited, count);
         var secrets = AuthenticationSecretDetector?.DetectSecrets(buffer, offset, count) ?? [];
         var position = offset;
         foreach (var secret in secrets)
@@ -43,7 +56,11 @@ public sealed partial class ProtocolTraceLogger(ILogger logger, string connectio
         Feed(_client, "C", buffer.AsSpan(position, offset + count - position));
     }
 
-    public void LogServer(byte[] buffer, int offset, int count) => Feed(_server, "S", buffer.AsSpan(offset, count));
+    public void LogServer(byte[] buffer, int offset, int count)
+    {
+        Interlocked.Add(ref _received, count);
+        Feed(_server, "S", buffer.AsSpan(offset, count));
+    }
 
     public void Dispose()
     {
@@ -70,8 +87,10 @@ public sealed partial class ProtocolTraceLogger(ILogger logger, string connectio
             bytes = bytes[(end + 1)..];
             var line = direction.Line.ToString().TrimEnd('\r');
             direction.Line.Clear();
+            if (direction == _server) Interlocked.Add(ref _credited, line.Length + 2);
             if (LiteralAnnounced(line) is { } size && size > 0)
             {
+                if (direction == _server) Interlocked.Add(ref _credited, size);
                 direction.LiteralLeft = direction.LiteralSize = size;
                 direction.Line.Append(line).Append(' ');
                 continue;
