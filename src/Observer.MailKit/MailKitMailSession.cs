@@ -56,6 +56,7 @@ public sealed partial class MailKitMailSession : IMailSession
         // MailKit trims the prefix's trailing delimiter ("INBOX." becomes "INBOX"); Observer's prefix keeps it.
         PersonalPrefix = personal is { Path.Length: > 0 } ? personal.Path + personal.DirectorySeparator : "";
         _client.FolderCreated += (_, e) => Post(FolderCreatedEvent(e.Folder));
+        connection.Tap.NotificationOverflow += () => Post(new EventsLost());
     }
 
     public string Role => _connection.Side;

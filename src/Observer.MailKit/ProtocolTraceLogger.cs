@@ -27,6 +27,12 @@ public sealed partial class ProtocolTraceLogger(ILogger logger, string connectio
     /// </summary>
     public string? LastCompletion { get; private set; }
 
+    /// <summary>
+    /// The server said it dropped notifications (RFC 5465's NOTIFICATIONOVERFLOW), which MailKit keeps to
+    /// itself: whatever they said is unknown, and the watcher must look at everything again.
+    /// </summary>
+    public event Action? NotificationOverflow;
+
     private long _received;
     private long _credited;
 
@@ -96,6 +102,7 @@ public sealed partial class ProtocolTraceLogger(ILogger logger, string connectio
                 continue;
             }
             if (direction == _server && IsCompletion(line)) LastCompletion = line;
+            if (direction == _server && line.StartsWith("* OK [NOTIFICATIONOVERFLOW", StringComparison.OrdinalIgnoreCase)) NotificationOverflow?.Invoke();
             if (logger.IsEnabled(LogLevel.Trace)) LogLine(logger, connection, side, line);
         }
     }
