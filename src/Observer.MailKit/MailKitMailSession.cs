@@ -73,6 +73,7 @@ public sealed partial class MailKitMailSession : IMailSession
             var root = await RootAsync(ct).ConfigureAwait(false);
             var all = new FolderNamespace(Delimiter ?? root.DirectorySeparator, "");
             var listStatus = withStatus && Features.ListStatus;
+            var listing = _client.BeginListing();
             var folders = await _client.GetFoldersAsync(all, listStatus ? Replication : StatusItems.None, subscribedOnly: false, ct).ConfigureAwait(false);
             // Without LIST-EXTENDED MailKit's \Subscribed never clears: LSUB's answer is the truth.
             HashSet<string>? subscribed = null;
@@ -87,7 +88,9 @@ public sealed partial class MailKitMailSession : IMailSession
                 if (withStatus && entry.IsSelectable)
                 {
                     if (!listStatus) await folder.StatusAsync(Replication, ct).ConfigureAwait(false);
-                    if (folder.UidNext is not null) status = ToStatus(folder);
+                    // MailKit keeps a folder's last status: only one that came in this answer is this folder's now
+                    // (Dovecot answers "* NO" in place of a stale folder's status).
+                    if (folder.UidNext is not null && (!listStatus || ((SpoolingFolder)folder).StatusListing == listing)) status = ToStatus(folder);
                 }
                 result.Add(new MailboxWithStatus(entry, status));
             }

@@ -16,7 +16,14 @@ public sealed class SpoolingImapClient(IProtocolLogger protocolLogger, string sp
 {
     public const int DefaultThreshold = 1024 * 1024;
 
-    protected override ImapFolder CreateImapFolder(ImapFolderConstructorArgs args) => new SpoolingFolder(args, spoolDirectory, threshold);
+    private long _listing;
+
+    /// <summary>The listing now running, counted by <see cref="BeginListing"/>; see <see cref="SpoolingFolder.StatusListing"/>.</summary>
+    public long Listing => Interlocked.Read(ref _listing);
+
+    public long BeginListing() => Interlocked.Increment(ref _listing);
+
+    protected override ImapFolder CreateImapFolder(ImapFolderConstructorArgs args) => new SpoolingFolder(args, spoolDirectory, threshold, this);
 }
 
 /// <summary>
@@ -29,13 +36,29 @@ public sealed class SpoolingImapClient(IProtocolLogger protocolLogger, string sp
 /// Leans on MailKit 4.18.2 using <see cref="MailFolder.DirectorySeparator"/> only to build and check the
 /// name: pinned, and checked by the session contract tests in CI.
 /// </remarks>
-public sealed class SpoolingFolder(ImapFolderConstructorArgs args, string directory, int threshold) : ImapFolder(args)
+public sealed class SpoolingFolder : ImapFolder
 {
     /// <summary>A Unicode noncharacter: never part of a real folder name.</summary>
     private const char NoDelimiter = '\uFFFF';
 
+    private readonly string _directory;
+    private readonly int _threshold;
+
+    public SpoolingFolder(ImapFolderConstructorArgs args, string directory, int threshold, SpoolingImapClient owner) : base(args)
+    {
+        _directory = directory;
+        _threshold = threshold;
+        // MailKit raises CountChanged for every STATUS with MESSAGES, changed or not, and keeps the last
+        // status it had: this says whether one came during a given listing. Hooked from birth, since
+        // folders met in a listing are made during it.
+        CountChanged += (_, _) => StatusListing = owner.Listing;
+    }
+
+    /// <summary>The listing during which this folder's STATUS (or EXISTS) last arrived; 0 if none.</summary>
+    public long StatusListing { get; private set; }
+
     protected override Stream CreateStream(UniqueId? uid, string section, int offset, int length) =>
-        length > threshold ? new KeptFileStream(TempFileLiteralSpool.CreateUnlinkedFile(directory, "observer-fetch")) : base.CreateStream(uid, section, offset, length);
+        length > _threshold ? new KeptFileStream(TempFileLiteralSpool.CreateUnlinkedFile(_directory, "observer-fetch")) : base.CreateStream(uid, section, offset, length);
 
     /// <summary>CREATE of <paramref name="fullName"/>, from the root folder (the one whose full name is "").</summary>
     public async Task CreateByFullNameAsync(string fullName, CancellationToken cancellationToken)

@@ -51,6 +51,28 @@ public class MailKitScriptedServerTests
         }
     }
 
+    /// <summary>LIST-STATUS that gives folder A's status the first time, and "* NO" in its place the second (a stale list).</summary>
+    private static async Task StatusThenNoAsync(ScriptedSession s)
+    {
+        await s.GreetAsync("IMAP4rev1 AUTH=PLAIN SASL-IR LIST-EXTENDED LIST-STATUS CONDSTORE");
+        var lists = 0;
+        while (true)
+        {
+            var line = await s.ReadLineAsync();
+            var tag = line.Split(' ')[0];
+            if (line.Contains(" LIST ", StringComparison.OrdinalIgnoreCase))
+            {
+                await s.SendAsync("* LIST (\\HasNoChildren) \"/\" INBOX\r\n");
+                if (line.Contains("STATUS (", StringComparison.OrdinalIgnoreCase))
+                {
+                    await s.SendAsync("* LIST (\\HasNoChildren) \"/\" A\r\n");
+                    await s.SendAsync(++lists == 1 ? "* STATUS A (MESSAGES 1 UIDNEXT 2 UIDVALIDITY 5 HIGHESTMODSEQ 3)\r\n" : "* NO Mailbox A vanished meanwhile\r\n");
+                }
+            }
+            await s.SendAsync($"{tag} OK done\r\n");
+        }
+    }
+
     private static async Task<IMailSession> ConnectAsync(ScriptedImapServer server)
     {
         var endpoint = new EndpointOptions
@@ -63,6 +85,17 @@ public class MailKitScriptedServerTests
             CommandTimeout = TimeSpan.FromSeconds(2),
         };
         return await new MailKitMailSessionFactory(endpoint, endpoint, NullLoggerFactory.Instance).ConnectAsync(ServerRole.Primary, "test", CancellationToken.None);
+    }
+
+    [Test]
+    public async Task AFolderListedWithoutItsStatusThisTime_HasNone_NotTheLastOneMailKitKept()
+    {
+        await using var server = ScriptedImapServer.Start(StatusThenNoAsync);
+        await using var session = await ConnectAsync(server);
+        var first = (await session.ListAsync(true, CancellationToken.None)).Single(m => m.Mailbox.Name == "A");
+        Assert.That(first.Status?.UidNext, Is.EqualTo(2u));
+        var second = (await session.ListAsync(true, CancellationToken.None)).Single(m => m.Mailbox.Name == "A");
+        Assert.That(second.Status, Is.Null, "a stale status would hide changes from the engine");
     }
 
     [Test]

@@ -45,7 +45,8 @@ public class FolderContractTests(string implementation, ServerRole role) : Contr
         Assert.That(status.UidNext, Is.EqualTo(4u));
         Assert.That(status.UidValidity, Is.Not.Null);
         var listed = (await session.ListAsync(true, None)).Single(m => m.Mailbox.Name == "Counted");
-        Assert.That(listed.Status?.Messages ?? (await session.StatusAsync("Counted", None)).Messages, Is.EqualTo(3u));
+        if (session.Features.ListStatus) Assert.That(listed.Status?.Messages, Is.EqualTo(3u), "LIST-STATUS gives each folder's status");
+        else if (listed.Status is not null) Assert.That(listed.Status.Messages, Is.EqualTo(3u));
 
         var error = Assert.ThrowsAsync<ImapCommandException>(() => session.StatusAsync("Nowhere", None));
         Assert.That(error!.Condition, Is.EqualTo(ResponseCondition.No));
