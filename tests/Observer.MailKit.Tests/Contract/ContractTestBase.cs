@@ -4,19 +4,20 @@ using Observer.TestSupport;
 
 namespace Observer.MailKit.Tests.Contract;
 
-/// <summary>Runs a contract fixture once per implementation and per server kind (full and legacy).</summary>
-public abstract class ContractTestBase(string implementation, ServerRole role)
+/// <summary>Runs a contract fixture once per implementation and per server.</summary>
+public abstract class ContractTestBase(string implementation, string server)
 {
     public static IEnumerable<TestFixtureData> Cases() =>
-        SessionContractFixture.Implementations.SelectMany(i => new[]
-        {
-            new TestFixtureData(i, ServerRole.Primary).SetArgDisplayNames(i, "full"),
-            new TestFixtureData(i, ServerRole.Replica).SetArgDisplayNames(i, "legacy"),
-        });
+        SessionContractFixture.Implementations.SelectMany(i => SessionContractFixture.Servers.Select(s => new TestFixtureData(i, s).SetArgDisplayNames(i, s)));
 
     protected string Implementation { get; } = implementation;
 
-    protected ServerRole Role { get; } = role;
+    protected string Server { get; } = server;
+
+    protected ServerRole Role { get; private set; }
+
+    /// <summary>Which implementation on which server, for messages.</summary>
+    protected string Where => $"{Implementation} on {Server}";
 
     protected PairAccounts Accounts { get; private set; } = null!;
 
@@ -24,7 +25,7 @@ public abstract class ContractTestBase(string implementation, ServerRole role)
     private readonly List<IMailSession> _open = [];
 
     [SetUp]
-    public async Task NewAccountAsync() => (_sessions, Accounts) = await SessionContractFixture.NewAsync(Implementation);
+    public async Task NewAccountAsync() => (_sessions, Accounts, Role) = await SessionContractFixture.NewAsync(Implementation, Server);
 
     [TearDown]
     public async Task CloseAsync()
@@ -44,4 +45,8 @@ public abstract class ContractTestBase(string implementation, ServerRole role)
     protected Task<Observer.Imap.ImapClient> UserAsync() => Role == ServerRole.Primary ? Accounts.PrimaryClientAsync() : Accounts.ReplicaClientAsync();
 
     protected static CancellationToken None => CancellationToken.None;
+
+    /// <summary>A folder path ("Parent/Child") as the session's server names it: its personal prefix and delimiter.</summary>
+    protected static string Name(IMailSession session, string path) =>
+        session.PersonalPrefix + path.Replace('/', session.Delimiter ?? '/');
 }

@@ -10,24 +10,25 @@ namespace Observer.MailKit.Tests.Contract;
 /// legacy server, without QRESYNC, reports expunges by position only).
 /// </summary>
 [TestFixtureSource(typeof(ContractTestBase), nameof(Cases))]
-public class EventContractTests(string implementation, ServerRole role) : ContractTestBase(implementation, role)
+public class EventContractTests(string implementation, string server) : ContractTestBase(implementation, server)
 {
     [Test]
     public async Task WatchedFolder_AnotherClientsChanges_ArriveAsEventsNamingUids_AndArrivalsAreFetched()
     {
-        await using var user = await UserAsync();
-        await MailFactory.FillAsync(user, "Watched", 6);
         var watcher = await SessionAsync();
-        await watcher.WatchFolderAsync("Watched", CancellationToken.None);
+        var watched = Name(watcher, "Watched");
+        await using var user = await UserAsync();
+        await MailFactory.FillAsync(user, watched, 6);
+        await watcher.WatchFolderAsync(watched, CancellationToken.None);
 
-        await user.SelectAsync("Watched");
+        await user.SelectAsync(watched);
         // UID 2 goes first, so UID 4 is then message 3: a session that named messages by position would say 3.
         await user.UidStoreAsync(UidSet.Single(2), StoreMode.Add, new MessageFlags([MessageFlags.Deleted]), silent: true);
         await user.ExpungeAsync();
         await user.UidStoreAsync(UidSet.Single(5), StoreMode.Add, new MessageFlags([MessageFlags.Flagged]), silent: true);
         await user.UidStoreAsync(UidSet.Single(4), StoreMode.Add, new MessageFlags([MessageFlags.Deleted]), silent: true);
         await user.ExpungeAsync();
-        await user.AppendAsync("Watched", MailFactory.Message("late", new MessageFlags([MessageFlags.Seen])));
+        await user.AppendAsync(watched, MailFactory.Message("late", new MessageFlags([MessageFlags.Seen])));
 
         var events = new List<MailEvent>();
         await Eventually.HoldsAsync(async () =>
@@ -51,23 +52,25 @@ public class EventContractTests(string implementation, ServerRole role) : Contra
     [Test]
     public async Task WatchAll_ANewFolderAndNewMail_ArriveAsFolderEvents()
     {
-        await using var user = await UserAsync();
-        await MailFactory.FillAsync(user, "Existing", 1);
         var watcher = await SessionAsync();
+        var existing = Name(watcher, "Existing");
+        var fresh = Name(watcher, "Fresh");
+        await using var user = await UserAsync();
+        await MailFactory.FillAsync(user, existing, 1);
         Assume.That(watcher.Features.Notify, Is.True);
         await watcher.WatchAllAsync(CancellationToken.None);
 
-        await user.CreateAsync("Fresh");
-        await user.AppendAsync("Existing", MailFactory.Message("new"));
+        await user.CreateAsync(fresh);
+        await user.AppendAsync(existing, MailFactory.Message("new"));
 
         var events = new List<MailEvent>();
         await Eventually.HoldsAsync(async () =>
         {
             await watcher.NoopAsync(CancellationToken.None);
             while (watcher.Events.TryRead(out var e)) events.Add(e);
-            return events.OfType<FolderListChanged>().Any(e => e.Name == "Fresh") && events.OfType<FolderStatusChanged>().Any(e => e.Folder == "Existing");
+            return events.OfType<FolderListChanged>().Any(e => e.Name == fresh) && events.OfType<FolderStatusChanged>().Any(e => e.Folder == existing);
         }, TimeSpan.FromSeconds(10), () => Task.FromResult("events: " + string.Join(", ", events)));
-        Assert.That(events.OfType<FolderListChanged>().Single(e => e.Name == "Fresh").IsSelectable, Is.True);
-        Assert.That(events.OfType<FolderStatusChanged>().Last(e => e.Folder == "Existing").UidNext, Is.EqualTo(3u));
+        Assert.That(events.OfType<FolderListChanged>().Single(e => e.Name == fresh).IsSelectable, Is.True);
+        Assert.That(events.OfType<FolderStatusChanged>().Last(e => e.Folder == existing).UidNext, Is.EqualTo(3u));
     }
 }
