@@ -46,6 +46,7 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
         var primaryList = await listing.ReadAsync(ServerRole.Primary, doubt, cancellationToken).ConfigureAwait(false);
         var replicaList = (await listing.ReadAsync(ServerRole.Replica, doubt, cancellationToken).ConfigureAwait(false)).ToList();
         var primary = primaryList.Where(m => m.Mailbox.IsSelectable && filter.Includes(m.Mailbox.Name)).ToDictionary(m => m.Mailbox.Name, StringComparer.Ordinal);
+        context.Validities.Note(primary.Values);
         var replicaNames = replicaList.Select(m => m.Mailbox.Name).ToHashSet(StringComparer.Ordinal);
         foreach (var phantom in context.Phantoms.All)
         {

@@ -16,7 +16,8 @@ internal sealed class RenameDetector(SyncContext context, Dictionary<string, Mai
 
     public async Task<string?> FindAsync(FolderRecord gone, IReadOnlyList<string> fresh, CancellationToken cancellationToken)
     {
-        if (gone.PrimaryUidValidity is not { } validity) return null;
+        // A folder never synced has no UIDVALIDITY in its record, but may have been listed with one.
+        if ((gone.PrimaryUidValidity ?? context.Validities.Find(gone.PrimaryName)) is not { } validity) return null;
         foreach (var name in fresh)
         {
             var status = await StatusAsync(name, cancellationToken).ConfigureAwait(false);

@@ -27,6 +27,7 @@ public sealed class ReplicationEngine
     private readonly Rechecks _rechecks;
     private readonly Notices _notices = new();
     private readonly PhantomFolders _phantoms = new();
+    private readonly ListedValidities _validities = new();
     private readonly InboxMail _inboxMail = new();
     private FolderDeletionDelay _folderDeletions = FolderDeletionDelay.None;
     private string _watchMode = "not started";
@@ -410,6 +411,7 @@ public sealed class ReplicationEngine
         TreeWriteBudget = _live ? TimeSpan.FromSeconds(1) : null,
         Notices = _notices,
         Phantoms = _phantoms,
+        Validities = _validities,
         Names = FolderNameMapper.For(pair.Primary, pair.Replica),
         OpenSession = (role, token) => _sessions.ConnectAsync(role, "lister", token),
     };

@@ -24,6 +24,9 @@ internal sealed class SyncContext
     /// <summary>Folders the primary lists but cannot open, shared by every worker of the process.</summary>
     public PhantomFolders Phantoms { get; init; } = new();
 
+    /// <summary>Each primary folder's UIDVALIDITY as last listed, shared by every worker of the process.</summary>
+    public ListedValidities Validities { get; init; } = new();
+
     /// <summary>
     /// Opens a new connection, for a second opinion on a folder list (see <see cref="FolderListing"/>);
     /// null where every connection is new anyway.
