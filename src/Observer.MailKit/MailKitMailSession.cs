@@ -372,9 +372,19 @@ public sealed partial class MailKitMailSession : IMailSession
 
     public Task NoopAsync(CancellationToken cancellationToken) => RunAsync("NOOP", ct => _client.NoOpAsync(ct), cancellationToken);
 
-    public Task IdleAsync(CancellationToken done, CancellationToken cancellationToken) =>
-        // IDLE runs as long as it is wanted: no deadline, the watcher's keep-alive proves the connection.
-        RunAsync("IDLE", ct => _client.IdleAsync(done, ct), cancellationToken, deadline: false);
+    /// <summary>Servers may drop an IDLE after 30 minutes (RFC 2177): it is ended and begun again within that.</summary>
+    public static readonly TimeSpan IdleRestartInterval = TimeSpan.FromMinutes(25);
+
+    public async Task IdleAsync(CancellationToken done, CancellationToken cancellationToken)
+    {
+        while (!done.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            using var restart = new CancellationTokenSource(IdleRestartInterval, _time);
+            using var either = CancellationTokenSource.CreateLinkedTokenSource(done, restart.Token);
+            // IDLE runs as long as it is wanted: no deadline; its DONE is answered under MailKit's own timeout.
+            await RunAsync("IDLE", ct => _client.IdleAsync(either.Token, ct), cancellationToken, deadline: false).ConfigureAwait(false);
+        }
+    }
 
     public async Task LogoutAsync(CancellationToken cancellationToken)
     {
