@@ -69,6 +69,30 @@ public sealed partial class MailKitMailSession
                 new ImapEvent.MessageNew(), ImapEvent.MessageExpunge, ImapEvent.FlagChange, ImapEvent.MailboxName, ImapEvent.SubscriptionChange)], ct).ConfigureAwait(false);
         }, cancellationToken);
 
+    /// <summary>
+    /// How often a NOTIFY session asks with NOOP: MailKit reads only while a command runs, and Dovecot was
+    /// seen to deliver NOTIFY news late or not at all during IDLE, but at once on NOOP.
+    /// </summary>
+    public static readonly TimeSpan NotifyPumpInterval = TimeSpan.FromMilliseconds(500);
+
+    public async Task ListenAsync(TimeSpan keepAlive, CancellationToken cancellationToken)
+    {
+        var interval = keepAlive < NotifyPumpInterval ? keepAlive : NotifyPumpInterval;
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                // Not cancelled halfway: MailKit would drop the connection with it.
+                await NoopAsync(CancellationToken.None).ConfigureAwait(false);
+                await Task.Delay(interval, _time, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or ImapException)
+        {
+            // A failed NOOP has broken the connection, which ends the events.
+        }
+    }
+
     /// <summary>A folder MailKit met for the first time: new on the server, when watching everything.</summary>
     private MailEvent? FolderCreatedEvent(IMailFolder folder)
     {

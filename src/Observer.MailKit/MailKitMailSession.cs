@@ -438,7 +438,16 @@ public sealed partial class MailKitMailSession : IMailSession
         }
         catch (ImapConnectionException ex) when (watch?.Reason is { } reason)
         {
-            throw new ImapConnectionException($"the {Role} {reason} in answer to {command}; it is too slow or not an IMAP server, and the connection was closed", ex);
+            var cut = new ImapConnectionException($"the {Role} {reason} in answer to {command}; it is too slow or not an IMAP server, and the connection was closed", ex);
+            _events.Writer.TryComplete(cut);
+            throw cut;
+        }
+        catch (Exception ex) when (ex is ImapConnectionException or Observer.Imap.ImapProtocolException)
+        {
+            // The connection is gone, and with it whatever the server would have said: a watcher reading
+            // the events learns it here, as it would from a client whose read loop ended.
+            _events.Writer.TryComplete(ex);
+            throw;
         }
     }
 

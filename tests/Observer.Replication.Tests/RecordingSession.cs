@@ -78,6 +78,7 @@ internal sealed class RecordingSession(IMailSession inner, SessionLedger ledger,
     public Task NoopAsync(CancellationToken cancellationToken) => inner.NoopAsync(cancellationToken);
     public Task IdleAsync(CancellationToken done, CancellationToken cancellationToken) => inner.IdleAsync(done, cancellationToken);
     public Task WatchAllAsync(CancellationToken cancellationToken) => inner.WatchAllAsync(cancellationToken);
+    public Task ListenAsync(TimeSpan keepAlive, CancellationToken cancellationToken) => inner.ListenAsync(keepAlive, cancellationToken);
     public Task WatchFolderAsync(string folder, CancellationToken cancellationToken) => inner.WatchFolderAsync(folder, cancellationToken);
     public Task<IReadOnlyDictionary<uint, MessageFlags>> FetchArrivalsAsync(CancellationToken cancellationToken) => inner.FetchArrivalsAsync(cancellationToken);
     public Task LogoutAsync(CancellationToken cancellationToken) => inner.LogoutAsync(cancellationToken);

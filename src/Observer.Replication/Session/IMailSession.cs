@@ -82,5 +82,12 @@ public interface IMailSession : IAsyncDisposable
     /// <summary>NOTIFY SET for every personal mailbox: new, expunged, flag changes, names and subscriptions.</summary>
     Task WatchAllAsync(CancellationToken cancellationToken);
 
+    /// <summary>
+    /// After <see cref="WatchAllAsync"/>: keeps the server's news arriving on <see cref="Events"/> until
+    /// cancelled, and proves the connection alive at least every <paramref name="keepAlive"/>. A client
+    /// that reads only while a command runs sends NOOPs for it. A broken connection ends the events.
+    /// </summary>
+    Task ListenAsync(TimeSpan keepAlive, CancellationToken cancellationToken);
+
     Task LogoutAsync(CancellationToken cancellationToken);
 }

@@ -150,6 +150,23 @@ internal sealed class ImapMailSession : IMailSession
                 [NotifyEvent.MessageNew, NotifyEvent.MessageExpunge, NotifyEvent.FlagChange, NotifyEvent.MailboxName, NotifyEvent.SubscriptionChange]),
         ]), cancellationToken);
 
+    /// <summary>This client reads the server's news as it comes: a NOOP now and then only proves a silent connection alive.</summary>
+    public async Task ListenAsync(TimeSpan keepAlive, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                await Task.Delay(keepAlive, cancellationToken).ConfigureAwait(false);
+                await NoopAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or ImapException)
+        {
+            // A failed NOOP has broken the connection, which ends the events.
+        }
+    }
+
     public async Task LogoutAsync(CancellationToken cancellationToken)
     {
         try

@@ -22,7 +22,7 @@ internal sealed class NotifyWatcher(IMailSessionFactory sessions, TimeSpan keepA
         // Whatever happened while we were not listening is unknown.
         signals.TryWrite(new ResyncAll("notify watcher connected", time.GetUtcNow()));
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var keepAliveTask = KeepAliveAsync(session, keepAlive, stop.Token);
+        var keepAliveTask = session.ListenAsync(keepAlive, stop.Token);
         try
         {
             await foreach (var e in session.Events.ReadAllAsync(cancellationToken).ConfigureAwait(false))
@@ -42,23 +42,6 @@ internal sealed class NotifyWatcher(IMailSessionFactory sessions, TimeSpan keepA
         {
             await stop.CancelAsync().ConfigureAwait(false);
             await keepAliveTask.ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>A silent connection may be dead: a NOOP now and then proves it is not, or breaks it.</summary>
-    internal static async Task KeepAliveAsync(IMailSession session, TimeSpan interval, CancellationToken cancellationToken)
-    {
-        try
-        {
-            while (!cancellationToken.IsCancellationRequested)
-            {
-                await Task.Delay(interval, cancellationToken).ConfigureAwait(false);
-                await session.NoopAsync(cancellationToken).ConfigureAwait(false);
-            }
-        }
-        catch (Exception ex) when (ex is OperationCanceledException or ImapException)
-        {
-            // A failed NOOP has broken the connection; the event loop sees that and reconnects.
         }
     }
 }
