@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Observer.Imap;
 using Observer.Replication;
 using ImapClient = MailKit.Net.Imap.ImapClient;
+using ImapCapabilities = MailKit.Net.Imap.ImapCapabilities;
 
 namespace Observer.MailKit;
 
@@ -91,10 +92,14 @@ public static class MailKitConnector
 
     private static async Task LoginAsync(ImapClient client, EndpointOptions endpoint, string side, string prefix, CancellationToken cancellationToken)
     {
+        var mechanism = endpoint.AuthMechanism.ToUpperInvariant();
+        if (client.Capabilities.HasFlag(ImapCapabilities.LoginDisabled) && (mechanism == "LOGIN" || (mechanism == "AUTO" && client.AuthenticationMechanisms.Count == 0)))
+            throw new ImapAuthenticationException(
+                $"the {side} ({endpoint.Host}:{endpoint.EffectivePort}) disables LOGIN here (LOGINDISABLED); connect with TLS ({prefix}Security=Tls or StartTls) or use an AUTHENTICATE mechanism ({prefix}AuthMechanism)");
         var credentials = new NetworkCredential(endpoint.Username, endpoint.ResolvePassword());
         try
         {
-            switch (endpoint.AuthMechanism.ToUpperInvariant())
+            switch (mechanism)
             {
                 case "LOGIN":
                     // MailKit sends the LOGIN command when no SASL mechanism is left to choose from.
