@@ -24,6 +24,7 @@ public sealed partial class MailKitMailSession
             map.Reset(all.Messages.Select(m => m.Uid!.Value));
         var handle = _selected!;
         _watched = map;
+        await KeepInStepAsync(map, cancellationToken).ConfigureAwait(false);
         handle.MessageExpunged += (_, e) =>
         {
             if (_watched == map) Post(new MessagesExpunged(map.Expunge((uint)e.Index + 1) is { } uid ? new HashSet<uint> { uid } : new HashSet<uint>()));
@@ -54,7 +55,21 @@ public sealed partial class MailKitMailSession
         // "n:*" always names the last message, even one already known: only higher UIDs are new.
         var arrived = fresh.Messages.Where(m => m.Uid > highest).ToDictionary(m => m.Uid!.Value, m => m.Flags ?? Observer.Imap.MessageFlags.None);
         map.Append(arrived.Keys);
+        await KeepInStepAsync(map, cancellationToken).ConfigureAwait(false);
         return arrived;
+    }
+
+    /// <summary>
+    /// MailKit applies an EXPUNGE the moment it reads it, while the map learns UIDs only when a fetch
+    /// returns: a message expunged during that fetch would shift every position after it. MailKit's own
+    /// count is exact; where the map's differs, it is read again and the watcher told to look at everything.
+    /// </summary>
+    private async Task KeepInStepAsync(SequenceMap map, CancellationToken cancellationToken)
+    {
+        if (_selected is not { } handle || map.Count == handle.Count) return;
+        using (var all = await FetchFlagsAsync(UidSet.All, null, cancellationToken).ConfigureAwait(false))
+            map.Reset(all.Messages.Select(m => m.Uid!.Value));
+        Post(new EventsLost());
     }
 
     public Task WatchAllAsync(CancellationToken cancellationToken) =>
@@ -71,7 +86,8 @@ public sealed partial class MailKitMailSession
 
     /// <summary>
     /// How often a NOTIFY session asks with NOOP: MailKit reads only while a command runs, and Dovecot was
-    /// seen to deliver NOTIFY news late or not at all during IDLE, but at once on NOOP.
+    /// seen to deliver NOTIFY news late or not at all during IDLE, but at once on NOOP. The cost, about
+    /// 170,000 NOOPs a day per account, is the price of MailKit's model until a better listener is found.
     /// </summary>
     public static readonly TimeSpan NotifyPumpInterval = TimeSpan.FromMilliseconds(500);
 
@@ -87,9 +103,14 @@ public sealed partial class MailKitMailSession
                 await Task.Delay(interval, _time, cancellationToken).ConfigureAwait(false);
             }
         }
-        catch (Exception ex) when (ex is OperationCanceledException or ImapException)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            // A failed NOOP has broken the connection, which ends the events.
+            // The watcher is stopping.
+        }
+        catch (Exception ex)
+        {
+            // Nothing is read once the NOOPs stop: the watcher reading the events must know, and reconnect.
+            _events.Writer.TryComplete(ex);
         }
     }
 

@@ -235,9 +235,18 @@ public sealed partial class MailKitMailSession : IMailSession
                 {
                     var summary = summaries[uid.Id];
                     var data = new MessageData { Uid = uid.Id, Flags = Flags(summary), InternalDate = summary.InternalDate, Size = summary.Size, Body = await BodyAsync(stream, token).ConfigureAwait(false) };
-                    // Waiting here for the consumer is Observer's delay, not the server's.
-                    using (_pauses.Pause())
-                        await bodies.Writer.WriteAsync(data, token).ConfigureAwait(false);
+                    try
+                    {
+                        // Waiting here for the consumer is Observer's delay, not the server's.
+                        using (_pauses.Pause())
+                            await bodies.Writer.WriteAsync(data, token).ConfigureAwait(false);
+                    }
+                    catch
+                    {
+                        // Not handed over: its spool file is closed here, not left to the garbage collector.
+                        data.Dispose();
+                        throw;
+                    }
                 }, ct).ConfigureAwait(false);
                 return true;
             }
@@ -279,16 +288,11 @@ public sealed partial class MailKitMailSession : IMailSession
         {
             var handle = await HandleAsync(folder, ct).ConfigureAwait(false);
             IList<IAppendRequest> requests = messages.Select(ToRequest).ToList<IAppendRequest>();
-            if (Features.MultiAppend || requests.Count == 1)
-            {
-                var uids = await handle.AppendAsync(requests, ct).ConfigureAwait(false);
-                return new AppendResult(uids.Count == requests.Count ? handle.UidValidity : null, uids.Count == requests.Count ? uids.ToEngine() : null);
-            }
-            // One at a time, so the UIDs of those appended before a refusal are not lost with it.
-            var each = new List<uint>();
-            foreach (var request in requests)
-                if (await handle.AppendAsync(request, ct).ConfigureAwait(false) is { } uid) each.Add(uid.Id);
-            return new AppendResult(each.Count == requests.Count ? handle.UidValidity : null, each.Count == requests.Count ? UidSet.FromUids(each) : null);
+            // One MULTIAPPEND, or (MailKit's doing, without it) one APPEND each; the engine sends batches
+            // only to servers with MULTIAPPEND, and journals every message before.
+            var uids = await handle.AppendAsync(requests, ct).ConfigureAwait(false);
+            var named = uids.Count == requests.Count;
+            return new AppendResult(named ? handle.UidValidity : null, named ? uids.ToEngine() : null);
         }, cancellationToken);
 
     public Task SetFlagsAsync(UidSet uids, EngineFlags flags, CancellationToken cancellationToken) =>
@@ -381,8 +385,17 @@ public sealed partial class MailKitMailSession : IMailSession
         {
             using var restart = new CancellationTokenSource(IdleRestartInterval, _time);
             using var either = CancellationTokenSource.CreateLinkedTokenSource(done, restart.Token);
-            // IDLE runs as long as it is wanted: no deadline; its DONE is answered under MailKit's own timeout.
-            await RunAsync("IDLE", ct => _client.IdleAsync(either.Token, ct), cancellationToken, deadline: false).ConfigureAwait(false);
+            try
+            {
+                // IDLE runs as long as it is wanted: no deadline; its DONE is answered under MailKit's own timeout.
+                await RunAsync("IDLE", ct => _client.IdleAsync(either.Token, ct), cancellationToken, deadline: false).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                // MailKit reads nothing more once IDLE has failed: the watcher reading the events must know.
+                _events.Writer.TryComplete(ex);
+                throw;
+            }
         }
     }
 

@@ -43,7 +43,19 @@ internal sealed class ResponseDeadline : IDisposable
     /// <summary>Why the call was cut, once it was.</summary>
     public string? Reason { get; private set; }
 
+    private readonly Lock _gate = new();
+    private bool _disposed;
+
     private void Check()
+    {
+        // The timer may fire once more while Dispose runs: the lock keeps Cancel off a disposed source.
+        lock (_gate)
+        {
+            if (!_disposed) CheckLocked();
+        }
+    }
+
+    private void CheckLocked()
     {
         if (Reason is not null || _pauses.IsPaused) return;
         var spent = _time.GetElapsedTime(_startedAt) - (_pauses.Total - _paused);
@@ -58,7 +70,11 @@ internal sealed class ResponseDeadline : IDisposable
     public void Dispose()
     {
         _timer.Dispose();
-        _cancel.Dispose();
+        lock (_gate)
+        {
+            _disposed = true;
+            _cancel.Dispose();
+        }
     }
 }
 

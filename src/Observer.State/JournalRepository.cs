@@ -63,10 +63,16 @@ public sealed class JournalRepository
     public int OpenCount(long replicaId) =>
         _store.Query("SELECT COUNT(*) FROM journal WHERE replica_id = $r AND state = 'begun'", r => r.GetInt32(0), ("$r", replicaId)).Single();
 
-    /// <summary>Resolves open entries of a folder once a full reconciliation has accounted for every copy.</summary>
+    /// <summary>The journal operation of a folder rename, which the tree sync alone settles.</summary>
+    public const string FolderRename = "rename-folder";
+
+    /// <summary>
+    /// Resolves open entries of a folder once a full reconciliation has accounted for every copy. A folder
+    /// rename's intent is not about copies: it stays open for the tree sync to settle from the replica's list.
+    /// </summary>
     public void Resolve(long replicaId, string folder) =>
-        _store.Execute("UPDATE journal SET state = 'resolved', done_at = $t WHERE replica_id = $r AND folder = $f AND state = 'begun'",
-            ("$t", _store.Now()), ("$r", replicaId), ("$f", folder));
+        _store.Execute("UPDATE journal SET state = 'resolved', done_at = $t WHERE replica_id = $r AND folder = $f AND state = 'begun' AND operation <> $o",
+            ("$t", _store.Now()), ("$r", replicaId), ("$f", folder), ("$o", FolderRename));
 
     /// <summary>Open entries follow their folder (and its children) through a rename: the copies moved with it.</summary>
     public void Rename(long replicaId, string oldFolder, string newFolder, char? delimiter) =>

@@ -115,6 +115,19 @@ public class StateStoreTests
     }
 
     [Test]
+    public void Journal_ResolvingAFoldersCopies_LeavesItsRenameIntentForTheTreeSync()
+    {
+        using var store = StateStore.Open(DbPath);
+        var id = store.Replicas.Ensure("default", "p", "r").Replica.Id;
+        store.Journal.Begin([
+            new JournalEntry { ReplicaId = id, Folder = "Old", Operation = "append", PrimaryUid = 1, Md5 = new byte[16] },
+            new JournalEntry { ReplicaId = id, Folder = "Old", Operation = JournalRepository.FolderRename, Detail = "New\nOld\nNew" },
+        ]);
+        store.Journal.Resolve(id, "Old");
+        Assert.That(store.Journal.Open(id).Select(e => e.Operation), Is.EqualTo(new[] { JournalRepository.FolderRename }));
+    }
+
+    [Test]
     public void Journal_OpenEntriesFollowARenamedFolderAndItsChildren()
     {
         using var store = StateStore.Open(DbPath);

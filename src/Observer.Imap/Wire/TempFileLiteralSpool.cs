@@ -19,10 +19,10 @@ public sealed class TempFileLiteralSpool : ILiteralSpool
 
     public ISpoolWriter Create(long length) => new Writer(CreateUnlinkedFile(_directory, "observer-literal"), length);
 
-    /// <summary>A new owner-only file in <paramref name="directory"/>, already unlinked where the system allows it.</summary>
     /// <summary>A literal over a spool file written elsewhere (by another IMAP library): it owns the file from now on.</summary>
     public static ImapLiteral Adopt(FileStream file, long length) => new SpooledLiteral(file, length);
 
+    /// <summary>A new owner-only file in <paramref name="directory"/>, already unlinked where the system allows it.</summary>
     public static FileStream CreateUnlinkedFile(string directory, string prefix)
     {
         Directory.CreateDirectory(directory);

@@ -13,7 +13,7 @@ namespace Observer.Replication;
 internal sealed class FolderRenameIntents(SyncContext context)
 {
     /// <summary>The journal operation of a folder rename; the folder synchronizer leaves these to the tree sync.</summary>
-    public const string Operation = "rename-folder";
+    public const string Operation = JournalRepository.FolderRename;
 
     private const char Separator = '\n';
 

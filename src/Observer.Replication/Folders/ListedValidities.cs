@@ -19,5 +19,8 @@ internal sealed class ListedValidities
             if (entry.Status?.UidValidity is { } validity) _byName[entry.Mailbox.Name] = validity;
     }
 
+    /// <summary>A folder's UIDVALIDITY as seen when it was opened: servers without LIST-STATUS list none.</summary>
+    public void Note(string folder, uint validity) => _byName[folder] = validity;
+
     public uint? Find(string folder) => _byName.TryGetValue(folder, out var validity) ? validity : null;
 }

@@ -40,6 +40,7 @@ internal sealed class FolderSynchronizer(SyncContext context)
         var knownReplica = new Dictionary<uint, byte[]>();
 
         var primarySelected = await SelectPrimaryAsync(folder, cancellationToken).ConfigureAwait(false);
+        context.Validities.Note(folder.PrimaryName, primarySelected.UidValidity);
         if (folder.PrimaryUidValidity is { } oldPrimary && oldPrimary != primarySelected.UidValidity)
         {
             // The folder was recreated on the primary: old UIDs mean nothing, but the replica copies and their MD5s stand.
