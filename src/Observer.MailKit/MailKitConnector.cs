@@ -53,6 +53,8 @@ public static class MailKitConnector
             }
             EnsureSecretsMaySend(endpoint, prefix);
             await LoginAsync(client, endpoint, side, prefix, cancellationToken).ConfigureAwait(false);
+            if (endpoint.WantsCompression && client.Capabilities.HasFlag(ImapCapabilities.Compress))
+                await client.CompressAsync(cancellationToken).ConfigureAwait(false);
             return new MailKitConnection(client, tap, side);
         }
         catch (SslHandshakeException ex)
@@ -82,13 +84,10 @@ public static class MailKitConnector
     /// <summary>Refuses to send a password or token in clear text to anything but this machine.</summary>
     private static void EnsureSecretsMaySend(EndpointOptions endpoint, string prefix)
     {
-        if (endpoint.Security != ImapSecurity.None || endpoint.AllowPlaintextLogin || IsLoopback(endpoint.Host)) return;
+        if (endpoint.Security != ImapSecurity.None || endpoint.AllowPlaintextLogin || EndpointOptions.IsLoopback(endpoint.Host)) return;
         throw new ImapAuthenticationException(
             $"refusing to send credentials to {endpoint.Host} without TLS; set {prefix}Security=Tls or StartTls, or {prefix}AllowPlaintextLogin=true on a trusted network");
     }
-
-    private static bool IsLoopback(string host) =>
-        host.Equals("localhost", StringComparison.OrdinalIgnoreCase) || (IPAddress.TryParse(host, out var address) && IPAddress.IsLoopback(address));
 
     private static async Task LoginAsync(ImapClient client, EndpointOptions endpoint, string side, string prefix, CancellationToken cancellationToken)
     {

@@ -69,6 +69,7 @@ public class ConfigurationTests
     [TestCase("Primary:Port", "abc", "Primary:Port has an invalid value; it must be a whole number")]
     [TestCase("Primary:Port", "70000", "Primary:Port is 70000")]
     [TestCase("Replica:Security", "Maybe", "Replica:Security has an invalid value; it must be None, StartTls or Tls")]
+    [TestCase("Primary:Compress", "Always", "Primary:Compress has an invalid value; it must be Auto, On or Off")]
     [TestCase("Replication:MaxDeletePercent", "150", "Replication:MaxDeletePercent is 150")]
     [TestCase("Replication:PollInterval", "soon", "Replication:PollInterval has an invalid value; it must be a duration such as 00:00:30")]
     [TestCase("Replication:MaxConnections", "1", "Replication:MaxConnections is 1")]

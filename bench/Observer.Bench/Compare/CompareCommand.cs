@@ -15,7 +15,7 @@ internal static class CompareCommand
 
     public static async Task<int> RunAsync(BenchArguments args)
     {
-        SyncTool[] all = [new ObserverTool(), new ObserverLowLatencyTool(), new RawCopyTool(), new InterimapTool(), new MbsyncTool(), new OfflineImapTool(), new DoveadmTool()];
+        SyncTool[] all = [new ObserverTool(), new ObserverBuiltinTool(), new ObserverLowLatencyTool(), new RawCopyTool(), new InterimapTool(), new MbsyncTool(), new OfflineImapTool(), new DoveadmTool()];
         var options = CompareOptions.Parse(args, all.Select(t => t.Id).ToList());
         var results = new BenchResults();
         var tools = new List<SyncTool>();
@@ -69,7 +69,7 @@ internal static class CompareCommand
         {
             small ??= await FillAsync(servers, "small", options.Seed, results);
             var catchUp = new CatchUpPhase(servers, options, results);
-            if (tools.OfType<ObserverTool>().FirstOrDefault(t => t is not ObserverLowLatencyTool) is { } observer) await catchUp.LiveAsync(observer, small!);
+            foreach (var observer in tools.OfType<ObserverTool>().Where(t => t is not ObserverLowLatencyTool)) await catchUp.LiveAsync(observer, small!);
             foreach (var tool in tools.Where(t => t.SupportsIncremental && t is not ObserverLowLatencyTool)) await catchUp.OneShotAsync(tool, small!);
         }
 

@@ -31,9 +31,19 @@ public sealed class EndpointOptions
     /// <summary>Allow a password in clear text to a host that is not loopback.</summary>
     public bool AllowPlaintextLogin { get; set; }
 
+    /// <summary>COMPRESS=DEFLATE where the server offers it.</summary>
+    public Compression Compress { get; set; } = Compression.Auto;
+
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Whether to compress a connection to a server that offers COMPRESS=DEFLATE.</summary>
+    public bool WantsCompression => Compress == Compression.On || (Compress == Compression.Auto && !IsLoopback(Host));
+
+    /// <summary>localhost or a loopback address: traffic that never leaves this machine.</summary>
+    public static bool IsLoopback(string host) =>
+        host.Equals("localhost", StringComparison.OrdinalIgnoreCase) || (System.Net.IPAddress.TryParse(host, out var address) && System.Net.IPAddress.IsLoopback(address));
 
     public int EffectivePort => Port != 0 ? Port : Security == ImapSecurity.Tls ? 993 : 143;
 

@@ -130,6 +130,7 @@ public static class ObserverConfiguration
                 : message.Contains("Int", StringComparison.Ordinal) ? "a whole number"
                 : message.Contains("Boolean", StringComparison.Ordinal) ? "true or false"
                 : message.Contains("Security", StringComparison.Ordinal) ? "None, StartTls or Tls"
+                : message.Contains("Compression", StringComparison.Ordinal) ? "Auto, On or Off"
                 : message.Contains("Mode", StringComparison.Ordinal) ? "one of the documented values"
                 : "a valid value";
             return $"{key} has an invalid value; it must be {type}";

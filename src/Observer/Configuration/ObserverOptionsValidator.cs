@@ -1,4 +1,3 @@
-using System.Net;
 using Microsoft.Extensions.Options;
 using Observer.Imap;
 using Observer.Replication;
@@ -64,7 +63,7 @@ public sealed class ObserverOptionsValidator : IValidateOptions<ObserverOptions>
         if (e.AuthMechanism.ToUpperInvariant() is not ("AUTO" or "LOGIN" or "PLAIN" or "XOAUTH2" or "OAUTHBEARER"))
             errors.Add($"{section}:AuthMechanism is '{e.AuthMechanism}'; use Auto, Login, Plain, XOAuth2 or OAuthBearer");
         if (e.ConnectTimeout <= TimeSpan.Zero || e.CommandTimeout <= TimeSpan.Zero) errors.Add($"{section}:ConnectTimeout and {section}:CommandTimeout must be positive");
-        if (e.Security == ImapSecurity.None && !e.AllowPlaintextLogin && !string.IsNullOrWhiteSpace(e.Host) && !IsLoopback(e.Host))
+        if (e.Security == ImapSecurity.None && !e.AllowPlaintextLogin && !string.IsNullOrWhiteSpace(e.Host) && !EndpointOptions.IsLoopback(e.Host))
             errors.Add($"{section}: refusing to send the password in clear text to {e.Host}; set {section}:Security=Tls or StartTls, or {section}:AllowPlaintextLogin=true on a trusted network");
     }
 
@@ -72,7 +71,4 @@ public sealed class ObserverOptionsValidator : IValidateOptions<ObserverOptions>
 
     private static bool SameAccount(EndpointOptions a, EndpointOptions b) =>
         a.Host.Equals(b.Host, StringComparison.OrdinalIgnoreCase) && a.EffectivePort == b.EffectivePort && a.Username == b.Username;
-
-    private static bool IsLoopback(string host) =>
-        host.Equals("localhost", StringComparison.OrdinalIgnoreCase) || (IPAddress.TryParse(host, out var ip) && IPAddress.IsLoopback(ip));
 }
