@@ -130,9 +130,33 @@ public sealed partial class MailKitMailSession
         folder.UidNextChanged += Status;
         folder.HighestModSeqChanged += Status;
         folder.Renamed += (_, e) => Post(new FolderListChanged(e.OldName, e.NewName, IsSelectable(folder)));
-        folder.Deleted += (_, _) => Post(new FolderListChanged(null, folder.FullName, false));
+        folder.Deleted += (_, _) =>
+        {
+            lock (_deletedWhileWatched) _deletedWhileWatched.Add(folder);
+            Post(new FolderListChanged(null, folder.FullName, false));
+        };
         folder.Subscribed += (_, _) => Post(new FolderListChanged(null, folder.FullName, IsSelectable(folder)));
         folder.Unsubscribed += (_, _) => Post(new FolderListChanged(null, folder.FullName, IsSelectable(folder)));
+    }
+
+    /// <summary>
+    /// Folders deleted on the server while watched. MailKit keeps the deleted folder's object; when the
+    /// name is created again, the server's LIST only clears that object's \NonExistent, and MailKit
+    /// raises no event for it. Looked at after each command, outside MailKit's read loop.
+    /// </summary>
+    private readonly HashSet<IMailFolder> _deletedWhileWatched = [];
+
+    private void PostRecreatedFolders()
+    {
+        lock (_deletedWhileWatched)
+        {
+            if (_deletedWhileWatched.Count == 0) return;
+            foreach (var folder in _deletedWhileWatched.Where(f => f.Exists).ToList())
+            {
+                _deletedWhileWatched.Remove(folder);
+                Post(new FolderListChanged(null, folder.FullName, IsSelectable(folder)));
+            }
+        }
     }
 
     private static bool IsSelectable(IMailFolder folder) => folder.Exists && !folder.Attributes.HasFlag(FolderAttributes.NoSelect);

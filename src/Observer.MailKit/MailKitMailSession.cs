@@ -447,7 +447,9 @@ public sealed partial class MailKitMailSession : IMailSession
         using var watch = deadline ? new ResponseDeadline(_connection.Tap, _time, _deadline, _pauses, cancellationToken) : null;
         try
         {
-            return await MailKitFailures.RunAsync(command, Role, _connection.Tap, () => call(watch?.Token ?? cancellationToken), cancellationToken).ConfigureAwait(false);
+            var result = await MailKitFailures.RunAsync(command, Role, _connection.Tap, () => call(watch?.Token ?? cancellationToken), cancellationToken).ConfigureAwait(false);
+            PostRecreatedFolders();
+            return result;
         }
         catch (ImapConnectionException ex) when (watch?.Reason is { } reason)
         {

@@ -73,4 +73,34 @@ public class EventContractTests(string implementation, string server) : Contract
         Assert.That(events.OfType<FolderListChanged>().Single(e => e.Name == fresh).IsSelectable, Is.True);
         Assert.That(events.OfType<FolderStatusChanged>().Last(e => e.Folder == existing).UidNext, Is.EqualTo(3u));
     }
+
+    [Test]
+    public async Task WatchAll_AFolderDeletedAndCreatedAgain_ArrivesAsBothFolderEvents()
+    {
+        var watcher = await SessionAsync();
+        var box = Name(watcher, "Phoenix");
+        await using var user = await UserAsync();
+        await MailFactory.FillAsync(user, box, 1);
+        Assume.That(watcher.Features.Notify, Is.True);
+        await watcher.WatchAllAsync(CancellationToken.None);
+
+        await user.DeleteAsync(box);
+        var events = await EventsUntilAsync(watcher, events => events.OfType<FolderListChanged>().Any(e => e.Name == box && !e.IsSelectable));
+        await user.CreateAsync(box);
+        events = await EventsUntilAsync(watcher, events => events.OfType<FolderListChanged>().Any(e => e.Name == box && e.IsSelectable));
+
+        Assert.That(events.OfType<FolderListChanged>().Last(e => e.Name == box).IsSelectable, Is.True, "the folder is there again");
+    }
+
+    private static async Task<List<MailEvent>> EventsUntilAsync(IMailSession watcher, Func<List<MailEvent>, bool> enough)
+    {
+        var events = new List<MailEvent>();
+        await Eventually.HoldsAsync(async () =>
+        {
+            await watcher.NoopAsync(CancellationToken.None);
+            while (watcher.Events.TryRead(out var e)) events.Add(e);
+            return enough(events);
+        }, TimeSpan.FromSeconds(10), () => Task.FromResult("events: " + string.Join(", ", events)));
+        return events;
+    }
 }
