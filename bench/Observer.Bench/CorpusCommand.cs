@@ -1,4 +1,5 @@
 using Observer.Imap;
+using Observer.Mail;
 
 namespace Observer.Bench;
 

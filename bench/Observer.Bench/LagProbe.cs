@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Observer.Imap;
+using Observer.Mail;
 
 namespace Observer.Bench;
 

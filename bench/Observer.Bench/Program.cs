@@ -1,5 +1,5 @@
 using Observer.Bench;
-using Observer.Imap;
+using Observer.Mail;
 
 const string usage = """
     usage: observer-bench <command> [--key value ...]

@@ -3,7 +3,7 @@ using MailKit;
 using MailKit.Net.Imap;
 using MailKit.Security;
 using Microsoft.Extensions.Logging;
-using Observer.Imap;
+using Observer.Mail;
 using Observer.Replication;
 using ImapClient = MailKit.Net.Imap.ImapClient;
 using ImapCapabilities = MailKit.Net.Imap.ImapCapabilities;
@@ -48,7 +48,7 @@ public static class MailKitConnector
                 }
                 catch (global::MailKit.Net.Imap.ImapProtocolException ex)
                 {
-                    throw new Observer.Imap.ImapProtocolException($"the {side} at {endpoint.Host}:{endpoint.EffectivePort} did not greet as an IMAP server ({ex.Message}); check {prefix}Host and {prefix}Port", ex);
+                    throw new Observer.Mail.ImapProtocolException($"the {side} at {endpoint.Host}:{endpoint.EffectivePort} did not greet as an IMAP server ({ex.Message}); check {prefix}Host and {prefix}Port", ex);
                 }
             }
             EnsureSecretsMaySend(endpoint, prefix);

@@ -1,6 +1,6 @@
 using MailKit;
-using Observer.Imap;
-using EngineFlags = Observer.Imap.MessageFlags;
+using Observer.Mail;
+using EngineFlags = Observer.Mail.MessageFlags;
 using KitFlags = MailKit.MessageFlags;
 
 namespace Observer.MailKit;

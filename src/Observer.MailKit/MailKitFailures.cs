@@ -1,6 +1,6 @@
 using System.Net.Sockets;
 using MailKit;
-using Observer.Imap;
+using Observer.Mail;
 using MailKitCommandException = MailKit.Net.Imap.ImapCommandException;
 using MailKitProtocolException = MailKit.Net.Imap.ImapProtocolException;
 using MailKitCommandResponse = MailKit.Net.Imap.ImapCommandResponse;
@@ -37,9 +37,9 @@ internal static class MailKitFailures
     public static Exception? Translate(string command, string side, ProtocolTraceLogger tap, Exception ex, CancellationToken cancellationToken) => ex switch
     {
         MailKitCommandException refused => Refusal(command, refused, tap.LastCompletion),
-        FolderNotFoundException missing => new Observer.Imap.ImapCommandException(command, ResponseCondition.No,
+        FolderNotFoundException missing => new Observer.Mail.ImapCommandException(command, ResponseCondition.No,
             new ResponseCode(ResponseCodeKind.NonExistent, "NONEXISTENT"), $"folder {missing.FolderName} does not exist"),
-        MailKitProtocolException broken => new Observer.Imap.ImapProtocolException($"malformed server response from the {side} during {command} ({broken.Message}); the connection was closed", broken),
+        MailKitProtocolException broken => new Observer.Mail.ImapProtocolException($"malformed server response from the {side} during {command} ({broken.Message}); the connection was closed", broken),
         OperationCanceledException when !cancellationToken.IsCancellationRequested =>
             new ImapConnectionException($"the {side} did not answer {command} in time; the connection was closed", ex),
         TimeoutException => new ImapConnectionException($"the {side} did not answer {command} in time; the connection was closed", ex),
@@ -52,10 +52,10 @@ internal static class MailKitFailures
     /// A tagged NO or BAD. MailKit keeps the response code to itself, so it is read from the server's
     /// own completion line, which the protocol tap keeps; the text is MailKit's when the line is missing.
     /// </summary>
-    private static Observer.Imap.ImapCommandException Refusal(string command, MailKitCommandException refused, string? completion)
+    private static Observer.Mail.ImapCommandException Refusal(string command, MailKitCommandException refused, string? completion)
     {
         var condition = refused.Response == MailKitCommandResponse.Bad ? ResponseCondition.Bad : ResponseCondition.No;
         var (code, text) = TaggedReply.Parse(completion);
-        return new Observer.Imap.ImapCommandException(command, condition, code, text ?? refused.ResponseText);
+        return new Observer.Mail.ImapCommandException(command, condition, code, text ?? refused.ResponseText);
     }
 }

@@ -1,6 +1,6 @@
 using MailKit;
 using MailKit.Net.Imap;
-using Observer.Imap;
+using Observer.Mail;
 using Observer.Replication;
 using StatusItems = MailKit.StatusItems;
 using ImapCapabilities = MailKit.Net.Imap.ImapCapabilities;
@@ -47,13 +47,13 @@ public sealed partial class MailKitMailSession
         };
     }
 
-    public async Task<IReadOnlyDictionary<uint, Observer.Imap.MessageFlags>> FetchArrivalsAsync(CancellationToken cancellationToken)
+    public async Task<IReadOnlyDictionary<uint, Observer.Mail.MessageFlags>> FetchArrivalsAsync(CancellationToken cancellationToken)
     {
         var map = _watched ?? throw new InvalidOperationException("no folder is watched on this session");
         var highest = map.HighestUid;
         using var fresh = await FetchFlagsAsync(UidSet.Range(highest + 1, UidSet.Star), null, cancellationToken).ConfigureAwait(false);
         // "n:*" always names the last message, even one already known: only higher UIDs are new.
-        var arrived = fresh.Messages.Where(m => m.Uid > highest).ToDictionary(m => m.Uid!.Value, m => m.Flags ?? Observer.Imap.MessageFlags.None);
+        var arrived = fresh.Messages.Where(m => m.Uid > highest).ToDictionary(m => m.Uid!.Value, m => m.Flags ?? Observer.Mail.MessageFlags.None);
         map.Append(arrived.Keys);
         await KeepInStepAsync(map, cancellationToken).ConfigureAwait(false);
         return arrived;

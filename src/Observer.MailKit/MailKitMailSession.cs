@@ -2,12 +2,12 @@ using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using MailKit;
 using MailKit.Net.Imap;
-using Observer.Imap;
+using Observer.Mail;
 using Observer.Replication;
 using StatusItems = MailKit.StatusItems;
 using ImapCapabilities = MailKit.Net.Imap.ImapCapabilities;
 using FetchRequest = MailKit.FetchRequest;
-using EngineFlags = Observer.Imap.MessageFlags;
+using EngineFlags = Observer.Mail.MessageFlags;
 using KitSearch = MailKit.Search.SearchQuery;
 
 namespace Observer.MailKit;
@@ -457,7 +457,7 @@ public sealed partial class MailKitMailSession : IMailSession
             _events.Writer.TryComplete(cut);
             throw cut;
         }
-        catch (Exception ex) when (ex is ImapConnectionException or Observer.Imap.ImapProtocolException)
+        catch (Exception ex) when (ex is ImapConnectionException or Observer.Mail.ImapProtocolException)
         {
             // The connection is gone, and with it whatever the server would have said: a watcher reading
             // the events learns it here, as it would from a client whose read loop ended.

@@ -1,6 +1,6 @@
 using MailKit;
 using MailKit.Net.Imap;
-using Observer.Imap;
+using Observer.Mail;
 using ImapClient = MailKit.Net.Imap.ImapClient;
 
 namespace Observer.MailKit;

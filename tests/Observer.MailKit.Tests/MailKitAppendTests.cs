@@ -1,11 +1,11 @@
 using MailKit;
 using MailKit.Security;
 using NUnit.Framework;
-using Observer.Imap;
+using Observer.Mail;
 using Observer.TestSupport;
 using MailKitClient = MailKit.Net.Imap.ImapClient;
 using MailKitFlags = MailKit.MessageFlags;
-using MessageFlags = Observer.Imap.MessageFlags;
+using MessageFlags = Observer.Mail.MessageFlags;
 
 namespace Observer.MailKit.Tests;
 

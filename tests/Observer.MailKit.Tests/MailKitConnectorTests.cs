@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging.Abstractions;
 using NUnit.Framework;
-using Observer.Imap;
+using Observer.Mail;
 using Observer.Replication;
 using Observer.TestSupport;
 

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using NUnit.Framework;
-using Observer.Imap;
+using Observer.Mail;
 using Observer.Replication;
 using Observer.TestSupport;
 
@@ -47,7 +47,7 @@ public class MailKitFailuresTests
         var a = await root.CreateAsync("A", isMessageFolder: true);
         await root.CreateAsync("B", isMessageFolder: true);
 
-        var error = Assert.ThrowsAsync<Observer.Imap.ImapCommandException>(() =>
+        var error = Assert.ThrowsAsync<Observer.Mail.ImapCommandException>(() =>
             MailKitFailures.RunAsync("RENAME", "primary", connection.Tap, () => a!.RenameAsync(root, "B"), CancellationToken.None));
         Assert.That(error!.Condition, Is.EqualTo(ResponseCondition.No));
         Assert.That(error.Code?.Kind, Is.EqualTo(ResponseCodeKind.AlreadyExists), error.Message);
@@ -60,7 +60,7 @@ public class MailKitFailuresTests
     public async Task AMissingFolder_IsARefusalNamingIt_NotACrash()
     {
         using var connection = await ConnectAsync();
-        var error = Assert.ThrowsAsync<Observer.Imap.ImapCommandException>(() =>
+        var error = Assert.ThrowsAsync<Observer.Mail.ImapCommandException>(() =>
             MailKitFailures.RunAsync("STATUS", "primary", connection.Tap, () => connection.Client.GetFolderAsync("Nowhere"), CancellationToken.None));
         Assert.That(error!.Code?.Kind, Is.EqualTo(ResponseCodeKind.NonExistent));
         Assert.That(error.Message, Does.Contain("Nowhere"));

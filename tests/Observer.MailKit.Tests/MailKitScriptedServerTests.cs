@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using NUnit.Framework;
-using Observer.Imap;
+using Observer.Mail;
 using Observer.Replication;
 using Observer.TestSupport;
 

@@ -1,7 +1,7 @@
 using Observer.MailKit;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
-using Observer.Imap;
+using Observer.Mail;
 using Observer.State;
 using Observer.TestSupport;
 

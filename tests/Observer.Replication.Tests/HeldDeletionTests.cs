@@ -1,5 +1,5 @@
 using NUnit.Framework;
-using Observer.Imap;
+using Observer.Mail;
 using Observer.State;
 using Observer.TestSupport;
 

@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using NUnit.Framework;
 using Observer.Imap;
+using Observer.Mail;
 
 namespace Observer.Replication.Tests;
 

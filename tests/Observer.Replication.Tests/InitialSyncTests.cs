@@ -1,5 +1,6 @@
 using NUnit.Framework;
 using Observer.Imap;
+using Observer.Mail;
 using Observer.TestSupport;
 
 namespace Observer.Replication.Tests;

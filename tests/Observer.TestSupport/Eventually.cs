@@ -25,7 +25,7 @@ public static class Eventually
             {
                 return (last = await accounts.DifferencesAsync(compareSubscriptions)).Count == 0;
             }
-            catch (Observer.Imap.ImapCommandException ex) when (AccountSnapshot.IsGone(ex))
+            catch (Observer.Mail.ImapCommandException ex) when (AccountSnapshot.IsGone(ex))
             {
                 // Observer deleted or renamed a folder between our LIST and EXAMINE: it is still at work.
                 last = [ex.Message];

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Observer.Imap;
+using Observer.Mail;
 
 namespace Observer.TestSupport;
 

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Observer.Imap;
+using Observer.Mail;
 
 namespace Observer.TestSupport;
 

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Observer.Imap;
+using Observer.Mail;
 
 namespace Observer.TestSupport;
 

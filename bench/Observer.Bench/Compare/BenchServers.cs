@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Observer.Imap;
+using Observer.Mail;
 using Observer.TestSupport;
 
 namespace Observer.Bench;

@@ -1,4 +1,4 @@
-using Observer.Imap;
+using Observer.Mail;
 using Observer.TestSupport;
 
 namespace Observer.Bench;

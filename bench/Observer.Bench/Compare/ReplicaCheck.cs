@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Observer.Imap;
+using Observer.Mail;
 using Observer.TestSupport;
 
 namespace Observer.Bench;

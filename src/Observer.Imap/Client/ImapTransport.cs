@@ -31,7 +31,7 @@ internal static class ImapTransport
 
     public static async Task<Stream> StartTlsAsync(Stream inner, ImapClientOptions options, CancellationToken cancellationToken)
     {
-        var policy = new CertificatePolicy(options);
+        var policy = new CertificatePolicy(options.CertificateThumbprint, options.AllowInvalidCertificate, options.SettingsPrefix);
         var ssl = new SslStream(inner, leaveInnerStreamOpen: false, (_, certificate, _, errors) => policy.Validate(certificate, errors));
         using var timeout = new TimeLimit(options.ConnectTimeout, options.TimeProvider, cancellationToken);
         try

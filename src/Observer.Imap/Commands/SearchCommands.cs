@@ -9,7 +9,13 @@ internal static class SearchCommands
         if (esearch) command.Text(" RETURN (ALL)");
         if (query.NeedsUtf8 && !client.Utf8Enabled) command.Text(" CHARSET UTF-8");
         command.Sp();
-        query.WriteTo(command);
+        var terms = query.Terms;
+        for (var i = 0; i < terms.Count; i++)
+        {
+            if (i > 0) command.Sp();
+            command.Text(terms[i].Keyword);
+            if (terms[i].Value is { } value) command.Sp().Quoted(value);
+        }
 
         if (esearch)
         {

@@ -187,7 +187,7 @@ internal sealed class ResponseCursor
     public ImapLiteral? ReadNStringAsLiteral()
     {
         if (TryReadNil()) return null;
-        if (IsNext('"')) return new MemoryLiteral(ReadQuoted());
+        if (IsNext('"')) return ImapLiteral.FromBytes(ReadQuoted());
         if (IsLiteralStart()) return ReadLiteral();
         throw Error("expected a string");
     }

@@ -110,7 +110,7 @@ internal sealed class ResponseFrameReader
                 _position += n;
                 filled += n;
             }
-            return new MemoryLiteral(bytes);
+            return ImapLiteral.FromBytes(bytes);
         }
 
         using var writer = _spool.Create(size);

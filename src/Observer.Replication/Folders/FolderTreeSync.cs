@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Logging;
-using Observer.Imap;
+using Observer.Mail;
 using Observer.State;
 
 namespace Observer.Replication;

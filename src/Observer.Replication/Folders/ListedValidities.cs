@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using Observer.Imap;
+using Observer.Mail;
 
 namespace Observer.Replication;
 

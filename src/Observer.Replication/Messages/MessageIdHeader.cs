@@ -6,7 +6,7 @@ namespace Observer.Replication;
 public static class MessageIdHeader
 {
     /// <summary>The Message-ID from the header of a whole message (only its first 64 KB are read).</summary>
-    public static string? FromMessage(Observer.Imap.ImapLiteral message)
+    public static string? FromMessage(Observer.Mail.ImapLiteral message)
     {
         if (message.TryGetMemory(out var memory)) return Parse(memory.Span[..Math.Min(memory.Length, 64 * 1024)]);
         using var stream = message.OpenRead();

@@ -1,5 +1,5 @@
 using System.Net.Sockets;
-using Observer.Imap;
+using Observer.Mail;
 using Polly;
 using Polly.CircuitBreaker;
 using Polly.Retry;

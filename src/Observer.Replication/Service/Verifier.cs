@@ -1,4 +1,4 @@
-using Observer.Imap;
+using Observer.Mail;
 using Observer.State;
 
 namespace Observer.Replication;

@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Threading.Channels;
 using Observer.Imap;
+using Observer.Mail;
 
 namespace Observer.Replication;
 

@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Observer.Imap;
+using Observer.Mail;
 
 namespace Observer.Replication;
 

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Observer.Imap;
+using Observer.Mail;
 
 namespace Observer.Replication;
 

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
-using Observer.Imap;
+using Observer.Mail;
 using Observer.State;
 
 namespace Observer.Replication;

@@ -1,5 +1,5 @@
 using System.Threading.Channels;
-using Observer.Imap;
+using Observer.Mail;
 using Observer.State;
 
 namespace Observer.Replication;

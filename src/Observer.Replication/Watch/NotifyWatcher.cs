@@ -1,6 +1,6 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
-using Observer.Imap;
+using Observer.Mail;
 
 namespace Observer.Replication;
 

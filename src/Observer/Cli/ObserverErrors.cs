@@ -1,5 +1,5 @@
 using Observer.Configuration;
-using Observer.Imap;
+using Observer.Mail;
 using Observer.Replication;
 using Observer.State;
 

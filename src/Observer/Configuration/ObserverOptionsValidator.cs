@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Options;
-using Observer.Imap;
+using Observer.Mail;
 using Observer.Replication;
 
 namespace Observer.Configuration;

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
 using Observer.Cli;
 using Observer.Configuration;
-using Observer.Imap;
+using Observer.Mail;
 using Observer.MailKit;
 using Observer.Replication;
 using Observer.State;

@@ -1,5 +1,6 @@
 using System.Text;
 using Observer.Imap;
+using Observer.Mail;
 
 namespace Observer.Imap.Tests;
 

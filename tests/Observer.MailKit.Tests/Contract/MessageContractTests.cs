@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using NUnit.Framework;
-using Observer.Imap;
+using Observer.Mail;
 using Observer.Replication;
 
 namespace Observer.MailKit.Tests.Contract;

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
-using Observer.Imap;
+using Observer.Mail;
 
 namespace Observer.TestSupport;
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Observer.Imap;
+using Observer.Mail;
 
 namespace Observer.TestSupport;
 

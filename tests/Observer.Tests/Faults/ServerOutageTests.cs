@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 using NUnit.Framework;
-using Observer.Imap;
+using Observer.Mail;
 using Observer.TestSupport;
 
 namespace Observer.Tests;

@@ -38,7 +38,7 @@ public class SlowReplicaTests
             await Eventually.HoldsAsync(async () =>
             {
                 await using var replica = await accounts.ReplicaClientAsync();
-                return (await replica.StatusAsync("INBOX", Observer.Imap.StatusItems.Replication)).Messages > 0;
+                return (await replica.StatusAsync("INBOX", Observer.Mail.StatusItems.Replication)).Messages > 0;
             }, TimeSpan.FromMinutes(1), every: TimeSpan.FromMilliseconds(100));
             while (!stalls.IsCancellationRequested)
             {

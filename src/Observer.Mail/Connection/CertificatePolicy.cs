@@ -2,19 +2,14 @@ using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
-namespace Observer.Imap;
+namespace Observer.Mail;
 
 /// <summary>
 /// Decides whether to trust a server certificate: the system's validation, unless explicitly relaxed or
 /// pinned. It remembers why it refused, so the error can name the settings that would accept it.
-/// Shared by Observer's own client and the MailKit connector.
 /// </summary>
 public sealed class CertificatePolicy(string? thumbprint, bool allowInvalid, string settingsPrefix)
 {
-    internal CertificatePolicy(ImapClientOptions options) : this(options.CertificateThumbprint, options.AllowInvalidCertificate, options.SettingsPrefix)
-    {
-    }
-
     public SslPolicyErrors? RejectedErrors { get; private set; }
 
     public string? RejectedThumbprint { get; private set; }

@@ -1,4 +1,4 @@
-namespace Observer.Imap;
+namespace Observer.Mail;
 
 /// <summary>Base of every error the IMAP library raises, so callers can catch one type.</summary>
 public abstract class ImapException : Exception

@@ -1,4 +1,4 @@
-namespace Observer.Imap;
+namespace Observer.Mail;
 
 /// <summary>The connection failed or was closed: network error, timeout, server BYE, or an earlier break.</summary>
 public sealed class ImapConnectionException : ImapException

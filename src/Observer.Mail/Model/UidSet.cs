@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Observer.Imap;
+namespace Observer.Mail;
 
 /// <summary>
 /// An IMAP sequence set of UIDs or sequence numbers, as ranges in the order given. Order matters:

@@ -1,4 +1,4 @@
-namespace Observer.Imap;
+namespace Observer.Mail;
 
 /// <summary>A command completed with a tagged NO or BAD. The connection stays usable.</summary>
 public class ImapCommandException : ImapException

@@ -1,4 +1,4 @@
-namespace Observer.Imap;
+namespace Observer.Mail;
 
 internal sealed class MemoryLiteral(ReadOnlyMemory<byte> bytes) : ImapLiteral
 {

@@ -1,4 +1,4 @@
-namespace Observer.Imap;
+namespace Observer.Mail;
 
 /// <summary>One mailbox from LIST or LSUB, with its name decoded to Unicode.</summary>
 public sealed record MailboxListEntry(

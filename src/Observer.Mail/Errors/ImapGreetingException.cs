@@ -1,4 +1,4 @@
-namespace Observer.Imap;
+namespace Observer.Mail;
 
 /// <summary>
 /// Something answered at the host and port, but not as an IMAP server (an SMTP or POP3 banner, for

@@ -1,4 +1,4 @@
-namespace Observer.Imap;
+namespace Observer.Mail;
 
 /// <summary>The items of one FETCH response. Items the server did not send are null.</summary>
 public sealed class MessageData : IDisposable

@@ -1,4 +1,4 @@
-namespace Observer.Imap;
+namespace Observer.Mail;
 
 /// <summary>The messages a UID FETCH returned and, with VANISHED, the UIDs expunged since CHANGEDSINCE.</summary>
 public sealed class FetchResult(IReadOnlyList<MessageData> messages, UidSet vanished) : IDisposable

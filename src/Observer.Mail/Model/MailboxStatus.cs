@@ -1,4 +1,4 @@
-namespace Observer.Imap;
+namespace Observer.Mail;
 
 /// <summary>The items of a STATUS response; an item the server did not send is null.</summary>
 public sealed record MailboxStatus

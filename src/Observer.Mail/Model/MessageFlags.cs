@@ -1,4 +1,4 @@
-namespace Observer.Imap;
+namespace Observer.Mail;
 
 /// <summary>
 /// A message's system flags and keywords. Flags compare without regard to case, as servers do.

@@ -1,4 +1,4 @@
-namespace Observer.Imap;
+namespace Observer.Mail;
 
 /// <summary>What SELECT or EXAMINE reported about a mailbox.</summary>
 public sealed record SelectedMailbox

@@ -1,4 +1,4 @@
-namespace Observer.Imap;
+namespace Observer.Mail;
 
 /// <summary>Login was refused, or cannot be attempted safely. Retrying will not help.</summary>
 public sealed class ImapAuthenticationException : ImapException

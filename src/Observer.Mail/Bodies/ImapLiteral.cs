@@ -1,4 +1,4 @@
-namespace Observer.Imap;
+namespace Observer.Mail;
 
 /// <summary>
 /// The bytes of a literal: a message body fetched from a server, or content to APPEND.

@@ -1,4 +1,4 @@
-namespace Observer.Imap;
+namespace Observer.Mail;
 
 /// <summary>UID SEARCH criteria, built from parts so that string values are quoted or sent as literals correctly.</summary>
 public sealed class SearchQuery
@@ -36,15 +36,6 @@ public sealed class SearchQuery
     /// <summary>The criteria, in order: a keyword with its arguments, and a string value to be quoted, if any.</summary>
     public IReadOnlyList<(string Keyword, string? Value)> Terms => _parts;
 
-    internal bool NeedsUtf8 => _parts.Any(p => p.Value?.Any(c => c > 0x7E) == true);
-
-    internal void WriteTo(ImapCommand command)
-    {
-        for (var i = 0; i < _parts.Count; i++)
-        {
-            if (i > 0) command.Sp();
-            command.Text(_parts[i].Keyword);
-            if (_parts[i].Value is { } value) command.Sp().Quoted(value);
-        }
-    }
+    /// <summary>A value outside ASCII: the search must be sent as UTF-8.</summary>
+    public bool NeedsUtf8 => _parts.Any(p => p.Value?.Any(c => c > 0x7E) == true);
 }

@@ -1,4 +1,4 @@
-namespace Observer.Imap;
+namespace Observer.Mail;
 
 /// <summary>A literal read from a file as it is sent, so large messages never sit in memory.</summary>
 internal sealed class FileLiteral(string path) : ImapLiteral

@@ -1,6 +1,6 @@
 using Microsoft.Win32.SafeHandles;
 
-namespace Observer.Imap;
+namespace Observer.Mail;
 
 /// <summary>
 /// Spools literals to files created with mode 0600 and unlinked at once, so that nothing is

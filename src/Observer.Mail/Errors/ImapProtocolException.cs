@@ -1,4 +1,4 @@
-namespace Observer.Imap;
+namespace Observer.Mail;
 
 /// <summary>
 /// The server sent something that does not follow the protocol, or that exceeds a limit.

@@ -1,4 +1,4 @@
-namespace Observer.Imap;
+namespace Observer.Mail;
 
 /// <summary>The kinds of response code the library understands; anything else is <see cref="Other"/>.</summary>
 public enum ResponseCodeKind

@@ -1,4 +1,4 @@
-namespace Observer.Imap;
+namespace Observer.Mail;
 
 /// <summary>
 /// Where literals above <see cref="ImapLimits.InMemoryLiteralThreshold"/> are written while they
