@@ -45,29 +45,55 @@ internal sealed class FolderRenameIntents(SyncContext context)
     public void Abandon(long intent) => context.Store.Journal.Abandon([intent]);
 
     /// <summary>
-    /// Settles the intents left open by a lost answer, from the replica's list: the new name listed and the
-    /// old one not means the replica renamed it; anything else means it did not, and the intent is dropped.
+    /// A server may still be carrying out a RENAME whose connection was cut: Courier spends seconds on
+    /// one, and finishes it after the client has gone. Until then its list shows the old name, or both.
     /// </summary>
+    public static readonly TimeSpan AnswerGrace = TimeSpan.FromSeconds(30);
+
+    private static readonly TimeSpan LookAgainEvery = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Settles the intents left open by a lost answer, from the replica's list: the new name listed and the
+    /// old one not means the replica renamed it. Otherwise, within <see cref="AnswerGrace"/> of sending it,
+    /// the list is read again until it shows the rename done; after that the intent is dropped as not done.
+    /// </summary>
+    /// <param name="replicaNames">The replica's folders; brought up to date if the list is read again.</param>
     /// <returns>The new primary names of the renames found done.</returns>
-    public IReadOnlyList<string> Settle(IReadOnlySet<string> replicaNames)
+    public async Task<IReadOnlyList<string>> SettleAsync(HashSet<string> replicaNames, FolderListing listing, CancellationToken cancellationToken)
     {
-        var settled = new List<string>();
-        foreach (var entry in context.Store.Journal.Open(context.ReplicaId).Where(e => e.Operation == Operation))
+        var open = context.Store.Journal.Open(context.ReplicaId).Where(e => e.Operation == Operation).ToList();
+        while (open.Any(e => !Done(e, replicaNames) && context.Time.GetUtcNow() - e.BegunAt < AnswerGrace))
         {
-            var parts = (entry.Detail ?? "").Split(Separator);
-            var folder = context.Store.Folders.Find(context.ReplicaId, entry.Folder);
-            var done = parts.Length == 3 && folder is not null && folder.ReplicaName == parts[1]
-                && replicaNames.Contains(parts[2]) && !replicaNames.Contains(parts[1])
-                && context.Store.Folders.Find(context.ReplicaId, parts[0]) is null;
-            if (!done)
+            await Task.Delay(LookAgainEvery, context.Time, cancellationToken).ConfigureAwait(false);
+            var listed = await listing.ReadAsync(ServerRole.Replica, ListingDoubt.None, cancellationToken).ConfigureAwait(false);
+            replicaNames.Clear();
+            replicaNames.UnionWith(listed.Select(m => m.Mailbox.Name));
+        }
+        var settled = new List<string>();
+        foreach (var entry in open)
+        {
+            if (!Done(entry, replicaNames))
             {
                 Abandon(entry.Id);
                 continue;
             }
-            context.Logger.LogInformation("folder {Old} was renamed to {New} on the replica, though its answer was lost; recorded it", entry.Folder, parts[0]);
-            Apply(entry.Id, folder!, parts[0], parts[2]);
-            settled.Add(parts[0]);
+            var (newPrimaryName, _, newReplicaName) = Names(entry);
+            context.Logger.LogInformation("folder {Old} was renamed to {New} on the replica, though its answer was lost; recorded it", entry.Folder, newPrimaryName);
+            Apply(entry.Id, context.Store.Folders.Find(context.ReplicaId, entry.Folder)!, newPrimaryName, newReplicaName);
+            settled.Add(newPrimaryName);
         }
         return settled;
     }
+
+    private bool Done(JournalEntry entry, IReadOnlySet<string> replicaNames)
+    {
+        var (newPrimaryName, oldReplicaName, newReplicaName) = Names(entry);
+        var folder = context.Store.Folders.Find(context.ReplicaId, entry.Folder);
+        return newReplicaName.Length > 0 && folder is not null && folder.ReplicaName == oldReplicaName
+            && replicaNames.Contains(newReplicaName) && !replicaNames.Contains(oldReplicaName)
+            && context.Store.Folders.Find(context.ReplicaId, newPrimaryName) is null;
+    }
+
+    private static (string NewPrimaryName, string OldReplicaName, string NewReplicaName) Names(JournalEntry entry) =>
+        (entry.Detail ?? "").Split(Separator) is [var newPrimary, var oldReplica, var newReplica] ? (newPrimary, oldReplica, newReplica) : ("", "", "");
 }

@@ -55,7 +55,7 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
             else primary.Remove(phantom);
         }
 
-        await RenameAsync(primary, replicaNames, renameHints, result, cancellationToken).ConfigureAwait(false);
+        await RenameAsync(primary, replicaNames, renameHints, listing, result, cancellationToken).ConfigureAwait(false);
         await DeleteAsync(primary, replicaNames, force, result, cancellationToken).ConfigureAwait(false);
         await CreateAsync(primary, replicaNames, result, cancellationToken).ConfigureAwait(false);
 
@@ -73,11 +73,11 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
     }
 
     private async Task RenameAsync(Dictionary<string, MailboxWithStatus> primary, HashSet<string> replicaNames,
-        IReadOnlyList<(string Old, string New)> hints, Result result, CancellationToken cancellationToken)
+        IReadOnlyList<(string Old, string New)> hints, FolderListing listing, Result result, CancellationToken cancellationToken)
     {
         var store = context.Store;
         var intents = new FolderRenameIntents(context);
-        result.RenamedTo.AddRange(intents.Settle(replicaNames));
+        result.RenamedTo.AddRange(await intents.SettleAsync(replicaNames, listing, cancellationToken).ConfigureAwait(false));
         var detector = new RenameDetector(context, primary);
         var refused = new HashSet<string>(StringComparer.Ordinal);
         while (true)

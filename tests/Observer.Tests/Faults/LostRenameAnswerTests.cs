@@ -59,4 +59,62 @@ public class LostRenameAnswerTests
         if (renameAgain)
             Assert.That(after.Errors + after.Output, Does.Not.Contain(" appended").And.Not.Contain("created"), "the copy was renamed, not uploaded again");
     }
+
+    /// <summary>
+    /// Courier carries out a RENAME after its connection is cut, children first and the folder itself a
+    /// moment later. Observer must wait for it to land, not send a RENAME of its own into the middle of it.
+    /// Emulated on the replica: the answer is lost, the children are shown moved and the folder not, and the
+    /// folder follows 3 s later; the primary meanwhile renames the folder again.
+    /// </summary>
+    [Test]
+    public async Task ReplicaStillRenamingAfterTheCut_IsWaitedFor_AndNoFolderIsLeftBehind()
+    {
+        var accounts = await PairFixture.Pair.NewAccountsAsync();
+        await using var primary = await accounts.PrimaryClientAsync();
+        await MailFactory.FillAsync(primary, "Old", 2);
+        await MailFactory.FillAsync(primary, "Old.Sub", 2);
+        await using var proxy = FaultProxy.Start(PairFixture.Pair.Replica.Host, PairFixture.Pair.Replica.Port);
+        var settings = FaultSettings.For(accounts, Path.Combine(_dir, "state.db"), replicaProxy: proxy);
+        var first = await ObserverProcess.RunAsync("sync", settings, _dir, TimeSpan.FromMinutes(2));
+        Assert.That(first.ExitCode, Is.Zero, first.Output + first.Errors);
+
+        await primary.RenameAsync("Old", "New");
+        var lost = 0;
+        Task? landing = null;
+        string? raced = null;
+        proxy.ServerTransform = (buffer, count) =>
+        {
+            if (!Encoding.ASCII.GetString(buffer, 0, count).Contains("Rename completed", StringComparison.Ordinal) || Interlocked.Exchange(ref lost, 1) != 0)
+                return buffer.AsSpan(0, count).ToArray();
+            proxy.CutAll();
+            landing = Task.Run(async () =>
+            {
+                await using var server = await accounts.ReplicaClientAsync();
+                await server.RenameAsync("New", "Old");
+                // Dovecot's Maildir++ leaves the children where they are; elsewhere they come along.
+                if ((await server.ListAsync("", "Old.Sub")).Count > 0) await server.RenameAsync("Old.Sub", "New.Sub");
+                await primary.RenameAsync("New", "Newer");
+                await Task.Delay(TimeSpan.FromSeconds(3));
+                try
+                {
+                    await server.RenameAsync("Old", "New");
+                }
+                catch (Observer.Mail.ImapCommandException ex)
+                {
+                    raced = ex.Message;
+                }
+            });
+            return [];
+        };
+        var cut = await ObserverProcess.RunAsync("sync", settings, _dir, TimeSpan.FromMinutes(2));
+        Assert.That(lost, Is.EqualTo(1), "the test must lose the RENAME's answer\n" + cut.Output + cut.Errors);
+        await landing!;
+        proxy.ServerTransform = null;
+        Assert.That(raced, Is.Null, "Observer sent a RENAME of its own while the replica was still carrying out the first\n" + cut.Errors);
+
+        var after = await ObserverProcess.RunAsync("sync", settings, _dir, TimeSpan.FromMinutes(2));
+        Assert.That(after.ExitCode, Is.Zero, after.Output + after.Errors);
+        Assert.That(await accounts.DifferencesAsync(), Is.Empty, "no folder left on the replica alone\n" + cut.Errors + after.Errors);
+        Assert.That(cut.Errors + after.Errors, Does.Not.Contain(" appended"), "the copies were renamed, not uploaded again");
+    }
 }
