@@ -1,45 +1,48 @@
+using System.Runtime.InteropServices;
 using System.Text;
+using MimeKit;
 
 namespace Observer.Replication;
 
-/// <summary>Reads the Message-ID from header lines, unfolding continuation lines.</summary>
+/// <summary>
+/// Reads the Message-ID of a message. MimeKit finds the field (folding, odd line endings, a header that
+/// never ends); the value is kept as Observer has always stored it: the raw text, unfolded and trimmed,
+/// with no decoding, so that identifiers recorded before are still equal to the ones read now.
+/// </summary>
 public static class MessageIdHeader
 {
-    /// <summary>The Message-ID from the header of a whole message (only its first 64 KB are read).</summary>
+    /// <summary>The Message-ID from the header of a whole message; MimeKit reads no further than the header.</summary>
     public static string? FromMessage(Observer.Mail.ImapLiteral message)
     {
-        if (message.TryGetMemory(out var memory)) return Parse(memory.Span[..Math.Min(memory.Length, 64 * 1024)]);
+        if (message.TryGetMemory(out var memory) && MemoryMarshal.TryGetArray(memory, out var bytes))
+        {
+            using var inMemory = new MemoryStream(bytes.Array!, bytes.Offset, bytes.Count, writable: false);
+            return Parse(inMemory);
+        }
         using var stream = message.OpenRead();
-        var head = new byte[(int)Math.Min(message.Length, 64 * 1024)];
-        stream.ReadExactly(head);
-        return Parse(head);
+        return Parse(stream);
     }
 
     /// <summary>The Message-ID among header lines; the scan stops at the blank line that ends the header.</summary>
     public static string? Parse(ReadOnlySpan<byte> header)
     {
-        // Bytes, not a decoded string: only the header is looked at, and only one field is decoded.
-        var rest = header;
-        while (rest.Length > 0)
-        {
-            var line = NextLine(ref rest);
-            if (line.IsEmpty) return null;
-            var colon = line.IndexOf((byte)':');
-            if (colon <= 0 || !Ascii.EqualsIgnoreCase(line[..colon].TrimEnd(" \t"u8), "Message-ID"u8)) continue;
-            var value = new StringBuilder(Encoding.UTF8.GetString(line[(colon + 1)..]));
-            while (rest.Length > 0 && rest[0] is (byte)' ' or (byte)'\t') value.Append(Encoding.UTF8.GetString(NextLine(ref rest)));
-            var id = value.ToString().Trim();
-            return id.Length == 0 ? null : id;
-        }
-        return null;
+        using var stream = new MemoryStream(header.ToArray(), writable: false);
+        return Parse(stream);
     }
 
-    /// <summary>Takes one line (without its CRLF or LF) off the front of <paramref name="rest"/>.</summary>
-    private static ReadOnlySpan<byte> NextLine(ref ReadOnlySpan<byte> rest)
+    private static string? Parse(Stream header)
     {
-        var end = rest.IndexOf((byte)'\n');
-        var line = end < 0 ? rest : rest[..end];
-        rest = end < 0 ? [] : rest[(end + 1)..];
-        return line.Length > 0 && line[^1] == (byte)'\r' ? line[..^1] : line;
+        HeaderList headers;
+        try
+        {
+            headers = HeaderList.Load(ParserOptions.Default, header);
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+        if (headers.FirstOrDefault(h => h.Id == HeaderId.MessageId) is not { } field) return null;
+        var id = Encoding.UTF8.GetString(field.RawValue).Replace("\r\n", "", StringComparison.Ordinal).Replace("\n", "", StringComparison.Ordinal).Trim();
+        return id.Length == 0 ? null : id;
     }
 }
