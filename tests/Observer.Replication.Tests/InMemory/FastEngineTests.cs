@@ -1,0 +1,172 @@
+using NUnit.Framework;
+using Observer.Mail;
+using Observer.State;
+
+namespace Observer.Replication.Tests.InMemory;
+
+/// <summary>
+/// The engine's decisions (folder sync, the delta reader, content matching, the delete guard, renames,
+/// moves, live signals) between two in-memory servers, with and without the extensions that change
+/// how it reads the primary. Each test takes milliseconds; the real-server tests beside them stay.
+/// </summary>
+[TestFixtureSource(nameof(Servers))]
+public class FastEngineTests(string primaryKind, string replicaKind)
+{
+    public static IEnumerable<TestFixtureData> Servers() =>
+    [
+        new("full", "full"),
+        new("full", "plain"),
+        new("plain", "plain"),
+    ];
+
+    private InMemoryPair _pair = null!;
+
+    private static SessionFeatures Features(string kind) => kind == "full" ? InMemoryMailServer.Full : InMemoryMailServer.Plain;
+
+    [SetUp]
+    public void SetUp() => _pair = new InMemoryPair(Features(primaryKind), Features(replicaKind));
+
+    [TearDown]
+    public async Task TearDown() => await _pair.DisposeAsync();
+
+    private InMemoryMailServer Primary => _pair.Primary;
+    private InMemoryMailServer Replica => _pair.Replica;
+
+    private void Fill(string folder, int count, string prefix)
+    {
+        if (!Primary.Folders.Contains(folder)) Primary.Create(folder);
+        for (var i = 0; i < count; i++)
+            Primary.Append(folder, InMemoryPair.Message($"{prefix}{i}"), i % 3 == 0 ? InMemoryPair.Flags(MessageFlags.Seen, "$Label1") : MessageFlags.None,
+                new DateTimeOffset(2026, 1, 1 + i % 28, 12, 0, 0, TimeSpan.FromHours(i % 5)));
+    }
+
+    [Test]
+    public async Task FirstSync_CopiesEveryFolderAndMessage_WithFlagsAndDates()
+    {
+        Fill("INBOX", 7, "inbox");
+        Fill("Work", 3, "work");
+        Fill("Work.Sub", 2, "sub");
+        Primary.Create("Empty");
+
+        var pass = await _pair.SyncAsync();
+
+        Assert.That(pass.Converged, Is.True, pass.Summary());
+        Assert.That(_pair.Differences(), Is.Empty);
+        Assert.That(Replica.Appended, Is.EqualTo(12));
+    }
+
+    [Test]
+    public async Task SecondSync_ReplaysFlagChangesExpungesAndNewMail_AndUploadsOnlyTheNew()
+    {
+        Fill("INBOX", 12, "m");
+        await _pair.SyncAsync();
+        var uploaded = Replica.Appended;
+
+        Primary.SetFlags("INBOX", UidSet.Range(1, 2), InMemoryPair.Flags(MessageFlags.Flagged, "$Important"));
+        Primary.SetFlags("INBOX", UidSet.Single(4), MessageFlags.None);
+        Primary.Expunge("INBOX", UidSet.Single(5));
+        Primary.Append("INBOX", InMemoryPair.Message("late"));
+
+        var pass = await _pair.SyncAsync();
+
+        Assert.That(pass.Converged, Is.True, pass.Summary());
+        Assert.That(_pair.Differences(), Is.Empty);
+        Assert.That(Replica.Appended - uploaded, Is.EqualTo(1), "only the new message is uploaded");
+    }
+
+    [Test]
+    public async Task ReplicaAlreadyHoldingTheMessages_IsAdoptedWithoutUpload()
+    {
+        Fill("Archive", 6, "old");
+        Replica.Create("Archive");
+        foreach (var message in Primary.Mailbox("Archive").Messages) Replica.Append("Archive", message.Bytes, message.Flags, message.InternalDate);
+
+        var pass = await _pair.SyncAsync();
+
+        Assert.That(pass.Converged, Is.True, pass.Summary());
+        Assert.That(_pair.Differences(), Is.Empty);
+        Assert.That(Replica.Appended, Is.Zero, "the replica's own copies were matched by content");
+    }
+
+    [Test]
+    public async Task PrimaryFolderShrinkingByMost_HoldsTheDeletion_UntilApproved()
+    {
+        Fill("Big", 40, "big");
+        await _pair.SyncAsync();
+        Primary.Expunge("Big", UidSet.Range(1, 30));
+
+        var held = await _pair.SyncAsync();
+
+        Assert.That(held.Converged, Is.False);
+        Assert.That(Replica.Mailbox("Big").Messages, Has.Count.EqualTo(40), "nothing deleted while held");
+        Assert.That(_pair.Store.Holds.All(_pair.ReplicaId).Select(h => h.Folder), Is.EqualTo(new[] { "Big" }));
+
+        _pair.Store.Holds.Approve(_pair.ReplicaId, "Big");
+        var applied = await _pair.SyncAsync();
+
+        Assert.That(applied.Converged, Is.True, applied.Summary());
+        Assert.That(_pair.Differences(), Is.Empty);
+    }
+
+    [Test]
+    public async Task FolderRenamedOnThePrimary_IsRenamedOnTheReplica_NotCopiedAgain()
+    {
+        Fill("Work", 5, "w");
+        Fill("Work.Sub", 3, "s");
+        await _pair.SyncAsync();
+        var uploaded = Replica.Appended;
+
+        Primary.Rename("Work", "Projects");
+        var pass = await _pair.SyncAsync();
+
+        Assert.That(pass.Converged, Is.True, pass.Summary());
+        Assert.That(_pair.Differences(), Is.Empty);
+        Assert.That(Replica.Appended, Is.EqualTo(uploaded), "renamed, not uploaded again");
+        Assert.That(pass.FoldersRenamed, Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task MessagesMovedBetweenFolders_AreMovedOnTheReplica_NotCopiedAgain()
+    {
+        Assume.That(primaryKind == "full" && replicaKind == "full", "moves are recognised by COPYUID and replayed by MOVE");
+        Fill("INBOX", 6, "i");
+        Primary.Create("Done");
+        await _pair.SyncAsync();
+        var uploaded = Replica.Appended;
+
+        Primary.Copy("INBOX", UidSet.Range(2, 3), "Done", move: true);
+        await _pair.StartLiveAsync();
+        await _pair.ConvergesAsync();
+
+        Assert.That(Replica.Appended, Is.EqualTo(uploaded), "moved, not uploaded again");
+    }
+
+    [Test]
+    public async Task Live_NewMailFlagsAndFolders_ReachTheReplica()
+    {
+        Fill("INBOX", 3, "start");
+        await _pair.StartLiveAsync();
+
+        Primary.Append("INBOX", InMemoryPair.Message("live"), InMemoryPair.Flags(MessageFlags.Seen));
+        Primary.SetFlags("INBOX", UidSet.Single(1), InMemoryPair.Flags(MessageFlags.Answered));
+        Primary.Create("Later");
+        Primary.Append("Later", InMemoryPair.Message("in-later"));
+
+        await _pair.ConvergesAsync();
+    }
+
+    [Test]
+    public async Task Live_EveryConnectionCut_ReconnectsAndConverges()
+    {
+        Fill("INBOX", 3, "start");
+        await _pair.StartLiveAsync();
+
+        Replica.CutEveryConnection();
+        Primary.CutEveryConnection();
+        Primary.Append("INBOX", InMemoryPair.Message("after-cut"));
+        Primary.Expunge("INBOX", UidSet.Single(2));
+
+        await _pair.ConvergesAsync();
+        Assert.That(_pair.Sessions.Connections, Is.GreaterThan(4), "new connections were made");
+    }
+}
