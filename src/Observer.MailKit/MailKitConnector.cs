@@ -20,8 +20,9 @@ public static class MailKitConnector
     /// <param name="side">"primary" or "replica".</param>
     /// <param name="purpose">What the connection is for ("worker", "notify"…), for the trace.</param>
     /// <param name="spoolDirectory">Where fetched messages over 1 MB are kept while copied; the system's temp folder when null.</param>
+    /// <param name="time">The clock of the login's deadline.</param>
     public static async Task<MailKitConnection> ConnectAsync(EndpointOptions endpoint, string side, string purpose, ILogger trace, CancellationToken cancellationToken,
-        string? spoolDirectory = null)
+        string? spoolDirectory = null, TimeProvider? time = null)
     {
         var prefix = side == "primary" ? "Primary:" : "Replica:";
         // Always there, tracing or not: it also keeps the completion lines whose response codes MailKit drops.
@@ -48,13 +49,33 @@ public static class MailKitConnector
                 }
                 catch (global::MailKit.Net.Imap.ImapProtocolException ex)
                 {
+                    // An SMTP "220 …" or a POP3 "+OK" is the wrong service, which no retry will change.
+                    if (tap.FirstServerLine is { } first && !first.StartsWith("* ", StringComparison.Ordinal))
+                        throw new ImapGreetingException(endpoint.Host, endpoint.EffectivePort, Printable(first),
+                            $"the {side} at {endpoint.Host}:{endpoint.EffectivePort} is not an IMAP server (it greeted with \"{Printable(first)}\"); check {prefix}Host and {prefix}Port", ex);
                     throw new Observer.Mail.ImapProtocolException($"the {side} at {endpoint.Host}:{endpoint.EffectivePort} did not greet as an IMAP server ({ex.Message}); check {prefix}Host and {prefix}Port", ex);
                 }
             }
             EnsureSecretsMaySend(endpoint, prefix);
-            await LoginAsync(client, endpoint, side, prefix, cancellationToken).ConfigureAwait(false);
-            if (endpoint.WantsCompression && client.Capabilities.HasFlag(ImapCapabilities.Compress))
-                await client.CompressAsync(cancellationToken).ConfigureAwait(false);
+            // Logging in is held to the command deadline too: a server trickling its answer, or announcing
+            // a literal no client could read, is cut rather than waited on.
+            using (var deadline = new ResponseDeadline(tap, time ?? TimeProvider.System, endpoint.CommandTimeout, new PauseClock(time ?? TimeProvider.System), cancellationToken))
+            {
+                try
+                {
+                    await MailKitFailures.RunAsync("LOGIN", side, tap, async () =>
+                    {
+                        await LoginAsync(client, tap, endpoint, side, prefix, deadline.Token).ConfigureAwait(false);
+                        if (endpoint.WantsCompression && client.Capabilities.HasFlag(ImapCapabilities.Compress))
+                            await client.CompressAsync(deadline.Token).ConfigureAwait(false);
+                    }, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is ImapConnectionException or Observer.Mail.ImapProtocolException && deadline.Reason is { } reason)
+                {
+                    var why = tap.OversizedLiteral is null ? "it is too slow or not an IMAP server" : "the connection was closed";
+                    throw new ImapConnectionException($"the {side} at {endpoint.Host}:{endpoint.EffectivePort} {reason} while logging in; {why}", ex);
+                }
+            }
             return new MailKitConnection(client, tap, side);
         }
         catch (SslHandshakeException ex)
@@ -89,7 +110,7 @@ public static class MailKitConnector
             $"refusing to send credentials to {endpoint.Host} without TLS; set {prefix}Security=Tls or StartTls, or {prefix}AllowPlaintextLogin=true on a trusted network");
     }
 
-    private static async Task LoginAsync(ImapClient client, EndpointOptions endpoint, string side, string prefix, CancellationToken cancellationToken)
+    private static async Task LoginAsync(ImapClient client, ProtocolTraceLogger tap, EndpointOptions endpoint, string side, string prefix, CancellationToken cancellationToken)
     {
         var mechanism = endpoint.AuthMechanism.ToUpperInvariant();
         if (client.Capabilities.HasFlag(ImapCapabilities.LoginDisabled) && (mechanism == "LOGIN" || (mechanism == "AUTO" && client.AuthenticationMechanisms.Count == 0)))
@@ -122,9 +143,15 @@ public static class MailKitConnector
         }
         catch (AuthenticationException ex)
         {
+            // The server's own words with their response code ([AUTHENTICATIONFAILED], [UNAVAILABLE]…), which MailKit's message leaves out.
+            var said = tap.LastCompletion?.Split(' ', 3) is [_, _, var words] ? words : ex.Message;
             throw new ImapAuthenticationException(
-                $"the {side} ({endpoint.Host}:{endpoint.EffectivePort}) refused the login for user {endpoint.Username}: {ex.Message}; check {prefix}Username and the password",
-                inner: ex, serverText: ex.Message);
+                $"the {side} ({endpoint.Host}:{endpoint.EffectivePort}) refused the login for user {endpoint.Username}: {said}; check {prefix}Username and the password",
+                TaggedReply.Parse(tap.LastCompletion).Code, ex, said);
         }
     }
+
+    /// <summary>What a server said, safe to print: control characters replaced, cut at 80 characters.</summary>
+    private static string Printable(string line) =>
+        new string(line.Take(80).Select(c => c is >= ' ' and < '\x7f' ? c : '?').ToArray()) + (line.Length > 80 ? "..." : "");
 }

@@ -39,7 +39,9 @@ internal static class MailKitFailures
         MailKitCommandException refused => Refusal(command, refused, tap.LastCompletion),
         FolderNotFoundException missing => new Observer.Mail.ImapCommandException(command, ResponseCondition.No,
             new ResponseCode(ResponseCodeKind.NonExistent, "NONEXISTENT"), $"folder {missing.FolderName} does not exist"),
-        MailKitProtocolException broken => new Observer.Mail.ImapProtocolException($"malformed server response from the {side} during {command} ({broken.Message}); the connection was closed", broken),
+        MailKitProtocolException broken => new Observer.Mail.ImapProtocolException(tap.OversizedLiteralProblem is { } oversized
+            ? $"the {side} {oversized} in answer to {command}; the connection was closed"
+            : $"malformed server response from the {side} during {command} ({broken.Message}); the connection was closed", broken),
         OperationCanceledException when !cancellationToken.IsCancellationRequested =>
             new ImapConnectionException($"the {side} did not answer {command} in time; the connection was closed", ex),
         TimeoutException => new ImapConnectionException($"the {side} did not answer {command} in time; the connection was closed", ex),

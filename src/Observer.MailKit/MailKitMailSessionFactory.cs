@@ -25,7 +25,7 @@ public sealed class MailKitMailSessionFactory(
     {
         var endpoint = role == ServerRole.Primary ? primary : replica;
         var side = role == ServerRole.Primary ? "primary" : "replica";
-        var connection = await MailKitConnector.ConnectAsync(endpoint, side, purpose, _trace, cancellationToken, spoolDirectory).ConfigureAwait(false);
+        var connection = await MailKitConnector.ConnectAsync(endpoint, side, purpose, _trace, cancellationToken, spoolDirectory, time).ConfigureAwait(false);
         try
         {
             var client = connection.Client;

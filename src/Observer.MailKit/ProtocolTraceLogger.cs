@@ -7,19 +7,33 @@ namespace Observer.MailKit;
 /// <summary>
 /// MailKit's protocol log, written as Observer's protocol trace: one Trace line per line sent (C:) or
 /// received (S:). Secrets that MailKit's detector finds in LOGIN and AUTHENTICATE are replaced by
-/// ********, and the contents of literals (message bodies, a password sent as a literal) are only
+/// "&lt;redacted&gt;", and the contents of literals (message bodies, a password sent as a literal) are only
 /// counted, so neither passwords nor mail reach the log. It also keeps the last tagged completion,
 /// which is where a refusal's response code is.
 /// </summary>
 public sealed partial class ProtocolTraceLogger(ILogger logger, string connection) : IProtocolLogger
 {
     private const int MaxLine = 1000;
-    private static readonly byte[] Masked = "********"u8.ToArray();
+    private static readonly byte[] Masked = "<redacted>"u8.ToArray();
 
     private readonly Direction _client = new();
     private readonly Direction _server = new();
 
     public IAuthenticationSecretDetector? AuthenticationSecretDetector { get; set; }
+
+    /// <summary>MailKit counts a literal's bytes in an int: nothing larger can be read, so a message over 2 GB is refused.</summary>
+    public const long MaxLiteralSize = int.MaxValue;
+
+    /// <summary>The first literal the server announced beyond <see cref="MaxLiteralSize"/>, if any.</summary>
+    public long? OversizedLiteral { get; private set; }
+
+    /// <summary>Why this connection cannot go on, in words for the admin, once the server announced an oversized literal.</summary>
+    public string? OversizedLiteralProblem => OversizedLiteral is { } size
+        ? $"announced a literal of {size} bytes, above the limit of {MaxLiteralSize} bytes (messages over 2 GB are not supported)"
+        : null;
+
+    /// <summary>The first line the server sent (its greeting, or what another service says in its place).</summary>
+    public string? FirstServerLine { get; private set; }
 
     /// <summary>
     /// The server's last tagged completion line ("A00000007 NO [ALREADYEXISTS] …"), kept whether or not
@@ -96,11 +110,13 @@ public sealed partial class ProtocolTraceLogger(ILogger logger, string connectio
             if (direction == _server) Interlocked.Add(ref _credited, line.Length + 2);
             if (LiteralAnnounced(line) is { } size && size > 0)
             {
-                if (direction == _server) Interlocked.Add(ref _credited, size);
+                if (direction == _server && size > MaxLiteralSize) OversizedLiteral ??= size;
+                else if (direction == _server) Interlocked.Add(ref _credited, size);
                 direction.LiteralLeft = direction.LiteralSize = size;
                 direction.Line.Append(line).Append(' ');
                 continue;
             }
+            if (direction == _server) FirstServerLine ??= line;
             if (direction == _server && IsCompletion(line)) LastCompletion = line;
             if (direction == _server && line.StartsWith("* OK [NOTIFICATIONOVERFLOW", StringComparison.OrdinalIgnoreCase)) NotificationOverflow?.Invoke();
             if (logger.IsEnabled(LogLevel.Trace)) LogLine(logger, connection, side, line);

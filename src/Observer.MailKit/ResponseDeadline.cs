@@ -57,7 +57,15 @@ internal sealed class ResponseDeadline : IDisposable
 
     private void CheckLocked()
     {
-        if (Reason is not null || _pauses.IsPaused) return;
+        if (Reason is not null) return;
+        if (_tap.OversizedLiteralProblem is { } oversized)
+        {
+            // No wait can make it readable: the call ends now.
+            Reason = oversized;
+            _cancel.Cancel();
+            return;
+        }
+        if (_pauses.IsPaused) return;
         var spent = _time.GetElapsedTime(_startedAt) - (_pauses.Total - _paused);
         var allowed = _timeout + TimeSpan.FromSeconds((double)Math.Max(0, _tap.Credited - _credited) / MinimumRate);
         if (spent <= allowed) return;

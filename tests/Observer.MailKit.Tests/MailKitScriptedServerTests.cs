@@ -73,6 +73,66 @@ public class MailKitScriptedServerTests
         }
     }
 
+    private static string Mail(int i) => $"Subject: m{i}\r\nMessage-ID: <m{i}@test>\r\n\r\n{new string((char)('a' + i), i == 1 ? 1000 : 300)}\r\n";
+
+    private static string BodyResponse(int i) => $"* {i} FETCH (UID {i} BODY[] {{{Mail(i).Length}}}\r\n{Mail(i)})\r\n";
+
+    /// <summary>
+    /// Three messages. Their bodies fetched together lose, from the middle of the first, exactly as many bytes
+    /// as the second's answer holds: the first literal swallows that answer, and the stream is whole again
+    /// at the third. Fetched alone, each is sent whole.
+    /// </summary>
+    private static async Task BytesLostInTheFirstBodyAsync(ScriptedSession s)
+    {
+        await s.GreetAsync("IMAP4rev1 AUTH=PLAIN SASL-IR UIDPLUS");
+        while (true)
+        {
+            var line = await s.ReadLineAsync();
+            var tag = line.Split(' ')[0];
+            if (line.Contains(" SELECT ", StringComparison.OrdinalIgnoreCase) || line.Contains(" EXAMINE ", StringComparison.OrdinalIgnoreCase))
+            {
+                await s.SendAsync($"* 3 EXISTS\r\n* OK [UIDVALIDITY 7] v\r\n* OK [UIDNEXT 4] n\r\n{tag} OK [READ-ONLY] done\r\n");
+                continue;
+            }
+            else if (line.Contains(" LIST ", StringComparison.OrdinalIgnoreCase))
+                await s.SendAsync("* LIST (\\HasNoChildren) \"/\" INBOX\r\n");
+            else if (line.Contains("RFC822.SIZE", StringComparison.OrdinalIgnoreCase))
+                for (var i = 1; i <= 3; i++) await s.SendAsync($"* {i} FETCH (UID {i} FLAGS () INTERNALDATE \"01-Jan-2026 10:00:00 +0000\" RFC822.SIZE {Mail(i).Length})\r\n");
+            else if (line.Contains("BODY.PEEK[]", StringComparison.OrdinalIgnoreCase) && line.Contains("1:3", StringComparison.Ordinal))
+            {
+                var lost = BodyResponse(2).Length;
+                var first = BodyResponse(1);
+                var cut = first.IndexOf("bbbb", StringComparison.Ordinal) + 10;
+                await s.SendAsync(first.Remove(cut, lost) + BodyResponse(2) + BodyResponse(3));
+            }
+            else if (line.Contains("BODY.PEEK[]", StringComparison.OrdinalIgnoreCase))
+            {
+                var uid = int.Parse(line.Split(' ')[3], System.Globalization.CultureInfo.InvariantCulture);
+                await s.SendAsync(BodyResponse(uid));
+            }
+            await s.SendAsync($"{tag} OK done\r\n");
+        }
+    }
+
+    [Test]
+    public async Task BytesLostInTheMiddleOfAFetchedBody_NeverMakeACorruptMessage_ItIsFetchedAgainAlone()
+    {
+        await using var server = ScriptedImapServer.Start(BytesLostInTheFirstBodyAsync);
+        await using var session = await ConnectAsync(server);
+        await session.SelectAsync("INBOX", readOnly: true, null, CancellationToken.None);
+
+        var bodies = new Dictionary<uint, string>();
+        await foreach (var message in session.FetchMessagesAsync(UidSet.Range(1, 3), CancellationToken.None))
+        {
+            using (message)
+            using (var reader = new StreamReader(message.Body!.OpenRead()))
+                bodies[message.Uid!.Value] = await reader.ReadToEndAsync();
+        }
+
+        Assert.That(bodies.Keys, Does.Contain(1u).And.Contain(3u), "the whole ones are delivered");
+        foreach (var (uid, body) in bodies) Assert.That(body, Is.EqualTo(Mail((int)uid)), $"message {uid} is exactly the server's");
+    }
+
     private static async Task<IMailSession> ConnectAsync(ScriptedImapServer server)
     {
         var endpoint = new EndpointOptions

@@ -182,7 +182,7 @@ public class ObserverProcessTests
         settings["Logging:LogLevel:Default"] = "Trace";
         var (code, output, errors) = await ObserverProcess.RunAsync("sync", settings, _dir, TimeSpan.FromMinutes(1));
         Assert.That(code, Is.Zero);
-        Assert.That(errors, Does.Contain("C: A0001"), "the protocol trace is on, so the check means something");
+        Assert.That(errors, Does.Match(@"C: A0*1 "), "the protocol trace is on, so the check means something");
         Assert.That(errors, Does.Contain("AUTHENTICATE PLAIN <redacted>"));
         foreach (var secret in new[] { accounts.Primary.Password, accounts.Replica.Password })
             Assert.That(output + errors, Does.Not.Contain(secret));

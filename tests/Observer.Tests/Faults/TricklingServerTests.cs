@@ -61,7 +61,7 @@ public class TricklingServerTests
 
         Assert.That(code, Is.EqualTo(1), output + errors);
         var last = errors.Trim().Split('\n')[^1];
-        Assert.That(last, Does.StartWith($"observer: primary/worker at 127.0.0.1:{primary.Port} sent only "));
+        Assert.That(last, Does.StartWith($"observer: the primary at 127.0.0.1:{primary.Port} sent only "));
         Assert.That(last, Does.EndWith("; it is too slow or not an IMAP server"));
         Assert.That(StackTraces.Find(errors), Is.Null);
         Assert.That(primary.Connections, Is.EqualTo(attempts), "it retried, then gave up");
