@@ -129,6 +129,12 @@ public static class MailKitConnector
                 case "PLAIN":
                     await client.AuthenticateAsync(new SaslMechanismPlain(credentials), cancellationToken).ConfigureAwait(false);
                     break;
+                case "SCRAM-SHA-256":
+                    await client.AuthenticateAsync(new SaslMechanismScramSha256(credentials), cancellationToken).ConfigureAwait(false);
+                    break;
+                case "SCRAM-SHA-1":
+                    await client.AuthenticateAsync(new SaslMechanismScramSha1(credentials), cancellationToken).ConfigureAwait(false);
+                    break;
                 case "XOAUTH2":
                     await client.AuthenticateAsync(new SaslMechanismOAuth2(credentials), cancellationToken).ConfigureAwait(false);
                     break;

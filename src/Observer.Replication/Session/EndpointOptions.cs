@@ -20,7 +20,7 @@ public sealed class EndpointOptions
     /// <summary>A file whose first line is the password; read at each connect, so it can be rotated.</summary>
     public string? PasswordFile { get; set; }
 
-    /// <summary>Login, Plain, XOAuth2 or OAuthBearer. Auto uses AUTHENTICATE PLAIN where offered, else LOGIN.</summary>
+    /// <summary>Login, Plain, SCRAM-SHA-256, SCRAM-SHA-1, XOAuth2 or OAuthBearer. Auto uses the strongest the server offers (SCRAM before PLAIN before LOGIN).</summary>
     public string AuthMechanism { get; set; } = "Auto";
 
     public bool AllowInvalidCertificate { get; set; }

@@ -60,8 +60,8 @@ public sealed class ObserverOptionsValidator : IValidateOptions<ObserverOptions>
         {
             errors.Add($"{section}:Password is not set; set {section}:PasswordFile, or OBSERVER_{section}__Password in the environment");
         }
-        if (e.AuthMechanism.ToUpperInvariant() is not ("AUTO" or "LOGIN" or "PLAIN" or "XOAUTH2" or "OAUTHBEARER"))
-            errors.Add($"{section}:AuthMechanism is '{e.AuthMechanism}'; use Auto, Login, Plain, XOAuth2 or OAuthBearer");
+        if (e.AuthMechanism.ToUpperInvariant() is not ("AUTO" or "LOGIN" or "PLAIN" or "SCRAM-SHA-256" or "SCRAM-SHA-1" or "XOAUTH2" or "OAUTHBEARER"))
+            errors.Add($"{section}:AuthMechanism is '{e.AuthMechanism}'; use Auto, Login, Plain, SCRAM-SHA-256, SCRAM-SHA-1, XOAuth2 or OAuthBearer");
         if (e.ConnectTimeout <= TimeSpan.Zero || e.CommandTimeout <= TimeSpan.Zero) errors.Add($"{section}:ConnectTimeout and {section}:CommandTimeout must be positive");
         if (e.Security == ImapSecurity.None && !e.AllowPlaintextLogin && !string.IsNullOrWhiteSpace(e.Host) && !EndpointOptions.IsLoopback(e.Host))
             errors.Add($"{section}: refusing to send the password in clear text to {e.Host}; set {section}:Security=Tls or StartTls, or {section}:AllowPlaintextLogin=true on a trusted network");
