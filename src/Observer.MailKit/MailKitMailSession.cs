@@ -565,8 +565,8 @@ public sealed partial class MailKitMailSession : IMailSession
     {
         if (stream is SpoolingFolder.KeptFileStream kept)
         {
-            var length = kept.Length;
-            return TempFileLiteralSpool.Adopt(kept.Take(), length);
+            var file = kept.Take();
+            return TempFileLiteralSpool.Adopt(file, file.Length);
         }
         stream.Position = 0;
         var copy = new MemoryStream((int)Math.Min(stream.Length, int.MaxValue));

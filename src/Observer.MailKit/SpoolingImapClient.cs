@@ -58,7 +58,10 @@ public sealed class SpoolingFolder : ImapFolder
     public long StatusListing { get; private set; }
 
     protected override Stream CreateStream(UniqueId? uid, string section, int offset, int length) =>
-        length > _threshold ? new KeptFileStream(TempFileLiteralSpool.CreateUnlinkedFile(_directory, "observer-fetch")) : base.CreateStream(uid, section, offset, length);
+        length > _threshold ? new KeptFileStream(TempFileLiteralSpool.CreateUnlinkedFile(_directory, "observer-fetch", WriteBuffer)) : base.CreateStream(uid, section, offset, length);
+
+    /// <summary>MailKit copies a literal in pieces of a few KB: unbuffered, each would be a system call of its own.</summary>
+    private const int WriteBuffer = 256 * 1024;
 
     /// <summary>CREATE of <paramref name="fullName"/>, from the root folder (the one whose full name is "").</summary>
     public async Task CreateByFullNameAsync(string fullName, CancellationToken cancellationToken)
@@ -100,9 +103,11 @@ public sealed class SpoolingFolder : ImapFolder
 
         private FileStream File { get; } = file;
 
-        /// <summary>Hands the file over: this stream no longer closes it.</summary>
+        /// <summary>Hands the file over, every byte written to it: this stream no longer closes it.</summary>
         public FileStream Take()
         {
+            // Its new owner reads through the file's handle, which a write buffer would not have reached.
+            File.Flush();
             _taken = true;
             return File;
         }

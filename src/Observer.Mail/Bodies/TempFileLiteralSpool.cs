@@ -23,7 +23,8 @@ public sealed class TempFileLiteralSpool : ILiteralSpool
     public static ImapLiteral Adopt(FileStream file, long length) => new SpooledLiteral(file, length);
 
     /// <summary>A new owner-only file in <paramref name="directory"/>, already unlinked where the system allows it.</summary>
-    public static FileStream CreateUnlinkedFile(string directory, string prefix)
+    /// <param name="bufferSize">0 for writes straight to the file; a writer that writes in small pieces wants a buffer (then flush before reading through the handle).</param>
+    public static FileStream CreateUnlinkedFile(string directory, string prefix, int bufferSize = 0)
     {
         Directory.CreateDirectory(directory);
         var path = Path.Combine(directory, $"{prefix}-{Guid.NewGuid():N}.tmp");
@@ -33,7 +34,7 @@ public sealed class TempFileLiteralSpool : ILiteralSpool
             Access = FileAccess.ReadWrite,
             Share = FileShare.ReadWrite | FileShare.Delete,
             Options = FileOptions.DeleteOnClose,
-            BufferSize = 0,
+            BufferSize = bufferSize,
         };
         if (!OperatingSystem.IsWindows())
             options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
