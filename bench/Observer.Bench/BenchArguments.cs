@@ -1,6 +1,3 @@
-using Observer.Imap;
-using Observer.Mail;
-
 namespace Observer.Bench;
 
 /// <summary>"--key value" pairs after the subcommand, with typed getters that fail in one clear line.</summary>
@@ -31,16 +28,10 @@ internal sealed class BenchArguments
     public bool Flag(string key) => _values.TryGetValue(key, out var v) && v != "false";
 
     /// <summary>An endpoint given as --{prefix}-host, -port, -user and -password or -password-file.</summary>
-    public (ImapClientOptions Options, string User, string Password) Endpoint(string prefix)
+    public BenchEndpoint Endpoint(string prefix)
     {
         var password = _values.TryGetValue($"{prefix}-password-file", out var file) ? File.ReadAllLines(file)[0] : Text($"{prefix}-password");
-        var options = new ImapClientOptions
-        {
-            Host = Text($"{prefix}-host", "127.0.0.1"),
-            Port = Number($"{prefix}-port", 143),
-            Security = ImapSecurity.None,
-        };
-        return (options, Text($"{prefix}-user"), password);
+        return new BenchEndpoint(Text($"{prefix}-host", "127.0.0.1"), Number($"{prefix}-port", 143), Text($"{prefix}-user"), password);
     }
 }
 

@@ -1,5 +1,4 @@
-using Observer.Imap;
-using Observer.Mail;
+using Observer.TestSupport;
 
 namespace Observer.Bench;
 
@@ -10,16 +9,15 @@ internal static class CorpusCommand
     {
         var profile = CorpusProfile.Parse(args.Text("profile", "demo"));
         var generator = new CorpusGenerator(profile, args.Number("seed", 42));
-        var (options, user, password) = args.Endpoint("primary");
-        await using var client = await ImapClient.ConnectAsync(options);
-        await client.LoginAsync(user, password);
+        var account = args.Endpoint("primary");
+        await using var client = await account.ConnectAsync();
         var (count, bytes) = await FillAsync(client, generator);
-        Console.WriteLine($"corpus '{profile.Name}': {count} messages ({bytes / 1048576.0:0.0} MB) in {generator.Folders.Count} folders on {options.Host}:{options.Port}");
+        Console.WriteLine($"corpus '{profile.Name}': {count} messages ({bytes / 1048576.0:0.0} MB) in {generator.Folders.Count} folders on {account.Host}:{account.Port}");
         return 0;
     }
 
     /// <returns>How many messages, and their total size in bytes.</returns>
-    public static async Task<(int Messages, long Bytes)> FillAsync(ImapClient client, CorpusGenerator generator)
+    public static async Task<(int Messages, long Bytes)> FillAsync(UserImapClient client, CorpusGenerator generator)
     {
         var delimiter = await client.GetDelimiterAsync() ?? '.';
         var existing = (await client.ListAsync()).Select(m => m.Name).ToHashSet(StringComparer.Ordinal);

@@ -1,5 +1,5 @@
-using Observer.Imap;
 using Observer.Mail;
+using Observer.TestSupport;
 
 namespace Observer.Bench;
 
@@ -10,12 +10,8 @@ internal static class LagCommand
     {
         var count = args.Number("count", 100);
         var folder = args.Text("folder", "INBOX");
-        var (po, pu, pp) = args.Endpoint("primary");
-        var (ro, ru, rp) = args.Endpoint("replica");
-        await using var primary = await ImapClient.ConnectAsync(po);
-        await primary.LoginAsync(pu, pp);
-        await using var replica = await ImapClient.ConnectAsync(ro);
-        await replica.LoginAsync(ru, rp);
+        await using var primary = await args.Endpoint("primary").ConnectAsync();
+        await using var replica = await args.Endpoint("replica").ConnectAsync();
         var probe = await LagProbe.OpenAsync(primary, replica, folder);
         var random = new Random(args.Number("seed", 11));
 

@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using Observer.Imap;
 using Observer.Mail;
+using Observer.TestSupport;
 
 namespace Observer.Bench;
 
@@ -8,9 +8,11 @@ namespace Observer.Bench;
 /// Measures propagation lag: a change is made on the primary by one client, and the replica is
 /// watched with NOOP every couple of milliseconds (which makes Dovecot look at once) until it shows.
 /// </summary>
-internal sealed class LagProbe(ImapClient primary, ImapClient replica, string folder)
+internal sealed class LagProbe(UserImapClient primary, UserImapClient replica, string folder)
 {
-    public static async Task<LagProbe> OpenAsync(ImapClient primary, ImapClient replica, string folder)
+    private int _changesSeen = replica.MailboxChanges;
+
+    public static async Task<LagProbe> OpenAsync(UserImapClient primary, UserImapClient replica, string folder)
     {
         await primary.SelectAsync(folder);
         await replica.SelectAsync(folder);
@@ -45,7 +47,6 @@ internal sealed class LagProbe(ImapClient primary, ImapClient replica, string fo
         {
             // Only this message's own flags count: an untagged FETCH may be a late echo of an earlier probe.
             await replica.NoopAsync();
-            while (replica.Events.TryRead(out var e)) (e as IDisposable)?.Dispose();
             using var check = await replica.UidFetchAsync(UidSet.Single(replicaUid), new FetchRequest(FetchItems.Flags));
             if (check.Messages.Any(m => m.Flags?.Contains(keyword) == true)) return clock.Elapsed.TotalSeconds;
             await Task.Delay(2);
@@ -53,15 +54,13 @@ internal sealed class LagProbe(ImapClient primary, ImapClient replica, string fo
         throw new BenchException($"keyword {keyword} did not reach the replica within {timeout.TotalSeconds:0} s");
     }
 
+    /// <summary>Whether the server has told of messages coming or going (EXISTS, EXPUNGE, VANISHED) since last asked, NOOP included.</summary>
     private async Task<bool> ChangedAsync()
     {
         await replica.NoopAsync();
-        var changed = false;
-        while (replica.Events.TryRead(out var e))
-        {
-            changed |= e is ExistsResponse or ExpungeResponse or VanishedResponse;
-            (e as IDisposable)?.Dispose();
-        }
+        var changes = replica.MailboxChanges;
+        var changed = changes != _changesSeen;
+        _changesSeen = changes;
         return changed;
     }
 }

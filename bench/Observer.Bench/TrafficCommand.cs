@@ -1,5 +1,5 @@
-using Observer.Imap;
 using Observer.Mail;
+using Observer.TestSupport;
 
 namespace Observer.Bench;
 
@@ -10,12 +10,10 @@ internal static class TrafficCommand
     {
         var interval = TimeSpan.FromSeconds(args.Number("interval", 3));
         var limit = args.Number("count", int.MaxValue);
-        var (options, user, password) = args.Endpoint("primary");
         var random = new Random(args.Number("seed", 7));
         var generator = new CorpusGenerator(CorpusProfile.Parse("demo") with { Messages = 100_000 }, args.Number("seed", 7) + 1000);
         using var messages = generator.Messages().GetEnumerator();
-        await using var client = await ImapClient.ConnectAsync(options);
-        await client.LoginAsync(user, password);
+        await using var client = await args.Endpoint("primary").ConnectAsync();
         var delimiter = await client.GetDelimiterAsync() ?? '.';
         var archive = "Archive" + delimiter + "2026";
         for (var step = 1; step <= limit; step++)

@@ -1,5 +1,4 @@
 using NUnit.Framework;
-using Observer.Imap;
 using Observer.Mail;
 using Observer.TestSupport;
 
@@ -81,7 +80,7 @@ public class InitialSyncTests
     }
 
     /// <summary>Copies the first <paramref name="count"/> messages byte for byte, keeping the internal date but not the flags.</summary>
-    private static async Task CopyAsync(ImapClient from, string fromFolder, ImapClient to, string toFolder, int count)
+    private static async Task CopyAsync(UserImapClient from, string fromFolder, UserImapClient to, string toFolder, int count)
     {
         await from.ExamineAsync(fromFolder);
         var messages = new List<AppendMessage>();

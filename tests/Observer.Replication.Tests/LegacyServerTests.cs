@@ -1,3 +1,4 @@
+using MailKit.Net.Imap;
 using NUnit.Framework;
 using Observer.Mail;
 using Observer.TestSupport;
@@ -25,7 +26,7 @@ public class LegacyServerTests
     {
         await using var h = await EngineHarness.CreateAsync(pair: _pair);
         await using var primary = await h.Accounts.PrimaryClientAsync();
-        Assert.That((primary.Capabilities.CondStore, primary.Capabilities.UidPlus, primary.Capabilities.Move), Is.EqualTo((false, false, false)));
+        Assert.That(primary.Capabilities & (ImapCapabilities.CondStore | ImapCapabilities.UidPlus | ImapCapabilities.Move), Is.EqualTo(ImapCapabilities.None));
         await MailFactory.FillAsync(primary, "INBOX", 20);
         await MailFactory.FillAsync(primary, "Old.Stuff", 10);
         await primary.SubscribeAsync("Old.Stuff");

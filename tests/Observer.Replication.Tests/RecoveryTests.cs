@@ -1,5 +1,4 @@
 using NUnit.Framework;
-using Observer.Imap;
 using Observer.Mail;
 using Observer.TestSupport;
 
@@ -203,7 +202,7 @@ public class RecoveryTests
         Assert.That(await h.Accounts.DifferencesAsync(), Is.Empty);
     }
 
-    private static async Task<List<AppendMessage>> ReadAllAsync(ImapClient client, string folder)
+    private static async Task<List<AppendMessage>> ReadAllAsync(UserImapClient client, string folder)
     {
         await client.ExamineAsync(folder);
         var messages = new List<AppendMessage>();

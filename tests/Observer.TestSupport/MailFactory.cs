@@ -1,5 +1,4 @@
 using System.Text;
-using Observer.Imap;
 using Observer.Mail;
 
 namespace Observer.TestSupport;
@@ -23,7 +22,7 @@ public static class MailFactory
             date ?? new DateTimeOffset(2025, 1, 1, 12, 0, 0, TimeSpan.FromHours(1)).AddMinutes(Interlocked.Increment(ref _counter)));
 
     /// <summary>Appends <paramref name="count"/> messages to a folder, creating it if needed, in batches.</summary>
-    public static async Task FillAsync(ImapClient client, string folder, int count, string prefix = "msg")
+    public static async Task FillAsync(UserImapClient client, string folder, int count, string prefix = "msg")
     {
         if (!folder.Equals("INBOX", StringComparison.OrdinalIgnoreCase) && !(await client.ListAsync()).Any(m => m.Name == folder))
             await client.CreateAsync(folder);

@@ -1,4 +1,3 @@
-using Observer.Imap;
 using Observer.Mail;
 
 namespace Observer.TestSupport;
@@ -23,14 +22,14 @@ public sealed class MailboxMutator
     private int _appended;
 
     /// <summary>The classic single-client user on a Dovecot primary with '.' as delimiter; <paramref name="folders"/> are server names.</summary>
-    public MailboxMutator(ImapClient client, int seed, IEnumerable<string> folders)
+    public MailboxMutator(UserImapClient client, int seed, IEnumerable<string> folders)
         : this(client, new Random(seed), new SharedFolders(folders.Select(FolderNaming.Dovecot.Path)), FolderNaming.Dovecot, MutationProfile.Classic)
     {
     }
 
     /// <param name="name">Who this is in descriptions and in the names of the folders it creates.</param>
     /// <param name="probes">Liveness probes in INBOX that must not be moved or expunged yet.</param>
-    public MailboxMutator(ImapClient client, Random random, SharedFolders folders, FolderNaming naming, MutationProfile profile,
+    public MailboxMutator(UserImapClient client, Random random, SharedFolders folders, FolderNaming naming, MutationProfile profile,
         string name = "", InFlightProbes? probes = null)
     {
         Client = client;
@@ -44,7 +43,7 @@ public sealed class MailboxMutator
     }
 
     /// <summary>The connection it works on; replace it after the server closed it.</summary>
-    public ImapClient Client { get; set; }
+    public UserImapClient Client { get; set; }
 
     public string Name { get; }
 
@@ -75,8 +74,6 @@ public sealed class MailboxMutator
             "evacuate" => await _folderMutations.EvacuateAsync(),
             _ => throw new InvalidOperationException($"unknown action '{action}'"),
         };
-        // Untagged data nobody asked for (EXISTS, FETCH) would only fill the event queue.
-        while (Client.Events.TryRead(out var e)) (e as IDisposable)?.Dispose();
         if (done is not null) Counts[action] = Counts.GetValueOrDefault(action) + 1;
         return done ?? "nothing";
     }

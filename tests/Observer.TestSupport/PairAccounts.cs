@@ -1,14 +1,11 @@
-using Observer.Imap;
-using Observer.Mail;
-
 namespace Observer.TestSupport;
 
 /// <summary>An account on each server of a pair, with what tests do with both.</summary>
 public sealed record PairAccounts(ServerPair Pair, TestAccount Primary, TestAccount Replica)
 {
-    public Task<ImapClient> PrimaryClientAsync() => Pair.Primary.ConnectAsync(Primary);
+    public Task<UserImapClient> PrimaryClientAsync() => Pair.Primary.ConnectUserAsync(Primary);
 
-    public Task<ImapClient> ReplicaClientAsync() => Pair.Replica.ConnectAsync(Replica);
+    public Task<UserImapClient> ReplicaClientAsync() => Pair.Replica.ConnectUserAsync(Replica);
 
     /// <summary>The primary, with the forms in which the replica's kind of server may store each message.</summary>
     public async Task<AccountSnapshot> PrimarySnapshotAsync()

@@ -1,8 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using Observer.Imap;
-using Observer.Mail;
 
 namespace Observer.TestSupport;
 
@@ -35,15 +33,6 @@ public sealed class ScriptedImapServer : IAsyncDisposable
 
     /// <summary>The first exception a session script threw (a failed expectation), if any.</summary>
     public Exception? Failure { get; private set; }
-
-    public ImapClientOptions Options => new()
-    {
-        Host = "127.0.0.1",
-        Port = Port,
-        Security = ImapSecurity.None,
-        ConnectTimeout = TimeSpan.FromSeconds(5),
-        CommandTimeout = TimeSpan.FromSeconds(5),
-    };
 
     private async Task AcceptLoopAsync()
     {

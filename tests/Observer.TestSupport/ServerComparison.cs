@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Text;
-using Observer.Imap;
 using Observer.Mail;
 
 namespace Observer.TestSupport;
@@ -31,10 +30,10 @@ public sealed class AccountSnapshot
         ex.Code?.Kind == ResponseCodeKind.NonExistent || ex.Message.Contains("doesn't exist", StringComparison.Ordinal)
         || ex.Message.Contains("does not exist", StringComparison.Ordinal) || ex.Message.Contains("deleted under us", StringComparison.Ordinal);
 
-    public static async Task<AccountSnapshot> ReadAsync(ImapClient client, ServerKind? replicaKind = null)
+    public static async Task<AccountSnapshot> ReadAsync(UserImapClient client, ServerKind? replicaKind = null)
     {
         var snapshot = new AccountSnapshot();
-        var prefix = (await client.GetPersonalNamespaceAsync())?.PersonalPrefix ?? "";
+        var prefix = client.PersonalPrefix;
         foreach (var mailbox in await client.ListAsync())
         {
             if (!mailbox.IsSelectable) continue;

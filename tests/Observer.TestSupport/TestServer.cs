@@ -1,6 +1,4 @@
 using System.Collections.Concurrent;
-using Observer.Imap;
-using Observer.Mail;
 
 namespace Observer.TestSupport;
 
@@ -148,30 +146,8 @@ public class TestServer : IAsyncDisposable
         }
     }
 
-    public ImapClientOptions Options(ImapSecurity security = ImapSecurity.None) => new()
-    {
-        Host = Host,
-        Port = security == ImapSecurity.Tls ? TlsPort ?? throw new InvalidOperationException("server has no TLS port") : Port,
-        Security = security,
-        ConnectTimeout = TimeSpan.FromSeconds(10),
-        CommandTimeout = TimeSpan.FromSeconds(30),
-    };
-
-    /// <summary>A logged-in client on a new connection.</summary>
-    public async Task<ImapClient> ConnectAsync(TestAccount account, ImapClientOptions? options = null)
-    {
-        var client = await ImapClient.ConnectAsync(options ?? Options());
-        try
-        {
-            await client.LoginAsync(account.User, account.Password);
-        }
-        catch
-        {
-            await client.DisposeAsync();
-            throw;
-        }
-        return client;
-    }
+    /// <summary>A mail user's client, logged in as <paramref name="account"/> on a new connection.</summary>
+    public Task<UserImapClient> ConnectUserAsync(TestAccount account) => UserImapClient.ConnectAsync(Host, Port, account.User, account.Password);
 
     /// <summary>Stops the server and deletes its folder (mail, config, logs).</summary>
     public async ValueTask DisposeAsync()

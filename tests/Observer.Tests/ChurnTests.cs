@@ -1,5 +1,4 @@
 using NUnit.Framework;
-using Observer.Imap;
 using Observer.Mail;
 using Observer.State;
 using Observer.TestSupport;
@@ -149,7 +148,7 @@ public class ChurnTests
             }
         }
 
-        private async Task OneChangeAsync(ImapClient client, Random random)
+        private async Task OneChangeAsync(UserImapClient client, Random random)
         {
             var selected = await client.SelectAsync("INBOX");
             var uids = selected.Exists == 0 ? [] : (await client.UidSearchAsync(SearchQuery.All)).Expand().ToList();

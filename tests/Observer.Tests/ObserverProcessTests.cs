@@ -1,5 +1,4 @@
 using NUnit.Framework;
-using Observer.Imap;
 using Observer.Mail;
 using Observer.State;
 using Observer.TestSupport;
@@ -188,7 +187,7 @@ public class ObserverProcessTests
             Assert.That(output + errors, Does.Not.Contain(secret));
     }
 
-    private static async Task<uint> ReplicaCountAsync(ImapClient replica)
+    private static async Task<uint> ReplicaCountAsync(UserImapClient replica)
     {
         try
         {

@@ -1,5 +1,4 @@
 using NUnit.Framework;
-using Observer.Imap;
 using Observer.Mail;
 using Observer.State;
 using Observer.TestSupport;
@@ -92,5 +91,5 @@ public class ServiceStatusTests
         Assert.That(code, Is.EqualTo(1));
     }
 
-    private static async Task<uint> InboxCountAsync(ImapClient replica) => (await replica.StatusAsync("INBOX", StatusItems.Messages)).Messages ?? 0;
+    private static async Task<uint> InboxCountAsync(UserImapClient replica) => (await replica.StatusAsync("INBOX", StatusItems.Messages)).Messages ?? 0;
 }

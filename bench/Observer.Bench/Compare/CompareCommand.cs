@@ -83,7 +83,7 @@ internal static class CompareCommand
         var clock = Stopwatch.StartNew();
         var template = await servers.Primary.NewAccountAsync();
         var generator = new CorpusGenerator(CorpusProfile.Parse(corpus), seed);
-        await using (var client = await servers.Primary.ConnectAsync(template))
+        await using (var client = await servers.Primary.ConnectUserAsync(template))
         {
             var (messages, bytes) = await CorpusCommand.FillAsync(client, generator);
             if (results.Corpora.All(c => c.Name != corpus)) results.Corpora.Add(new CorpusInfo(corpus, messages, generator.Folders.Count, bytes));

@@ -1,6 +1,6 @@
 using System.Threading.Channels;
-using Observer.Imap;
 using Observer.Mail;
+using Observer.TestSupport;
 
 namespace Observer.Bench;
 
@@ -17,19 +17,13 @@ internal static class RawCopyCommand
     public static async Task<int> RunAsync(BenchArguments args)
     {
         var parallel = args.Number("parallel", 3);
-        var (po, pu, pp) = args.Endpoint("primary");
-        var (ro, ru, rp) = args.Endpoint("replica");
-        async Task<ImapClient> Open(ImapClientOptions o, string u, string p)
-        {
-            var c = await ImapClient.ConnectAsync(o);
-            await c.LoginAsync(u, p);
-            return c;
-        }
+        var primaryAccount = args.Endpoint("primary");
+        var replicaAccount = args.Endpoint("replica");
 
         List<string> folders;
         char primaryDelimiter, replicaDelimiter;
-        await using (var primary = await Open(po, pu, pp))
-        await using (var replica = await Open(ro, ru, rp))
+        await using (var primary = await primaryAccount.ConnectAsync())
+        await using (var replica = await replicaAccount.ConnectAsync())
         {
             primaryDelimiter = await primary.GetDelimiterAsync() ?? '.';
             replicaDelimiter = await replica.GetDelimiterAsync() ?? '.';
@@ -46,8 +40,8 @@ internal static class RawCopyCommand
         var copied = 0;
         await Task.WhenAll(Enumerable.Range(0, Math.Max(1, parallel)).Select(async _ =>
         {
-            await using var primary = await Open(po, pu, pp);
-            await using var replica = await Open(ro, ru, rp);
+            await using var primary = await primaryAccount.ConnectAsync();
+            await using var replica = await replicaAccount.ConnectAsync();
             while (true)
             {
                 string folder;
@@ -63,7 +57,7 @@ internal static class RawCopyCommand
         return 0;
     }
 
-    private static async Task<int> CopyFolderAsync(ImapClient primary, ImapClient replica, string folder, string target)
+    private static async Task<int> CopyFolderAsync(UserImapClient primary, UserImapClient replica, string folder, string target)
     {
         var selected = await primary.ExamineAsync(folder);
         if (selected.Exists == 0) return 0;

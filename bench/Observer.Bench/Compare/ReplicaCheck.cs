@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using Observer.Imap;
 using Observer.Mail;
 using Observer.TestSupport;
 
@@ -94,7 +93,7 @@ internal static class ReplicaCheck
         return new Exactness(primary.Values.Sum(f => f.Count), missing, extra, bytes, flags, keywords, dates, foldersMissing);
     }
 
-    private static async Task<Dictionary<string, List<MessageFacts>>> ReadAsync(Func<Task<ImapClient>> connect, bool bodies)
+    private static async Task<Dictionary<string, List<MessageFacts>>> ReadAsync(Func<Task<UserImapClient>> connect, bool bodies)
     {
         await using var client = await connect();
         var folders = new Dictionary<string, List<MessageFacts>>(StringComparer.Ordinal);

@@ -13,7 +13,7 @@ internal sealed class SteadyPhase(BenchServers servers, CompareOptions options, 
     public static async Task<TestAccount> BuildTemplateAsync(DovecotServer primary, int folders)
     {
         var account = await primary.NewAccountAsync();
-        await using var client = await primary.ConnectAsync(account);
+        await using var client = await primary.ConnectUserAsync(account);
         for (var i = 0; i < folders; i++)
         {
             var name = $"Team{i / 50:00}.Box{i:0000}";

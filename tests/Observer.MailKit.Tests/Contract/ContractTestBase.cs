@@ -42,7 +42,7 @@ public abstract class ContractTestBase(string implementation, string server)
     }
 
     /// <summary>Another client of the same account, as a user's mail program would be.</summary>
-    protected Task<Observer.Imap.ImapClient> UserAsync() => Role == ServerRole.Primary ? Accounts.PrimaryClientAsync() : Accounts.ReplicaClientAsync();
+    protected Task<UserImapClient> UserAsync() => Role == ServerRole.Primary ? Accounts.PrimaryClientAsync() : Accounts.ReplicaClientAsync();
 
     protected static CancellationToken None => CancellationToken.None;
 

@@ -1,4 +1,3 @@
-using Observer.Imap;
 using Observer.Mail;
 
 namespace Observer.TestSupport;
@@ -8,11 +7,11 @@ namespace Observer.TestSupport;
 /// one: new mail arrives, and whatever makes it hold more than about <paramref name="target"/>
 /// messages is taken away, oldest first.
 /// </summary>
-public sealed class ChurnFolder(ImapClient client, Random random, string serverName, int target = 20)
+public sealed class ChurnFolder(UserImapClient client, Random random, string serverName, int target = 20)
 {
     private int _arrived;
 
-    public ImapClient Client { get; set; } = client;
+    public UserImapClient Client { get; set; } = client;
 
     public int Appended { get; private set; }
 
@@ -34,7 +33,6 @@ public sealed class ChurnFolder(ImapClient client, Random random, string serverN
             Expunged += oldest.Count;
             taken = $", expunged the oldest {oldest.Count} (uid {UidSet.FromUids(oldest)})";
         }
-        while (Client.Events.TryRead(out var e)) (e as IDisposable)?.Dispose();
         return $"{count} arrived in {serverName} (held {selected.Exists}){taken}";
     }
 }

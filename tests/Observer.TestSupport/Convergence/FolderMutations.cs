@@ -1,6 +1,3 @@
-using Observer.Imap;
-using Observer.Mail;
-
 namespace Observer.TestSupport;
 
 /// <summary>
@@ -14,7 +11,7 @@ internal sealed class FolderMutations(MailboxMutator owner, Random random, Share
 
     private int _created;
 
-    private ImapClient Client => owner.Client;
+    private UserImapClient Client => owner.Client;
 
     public async Task<string?> CreateAsync()
     {

@@ -1,6 +1,3 @@
-using Observer.Imap;
-using Observer.Mail;
-
 namespace Observer.TestSupport;
 
 /// <summary>
@@ -13,12 +10,8 @@ public sealed record FolderNaming(string Prefix, char Delimiter)
     /// <summary>Dovecot's default: no prefix, '.' between levels.</summary>
     public static FolderNaming Dovecot { get; } = new("", '.');
 
-    public static async Task<FolderNaming> ReadAsync(ImapClient client)
-    {
-        var ns = await client.GetPersonalNamespaceAsync();
-        var delimiter = ns?.PersonalDelimiter ?? await client.GetDelimiterAsync() ?? '/';
-        return new FolderNaming(ns?.PersonalPrefix ?? "", delimiter);
-    }
+    public static async Task<FolderNaming> ReadAsync(UserImapClient client) =>
+        new(client.PersonalPrefix, client.PersonalDelimiter ?? await client.GetDelimiterAsync() ?? '/');
 
     public string ServerName(string path) =>
         path.Equals("INBOX", StringComparison.OrdinalIgnoreCase) ? "INBOX" : Prefix + path.Replace('/', Delimiter);

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Observer.Imap;
 using Observer.Mail;
 
 namespace Observer.TestSupport;
@@ -16,8 +15,8 @@ public sealed class LivenessProber(PairAccounts accounts, MutationLog log, InFli
     /// <summary>How long a probe is waited for before it counts as lost.</summary>
     public static readonly TimeSpan GiveUp = TimeSpan.FromSeconds(45);
     private readonly List<Probe> _probes = [];
-    private ImapClient? _primary;
-    private ImapClient? _replica;
+    private UserImapClient? _primary;
+    private UserImapClient? _replica;
 
     public IReadOnlyList<Probe> Probes
     {
@@ -102,16 +101,15 @@ public sealed class LivenessProber(PairAccounts accounts, MutationLog log, InFli
     }
 
     /// <summary>The UID of the message with this Message-ID in INBOX, or 0.</summary>
-    private static async Task<uint> FindAsync(ImapClient client, string messageId, bool select)
+    private static async Task<uint> FindAsync(UserImapClient client, string messageId, bool select)
     {
         if (select) await client.SelectAsync("INBOX");
         // Some servers only take in new messages at NOOP.
         await client.NoopAsync();
-        while (client.Events.TryRead(out var e)) (e as IDisposable)?.Dispose();
         return (await client.UidSearchAsync(SearchQuery.Header("Message-ID", messageId))).Expand().FirstOrDefault();
     }
 
-    private static async Task<ImapClient> ConnectedAsync(ImapClient? client, Func<Task<ImapClient>> connect)
+    private static async Task<UserImapClient> ConnectedAsync(UserImapClient? client, Func<Task<UserImapClient>> connect)
     {
         if (client is { IsConnected: true }) return client;
         if (client is not null) await client.DisposeAsync();

@@ -1,4 +1,4 @@
-using Observer.Imap;
+using MailKit.Net.Imap;
 using Observer.Mail;
 
 namespace Observer.TestSupport;
@@ -7,9 +7,9 @@ namespace Observer.TestSupport;
 public static class MessageMover
 {
     /// <summary>Returns how it moved them: "MOVE" or "COPY+EXPUNGE".</summary>
-    public static async Task<string> MoveAsync(ImapClient client, UidSet uids, string target)
+    public static async Task<string> MoveAsync(UserImapClient client, UidSet uids, string target)
     {
-        if (client.Capabilities.Move)
+        if (client.Capabilities.HasFlag(ImapCapabilities.Move))
         {
             await client.UidMoveAsync(uids, target);
             return "MOVE";
@@ -23,10 +23,10 @@ public static class MessageMover
     /// Flags and expunges exactly these messages with UID EXPUNGE; without UIDPLUS, a plain EXPUNGE,
     /// which also removes whatever else another client flagged \Deleted, as it would for a real user.
     /// </summary>
-    public static async Task ExpungeAsync(ImapClient client, UidSet uids)
+    public static async Task ExpungeAsync(UserImapClient client, UidSet uids)
     {
         await client.UidStoreAsync(uids, StoreMode.Add, new MessageFlags([MessageFlags.Deleted]), silent: true);
-        if (client.Capabilities.UidPlus) await client.UidExpungeAsync(uids);
+        if (client.Capabilities.HasFlag(ImapCapabilities.UidPlus)) await client.UidExpungeAsync(uids);
         else await client.ExpungeAsync();
     }
 }

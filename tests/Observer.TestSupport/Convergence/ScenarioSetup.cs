@@ -1,5 +1,4 @@
 using System.Globalization;
-using Observer.Imap;
 using Observer.Mail;
 
 namespace Observer.TestSupport;
@@ -13,7 +12,7 @@ public static class ScenarioSetup
     public const string Churn = "Churn";
 
     /// <summary>Creates the base folders and Churn on the primary and fills them with mail of every shape.</summary>
-    public static async Task SeedPrimaryAsync(ImapClient client, FolderNaming naming, Random random, int messages)
+    public static async Task SeedPrimaryAsync(UserImapClient client, FolderNaming naming, Random random, int messages)
     {
         foreach (var folder in BaseFolders.Skip(1).Append(Churn)) await client.CreateAsync(naming.ServerName(folder));
         var share = new (string Folder, double Share)[] { ("INBOX", 0.3), ("Archive", 0.15), ("Archive/2025", 0.25), ("Projects/Alpha", 0.2), ("Caf\u00e9", 0.1) };
