@@ -15,12 +15,6 @@ public sealed class MailKitMailSessionFactory(
 {
     private readonly ILogger _trace = loggers.CreateLogger("Observer.Imap.Protocol");
 
-    /// <summary>
-    /// MailKit is the default; OBSERVER_IMAP_CLIENT=builtin runs Observer (and its tests) on the built-in client
-    /// for before-and-after comparisons while the move is finished; goes when the built-in client does.
-    /// </summary>
-    public static bool IsChosen => !string.Equals(Environment.GetEnvironmentVariable("OBSERVER_IMAP_CLIENT"), "builtin", StringComparison.OrdinalIgnoreCase);
-
     public async Task<IMailSession> ConnectAsync(ServerRole role, string purpose, CancellationToken cancellationToken)
     {
         var endpoint = role == ServerRole.Primary ? primary : replica;

@@ -9,7 +9,7 @@ namespace Observer.MailKit;
 /// </summary>
 internal sealed class ResponseDeadline : IDisposable
 {
-    /// <summary>The slowest transfer waited for, as the built-in client: 32 KiB/s (256 kbit/s).</summary>
+    /// <summary>The slowest transfer waited for: 32 KiB/s (256 kbit/s).</summary>
     public const long MinimumRate = 32 * 1024;
 
     private readonly ProtocolTraceLogger _tap;

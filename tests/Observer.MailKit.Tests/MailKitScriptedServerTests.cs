@@ -9,7 +9,7 @@ namespace Observer.MailKit.Tests;
 /// <summary>
 /// What no real server does on cue, against a scripted one. MailKit's timeout is per read: a server that
 /// trickles a byte now and then would hold a command for ever, so the session's deadline is per command,
-/// earned by what is moved, as the built-in client's is. And a NOTIFY overflow, which MailKit keeps to
+/// earned by what is moved. And a NOTIFY overflow, which MailKit keeps to
 /// itself, reaches the watcher as lost events.
 /// </summary>
 public class MailKitScriptedServerTests

@@ -20,9 +20,7 @@ internal sealed class EngineHarness : IAsyncDisposable
         Options = options;
         _directory = directory;
         Loggers = LoggerFactory.Create(b => b.AddProvider(Log).SetMinimumLevel(trace ? LogLevel.Trace : LogLevel.Debug));
-        IMailSessionFactory factory = MailKitMailSessionFactory.IsChosen
-            ? new MailKitMailSessionFactory(Endpoint(accounts.Pair.Primary, accounts.Primary), Endpoint(accounts.Pair.Replica, accounts.Replica), Loggers, imapClock)
-            : new ImapMailSessionFactory(Endpoint(accounts.Pair.Primary, accounts.Primary), Endpoint(accounts.Pair.Replica, accounts.Replica), Loggers, imapClock);
+        IMailSessionFactory factory = new MailKitMailSessionFactory(Endpoint(accounts.Pair.Primary, accounts.Primary), Endpoint(accounts.Pair.Replica, accounts.Replica), Loggers, imapClock);
         Sessions = new RecordingSessionFactory(factory);
         Store = StateStore.Open(Path.Combine(directory, "state.db"));
         Engine = NewEngine();

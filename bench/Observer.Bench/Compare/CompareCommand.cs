@@ -15,7 +15,7 @@ internal static class CompareCommand
 
     public static async Task<int> RunAsync(BenchArguments args)
     {
-        SyncTool[] all = [new ObserverTool(), new ObserverBuiltinTool(), new ObserverLowLatencyTool(), new RawCopyTool(), new InterimapTool(), new MbsyncTool(), new OfflineImapTool(), new DoveadmTool()];
+        SyncTool[] all = [new ObserverTool(), new ObserverLowLatencyTool(), new RawCopyTool(), new InterimapTool(), new MbsyncTool(), new OfflineImapTool(), new DoveadmTool()];
         var options = CompareOptions.Parse(args, all.Select(t => t.Id).ToList());
         var results = new BenchResults();
         var tools = new List<SyncTool>();

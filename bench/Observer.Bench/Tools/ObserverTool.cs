@@ -15,21 +15,18 @@ internal class ObserverTool : SyncTool
     public override string? Missing => File.Exists(Program) ? null : $"{Program} is missing; build with `dotnet build -c Release`";
 
     public override ProcessSpec OneShot(PairAccounts accounts, string work) =>
-        new(Program, ["sync", "--config", Settings(accounts, work, null)], work, ProcessEnvironment);
+        new(Program, ["sync", "--config", Settings(accounts, work, null)], work);
 
     public override ProcessSpec? Watch(PairAccounts accounts, string work) => Watch(accounts, work, null);
 
     /// <param name="replicaPort">Another port for the replica, such as a proxy's.</param>
     public ProcessSpec Watch(PairAccounts accounts, string work, int? replicaPort) =>
-        new(Program, ["run", "--config", Settings(accounts, work, replicaPort)], work, ProcessEnvironment);
+        new(Program, ["run", "--config", Settings(accounts, work, replicaPort)], work);
 
     public override string WatchNote => "observer run (NOTIFY)";
 
     /// <summary>Settings beyond the defaults, for variants.</summary>
     protected virtual IEnumerable<KeyValuePair<string, string>> Extra => [];
-
-    /// <summary>Environment beyond the bench's own, for variants.</summary>
-    protected virtual IReadOnlyDictionary<string, string>? ProcessEnvironment => null;
 
     private string Settings(PairAccounts accounts, string work, int? replicaPort)
     {
@@ -55,17 +52,4 @@ internal sealed class ObserverLowLatencyTool : ObserverTool
         [new("Replication:LowLatency:Enabled", "true")];
 
     public override string WatchNote => "observer run, LowLatency on INBOX (NOOP every 50 ms)";
-}
-
-/// <summary>Observer on its former built-in IMAP client, for the before-and-after of the move to MailKit in one run.</summary>
-internal sealed class ObserverBuiltinTool : ObserverTool
-{
-    public override string Id => "observer-builtin";
-
-    public override string Name => "observer, built-in client";
-
-    protected override IReadOnlyDictionary<string, string>? ProcessEnvironment =>
-        new Dictionary<string, string> { ["OBSERVER_IMAP_CLIENT"] = "builtin" };
-
-    public override string WatchNote => "observer run (NOTIFY), built-in IMAP client";
 }

@@ -3,23 +3,12 @@ using Microsoft.Win32.SafeHandles;
 namespace Observer.Mail;
 
 /// <summary>
-/// Spools literals to files created with mode 0600 and unlinked at once, so that nothing is
-/// left behind even if the process is killed, and no other user can read mail from them.
+/// Message bodies too large for memory live in files created with mode 0600 and unlinked at once, so
+/// that nothing is left behind even if the process is killed, and no other user can read mail from them.
 /// </summary>
-public sealed class TempFileLiteralSpool : ILiteralSpool
+public static class TempFileLiteralSpool
 {
-    private readonly string _directory;
-
-    public TempFileLiteralSpool(string? directory = null)
-    {
-        _directory = directory ?? Path.GetTempPath();
-    }
-
-    public static TempFileLiteralSpool Default { get; } = new();
-
-    public ISpoolWriter Create(long length) => new Writer(CreateUnlinkedFile(_directory, "observer-literal"), length);
-
-    /// <summary>A literal over a spool file written elsewhere (by another IMAP library): it owns the file from now on.</summary>
+    /// <summary>A body over a spool file written by the IMAP library: it owns the file from now on.</summary>
     public static ImapLiteral Adopt(FileStream file, long length) => new SpooledLiteral(file, length);
 
     /// <summary>A new owner-only file in <paramref name="directory"/>, already unlinked where the system allows it.</summary>
@@ -42,31 +31,6 @@ public sealed class TempFileLiteralSpool : ILiteralSpool
         if (!OperatingSystem.IsWindows())
             File.Delete(path);
         return file;
-    }
-
-    private sealed class Writer(FileStream file, long expectedLength) : ISpoolWriter
-    {
-        private long _written;
-        private bool _completed;
-
-        public async ValueTask WriteAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
-        {
-            await RandomAccess.WriteAsync(file.SafeFileHandle, bytes, _written, cancellationToken).ConfigureAwait(false);
-            _written += bytes.Length;
-        }
-
-        public ImapLiteral Complete()
-        {
-            if (_written != expectedLength)
-                throw new InvalidOperationException($"spool received {_written} of {expectedLength} bytes");
-            _completed = true;
-            return new SpooledLiteral(file, _written);
-        }
-
-        public void Dispose()
-        {
-            if (!_completed) file.Dispose();
-        }
     }
 
     private sealed class SpooledLiteral(FileStream file, long length) : ImapLiteral

@@ -51,18 +51,8 @@ public sealed record CopyResult(uint UidValidity, UidSet SourceUids, UidSet Dest
     public IEnumerable<(uint Source, uint Destination)> Pairs() => SourceUids.Expand().Zip(DestinationUids.Expand());
 }
 
-/// <summary>The result of UID STORE: the FETCH data the server returned, and MODIFIED for UNCHANGEDSINCE conflicts.</summary>
-public sealed record StoreResult(IReadOnlyList<MessageData> Updated, UidSet? Modified);
-
 /// <summary>RFC 7162 QRESYNC parameters of SELECT: what the client already knows.</summary>
 public sealed record QResyncParameters(uint UidValidity, ulong ModSeq, UidSet? KnownUids = null);
-
-public sealed record SelectOptions
-{
-    public bool CondStore { get; init; }
-    public QResyncParameters? QResync { get; init; }
-    public static SelectOptions None { get; } = new();
-}
 
 /// <summary>A LIST entry together with its STATUS when LIST-STATUS returned one.</summary>
 public sealed record MailboxWithStatus(MailboxListEntry Mailbox, MailboxStatus? Status);

@@ -40,11 +40,7 @@ public static class ObserverHost
         builder.Services.AddSingleton<IMailSessionFactory>(sp =>
         {
             var o = Options(sp);
-            // While Observer moves onto MailKit (issue 9), the whole suite can run on either client; this goes with Observer.Imap.
-            if (MailKitMailSessionFactory.IsChosen)
-                return new MailKitMailSessionFactory(o.Primary, o.Replica, sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>(), o.State.SpoolDirectory);
-            var spool = o.State.SpoolDirectory is { } dir ? new TempFileLiteralSpool(dir) : TempFileLiteralSpool.Default;
-            return new ImapMailSessionFactory(o.Primary, o.Replica, sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>(), spool);
+            return new MailKitMailSessionFactory(o.Primary, o.Replica, sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>(), o.State.SpoolDirectory);
         });
         builder.Services.AddSingleton(sp =>
         {
