@@ -67,7 +67,16 @@ public static class MailKitConnector
                     {
                         await LoginAsync(client, tap, endpoint, side, prefix, deadline.Token).ConfigureAwait(false);
                         if (endpoint.WantsCompression && client.Capabilities.HasFlag(ImapCapabilities.Compress))
-                            await client.CompressAsync(deadline.Token).ConfigureAwait(false);
+                        {
+                            try
+                            {
+                                await client.CompressAsync(deadline.Token).ConfigureAwait(false);
+                            }
+                            catch (global::MailKit.Net.Imap.ImapCommandException)
+                            {
+                                // Offered but refused: the connection works as well without it.
+                            }
+                        }
                     }, cancellationToken).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is ImapConnectionException or Observer.Mail.ImapProtocolException && deadline.Reason is { } reason)
@@ -117,6 +126,8 @@ public static class MailKitConnector
             throw new ImapAuthenticationException(
                 $"the {side} ({endpoint.Host}:{endpoint.EffectivePort}) disables LOGIN here (LOGINDISABLED); connect with TLS ({prefix}Security=Tls or StartTls) or use an AUTHENTICATE mechanism ({prefix}AuthMechanism)");
         var credentials = new NetworkCredential(endpoint.Username, endpoint.ResolvePassword());
+        // Only a completion that came after this point is the login's own answer.
+        var before = tap.LastCompletion;
         try
         {
             switch (mechanism)
@@ -150,10 +161,11 @@ public static class MailKitConnector
         catch (AuthenticationException ex)
         {
             // The server's own words with their response code ([AUTHENTICATIONFAILED], [UNAVAILABLE]…), which MailKit's message leaves out.
-            var said = tap.LastCompletion?.Split(' ', 3) is [_, _, var words] ? words : ex.Message;
+            var answer = ReferenceEquals(tap.LastCompletion, before) ? null : tap.LastCompletion;
+            var said = answer?.Split(' ', 3) is [_, _, var words] ? words : ex.Message;
             throw new ImapAuthenticationException(
                 $"the {side} ({endpoint.Host}:{endpoint.EffectivePort}) refused the login for user {endpoint.Username}: {said}; check {prefix}Username and the password",
-                TaggedReply.Parse(tap.LastCompletion).Code, ex, said);
+                TaggedReply.Parse(answer).Code, ex, said);
         }
     }
 

@@ -226,69 +226,15 @@ public sealed partial class MailKitMailSession : IMailSession
 
         var bodies = Channel.CreateBounded<MessageData>(4);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var folder = Selected();
-        // MailKit hands over a body as soon as its literal is read. If bytes went missing in the stream, that
-        // literal swallowed the start of the next message's answer, and MailKit, finding its feet at the one
-        // after, reports no error: only the missing message shows it. So each body is held until the next
-        // one arrives: the one expected next proves it whole; one further on makes it a suspect, fetched
-        // again on its own once the answer is over (a message expunged meanwhile makes the same gap).
-        var expected = summaries.Keys.Order().ToList();
-        (MessageData Data, int Index)? held = null;
-        var suspects = new List<MessageData>();
-        async Task HandOverAsync(MessageData data, CancellationToken token)
-        {
-            try
-            {
-                // Waiting here for the consumer is Observer's delay, not the server's.
-                using (_pauses.Pause())
-                    await bodies.Writer.WriteAsync(data, token).ConfigureAwait(false);
-            }
-            catch
-            {
-                // Not handed over: its spool file is closed here, not left to the garbage collector.
-                data.Dispose();
-                throw;
-            }
-        }
-        async Task SettleHeldAsync(int nextIndex, CancellationToken token)
-        {
-            if (held is not { } previous) return;
-            held = null;
-            // Out of order (a lower index) proves nothing either way: only a gap is suspicious.
-            if (nextIndex > previous.Index + 1) suspects.Add(previous.Data);
-            else await HandOverAsync(previous.Data, token).ConfigureAwait(false);
-        }
         var reading = RunAsync("FETCH", async ct =>
         {
             try
             {
-                await folder.GetStreamsAsync(UidSet.FromUids(summaries.Keys).ToKit(), async (_, _, uid, stream, token) =>
-                {
-                    var summary = summaries[uid.Id];
-                    var data = new MessageData { Uid = uid.Id, Flags = Flags(summary), InternalDate = summary.InternalDate, Size = summary.Size, Body = await BodyAsync(stream, token).ConfigureAwait(false) };
-                    var index = expected.BinarySearch(uid.Id);
-                    await SettleHeldAsync(index, token).ConfigureAwait(false);
-                    held = (data, index);
-                }, ct).ConfigureAwait(false);
-                await SettleHeldAsync(expected.Count, ct).ConfigureAwait(false);
-                foreach (var suspect in suspects.ToList())
-                {
-                    suspects.Remove(suspect);
-                    using (suspect)
-                    {
-                        await folder.GetStreamsAsync(new[] { new UniqueId(suspect.Uid!.Value) }, async (_, _, uid, stream, token) =>
-                        {
-                            var summary = summaries[uid.Id];
-                            await HandOverAsync(new MessageData { Uid = uid.Id, Flags = Flags(summary), InternalDate = summary.InternalDate, Size = summary.Size, Body = await BodyAsync(stream, token).ConfigureAwait(false) }, token).ConfigureAwait(false);
-                        }, ct).ConfigureAwait(false);
-                    }
-                }
+                await FetchBodiesInOrderAsync(Selected(), summaries, bodies.Writer, ct).ConfigureAwait(false);
                 return true;
             }
             finally
             {
-                held?.Data.Dispose();
-                foreach (var suspect in suspects) suspect.Dispose();
                 bodies.Writer.TryComplete();
             }
         }, stop.Token);
@@ -312,8 +258,9 @@ public sealed partial class MailKitMailSession : IMailSession
                 {
                     // Already broken off on purpose.
                 }
-                while (bodies.Reader.TryRead(out var unread)) unread.Dispose();
             }
+            // Fetched but never taken: their spool files are closed here, not left to the garbage collector.
+            while (bodies.Reader.TryRead(out var unread)) unread.Dispose();
         }
     }
 

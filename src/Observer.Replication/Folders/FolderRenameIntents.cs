@@ -65,7 +65,8 @@ internal sealed class FolderRenameIntents(SyncContext context)
         while (open.Any(e => !Done(e, replicaNames) && context.Time.GetUtcNow() - e.BegunAt < AnswerGrace))
         {
             await Task.Delay(LookAgainEvery, context.Time, cancellationToken).ConfigureAwait(false);
-            var listed = await listing.ReadAsync(ServerRole.Replica, ListingDoubt.None, cancellationToken).ConfigureAwait(false);
+            // On a new connection too: a long-lived session may list a renamed folder by its old name for minutes.
+            var listed = await listing.ReadAsync(ServerRole.Replica, ListingDoubt.Check, cancellationToken).ConfigureAwait(false);
             replicaNames.Clear();
             replicaNames.UnionWith(listed.Select(m => m.Mailbox.Name));
         }

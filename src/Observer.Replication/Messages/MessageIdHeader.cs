@@ -11,16 +11,21 @@ namespace Observer.Replication;
 /// </summary>
 public static class MessageIdHeader
 {
-    /// <summary>The Message-ID from the header of a whole message; MimeKit reads no further than the header.</summary>
+    /// <summary>Only the header is wanted: a message that never ends its header is read no further than this.</summary>
+    private const int MostHeaderRead = 64 * 1024;
+
+    /// <summary>The Message-ID from the header of a whole message.</summary>
     public static string? FromMessage(Observer.Mail.ImapLiteral message)
     {
         if (message.TryGetMemory(out var memory) && MemoryMarshal.TryGetArray(memory, out var bytes))
         {
-            using var inMemory = new MemoryStream(bytes.Array!, bytes.Offset, bytes.Count, writable: false);
+            using var inMemory = new MemoryStream(bytes.Array!, bytes.Offset, Math.Min(bytes.Count, MostHeaderRead), writable: false);
             return Parse(inMemory);
         }
         using var stream = message.OpenRead();
-        return Parse(stream);
+        var head = new byte[(int)Math.Min(message.Length, MostHeaderRead)];
+        stream.ReadExactly(head);
+        return Parse(head);
     }
 
     /// <summary>The Message-ID among header lines; the scan stops at the blank line that ends the header.</summary>

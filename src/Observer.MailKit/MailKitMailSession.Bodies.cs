@@ -1,0 +1,107 @@
+using System.Threading.Channels;
+using MailKit;
+using MailKit.Net.Imap;
+using Observer.Mail;
+
+namespace Observer.MailKit;
+
+/// <summary>
+/// Whole messages, fetched so that none is ever handed over with another's bytes in it. MailKit hands a
+/// body over as soon as its literal is read, before the rest of its FETCH answer is parsed. If bytes went
+/// missing in the stream, that literal swallowed the start of the next message's answer, and MailKit,
+/// finding its feet at the one after, reports no error: only the missing message shows it.
+/// </summary>
+public sealed partial class MailKitMailSession
+{
+    /// <summary>
+    /// Each body waits for the next: the one expected next proves it whole. Anything else (a gap, a message
+    /// out of order or twice) makes the waiting one a suspect: it is fetched again alone, where nothing
+    /// can follow it, and the rest again after it, so that every message comes, in UID order.
+    /// </summary>
+    private async Task FetchBodiesInOrderAsync(ImapFolder folder, IReadOnlyDictionary<uint, IMessageSummary> summaries,
+        ChannelWriter<MessageData> bodies, CancellationToken cancellationToken)
+    {
+        var pending = summaries.Keys.Order().ToList();
+        while (pending.Count > 0)
+        {
+            var suspect = await HandOverProvenAsync(folder, summaries, pending, bodies, cancellationToken).ConfigureAwait(false);
+            if (suspect is not { } at) return;
+            // Alone, a body is followed by the command's end, which a swallowing literal could not leave intact.
+            await folder.GetStreamsAsync([new UniqueId(pending[at])], async (_, _, uid, stream, token) =>
+            {
+                if (summaries.TryGetValue(uid.Id, out var summary) && uid.Id == pending[at])
+                    await HandOverAsync(await ReadBodyAsync(uid.Id, summary, stream, token).ConfigureAwait(false), bodies, token).ConfigureAwait(false);
+            }, cancellationToken).ConfigureAwait(false);
+            pending = pending[(at + 1)..];
+        }
+    }
+
+    /// <summary>One FETCH of <paramref name="pending"/>; hands over what it proves, and returns where the first suspect is, if any.</summary>
+    private async Task<int?> HandOverProvenAsync(ImapFolder folder, IReadOnlyDictionary<uint, IMessageSummary> summaries, List<uint> pending,
+        ChannelWriter<MessageData> bodies, CancellationToken cancellationToken)
+    {
+        (MessageData Data, int Index)? held = null;
+        int? suspect = null;
+        try
+        {
+            await folder.GetStreamsAsync(pending.Select(u => new UniqueId(u)).ToList(), async (_, _, uid, stream, token) =>
+            {
+                var index = pending.BinarySearch(uid.Id);
+                // After a suspect, the rest is fetched again; a UID not asked for is not this fetch's.
+                if (suspect is not null || index < 0 || !summaries.TryGetValue(uid.Id, out var summary)) return;
+                if (held is { } previous && index != previous.Index + 1)
+                {
+                    suspect = previous.Index;
+                    held = null;
+                    previous.Data.Dispose();
+                    return;
+                }
+                var data = await ReadBodyAsync(uid.Id, summary, stream, token).ConfigureAwait(false);
+                var proven = held;
+                held = (data, index);
+                if (proven is { } whole) await HandOverAsync(whole.Data, bodies, token).ConfigureAwait(false);
+            }, cancellationToken).ConfigureAwait(false);
+            if (suspect is null && held is { } last)
+            {
+                held = null;
+                // The last one asked for is proven by the command's end; one before a missing tail is not.
+                if (last.Index == pending.Count - 1) await HandOverAsync(last.Data, bodies, cancellationToken).ConfigureAwait(false);
+                else
+                {
+                    suspect = last.Index;
+                    last.Data.Dispose();
+                }
+            }
+            return suspect;
+        }
+        finally
+        {
+            held?.Data.Dispose();
+        }
+    }
+
+    private async Task HandOverAsync(MessageData data, ChannelWriter<MessageData> bodies, CancellationToken cancellationToken)
+    {
+        try
+        {
+            // Waiting here for the consumer is Observer's delay, not the server's.
+            using (_pauses.Pause())
+                await bodies.WriteAsync(data, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            // Not handed over: its spool file is closed here, not left to the garbage collector.
+            data.Dispose();
+            throw;
+        }
+    }
+
+    private static async Task<MessageData> ReadBodyAsync(uint uid, IMessageSummary summary, Stream stream, CancellationToken cancellationToken) => new()
+    {
+        Uid = uid,
+        Flags = Flags(summary),
+        InternalDate = summary.InternalDate,
+        Size = summary.Size,
+        Body = await BodyAsync(stream, cancellationToken).ConfigureAwait(false),
+    };
+}
