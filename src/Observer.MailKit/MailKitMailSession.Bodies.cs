@@ -22,16 +22,48 @@ public sealed partial class MailKitMailSession
         ChannelWriter<MessageData> bodies, CancellationToken cancellationToken)
     {
         var pending = summaries.Keys.Order().ToList();
+        var tap = _connection.Tap;
+        tap.StrictLiteralTails = true;
+        try
+        {
+            await FetchPendingAsync(folder, summaries, pending, bodies, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            tap.StrictLiteralTails = false;
+        }
+    }
+
+    private async Task FetchPendingAsync(ImapFolder folder, IReadOnlyDictionary<uint, IMessageSummary> summaries, List<uint> pending,
+        ChannelWriter<MessageData> bodies, CancellationToken cancellationToken)
+    {
+        var tap = _connection.Tap;
         while (pending.Count > 0)
         {
             var suspect = await HandOverProvenAsync(folder, summaries, pending, bodies, cancellationToken).ConfigureAwait(false);
             if (suspect is not { } at) return;
             // Alone, a body is followed by the command's end, which a swallowing literal could not leave intact.
-            await folder.GetStreamsAsync([new UniqueId(pending[at])], async (_, _, uid, stream, token) =>
+            MessageData? alone = null;
+            try
             {
-                if (summaries.TryGetValue(uid.Id, out var summary) && uid.Id == pending[at])
-                    await HandOverAsync(await ReadBodyAsync(uid.Id, summary, stream, token).ConfigureAwait(false), bodies, token).ConfigureAwait(false);
-            }, cancellationToken).ConfigureAwait(false);
+                var violations = tap.FramingViolations;
+                await folder.GetStreamsAsync([new UniqueId(pending[at])], async (_, _, uid, stream, token) =>
+                {
+                    if (alone is null && summaries.TryGetValue(uid.Id, out var summary) && uid.Id == pending[at])
+                        alone = await ReadBodyAsync(uid.Id, summary, stream, token).ConfigureAwait(false);
+                }, cancellationToken).ConfigureAwait(false);
+                if (tap.FramingViolations != violations)
+                    throw new Observer.Mail.ImapProtocolException($"the {Role}'s answer to FETCH lost or added bytes in a message, twice over; the connection was closed");
+                if (alone is { } whole)
+                {
+                    alone = null;
+                    await HandOverAsync(whole, bodies, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                alone?.Dispose();
+            }
             pending = pending[(at + 1)..];
         }
     }
@@ -42,6 +74,8 @@ public sealed partial class MailKitMailSession
     {
         (MessageData Data, int Index)? held = null;
         int? suspect = null;
+        var tap = _connection.Tap;
+        var violations = tap.FramingViolations;
         try
         {
             await folder.GetStreamsAsync(pending.Select(u => new UniqueId(u)).ToList(), async (_, _, uid, stream, token) =>
@@ -49,7 +83,8 @@ public sealed partial class MailKitMailSession
                 var index = pending.BinarySearch(uid.Id);
                 // After a suspect, the rest is fetched again; a UID not asked for is not this fetch's.
                 if (suspect is not null || index < 0 || !summaries.TryGetValue(uid.Id, out var summary)) return;
-                if (held is { } previous && index != previous.Index + 1)
+                // By the time the next body arrives, the tap has read past the previous one's end.
+                if (held is { } previous && (index != previous.Index + 1 || tap.FramingViolations != violations))
                 {
                     suspect = previous.Index;
                     held = null;
@@ -65,7 +100,7 @@ public sealed partial class MailKitMailSession
             {
                 held = null;
                 // The last one asked for is proven by the command's end; one before a missing tail is not.
-                if (last.Index == pending.Count - 1) await HandOverAsync(last.Data, bodies, cancellationToken).ConfigureAwait(false);
+                if (last.Index == pending.Count - 1 && tap.FramingViolations == violations) await HandOverAsync(last.Data, bodies, cancellationToken).ConfigureAwait(false);
                 else
                 {
                     suspect = last.Index;

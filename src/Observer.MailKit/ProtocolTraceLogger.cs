@@ -32,6 +32,18 @@ public sealed partial class ProtocolTraceLogger(ILogger logger, string connectio
         ? $"announced a literal of {size} bytes, above the limit of {MaxLiteralSize} bytes (messages over 2 GB are not supported)"
         : null;
 
+    private long _framingViolations;
+
+    /// <summary>
+    /// While set, every server literal must be followed by the rest of its FETCH answer: ")" or more items,
+    /// never text. Anything else means bytes were lost or added in the stream, which MailKit's lenient
+    /// parser would otherwise read past.
+    /// </summary>
+    public bool StrictLiteralTails { get; set; }
+
+    /// <summary>Literals seen, under <see cref="StrictLiteralTails"/>, not followed by the end of their response.</summary>
+    public long FramingViolations => Interlocked.Read(ref _framingViolations);
+
     /// <summary>The first line the server sent (its greeting, or what another service says in its place).</summary>
     public string? FirstServerLine { get; private set; }
 
@@ -96,7 +108,11 @@ public sealed partial class ProtocolTraceLogger(ILogger logger, string connectio
                 var skipped = (int)Math.Min(direction.LiteralLeft, bytes.Length);
                 direction.LiteralLeft -= skipped;
                 bytes = bytes[skipped..];
-                if (direction.LiteralLeft == 0) direction.Line.Append($"[{direction.LiteralSize} bytes]");
+                if (direction.LiteralLeft == 0)
+                {
+                    direction.Line.Append($"[{direction.LiteralSize} bytes]");
+                    direction.TailFrom = direction.Line.Length;
+                }
                 continue;
             }
             var end = bytes.IndexOf((byte)'\n');
@@ -107,6 +123,9 @@ public sealed partial class ProtocolTraceLogger(ILogger logger, string connectio
             bytes = bytes[(end + 1)..];
             var line = direction.Line.ToString().TrimEnd('\r');
             direction.Line.Clear();
+            if (direction == _server && direction.TailFrom is { } tailFrom && StrictLiteralTails && !EndsResponse(line[Math.Min(tailFrom, line.Length)..]))
+                Interlocked.Increment(ref _framingViolations);
+            direction.TailFrom = null;
             if (direction == _server) Interlocked.Add(ref _credited, line.Length + 2);
             if (LiteralAnnounced(line) is { } size && size > 0)
             {
@@ -122,6 +141,9 @@ public sealed partial class ProtocolTraceLogger(ILogger logger, string connectio
             if (logger.IsEnabled(LogLevel.Trace)) LogLine(logger, connection, side, line);
         }
     }
+
+    /// <summary>What may follow a FETCH answer's literal: ")" or more items (" UID 7)"), never text.</summary>
+    private static bool EndsResponse(string tail) => tail.EndsWith(')') && tail[0] is ')' or ' ';
 
     /// <summary>A tagged OK, NO or BAD: not untagged ("*") and not a continuation ("+").</summary>
     private static bool IsCompletion(string line)
@@ -149,6 +171,9 @@ public sealed partial class ProtocolTraceLogger(ILogger logger, string connectio
         public StringBuilder Line { get; } = new();
         public long LiteralLeft { get; set; }
         public long LiteralSize { get; set; }
+
+        /// <summary>Where, in the line, the text after its last literal begins.</summary>
+        public int? TailFrom { get; set; }
     }
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Trace, Message = "{Connection} {Side}: {Line}")]
