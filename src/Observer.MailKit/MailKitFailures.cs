@@ -39,6 +39,8 @@ internal static class MailKitFailures
         MailKitCommandException refused => Refusal(command, refused, tap.LastCompletion),
         FolderNotFoundException missing => new Observer.Mail.ImapCommandException(command, ResponseCondition.No,
             new ResponseCode(ResponseCodeKind.NonExistent, "NONEXISTENT"), $"folder {missing.FolderName} does not exist"),
+        MailKitProtocolException nil when IsExpungedWhileRead(command, nil) => new ImapConnectionException(
+            $"a message was expunged on the {side} while {command} read it, and its answer (NIL in place of the message) cannot be read by MailKit; the connection was closed and is opened again", ex),
         MailKitProtocolException broken => new Observer.Mail.ImapProtocolException(tap.OversizedLiteralProblem is { } oversized
             ? $"the {side} {oversized} in answer to {command}; the connection was closed"
             : $"malformed server response from the {side} during {command} ({broken.Message}); the connection was closed", broken),
@@ -49,6 +51,14 @@ internal static class MailKitFailures
             new ImapConnectionException($"connection to the {side} lost during {command}: {ex.Message}", ex),
         _ => null,
     };
+
+    /// <summary>
+    /// Dovecot answers NIL for the headers of a message another client expunged since this one last heard
+    /// (RFC 3501 allows it); MailKit reads bodies that way but not header fields, and drops the connection.
+    /// It is a race with a user, not a broken server: it is reported as a lost connection, which it is.
+    /// </summary>
+    private static bool IsExpungedWhileRead(string command, MailKitProtocolException ex) =>
+        command == "FETCH" && ex.Message.Contains("Syntax error in BODY", StringComparison.Ordinal) && ex.Message.Contains("Unexpected token: NIL", StringComparison.Ordinal);
 
     /// <summary>
     /// A tagged NO or BAD. MailKit keeps the response code to itself, so it is read from the server's
