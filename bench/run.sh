@@ -2,6 +2,8 @@
 # The side-by-side benchmark: installs the peer tools (never part of CI), builds Observer the way it
 # ships (Release, ReadyToRun), starts a private Dovecot pair and runs `observer-bench compare` with
 # the arguments given (for example --quick, or --readme to refresh README.md). Takes about 1.5 h in full.
+# --before COMMIT also publishes that commit (from a temporary worktree) and runs it as the tool
+# observer-before beside today's build, for a change's before and after in one session.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
@@ -12,8 +14,25 @@ for peer in interimap isync offlineimap3; do
   ensure_packages "$peer" || echo "bench: $peer could not be installed; it will be left out" >&2
 done
 
+args=() before=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --before) [ $# -ge 2 ] || { echo "bench: --before needs a commit" >&2; exit 2; }; before=$2; shift 2 ;;
+    *) args+=("$1"); shift ;;
+  esac
+done
+if [ -n "$before" ]; then
+  commit=$(git rev-parse --verify --quiet "$before^{commit}") || { echo "bench: --before: '$before' is not a commit in this repository" >&2; exit 2; }
+  tree=$(mktemp -d)
+  trap 'git worktree remove --force "$tree" >/dev/null 2>&1 || true' EXIT
+  git worktree add --detach --force "$tree" "$commit" >/dev/null
+  dotnet publish "$tree/src/Observer" -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true \
+    -o "$PWD/artifacts/observer-before" -v quiet -nologo >&2
+  export OBSERVER_BENCH_BEFORE_BINARY="$PWD/artifacts/observer-before/observer" OBSERVER_BENCH_BEFORE_NAME="${commit:0:7}"
+fi
+
 dotnet build bench/Observer.Bench -c Release -v quiet -nologo >&2
 dotnet publish src/Observer -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true \
   -o artifacts/observer -v quiet -nologo >&2
 export OBSERVER_BENCH_BINARY="$PWD/artifacts/observer/observer"
-exec bench/Observer.Bench/bin/Release/net10.0/observer-bench compare "$@"
+bench/Observer.Bench/bin/Release/net10.0/observer-bench compare "${args[@]}"

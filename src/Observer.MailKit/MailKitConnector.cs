@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using MailKit;
 using MailKit.Net.Imap;
 using MailKit.Security;
@@ -37,7 +38,8 @@ public static class MailKitConnector
                 connecting.CancelAfter(endpoint.ConnectTimeout);
                 try
                 {
-                    await client.ConnectAsync(endpoint.Host, endpoint.EffectivePort, Socket(endpoint.Security), connecting.Token).ConfigureAwait(false);
+                    await client.ConnectAsync(await OpenAsync(endpoint, connecting.Token).ConfigureAwait(false), endpoint.Host, endpoint.EffectivePort,
+                        TlsMode(endpoint.Security), connecting.Token).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
                 {
@@ -92,7 +94,7 @@ public static class MailKitConnector
             client.Dispose();
             throw trust.ToException(endpoint.Host, ex);
         }
-        catch (Exception ex) when (ex is System.Net.Sockets.SocketException or IOException)
+        catch (Exception ex) when (ex is SocketException or IOException)
         {
             client.Dispose();
             throw new ImapConnectionException($"the {side} at {endpoint.Host}:{endpoint.EffectivePort} could not be reached: {ex.Message}; check {prefix}Host and {prefix}Port", ex);
@@ -104,7 +106,24 @@ public static class MailKitConnector
         }
     }
 
-    private static SecureSocketOptions Socket(ImapSecurity security) => security switch
+    /// <summary>The TCP connection, made here rather than by MailKit so that it is read and written in large pieces.</summary>
+    private static async Task<Stream> OpenAsync(EndpointOptions endpoint, CancellationToken cancellationToken)
+    {
+        // Dual mode where the system has IPv6; each of the host's addresses is tried in turn.
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(endpoint.Host, endpoint.EffectivePort, cancellationToken).ConfigureAwait(false);
+            return new CoalescingSocketStream(new NetworkStream(socket, ownsSocket: true));
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    private static SecureSocketOptions TlsMode(ImapSecurity security) => security switch
     {
         ImapSecurity.Tls => SecureSocketOptions.SslOnConnect,
         ImapSecurity.StartTls => SecureSocketOptions.StartTls,

@@ -515,6 +515,9 @@ public sealed partial class MailKitMailSession : IMailSession
             var file = kept.Take();
             return TempFileLiteralSpool.Adopt(file, file.Length);
         }
+        // Filled to its exact size (SpoolingFolder.CreateStream): its array is the body.
+        if (stream is MemoryStream filled && filled.Length == filled.Capacity)
+            return ImapLiteral.FromBytes(filled.GetBuffer().AsMemory(0, (int)filled.Length));
         stream.Position = 0;
         var copy = new MemoryStream((int)Math.Min(stream.Length, int.MaxValue));
         await stream.CopyToAsync(copy, cancellationToken).ConfigureAwait(false);

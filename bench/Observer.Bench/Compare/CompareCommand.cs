@@ -16,6 +16,7 @@ internal static class CompareCommand
     public static async Task<int> RunAsync(BenchArguments args)
     {
         SyncTool[] all = [new ObserverTool(), new ObserverLowLatencyTool(), new RawCopyTool(), new InterimapTool(), new MbsyncTool(), new OfflineImapTool(), new DoveadmTool()];
+        if (Environment.GetEnvironmentVariable("OBSERVER_BENCH_BEFORE_BINARY") is { Length: > 0 }) all = [all[0], new ObserverBeforeTool(), .. all[1..]];
         var options = CompareOptions.Parse(args, all.Select(t => t.Id).ToList());
         var results = new BenchResults();
         var tools = new List<SyncTool>();

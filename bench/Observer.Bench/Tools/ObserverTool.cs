@@ -53,3 +53,21 @@ internal sealed class ObserverLowLatencyTool : ObserverTool
 
     public override string WatchNote => "observer run, LowLatency on INBOX (NOOP every 50 ms)";
 }
+
+/// <summary>
+/// A published build of an earlier commit (`bench/run.sh --before COMMIT`), run beside today's in the
+/// same session, so that a change's before and after share one machine, one load and one set of peers.
+/// </summary>
+internal sealed class ObserverBeforeTool : ObserverTool
+{
+    public override string Id => "observer-before";
+
+    public override string Name => Environment.GetEnvironmentVariable("OBSERVER_BENCH_BEFORE_NAME") is { Length: > 0 } name ? $"observer {name}" : "observer before";
+
+    protected override string Program => Environment.GetEnvironmentVariable("OBSERVER_BENCH_BEFORE_BINARY") ?? "";
+
+    public override string? Missing => Program.Length == 0 ? "no earlier build given (bench/run.sh --before COMMIT)"
+        : File.Exists(Program) ? null : $"{Program} is missing";
+
+    public override string WatchNote => $"{Name} run (NOTIFY)";
+}
