@@ -1,7 +1,9 @@
+using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using MailKit;
 using MailKit.Net.Imap;
 using Observer.Mail;
+using FetchRequest = MailKit.FetchRequest;
 
 namespace Observer.MailKit;
 
@@ -14,14 +16,62 @@ namespace Observer.MailKit;
 public sealed partial class MailKitMailSession
 {
     /// <summary>
+    /// Streams the bodies of <paramref name="expected"/> (ascending UIDs), each with its flags, date and size
+    /// from <paramref name="summaries"/> when given. A UID that does not exist is simply not there.
+    /// </summary>
+    private async IAsyncEnumerable<MessageData> StreamBodiesAsync(List<uint> expected, IReadOnlyDictionary<uint, IMessageSummary>? summaries,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        if (expected.Count == 0) yield break;
+        var bodies = Channel.CreateBounded<MessageData>(4);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var reading = RunAsync("FETCH", async ct =>
+        {
+            try
+            {
+                await FetchBodiesInOrderAsync(Selected(), expected, summaries, bodies.Writer, ct).ConfigureAwait(false);
+                return true;
+            }
+            finally
+            {
+                bodies.Writer.TryComplete();
+            }
+        }, stop.Token);
+        try
+        {
+            await foreach (var message in bodies.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+                yield return message;
+            await reading.ConfigureAwait(false);
+        }
+        finally
+        {
+            if (!reading.IsCompleted)
+            {
+                // Left early: the rest of the answer is abandoned, and with it (MailKit's rule) the connection.
+                await stop.CancelAsync().ConfigureAwait(false);
+                try
+                {
+                    await reading.ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is ImapException or OperationCanceledException)
+                {
+                    // Already broken off on purpose.
+                }
+            }
+            // Fetched but never taken: their spool files are closed here, not left to the garbage collector.
+            while (bodies.Reader.TryRead(out var unread)) unread.Dispose();
+        }
+    }
+
+    /// <summary>
     /// Each body waits for the next: the one expected next proves it whole. Anything else (a gap, a message
     /// out of order or twice) makes the waiting one a suspect: it is fetched again alone, where nothing
     /// can follow it, and the rest again after it, so that every message comes, in UID order.
     /// </summary>
-    private async Task FetchBodiesInOrderAsync(ImapFolder folder, IReadOnlyDictionary<uint, IMessageSummary> summaries,
+    private async Task FetchBodiesInOrderAsync(ImapFolder folder, List<uint> expected, IReadOnlyDictionary<uint, IMessageSummary>? summaries,
         ChannelWriter<MessageData> bodies, CancellationToken cancellationToken)
     {
-        var pending = summaries.Keys.Order().ToList();
+        var pending = expected;
         var tap = _connection.Tap;
         tap.StrictLiteralTails = true;
         try
@@ -34,14 +84,26 @@ public sealed partial class MailKitMailSession
         }
     }
 
-    private async Task FetchPendingAsync(ImapFolder folder, IReadOnlyDictionary<uint, IMessageSummary> summaries, List<uint> pending,
+    private async Task FetchPendingAsync(ImapFolder folder, IReadOnlyDictionary<uint, IMessageSummary>? summaries, List<uint> pending,
         ChannelWriter<MessageData> bodies, CancellationToken cancellationToken)
     {
         var tap = _connection.Tap;
+        var allExist = summaries is not null;
         while (pending.Count > 0)
         {
             var suspect = await HandOverProvenAsync(folder, summaries, pending, bodies, cancellationToken).ConfigureAwait(false);
             if (suspect is not { } at) return;
+            if (!allExist)
+            {
+                // Asked for without summaries, a gap may be a UID that does not exist rather than a message lost
+                // in the stream: which exist is learnt once, and the fetch goes on from the suspect among them.
+                var from = pending[at];
+                var existing = await folder.FetchAsync(pending[at..].Select(u => new UniqueId(u)).ToList(), new FetchRequest(MessageSummaryItems.UniqueId), cancellationToken).ConfigureAwait(false);
+                var found = existing.Select(s => s.UniqueId.Id).ToHashSet();
+                pending = pending.Where(u => u >= from && found.Contains(u)).ToList();
+                allExist = true;
+                continue;
+            }
             // Alone, a body is followed by the command's end, which a swallowing literal could not leave intact.
             MessageData? alone = null;
             try
@@ -49,8 +111,8 @@ public sealed partial class MailKitMailSession
                 var violations = tap.FramingViolations;
                 await folder.GetStreamsAsync([new UniqueId(pending[at])], async (_, _, uid, stream, token) =>
                 {
-                    if (alone is null && summaries.TryGetValue(uid.Id, out var summary) && uid.Id == pending[at])
-                        alone = await ReadBodyAsync(uid.Id, summary, stream, token).ConfigureAwait(false);
+                    if (alone is null && uid.Id == pending[at])
+                        alone = await ReadBodyAsync(uid.Id, summaries?[uid.Id], stream, token).ConfigureAwait(false);
                 }, cancellationToken).ConfigureAwait(false);
                 if (tap.FramingViolations != violations)
                     throw new Observer.Mail.ImapProtocolException($"the {Role}'s answer to FETCH lost or added bytes in a message, twice over; the connection was closed");
@@ -69,7 +131,7 @@ public sealed partial class MailKitMailSession
     }
 
     /// <summary>One FETCH of <paramref name="pending"/>; hands over what it proves, and returns where the first suspect is, if any.</summary>
-    private async Task<int?> HandOverProvenAsync(ImapFolder folder, IReadOnlyDictionary<uint, IMessageSummary> summaries, List<uint> pending,
+    private async Task<int?> HandOverProvenAsync(ImapFolder folder, IReadOnlyDictionary<uint, IMessageSummary>? summaries, List<uint> pending,
         ChannelWriter<MessageData> bodies, CancellationToken cancellationToken)
     {
         (MessageData Data, int Index)? held = null;
@@ -82,7 +144,7 @@ public sealed partial class MailKitMailSession
             {
                 var index = pending.BinarySearch(uid.Id);
                 // After a suspect, the rest is fetched again; a UID not asked for is not this fetch's.
-                if (suspect is not null || index < 0 || !summaries.TryGetValue(uid.Id, out var summary)) return;
+                if (suspect is not null || index < 0) return;
                 // By the time the next body arrives, the tap has read past the previous one's end.
                 if (held is { } previous && (index != previous.Index + 1 || tap.FramingViolations != violations))
                 {
@@ -91,7 +153,7 @@ public sealed partial class MailKitMailSession
                     previous.Data.Dispose();
                     return;
                 }
-                var data = await ReadBodyAsync(uid.Id, summary, stream, token).ConfigureAwait(false);
+                var data = await ReadBodyAsync(uid.Id, summaries?[uid.Id], stream, token).ConfigureAwait(false);
                 var proven = held;
                 held = (data, index);
                 if (proven is { } whole) await HandOverAsync(whole.Data, bodies, token).ConfigureAwait(false);
@@ -131,12 +193,12 @@ public sealed partial class MailKitMailSession
         }
     }
 
-    private static async Task<MessageData> ReadBodyAsync(uint uid, IMessageSummary summary, Stream stream, CancellationToken cancellationToken) => new()
+    private static async Task<MessageData> ReadBodyAsync(uint uid, IMessageSummary? summary, Stream stream, CancellationToken cancellationToken) => new()
     {
         Uid = uid,
-        Flags = Flags(summary),
-        InternalDate = summary.InternalDate,
-        Size = summary.Size,
+        Flags = summary is null ? null : Flags(summary),
+        InternalDate = summary?.InternalDate,
+        Size = summary?.Size,
         Body = await BodyAsync(stream, cancellationToken).ConfigureAwait(false),
     };
 }

@@ -222,47 +222,13 @@ public sealed partial class MailKitMailSession : IMailSession
                 new FetchRequest(MessageSummaryItems.UniqueId | MessageSummaryItems.Flags | MessageSummaryItems.InternalDate | MessageSummaryItems.Size), ct).ConfigureAwait(false);
             return found.Where(s => uids.Contains(s.UniqueId.Id)).ToDictionary(s => s.UniqueId.Id);
         }, cancellationToken).ConfigureAwait(false);
-        if (summaries.Count == 0) yield break;
-
-        var bodies = Channel.CreateBounded<MessageData>(4);
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var reading = RunAsync("FETCH", async ct =>
-        {
-            try
-            {
-                await FetchBodiesInOrderAsync(Selected(), summaries, bodies.Writer, ct).ConfigureAwait(false);
-                return true;
-            }
-            finally
-            {
-                bodies.Writer.TryComplete();
-            }
-        }, stop.Token);
-        try
-        {
-            await foreach (var message in bodies.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
-                yield return message;
-            await reading.ConfigureAwait(false);
-        }
-        finally
-        {
-            if (!reading.IsCompleted)
-            {
-                // Left early: the rest of the answer is abandoned, and with it (MailKit's rule) the connection.
-                await stop.CancelAsync().ConfigureAwait(false);
-                try
-                {
-                    await reading.ConfigureAwait(false);
-                }
-                catch (Exception ex) when (ex is ImapException or OperationCanceledException)
-                {
-                    // Already broken off on purpose.
-                }
-            }
-            // Fetched but never taken: their spool files are closed here, not left to the garbage collector.
-            while (bodies.Reader.TryRead(out var unread)) unread.Dispose();
-        }
+        await foreach (var message in StreamBodiesAsync(summaries.Keys.Order().ToList(), summaries, cancellationToken).ConfigureAwait(false))
+            yield return message;
     }
+
+    public IAsyncEnumerable<MessageData> FetchBodiesAsync(UidSet uids, CancellationToken cancellationToken) =>
+        // "*" names UIDs only the server knows: they are learnt the long way.
+        uids.Ranges.Any(r => r.End == UidSet.Star) ? FetchMessagesAsync(uids, cancellationToken) : StreamBodiesAsync(uids.Expand().ToList(), null, cancellationToken);
 
     public Task<UidSet> SearchAsync(SearchQuery query, CancellationToken cancellationToken) =>
         RunAsync("SEARCH", async ct => (await Selected().SearchAsync(ToKit(query), ct).ConfigureAwait(false)).ToEngine(), cancellationToken);

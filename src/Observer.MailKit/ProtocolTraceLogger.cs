@@ -111,7 +111,7 @@ public sealed partial class ProtocolTraceLogger(ILogger logger, string connectio
                 if (direction.LiteralLeft == 0)
                 {
                     direction.Line.Append($"[{direction.LiteralSize} bytes]");
-                    direction.TailFrom = direction.Line.Length;
+                    direction.AfterLiteral = true;
                 }
                 continue;
             }
@@ -119,20 +119,23 @@ public sealed partial class ProtocolTraceLogger(ILogger logger, string connectio
             var piece = end < 0 ? bytes : bytes[..end];
             if (direction.Line.Length < MaxLine)
                 direction.Line.Append(Encoding.UTF8.GetString(piece[..Math.Min(piece.Length, MaxLine - direction.Line.Length)]));
+            direction.Extend(piece);
             if (end < 0) return;
             bytes = bytes[(end + 1)..];
             var line = direction.Line.ToString().TrimEnd('\r');
-            direction.Line.Clear();
-            if (direction == _server && direction.TailFrom is { } tailFrom && StrictLiteralTails && !EndsResponse(line[Math.Min(tailFrom, line.Length)..]))
+            var (ending, afterLiteral, tailFirst) = (direction.Ending.TrimEnd('\r'), direction.AfterLiteral, direction.TailFirst);
+            direction.EndLine();
+            if (direction == _server && afterLiteral && StrictLiteralTails && !EndsResponse(tailFirst, ending))
                 Interlocked.Increment(ref _framingViolations);
-            direction.TailFrom = null;
             if (direction == _server) Interlocked.Add(ref _credited, line.Length + 2);
-            if (LiteralAnnounced(line) is { } size && size > 0)
+            // From the line's true end: a MULTIAPPEND or a long FETCH answer outgrows what is kept for the log.
+            if (LiteralAnnounced(ending) is { } size && size > 0)
             {
                 if (direction == _server && size > MaxLiteralSize) OversizedLiteral ??= size;
                 else if (direction == _server) Interlocked.Add(ref _credited, size);
                 direction.LiteralLeft = direction.LiteralSize = size;
                 direction.Line.Append(line).Append(' ');
+                direction.BeginLiteral();
                 continue;
             }
             if (direction == _server) FirstServerLine ??= line;
@@ -143,7 +146,7 @@ public sealed partial class ProtocolTraceLogger(ILogger logger, string connectio
     }
 
     /// <summary>What may follow a FETCH answer's literal: ")" or more items (" UID 7)"), never text.</summary>
-    private static bool EndsResponse(string tail) => tail.EndsWith(')') && tail[0] is ')' or ' ';
+    private static bool EndsResponse(char? first, string ending) => ending.EndsWith(')') && first is ')' or ' ';
 
     /// <summary>A tagged OK, NO or BAD: not untagged ("*") and not a continuation ("+").</summary>
     private static bool IsCompletion(string line)
@@ -172,8 +175,39 @@ public sealed partial class ProtocolTraceLogger(ILogger logger, string connectio
         public long LiteralLeft { get; set; }
         public long LiteralSize { get; set; }
 
-        /// <summary>Where, in the line, the text after its last literal begins.</summary>
-        public int? TailFrom { get; set; }
+        /// <summary>The last characters of the line since its last literal, whatever the log keeps of it.</summary>
+        public string Ending { get; private set; } = "";
+
+        /// <summary>Whether the line so far has had a literal in it.</summary>
+        public bool AfterLiteral { get; set; }
+
+        /// <summary>The first character after the line's last literal.</summary>
+        public char? TailFirst { get; private set; }
+
+        private const int EndingSize = 40;
+
+        public void Extend(ReadOnlySpan<byte> piece)
+        {
+            if (piece.IsEmpty) return;
+            if (AfterLiteral && TailFirst is null) TailFirst = (char)piece[0];
+            var text = Encoding.Latin1.GetString(piece.Length > EndingSize ? piece[^EndingSize..] : piece);
+            Ending = Ending.Length + text.Length > EndingSize ? (Ending + text)[^EndingSize..] : Ending + text;
+        }
+
+        /// <summary>A literal begins: what follows it is a new stretch of the same line.</summary>
+        public void BeginLiteral()
+        {
+            Ending = "";
+            TailFirst = null;
+        }
+
+        public void EndLine()
+        {
+            Line.Clear();
+            Ending = "";
+            AfterLiteral = false;
+            TailFirst = null;
+        }
     }
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Trace, Message = "{Connection} {Side}: {Line}")]

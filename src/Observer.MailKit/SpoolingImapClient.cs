@@ -64,8 +64,11 @@ public sealed class SpoolingFolder : ImapFolder
     protected override Stream CreateStream(UniqueId? uid, string section, int offset, int length) =>
         length > _threshold ? new KeptFileStream(TempFileLiteralSpool.CreateUnlinkedFile(_directory, "observer-fetch", WriteBuffer)) : new MemoryStream(length);
 
-    /// <summary>MailKit copies a literal in pieces of a few KB: unbuffered, each would be a system call of its own.</summary>
-    private const int WriteBuffer = 256 * 1024;
+    /// <summary>
+    /// MailKit copies a literal in pieces of a few KB: unbuffered, each would be a system call of its own.
+    /// Under 85,000 bytes, so that a buffer per message is young garbage, not the large-object heap's.
+    /// </summary>
+    private const int WriteBuffer = 64 * 1024;
 
     /// <summary>CREATE of <paramref name="fullName"/>, from the root folder (the one whose full name is "").</summary>
     public async Task CreateByFullNameAsync(string fullName, CancellationToken cancellationToken)

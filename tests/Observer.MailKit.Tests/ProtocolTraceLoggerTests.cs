@@ -66,4 +66,29 @@ public class ProtocolTraceLoggerTests
         Assert.That(text, Does.Match(@"APPEND INBOX .*\{\d+\+?\} \[\d+ bytes\]"), "the appended literal, counted");
         Assert.That(text, Does.Match(@"S: \* 1 FETCH .*\[\d+ bytes\]"), "the fetched literal, counted");
     }
+
+    [Test]
+    public async Task Trace_OfAMultiappendLongerThanALoggedLine_StillCountsEveryBodyAndLogsNone()
+    {
+        var accounts = await _pair!.NewAccountsAsync();
+        var trace = new CapturingLogger();
+        using (var client = new MailKitClient(new ProtocolTraceLogger(trace, "replica/test")))
+        {
+            await client.ConnectAsync(_pair.Primary.Host, _pair.Primary.Port, SecureSocketOptions.None);
+            await client.AuthenticateAsync(new System.Net.NetworkCredential(accounts.Primary.User, accounts.Primary.Password));
+            // Each message adds its flags, date and literal to the one command line: 40 of them outgrow the 1,000 characters kept.
+            var requests = Enumerable.Range(1, 40).Select(i => (global::MailKit.IAppendRequest)new global::MailKit.AppendRequest(
+                VerbatimMessage.From(System.Text.Encoding.ASCII.GetBytes($"Subject: m{i}\r\n\r\nsecret line {i}\r\n")), global::MailKit.MessageFlags.Seen)
+            {
+                InternalDate = new DateTimeOffset(2024, 1, 1, 7, i, 0, TimeSpan.Zero),
+            }).ToList();
+            await client.Inbox.AppendAsync(requests);
+            await client.DisconnectAsync(quit: true);
+        }
+
+        var text = trace.AllText;
+        Assert.That(text, Does.Match(@"APPEND INBOX .{900,}"), "one MULTIAPPEND, as long as a logged line may be");
+        Assert.That(text, Does.Not.Contain("secret line"), "no body, not even past the part of the line that is logged");
+        Assert.That(text, Does.Not.Contain("Subject: m"));
+    }
 }

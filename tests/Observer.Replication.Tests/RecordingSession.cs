@@ -55,9 +55,12 @@ internal sealed class RecordingSession(IMailSession inner, SessionLedger ledger,
     public Task UnselectAsync(CancellationToken cancellationToken) => inner.UnselectAsync(cancellationToken);
     public Task<FetchResult> FetchFlagsAsync(UidSet uids, ulong? changedSince, CancellationToken cancellationToken) => inner.FetchFlagsAsync(uids, changedSince, cancellationToken);
     public Task<FetchResult> FetchSummariesAsync(UidSet uids, CancellationToken cancellationToken) => inner.FetchSummariesAsync(uids, cancellationToken);
-    public async IAsyncEnumerable<MessageData> FetchMessagesAsync(UidSet uids, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    public IAsyncEnumerable<MessageData> FetchMessagesAsync(UidSet uids, CancellationToken cancellationToken) => EmptiedAsync(inner.FetchMessagesAsync(uids, cancellationToken));
+    public IAsyncEnumerable<MessageData> FetchBodiesAsync(UidSet uids, CancellationToken cancellationToken) => EmptiedAsync(inner.FetchBodiesAsync(uids, cancellationToken));
+
+    private async IAsyncEnumerable<MessageData> EmptiedAsync(IAsyncEnumerable<MessageData> fetched)
     {
-        await foreach (var data in inner.FetchMessagesAsync(uids, cancellationToken))
+        await foreach (var data in fetched)
         {
             if (data.Uid is { } uid && data.Body is not null && ledger.EmptyBodies.Contains(uid))
             {

@@ -127,7 +127,7 @@ internal sealed class Verifier(SyncContext context, FolderFilter filter)
         if (candidates.Count == 0) return;
         var forms = new Dictionary<uint, IReadOnlyList<(string Form, byte[] Md5)>>();
         await context.Primary.SelectAsync(folder, readOnly: true, null, cancellationToken).ConfigureAwait(false);
-        await foreach (var m in context.Primary.FetchMessagesAsync(UidSet.FromUids(candidates.Keys), cancellationToken).ConfigureAwait(false))
+        await foreach (var m in context.Primary.FetchBodiesAsync(UidSet.FromUids(candidates.Keys), cancellationToken).ConfigureAwait(false))
         {
             using (m)
                 if (m.Uid is { } uid && m.Body is { } body) forms[uid] = StoredForms.AlteredMd5s(body.ToArray());

@@ -41,6 +41,9 @@ public interface IMailSession : IAsyncDisposable
     /// <summary>Whole messages with UID, FLAGS, INTERNALDATE and RFC822.SIZE, streamed. Each must be disposed.</summary>
     IAsyncEnumerable<MessageData> FetchMessagesAsync(UidSet uids, CancellationToken cancellationToken);
 
+    /// <summary>Whole messages with their UIDs alone, streamed, for comparing content: one command fewer where flags, dates and sizes are not wanted. Each must be disposed.</summary>
+    IAsyncEnumerable<MessageData> FetchBodiesAsync(UidSet uids, CancellationToken cancellationToken);
+
     Task<UidSet> SearchAsync(SearchQuery query, CancellationToken cancellationToken);
 
     Task<AppendResult> AppendAsync(string folder, IReadOnlyList<AppendMessage> messages, CancellationToken cancellationToken);

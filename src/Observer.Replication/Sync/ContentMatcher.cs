@@ -66,7 +66,7 @@ internal sealed class ContentMatcher(IMailSession primary, IMailSession replica)
             else unknown.Add(m.Uid);
         }
         if (unknown.Count == 0) return hashes;
-        await foreach (var message in session.FetchMessagesAsync(UidSet.FromUids(unknown), cancellationToken).ConfigureAwait(false))
+        await foreach (var message in session.FetchBodiesAsync(UidSet.FromUids(unknown), cancellationToken).ConfigureAwait(false))
         {
             using (message) hashes[message.Uid!.Value] = await Md5.OfAsync(message.Body!, cancellationToken).ConfigureAwait(false);
         }

@@ -39,7 +39,7 @@ internal sealed class CopyChecks(SyncContext context, FolderRecord folder, Folde
             uint match = 0;
             if (candidates.Count > 0)
             {
-                await foreach (var message in context.Replica.FetchMessagesAsync(UidSet.FromUids(candidates), cancellationToken).ConfigureAwait(false))
+                await foreach (var message in context.Replica.FetchBodiesAsync(UidSet.FromUids(candidates), cancellationToken).ConfigureAwait(false))
                 {
                     using (message)
                     {
@@ -99,7 +99,7 @@ internal sealed class CopyChecks(SyncContext context, FolderRecord folder, Folde
                     if (m.Size != expected[m.Uid!.Value].Sent.Length) bad.Add($"uid {m.Uid} has {m.Size} bytes, the primary {expected[m.Uid.Value].Sent.Length}");
                 continue;
             }
-            await foreach (var copy in context.Replica.FetchMessagesAsync(missing, cancellationToken).ConfigureAwait(false))
+            await foreach (var copy in context.Replica.FetchBodiesAsync(missing, cancellationToken).ConfigureAwait(false))
             {
                 using (copy)
                 {

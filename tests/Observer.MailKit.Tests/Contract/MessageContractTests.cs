@@ -62,6 +62,24 @@ public class MessageContractTests(string implementation, string server) : Contra
     }
 
     [Test]
+    public async Task BodiesAlone_ComeBackByteForByte_InUidOrder_AndUidsThatDoNotExistAreLeftOut()
+    {
+        var (session, _) = await AppendAllAsync("Box");
+        await session.SelectAsync(_box, readOnly: false, null, None);
+        await session.ExpungeAsync(UidSet.Single(3), None);
+        var seen = new List<(uint Uid, string Md5)>();
+        // 3 is expunged and 9 never was: neither may shift another message's bytes onto its UID.
+        await foreach (var message in session.FetchBodiesAsync(UidSet.FromUids([1, 3, 4, 5, 9]), None))
+            using (message)
+            {
+                Assert.That((message.Flags, message.InternalDate, message.Size), Is.EqualTo(((MessageFlags?)null, (DateTimeOffset?)null, (long?)null)), "bodies alone");
+                seen.Add((message.Uid!.Value, Convert.ToHexString(await Md5Async(message.Body!))));
+            }
+        var expected = new uint[] { 1, 4, 5 }.Select(u => (u, Convert.ToHexString(MD5.HashData(Messages[(int)u - 1].Bytes)))).ToList();
+        Assert.That(seen, Is.EqualTo(expected), Where);
+    }
+
+    [Test]
     public async Task Summaries_CarryTheMessageIdHeader_AndSearchFindsAMessageByIt()
     {
         var (session, _) = await AppendAllAsync("Box");

@@ -99,6 +99,15 @@ public sealed class InMemoryMailSession : IMailSession
         foreach (var message in messages) yield return message;
     }
 
+    public async IAsyncEnumerable<MessageData> FetchBodiesAsync(UidSet uids, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var message in FetchMessagesAsync(uids, cancellationToken).ConfigureAwait(false))
+        {
+            (message.Flags, message.InternalDate, message.Size) = (null, null, null);
+            yield return message;
+        }
+    }
+
     public Task<UidSet> SearchAsync(SearchQuery query, CancellationToken cancellationToken) => Run(() =>
         UidSet.FromUids(Selected().Messages.Where(m => query.Terms.All(t => Matches(m, t.Keyword, t.Value))).Select(m => m.Uid)));
 
