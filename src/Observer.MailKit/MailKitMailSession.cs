@@ -194,21 +194,31 @@ public sealed partial class MailKitMailSession : IMailSession
             return new FetchResult(messages, changedSince is null ? UidSet.Empty : UidSet.FromUids(vanished.Where(uids.Contains)));
         }, cancellationToken);
 
+    /// <remarks>
+    /// Two commands. Dovecot answers NIL for the headers of a message another client expunged since this
+    /// session last heard, which MailKit cannot read and drops the connection for; the first FETCH brings
+    /// that news (its EXPUNGE comes with the answer), so the headers are asked only of what is still there,
+    /// and a message gone between the two is left out rather than given the first answer's made-up date and size.
+    /// </remarks>
     public Task<FetchResult> FetchSummariesAsync(UidSet uids, CancellationToken cancellationToken) =>
         RunAsync("FETCH", async ct =>
         {
-            var request = new FetchRequest(MessageSummaryItems.UniqueId | MessageSummaryItems.Flags | MessageSummaryItems.InternalDate | MessageSummaryItems.Size)
-            {
-                Headers = new HeaderSet(["Message-ID"]),
-            };
-            var summaries = await Selected().FetchAsync(uids.ToKit(), request, ct).ConfigureAwait(false);
-            var messages = summaries.Where(s => uids.Contains(s.UniqueId.Id)).Select(s => new MessageData
+            var folder = Selected();
+            var basics = (await folder.FetchAsync(uids.ToKit(),
+                new FetchRequest(MessageSummaryItems.UniqueId | MessageSummaryItems.Flags | MessageSummaryItems.InternalDate | MessageSummaryItems.Size), ct).ConfigureAwait(false))
+                .Where(s => uids.Contains(s.UniqueId.Id)).ToList();
+            if (basics.Count == 0) return new FetchResult([], UidSet.Empty);
+            var headers = new Dictionary<uint, MimeKit.HeaderList?>();
+            foreach (var s in await folder.FetchAsync(basics.Select(s => s.UniqueId).ToList(),
+                new FetchRequest(MessageSummaryItems.UniqueId) { Headers = new HeaderSet(["Message-ID"]) }, ct).ConfigureAwait(false))
+                headers[s.UniqueId.Id] = s.Headers;
+            var messages = basics.Where(s => headers.ContainsKey(s.UniqueId.Id)).Select(s => new MessageData
             {
                 Uid = s.UniqueId.Id,
                 Flags = Flags(s),
                 InternalDate = s.InternalDate,
                 Size = s.Size,
-                HeaderFields = HeaderBytes(s.Headers),
+                HeaderFields = HeaderBytes(headers[s.UniqueId.Id]),
             }).ToList();
             return new FetchResult(messages, UidSet.Empty);
         }, cancellationToken);

@@ -24,12 +24,13 @@ public class MailKitFailuresTests
         if (_pair is not null) await _pair.DisposeAsync();
     }
 
-    private static async Task<MailKitConnection> ConnectAsync()
+    private static async Task<MailKitConnection> ConnectAsync() => await ConnectAsync(await _pair!.NewAccountsAsync());
+
+    private static async Task<MailKitConnection> ConnectAsync(PairAccounts accounts)
     {
-        var accounts = await _pair!.NewAccountsAsync();
         var endpoint = new EndpointOptions
         {
-            Host = _pair.Primary.Host,
+            Host = _pair!.Primary.Host,
             Port = _pair.Primary.Port,
             Username = accounts.Primary.User,
             Password = accounts.Primary.Password,
@@ -54,6 +55,28 @@ public class MailKitFailuresTests
         Assert.That(error.ServerText, Does.Contain("exists"));
         Assert.That(error.Message, Does.StartWith("RENAME failed: NO [ALREADYEXISTS]"));
         Assert.That(client.IsConnected, Is.True, "a refusal leaves the connection usable");
+    }
+
+    [Test]
+    public async Task HeadersOfAMessageExpungedByAnotherClient_WhichMailKitCannotRead_AreALostConnectionNamingTheRace()
+    {
+        var accounts = await _pair!.NewAccountsAsync();
+        await using (var user = await accounts.PrimaryClientAsync())
+            await user.AppendAsync("INBOX", new AppendMessage(ImapLiteral.FromBytes("Message-ID: <gone@test>\r\n\r\nx\r\n"u8.ToArray()), null, null));
+        using var connection = await ConnectAsync(accounts);
+        var inbox = connection.Client.Inbox;
+        await inbox.OpenAsync(global::MailKit.FolderAccess.ReadOnly);
+        await using (var user = await accounts.PrimaryClientAsync())
+        {
+            await user.SelectAsync("INBOX");
+            await user.UidStoreAsync(UidSet.Single(1), StoreMode.Add, new MessageFlags([MessageFlags.Deleted]));
+            await user.ExpungeAsync();
+        }
+        // Dovecot answers BODY[HEADER.FIELDS (MESSAGE-ID)] NIL, as RFC 3501 allows; MailKit throws and disconnects.
+        var request = new global::MailKit.FetchRequest(global::MailKit.MessageSummaryItems.UniqueId) { Headers = new global::MailKit.HeaderSet(["Message-ID"]) };
+        var error = Assert.ThrowsAsync<ImapConnectionException>(() =>
+            MailKitFailures.RunAsync("FETCH", "primary", connection.Tap, () => inbox.FetchAsync([new global::MailKit.UniqueId(1)], request), CancellationToken.None));
+        Assert.That(error!.Message, Does.StartWith("a message was expunged on the primary while FETCH read it"));
     }
 
     [Test]

@@ -97,7 +97,7 @@ public class MessageContractTests(string implementation, string server) : Contra
     }
 
     [Test]
-    public async Task Summaries_OfAMessageExpungedByAnotherClient_AreLeftOutOrFailAsALostConnectionNamingTheExpunge()
+    public async Task Summaries_OfAMessageExpungedByAnotherClient_LeaveItOut_AndTheConnectionStays()
     {
         var (session, _) = await AppendAllAsync("Box");
         await session.SelectAsync(_box, readOnly: true, null, None);
@@ -107,18 +107,16 @@ public class MessageContractTests(string implementation, string server) : Contra
             await user.UidStoreAsync(UidSet.Single(1), StoreMode.Add, new MessageFlags([MessageFlags.Deleted]));
             await user.ExpungeAsync();
         }
-        // Dovecot answers BODY[HEADER.FIELDS (MESSAGE-ID)] NIL for a message gone since the session last
-        // heard, which MailKit cannot read; Courier and Cyrus serve the session's snapshot or leave it out.
-        try
+        // Dovecot answers NIL for the headers of a message gone since the session last heard, which MailKit
+        // cannot read (it drops the connection); Courier and Cyrus may still serve the session's snapshot.
+        using (var summaries = await session.FetchSummariesAsync(UidSet.All, None))
         {
-            using var summaries = await session.FetchSummariesAsync(UidSet.All, None);
-            Assert.That(summaries.Messages.Select(m => m.Uid!.Value), Is.SupersetOf(new uint[] { 2, 3, 4, 5 }), Where);
-            Assert.That(Server, Is.Not.AnyOf("full", "legacy"), "Dovecot was expected to answer NIL");
+            var uids = summaries.Messages.Select(m => m.Uid!.Value).ToList();
+            if (Server is "full" or "legacy") Assert.That(uids, Is.EqualTo(new uint[] { 2, 3, 4, 5 }), Where);
+            else Assert.That(uids, Is.SupersetOf(new uint[] { 2, 3, 4, 5 }), Where);
         }
-        catch (ImapConnectionException lost)
-        {
-            Assert.That(lost.Message, Does.Contain($"expunged on the {Role.ToString().ToLowerInvariant()} while FETCH read it"), Where);
-        }
+        Assert.That(session.IsConnected, Is.True, Where);
+        await session.NoopAsync(None);
     }
 
     [Test]
