@@ -9,7 +9,8 @@ internal sealed class TargetCheck(BenchResults results)
 
     private const string Observer = "observer";
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
-    private static readonly string[] NotPeers = [Observer, "raw FETCH→APPEND"];
+    /// <summary>Observer in any form (low-latency, an earlier build) and the raw copy are not peers to beat.</summary>
+    private static bool IsPeer(string tool) => !tool.StartsWith(Observer, StringComparison.Ordinal) && tool != "raw FETCH→APPEND";
 
     public List<Row> Rows()
     {
@@ -57,7 +58,7 @@ internal sealed class TargetCheck(BenchResults results)
     {
         var observer = CompareReport.Median(Runs("small", "initial", Observer));
         if (observer is null) return null;
-        var exactPeers = results.Copies.Where(c => c.Corpus == "small" && c.Phase == "initial" && !NotPeers.Contains(c.Tool))
+        var exactPeers = results.Copies.Where(c => c.Corpus == "small" && c.Phase == "initial" && IsPeer(c.Tool))
             .GroupBy(c => c.Tool)
             .Where(g => g.All(r => r.Result.Succeeded && r.Check is { Exact: true }))
             .Select(g => (Tool: g.Key, Median: CompareReport.Median(g)!.Value))
