@@ -106,7 +106,7 @@ public static class MailKitConnector
         }
     }
 
-    /// <summary>The TCP connection, made here rather than by MailKit so that it is read and written in large pieces.</summary>
+    /// <summary>The TCP connection, made here rather than by MailKit so that it is read in large pieces.</summary>
     private static async Task<Stream> OpenAsync(EndpointOptions endpoint, CancellationToken cancellationToken)
     {
         // Dual mode where the system has IPv6; each of the host's addresses is tried in turn.
@@ -114,7 +114,7 @@ public static class MailKitConnector
         try
         {
             await socket.ConnectAsync(endpoint.Host, endpoint.EffectivePort, cancellationToken).ConfigureAwait(false);
-            return new CoalescingSocketStream(new NetworkStream(socket, ownsSocket: true));
+            return new ReadAheadSocketStream(new NetworkStream(socket, ownsSocket: true));
         }
         catch
         {

@@ -74,13 +74,18 @@ internal sealed class MessageCopier(SyncContext context, FolderRecord folder, Fo
         {
             for (var start = 0; start < all.Count; start += chunk)
             {
-                await foreach (var data in context.Primary.FetchMessagesAsync(UidSet.FromUids(all.Skip(start).Take(chunk)), cancellationToken).ConfigureAwait(false))
+                var set = UidSet.FromUids(all.Skip(start).Take(chunk));
+                // With summaries in hand, the bodies alone are fetched: one command fewer per chunk.
+                var fetched = messages is null ? context.Primary.FetchMessagesAsync(set, cancellationToken) : context.Primary.FetchBodiesAsync(set, cancellationToken);
+                await foreach (var data in fetched.ConfigureAwait(false))
                 {
                     if (data.Uid is not { } uid || data.Body is null || (messages is not null && !messages.ContainsKey(uid)))
                     {
                         data.Dispose();
                         continue;
                     }
+                    if (messages is not null)
+                        (data.Flags, data.InternalDate, data.Size) = (messages[uid].Flags, messages[uid].InternalDate, messages[uid].Size);
                     if (data.Body.Length == 0)
                     {
                         // Expunged on the primary while its body was being fetched: gone, not empty (no server
