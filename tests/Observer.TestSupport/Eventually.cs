@@ -31,6 +31,14 @@ public static class Eventually
                 last = [ex.Message];
                 return false;
             }
+            catch (Exception ex) when (ex is Observer.Mail.ImapProtocolException or Observer.Mail.ImapConnectionException
+                && ex.Message.Contains("deleted under us", StringComparison.OrdinalIgnoreCase))
+            {
+                // Dovecot closes a session whose selected folder another session deletes ("BYE Mailbox was
+                // deleted under us"): Observer deleted the folder while we read it, and is still at work.
+                last = [ex.Message];
+                return false;
+            }
         }, within,
             () => Task.FromResult(string.Join("; ", last.Take(10))), TimeSpan.FromMilliseconds(300));
     }
