@@ -67,7 +67,9 @@ public sealed partial class ProtocolTraceLogger(ILogger logger, string connectio
 
     /// <summary>
     /// What earns a command more time (see <see cref="ResponseDeadline"/>): the server's complete lines,
-    /// the literal sizes it announced, and every byte we sent, which it must read before it answers.
+    /// the bytes of its literals as they arrive, and every byte we sent, which it must read before it answers.
+    /// A literal's announced size earns nothing by itself: a server that announced 300 MB and fell silent
+    /// would otherwise hold the command for hours.
     /// </summary>
     public long Credited => Interlocked.Read(ref _credited);
 
@@ -107,6 +109,7 @@ public sealed partial class ProtocolTraceLogger(ILogger logger, string connectio
             {
                 var skipped = (int)Math.Min(direction.LiteralLeft, bytes.Length);
                 direction.LiteralLeft -= skipped;
+                if (direction == _server) Interlocked.Add(ref _credited, skipped);
                 bytes = bytes[skipped..];
                 if (direction.LiteralLeft == 0)
                 {
@@ -132,7 +135,6 @@ public sealed partial class ProtocolTraceLogger(ILogger logger, string connectio
             if (LiteralAnnounced(ending) is { } size && size > 0)
             {
                 if (direction == _server && size > MaxLiteralSize) OversizedLiteral ??= size;
-                else if (direction == _server) Interlocked.Add(ref _credited, size);
                 direction.LiteralLeft = direction.LiteralSize = size;
                 direction.Line.Append(line).Append(' ');
                 direction.BeginLiteral();

@@ -37,6 +37,31 @@ public class MailKitScriptedServerTests
         }
     }
 
+    /// <summary>
+    /// Answers whatever MailKit asks while logging in, then answers NOOP with a 300 MB literal (under the
+    /// 2 GB limit, so nothing rejects it at once) that never comes: silence, or a byte now and then.
+    /// </summary>
+    private static Func<ScriptedSession, Task> AnnounceLiteralOnNoop(bool trickle) => async s =>
+    {
+        await s.GreetAsync("IMAP4rev1 AUTH=PLAIN SASL-IR");
+        while (true)
+        {
+            var line = await s.ReadLineAsync();
+            var tag = line.Split(' ')[0];
+            if (line.Contains(" NOOP", StringComparison.OrdinalIgnoreCase))
+            {
+                await s.SendAsync("* 1 FETCH (UID 1 BODY[] {300000000}\r\n");
+                while (true)
+                {
+                    await Task.Delay(200, s.Stopping);
+                    if (trickle) await s.SendAsync("x");
+                }
+            }
+            if (line.Contains(" LIST ", StringComparison.OrdinalIgnoreCase)) await s.SendAsync("* LIST (\\HasNoChildren) \"/\" INBOX\r\n");
+            await s.SendAsync($"{tag} OK done\r\n");
+        }
+    };
+
     /// <summary>Answers whatever MailKit asks; NOOP is answered with a notification overflow first.</summary>
     private static async Task OverflowOnNoopAsync(ScriptedSession s)
     {
@@ -179,6 +204,20 @@ public class MailKitScriptedServerTests
         var noop = session.NoopAsync(CancellationToken.None);
         var error = Assert.ThrowsAsync<ImapConnectionException>(() => noop.WaitAsync(TimeSpan.FromSeconds(60)));
         Assert.That(error!.Message, Does.Match(@"^the primary sent only \d+ bytes in \d+ s in answer to NOOP; it is too slow or not an IMAP server, and the connection was closed$"));
+        Assert.That(session.IsConnected, Is.False);
+    }
+
+    [Test]
+    public async Task ALiteralAnnouncedButNeverSent_IsCutAfterTheCommandTimeout_NotAfterTheTimeItsSizeWouldTake([Values] bool trickle)
+    {
+        await using var server = ScriptedImapServer.Start(AnnounceLiteralOnNoop(trickle));
+        await using var session = await ConnectAsync(server);
+
+        // The announcement alone once earned 300 MB at 32 KiB/s, two and a half hours: a hostile primary's
+        // poison held a watcher's NOOP, and with it the service's shutdown, for as long.
+        var noop = session.NoopAsync(CancellationToken.None);
+        var error = Assert.ThrowsAsync<ImapConnectionException>(() => noop.WaitAsync(TimeSpan.FromSeconds(60)));
+        Assert.That(error!.Message, Does.Match(@"^the primary (sent only \d+ bytes|sent nothing) in \d+ s in answer to NOOP; it is too slow or not an IMAP server, and the connection was closed$"));
         Assert.That(session.IsConnected, Is.False);
     }
 }

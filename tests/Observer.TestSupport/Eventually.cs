@@ -15,8 +15,11 @@ public static class Eventually
         }
     }
 
-    /// <summary>Waits until the replica is an exact copy of the primary.</summary>
-    public static async Task ConvergesAsync(PairAccounts accounts, TimeSpan within, bool compareSubscriptions = true)
+    /// <summary>
+    /// Waits until the replica is an exact copy of the primary. Given the <paramref name="observer"/> at work, a
+    /// timeout carries the end of its log: a run that did not converge in CI is otherwise hard to explain.
+    /// </summary>
+    public static async Task ConvergesAsync(PairAccounts accounts, TimeSpan within, bool compareSubscriptions = true, ObserverProcess? observer = null)
     {
         List<string> last = [];
         await HoldsAsync(async () =>
@@ -40,6 +43,13 @@ public static class Eventually
                 return false;
             }
         }, within,
-            () => Task.FromResult(string.Join("; ", last.Take(10))), TimeSpan.FromMilliseconds(300));
+            () => Task.FromResult(string.Join("; ", last.Take(10)) + LogTail(observer)), TimeSpan.FromMilliseconds(300));
+    }
+
+    private static string LogTail(ObserverProcess? observer, int lines = 60)
+    {
+        if (observer is null) return "";
+        var log = observer.Errors.TrimEnd().Split('\n');
+        return $"\nthe last {Math.Min(lines, log.Length)} lines of observer's log:\n" + string.Join('\n', log[^Math.Min(lines, log.Length)..]);
     }
 }

@@ -34,7 +34,7 @@ public class ChurnTests
         var accounts = await PairFixture.Pair.NewAccountsAsync();
         var settings = await StartingPointAsync(accounts);
         await using var observer = ObserverProcess.Start("run", settings, _dir);
-        await Eventually.ConvergesAsync(accounts, TimeSpan.FromSeconds(60));
+        await Eventually.ConvergesAsync(accounts, TimeSpan.FromSeconds(60), observer: observer);
 
         var churn = new Churn(accounts, seed: 12);
         await churn.RunAsync(LoadTime);
@@ -50,7 +50,7 @@ public class ChurnTests
     {
         try
         {
-            await Eventually.ConvergesAsync(accounts, TimeSpan.FromSeconds(60));
+            await Eventually.ConvergesAsync(accounts, TimeSpan.FromSeconds(60), observer: observer);
         }
         catch (TimeoutException)
         {
@@ -70,7 +70,7 @@ public class ChurnTests
         ObserverProcess? observer = ObserverProcess.Start("run", settings, _dir);
         try
         {
-            await Eventually.ConvergesAsync(accounts, TimeSpan.FromSeconds(60));
+            await Eventually.ConvergesAsync(accounts, TimeSpan.FromSeconds(60), observer: observer);
             var churn = new Churn(accounts, seed: 34);
             var load = churn.RunAsync(LoadTime);
 

@@ -53,7 +53,7 @@ public partial class HeldDeletionProcessTests
         var approve = await ObserverProcess.RunAsync("approve", settings, _dir, TimeSpan.FromSeconds(60), "--all");
         Assert.That(approve.ExitCode, Is.Zero, approve.Output + approve.Errors);
         Assert.That(approve.Output, Does.Contain("3 held deletions approved"));
-        await Eventually.ConvergesAsync(accounts, TimeSpan.FromSeconds(60));
+        await Eventually.ConvergesAsync(accounts, TimeSpan.FromSeconds(60), observer: observer);
 
         observer.Terminate();
         Assert.That(await observer.WaitForExitAsync(TimeSpan.FromSeconds(60)), Is.Zero, observer.Errors);
@@ -74,7 +74,7 @@ public partial class HeldDeletionProcessTests
         // The protocol trace shows every LIST: a tree sync run in a loop shows as thousands of them.
         settings["Logging:LogLevel:Observer.Imap.Protocol"] = "Trace";
         await using var observer = ObserverProcess.Start("run", settings, _dir);
-        await Eventually.ConvergesAsync(accounts, TimeSpan.FromSeconds(60));
+        await Eventually.ConvergesAsync(accounts, TimeSpan.FromSeconds(60), observer: observer);
 
         // F1 goes first and its deletion delay (10 s) starts; then three more go, tripping the guard.
         await primary.DeleteAsync("F1");
@@ -138,7 +138,7 @@ public partial class HeldDeletionProcessTests
         var approve = await ObserverProcess.RunAsync("approve", settings, _dir, TimeSpan.FromSeconds(60), "INBOX");
         Assert.That(approve.ExitCode, Is.Zero, approve.Output + approve.Errors);
         Assert.That(approve.Output, Does.Contain("1 held deletion approved; the running service applies them within seconds"));
-        await Eventually.ConvergesAsync(accounts, TimeSpan.FromSeconds(30));
+        await Eventually.ConvergesAsync(accounts, TimeSpan.FromSeconds(30), observer: observer);
         Assert.That(observer.Errors, Does.Contain("INBOX: hold released: approved and applied"));
 
         observer.Terminate();

@@ -30,7 +30,7 @@ public class ObserverProcessTests
         await MailFactory.FillAsync(primary, "Team.Shared", 3);
 
         await using var observer = ObserverProcess.Start("run", accounts.Settings(StatePath), _dir);
-        await Eventually.ConvergesAsync(accounts, TimeSpan.FromSeconds(30));
+        await Eventually.ConvergesAsync(accounts, TimeSpan.FromSeconds(30), observer: observer);
 
         await primary.AppendAsync("INBOX", MailFactory.Message("arrives live"));
         await primary.SelectAsync("Team.Shared");
@@ -38,7 +38,7 @@ public class ObserverProcessTests
         await primary.UidStoreAsync(UidSet.Single(2), StoreMode.Add, new MessageFlags(["\\Deleted"]));
         await primary.UidExpungeAsync(UidSet.Single(2));
         await primary.CreateAsync("Team.New");
-        await Eventually.ConvergesAsync(accounts, TimeSpan.FromSeconds(30));
+        await Eventually.ConvergesAsync(accounts, TimeSpan.FromSeconds(30), observer: observer);
 
         observer.Terminate();
         Assert.That(await observer.WaitForExitAsync(TimeSpan.FromSeconds(60)), Is.Zero, observer.Errors);

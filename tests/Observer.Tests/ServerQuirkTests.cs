@@ -63,7 +63,7 @@ public class ServerQuirkTests
         var settings = accounts.Settings(StatePath);
         settings["Replication:FolderDeleteDelay"] = "00:00:00";
         var observer = ObserverProcess.Start("run", settings, _dir);
-        await Eventually.ConvergesAsync(accounts, TimeSpan.FromSeconds(60));
+        await Eventually.ConvergesAsync(accounts, TimeSpan.FromSeconds(60), observer: observer);
         if (change == "rename")
         {
             // Renames cannot be spread out live (a rename left for later would be a new folder to copy), so
@@ -80,7 +80,7 @@ public class ServerQuirkTests
         }
         await primary.AppendAsync("INBOX", MailFactory.Message("arrived amid the folder changes"));
         await using var running = observer ?? ObserverProcess.Start("run", settings, _dir);
-        await Eventually.ConvergesAsync(accounts, TimeSpan.FromSeconds(60));
+        await Eventually.ConvergesAsync(accounts, TimeSpan.FromSeconds(60), observer: observer);
         observer = running;
 
         var log = ObserverLog.Parse(observer.Errors);
@@ -101,7 +101,7 @@ public class ServerQuirkTests
         foreach (var folder in renamed.Append("Keep")) await MailFactory.FillAsync(primary, folder, 1);
         var settings = accounts.Settings(StatePath);
         await using var observer = ObserverProcess.Start("run", settings, _dir);
-        await Eventually.ConvergesAsync(accounts, TimeSpan.FromSeconds(60));
+        await Eventually.ConvergesAsync(accounts, TimeSpan.FromSeconds(60), observer: observer);
 
         // Courier sleeps 2 s in every RENAME, and renames cannot be left for later: new mail that comes in
         // once they have begun used to wait for all of them (the CI's Cyrus→Courier probe, 10.2 s).
@@ -109,7 +109,7 @@ public class ServerQuirkTests
         await Eventually.HoldsAsync(() => Task.FromResult(observer.Errors.Contains("renamed to", StringComparison.Ordinal)), TimeSpan.FromSeconds(30),
             () => Task.FromResult("the first rename was never replayed\n" + observer.Errors), every: TimeSpan.FromMilliseconds(20));
         await primary.AppendAsync("INBOX", MailFactory.Message("arrived amid the renames"));
-        await Eventually.ConvergesAsync(accounts, TimeSpan.FromSeconds(60));
+        await Eventually.ConvergesAsync(accounts, TimeSpan.FromSeconds(60), observer: observer);
 
         var log = ObserverLog.Parse(observer.Errors);
         var appended = log.FindIndex(l => l.Text.Contains("INBOX: 1 appended", StringComparison.Ordinal));

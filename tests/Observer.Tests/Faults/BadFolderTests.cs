@@ -80,7 +80,7 @@ public class BadFolderTests
         Assert.That(status, Does.Match(@"Locked\s+0\s.*TROUBLE"));
 
         await File.WriteAllTextAsync(_acl, UnlockedAcl);
-        await Eventually.ConvergesAsync(accounts, TimeSpan.FromSeconds(30));
+        await Eventually.ConvergesAsync(accounts, TimeSpan.FromSeconds(30), observer: observer);
         await Eventually.HoldsAsync(async () => (await StatusAsync(settings)).Contains("folders in trouble: 0"), TimeSpan.FromSeconds(30));
         Assert.That(observer.HasExited, Is.False);
     }

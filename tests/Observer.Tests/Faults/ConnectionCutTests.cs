@@ -78,7 +78,7 @@ public class ConnectionCutTests
 
         try
         {
-            await Eventually.ConvergesAsync(accounts, TimeSpan.FromSeconds(120));
+            await Eventually.ConvergesAsync(accounts, TimeSpan.FromSeconds(120), observer: observer);
         }
         catch (TimeoutException)
         {

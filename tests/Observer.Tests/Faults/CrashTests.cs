@@ -64,7 +64,7 @@ public class CrashTests
 
         await using (var last = ObserverProcess.Start("run", settings, _dir))
         {
-            await Eventually.ConvergesAsync(accounts, TimeSpan.FromSeconds(120));
+            await Eventually.ConvergesAsync(accounts, TimeSpan.FromSeconds(120), observer: last);
             last.Terminate();
             Assert.That(await last.WaitForExitAsync(TimeSpan.FromSeconds(60)), Is.Zero);
         }

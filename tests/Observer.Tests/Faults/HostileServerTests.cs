@@ -75,7 +75,7 @@ public class HostileServerTests
         Assert.That(StackTraces.Find(observer.Errors), Is.Null, "one clear line per break, no stack trace");
 
         proxy.ServerTransform = null;
-        await Eventually.ConvergesAsync(accounts, TimeSpan.FromSeconds(90));
+        await Eventually.ConvergesAsync(accounts, TimeSpan.FromSeconds(90), observer: observer);
         var p = await accounts.PrimarySnapshotAsync();
         Assert.That((await accounts.ReplicaSnapshotAsync()).DuplicatesAgainst(p), Is.Zero);
         observer.Terminate();

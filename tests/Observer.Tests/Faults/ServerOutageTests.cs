@@ -33,7 +33,7 @@ public class ServerOutageTests
         await MailFactory.FillAsync(primary, "Work", 10);
         var settings = FaultSettings.For(accounts, Path.Combine(_dir, "state.db"));
         await using var observer = ObserverProcess.Start("run", settings, _dir);
-        await Eventually.ConvergesAsync(accounts, TimeSpan.FromSeconds(30));
+        await Eventually.ConvergesAsync(accounts, TimeSpan.FromSeconds(30), observer: observer);
 
         await _pair.Replica.StopAsync();
         try
@@ -58,7 +58,7 @@ public class ServerOutageTests
             await _pair.Replica.StartAgainAsync();
         }
 
-        await Eventually.ConvergesAsync(accounts, TimeSpan.FromSeconds(60));
+        await Eventually.ConvergesAsync(accounts, TimeSpan.FromSeconds(60), observer: observer);
         await Eventually.HoldsAsync(async () => Lag((await ObserverProcess.RunAsync("status", settings, _dir, TimeSpan.FromSeconds(30))).Output) == 0,
             TimeSpan.FromSeconds(30));
         Assert.That(Regex.Count(observer.Errors, "replica unavailable"), Is.EqualTo(1), observer.Errors);
@@ -86,7 +86,7 @@ public class ServerOutageTests
             await Eventually.HoldsAsync(async () => ((await replica.StatusAsync("INBOX", StatusItems.Messages).ContinueWith(t => t.IsCompletedSuccessfully ? t.Result.Messages : 0)) ?? 0) > 100,
                 TimeSpan.FromSeconds(60), every: TimeSpan.FromMilliseconds(50));
         await _pair.Primary.KickAsync(accounts.Primary);
-        await Eventually.ConvergesAsync(accounts, TimeSpan.FromSeconds(90));
+        await Eventually.ConvergesAsync(accounts, TimeSpan.FromSeconds(90), observer: observer);
 
         // Changes just before the primary restarts, and just after.
         await using (var user = await accounts.PrimaryClientAsync())
@@ -104,7 +104,7 @@ public class ServerOutageTests
             await user.UidStoreAsync(UidSet.Single(7), StoreMode.Add, new MessageFlags(["\\Deleted"]));
             await user.UidExpungeAsync(UidSet.Single(7));
         }
-        await Eventually.ConvergesAsync(accounts, TimeSpan.FromSeconds(60));
+        await Eventually.ConvergesAsync(accounts, TimeSpan.FromSeconds(60), observer: observer);
 
         var afterRestart = observer.Errors[beforeRestart..];
         Assert.That(afterRestart, Does.Contain("primary read by changes since modseq"), "the catch-up asks for changes, not for everything");

@@ -22,7 +22,7 @@ public class UidValidityLiveTests
         await using var primary = await accounts.PrimaryClientAsync();
         await MailFactory.FillAsync(primary, "Box", 40);
         await using var observer = ObserverProcess.Start("run", FaultSettings.For(accounts, Path.Combine(_dir, "state.db")), _dir);
-        await Eventually.ConvergesAsync(accounts, TimeSpan.FromSeconds(30));
+        await Eventually.ConvergesAsync(accounts, TimeSpan.FromSeconds(30), observer: observer);
         var before = (await accounts.ReplicaSnapshotAsync()).Folders["Box"].Select(m => (m.Uid, m.Md5)).ToHashSet();
 
         await primary.ExamineAsync("Box");
@@ -38,7 +38,7 @@ public class UidValidityLiveTests
         await primary.AppendAsync("Box", MailFactory.Message("new after the recreation"));
         Assert.That((await primary.StatusAsync("Box", StatusItems.UidValidity)).UidValidity, Is.Not.EqualTo(validity));
 
-        await Eventually.ConvergesAsync(accounts, TimeSpan.FromSeconds(60));
+        await Eventually.ConvergesAsync(accounts, TimeSpan.FromSeconds(60), observer: observer);
         var after = (await accounts.ReplicaSnapshotAsync()).Folders["Box"].Select(m => (m.Uid, m.Md5)).ToHashSet();
         Assert.That(after.IsSupersetOf(before), Is.True, "the 40 copies kept their replica UIDs: re-mapped, not uploaded again");
         Assert.That(after, Has.Count.EqualTo(41));
