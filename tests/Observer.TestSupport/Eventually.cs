@@ -50,6 +50,7 @@ public static class Eventually
     {
         if (observer is null) return "";
         var log = observer.Errors.TrimEnd().Split('\n');
-        return $"\nthe last {Math.Min(lines, log.Length)} lines of observer's log:\n" + string.Join('\n', log[^Math.Min(lines, log.Length)..]);
+        var tail = log[^Math.Min(lines, log.Length)..];
+        return $"\nthe last {tail.Length} lines of observer's log:\n" + string.Join('\n', tail);
     }
 }
