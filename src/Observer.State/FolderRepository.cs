@@ -6,7 +6,7 @@ public sealed class FolderRepository
 {
     private const string Columns =
         "id, replica_id, primary_name, replica_name, primary_uidvalidity, primary_uidnext, primary_modseq, primary_messages, "
-        + "replica_uidvalidity, replica_uidnext, replica_modseq, replica_messages, last_synced_at, dirty_since";
+        + "replica_uidvalidity, replica_uidnext, replica_modseq, replica_messages, last_synced_at, dirty_since, primary_low, primary_low_at";
 
     private readonly StateStore _store;
 
@@ -36,9 +36,11 @@ public sealed class FolderRepository
     public void SaveCheckpoint(FolderRecord folder, DateTimeOffset syncStarted) =>
         _store.Execute(
             "UPDATE folders SET primary_uidvalidity = $puv, primary_uidnext = $pun, primary_modseq = $pms, primary_messages = $pm, "
+            + "primary_low = $pl, primary_low_at = $pla, "
             + "replica_uidvalidity = $ruv, replica_uidnext = $run, replica_modseq = $rms, replica_messages = $rm, "
             + "last_synced_at = $t, dirty_since = CASE WHEN dirty_since > $started THEN dirty_since ELSE NULL END WHERE id = $id",
             ("$puv", Db(folder.PrimaryUidValidity)), ("$pun", Db(folder.PrimaryUidNext)), ("$pms", Db(folder.PrimaryModSeq)), ("$pm", Db(folder.PrimaryMessages)),
+            ("$pl", Db(folder.PrimaryLow)), ("$pla", folder.PrimaryLowAt is { } lowAt ? StateStore.Iso(lowAt) : null),
             ("$ruv", Db(folder.ReplicaUidValidity)), ("$run", Db(folder.ReplicaUidNext)), ("$rms", Db(folder.ReplicaModSeq)), ("$rm", Db(folder.ReplicaMessages)),
             ("$t", _store.Now()), ("$started", StateStore.Iso(syncStarted)), ("$id", folder.Id));
 
@@ -51,6 +53,7 @@ public sealed class FolderRepository
     public void ResetCheckpoint(long folderId) =>
         _store.Execute(
             "UPDATE folders SET primary_uidvalidity = NULL, primary_uidnext = NULL, primary_modseq = NULL, primary_messages = NULL, "
+            + "primary_low = NULL, primary_low_at = NULL, "
             + "replica_uidvalidity = NULL, replica_uidnext = NULL, replica_modseq = NULL, replica_messages = NULL WHERE id = $id",
             ("$id", folderId));
 
@@ -98,5 +101,7 @@ public sealed class FolderRepository
         ReplicaMessages = r.UInt(11),
         LastSyncedAt = StateStore.ReadTime(r, 12),
         DirtySince = StateStore.ReadTime(r, 13),
+        PrimaryLow = r.UInt(14),
+        PrimaryLowAt = StateStore.ReadTime(r, 15),
     };
 }

@@ -13,6 +13,10 @@ public sealed record FolderRecord
     public uint? PrimaryUidNext { get; init; }
     public ulong? PrimaryModSeq { get; init; }
     public uint? PrimaryMessages { get; init; }
+
+    /// <summary>The fewest messages the primary folder held at a sync since <see cref="PrimaryLowAt"/>.</summary>
+    public uint? PrimaryLow { get; init; }
+    public DateTimeOffset? PrimaryLowAt { get; init; }
     public uint? ReplicaUidValidity { get; init; }
     public uint? ReplicaUidNext { get; init; }
     public ulong? ReplicaModSeq { get; init; }

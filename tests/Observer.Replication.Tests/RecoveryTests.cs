@@ -150,6 +150,40 @@ public class RecoveryTests
     }
 
     [Test]
+    public async Task DeleteGuard_FolderBackWithinTheSwingItShowed_IsNotHeld_ButBelowItsFewestIs()
+    {
+        await using var h = await EngineHarness.CreateAsync();
+        await using var primary = await h.Accounts.PrimaryClientAsync();
+        await MailFactory.FillAsync(primary, "INBOX", 60);
+        await h.SyncAsync();
+        await primary.SelectAsync("INBOX");
+        await primary.UidStoreAsync(UidSet.Range(1, 10), StoreMode.Add, new MessageFlags(["\\Deleted"]));
+        await primary.UidExpungeAsync(UidSet.Range(1, 10));
+        Assert.That((await h.SyncAsync()).Converged, Is.True, "10 deletions are within the floor");
+        await MailFactory.FillAsync(primary, "INBOX", 20);
+        Assert.That((await h.SyncAsync()).Converged, Is.True);
+
+        // 70 down to 50 behind observer's back is 29 %, but the folder held 50 an hour ago: a busy inbox's swing.
+        await primary.SelectAsync("INBOX");
+        await primary.UidStoreAsync(UidSet.Range(11, 32), StoreMode.Add, new MessageFlags(["\\Deleted"]));
+        await primary.UidExpungeAsync(UidSet.Range(11, 32));
+        await MailFactory.FillAsync(primary, "INBOX", 2);
+        var swing = await h.SyncAsync();
+        Assert.That(swing.Folders.Single(f => f.Folder == "INBOX").Outcome, Is.EqualTo(FolderOutcome.Synced), swing.Folders.Single(f => f.Folder == "INBOX").Message);
+        Assert.That(await h.Accounts.DifferencesAsync(), Is.Empty);
+
+        // Well below the fewest it held is what the guard is for.
+        await MailFactory.FillAsync(primary, "INBOX", 10);
+        Assert.That((await h.SyncAsync()).Converged, Is.True);
+        await primary.SelectAsync("INBOX");
+        await primary.UidStoreAsync(UidSet.Range(33, 60), StoreMode.Add, new MessageFlags(["\\Deleted"]));
+        await primary.UidExpungeAsync(UidSet.Range(33, 60));
+        var drop = (await h.SyncAsync()).Folders.Single(f => f.Folder == "INBOX");
+        Assert.That(drop.Outcome, Is.EqualTo(FolderOutcome.Held));
+        Assert.That(drop.Message, Does.Contain("from 60 to 32 messages, and from 50, the fewest it held in the last 24 hours"));
+    }
+
+    [Test]
     public async Task DeleteGuard_FirstSyncIntoAFilledReplica_HoldsUnexplainedDeletions_VerifyRepairForceAppliesThem()
     {
         await using var h = await EngineHarness.CreateAsync();

@@ -86,7 +86,8 @@ internal sealed class FolderSynchronizer(SyncContext context)
         // A push that arrives while deletions are held vouches for itself, not for what was held before it.
         var approved = request.Force || store.Holds.IsApproved(context.ReplicaId, folder.PrimaryName, HoldKind.Messages);
         var holdReason = approved ? null : DeleteGuard.Check(
-            new GuardFacts(folder.PrimaryName, deletions, replicaSelected.Exists - Math.Min(accepted, replicaSelected.Exists), primarySelected.Exists, request.Witnessed && continuous && !held, continuous, folder.PrimaryMessages), context.Options);
+            new GuardFacts(folder.PrimaryName, deletions, replicaSelected.Exists - Math.Min(accepted, replicaSelected.Exists), primarySelected.Exists, request.Witnessed && continuous && !held, continuous, folder.PrimaryMessages,
+            folder.PrimaryLowAt is { } lowSeen && started - lowSeen <= DeleteGuard.LowWindow ? folder.PrimaryLow : null), context.Options);
         if (holdReason is not null)
         {
             // Only the deletions wait: new mail, adoptions and flag changes still go through.
@@ -122,6 +123,9 @@ internal sealed class FolderSynchronizer(SyncContext context)
 
         // A fresh SELECT rather than STATUS: RFC 3501 advises against STATUS on the selected mailbox.
         var after = await context.Replica.SelectAsync(folder.ReplicaName, readOnly: false, null, cancellationToken).ConfigureAwait(false);
+        // While deletions are held, the size before them stays the measure the guard compares with.
+        var primaryMessages = result.SkippedEmpty > 0 ? null : holdReason is not null ? folder.PrimaryMessages : primarySelected.Exists;
+        var (low, lowAt) = DeleteGuard.RememberLow(folder, primarySelected.UidValidity, primaryMessages, started);
         store.InTransaction(() =>
         {
             store.Folders.SaveCheckpoint(folder with
@@ -131,8 +135,9 @@ internal sealed class FolderSynchronizer(SyncContext context)
                 // A message skipped because its body came back empty must be looked at again: no mod-sequence
                 // to start from means the next sync reads the whole folder.
                 PrimaryModSeq = result.SkippedEmpty > 0 ? null : primarySelected.HighestModSeq,
-                // While deletions are held, the size before them stays the measure the guard compares with.
-                PrimaryMessages = result.SkippedEmpty > 0 ? null : holdReason is not null ? folder.PrimaryMessages : primarySelected.Exists,
+                PrimaryMessages = primaryMessages,
+                PrimaryLow = low,
+                PrimaryLowAt = lowAt,
                 ReplicaUidValidity = replicaSelected.UidValidity,
                 ReplicaUidNext = after.UidNext,
                 ReplicaModSeq = after.HighestModSeq,
