@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The side-by-side benchmark: installs the peer tools (never part of CI), builds Observer the way it
-# ships (Release, ReadyToRun), starts a private Dovecot pair and runs `observer-bench compare` with
-# the arguments given (for example --quick, or --readme to refresh README.md). Takes about 1.5 h in full.
+# ships (its linux-x64 publish profile: self-contained, composite ReadyToRun), starts a private
+# Dovecot pair and runs `observer-bench compare` with the arguments given (for example --quick, or
+# --readme to refresh README.md). Takes about 1.5 h in full.
 # --before COMMIT also publishes that commit (from a temporary worktree) and runs it as the tool
 # observer-before beside today's build, for a change's before and after in one session.
 set -euo pipefail
@@ -13,6 +14,15 @@ ensure_packages dovecot-core dovecot-imapd openssl procps time librsvg2-bin
 for peer in interimap isync offlineimap3; do
   ensure_packages "$peer" || echo "bench: $peer could not be installed; it will be left out" >&2
 done
+
+# Publishes the tree $1 as Observer ships, into $2. An older tree without the publish profile is given
+# today's, so that a before and an after differ in their code only.
+ship() {
+  local profile=src/Observer/Properties/PublishProfiles/linux-x64.pubxml
+  if [ ! -f "$1/$profile" ]; then mkdir -p "$1/$(dirname "$profile")"; cp "$profile" "$1/$profile"; fi
+  rm -rf "$2"
+  dotnet publish "$1/src/Observer" -p:PublishProfile=linux-x64 -o "$2" -v quiet -nologo >&2
+}
 
 args=() before=""
 while [ $# -gt 0 ]; do
@@ -26,13 +36,11 @@ if [ -n "$before" ]; then
   tree=$(mktemp -d)
   trap 'git worktree remove --force "$tree" >/dev/null 2>&1 || true' EXIT
   git worktree add --detach --force "$tree" "$commit" >/dev/null
-  dotnet publish "$tree/src/Observer" -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true \
-    -o "$PWD/artifacts/observer-before" -v quiet -nologo >&2
+  ship "$tree" "$PWD/artifacts/observer-before"
   export OBSERVER_BENCH_BEFORE_BINARY="$PWD/artifacts/observer-before/observer" OBSERVER_BENCH_BEFORE_NAME="${commit:0:7}"
 fi
 
 dotnet build bench/Observer.Bench -c Release -v quiet -nologo >&2
-dotnet publish src/Observer -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true \
-  -o artifacts/observer -v quiet -nologo >&2
+ship . "$PWD/artifacts/observer"
 export OBSERVER_BENCH_BINARY="$PWD/artifacts/observer/observer"
 bench/Observer.Bench/bin/Release/net10.0/observer-bench compare "${args[@]}"
