@@ -8,6 +8,8 @@ internal static class CorpusCommand
     public static async Task<int> RunAsync(BenchArguments args)
     {
         var profile = CorpusProfile.Parse(args.Text("profile", "demo"));
+        // A smaller large folder, to profile a big INBOX without waiting for the whole one.
+        if (args.Number("messages", 0) is var messages and > 0) profile = profile with { Messages = messages };
         var generator = new CorpusGenerator(profile, args.Number("seed", 42));
         var account = args.Endpoint("primary");
         await using var client = await account.ConnectAsync();

@@ -3,7 +3,7 @@ using Observer.Mail;
 
 const string usage = """
     usage: observer-bench <command> [--key value ...]
-      corpus   --profile demo|small|mixed|large [--seed N] --primary-port P --primary-user U --primary-password-file F
+      corpus   --profile demo|small|mixed|large [--messages N] [--seed N] --primary-port P --primary-user U --primary-password-file F
       traffic  [--interval seconds] [--count N] --primary-...      act like a mail user on the primary
       lag      [--count N] [--folder INBOX] --primary-... --replica-...   time changes reaching the replica
       soak     [--minutes 10] [--primary dovecot|cyrus|courier] [--replica ...] [--seed N] [--clients 3] [--messages 500]
