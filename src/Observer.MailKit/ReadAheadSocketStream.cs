@@ -6,11 +6,12 @@ namespace Observer.MailKit;
 /// The TCP stream under MailKit, read and written in large pieces. MailKit reads and writes its socket
 /// 4 KB at a time: a 500 MB copy cost about 260,000 reads, and an APPEND of 50 small messages about 100
 /// sends, each a segment the server must read on its own. Here each read fills a 64 KB buffer, and
-/// writes are gathered until the stream is flushed, the buffer is full, or the client turns to read.
+/// writes are gathered until 64 KB wait or the client turns to read.
 /// </summary>
 /// <remarks>
-/// Gathered writes are sent before any read: IMAP answers only what it was sent, and MailKit's own flush
-/// skips ours when its last write ended on a 4 KB boundary. While a read is waiting, writes go straight
+/// Gathered writes are sent before any read, not at a flush: IMAP answers only what it was sent, so the
+/// client always reads after it writes, and MailKit's own flush skips ours anyway when its last write
+/// ended on a 4 KB boundary. While a read is waiting, writes go straight
 /// through, unbuffered: MailKit writes IDLE's DONE from a cancellation callback while it is reading.
 /// No lock is held across I/O, so a write never waits behind another one (a server that stopped reading
 /// would hang whoever cancelled). Below TLS, when MailKit adds it, so it saves on both.

@@ -102,9 +102,7 @@ public class RecoveryTests
         await MailFactory.FillAsync(primary, "Other", 5);
         await h.SyncAsync();
 
-        await primary.SelectAsync("Precious");
-        await primary.UidStoreAsync(UidSet.Range(1, 40), StoreMode.Add, new MessageFlags(["\\Deleted"]));
-        await primary.UidExpungeAsync(UidSet.Range(1, 40));
+        await ExpungeAsync(primary, "Precious", UidSet.Range(1, 40));
         await primary.UidStoreAsync(UidSet.Single(45), StoreMode.Add, new MessageFlags(["\\Flagged"]));
         await primary.AppendAsync("Precious", MailFactory.Message("new mail into the held folder itself"));
         await primary.AppendAsync("Other", MailFactory.Message("other folders still move on"));
@@ -138,9 +136,7 @@ public class RecoveryTests
         await h.SyncAsync();
 
         // A POP-style client: every message fetched and deleted, as many new ones arrived, while observer was away.
-        await primary.SelectAsync("INBOX");
-        await primary.UidStoreAsync(UidSet.Range(1, 30), StoreMode.Add, new MessageFlags(["\\Deleted"]));
-        await primary.UidExpungeAsync(UidSet.Range(1, 30));
+        await ExpungeAsync(primary, "INBOX", UidSet.Range(1, 30));
         await MailFactory.FillAsync(primary, "INBOX", 28);
 
         var pass = await h.SyncAsync();
@@ -156,17 +152,13 @@ public class RecoveryTests
         await using var primary = await h.Accounts.PrimaryClientAsync();
         await MailFactory.FillAsync(primary, "INBOX", 60);
         await h.SyncAsync();
-        await primary.SelectAsync("INBOX");
-        await primary.UidStoreAsync(UidSet.Range(1, 10), StoreMode.Add, new MessageFlags(["\\Deleted"]));
-        await primary.UidExpungeAsync(UidSet.Range(1, 10));
+        await ExpungeAsync(primary, "INBOX", UidSet.Range(1, 10));
         Assert.That((await h.SyncAsync()).Converged, Is.True, "10 deletions are within the floor");
         await MailFactory.FillAsync(primary, "INBOX", 20);
         Assert.That((await h.SyncAsync()).Converged, Is.True);
 
         // 70 down to 50 behind observer's back is 29 %, but the folder held 50 an hour ago: a busy inbox's swing.
-        await primary.SelectAsync("INBOX");
-        await primary.UidStoreAsync(UidSet.Range(11, 32), StoreMode.Add, new MessageFlags(["\\Deleted"]));
-        await primary.UidExpungeAsync(UidSet.Range(11, 32));
+        await ExpungeAsync(primary, "INBOX", UidSet.Range(11, 32));
         await MailFactory.FillAsync(primary, "INBOX", 2);
         var swing = await h.SyncAsync();
         Assert.That(swing.Folders.Single(f => f.Folder == "INBOX").Outcome, Is.EqualTo(FolderOutcome.Synced), swing.Folders.Single(f => f.Folder == "INBOX").Message);
@@ -175,9 +167,7 @@ public class RecoveryTests
         // Well below the fewest it held is what the guard is for.
         await MailFactory.FillAsync(primary, "INBOX", 10);
         Assert.That((await h.SyncAsync()).Converged, Is.True);
-        await primary.SelectAsync("INBOX");
-        await primary.UidStoreAsync(UidSet.Range(33, 60), StoreMode.Add, new MessageFlags(["\\Deleted"]));
-        await primary.UidExpungeAsync(UidSet.Range(33, 60));
+        await ExpungeAsync(primary, "INBOX", UidSet.Range(33, 60));
         var drop = (await h.SyncAsync()).Folders.Single(f => f.Folder == "INBOX");
         Assert.That(drop.Outcome, Is.EqualTo(FolderOutcome.Held));
         Assert.That(drop.Message, Does.Contain("from 60 to 32 messages, and from 50, the fewest it held in the last 24 hours"));
@@ -244,5 +234,13 @@ public class RecoveryTests
             using (m) messages.Add(new AppendMessage(ImapLiteral.FromBytes(m.Body!.ToArray()), m.Flags!.WithoutRecent(), m.InternalDate));
         await client.UnselectAsync();
         return messages;
+    }
+
+    /// <summary>Deletes <paramref name="uids"/> from <paramref name="folder"/> as a mail client does, leaving the folder selected.</summary>
+    private static async Task ExpungeAsync(UserImapClient client, string folder, UidSet uids)
+    {
+        await client.SelectAsync(folder);
+        await client.UidStoreAsync(uids, StoreMode.Add, new MessageFlags([MessageFlags.Deleted]), silent: true);
+        await client.UidExpungeAsync(uids);
     }
 }

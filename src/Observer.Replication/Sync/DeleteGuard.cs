@@ -52,10 +52,13 @@ internal static class DeleteGuard
     public static (uint? Low, DateTimeOffset? At) RememberLow(FolderRecord folder, uint uidValidity, uint? messages, DateTimeOffset now)
     {
         if (messages is not { } n) return (folder.PrimaryLow, folder.PrimaryLowAt);
-        var fresh = folder.PrimaryUidValidity != uidValidity || folder.PrimaryLow is not { } low || folder.PrimaryLowAt is not { } at
-            || n <= low || now - at > LowWindow;
+        var fresh = folder.PrimaryUidValidity != uidValidity || RecentLow(folder, now) is not { } low || n <= low;
         return fresh ? (n, now) : (folder.PrimaryLow, folder.PrimaryLowAt);
     }
+
+    /// <summary>The folder's remembered smallest size, if it was seen within <see cref="LowWindow"/> of <paramref name="now"/>.</summary>
+    public static uint? RecentLow(FolderRecord folder, DateTimeOffset now) =>
+        folder.PrimaryLowAt is { } at && now - at <= LowWindow ? folder.PrimaryLow : null;
 }
 
 /// <summary>What the guard weighs for one folder sync.</summary>

@@ -87,7 +87,7 @@ internal sealed class FolderSynchronizer(SyncContext context)
         var approved = request.Force || store.Holds.IsApproved(context.ReplicaId, folder.PrimaryName, HoldKind.Messages);
         var holdReason = approved ? null : DeleteGuard.Check(
             new GuardFacts(folder.PrimaryName, deletions, replicaSelected.Exists - Math.Min(accepted, replicaSelected.Exists), primarySelected.Exists, request.Witnessed && continuous && !held, continuous, folder.PrimaryMessages,
-            folder.PrimaryLowAt is { } lowSeen && started - lowSeen <= DeleteGuard.LowWindow ? folder.PrimaryLow : null), context.Options);
+            DeleteGuard.RecentLow(folder, started)), context.Options);
         if (holdReason is not null)
         {
             // Only the deletions wait: new mail, adoptions and flag changes still go through.
