@@ -67,9 +67,10 @@ public class ConnectionCutTests
             var mutator = new MailboxMutator(user, 77, folders);
             while (mutator.Total < 500)
             {
-                await mutator.MutateOnceAsync();
+                await mutator.MutateOrCarryOnAsync();
                 await Task.Delay(random.Next(0, 60));
             }
+            foreach (var refusal in mutator.Refusals) await TestContext.Out.WriteLineAsync("refused by the server: " + refusal);
         }
         await Eventually.HoldsAsync(() => Task.FromResult(primaryProxy.Cuts + replicaProxy.Cuts >= 50), TimeSpan.FromMinutes(2));
         await stopChaos.CancelAsync();

@@ -34,15 +34,16 @@ public class CrashTests
 
         using var stopUser = new CancellationTokenSource();
         var mutations = 0;
+        MailboxMutator? mutator = null;
         var user = Task.Run(async () =>
         {
             await using var client = await accounts.PrimaryClientAsync();
-            var mutator = new MailboxMutator(client, 99, folders);
+            mutator = new MailboxMutator(client, 99, folders);
             // The first kills land in the initial sync; the user starts a little later.
             await Task.Delay(TimeSpan.FromSeconds(4));
             while (!stopUser.IsCancellationRequested)
             {
-                await mutator.MutateOnceAsync();
+                await mutator.MutateOrCarryOnAsync();
                 mutations = mutator.Total;
                 await Task.Delay(random.Next(20, 120));
             }
@@ -75,6 +76,6 @@ public class CrashTests
         Assert.That((kills, mutations), Is.GreaterThanOrEqualTo((20, 50)).Using<(int, int)>((a, b) => a.Item1 >= b.Item1 && a.Item2 >= b.Item2 ? 0 : -1));
         using var store = StateStore.Open(statePath);
         Assert.That(store.Journal.OpenCount(store.Replicas.Find("default")!.Id), Is.Zero);
-        TestContext.Out.WriteLine($"{kills} kills, {mutations} mutations");
+        TestContext.Out.WriteLine($"{kills} kills, {mutations} mutations, {mutator!.Refusals.Count} refused by the server{string.Concat(mutator.Refusals.Select(r => "\n  " + r))}");
     }
 }
