@@ -223,17 +223,27 @@ public sealed partial class MailKitMailSession : IMailSession
             return new FetchResult(messages, UidSet.Empty);
         }, cancellationToken);
 
+    public Task<FetchResult> FetchAttributesAsync(UidSet uids, CancellationToken cancellationToken) =>
+        RunAsync("FETCH", async ct =>
+        {
+            var found = await AttributesAsync(uids, ct).ConfigureAwait(false);
+            var messages = found.Values.Select(s => new MessageData { Uid = s.UniqueId.Id, Flags = Flags(s), InternalDate = s.InternalDate, Size = s.Size }).ToList();
+            return new FetchResult(messages, UidSet.Empty);
+        }, cancellationToken);
+
     public async IAsyncEnumerable<MessageData> FetchMessagesAsync(UidSet uids, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         // MailKit fetches bodies apart from their flags, date and size: those come first, in a command of their own.
-        var summaries = await RunAsync("FETCH", async ct =>
-        {
-            var found = await Selected().FetchAsync(uids.ToKit(),
-                new FetchRequest(MessageSummaryItems.UniqueId | MessageSummaryItems.Flags | MessageSummaryItems.InternalDate | MessageSummaryItems.Size), ct).ConfigureAwait(false);
-            return found.Where(s => uids.Contains(s.UniqueId.Id)).ToDictionary(s => s.UniqueId.Id);
-        }, cancellationToken).ConfigureAwait(false);
+        var summaries = await RunAsync("FETCH", ct => AttributesAsync(uids, ct), cancellationToken).ConfigureAwait(false);
         await foreach (var message in StreamBodiesAsync(summaries.Keys.Order().ToList(), summaries, cancellationToken).ConfigureAwait(false))
             yield return message;
+    }
+
+    private async Task<Dictionary<uint, IMessageSummary>> AttributesAsync(UidSet uids, CancellationToken cancellationToken)
+    {
+        var found = await Selected().FetchAsync(uids.ToKit(),
+            new FetchRequest(MessageSummaryItems.UniqueId | MessageSummaryItems.Flags | MessageSummaryItems.InternalDate | MessageSummaryItems.Size), cancellationToken).ConfigureAwait(false);
+        return found.Where(s => uids.Contains(s.UniqueId.Id)).ToDictionary(s => s.UniqueId.Id);
     }
 
     public IAsyncEnumerable<MessageData> FetchBodiesAsync(UidSet uids, CancellationToken cancellationToken) =>

@@ -45,6 +45,24 @@ public class InitialSyncTests
     }
 
     [Test]
+    public async Task InitialCopy_AsksFlagsDatesAndSizes_OnceForTenBatches_ThenOneFetchOfBodiesPerBatch()
+    {
+        await using var h = await EngineHarness.CreateAsync(o => o.AppendBatchSize = 5);
+        await using (var primary = await h.Accounts.PrimaryClientAsync())
+            await MailFactory.FillAsync(primary, "INBOX", 120);
+
+        var pass = await h.SyncAsync();
+
+        Assert.That(pass.Converged, Is.True, pass.Summary());
+        var primarySnapshot = await h.Accounts.PrimarySnapshotAsync();
+        var replicaSnapshot = await h.Accounts.ReplicaSnapshotAsync();
+        Assert.That(primarySnapshot.Differences(replicaSnapshot), Is.Empty, "flags and internal dates come from the attribute fetch");
+        Assert.That(h.Replica.Appended, Is.EqualTo(120));
+        // 120 messages in batches of 5: 24 batches, whose attributes come in windows of 50 messages.
+        Assert.That((h.Sessions.Primary.AttributeFetches, h.Sessions.Primary.BodyFetches), Is.EqualTo((3, 24)));
+    }
+
+    [Test]
     public async Task Sync_Twice_SecondPassChangesNothing()
     {
         await using var h = await EngineHarness.CreateAsync();

@@ -54,9 +54,25 @@ internal sealed class RecordingSession(IMailSession inner, SessionLedger ledger,
     public Task<SelectedMailbox> SelectAsync(string folder, bool readOnly, QResyncParameters? qresync, CancellationToken cancellationToken) => inner.SelectAsync(folder, readOnly, qresync, cancellationToken);
     public Task UnselectAsync(CancellationToken cancellationToken) => inner.UnselectAsync(cancellationToken);
     public Task<FetchResult> FetchFlagsAsync(UidSet uids, ulong? changedSince, CancellationToken cancellationToken) => inner.FetchFlagsAsync(uids, changedSince, cancellationToken);
+    public Task<FetchResult> FetchAttributesAsync(UidSet uids, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref ledger.AttributeFetches);
+        return inner.FetchAttributesAsync(uids, cancellationToken);
+    }
+
     public Task<FetchResult> FetchSummariesAsync(UidSet uids, CancellationToken cancellationToken) => inner.FetchSummariesAsync(uids, cancellationToken);
-    public IAsyncEnumerable<MessageData> FetchMessagesAsync(UidSet uids, CancellationToken cancellationToken) => EmptiedAsync(inner.FetchMessagesAsync(uids, cancellationToken));
-    public IAsyncEnumerable<MessageData> FetchBodiesAsync(UidSet uids, CancellationToken cancellationToken) => EmptiedAsync(inner.FetchBodiesAsync(uids, cancellationToken));
+    public IAsyncEnumerable<MessageData> FetchMessagesAsync(UidSet uids, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref ledger.BodyFetches);
+        return EmptiedAsync(inner.FetchMessagesAsync(uids, cancellationToken));
+    }
+
+    public IAsyncEnumerable<MessageData> FetchBodiesAsync(UidSet uids, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref ledger.BodyFetches);
+        return EmptiedAsync(inner.FetchBodiesAsync(uids, cancellationToken));
+    }
+
 
     private async IAsyncEnumerable<MessageData> EmptiedAsync(IAsyncEnumerable<MessageData> fetched)
     {
@@ -96,6 +112,12 @@ internal sealed class SessionLedger
     public int Copies;
     public int Renames;
     public int CrashAfterNextAppend;
+
+    /// <summary>Fetches of flags, dates and sizes alone (<see cref="IMailSession.FetchAttributesAsync"/>).</summary>
+    public int AttributeFetches;
+
+    /// <summary>Fetches of whole messages, with or without their flags, dates and sizes.</summary>
+    public int BodyFetches;
 
     /// <summary>LIST commands sent, on every connection: a loop that spins shows here.</summary>
     public int Lists;

@@ -5,7 +5,7 @@ namespace Observer.Replication;
 
 /// <summary>
 /// The narrow view of one logged-in IMAP session that the engine needs. The engine never sees a
-/// socket or a protocol detail; <see cref="ImapMailSession"/> implements this over the IMAP library.
+/// socket or a protocol detail; Observer.MailKit's session implements this over MailKit.
 /// </summary>
 public interface IMailSession : IAsyncDisposable
 {
@@ -34,6 +34,9 @@ public interface IMailSession : IAsyncDisposable
 
     /// <summary>UID, FLAGS and (with CONDSTORE) MODSEQ; with <paramref name="changedSince"/>, only changes, plus VANISHED under QRESYNC.</summary>
     Task<FetchResult> FetchFlagsAsync(UidSet uids, ulong? changedSince, CancellationToken cancellationToken);
+
+    /// <summary>UID, FLAGS, INTERNALDATE and RFC822.SIZE: what an APPEND needs besides the body.</summary>
+    Task<FetchResult> FetchAttributesAsync(UidSet uids, CancellationToken cancellationToken);
 
     /// <summary>UID, FLAGS, INTERNALDATE, RFC822.SIZE and the Message-ID header: enough to find candidates without bodies.</summary>
     Task<FetchResult> FetchSummariesAsync(UidSet uids, CancellationToken cancellationToken);

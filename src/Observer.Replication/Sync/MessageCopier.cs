@@ -15,6 +15,12 @@ internal sealed class MessageCopier(SyncContext context, FolderRecord folder, Fo
 {
     private const int QueuedBatches = 2;
 
+    /// <summary>
+    /// Chunks whose flags, dates and sizes are asked in one FETCH before their bodies: MailKit fetches
+    /// bodies in a command of their own, and one such FETCH per chunk was 100 extra commands in 5,000 messages.
+    /// </summary>
+    private const int ChunksPerAttributeFetch = 10;
+
     private uint _replicaUidValidity;
     private uint _replicaUidNext = 1;
     private SelectedMailbox _replica = null!;
@@ -62,6 +68,7 @@ internal sealed class MessageCopier(SyncContext context, FolderRecord folder, Fo
     /// The primary stage: stream, hash, batch. The UIDs are fetched a chunk at a time, and a chunk is
     /// read whole before its batches wait for room: a slow replica then pauses this stage between
     /// two FETCH commands, never in the middle of one, where the primary connection's deadline runs.
+    /// Flags, dates and sizes not already known are asked first, for several chunks in one command.
     /// </summary>
     private async Task ReadAsync(UidSet uids, IReadOnlyDictionary<uint, MessageSummary>? messages, ChannelWriter<Step> steps, CancellationToken cancellationToken)
     {
@@ -72,36 +79,40 @@ internal sealed class MessageCopier(SyncContext context, FolderRecord folder, Fo
         var ready = new List<Step>();
         try
         {
-            for (var start = 0; start < all.Count; start += chunk)
+            for (var windowStart = 0; windowStart < all.Count; windowStart += chunk * ChunksPerAttributeFetch)
             {
-                var set = UidSet.FromUids(all.Skip(start).Take(chunk));
-                // With summaries in hand, the bodies alone are fetched: one command fewer per chunk.
-                var fetched = messages is null ? context.Primary.FetchMessagesAsync(set, cancellationToken) : context.Primary.FetchBodiesAsync(set, cancellationToken);
-                await foreach (var data in fetched.ConfigureAwait(false))
+                var window = all.Skip(windowStart).Take(chunk * ChunksPerAttributeFetch).ToList();
+                var known = messages ?? await AttributesAsync(window, cancellationToken).ConfigureAwait(false);
+                // A message gone since is not asked for; one that goes while its body is fetched comes empty.
+                var present = window.Where(known.ContainsKey).ToList();
+                for (var start = 0; start < present.Count; start += chunk)
                 {
-                    if (data.Uid is not { } uid || data.Body is null || (messages is not null && !messages.ContainsKey(uid)))
+                    var set = UidSet.FromUids(present.Skip(start).Take(chunk));
+                    await foreach (var data in context.Primary.FetchBodiesAsync(set, cancellationToken).ConfigureAwait(false))
                     {
-                        data.Dispose();
-                        continue;
+                        if (data.Uid is not { } uid || data.Body is null || !known.TryGetValue(uid, out var attributes))
+                        {
+                            data.Dispose();
+                            continue;
+                        }
+                        (data.Flags, data.InternalDate, data.Size) = (attributes.Flags, attributes.InternalDate, attributes.Size);
+                        if (data.Body.Length == 0)
+                        {
+                            // Expunged on the primary while its body was being fetched: gone, not empty (no server
+                            // stores an empty message). The folder keeps its old checkpoint, so its next sync
+                            // sees the message expunged, or, if it is still there, copies it.
+                            Log.VanishedWhileCopied(context.Logger, folder.PrimaryName, uid);
+                            result.SkippedEmpty++;
+                            data.Dispose();
+                            continue;
+                        }
+                        (batch, batchBytes) = await AddAsync(data, uid, messages, batch, batchBytes, ready, cancellationToken).ConfigureAwait(false);
                     }
-                    if (messages is not null)
-                        (data.Flags, data.InternalDate, data.Size) = (messages[uid].Flags, messages[uid].InternalDate, messages[uid].Size);
-                    if (data.Body.Length == 0)
+                    while (ready.Count > 0)
                     {
-                        // Expunged on the primary while its body was being fetched: gone, not empty (no server
-                        // stores an empty message). The folder keeps its old checkpoint, so its next sync
-                        // sees the message expunged, or, if it is still there, copies it.
-                        Log.VanishedWhileCopied(context.Logger, folder.PrimaryName, uid);
-                        result.SkippedEmpty++;
-                        data.Dispose();
-                        continue;
+                        await steps.WriteAsync(ready[0], cancellationToken).ConfigureAwait(false);
+                        ready.RemoveAt(0);
                     }
-                    (batch, batchBytes) = await AddAsync(data, uid, messages, batch, batchBytes, ready, cancellationToken).ConfigureAwait(false);
-                }
-                while (ready.Count > 0)
-                {
-                    await steps.WriteAsync(ready[0], cancellationToken).ConfigureAwait(false);
-                    ready.RemoveAt(0);
                 }
             }
             if (batch.Count > 0) await steps.WriteAsync(new Step(batch, false), cancellationToken).ConfigureAwait(false);
@@ -111,6 +122,13 @@ internal sealed class MessageCopier(SyncContext context, FolderRecord folder, Fo
         {
             foreach (var pending in batch.Concat(ready.SelectMany(r => r.Batch))) pending.Data.Dispose();
         }
+    }
+
+    /// <summary>Flags, internal dates and sizes of <paramref name="window"/>, in one command; a UID expunged since is not there.</summary>
+    private async Task<IReadOnlyDictionary<uint, MessageSummary>> AttributesAsync(List<uint> window, CancellationToken cancellationToken)
+    {
+        using var fetched = await context.Primary.FetchAttributesAsync(UidSet.FromUids(window), cancellationToken).ConfigureAwait(false);
+        return fetched.Messages.Where(m => m.Uid is not null).Select(MessageSummary.From).ToDictionary(m => m.Uid);
     }
 
     /// <summary>Hashes one fetched message into the current batch; full batches and moves go to <paramref name="ready"/>.</summary>

@@ -84,6 +84,12 @@ public sealed class InMemoryMailSession : IMailSession
         return new FetchResult(messages, vanished);
     });
 
+    public Task<FetchResult> FetchAttributesAsync(UidSet uids, CancellationToken cancellationToken) => Run(() =>
+        new FetchResult(Selected().In(uids).Select(m => new MessageData
+        {
+            Uid = m.Uid, Flags = m.Flags, InternalDate = m.InternalDate, Size = m.Bytes.Length,
+        }).ToList(), UidSet.Empty));
+
     public Task<FetchResult> FetchSummariesAsync(UidSet uids, CancellationToken cancellationToken) => Run(() =>
         new FetchResult(Selected().In(uids).Select(m => new MessageData
         {
