@@ -172,5 +172,44 @@ public class ServerQuirkTests
         Assert.That(verify.Output, Does.Contain("with different flags"));
     }
 
+    [Test]
+    public async Task CyrusPrimary_FoldersMadeInOneSecondShareAUidValidity_OneDeletedAndOneRenamedInOnePass_AreNotMistakenForEachOther()
+    {
+        await using var pair = await ServerPair.StartAsync(ServerKind.Cyrus, ServerKind.Dovecot, "quirk-cyrus-p");
+        var accounts = await pair.NewAccountsAsync();
+        await using var primary = await accounts.PrimaryClientAsync();
+        var naming = await FolderNaming.ReadAsync(primary);
+        // The shorter name is looked at first, as a parent would be: it is the one deleted.
+        string gone = "", renamed = "";
+        for (var attempt = 0; attempt < 10; attempt++)
+        {
+            (gone, renamed) = (naming.ServerName($"Old{attempt}"), naming.ServerName($"Projects{attempt}"));
+            await primary.CreateAsync(gone);
+            await primary.CreateAsync(renamed);
+            var (a, b) = ((await primary.StatusAsync(gone, StatusItems.UidValidity)).UidValidity, (await primary.StatusAsync(renamed, StatusItems.UidValidity)).UidValidity);
+            if (a == b) break;
+            (gone, renamed) = ("", "");
+        }
+        Assert.That(gone, Is.Not.Empty, "Cyrus gave two folders made one after the other the same UIDVALIDITY in none of 10 tries");
+        await MailFactory.FillAsync(primary, gone, 1);
+        await MailFactory.FillAsync(primary, renamed, 3);
+        var settings = accounts.Settings(StatePath);
+        settings["Replication:FolderDeleteDelay"] = "00:00:00";
+        var first = await ObserverProcess.RunAsync("sync", settings, _dir, TimeSpan.FromMinutes(2));
+        Assert.That(first.ExitCode, Is.Zero, first.Output + first.Errors);
+
+        await primary.DeleteAsync(gone);
+        await primary.RenameAsync(renamed, renamed + " moved");
+        var second = await ObserverProcess.RunAsync("sync", settings, _dir, TimeSpan.FromMinutes(2));
+
+        Assert.That(second.ExitCode, Is.Zero, second.Output + second.Errors);
+        Assert.That(second.Output + second.Errors, Does.Not.Contain($"folder {gone} renamed"), "the deleted folder is not taken for the renamed one");
+        Assert.That(second.Output + second.Errors, Does.Contain($"folder {renamed} renamed to {renamed} moved"), "the renamed one is still known for what it is");
+        var p = await accounts.PrimarySnapshotAsync();
+        var r = await accounts.ReplicaSnapshotAsync();
+        Assert.That(p.Differences(r), Is.Empty);
+        Assert.That(r.DuplicatesAgainst(p), Is.Zero);
+    }
+
     private static int Occurrences(string text, string what) => (text.Length - text.Replace(what, "").Length) / what.Length;
 }

@@ -5,10 +5,12 @@ namespace Observer.Replication;
 
 /// <summary>
 /// Without a NOTIFY hint, a rename shows as one folder gone and one new. Most servers keep a folder's
-/// UIDVALIDITY across RENAME while a new folder gets a fresh one, so equal UIDVALIDITY means renamed.
-/// Courier gives a renamed folder a new UIDVALIDITY (and new UIDs): there, a new folder holding exactly
-/// nearly all the messages of the gone one, by size, date and Message-ID, is the same folder, so the replica folder is
-/// renamed too instead of deleted and uploaded again. Its messages are then re-mapped by MD5.
+/// UIDVALIDITY and UIDs across RENAME, so a new folder with the gone one's UIDVALIDITY whose messages are
+/// the gone one's, UID for UID, is the same folder. Equal UIDVALIDITY alone is not enough: Cyrus gives
+/// every folder created in the same second the same one. Courier gives a renamed folder a new UIDVALIDITY
+/// (and new UIDs): there, a new folder holding nearly all the messages of the gone one, by size, date
+/// and Message-ID, is the same folder, so the replica folder is renamed too instead of deleted and
+/// uploaded again. Its messages are then re-mapped by MD5.
 /// </summary>
 internal sealed class RenameDetector(SyncContext context, Dictionary<string, MailboxWithStatus> primary)
 {
@@ -21,9 +23,28 @@ internal sealed class RenameDetector(SyncContext context, Dictionary<string, Mai
         foreach (var name in fresh)
         {
             var status = await StatusAsync(name, cancellationToken).ConfigureAwait(false);
-            if (status.UidValidity == validity && (status.UidNext ?? 0) >= (gone.PrimaryUidNext ?? 0)) return name;
+            if (status.UidValidity == validity && (status.UidNext ?? 0) >= (gone.PrimaryUidNext ?? 0)
+                && await HoldsOnlyItsMessagesAsync(gone, name, cancellationToken).ConfigureAwait(false)) return name;
         }
         return await SameContentAsync(gone, fresh, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Whether <paramref name="name"/>'s messages agree with the gone folder's records, which are kept as they
+    /// are across the rename, UID for UID: taken for another folder's, they would map its messages to the
+    /// wrong copies on the replica (a CI run on Cyrus renamed a deleted folder onto one renamed in the same
+    /// pass, created in the same second). Below a checkpoint's UIDNEXT the records are complete, so every
+    /// message there must be one of them, of the same size; a folder never synced must only not contradict them.
+    /// </summary>
+    private async Task<bool> HoldsOnlyItsMessagesAsync(FolderRecord gone, string name, CancellationToken cancellationToken)
+    {
+        var rows = context.Store.Messages.ForFolder(gone.Id);
+        var checkpointed = gone.PrimaryUidNext is not null;
+        var below = gone.PrimaryUidNext is { } next ? (next > 1 ? UidSet.Range(1, next - 1) : UidSet.Empty) : UidSet.All;
+        if (below.IsEmpty || (!checkpointed && rows.Count == 0)) return true;
+        await context.Primary.SelectAsync(name, readOnly: true, null, cancellationToken).ConfigureAwait(false);
+        using var fetched = await context.Primary.FetchAttributesAsync(below, cancellationToken).ConfigureAwait(false);
+        return fetched.Messages.All(m => m.Uid is { } uid && (rows.TryGetValue(uid, out var row) ? m.Size is null || m.Size == row.Size : !checkpointed));
     }
 
     private async Task<string?> SameContentAsync(FolderRecord gone, IReadOnlyList<string> fresh, CancellationToken cancellationToken)
