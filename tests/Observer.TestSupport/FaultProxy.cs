@@ -123,13 +123,18 @@ public sealed class FaultProxy : IAsyncDisposable
                 client.Close();
                 continue;
             }
-            _ = Task.Run(() => ServeAsync(client));
+            // Known from the moment it is accepted: a CutAll while the server side is still connecting
+            // closes it too (a CI run's service stayed connected through one it had just opened).
+            var server = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            var connection = new ProxiedConnection(client, server);
+            var id = Interlocked.Increment(ref _nextId);
+            _connections[id] = connection;
+            _ = Task.Run(() => ServeAsync(id, connection, client, server));
         }
     }
 
-    private async Task ServeAsync(Socket client)
+    private async Task ServeAsync(int id, ProxiedConnection connection, Socket client, Socket server)
     {
-        var server = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         client.NoDelay = true;
         try
         {
@@ -137,14 +142,16 @@ public sealed class FaultProxy : IAsyncDisposable
         }
         catch (Exception)
         {
-            client.Close();
-            server.Dispose();
+            connection.Close();
+            _connections.TryRemove(id, out _);
+            return;
+        }
+        if (connection.Closed)
+        {
+            _connections.TryRemove(id, out _);
             return;
         }
         Interlocked.Increment(ref _accepted);
-        var connection = new ProxiedConnection(client, server);
-        var id = Interlocked.Increment(ref _nextId);
-        _connections[id] = connection;
         var plan = CutPlan?.Invoke();
         try
         {
