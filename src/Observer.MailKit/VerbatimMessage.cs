@@ -31,11 +31,20 @@ public static class VerbatimMessage
         return options;
     }
 
+    /// <summary>
+    /// One parser per thread, set to the stub for each message: a new one allocated its buffers again for
+    /// every message. Parsing never awaits, so the thread's parser is never shared.
+    /// </summary>
+    [ThreadStatic]
+    private static ExperimentalMimeParser? t_parser;
+
     /// <summary>A message of <paramref name="length"/> bytes, read from <paramref name="openRead"/> only when it is sent.</summary>
     public static MimeMessage From(long length, Func<Stream> openRead)
     {
         using var stub = new MemoryStream(Stub, writable: false);
-        var message = new ExperimentalMimeParser(Parsing, stub, persistent: false).ParseMessage();
+        var parser = t_parser ??= new ExperimentalMimeParser(Parsing, Stream.Null, persistent: false);
+        parser.SetStream(stub);
+        var message = parser.ParseMessage();
         message.Headers.Clear();
         ((VerbatimContent)message.Body!).Use(length, openRead);
         return message;

