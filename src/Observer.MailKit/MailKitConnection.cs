@@ -10,5 +10,11 @@ public sealed class MailKitConnection(SpoolingImapClient client, ProtocolTraceLo
     /// <summary>"primary" or "replica", for messages.</summary>
     public string Side { get; } = side;
 
+    /// <summary>The TCP stream under MailKit (and under TLS), when Observer opened it.</summary>
+    internal ReadAheadSocketStream? Transport { get; init; }
+
+    /// <summary>Connected as far as MailKit knows, and not closed by the server since it last read.</summary>
+    public bool IsConnected => Client.IsConnected && Transport?.PeerGone != true;
+
     public void Dispose() => Client.Dispose();
 }

@@ -31,6 +31,7 @@ public static class MailKitConnector
         var client = new SpoolingImapClient(tap, spoolDirectory ?? Path.GetTempPath()) { Timeout = (int)endpoint.CommandTimeout.TotalMilliseconds };
         var trust = new CertificatePolicy(endpoint.CertificateThumbprint, endpoint.AllowInvalidCertificate, prefix);
         client.ServerCertificateValidationCallback = (_, certificate, _, errors) => trust.Validate(certificate, errors);
+        ReadAheadSocketStream? transport = null;
         try
         {
             using (var connecting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
@@ -38,7 +39,8 @@ public static class MailKitConnector
                 connecting.CancelAfter(endpoint.ConnectTimeout);
                 try
                 {
-                    await client.ConnectAsync(await OpenAsync(endpoint, connecting.Token).ConfigureAwait(false), endpoint.Host, endpoint.EffectivePort,
+                    transport = await OpenAsync(endpoint, connecting.Token).ConfigureAwait(false);
+                    await client.ConnectAsync(transport, endpoint.Host, endpoint.EffectivePort,
                         TlsMode(endpoint.Security), connecting.Token).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -87,7 +89,7 @@ public static class MailKitConnector
                     throw new ImapConnectionException($"the {side} at {endpoint.Host}:{endpoint.EffectivePort} {reason} while logging in; {why}", ex);
                 }
             }
-            return new MailKitConnection(client, tap, side);
+            return new MailKitConnection(client, tap, side) { Transport = transport };
         }
         catch (SslHandshakeException ex)
         {
@@ -107,7 +109,7 @@ public static class MailKitConnector
     }
 
     /// <summary>The TCP connection, made here rather than by MailKit so that it is read in large pieces.</summary>
-    private static async Task<Stream> OpenAsync(EndpointOptions endpoint, CancellationToken cancellationToken)
+    private static async Task<ReadAheadSocketStream> OpenAsync(EndpointOptions endpoint, CancellationToken cancellationToken)
     {
         // Dual mode where the system has IPv6; each of the host's addresses is tried in turn.
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };

@@ -63,7 +63,7 @@ public sealed partial class MailKitMailSession : IMailSession
     public SessionFeatures Features { get; }
     public char? Delimiter { get; }
     public string PersonalPrefix { get; }
-    public bool IsConnected => _client.IsConnected;
+    public bool IsConnected => _connection.IsConnected;
     public string? SelectedFolder => _selected is { IsOpen: true } ? _selected.FullName : null;
     public ChannelReader<MailEvent> Events => _events.Reader;
 

@@ -200,6 +200,29 @@ internal sealed class ReadAheadSocketStream(NetworkStream inner) : Stream
         }
     }
 
+    /// <summary>
+    /// Whether the server closed or reset the connection while nothing was reading it. MailKit learns of
+    /// a lost connection only by reading, so an idle client says it is connected for as long as nobody
+    /// asks it anything: a primary cut while Observer waited for news showed as connected.
+    /// </summary>
+    public bool PeerGone
+    {
+        get
+        {
+            lock (_gate)
+                if (_reading || _inputStart < _inputEnd) return false;
+            try
+            {
+                // Readable with nothing to read: the end of the stream, or an error such as a reset.
+                return inner.Socket.Poll(0, SelectMode.SelectRead) && inner.Socket.Available == 0;
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            {
+                return true;
+            }
+        }
+    }
+
     private void EndRead()
     {
         lock (_gate) _reading = false;

@@ -75,11 +75,15 @@ public class ServiceStatusTests
         await using var observer = ObserverProcess.Start("run", settings, _dir);
         await Eventually.HoldsAsync(async () => (await StatusAsync(settings)).Output.Contains("primary: connected; replica: connected"), TimeSpan.FromSeconds(60),
             async () => (await StatusAsync(settings)).Output + observer.Errors);
+        // Idle: the first pass is done, and nothing is asked of the primary until news comes. (MailKit learns
+        // of a lost connection only when it reads: a CI run cut here stayed "connected" for good.)
+        await Eventually.HoldsAsync(() => Task.FromResult(observer.Errors.Contains("pass complete", StringComparison.Ordinal)), TimeSpan.FromSeconds(60),
+            () => Task.FromResult(observer.Errors));
 
         primaryProxy.RefuseFor(TimeSpan.FromHours(1));
         primaryProxy.CutAll();
         await Eventually.HoldsAsync(async () => (await StatusAsync(settings)).Output.Contains("primary: unavailable since"), TimeSpan.FromSeconds(30),
-            async () => (await StatusAsync(settings)).Output);
+            async () => (await StatusAsync(settings)).Output + "\nobserver's log:\n" + observer.Errors);
         var (code, status) = await StatusAsync(settings);
         Assert.That(status, Does.Contain("health: needs attention: the primary is unavailable"));
         Assert.That(code, Is.EqualTo(1));
