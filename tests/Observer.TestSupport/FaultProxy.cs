@@ -76,7 +76,8 @@ public sealed class FaultProxy : IAsyncDisposable
     /// <summary>Closes one open connection chosen by <paramref name="random"/>; returns false if there was none.</summary>
     public bool CutOne(Random random)
     {
-        var open = _connections.Values.ToArray();
+        // Only those under way: cutting one still connecting would make the chaos a different one.
+        var open = _connections.Values.Where(c => c.Forwarding).ToArray();
         if (open.Length == 0) return false;
         open[random.Next(open.Length)].Close();
         Interlocked.Increment(ref _faults);
@@ -152,6 +153,7 @@ public sealed class FaultProxy : IAsyncDisposable
             return;
         }
         Interlocked.Increment(ref _accepted);
+        connection.Forwarding = true;
         var plan = CutPlan?.Invoke();
         try
         {
@@ -219,6 +221,9 @@ public sealed class FaultProxy : IAsyncDisposable
         private int _closed;
 
         public bool Closed => Volatile.Read(ref _closed) == 1;
+
+        /// <summary>Connected to the server: bytes flow both ways.</summary>
+        public bool Forwarding { get; set; }
 
         public void Close()
         {
