@@ -203,22 +203,17 @@ public sealed partial class MailKitMailSession : IMailSession
     public Task<FetchResult> FetchSummariesAsync(UidSet uids, CancellationToken cancellationToken) =>
         RunAsync("FETCH", async ct =>
         {
-            var folder = Selected();
-            var basics = (await folder.FetchAsync(uids.ToKit(),
-                new FetchRequest(MessageSummaryItems.UniqueId | MessageSummaryItems.Flags | MessageSummaryItems.InternalDate | MessageSummaryItems.Size), ct).ConfigureAwait(false))
-                .Where(s => uids.Contains(s.UniqueId.Id)).ToList();
+            var basics = await AttributesAsync(uids, ct).ConfigureAwait(false);
             if (basics.Count == 0) return new FetchResult([], UidSet.Empty);
             var headers = new Dictionary<uint, MimeKit.HeaderList?>();
-            foreach (var s in await folder.FetchAsync(basics.Select(s => s.UniqueId).ToList(),
+            foreach (var s in await Selected().FetchAsync(basics.Values.Select(s => s.UniqueId).ToList(),
                 new FetchRequest(MessageSummaryItems.UniqueId) { Headers = new HeaderSet(["Message-ID"]) }, ct).ConfigureAwait(false))
                 headers[s.UniqueId.Id] = s.Headers;
-            var messages = basics.Where(s => headers.ContainsKey(s.UniqueId.Id)).Select(s => new MessageData
+            var messages = basics.Values.Where(s => headers.ContainsKey(s.UniqueId.Id)).Select(s =>
             {
-                Uid = s.UniqueId.Id,
-                Flags = Flags(s),
-                InternalDate = s.InternalDate,
-                Size = s.Size,
-                HeaderFields = HeaderBytes(headers[s.UniqueId.Id]),
+                var message = Attributes(s);
+                message.HeaderFields = HeaderBytes(headers[s.UniqueId.Id]);
+                return message;
             }).ToList();
             return new FetchResult(messages, UidSet.Empty);
         }, cancellationToken);
@@ -227,8 +222,7 @@ public sealed partial class MailKitMailSession : IMailSession
         RunAsync("FETCH", async ct =>
         {
             var found = await AttributesAsync(uids, ct).ConfigureAwait(false);
-            var messages = found.Values.Select(s => new MessageData { Uid = s.UniqueId.Id, Flags = Flags(s), InternalDate = s.InternalDate, Size = s.Size }).ToList();
-            return new FetchResult(messages, UidSet.Empty);
+            return new FetchResult(found.Values.Select(Attributes).ToList(), UidSet.Empty);
         }, cancellationToken);
 
     public async IAsyncEnumerable<MessageData> FetchMessagesAsync(UidSet uids, [EnumeratorCancellation] CancellationToken cancellationToken)
@@ -239,12 +233,18 @@ public sealed partial class MailKitMailSession : IMailSession
             yield return message;
     }
 
+    /// <summary>UID, FLAGS, INTERNALDATE and RFC822.SIZE of those asked for, by UID (a UID answered twice counts once).</summary>
     private async Task<Dictionary<uint, IMessageSummary>> AttributesAsync(UidSet uids, CancellationToken cancellationToken)
     {
         var found = await Selected().FetchAsync(uids.ToKit(),
             new FetchRequest(MessageSummaryItems.UniqueId | MessageSummaryItems.Flags | MessageSummaryItems.InternalDate | MessageSummaryItems.Size), cancellationToken).ConfigureAwait(false);
-        return found.Where(s => uids.Contains(s.UniqueId.Id)).ToDictionary(s => s.UniqueId.Id);
+        var byUid = new Dictionary<uint, IMessageSummary>();
+        foreach (var summary in found.Where(s => uids.Contains(s.UniqueId.Id))) byUid[summary.UniqueId.Id] = summary;
+        return byUid;
     }
+
+    private static MessageData Attributes(IMessageSummary summary) =>
+        new() { Uid = summary.UniqueId.Id, Flags = Flags(summary), InternalDate = summary.InternalDate, Size = summary.Size };
 
     public IAsyncEnumerable<MessageData> FetchBodiesAsync(UidSet uids, CancellationToken cancellationToken) =>
         // "*" names UIDs only the server knows: they are learnt the long way.
