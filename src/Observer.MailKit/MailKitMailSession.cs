@@ -258,11 +258,18 @@ public sealed partial class MailKitMailSession : IMailSession
         {
             var handle = await HandleAsync(folder, ct).ConfigureAwait(false);
             IList<IAppendRequest> requests = messages.Select(ToRequest).ToList<IAppendRequest>();
-            // One MULTIAPPEND, or (MailKit's doing, without it) one APPEND each; the engine sends batches
-            // only to servers with MULTIAPPEND, and journals every message before.
-            var uids = await handle.AppendAsync(requests, ct).ConfigureAwait(false);
-            var named = uids.Count == requests.Count;
-            return new AppendResult(named ? handle.UidValidity : null, named ? uids.ToEngine() : null);
+            try
+            {
+                // One MULTIAPPEND, or (MailKit's doing, without it) one APPEND each; the engine sends batches
+                // only to servers with MULTIAPPEND, and journals every message before.
+                var uids = await handle.AppendAsync(requests, ct).ConfigureAwait(false);
+                var named = uids.Count == requests.Count;
+                return new AppendResult(named ? handle.UidValidity : null, named ? uids.ToEngine() : null);
+            }
+            finally
+            {
+                foreach (var request in requests) VerbatimMessage.Release(request.Message);
+            }
         }, cancellationToken);
 
     public Task SetFlagsAsync(UidSet uids, EngineFlags flags, CancellationToken cancellationToken) =>

@@ -67,6 +67,33 @@ public class VerbatimMessageTests
     }
 
     [Test]
+    public void AReleasedMessage_MadeAgainForOtherBytes_WritesOnlyThoseBytes_AndForgetsTheOld()
+    {
+        var messages = HostileMessages.All.Where(m => m.Bytes.Length < 100_000).ToList();
+        var reused = 0;
+        MimeMessage? previous = null;
+        foreach (var (name, bytes) in messages)
+        {
+            var message = VerbatimMessage.From(bytes);
+            if (ReferenceEquals(message, previous)) reused++;
+            using (var written = new MemoryStream())
+            {
+                message.WriteTo(AsMailKitAppends(), written);
+                Assert.That(written.ToArray(), Is.EqualTo(bytes), name);
+            }
+            VerbatimMessage.Release(message);
+            using (var afterRelease = new MemoryStream())
+            {
+                message.WriteTo(AsMailKitAppends(), afterRelease);
+                Assert.That(afterRelease.Length, Is.Zero, $"{name}: a released message holds no body");
+            }
+            previous = message;
+        }
+        // Other fixtures may run at the same time and take a released message first: most are still reused.
+        Assert.That(reused, Is.GreaterThan(messages.Count / 2), "released messages are made again");
+    }
+
+    [Test]
     public void AMessageThatIsShorterThanAnnounced_FailsToBeSent_RatherThanBreakTheLiteral()
     {
         var bytes = HostileMessages.All[0].Bytes;

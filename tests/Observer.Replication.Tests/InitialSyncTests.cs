@@ -45,7 +45,7 @@ public class InitialSyncTests
     }
 
     [Test]
-    public async Task InitialCopy_AsksFlagsDatesAndSizes_OnceForTenBatches_ThenOneFetchOfBodiesPerBatch()
+    public async Task InitialCopy_LearnsFlagsDatesAndSizesFromTheScan_ThenAsksOneFetchOfBodiesPerBatch()
     {
         await using var h = await EngineHarness.CreateAsync(o => o.AppendBatchSize = 5);
         await using (var primary = await h.Accounts.PrimaryClientAsync())
@@ -56,10 +56,31 @@ public class InitialSyncTests
         Assert.That(pass.Converged, Is.True, pass.Summary());
         var primarySnapshot = await h.Accounts.PrimarySnapshotAsync();
         var replicaSnapshot = await h.Accounts.ReplicaSnapshotAsync();
-        Assert.That(primarySnapshot.Differences(replicaSnapshot), Is.Empty, "flags and internal dates come from the attribute fetch");
+        Assert.That(primarySnapshot.Differences(replicaSnapshot), Is.Empty, "flags and internal dates come from the scan");
         Assert.That(h.Replica.Appended, Is.EqualTo(120));
-        // 120 messages in batches of 5: 24 batches, whose attributes come in windows of 50 messages.
-        Assert.That((h.Sessions.Primary.AttributeFetches, h.Sessions.Primary.BodyFetches), Is.EqualTo((3, 24)));
+        // One scan of the folder with its dates and sizes (INBOX; the other folders are empty), then 24 batches of 5.
+        Assert.That((h.Sessions.Primary.AttributeFetches, h.Sessions.Primary.BodyFetches), Is.EqualTo((1, 24)));
+    }
+
+    [Test]
+    public async Task ABurstIntoACopiedFolder_AsksFlagsDatesAndSizes_OnceForTenBatches_ThenOneFetchOfBodiesPerBatch()
+    {
+        await using var h = await EngineHarness.CreateAsync(o => o.AppendBatchSize = 5);
+        await using (var primary = await h.Accounts.PrimaryClientAsync())
+            await MailFactory.FillAsync(primary, "INBOX", 10);
+        Assert.That((await h.SyncAsync()).Converged, Is.True);
+        var (attributesBefore, bodiesBefore) = (h.Sessions.Primary.AttributeFetches, h.Sessions.Primary.BodyFetches);
+        await using (var primary = await h.Accounts.PrimaryClientAsync())
+            await MailFactory.FillAsync(primary, "INBOX", 120, prefix: "burst");
+
+        var pass = await h.SyncAsync();
+
+        Assert.That(pass.Converged, Is.True, pass.Summary());
+        var primarySnapshot = await h.Accounts.PrimarySnapshotAsync();
+        var replicaSnapshot = await h.Accounts.ReplicaSnapshotAsync();
+        Assert.That(primarySnapshot.Differences(replicaSnapshot), Is.Empty, "flags and internal dates come from the attribute fetch");
+        // 120 new messages in batches of 5: 24 batches, whose attributes come in windows of 50 messages.
+        Assert.That((h.Sessions.Primary.AttributeFetches - attributesBefore, h.Sessions.Primary.BodyFetches - bodiesBefore), Is.EqualTo((3, 24)));
     }
 
     [Test]

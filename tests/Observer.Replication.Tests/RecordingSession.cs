@@ -51,7 +51,11 @@ internal sealed class RecordingSession(IMailSession inner, SessionLedger ledger,
             .Where(m => !ledger.HiddenFromList.Contains(m.Mailbox.Name) && (purpose == "lister" || !ledger.HiddenFromLongLivedLists.Contains(m.Mailbox.Name)))
             .Concat((purpose == "lister" ? [] : ledger.ListedButGone).Select(name => new MailboxWithStatus(new MailboxListEntry(name, Delimiter, new HashSet<string>()), null))).ToList();
     public Task<MailboxStatus> StatusAsync(string folder, CancellationToken cancellationToken) => inner.StatusAsync(folder, cancellationToken);
-    public Task<SelectedMailbox> SelectAsync(string folder, bool readOnly, QResyncParameters? qresync, CancellationToken cancellationToken) => inner.SelectAsync(folder, readOnly, qresync, cancellationToken);
+    public Task<SelectedMailbox> SelectAsync(string folder, bool readOnly, QResyncParameters? qresync, CancellationToken cancellationToken)
+    {
+        ledger.Selects.AddOrUpdate(folder, 1, (_, n) => n + 1);
+        return inner.SelectAsync(folder, readOnly, qresync, cancellationToken);
+    }
     public Task UnselectAsync(CancellationToken cancellationToken) => inner.UnselectAsync(cancellationToken);
     public Task<FetchResult> FetchFlagsAsync(UidSet uids, ulong? changedSince, CancellationToken cancellationToken) => inner.FetchFlagsAsync(uids, changedSince, cancellationToken);
     public Task<FetchResult> FetchAttributesAsync(UidSet uids, CancellationToken cancellationToken)
@@ -118,6 +122,9 @@ internal sealed class SessionLedger
 
     /// <summary>Fetches of whole messages, with or without their flags, dates and sizes.</summary>
     public int BodyFetches;
+
+    /// <summary>SELECTs (and EXAMINEs) sent, by folder, on every connection.</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<string, int> Selects { get; } = new();
 
     /// <summary>LIST commands sent, on every connection: a loop that spins shows here.</summary>
     public int Lists;

@@ -105,7 +105,7 @@ internal sealed class FolderSynchronizer(SyncContext context)
         }
         else
         {
-            await copier.CopyAsync(UidSet.FromUids(delta.New), null, replicaSelected, cancellationToken).ConfigureAwait(false);
+            await copier.CopyAsync(UidSet.FromUids(delta.New), delta.Attributes, replicaSelected, cancellationToken).ConfigureAwait(false);
         }
         rows = store.Messages.ForFolder(folder.Id);
 

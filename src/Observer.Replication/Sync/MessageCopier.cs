@@ -29,7 +29,10 @@ internal sealed class MessageCopier(SyncContext context, FolderRecord folder, Fo
     /// <summary>A step for the replica stage: a batch to append, or one message to replay as a move.</summary>
     private sealed record Step(IReadOnlyList<PendingCopy> Batch, bool TryMove);
 
-    /// <param name="messages">The new messages, as far as known (their Message-IDs). Null: learn everything from the bodies.</param>
+    /// <param name="messages">
+    /// The new messages with their flags, dates and sizes, and their Message-IDs where known. Null: ask the
+    /// primary for the attributes a window at a time, and learn the rest from the bodies.
+    /// </param>
     public async Task CopyAsync(UidSet uids, IReadOnlyDictionary<uint, MessageSummary>? messages, SelectedMailbox replica, CancellationToken cancellationToken)
     {
         if (uids.IsEmpty) return;
@@ -167,18 +170,23 @@ internal sealed class MessageCopier(SyncContext context, FolderRecord folder, Fo
                 {
                     var first = step.Batch[0];
                     if (step.TryMove && await moves.MoveAsync(folder, _replicaUidValidity, first.Summary, first.Md5, stop.Token).ConfigureAwait(false))
+                    {
                         result.Moved++;
-                    else
-                        await AppendAsync(step.Batch, stop.Token).ConfigureAwait(false);
+                        continue;
+                    }
+                    await moves.ReturnAsync(folder, stop.Token).ConfigureAwait(false);
+                    await AppendAsync(step.Batch, stop.Token).ConfigureAwait(false);
                 }
                 finally
                 {
                     foreach (var pending in step.Batch) pending.Data.Dispose();
                 }
             }
+            await moves.ReturnAsync(folder, stop.Token).ConfigureAwait(false);
         }
         catch
         {
+            moves.ForgetSelection();
             await stop.CancelAsync().ConfigureAwait(false);
             throw;
         }

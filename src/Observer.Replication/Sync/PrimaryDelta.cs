@@ -15,6 +15,13 @@ internal sealed class PrimaryDelta
     /// <summary>Mapped messages the primary no longer has.</summary>
     public HashSet<uint> Vanished { get; } = [];
 
+    /// <summary>
+    /// Flags, dates and sizes of <see cref="New"/>, when the scan read them (a folder's first copy), so that
+    /// the copy need not ask again. Flags that change meanwhile are newer than the checkpoint, which was
+    /// taken before the scan: the next pass sets them.
+    /// </summary>
+    public IReadOnlyDictionary<uint, MessageSummary>? Attributes { get; private set; }
+
     /// <summary>How the delta was read, for the debug log: what a catch-up cost.</summary>
     public string How { get; private set; } = "";
 
@@ -52,8 +59,13 @@ internal sealed class PrimaryDelta
             foreach (var uid in rows.Keys) delta.Vanished.Add(uid);
             return delta;
         }
-        using var all = await primary.FetchFlagsAsync(UidSet.All, null, cancellationToken).ConfigureAwait(false);
+        // A folder's first copy will want every message's date and size: asked now, in the same command.
+        var firstCopy = rows.Count == 0;
+        using var all = firstCopy
+            ? await primary.FetchAttributesAsync(UidSet.All, cancellationToken).ConfigureAwait(false)
+            : await primary.FetchFlagsAsync(UidSet.All, null, cancellationToken).ConfigureAwait(false);
         delta.Absorb(all.Messages, rows);
+        if (firstCopy) delta.Attributes = all.Messages.Where(m => m.Uid is not null).Select(MessageSummary.From).ToDictionary(m => m.Uid);
         var seen = all.Messages.Select(m => m.Uid!.Value).ToHashSet();
         foreach (var uid in rows.Keys.Where(u => !seen.Contains(u))) delta.Vanished.Add(uid);
         return delta;
