@@ -5,6 +5,7 @@ const string usage = """
     usage: observer-bench <command> [--key value ...]
       corpus   --profile demo|small|mixed|large [--messages N] [--seed N] --primary-port P --primary-user U --primary-password-file F
       traffic  [--interval seconds] [--count N] --primary-...      act like a mail user on the primary
+      mutate   [--count 200] [--seed 42] --primary-...   the incremental phase's seeded mix of changes, once
       lag      [--count N] [--folder INBOX] --primary-... --replica-...   time changes reaching the replica
       soak     [--minutes 10] [--primary dovecot|cyrus|courier] [--replica ...] [--seed N] [--clients 3] [--messages 500]
                [--no-stalls] [--debug] [--log FILE]   the convergence test for longer: churn and faults on a fresh pair, then a full comparison
@@ -25,6 +26,7 @@ try
     {
         "corpus" => await CorpusCommand.RunAsync(rest),
         "traffic" => await TrafficCommand.RunAsync(rest),
+        "mutate" => await MutateCommand.RunAsync(rest),
         "lag" => await LagCommand.RunAsync(rest),
         "soak" => await SoakCommand.RunAsync(rest),
         "compare" => await CompareCommand.RunAsync(rest),

@@ -75,6 +75,7 @@ public sealed partial class MailKitMailSession : IMailSession
             var listStatus = withStatus && Features.ListStatus;
             var listing = _client.BeginListing();
             var folders = await _client.GetFoldersAsync(all, listStatus ? Replication : StatusItems.None, subscribedOnly: false, ct).ConfigureAwait(false);
+            _listedAll = true;
             // Without LIST-EXTENDED MailKit's \Subscribed never clears: LSUB's answer is the truth.
             HashSet<string>? subscribed = null;
             if (!_client.Capabilities.HasFlag(ImapCapabilities.ListExtended))
@@ -417,8 +418,25 @@ public sealed partial class MailKitMailSession : IMailSession
     }
 
     /// <summary>A handle for a folder's full name: MailKit's cached object, or one LIST for it.</summary>
-    private async Task<SpoolingFolder> HandleAsync(string name, CancellationToken cancellationToken) =>
-        name.Length == 0 ? await RootAsync(cancellationToken).ConfigureAwait(false) : (SpoolingFolder)await _client.GetFolderAsync(name, cancellationToken).ConfigureAwait(false);
+    /// <summary>
+    /// Whether this connection has listed every folder, which fills MailKit's folder cache. Without it,
+    /// MailKit looks up each folder a connection first uses with a LIST of its own and one more for each
+    /// parent: 58 LISTs in a one-shot sync after 200 changes, where one per connection does. A folder made
+    /// by someone else since is still looked up by itself, as before.
+    /// </summary>
+    private bool _listedAll;
+
+    private async Task<SpoolingFolder> HandleAsync(string name, CancellationToken cancellationToken)
+    {
+        if (name.Length == 0) return await RootAsync(cancellationToken).ConfigureAwait(false);
+        if (!_listedAll)
+        {
+            var root = await RootAsync(cancellationToken).ConfigureAwait(false);
+            await _client.GetFoldersAsync(new FolderNamespace(Delimiter ?? root.DirectorySeparator, ""), StatusItems.None, subscribedOnly: false, cancellationToken).ConfigureAwait(false);
+            _listedAll = true;
+        }
+        return (SpoolingFolder)await _client.GetFolderAsync(name, cancellationToken).ConfigureAwait(false);
+    }
 
     private ImapFolder Selected() =>
         _selected is { IsOpen: true } selected ? selected : throw new InvalidOperationException($"no folder is selected on the {Role}");

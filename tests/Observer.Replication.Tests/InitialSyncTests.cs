@@ -63,6 +63,27 @@ public class InitialSyncTests
     }
 
     [Test]
+    public async Task AFlagSetWhileAFolderIsFirstCopied_AfterItsScan_ReachesTheReplicaByTheNextPass()
+    {
+        await using var h = await EngineHarness.CreateAsync(o => o.AppendBatchSize = 5);
+        await using var primary = await h.Accounts.PrimaryClientAsync();
+        await MailFactory.FillAsync(primary, "INBOX", 60);
+        await primary.SelectAsync("INBOX");
+        // The scan read every message's flags; the user tags one before its copy is made.
+        h.Sessions.Primary.AfterNextAttributeFetch = () => primary.UidStoreAsync(UidSet.Single(40), StoreMode.Add, new MessageFlags(["$SetDuringCopy"]));
+
+        await h.SyncAsync();
+        var pass = await h.SyncAsync();
+
+        Assert.That(h.Sessions.Primary.AfterNextAttributeFetch, Is.Null, "the flag was set during the first copy");
+        Assert.That(pass.Converged, Is.True, pass.Summary());
+        var primarySnapshot = await h.Accounts.PrimarySnapshotAsync();
+        var replicaSnapshot = await h.Accounts.ReplicaSnapshotAsync();
+        Assert.That(primarySnapshot.Differences(replicaSnapshot), Is.Empty);
+        Assert.That(replicaSnapshot.Folders["INBOX"].Count(m => m.Flags.Contains("$SetDuringCopy")), Is.EqualTo(1));
+    }
+
+    [Test]
     public async Task ABurstIntoACopiedFolder_AsksFlagsDatesAndSizes_OnceForTenBatches_ThenOneFetchOfBodiesPerBatch()
     {
         await using var h = await EngineHarness.CreateAsync(o => o.AppendBatchSize = 5);

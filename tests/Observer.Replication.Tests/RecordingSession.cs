@@ -58,10 +58,12 @@ internal sealed class RecordingSession(IMailSession inner, SessionLedger ledger,
     }
     public Task UnselectAsync(CancellationToken cancellationToken) => inner.UnselectAsync(cancellationToken);
     public Task<FetchResult> FetchFlagsAsync(UidSet uids, ulong? changedSince, CancellationToken cancellationToken) => inner.FetchFlagsAsync(uids, changedSince, cancellationToken);
-    public Task<FetchResult> FetchAttributesAsync(UidSet uids, CancellationToken cancellationToken)
+    public async Task<FetchResult> FetchAttributesAsync(UidSet uids, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref ledger.AttributeFetches);
-        return inner.FetchAttributesAsync(uids, cancellationToken);
+        var result = await inner.FetchAttributesAsync(uids, cancellationToken);
+        if (Interlocked.Exchange(ref ledger.AfterNextAttributeFetch, null) is { } then) await then();
+        return result;
     }
 
     public Task<FetchResult> FetchSummariesAsync(UidSet uids, CancellationToken cancellationToken) => inner.FetchSummariesAsync(uids, cancellationToken);
@@ -122,6 +124,9 @@ internal sealed class SessionLedger
 
     /// <summary>Fetches of whole messages, with or without their flags, dates and sizes.</summary>
     public int BodyFetches;
+
+    /// <summary>What another client does right after the next attribute FETCH has been answered, once.</summary>
+    public Func<Task>? AfterNextAttributeFetch;
 
     /// <summary>SELECTs (and EXAMINEs) sent, by folder, on every connection.</summary>
     public System.Collections.Concurrent.ConcurrentDictionary<string, int> Selects { get; } = new();
