@@ -22,6 +22,9 @@ internal sealed class PrimaryDelta
     /// </summary>
     public IReadOnlyDictionary<uint, MessageSummary>? Attributes { get; private set; }
 
+    /// <summary>The largest folder whose first scan also reads every message's date and size.</summary>
+    internal const int AttributesScannedUpTo = 10_000;
+
     /// <summary>How the delta was read, for the debug log: what a catch-up cost.</summary>
     public string How { get; private set; } = "";
 
@@ -60,7 +63,9 @@ internal sealed class PrimaryDelta
             return delta;
         }
         // A folder's first copy will want every message's date and size: asked now, in the same command.
-        var firstCopy = rows.Count == 0;
+        // Not for a big folder, whose attributes would all be held until its copy ends (46 MB more peak
+        // memory for 100,000 messages): its copy asks them a window at a time, a command per 500 messages.
+        var firstCopy = rows.Count == 0 && selected.Exists <= AttributesScannedUpTo;
         using var all = firstCopy
             ? await primary.FetchAttributesAsync(UidSet.All, cancellationToken).ConfigureAwait(false)
             : await primary.FetchFlagsAsync(UidSet.All, null, cancellationToken).ConfigureAwait(false);
