@@ -63,8 +63,8 @@ internal sealed class PrimaryDelta
             return delta;
         }
         // A folder's first copy will want every message's date and size: asked now, in the same command.
-        // Not for a big folder, whose attributes would all be held until its copy ends (46 MB more peak
-        // memory for 100,000 messages): its copy asks them a window at a time, a command per 500 messages.
+        // Not for a big folder, whose attributes would all be held until its copy ends: its copy asks
+        // them a window at a time, a command per 500 messages, which is nothing beside its bodies.
         var firstCopy = rows.Count == 0 && selected.Exists <= AttributesScannedUpTo;
         using var all = firstCopy
             ? await primary.FetchAttributesAsync(UidSet.All, cancellationToken).ConfigureAwait(false)
