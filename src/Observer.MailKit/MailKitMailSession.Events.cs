@@ -76,8 +76,7 @@ public sealed partial class MailKitMailSession
         RunAsync("NOTIFY", async ct =>
         {
             // MailKit drops STATUS news of folders it has not met: meet them all first.
-            var root = await RootAsync(ct).ConfigureAwait(false);
-            var folders = await _client.GetFoldersAsync(new FolderNamespace(Delimiter ?? root.DirectorySeparator, ""), StatusItems.None, subscribedOnly: false, ct).ConfigureAwait(false);
+            var folders = await ListEveryFolderAsync(ct).ConfigureAwait(false);
             _watchingAll = true;
             foreach (var folder in folders) Watch(folder);
             await _client.NotifyAsync(false, [new ImapEventGroup(ImapMailboxFilter.Personal,

@@ -70,8 +70,7 @@ public sealed partial class MailKitMailSession : IMailSession
     public Task<IReadOnlyList<MailboxWithStatus>> ListAsync(bool withStatus, CancellationToken cancellationToken) =>
         RunAsync("LIST", async ct =>
         {
-            var root = await RootAsync(ct).ConfigureAwait(false);
-            var all = new FolderNamespace(Delimiter ?? root.DirectorySeparator, "");
+            var all = await EveryFolderNamespaceAsync(ct).ConfigureAwait(false);
             var listStatus = withStatus && Features.ListStatus;
             var listing = _client.BeginListing();
             var folders = await _client.GetFoldersAsync(all, listStatus ? Replication : StatusItems.None, subscribedOnly: false, ct).ConfigureAwait(false);
@@ -417,7 +416,6 @@ public sealed partial class MailKitMailSession : IMailSession
         return (SpoolingFolder)_root;
     }
 
-    /// <summary>A handle for a folder's full name: MailKit's cached object, or one LIST for it.</summary>
     /// <summary>
     /// Whether this connection has listed every folder, which fills MailKit's folder cache. Without it,
     /// MailKit looks up each folder a connection first uses with a LIST of its own and one more for each
@@ -426,16 +424,28 @@ public sealed partial class MailKitMailSession : IMailSession
     /// </summary>
     private bool _listedAll;
 
+    /// <summary>A handle for a folder's full name: MailKit's cached object, or one LIST for it.</summary>
     private async Task<SpoolingFolder> HandleAsync(string name, CancellationToken cancellationToken)
     {
         if (name.Length == 0) return await RootAsync(cancellationToken).ConfigureAwait(false);
-        if (!_listedAll)
-        {
-            var root = await RootAsync(cancellationToken).ConfigureAwait(false);
-            await _client.GetFoldersAsync(new FolderNamespace(Delimiter ?? root.DirectorySeparator, ""), StatusItems.None, subscribedOnly: false, cancellationToken).ConfigureAwait(false);
-            _listedAll = true;
-        }
+        if (!_listedAll) await ListEveryFolderAsync(cancellationToken).ConfigureAwait(false);
         return (SpoolingFolder)await _client.GetFolderAsync(name, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The namespace that holds every folder, for a listing of them all.</summary>
+    private async Task<FolderNamespace> EveryFolderNamespaceAsync(CancellationToken cancellationToken)
+    {
+        var root = await RootAsync(cancellationToken).ConfigureAwait(false);
+        return new FolderNamespace(Delimiter ?? root.DirectorySeparator, "");
+    }
+
+    /// <summary>Every folder, without status: MailKit then knows them all (see <see cref="_listedAll"/>).</summary>
+    private async Task<IList<IMailFolder>> ListEveryFolderAsync(CancellationToken cancellationToken)
+    {
+        var folders = await _client.GetFoldersAsync(await EveryFolderNamespaceAsync(cancellationToken).ConfigureAwait(false), StatusItems.None,
+            subscribedOnly: false, cancellationToken).ConfigureAwait(false);
+        _listedAll = true;
+        return folders;
     }
 
     private ImapFolder Selected() =>
