@@ -25,7 +25,13 @@ public sealed class ObserverProcess : IAsyncDisposable
         process.BeginErrorReadLine();
     }
 
-    public static string Executable => Path.Combine(RepoPaths.Root, "src", "Observer", "bin", BuildConfiguration, "net10.0", "observer");
+    /// <summary>
+    /// The build as it ships (tests/run.sh publishes it natively and names it in OBSERVER_TEST_BINARY),
+    /// otherwise the one `dotnet build` made.
+    /// </summary>
+    public static string Executable => Environment.GetEnvironmentVariable("OBSERVER_TEST_BINARY") is { Length: > 0 } shipped
+        ? shipped
+        : Path.Combine(RepoPaths.Root, "src", "Observer", "bin", BuildConfiguration, "net10.0", "observer");
 
     private static string BuildConfiguration =>
         AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";

@@ -89,11 +89,13 @@ public static class ObserverConfiguration
     /// <summary>Binds each section strictly: a misspelt key is an error, not a silently ignored line.</summary>
     public static void BindInto(ObserverOptions options, IConfiguration configuration, string? settingsFile)
     {
-        Bind(configuration, "Primary", options.Primary);
-        Bind(configuration, "Replica", options.Replica);
-        Bind(configuration, "State", options.State);
-        Bind(configuration, "Replication", options.Replication);
-        Bind(configuration, "Reconnect", options.Reconnect);
+        // Each call names its type, so the binder's source generator writes the binding ahead of time
+        // (no reflection: the same code in every build, native or not).
+        Bind(configuration, "Primary", section => section.Bind(options.Primary, Strict));
+        Bind(configuration, "Replica", section => section.Bind(options.Replica, Strict));
+        Bind(configuration, "State", section => section.Bind(options.State, Strict));
+        Bind(configuration, "Replication", section => section.Bind(options.Replication, Strict));
+        Bind(configuration, "Reconnect", section => section.Bind(options.Reconnect, Strict));
         var baseDirectory = settingsFile is null ? Environment.CurrentDirectory : Path.GetDirectoryName(settingsFile)!;
         options.State.Path = Rooted(options.State.Path, baseDirectory)!;
         options.State.SpoolDirectory = Rooted(options.State.SpoolDirectory, baseDirectory);
@@ -101,11 +103,13 @@ public static class ObserverConfiguration
         options.Replica.PasswordFile = Rooted(options.Replica.PasswordFile, baseDirectory);
     }
 
-    private static void Bind(IConfiguration configuration, string section, object target)
+    private static void Strict(BinderOptions options) => options.ErrorOnUnknownConfiguration = true;
+
+    private static void Bind(IConfiguration configuration, string section, Action<IConfigurationSection> bind)
     {
         try
         {
-            configuration.GetSection(section).Bind(target, o => o.ErrorOnUnknownConfiguration = true);
+            bind(configuration.GetSection(section));
         }
         catch (InvalidOperationException ex)
         {
