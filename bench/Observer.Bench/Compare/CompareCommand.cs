@@ -28,7 +28,7 @@ internal static class CompareCommand
         results.Versions["dovecot"] = await OutputOfAsync("dovecot", "--version");
         foreach (var tool in tools.Where(t => t.Version.Length > 0)) results.Versions.TryAdd(tool.Name, tool.Version);
         if (Environment.GetEnvironmentVariable("OBSERVER_BENCH_BINARY") is { Length: > 0 })
-            results.Notes.Add("Observer ran as it ships: `dotnet publish src/Observer -p:PublishProfile=linux-x64`, self-contained with composite ReadyToRun (bench/run.sh).");
+            results.Notes.Add("Observer ran as it ships: `dotnet publish src/Observer -p:PublishProfile=linux-x64`, one native executable (native AOT; bench/run.sh).");
         if (tools.OfType<ObserverBeforeTool>().FirstOrDefault() is { } before)
             results.Notes.Add($"{before.Name} is an earlier build of Observer (`bench/run.sh --before`), published the same way and run interleaved with today's.");
         var clock = Stopwatch.StartNew();

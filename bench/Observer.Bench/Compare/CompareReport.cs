@@ -18,7 +18,9 @@ internal sealed class CompareReport(BenchResults results, CompareOptions options
         sb.AppendLine(Inv, $"Every copy phase is a whole process, {options.Runs} runs ({options.LargeRuns} for large): median, with min-max. Seed {options.Seed}.");
         sb.AppendLine("\"Result\" compares every message of the two accounts: MD5 of the raw bytes, system flags, keywords and internal date.");
         sb.AppendLine();
-        sb.AppendLine("Versions: " + string.Join(", ", results.Versions.Where(v => v.Key != "dovecot").Select(v => $"{v.Key} {v.Value}")) + ".");
+        var peers = results.Versions.Where(v => v.Key != "dovecot").Select(v => $"{v.Key} {v.Value}").ToList();
+        // A run of Observer's builds alone has no peer versions to name.
+        if (peers.Count > 0) sb.AppendLine("Versions: " + string.Join(", ", peers) + ".");
         foreach (var skipped in results.Skipped) sb.AppendLine(Inv, $"- skipped: {skipped}");
         sb.AppendLine();
         sb.AppendLine("| corpus | messages | folders | size |");
