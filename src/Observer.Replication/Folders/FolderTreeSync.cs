@@ -43,8 +43,12 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
         var store = context.Store;
         _writingSince = context.Time.GetTimestamp();
         var listing = new FolderListing(context);
-        var primaryList = await listing.ReadAsync(ServerRole.Primary, doubt, cancellationToken).ConfigureAwait(false);
-        var replicaList = (await listing.ReadAsync(ServerRole.Replica, doubt, cancellationToken).ConfigureAwait(false)).ToList();
+        // Both lists at once: on a big Maildir each LIST-STATUS costs its server a tenth of a second or more.
+        var primaryListing = listing.ReadAsync(ServerRole.Primary, doubt, cancellationToken);
+        var replicaListing = listing.ReadAsync(ServerRole.Replica, doubt, cancellationToken);
+        await Task.WhenAll(primaryListing, replicaListing).ConfigureAwait(false);
+        var primaryList = primaryListing.Result;
+        var replicaList = replicaListing.Result.ToList();
         var primary = primaryList.Where(m => m.Mailbox.IsSelectable && filter.Includes(m.Mailbox.Name)).ToDictionary(m => m.Mailbox.Name, StringComparer.Ordinal);
         context.Validities.Note(primary.Values);
         var replicaNames = replicaList.Select(m => m.Mailbox.Name).ToHashSet(StringComparer.Ordinal);

@@ -46,6 +46,9 @@ public sealed class FolderSyncResult(string folder)
 
     public bool ChangedAnything => Appended + Adopted + Moved + FlagsSet + Vanished + ExtrasRemoved > 0;
 
+    /// <summary>Whether this sync stored, moved in, flagged or removed anything in the replica folder.</summary>
+    public bool WroteToReplica => Appended + Moved + FlagsSet + ExtrasRemoved > 0;
+
     public string Summary()
     {
         if (Outcome is FolderOutcome.Failed) return Message ?? Outcome.ToString();

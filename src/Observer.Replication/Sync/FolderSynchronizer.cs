@@ -121,8 +121,11 @@ internal sealed class FolderSynchronizer(SyncContext context)
         }
         if (holdReason is null) await RemoveExtrasAsync(folder, plan.UnmatchedExtras, result, cancellationToken).ConfigureAwait(false);
 
-        // A fresh SELECT rather than STATUS: RFC 3501 advises against STATUS on the selected mailbox.
-        var after = await context.Replica.SelectAsync(folder.ReplicaName, readOnly: false, null, cancellationToken).ConfigureAwait(false);
+        // A fresh SELECT rather than STATUS: RFC 3501 advises against STATUS on the selected mailbox. Where this
+        // sync wrote nothing there, the first SELECT still stands; a change by anyone else since shows next time.
+        var after = result.WroteToReplica
+            ? await context.Replica.SelectAsync(folder.ReplicaName, readOnly: false, null, cancellationToken).ConfigureAwait(false)
+            : replicaSelected;
         // While deletions are held, the size before them stays the measure the guard compares with.
         var primaryMessages = result.SkippedEmpty > 0 ? null : holdReason is not null ? folder.PrimaryMessages : primarySelected.Exists;
         var (low, lowAt) = DeleteGuard.RememberLow(folder, primarySelected.UidValidity, primaryMessages, started);

@@ -126,6 +126,38 @@ public class FastEngineTests(string primaryKind, string replicaKind)
     }
 
     [Test]
+    public async Task ABigFirstCopy_GoesInAboutAHundredBatches()
+    {
+        Assume.That(replicaKind == "full", "without MULTIAPPEND every message is an APPEND of its own");
+        Fill("INBOX", 6_000, "big");
+
+        var pass = await _pair.SyncAsync();
+
+        Assert.That(pass.Converged, Is.True, pass.Summary());
+        Assert.That(_pair.Differences(), Is.Empty);
+        Assert.That(Replica.AppendCommands.Select(c => c.Messages), Is.All.EqualTo(60), "6,000 messages in 100 batches");
+    }
+
+    [Test]
+    public async Task ACopy_NeverMovesMoreBytesAtOnceThanTheSettingAllows()
+    {
+        Assume.That(replicaKind == "full", "without MULTIAPPEND every message is an APPEND of its own");
+        await using var pair = new InMemoryPair(Features(primaryKind), Features(replicaKind), o => o.AppendBatchBytes = 4_000);
+        pair.Primary.Create("Work");
+        for (var i = 0; i < 300; i++)
+            pair.Primary.Append("Work", InMemoryPair.Message($"m{i} " + new string('x', 200 + i % 7 * 100)), MessageFlags.None, DateTimeOffset.UnixEpoch);
+        var largest = 1 + pair.Primary.Find("Work").Messages.Max(m => m.Bytes.Length);
+
+        var pass = await pair.SyncAsync();
+
+        Assert.That(pass.Converged, Is.True, pass.Summary());
+        Assert.That(pair.Differences(), Is.Empty);
+        Assert.That(pair.Replica.AppendCommands.Select(c => c.Bytes), Is.All.LessThan(4_000 + largest));
+        Assert.That(pair.Primary.BodyFetches, Is.All.LessThanOrEqualTo(4_000), "nor reads more at once from the primary");
+        Assert.That(pair.Replica.AppendCommands.Count, Is.GreaterThan(300 * 200 / 4_000), "the byte limit, not the message count, cut the batches");
+    }
+
+    [Test]
     public async Task MessagesMovedBetweenFolders_AreMovedOnTheReplica_NotCopiedAgain()
     {
         Assume.That(primaryKind == "full" && replicaKind == "full", "moves are recognised by COPYUID and replayed by MOVE");
@@ -139,6 +171,19 @@ public class FastEngineTests(string primaryKind, string replicaKind)
         await _pair.ConvergesAsync();
 
         Assert.That(Replica.Appended, Is.EqualTo(uploaded), "moved, not uploaded again");
+    }
+
+    [Test]
+    public async Task APrimaryThatCannotBeReached_IsTheErrorGiven_AndNoReplicaConnectionIsLeftOpen()
+    {
+        Fill("INBOX", 2, "m");
+        _pair.Sessions.Down = ServerRole.Primary;
+
+        var failure = Assert.CatchAsync(async () => await _pair.SyncAsync());
+
+        Assert.That(failure!.Message, Does.Contain("primary could not be reached"));
+        Assert.That(_pair.Sessions.Made.Where(m => m.Role == ServerRole.Replica), Is.Not.Empty, "the replica was logged in to meanwhile");
+        Assert.That(_pair.Sessions.Made.Where(m => m.Session.IsConnected), Is.Empty);
     }
 
     [Test]

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Observer.Mail;
 
 namespace Observer.Replication.Tests.InMemory;
@@ -43,6 +44,12 @@ public sealed class InMemoryMailServer
 
     /// <summary>Messages stored by APPEND, through any session: what a copy cost.</summary>
     public int Appended { get; private set; }
+
+    /// <summary>Each APPEND command a session sent: its messages and their bytes.</summary>
+    public ConcurrentQueue<(int Messages, long Bytes)> AppendCommands { get; } = new();
+
+    /// <summary>Each FETCH of bodies a session sent: the bytes it brought.</summary>
+    public ConcurrentQueue<long> BodyFetches { get; } = new();
 
     public IReadOnlyCollection<string> Folders
     {

@@ -102,6 +102,7 @@ public sealed class InMemoryMailSession : IMailSession
         {
             Uid = m.Uid, Flags = m.Flags, InternalDate = m.InternalDate, Size = m.Bytes.Length, Body = ImapLiteral.FromBytes(m.Bytes.ToArray()),
         }).ToList()).ConfigureAwait(false);
+        _server.BodyFetches.Enqueue(messages.Sum(m => m.Body!.Length));
         foreach (var message in messages) yield return message;
     }
 
@@ -120,6 +121,7 @@ public sealed class InMemoryMailSession : IMailSession
     public Task<AppendResult> AppendAsync(string folder, IReadOnlyList<AppendMessage> messages, CancellationToken cancellationToken) => Run(() =>
     {
         if (messages.Count > 1 && !Features.MultiAppend) throw InMemoryMailServer.Refused("APPEND", ResponseCodeKind.Other, "MULTIAPPEND is not offered");
+        _server.AppendCommands.Enqueue((messages.Count, messages.Sum(m => m.Content.Length)));
         var uids = messages.Select(m =>
         {
             using var body = m.Content.OpenRead();
