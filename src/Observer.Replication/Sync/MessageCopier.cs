@@ -92,18 +92,18 @@ internal sealed class MessageCopier(SyncContext context, FolderRecord folder, Fo
     private async Task ReadAsync(UidSet uids, IReadOnlyDictionary<uint, MessageSummary>? messages, ChannelWriter<Step> steps, CancellationToken cancellationToken)
     {
         var all = uids.Expand().ToList();
-        var chunk = _batchSize;
+        var window = _batchSize * ChunksPerAttributeFetch;
         var batch = new List<PendingCopy>();
         long batchBytes = 0;
         var ready = new List<Step>();
         try
         {
-            for (var windowStart = 0; windowStart < all.Count; windowStart += chunk * ChunksPerAttributeFetch)
+            for (var windowStart = 0; windowStart < all.Count; windowStart += window)
             {
-                var window = all.Skip(windowStart).Take(chunk * ChunksPerAttributeFetch).ToList();
-                var known = messages ?? await AttributesAsync(window, cancellationToken).ConfigureAwait(false);
+                var uidsInWindow = all.GetRange(windowStart, Math.Min(window, all.Count - windowStart));
+                var known = messages ?? await AttributesAsync(uidsInWindow, cancellationToken).ConfigureAwait(false);
                 // A message gone since is not asked for; one that goes while its body is fetched comes empty.
-                var present = window.Where(known.ContainsKey).ToList();
+                var present = uidsInWindow.Where(known.ContainsKey).ToList();
                 for (var start = 0; start < present.Count;)
                 {
                     var set = NextChunk(present, ref start, known);
