@@ -9,7 +9,7 @@ const string usage = """
       lag      [--count N] [--folder INBOX] --primary-... --replica-...   time changes reaching the replica
       soak     [--minutes 10] [--primary dovecot|cyrus|courier] [--replica ...] [--seed N] [--clients 3] [--messages 500]
                [--no-stalls] [--debug] [--log FILE]   the convergence test for longer: churn and faults on a fresh pair, then a full comparison
-      compare  [--quick] [--corpus small,mixed,large] [--tools observer,...] [--phases initial,noop,incremental,lag,steady,catchup]
+      compare  [--quick] [--primary dovecot|cyrus|courier] [--corpus small,mixed,large] [--tools observer,...] [--phases initial,noop,incremental,lag,steady,catchup]
                [--runs 3] [--large-runs 1] [--probes 100] [--readme]   Observer and its peers side by side; writes bench/results/
       rawcopy  --primary-... --replica-... [--parallel 3]   the raw FETCH-to-APPEND ceiling (used by compare)
     """;

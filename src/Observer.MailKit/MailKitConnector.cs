@@ -18,6 +18,9 @@ namespace Observer.MailKit;
 /// </summary>
 public static class MailKitConnector
 {
+    /// <summary>Numbers the connections of this process, so the trace of parallel workers can be told apart.</summary>
+    private static int s_opened;
+
     /// <param name="side">"primary" or "replica".</param>
     /// <param name="purpose">What the connection is for ("worker", "notify"…), for the trace.</param>
     /// <param name="spoolDirectory">Where fetched messages over 1 MB are kept while copied; the system's temp folder when null.</param>
@@ -27,7 +30,7 @@ public static class MailKitConnector
     {
         var prefix = side == "primary" ? "Primary:" : "Replica:";
         // Always there, tracing or not: it also keeps the completion lines whose response codes MailKit drops.
-        var tap = new ProtocolTraceLogger(trace, $"{side}/{purpose}");
+        var tap = new ProtocolTraceLogger(trace, $"{side}/{purpose}#{Interlocked.Increment(ref s_opened)}");
         var client = new SpoolingImapClient(tap, spoolDirectory ?? Path.GetTempPath()) { Timeout = (int)endpoint.CommandTimeout.TotalMilliseconds };
         var trust = new CertificatePolicy(endpoint.CertificateThumbprint, endpoint.AllowInvalidCertificate, prefix);
         client.ServerCertificateValidationCallback = (_, certificate, _, errors) => trust.Validate(certificate, errors);

@@ -74,6 +74,7 @@ public class ConfigurationTests
     [TestCase("Replication:PollInterval", "soon", "Replication:PollInterval has an invalid value; it must be a duration such as 00:00:30")]
     [TestCase("Replication:MaxConnections", "1", "Replication:MaxConnections is 1")]
     [TestCase("Replication:JournalRetention", "-1.00:00:00", "Replication:JournalRetention is -1.00:00:00; it cannot be negative")]
+    [TestCase("Replication:MoveMinimumBytes", "-1", "Replication:MoveMinimumBytes is -1; it must be 0 (move every message) or more")]
     [TestCase("Replication:Verify", "Maybe", "Replication:Verify has an invalid value")]
     [TestCase("Primary:Hots", "typo", "Primary has no setting 'Hots'")]
     [TestCase("Primary:PasswordFile", "/nonexistent/pw", "Primary:PasswordFile '/nonexistent/pw' does not exist")]

@@ -27,6 +27,9 @@ internal sealed class BenchResults
     public List<SteadyResult> Steady { get; } = [];
     public List<CatchUpResult> CatchUp { get; } = [];
     public Dictionary<string, string> Versions { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The primary's and the replica's kinds, such as Cyrus→Dovecot.</summary>
+    public string Pair { get; set; } = "Dovecot→Dovecot";
     public List<string> Skipped { get; } = [];
     public List<string> Notes { get; } = [];
 }

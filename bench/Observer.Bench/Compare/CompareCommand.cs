@@ -33,7 +33,8 @@ internal static class CompareCommand
             results.Notes.Add($"{before.Name} is an earlier build of Observer (`bench/run.sh --before`), published the same way and run interleaved with today's.");
         var clock = Stopwatch.StartNew();
 
-        await using var servers = await BenchServers.StartAsync();
+        await using var servers = await BenchServers.StartAsync(options.PrimaryKind);
+        results.Pair = servers.Description;
         TestAccount? small = null;
         if (options.Phases.Any(p => p is "initial" or "noop" or "incremental"))
         {
@@ -50,7 +51,7 @@ internal static class CompareCommand
                         await copies.RunAsync(tool, corpus, template, run);
                 }
                 if (corpus == "small") small = template;
-                else Directory.Delete(BenchServers.MailDirectory(servers.Primary, template), recursive: true);
+                else if (servers.ClonesByCopy) Directory.Delete(BenchServers.MailDirectory(servers.Primary, template), recursive: true);
             }
         }
 
@@ -60,10 +61,14 @@ internal static class CompareCommand
             var lag = new LagPhase(servers, options, results);
             foreach (var tool in watchers) await lag.RunAsync(tool, await FillAsync(servers, "small", options.Seed, results));
         }
-        if (options.Has("steady"))
+        if (options.Has("steady") && !servers.ClonesByCopy)
+        {
+            results.Skipped.Add($"steady state: its 1,000-folder account is cloned as files, which only a Dovecot primary allows ({servers.Description})");
+        }
+        else if (options.Has("steady"))
         {
             Console.Error.WriteLine($"steady: building an account with {options.SteadyFolders} folders");
-            var many = await SteadyPhase.BuildTemplateAsync(servers.Primary, options.SteadyFolders);
+            var many = await SteadyPhase.BuildTemplateAsync((DovecotServer)servers.Primary, options.SteadyFolders);
             var steady = new SteadyPhase(servers, options, results);
             foreach (var tool in watchers.Where(t => t is not MbsyncTool)) await steady.RunAsync(tool, many);
             results.Notes.Add("mbsync has no watch mode; its busy loop is left out of the steady-state phase, where it would use a core by design.");
@@ -83,16 +88,15 @@ internal static class CompareCommand
 
     private static async Task<TestAccount> FillAsync(BenchServers servers, string corpus, int seed, BenchResults results)
     {
-        var clock = Stopwatch.StartNew();
-        var template = await servers.Primary.NewAccountAsync();
-        var generator = new CorpusGenerator(CorpusProfile.Parse(corpus), seed);
-        await using (var client = await servers.Primary.ConnectUserAsync(template))
+        return await servers.TemplateAsync(async client =>
         {
+            // Run again for each clone where the primary cannot be copied as files.
+            var clock = Stopwatch.StartNew();
+            var generator = new CorpusGenerator(CorpusProfile.Parse(corpus), seed);
             var (messages, bytes) = await CorpusCommand.FillAsync(client, generator);
             if (results.Corpora.All(c => c.Name != corpus)) results.Corpora.Add(new CorpusInfo(corpus, messages, generator.Folders.Count, bytes));
             Console.Error.WriteLine($"corpus {corpus}: {messages} messages, {bytes / 1048576.0:0.0} MB, filled in {clock.Elapsed.TotalSeconds:0} s");
-        }
-        return template;
+        });
     }
 
     /// <summary>Placeholder accounts, only to ask a tool whether it has a watch mode at all.</summary>
@@ -101,20 +105,23 @@ internal static class CompareCommand
     private static async Task WriteAsync(BenchResults results, CompareOptions options)
     {
         Directory.CreateDirectory(options.OutputDirectory);
-        var svg = Path.Combine(options.OutputDirectory, "latest.svg");
-        var png = Path.Combine(options.OutputDirectory, "latest.png");
+        // Another primary's results sit beside the Dovecot pair's, never in their place.
+        var pair = options.PrimaryKind == ServerKind.Dovecot ? "" : "-" + options.PrimaryKind.ScriptFolder();
+        var svg = Path.Combine(options.OutputDirectory, $"latest{pair}.svg");
+        var png = Path.Combine(options.OutputDirectory, $"latest{pair}.png");
         await File.WriteAllTextAsync(svg, Plot.Svg(results));
         var plotProblem = Plot.ToPng(svg, png);
         if (plotProblem is not null) results.Notes.Add(plotProblem);
-        var picture = plotProblem is null ? "latest.png" : "latest.svg";
+        var picture = Path.GetFileName(plotProblem is null ? png : svg);
 
         var report = new CompareReport(results, options);
         var text = report.Render(picture);
-        var stamped = Path.Combine(options.OutputDirectory, $"{results.Started:yyyy-MM-dd-HHmm}.md");
+        var stamped = Path.Combine(options.OutputDirectory, $"{results.Started:yyyy-MM-dd-HHmm}{pair}.md");
+        var latest = Path.Combine(options.OutputDirectory, $"latest{pair}.md");
         await File.WriteAllTextAsync(stamped, text);
-        await File.WriteAllTextAsync(Path.Combine(options.OutputDirectory, "latest.md"), text);
+        await File.WriteAllTextAsync(latest, text);
         Console.WriteLine(text);
-        Console.Error.WriteLine($"written: {stamped}, {Path.Combine(options.OutputDirectory, "latest.md")}, {(plotProblem is null ? png : svg)}");
+        Console.Error.WriteLine($"written: {stamped}, {latest}, {(plotProblem is null ? png : svg)}");
 
         if (options.UpdateReadme)
         {

@@ -9,6 +9,8 @@ internal sealed record CompareOptions
     public required IReadOnlyList<string> Corpora { get; init; }
     public required IReadOnlyList<string> Phases { get; init; }
     public required IReadOnlyList<string> Tools { get; init; }
+    /// <summary>The primary's kind; the replica is always Dovecot, which `doveadm backup` needs.</summary>
+    public Observer.TestSupport.ServerKind PrimaryKind { get; init; } = Observer.TestSupport.ServerKind.Dovecot;
     public int Runs { get; init; } = 3;
     public int LargeRuns { get; init; } = 1;
     public int Seed { get; init; } = 42;
@@ -32,6 +34,7 @@ internal sealed record CompareOptions
             Corpora = List(args.Text("corpus", quick ? "small" : string.Join(',', AllCorpora)), AllCorpora, "corpus"),
             Phases = List(args.Text("phases", string.Join(',', AllPhases)), AllPhases, "phases"),
             Tools = List(args.Text("tools", string.Join(',', knownTools)), knownTools, "tools"),
+            PrimaryKind = Kind(args.Text("primary", "dovecot")),
             Runs = Positive(args.Number("runs", quick ? 1 : 3), "runs"),
             LargeRuns = Positive(args.Number("large-runs", 1), "large-runs"),
             Seed = args.Number("seed", 42),
@@ -45,6 +48,8 @@ internal sealed record CompareOptions
             OutputDirectory = args.Text("out", Path.Combine(Observer.TestSupport.RepoPaths.Root, "bench", "results")),
             UpdateReadme = args.Flag("readme"),
         };
+        if (options.UpdateReadme && options.PrimaryKind != Observer.TestSupport.ServerKind.Dovecot)
+            throw new BenchException($"--readme refreshes the Dovecot pair's table; a {options.PrimaryKind} primary's results go to bench/results only (leave out --readme)");
         return options;
     }
 
@@ -54,6 +59,18 @@ internal sealed record CompareOptions
         foreach (var item in items.Where(i => !known.Contains(i, StringComparer.Ordinal)))
             throw new BenchException($"--{key} has '{item}'; choose from {string.Join(", ", known)}");
         return items;
+    }
+
+    private static Observer.TestSupport.ServerKind Kind(string text)
+    {
+        try
+        {
+            return Observer.TestSupport.ServerKinds.Parse(text);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new BenchException($"--primary: {ex.Message}");
+        }
     }
 
     private static int Positive(int value, string key) => value > 0 ? value : throw new BenchException($"--{key} must be at least 1");

@@ -14,7 +14,7 @@ internal sealed class CompareReport(BenchResults results, CompareOptions options
         var sb = new StringBuilder();
         sb.AppendLine(Inv, $"## Benchmark: Observer and its peers, {results.Started:yyyy-MM-dd HH:mm}");
         sb.AppendLine();
-        sb.AppendLine(Inv, $"{Environment.ProcessorCount} cores, {Machine.MemoryGiB:0} GiB, {Machine.CpuModel}; both Dovecot servers ({results.Versions.GetValueOrDefault("dovecot")}) and every tool on this one box, over loopback.");
+        sb.AppendLine(Inv, $"{Environment.ProcessorCount} cores, {Machine.MemoryGiB:0} GiB, {Machine.CpuModel}; {ServersLine(results)} and every tool on this one box, over loopback.");
         sb.AppendLine(Inv, $"Every copy phase is a whole process, {options.Runs} runs ({options.LargeRuns} for large): median, with min-max. Seed {options.Seed}.");
         sb.AppendLine("\"Result\" compares every message of the two accounts: MD5 of the raw bytes, system flags, keywords and internal date.");
         sb.AppendLine();
@@ -123,6 +123,10 @@ internal sealed class CompareReport(BenchResults results, CompareOptions options
         if (wrong is not null) return wrong.Check!.ToString();
         return runs.All(r => r.Check is null) ? "ok" : "exact";
     }
+
+    private static string ServersLine(BenchResults results) => results.Pair == "Dovecot→Dovecot"
+        ? $"both Dovecot servers ({results.Versions.GetValueOrDefault("dovecot")})"
+        : $"a {results.Pair.Replace("→", " primary and a ", StringComparison.Ordinal)} replica (Dovecot {results.Versions.GetValueOrDefault("dovecot")})";
 
     internal static double? Median(IEnumerable<CopyRun>? runs)
     {

@@ -32,6 +32,12 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
     /// </summary>
     public Func<CancellationToken, Task>? BetweenWrites { get; init; }
 
+    /// <summary>
+    /// Told, once both lists are read, how many folders look changed since their checkpoints (new ones
+    /// included), so that a pass can open its extra connections while the tree is still being written.
+    /// </summary>
+    public Action<int>? Listed { get; init; }
+
     private long _writingSince;
 
     public async Task<Result> SyncAsync(IReadOnlyList<(string Old, string New)> renameHints, bool force, CancellationToken cancellationToken) =>
@@ -59,6 +65,7 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
             else primary.Remove(phantom);
         }
 
+        Listed?.Invoke(LooksChanged(primary, replicaList));
         await RenameAsync(primary, replicaNames, renameHints, listing, result, cancellationToken).ConfigureAwait(false);
         await DeleteAsync(primary, replicaNames, force, result, cancellationToken).ConfigureAwait(false);
         await CreateAsync(primary, replicaNames, result, cancellationToken).ConfigureAwait(false);
@@ -74,6 +81,15 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
         result.Folders.AddRange(state.Where(f => primary.ContainsKey(f.PrimaryName))
             .OrderBy(f => FolderNameMapper.IsInbox(f.PrimaryName) ? 0 : 1).ThenBy(f => f.PrimaryName, StringComparer.Ordinal));
         return result;
+    }
+
+    private int LooksChanged(Dictionary<string, MailboxWithStatus> primary, List<MailboxWithStatus> replicaList)
+    {
+        var replicaStatus = new Dictionary<string, MailboxStatus>(StringComparer.Ordinal);
+        foreach (var m in replicaList.Where(m => m.Status is not null)) replicaStatus[m.Mailbox.Name] = m.Status!;
+        var known = context.Store.Folders.All(context.ReplicaId).ToDictionary(f => f.PrimaryName, StringComparer.Ordinal);
+        return primary.Values.Count(m => !known.TryGetValue(m.Mailbox.Name, out var folder)
+            || !FolderSynchronizer.IsUnchanged(folder, new SyncRequest { PrimaryStatus = m.Status, ReplicaStatus = replicaStatus.GetValueOrDefault(folder.ReplicaName) }));
     }
 
     private async Task RenameAsync(Dictionary<string, MailboxWithStatus> primary, HashSet<string> replicaNames,

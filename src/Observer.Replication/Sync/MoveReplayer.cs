@@ -5,7 +5,8 @@ namespace Observer.Replication;
 
 /// <summary>
 /// Replays a move on the primary (expunged in one folder, the same bytes new in another) as a
-/// MOVE (or COPY) on the replica, so the message is not uploaded again.
+/// MOVE (or COPY) on the replica, so the message is not uploaded again. Only for a message of at least
+/// <see cref="ReplicationOptions.MoveMinimumBytes"/>: a smaller one costs less to upload.
 /// </summary>
 internal sealed class MoveReplayer(SyncContext context)
 {
@@ -19,7 +20,7 @@ internal sealed class MoveReplayer(SyncContext context)
     {
         if (!context.Replica.Features.UidPlus || newMessages.Count == 0) return;
         var lookAlikes = newMessages
-            .Where(m => m.MessageId is not null)
+            .Where(m => m.MessageId is not null && WorthMoving(m))
             .SelectMany(m => context.Store.Messages.LookAlikes(context.ReplicaId, folder.Id, m.MessageId!, m.Size, m.InternalDate))
             .DistinctBy(r => (r.FolderId, r.PrimaryUid))
             .GroupBy(r => r.FolderId)
@@ -82,9 +83,11 @@ internal sealed class MoveReplayer(SyncContext context)
     /// <summary>Reads the move pool before a copy, so that most messages, matching nothing, cost no query.</summary>
     public void LoadPool() => _pool = context.Store.Messages.VanishedMd5s(context.ReplicaId).Select(Convert.ToHexString).ToHashSet(StringComparer.Ordinal);
 
-    /// <summary>Whether a copy the primary expunged elsewhere holds these bytes and date.</summary>
+    /// <summary>Whether a copy the primary expunged elsewhere holds these bytes and date, and moving it beats uploading it.</summary>
     public Task<bool> CanMoveAsync(MessageSummary message, byte[] md5) =>
-        Task.FromResult(context.Replica.Features.UidPlus && _pool.Contains(Convert.ToHexString(md5)) && Candidate(message, md5) is not null);
+        Task.FromResult(context.Replica.Features.UidPlus && WorthMoving(message) && _pool.Contains(Convert.ToHexString(md5)) && Candidate(message, md5) is not null);
+
+    private bool WorthMoving(MessageSummary message) => message.Size >= context.Options.MoveMinimumBytes;
 
     public async Task<bool> MoveAsync(FolderRecord destination, uint destinationUidValidity, MessageSummary message, byte[] md5, CancellationToken cancellationToken)
     {

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Observer.Mail;
 using Observer.State;
 
@@ -8,23 +9,31 @@ internal static class PendingExpunges
 {
     /// <returns>How many replica copies were removed.</returns>
     /// <remarks>A folder whose flush the server refuses is put in trouble; the others are flushed.</remarks>
-    public static async Task<int> FlushAsync(SyncContext context, DateTimeOffset markedBefore, TroubleTracker troubles, CancellationToken cancellationToken)
+    public static Task<int> FlushAsync(SyncContext context, DateTimeOffset markedBefore, TroubleTracker troubles, CancellationToken cancellationToken) =>
+        FlushAsync([context], markedBefore, troubles, cancellationToken);
+
+    /// <param name="contexts">Connections to share the folders among: each folder is flushed over one of them.</param>
+    public static async Task<int> FlushAsync(IReadOnlyList<SyncContext> contexts, DateTimeOffset markedBefore, TroubleTracker troubles, CancellationToken cancellationToken)
     {
-        var due = context.Store.Messages.VanishedBefore(context.ReplicaId, markedBefore);
+        var store = contexts[0].Store;
+        var due = new ConcurrentQueue<IGrouping<long, MessageRecord>>(store.Messages.VanishedBefore(contexts[0].ReplicaId, markedBefore).GroupBy(m => m.FolderId));
         var removed = 0;
-        foreach (var group in due.GroupBy(m => m.FolderId))
+        await Task.WhenAll(contexts.Select(async context =>
         {
-            var folder = context.Store.Folders.Get(group.Key);
-            if (folder is null || troubles.IsWaiting(folder.PrimaryName)) continue;
-            try
+            while (due.TryDequeue(out var group))
             {
-                removed += await FlushFolderAsync(context, folder, group.ToList(), cancellationToken).ConfigureAwait(false);
+                var folder = store.Folders.Get(group.Key);
+                if (folder is null || troubles.IsWaiting(folder.PrimaryName)) continue;
+                try
+                {
+                    Interlocked.Add(ref removed, await FlushFolderAsync(context, folder, group.ToList(), cancellationToken).ConfigureAwait(false));
+                }
+                catch (Exception ex) when (TroubleTracker.IsFolderError(ex))
+                {
+                    troubles.Record(folder.PrimaryName, "error", TroubleTracker.Describe(ex));
+                }
             }
-            catch (Exception ex) when (TroubleTracker.IsFolderError(ex))
-            {
-                troubles.Record(folder.PrimaryName, "error", TroubleTracker.Describe(ex));
-            }
-        }
+        })).ConfigureAwait(false);
         return removed;
     }
 

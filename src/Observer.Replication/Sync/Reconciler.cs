@@ -44,7 +44,7 @@ internal delegate Task<(SyncContext Context, IAsyncDisposable Connections)> Work
 /// Folders with work are shared among up to <paramref name="parallelism"/> workers, each over its own
 /// connections; a folder is only ever synced by one worker at a time.
 /// </summary>
-internal sealed class Reconciler(SyncContext context, FolderFilter filter, TroubleTracker troubles, WorkerFactory? workers = null, int parallelism = 1)
+internal sealed class Reconciler(SyncContext context, FolderFilter filter, TroubleTracker troubles, WorkerFactory? openWorker = null, int parallelism = 1)
 {
     private readonly FolderSynchronizer _synchronizer = new(context);
 
@@ -75,15 +75,18 @@ internal sealed class Reconciler(SyncContext context, FolderFilter filter, Troub
     public InboxMail? NewMail { get; init; }
 
     /// <summary>A tree sync that lets new mail in INBOX go first when it is slow and <see cref="NewMail"/> is set.</summary>
-    public FolderTreeSync TreeSync() => new(context, filter, troubles) { BetweenWrites = NewMail is null ? null : SyncWaitingMailAsync };
+    public FolderTreeSync TreeSync(Action<int>? listed = null) =>
+        new(context, filter, troubles) { BetweenWrites = NewMail is null ? null : SyncWaitingMailAsync, Listed = listed };
 
     public async Task<PassResult> RunAsync(bool full, bool force, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         var result = new PassResult();
+        await using var workers = new PassWorkers(openWorker, parallelism - 1, cancellationToken);
         var inbox = InboxFirst ? await SyncInboxFirstAsync(full, cancellationToken).ConfigureAwait(false) : null;
         if (inbox is not null) result.Folders.Add(inbox);
-        var tree = await TreeSync().SyncAsync([], CheckListings ? ListingDoubt.Check : ListingDoubt.None, force, cancellationToken).ConfigureAwait(false);
+        var treeSync = TreeSync(changed => workers.Want(full ? parallelism : changed - 1));
+        var tree = await treeSync.SyncAsync([], CheckListings ? ListingDoubt.Check : ListingDoubt.None, force, cancellationToken).ConfigureAwait(false);
         result.FoldersCreated = tree.Created;
         result.FoldersRenamed = tree.Renamed;
         result.FoldersDeleted = tree.Deleted;
@@ -107,24 +110,10 @@ internal sealed class Reconciler(SyncContext context, FolderFilter filter, Troub
                 ReplicaStatus = tree.ReplicaStatus.GetValueOrDefault(folder.ReplicaName),
             }));
         }
-        var busy = queue.Count(q => full || !FolderSynchronizer.IsUnchanged(q.Folder, q.Request));
-        var extra = workers is null ? 0 : Math.Min(parallelism - 1, busy - 1);
-        var opened = new List<IAsyncDisposable>();
-        try
-        {
-            var tasks = new List<Task> { DrainAsync(_synchronizer, queue, outcomes, cancellationToken) };
-            for (var w = 0; w < extra; w++)
-            {
-                var (workerContext, connections) = await workers!(cancellationToken).ConfigureAwait(false);
-                opened.Add(connections);
-                tasks.Add(DrainAsync(new FolderSynchronizer(workerContext), queue, outcomes, cancellationToken));
-            }
-            await Task.WhenAll(tasks).ConfigureAwait(false);
-        }
-        finally
-        {
-            foreach (var connections in opened) await connections.DisposeAsync().ConfigureAwait(false);
-        }
+        workers.Want(queue.Count(q => full || !FolderSynchronizer.IsUnchanged(q.Folder, q.Request)) - 1);
+        var contexts = workers.Contexts.ToList();
+        var drains = contexts.Select(async opening => await DrainAsync(new FolderSynchronizer(await opening.ConfigureAwait(false)), queue, outcomes, cancellationToken).ConfigureAwait(false));
+        await Task.WhenAll(drains.Prepend(DrainAsync(_synchronizer, queue, outcomes, cancellationToken))).ConfigureAwait(false);
         result.Folders.AddRange(outcomes.Where(o => o is not null));
         if (FoldersVanished)
         {
@@ -137,7 +126,10 @@ internal sealed class Reconciler(SyncContext context, FolderFilter filter, Troub
             result.TreeProblems.AddRange(again.Problems);
         }
         // Within one pass every folder has been looked at, so a move has been seen from both ends.
-        result.Expunged = await PendingExpunges.FlushAsync(context, context.Time.GetUtcNow().AddSeconds(1), troubles, cancellationToken).ConfigureAwait(false);
+        // Shared among the workers too: each folder's flush is a SELECT and two writes, one folder after another.
+        // Not over a worker whose replica connection a folder's failure closed (Dovecot's BYE for a folder deleted under it).
+        IReadOnlyList<SyncContext> flushers = [context, .. (await Task.WhenAll(contexts).ConfigureAwait(false)).Where(w => w.Replica.IsConnected)];
+        result.Expunged = await PendingExpunges.FlushAsync(flushers, context.Time.GetUtcNow().AddSeconds(1), troubles, cancellationToken).ConfigureAwait(false);
         // Passes are rare (one per sync, one per ReconcileInterval when live), so pruning here costs nothing.
         var pruned = context.Store.Journal.Prune(context.ReplicaId, context.Options.JournalRetention);
         if (pruned > 0) Log.JournalPruned(context.Logger, pruned, context.Options.JournalRetention.TotalDays);

@@ -30,6 +30,7 @@ public sealed class ObserverOptionsValidator : IValidateOptions<ObserverOptions>
         if (r.ParallelFolders is < 1 or > 32) errors.Add($"Replication:ParallelFolders is {r.ParallelFolders}; it must be between 1 and 32");
         if (r.AppendBatchSize is < 1 or > 1000) errors.Add($"Replication:AppendBatchSize is {r.AppendBatchSize}; it must be between 1 and 1000");
         if (r.AppendBatchBytes < 1024) errors.Add($"Replication:AppendBatchBytes is {r.AppendBatchBytes}; it must be at least 1024");
+        if (r.MoveMinimumBytes < 0) errors.Add($"Replication:MoveMinimumBytes is {r.MoveMinimumBytes}; it must be 0 (move every message) or more");
         if (r.TroubleRetryDelay <= TimeSpan.Zero || r.TroubleMaxDelay < r.TroubleRetryDelay)
             errors.Add("Replication:TroubleRetryDelay must be positive and no more than Replication:TroubleMaxDelay");
         if (r.LowLatency.Interval < TimeSpan.FromMilliseconds(10) || r.LowLatency.Interval > TimeSpan.FromSeconds(10))

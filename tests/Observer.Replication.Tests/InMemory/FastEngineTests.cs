@@ -161,6 +161,7 @@ public class FastEngineTests(string primaryKind, string replicaKind)
     public async Task MessagesMovedBetweenFolders_AreMovedOnTheReplica_NotCopiedAgain()
     {
         Assume.That(primaryKind == "full" && replicaKind == "full", "moves are recognised by COPYUID and replayed by MOVE");
+        _pair.Options.MoveMinimumBytes = 0;
         Fill("INBOX", 6, "i");
         Primary.Create("Done");
         await _pair.SyncAsync();
@@ -171,6 +172,28 @@ public class FastEngineTests(string primaryKind, string replicaKind)
         await _pair.ConvergesAsync();
 
         Assert.That(Replica.Appended, Is.EqualTo(uploaded), "moved, not uploaded again");
+    }
+
+    [Test]
+    public async Task APass_OpensAWorkerPerChangedFolderBeyondTheFirst_AndNoneWhenNothingChanged()
+    {
+        Assume.That(primaryKind == "full" && replicaKind == "full", "only LIST-STATUS shows a folder unchanged before it is opened");
+        foreach (var folder in new[] { "A", "B", "C", "D" }) Fill(folder, 3, folder);
+        await _pair.SyncAsync();
+        Assert.That(_pair.Sessions.Connections, Is.EqualTo(2 * _pair.Options.ParallelFolders), "a first copy of four folders uses every worker");
+
+        var before = _pair.Sessions.Connections;
+        await _pair.SyncAsync();
+        Assert.That(_pair.Sessions.Connections - before, Is.EqualTo(2), "nothing changed: one pair of connections, no workers");
+
+        Primary.Append("A", InMemoryPair.Message("new in A"), MessageFlags.None);
+        Primary.Append("C", InMemoryPair.Message("new in C"), MessageFlags.None);
+        before = _pair.Sessions.Connections;
+        var pass = await _pair.SyncAsync();
+        Assert.That(pass.Converged, Is.True, pass.Summary());
+        Assert.That(_pair.Differences(), Is.Empty);
+        Assert.That(_pair.Sessions.Connections - before, Is.EqualTo(4), "two folders changed: one worker beside the first pair");
+        Assert.That(_pair.Sessions.Made.Where(m => m.Session.IsConnected), Is.Empty, "every worker closed when the pass ended");
     }
 
     [Test]
