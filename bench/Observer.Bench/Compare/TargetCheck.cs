@@ -56,8 +56,8 @@ internal sealed class TargetCheck(BenchResults results)
     {
         var name = char.ToUpperInvariant(phase.Label[0]) + phase.Label[1..];
         if (phase.Tools.FirstOrDefault(t => t.Tool == Observer) is not { Tool: not null } observer) return null;
-        if (phase.FastestPeer is not { } peer) return new Row(name, "≤ 0.8 × the fastest exact peer", $"observer {observer.Median:0.00} s; no exact peer measured", null);
-        var ratio = observer.Median / peer.Median;
+        if (phase.FastestPeer is not { } peer || phase.Ratio(Observer) is not { } ratio)
+            return new Row(name, "≤ 0.8 × the fastest exact peer", $"observer {observer.Median:0.00} s; no exact peer measured", null);
         return new Row(name, "≤ 0.8 × the fastest exact peer",
             string.Create(Inv, $"observer {observer.Median:0.00} s, {peer.Tool} {peer.Median:0.00} s: {ratio:0.00}×"), ratio <= 0.8);
     }

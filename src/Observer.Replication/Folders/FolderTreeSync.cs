@@ -65,7 +65,9 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
             else primary.Remove(phantom);
         }
 
-        Listed?.Invoke(LooksChanged(primary, replicaList));
+        foreach (var m in primaryList.Where(m => m.Status is not null)) result.PrimaryStatus[m.Mailbox.Name] = m.Status!;
+        foreach (var m in replicaList.Where(m => m.Status is not null)) result.ReplicaStatus[m.Mailbox.Name] = m.Status!;
+        Listed?.Invoke(LooksChanged(primary, result));
         await RenameAsync(primary, replicaNames, renameHints, listing, result, cancellationToken).ConfigureAwait(false);
         await DeleteAsync(primary, replicaNames, force, result, cancellationToken).ConfigureAwait(false);
         await CreateAsync(primary, replicaNames, result, cancellationToken).ConfigureAwait(false);
@@ -76,20 +78,16 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
         store.Holds.Prune(context.ReplicaId, replicated);
         await SubscriptionsAsync(state, primary, replicaList, cancellationToken).ConfigureAwait(false);
 
-        foreach (var m in primaryList.Where(m => m.Status is not null)) result.PrimaryStatus[m.Mailbox.Name] = m.Status!;
-        foreach (var m in replicaList.Where(m => m.Status is not null)) result.ReplicaStatus[m.Mailbox.Name] = m.Status!;
         result.Folders.AddRange(state.Where(f => primary.ContainsKey(f.PrimaryName))
             .OrderBy(f => FolderNameMapper.IsInbox(f.PrimaryName) ? 0 : 1).ThenBy(f => f.PrimaryName, StringComparer.Ordinal));
         return result;
     }
 
-    private int LooksChanged(Dictionary<string, MailboxWithStatus> primary, List<MailboxWithStatus> replicaList)
+    private int LooksChanged(Dictionary<string, MailboxWithStatus> primary, Result listed)
     {
-        var replicaStatus = new Dictionary<string, MailboxStatus>(StringComparer.Ordinal);
-        foreach (var m in replicaList.Where(m => m.Status is not null)) replicaStatus[m.Mailbox.Name] = m.Status!;
         var known = context.Store.Folders.All(context.ReplicaId).ToDictionary(f => f.PrimaryName, StringComparer.Ordinal);
         return primary.Values.Count(m => !known.TryGetValue(m.Mailbox.Name, out var folder)
-            || !FolderSynchronizer.IsUnchanged(folder, new SyncRequest { PrimaryStatus = m.Status, ReplicaStatus = replicaStatus.GetValueOrDefault(folder.ReplicaName) }));
+            || !FolderSynchronizer.IsUnchanged(folder, new SyncRequest { PrimaryStatus = m.Status, ReplicaStatus = listed.ReplicaStatus.GetValueOrDefault(folder.ReplicaName) }));
     }
 
     private async Task RenameAsync(Dictionary<string, MailboxWithStatus> primary, HashSet<string> replicaNames,
