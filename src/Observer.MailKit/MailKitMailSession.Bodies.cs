@@ -66,7 +66,8 @@ public sealed partial class MailKitMailSession
     /// <summary>
     /// Each body waits for the next: the one expected next proves it whole. Anything else (a gap, a message
     /// out of order or twice) makes the waiting one a suspect: it is fetched again alone, where nothing
-    /// can follow it, and the rest again after it, so that every message comes, in UID order.
+    /// can follow it, and the rest again after it, so that every message comes, in UID order. A message of
+    /// which nothing came (first in line, or the answer had no body at all) is looked for, and fetched alone.
     /// </summary>
     private async Task FetchBodiesInOrderAsync(ImapFolder folder, List<uint> expected, IReadOnlyDictionary<uint, IMessageSummary>? summaries,
         ChannelWriter<MessageData> bodies, CancellationToken cancellationToken)
@@ -91,18 +92,23 @@ public sealed partial class MailKitMailSession
         var allExist = summaries is not null;
         while (pending.Count > 0)
         {
-            var suspect = await HandOverProvenAsync(folder, summaries, pending, bodies, cancellationToken).ConfigureAwait(false);
-            if (suspect is not { } at) return;
-            if (!allExist)
+            var gap = await HandOverProvenAsync(folder, summaries, pending, bodies, cancellationToken).ConfigureAwait(false);
+            if (gap is not { } found) return;
+            var at = found.At;
+            if (!allExist || found.NothingCame)
             {
                 // Asked for without summaries, a gap may be a UID that does not exist rather than a message lost
                 // in the stream: which exist is learnt once, and the fetch goes on from the suspect among them.
+                // Nothing at all for a message is asked about the same way: expunged meanwhile, or lost.
                 var from = pending[at];
                 var existing = await folder.FetchAsync(pending[at..].Select(u => new UniqueId(u)).ToList(), new FetchRequest(MessageSummaryItems.UniqueId), cancellationToken).ConfigureAwait(false);
-                var found = existing.Select(s => s.UniqueId.Id).ToHashSet();
-                pending = pending.Where(u => u >= from && found.Contains(u)).ToList();
+                var exist = existing.Select(s => s.UniqueId.Id).ToHashSet();
+                pending = pending.Where(u => u >= from && exist.Contains(u)).ToList();
                 allExist = true;
-                continue;
+                // A suspect is fetched again with the rest; a message that did not come is fetched alone, so
+                // that a server which never sends it cannot hold the fetch in a loop.
+                if (!found.NothingCame || pending.Count == 0) continue;
+                at = 0;
             }
             // Alone, a body is followed by the command's end, which a swallowing literal could not leave intact.
             MessageData? alone = null;
@@ -130,12 +136,19 @@ public sealed partial class MailKitMailSession
         }
     }
 
-    /// <summary>One FETCH of <paramref name="pending"/>; hands over what it proves, and returns where the first suspect is, if any.</summary>
-    private async Task<int?> HandOverProvenAsync(ImapFolder folder, IReadOnlyDictionary<uint, IMessageSummary>? summaries, List<uint> pending,
+    /// <summary>
+    /// Where a FETCH of <paramref name="pending"/> stopped handing over: at a body that may have swallowed
+    /// what followed it (a suspect), or at a message of which nothing came.
+    /// </summary>
+    private readonly record struct Gap(int At, bool NothingCame);
+
+    /// <summary>One FETCH of <paramref name="pending"/>; hands over what it proves, and returns where the first gap is, if any.</summary>
+    private async Task<Gap?> HandOverProvenAsync(ImapFolder folder, IReadOnlyDictionary<uint, IMessageSummary>? summaries, List<uint> pending,
         ChannelWriter<MessageData> bodies, CancellationToken cancellationToken)
     {
         (MessageData Data, int Index)? held = null;
-        int? suspect = null;
+        Gap? gap = null;
+        var any = false;
         var tap = _connection.Tap;
         var violations = tap.FramingViolations;
         try
@@ -143,33 +156,42 @@ public sealed partial class MailKitMailSession
             await folder.GetStreamsAsync(pending.Select(u => new UniqueId(u)).ToList(), async (_, _, uid, stream, token) =>
             {
                 var index = pending.BinarySearch(uid.Id);
-                // After a suspect, the rest is fetched again; a UID not asked for is not this fetch's.
-                if (suspect is not null || index < 0) return;
+                // After a gap, the rest is fetched again; a UID not asked for is not this fetch's.
+                if (gap is not null || index < 0) return;
+                // Bytes lost before the first body can take whole answers with them, as they can between two.
+                if (held is null && index != 0)
+                {
+                    gap = new Gap(0, NothingCame: true);
+                    return;
+                }
                 // By the time the next body arrives, the tap has read past the previous one's end.
                 if (held is { } previous && (index != previous.Index + 1 || tap.FramingViolations != violations))
                 {
-                    suspect = previous.Index;
+                    gap = new Gap(previous.Index, NothingCame: false);
                     held = null;
                     previous.Data.Dispose();
                     return;
                 }
+                any = true;
                 var data = await ReadBodyAsync(uid.Id, summaries?[uid.Id], stream, token).ConfigureAwait(false);
                 var proven = held;
                 held = (data, index);
                 if (proven is { } whole) await HandOverAsync(whole.Data, bodies, token).ConfigureAwait(false);
             }, cancellationToken).ConfigureAwait(false);
-            if (suspect is null && held is { } last)
+            if (gap is null && held is { } last)
             {
                 held = null;
                 // The last one asked for is proven by the command's end; one before a missing tail is not.
                 if (last.Index == pending.Count - 1 && tap.FramingViolations == violations) await HandOverAsync(last.Data, bodies, cancellationToken).ConfigureAwait(false);
                 else
                 {
-                    suspect = last.Index;
+                    gap = new Gap(last.Index, NothingCame: false);
                     last.Data.Dispose();
                 }
             }
-            return suspect;
+            // No body at all: the messages are gone, or their answers were.
+            if (gap is null && !any) gap = new Gap(0, NothingCame: true);
+            return gap;
         }
         finally
         {

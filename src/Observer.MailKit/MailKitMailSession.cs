@@ -353,6 +353,18 @@ public sealed partial class MailKitMailSession : IMailSession
 
     public Task NoopAsync(CancellationToken cancellationToken) => RunAsync("NOOP", ct => _client.NoOpAsync(ct), cancellationToken);
 
+    /// <summary>
+    /// Turns on what replication uses where the server offers it: QRESYNC, and UTF-8 folder names. Under the
+    /// command deadline like any command: a primary that stopped answering ENABLE once held a new
+    /// connection, and the whole pass waiting for it, for ever.
+    /// </summary>
+    internal Task EnableAsync(CancellationToken cancellationToken) =>
+        RunAsync("ENABLE", async ct =>
+        {
+            if (_client.Capabilities.HasFlag(ImapCapabilities.QuickResync)) await _client.EnableQuickResyncAsync(ct).ConfigureAwait(false);
+            if (_client.Capabilities.HasFlag(ImapCapabilities.UTF8Accept)) await _client.EnableUTF8Async(ct).ConfigureAwait(false);
+        }, cancellationToken);
+
     /// <summary>Servers may drop an IDLE after 30 minutes (RFC 2177): it is ended and begun again within that.</summary>
     public static readonly TimeSpan IdleRestartInterval = TimeSpan.FromMinutes(25);
 
@@ -362,10 +374,13 @@ public sealed partial class MailKitMailSession : IMailSession
         {
             using var restart = new CancellationTokenSource(IdleRestartInterval, _time);
             using var either = CancellationTokenSource.CreateLinkedTokenSource(done, restart.Token);
+            // IDLE runs as long as it is wanted: its deadline starts when it is ended, for the answer to DONE.
+            // (MailKit's own timeout does not reach a read of our stream: an unanswered DONE waited for ever.)
+            using var wanted = _pauses.Pause();
+            using var ended = either.Token.Register(wanted.Dispose);
             try
             {
-                // IDLE runs as long as it is wanted: no deadline; its DONE is answered under MailKit's own timeout.
-                await RunAsync("IDLE", ct => _client.IdleAsync(either.Token, ct), cancellationToken, deadline: false).ConfigureAwait(false);
+                await RunAsync("IDLE", ct => _client.IdleAsync(either.Token, ct), cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
             {
@@ -452,16 +467,16 @@ public sealed partial class MailKitMailSession : IMailSession
         _selected is { IsOpen: true } selected ? selected : throw new InvalidOperationException($"no folder is selected on the {Role}");
 
     /// <summary>One call, under the command deadline, failing in Observer's terms.</summary>
-    private async Task<T> RunAsync<T>(string command, Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken, bool deadline = true)
+    private async Task<T> RunAsync<T>(string command, Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken)
     {
-        using var watch = deadline ? new ResponseDeadline(_connection.Tap, _time, _deadline, _pauses, cancellationToken) : null;
+        using var watch = new ResponseDeadline(_connection.Tap, _time, _deadline, _pauses, cancellationToken);
         try
         {
-            var result = await MailKitFailures.RunAsync(command, Role, _connection.Tap, () => call(watch?.Token ?? cancellationToken), cancellationToken).ConfigureAwait(false);
+            var result = await MailKitFailures.RunAsync(command, Role, _connection.Tap, () => call(watch.Token), cancellationToken).ConfigureAwait(false);
             PostRecreatedFolders();
             return result;
         }
-        catch (Exception ex) when (ex is ImapConnectionException or Observer.Mail.ImapProtocolException && watch?.Reason is { } reason)
+        catch (Exception ex) when (ex is ImapConnectionException or Observer.Mail.ImapProtocolException && watch.Reason is { } reason)
         {
             var why = _connection.Tap.OversizedLiteral is null ? "it is too slow or not an IMAP server, and the connection was closed" : "the connection was closed";
             var cut = new ImapConnectionException($"the {Role} {reason} in answer to {command}; {why}", ex);
@@ -477,12 +492,12 @@ public sealed partial class MailKitMailSession : IMailSession
         }
     }
 
-    private Task RunAsync(string command, Func<CancellationToken, Task> call, CancellationToken cancellationToken, bool deadline = true) =>
+    private Task RunAsync(string command, Func<CancellationToken, Task> call, CancellationToken cancellationToken) =>
         RunAsync(command, async ct =>
         {
             await call(ct).ConfigureAwait(false);
             return true;
-        }, cancellationToken, deadline);
+        }, cancellationToken);
 
     private static MailboxListEntry ToEntry(IMailFolder folder, bool? subscribed)
     {

@@ -1,7 +1,5 @@
-using MailKit.Net.Imap;
 using Microsoft.Extensions.Logging;
 using Observer.Replication;
-using ImapCapabilities = MailKit.Net.Imap.ImapCapabilities;
 
 namespace Observer.MailKit;
 
@@ -20,19 +18,15 @@ public sealed class MailKitMailSessionFactory(
         var endpoint = role == ServerRole.Primary ? primary : replica;
         var side = role == ServerRole.Primary ? "primary" : "replica";
         var connection = await MailKitConnector.ConnectAsync(endpoint, side, purpose, _trace, cancellationToken, spoolDirectory, time).ConfigureAwait(false);
+        var session = new MailKitMailSession(connection, endpoint.CommandTimeout, time ?? TimeProvider.System);
         try
         {
-            var client = connection.Client;
-            await MailKitFailures.RunAsync("ENABLE", side, connection.Tap, async () =>
-            {
-                if (client.Capabilities.HasFlag(ImapCapabilities.QuickResync)) await client.EnableQuickResyncAsync(cancellationToken).ConfigureAwait(false);
-                if (client.Capabilities.HasFlag(ImapCapabilities.UTF8Accept)) await client.EnableUTF8Async(cancellationToken).ConfigureAwait(false);
-            }, cancellationToken).ConfigureAwait(false);
-            return new MailKitMailSession(connection, endpoint.CommandTimeout, time ?? TimeProvider.System);
+            await session.EnableAsync(cancellationToken).ConfigureAwait(false);
+            return session;
         }
         catch
         {
-            connection.Dispose();
+            await session.DisposeAsync().ConfigureAwait(false);
             throw;
         }
     }

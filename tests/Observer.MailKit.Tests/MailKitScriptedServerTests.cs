@@ -15,18 +15,24 @@ namespace Observer.MailKit.Tests;
 public class MailKitScriptedServerTests
 {
     /// <summary>
-    /// Answers whatever MailKit asks while logging in, then begins its answer to NOOP with <paramref name="start"/>
-    /// and never finishes it: silence, or with <paramref name="trickle"/> a byte every 200 ms.
+    /// Answers whatever MailKit asks, then begins its answer to <paramref name="command"/> with <paramref name="start"/>
+    /// and never finishes it: silence, or with <paramref name="trickle"/> a byte every 200 ms. An IDLE is
+    /// accepted, and its DONE is what goes unanswered.
     /// </summary>
-    private static Func<ScriptedSession, Task> StallNoop(string start, bool trickle) => async s =>
+    private static Func<ScriptedSession, Task> StallOn(string command, string start, bool trickle) => async s =>
     {
-        await s.GreetAsync("IMAP4rev1 AUTH=PLAIN SASL-IR");
+        await s.GreetAsync("IMAP4rev1 AUTH=PLAIN SASL-IR ENABLE QRESYNC CONDSTORE IDLE");
         while (true)
         {
             var line = await s.ReadLineAsync();
             var tag = line.Split(' ')[0];
-            if (line.Contains(" NOOP", StringComparison.OrdinalIgnoreCase))
+            if (line.Contains($" {command}", StringComparison.OrdinalIgnoreCase))
             {
+                if (command == "IDLE")
+                {
+                    await s.SendAsync("+ idling\r\n");
+                    await s.ReadLineAsync();
+                }
                 await s.SendAsync(start);
                 while (true)
                 {
@@ -34,7 +40,13 @@ public class MailKitScriptedServerTests
                     if (trickle) await s.SendAsync("x");
                 }
             }
+            if (line.Contains(" SELECT ", StringComparison.OrdinalIgnoreCase))
+            {
+                await s.SendAsync($"* 0 EXISTS\r\n* OK [UIDVALIDITY 7] v\r\n* OK [UIDNEXT 1] n\r\n* OK [HIGHESTMODSEQ 1] m\r\n{tag} OK [READ-WRITE] done\r\n");
+                continue;
+            }
             if (line.Contains(" LIST ", StringComparison.OrdinalIgnoreCase)) await s.SendAsync("* LIST (\\HasNoChildren) \"/\" INBOX\r\n");
+            if (line.Contains(" ENABLE ", StringComparison.OrdinalIgnoreCase)) await s.SendAsync("* ENABLED QRESYNC\r\n");
             await s.SendAsync($"{tag} OK done\r\n");
         }
     };
@@ -79,12 +91,8 @@ public class MailKitScriptedServerTests
 
     private static string BodyResponse(int i) => $"* {i} FETCH (UID {i} BODY[] {{{Mail(i).Length}}}\r\n{Mail(i)})\r\n";
 
-    /// <summary>
-    /// Three messages. Their bodies fetched together lose, from the middle of the first, exactly as many bytes
-    /// as the second's answer holds: the first literal swallows that answer, and the stream is whole again
-    /// at the third. Fetched alone, each is sent whole.
-    /// </summary>
-    private static async Task BytesLostInTheFirstBodyAsync(ScriptedSession s)
+    /// <summary>Three messages whose bodies fetched together come as <paramref name="bulk"/> says; fetched alone, each is sent whole.</summary>
+    private static Func<ScriptedSession, Task> ThreeMessages(Func<string> bulk) => async s =>
     {
         await s.GreetAsync("IMAP4rev1 AUTH=PLAIN SASL-IR UIDPLUS");
         while (true)
@@ -103,22 +111,37 @@ public class MailKitScriptedServerTests
             else if (line.EndsWith(" UID", StringComparison.OrdinalIgnoreCase))
                 foreach (var uid in UidSet.Parse(line.Split(' ')[3]).Expand()) await s.SendAsync($"* {uid} FETCH (UID {uid})\r\n");
             else if (line.Contains("BODY.PEEK[]", StringComparison.OrdinalIgnoreCase) && line.Contains("1:3", StringComparison.Ordinal))
-            {
-                var lost = BodyResponse(2).Length;
-                var first = BodyResponse(1);
-                var cut = first.IndexOf("bbbb", StringComparison.Ordinal) + 10;
-                await s.SendAsync(first.Remove(cut, lost) + BodyResponse(2) + BodyResponse(3));
-            }
+                await s.SendAsync(bulk());
             else if (line.Contains("BODY.PEEK[]", StringComparison.OrdinalIgnoreCase))
                 foreach (var uid in UidSet.Parse(line.Split(' ')[3]).Expand()) await s.SendAsync(BodyResponse((int)uid));
             await s.SendAsync($"{tag} OK done\r\n");
         }
+    };
+
+    /// <summary>
+    /// Bytes lost from the middle of the first body, exactly as many as the second's answer holds: the first
+    /// literal swallows that answer, and the stream is whole again at the third.
+    /// </summary>
+    private static string SecondSwallowedByTheFirst()
+    {
+        var first = BodyResponse(1);
+        var cut = first.IndexOf("bbbb", StringComparison.Ordinal) + 10;
+        return first.Remove(cut, BodyResponse(2).Length) + BodyResponse(2) + BodyResponse(3);
     }
 
-    [Test]
-    public async Task BytesLostInTheMiddleOfAFetchedBody_NeverMakeACorruptMessage_EveryMessageComesWholeAndInOrder([Values] bool bodiesAlone)
+    /// <summary>MailKit reports no error for any of these; only the messages missing from what it hands over show them.</summary>
+    private static readonly Dictionary<string, Func<string>> BulkAnswers = new()
     {
-        await using var server = ScriptedImapServer.Start(BytesLostInTheFirstBodyAsync);
+        ["second swallowed by the first"] = SecondSwallowedByTheFirst,
+        ["first answer lost whole"] = () => BodyResponse(2) + BodyResponse(3),
+        ["no answer at all"] = () => "",
+    };
+
+    [Test]
+    public async Task BodiesLostInAFetch_NeverMakeACorruptOrMissingMessage_EveryMessageComesWholeAndInOrder(
+        [Values("second swallowed by the first", "first answer lost whole", "no answer at all")] string loss, [Values] bool bodiesAlone)
+    {
+        await using var server = ScriptedImapServer.Start(ThreeMessages(BulkAnswers[loss]));
         await using var session = await ConnectAsync(server);
         await session.SelectAsync("INBOX", readOnly: true, null, CancellationToken.None);
 
@@ -131,7 +154,7 @@ public class MailKitScriptedServerTests
                 bodies.Add((message.Uid!.Value, await reader.ReadToEndAsync()));
         }
 
-        Assert.That(bodies.Select(b => b.Uid), Is.EqualTo(new uint[] { 1, 2, 3 }), "every message, the swallowed one too, in UID order");
+        Assert.That(bodies.Select(b => b.Uid), Is.EqualTo(new uint[] { 1, 2, 3 }), "every message, the lost ones too, in UID order");
         foreach (var (uid, body) in bodies) Assert.That(body, Is.EqualTo(Mail((int)uid)), $"message {uid} is exactly the server's");
     }
 
@@ -181,12 +204,45 @@ public class MailKitScriptedServerTests
     [TestCase("* 1 FETCH (UID 1 BODY[] {300000000}\r\n", true, TestName = "ALiteralAnnouncedThenTrickled_IsCutAfterTheCommandTimeout_NotAfterTheTimeItsSizeWouldTake")]
     public async Task AStalledAnswer_IsCutAfterTheCommandTimeout(string start, bool trickle)
     {
-        await using var server = ScriptedImapServer.Start(StallNoop(start, trickle));
+        await using var server = ScriptedImapServer.Start(StallOn("NOOP", start, trickle));
         await using var session = await ConnectAsync(server);
 
         var noop = session.NoopAsync(CancellationToken.None);
         var error = Assert.ThrowsAsync<ImapConnectionException>(() => noop.WaitAsync(TimeSpan.FromSeconds(60)));
         Assert.That(error!.Message, Does.Match(@"^the primary sent only \d+ bytes in \d+ s in answer to NOOP; it is too slow or not an IMAP server, and the connection was closed$"));
+        Assert.That(session.IsConnected, Is.False);
+    }
+
+    /// <summary>
+    /// MailKit's own timeout does not reach a read of the stream Observer gives it, so ENABLE, sent after
+    /// logging in, once waited for ever on a primary that broke off its answer, and held a whole pass.
+    /// </summary>
+    [Test]
+    public async Task AnEnableLeftUnanswered_FailsTheConnectionAfterTheCommandTimeout_WithALineSayingSo()
+    {
+        await using var server = ScriptedImapServer.Start(StallOn("ENABLE", "* OK ", trickle: false));
+
+        var error = Assert.ThrowsAsync<ImapConnectionException>(() => ConnectAsync(server).WaitAsync(TimeSpan.FromSeconds(60)));
+        Assert.That(error!.Message, Does.Match(@"^the primary sent only 5 bytes in \d+ s in answer to ENABLE; it is too slow or not an IMAP server, and the connection was closed$"));
+    }
+
+    /// <summary>An IDLE may wait far longer than the command timeout; the server's answer to its DONE may not.</summary>
+    [Test]
+    public async Task AnIdle_OutlivesTheCommandTimeout_ButAnUnansweredDone_IsCutAfterIt()
+    {
+        await using var server = ScriptedImapServer.Start(StallOn("IDLE", "", trickle: false));
+        await using var session = await ConnectAsync(server);
+        await session.SelectAsync("INBOX", readOnly: true, null, CancellationToken.None);
+        using var done = new CancellationTokenSource();
+
+        var idle = session.IdleAsync(done.Token, CancellationToken.None);
+        // Twice the command timeout (2 s) with nothing said: an IDLE is not a stalled command.
+        var first = await Task.WhenAny(idle, Task.Delay(TimeSpan.FromSeconds(4)));
+        Assert.That(first, Is.Not.SameAs(idle), $"the IDLE ended on its own: {idle.Exception?.InnerException?.Message}");
+        done.Cancel();
+
+        var error = Assert.ThrowsAsync<ImapConnectionException>(() => idle.WaitAsync(TimeSpan.FromSeconds(60)));
+        Assert.That(error!.Message, Does.Match(@"^the primary sent only \d+ bytes in \d+ s in answer to IDLE; it is too slow or not an IMAP server, and the connection was closed$"));
         Assert.That(session.IsConnected, Is.False);
     }
 }

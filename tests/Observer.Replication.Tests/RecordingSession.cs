@@ -84,6 +84,11 @@ internal sealed class RecordingSession(IMailSession inner, SessionLedger ledger,
     {
         await foreach (var data in fetched)
         {
+            if (data.Uid is { } lost && ledger.UndeliveredBodies.Contains(lost))
+            {
+                data.Dispose();
+                continue;
+            }
             if (data.Uid is { } uid && data.Body is not null && ledger.EmptyBodies.Contains(uid))
             {
                 // As Dovecot answers for a message expunged by another session while this one fetches it.
@@ -139,6 +144,9 @@ internal sealed class SessionLedger
 
     /// <summary>UIDs whose bodies FETCH returns empty (RFC822.SIZE still says otherwise), as for a message expunged mid-fetch.</summary>
     public HashSet<uint> EmptyBodies { get; } = [];
+
+    /// <summary>UIDs whose bodies FETCH leaves out altogether, as when their answers were lost on the way unnoticed.</summary>
+    public HashSet<uint> UndeliveredBodies { get; } = [];
 
     /// <summary>With <see cref="EmptyBodies"/>: RFC822.SIZE says 0 too.</summary>
     public bool EmptyBodiesSayZeroSize;

@@ -32,8 +32,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 2016, Level = LogLevel.Warning, Message = "{Folder}: the replica keeps some messages {How} ({Reason}); `observer verify` reports them as altered")]
     public static partial void StoredAltered(ILogger logger, string folder, string how, string reason);
 
-    [LoggerMessage(EventId = 2009, Level = LogLevel.Debug, Message = "{Folder}: primary uid {PrimaryUid} was expunged while it was being copied")]
-    public static partial void VanishedWhileCopied(ILogger logger, string folder, uint primaryUid);
+    [LoggerMessage(EventId = 2009, Level = LogLevel.Debug, Message = "{Folder}: the primary did not deliver uid {PrimaryUid} (expunged while it was copied, or lost on the way); the folder is read whole next time")]
+    public static partial void NotDelivered(ILogger logger, string folder, uint primaryUid);
 
     [LoggerMessage(EventId = 2010, Level = LogLevel.Information, Message = "{Folder}: {Summary} in {Elapsed} ms")]
     public static partial void FolderSynced(ILogger logger, string folder, string summary, long elapsed);

@@ -30,8 +30,11 @@ public sealed class FolderSyncResult(string folder)
     /// <summary>Copies the replica server stored in its own form (line endings, 8-bit headers): kept, and reported.</summary>
     public int Altered { get; set; }
 
-    /// <summary>Messages whose body came back empty (expunged while fetched): not copied, looked at again next time.</summary>
-    public int SkippedEmpty { get; set; }
+    /// <summary>
+    /// Messages the primary listed but whose body came back empty or not at all (expunged while fetched, or
+    /// lost on the way): not copied, and the folder is read whole next time, so none is passed over.
+    /// </summary>
+    public int NotDelivered { get; set; }
 
     /// <summary>Copies stored without keywords the replica folder cannot hold (Cyrus: 100 per folder).</summary>
     public int KeywordsDropped { get; set; }

@@ -127,7 +127,7 @@ internal sealed class FolderSynchronizer(SyncContext context)
             ? await context.Replica.SelectAsync(folder.ReplicaName, readOnly: false, null, cancellationToken).ConfigureAwait(false)
             : replicaSelected;
         // While deletions are held, the size before them stays the measure the guard compares with.
-        var primaryMessages = result.SkippedEmpty > 0 ? null : holdReason is not null ? folder.PrimaryMessages : primarySelected.Exists;
+        var primaryMessages = result.NotDelivered > 0 ? null : holdReason is not null ? folder.PrimaryMessages : primarySelected.Exists;
         var (low, lowAt) = DeleteGuard.RememberLow(folder, primarySelected.UidValidity, primaryMessages, started);
         store.InTransaction(() =>
         {
@@ -135,9 +135,9 @@ internal sealed class FolderSynchronizer(SyncContext context)
             {
                 PrimaryUidValidity = primarySelected.UidValidity,
                 PrimaryUidNext = primarySelected.UidNext,
-                // A message skipped because its body came back empty must be looked at again: no mod-sequence
+                // A message the primary did not deliver must be looked at again: no mod-sequence
                 // to start from means the next sync reads the whole folder.
-                PrimaryModSeq = result.SkippedEmpty > 0 ? null : primarySelected.HighestModSeq,
+                PrimaryModSeq = result.NotDelivered > 0 ? null : primarySelected.HighestModSeq,
                 PrimaryMessages = primaryMessages,
                 PrimaryLow = low,
                 PrimaryLowAt = lowAt,

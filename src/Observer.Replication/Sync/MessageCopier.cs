@@ -107,9 +107,10 @@ internal sealed class MessageCopier(SyncContext context, FolderRecord folder, Fo
                 for (var start = 0; start < present.Count;)
                 {
                     var set = NextChunk(present, ref start, known);
+                    var unsent = set.Expand().ToHashSet();
                     await foreach (var data in context.Primary.FetchBodiesAsync(set, cancellationToken).ConfigureAwait(false))
                     {
-                        if (data.Uid is not { } uid || data.Body is null || !known.TryGetValue(uid, out var attributes))
+                        if (data.Uid is not { } uid || data.Body is null || !known.TryGetValue(uid, out var attributes) || !unsent.Remove(uid))
                         {
                             data.Dispose();
                             continue;
@@ -118,15 +119,15 @@ internal sealed class MessageCopier(SyncContext context, FolderRecord folder, Fo
                         if (data.Body.Length == 0)
                         {
                             // Expunged on the primary while its body was being fetched: gone, not empty (no server
-                            // stores an empty message). The folder keeps its old checkpoint, so its next sync
-                            // sees the message expunged, or, if it is still there, copies it.
-                            Log.VanishedWhileCopied(context.Logger, folder.PrimaryName, uid);
-                            result.SkippedEmpty++;
+                            // stores an empty message).
+                            NotDelivered(uid);
                             data.Dispose();
                             continue;
                         }
                         (batch, batchBytes) = await AddAsync(data, uid, messages, batch, batchBytes, ready, cancellationToken).ConfigureAwait(false);
                     }
+                    // Not sent at all: expunged meanwhile, or lost on the way. Either way the checkpoint must not pass it.
+                    foreach (var uid in unsent.Order()) NotDelivered(uid);
                     while (ready.Count > 0)
                     {
                         await steps.WriteAsync(ready[0], cancellationToken).ConfigureAwait(false);
@@ -141,6 +142,16 @@ internal sealed class MessageCopier(SyncContext context, FolderRecord folder, Fo
         {
             foreach (var pending in batch.Concat(ready.SelectMany(r => r.Batch))) pending.Data.Dispose();
         }
+    }
+
+    /// <summary>
+    /// A message the primary listed but did not deliver. The folder's next sync reads the whole folder
+    /// (see <see cref="FolderSyncResult.NotDelivered"/>), and sees it expunged or copies it.
+    /// </summary>
+    private void NotDelivered(uint uid)
+    {
+        Log.NotDelivered(context.Logger, folder.PrimaryName, uid);
+        result.NotDelivered++;
     }
 
     /// <summary>Messages per batch for a copy of <paramref name="count"/>: never more than the setting allows.</summary>
