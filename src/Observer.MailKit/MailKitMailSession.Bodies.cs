@@ -159,6 +159,8 @@ public sealed partial class MailKitMailSession
                 // After a gap, the rest is fetched again; a UID not asked for is not this fetch's.
                 if (gap is not null || index < 0) return;
                 // Bytes lost before the first body can take whole answers with them, as they can between two.
+                // A first UID that simply does not exist costs this chunk once more: rare, as callers ask for
+                // what was just listed.
                 if (held is null && index != 0)
                 {
                     gap = new Gap(0, NothingCame: true);

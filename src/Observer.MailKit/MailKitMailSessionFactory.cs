@@ -18,15 +18,17 @@ public sealed class MailKitMailSessionFactory(
         var endpoint = role == ServerRole.Primary ? primary : replica;
         var side = role == ServerRole.Primary ? "primary" : "replica";
         var connection = await MailKitConnector.ConnectAsync(endpoint, side, purpose, _trace, cancellationToken, spoolDirectory, time).ConfigureAwait(false);
-        var session = new MailKitMailSession(connection, endpoint.CommandTimeout, time ?? TimeProvider.System);
+        MailKitMailSession? session = null;
         try
         {
+            session = new MailKitMailSession(connection, endpoint.CommandTimeout, time ?? TimeProvider.System);
             await session.EnableAsync(cancellationToken).ConfigureAwait(false);
             return session;
         }
         catch
         {
-            await session.DisposeAsync().ConfigureAwait(false);
+            if (session is null) connection.Dispose();
+            else await session.DisposeAsync().ConfigureAwait(false);
             throw;
         }
     }

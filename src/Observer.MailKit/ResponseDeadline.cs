@@ -121,8 +121,14 @@ internal sealed class PauseClock(TimeProvider time)
         }
     }
 
+    /// <summary>Ends its own pause once: disposed again later, it must not end a pause begun since.</summary>
     private sealed class Resume(PauseClock clock) : IDisposable
     {
-        public void Dispose() => clock.End();
+        private int _ended;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _ended, 1) == 0) clock.End();
+        }
     }
 }

@@ -91,8 +91,11 @@ public class MailKitScriptedServerTests
 
     private static string BodyResponse(int i) => $"* {i} FETCH (UID {i} BODY[] {{{Mail(i).Length}}}\r\n{Mail(i)})\r\n";
 
-    /// <summary>Three messages whose bodies fetched together come as <paramref name="bulk"/> says; fetched alone, each is sent whole.</summary>
-    private static Func<ScriptedSession, Task> ThreeMessages(Func<string> bulk) => async s =>
+    /// <summary>
+    /// Three messages whose bodies fetched together come as <paramref name="bulk"/> says; fetched alone, each
+    /// is sent whole, except <paramref name="neverSent"/>, which exists but is never sent.
+    /// </summary>
+    private static Func<ScriptedSession, Task> ThreeMessages(Func<string> bulk, uint? neverSent = null) => async s =>
     {
         await s.GreetAsync("IMAP4rev1 AUTH=PLAIN SASL-IR UIDPLUS");
         while (true)
@@ -113,7 +116,7 @@ public class MailKitScriptedServerTests
             else if (line.Contains("BODY.PEEK[]", StringComparison.OrdinalIgnoreCase) && line.Contains("1:3", StringComparison.Ordinal))
                 await s.SendAsync(bulk());
             else if (line.Contains("BODY.PEEK[]", StringComparison.OrdinalIgnoreCase))
-                foreach (var uid in UidSet.Parse(line.Split(' ')[3]).Expand()) await s.SendAsync(BodyResponse((int)uid));
+                foreach (var uid in UidSet.Parse(line.Split(' ')[3]).Expand().Where(u => u != neverSent)) await s.SendAsync(BodyResponse((int)uid));
             await s.SendAsync($"{tag} OK done\r\n");
         }
     };
@@ -156,6 +159,23 @@ public class MailKitScriptedServerTests
 
         Assert.That(bodies.Select(b => b.Uid), Is.EqualTo(new uint[] { 1, 2, 3 }), "every message, the lost ones too, in UID order");
         foreach (var (uid, body) in bodies) Assert.That(body, Is.EqualTo(Mail((int)uid)), $"message {uid} is exactly the server's");
+    }
+
+    /// <summary>A message that exists but never comes, not even asked for alone, cannot hold the fetch in a loop.</summary>
+    [Test]
+    public async Task AMessageThePrimaryNeverSends_IsLeftOut_AndTheFetchEnds([Values] bool bodiesAlone)
+    {
+        await using var server = ScriptedImapServer.Start(ThreeMessages(() => BodyResponse(1) + BodyResponse(3), neverSent: 2));
+        await using var session = await ConnectAsync(server);
+        await session.SelectAsync("INBOX", readOnly: true, null, CancellationToken.None);
+
+        var uids = new List<uint>();
+        var fetched = bodiesAlone ? session.FetchBodiesAsync(UidSet.Range(1, 3), CancellationToken.None) : session.FetchMessagesAsync(UidSet.Range(1, 3), CancellationToken.None);
+        using var hung = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await foreach (var message in fetched.WithCancellation(hung.Token))
+            using (message) uids.Add(message.Uid!.Value);
+
+        Assert.That(uids, Is.EqualTo(new uint[] { 1, 3 }));
     }
 
     private static async Task<IMailSession> ConnectAsync(ScriptedImapServer server)

@@ -48,8 +48,12 @@ public class VanishedWhileCopiedTests
             await MailFactory.FillAsync(primary, "INBOX", 5);
         var withheld = empty ? h.Sessions.Primary.EmptyBodies : h.Sessions.Primary.UndeliveredBodies;
         withheld.UnionWith([1, 3]);
-        await h.SyncAsync();
+        var first = await h.SyncAsync();
         Assert.That(h.Replica.Appended, Is.EqualTo(3), "the two bodies not delivered were not copied");
+        // An empty body is Dovecot's answer for a message expunged meanwhile: gone. One that never came may still be there.
+        Assert.That(first.Converged, Is.EqualTo(empty), first.Summary());
+        var inbox = h.Store.Folders.All(h.Store.Replicas.Find("default")!.Id).Single(f => f.PrimaryName == "INBOX");
+        Assert.That(inbox.PrimaryMessages, Is.EqualTo(5u), "the delete guard keeps its measure of the folder");
 
         withheld.Clear();
         await h.SyncAsync();

@@ -8,7 +8,7 @@ public enum FolderOutcome
     /// <summary>Synced, except deletions the delete guard held back for approval.</summary>
     Held,
 
-    /// <summary>Synced, except messages the replica refused; they are tried again at the next sync.</summary>
+    /// <summary>Synced, except messages the replica refused or the primary did not send; they are tried again at the next sync.</summary>
     Incomplete,
 
     Failed,
@@ -36,6 +36,13 @@ public sealed class FolderSyncResult(string folder)
     /// </summary>
     public int NotDelivered { get; set; }
 
+    /// <summary>
+    /// Those of <see cref="NotDelivered"/> whose body did not come at all, even asked for alone: gone since, or
+    /// a primary that will not send them. Unlike an empty body (Dovecot's answer for a message expunged
+    /// meanwhile), the folder cannot be called up to date.
+    /// </summary>
+    public int NotSent { get; set; }
+
     /// <summary>Copies stored without keywords the replica folder cannot hold (Cyrus: 100 per folder).</summary>
     public int KeywordsDropped { get; set; }
 
@@ -55,9 +62,18 @@ public sealed class FolderSyncResult(string folder)
     public string Summary()
     {
         if (Outcome is FolderOutcome.Failed) return Message ?? Outcome.ToString();
-        if (Outcome is FolderOutcome.Incomplete) return $"{Refused} messages refused by the replica ({RefusedReason}); {Counts()}";
+        if (Outcome is FolderOutcome.Incomplete) return $"{Shortfall()}; {Counts()}";
         if (Outcome is FolderOutcome.Held) return ChangedAnything ? $"{Counts()}; deletions held: {Message}" : Message ?? Outcome.ToString();
         return Counts();
+    }
+
+    /// <summary>What an incomplete sync left for the next one.</summary>
+    private string Shortfall()
+    {
+        var parts = new List<string>();
+        if (Refused > 0) parts.Add($"{Refused} messages refused by the replica ({RefusedReason})");
+        if (NotSent > 0) parts.Add($"{NotSent} messages listed but not sent by the primary (expunged meanwhile, or lost on the way)");
+        return string.Join("; ", parts) + ", tried again at the next sync";
     }
 
     /// <summary>What was done, in numbers.</summary>

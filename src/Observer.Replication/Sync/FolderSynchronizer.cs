@@ -127,7 +127,7 @@ internal sealed class FolderSynchronizer(SyncContext context)
             ? await context.Replica.SelectAsync(folder.ReplicaName, readOnly: false, null, cancellationToken).ConfigureAwait(false)
             : replicaSelected;
         // While deletions are held, the size before them stays the measure the guard compares with.
-        var primaryMessages = result.NotDelivered > 0 ? null : holdReason is not null ? folder.PrimaryMessages : primarySelected.Exists;
+        var primaryMessages = holdReason is not null ? folder.PrimaryMessages : primarySelected.Exists;
         var (low, lowAt) = DeleteGuard.RememberLow(folder, primarySelected.UidValidity, primaryMessages, started);
         store.InTransaction(() =>
         {
@@ -149,9 +149,10 @@ internal sealed class FolderSynchronizer(SyncContext context)
             // A full pass has accounted for every copy on the replica, so nothing begun is left in doubt.
             if (full) store.Journal.Resolve(context.ReplicaId, folder.PrimaryName);
         });
-        if (result.ChangedAnything) Log.FolderSynced(context.Logger, folder.PrimaryName, result.Counts(), clock.ElapsedMilliseconds);
+        if (result.ChangedAnything || result.NotSent > 0) Log.FolderSynced(context.Logger, folder.PrimaryName, result.Counts(), clock.ElapsedMilliseconds);
         else if (holdReason is null) result.Outcome = FolderOutcome.Unchanged;
-        if (result.Refused > 0 && holdReason is null) result.Outcome = FolderOutcome.Incomplete;
+        // Not sure the folder is whole: a one-shot sync says so rather than "up to date".
+        if ((result.Refused > 0 || result.NotSent > 0) && holdReason is null) result.Outcome = FolderOutcome.Incomplete;
         return result;
     }
 

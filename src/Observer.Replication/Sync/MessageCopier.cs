@@ -104,6 +104,8 @@ internal sealed class MessageCopier(SyncContext context, FolderRecord folder, Fo
                 var known = messages ?? await AttributesAsync(uidsInWindow, cancellationToken).ConfigureAwait(false);
                 // A message gone since is not asked for; one that goes while its body is fetched comes empty.
                 var present = uidsInWindow.Where(known.ContainsKey).ToList();
+                // Listed as new, but without attributes now: expunged meanwhile, or its answer lost. Not passed over either way.
+                if (messages is null) foreach (var uid in uidsInWindow.Where(u => !known.ContainsKey(u))) NotDelivered(uid);
                 for (var start = 0; start < present.Count;)
                 {
                     var set = NextChunk(present, ref start, known);
@@ -127,7 +129,11 @@ internal sealed class MessageCopier(SyncContext context, FolderRecord folder, Fo
                         (batch, batchBytes) = await AddAsync(data, uid, messages, batch, batchBytes, ready, cancellationToken).ConfigureAwait(false);
                     }
                     // Not sent at all: expunged meanwhile, or lost on the way. Either way the checkpoint must not pass it.
-                    foreach (var uid in unsent.Order()) NotDelivered(uid);
+                    foreach (var uid in unsent.Order())
+                    {
+                        NotDelivered(uid);
+                        result.NotSent++;
+                    }
                     while (ready.Count > 0)
                     {
                         await steps.WriteAsync(ready[0], cancellationToken).ConfigureAwait(false);
