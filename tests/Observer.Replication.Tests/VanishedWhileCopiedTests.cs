@@ -52,6 +52,7 @@ public class VanishedWhileCopiedTests
         Assert.That(h.Replica.Appended, Is.EqualTo(3), "the two bodies not delivered were not copied");
         // An empty body is Dovecot's answer for a message expunged meanwhile: gone. One that never came may still be there.
         Assert.That(first.Converged, Is.EqualTo(empty), first.Summary());
+        if (!empty) Assert.That(h.Log.AllText, Does.Contain("INBOX: 2 messages listed but not sent by the primary"), "the log says the folder is not whole");
         var inbox = h.Store.Folders.All(h.Store.Replicas.Find("default")!.Id).Single(f => f.PrimaryName == "INBOX");
         Assert.That(inbox.PrimaryMessages, Is.EqualTo(5u), "the delete guard keeps its measure of the folder");
 

@@ -149,10 +149,11 @@ internal sealed class FolderSynchronizer(SyncContext context)
             // A full pass has accounted for every copy on the replica, so nothing begun is left in doubt.
             if (full) store.Journal.Resolve(context.ReplicaId, folder.PrimaryName);
         });
-        if (result.ChangedAnything || result.NotSent > 0) Log.FolderSynced(context.Logger, folder.PrimaryName, result.Counts(), clock.ElapsedMilliseconds);
-        else if (holdReason is null) result.Outcome = FolderOutcome.Unchanged;
-        // Not sure the folder is whole: a one-shot sync says so rather than "up to date".
+        // Not sure the folder is whole: a one-shot sync says so rather than "up to date", and so does the log.
         if ((result.Refused > 0 || result.NotSent > 0) && holdReason is null) result.Outcome = FolderOutcome.Incomplete;
+        if (result.ChangedAnything || result.Outcome is FolderOutcome.Incomplete)
+            Log.FolderSynced(context.Logger, folder.PrimaryName, result.Outcome is FolderOutcome.Incomplete ? result.Summary() : result.Counts(), clock.ElapsedMilliseconds);
+        else if (holdReason is null) result.Outcome = FolderOutcome.Unchanged;
         return result;
     }
 
