@@ -121,6 +121,70 @@ public class ServerQuirkTests
         Assert.That(appended, Is.GreaterThanOrEqualTo(0).And.LessThan(replayed[3]), "the new message waited for the renames\n" + observer.Errors);
     }
 
+    /// <summary>
+    /// Seen in a convergence run (seed 4242): a folder emptied into a child of a parent that was then renamed
+    /// looks, by its messages, like that child renamed. Its name is the shorter, so it was renamed first, which
+    /// made the new parent on Courier; the parent's own RENAME was then refused ("File exists"), and Courier
+    /// listed the new parent as \Noselect, which Observer took for created: in trouble for ever.
+    /// </summary>
+    [Test]
+    public async Task CourierReplica_AFolderEmptiedIntoTheChildOfARenamedParent_TheParentIsRenamedFirst_AndTheEmptiedFolderDeleted()
+    {
+        await using var pair = await ServerPair.StartAsync(ServerKind.Dovecot, ServerKind.Courier, "quirk-courier-evacuate");
+        var accounts = await pair.NewAccountsAsync();
+        await using var primary = await accounts.PrimaryClientAsync();
+        var naming = await FolderNaming.ReadAsync(primary);
+        var (emptied, parent, child) = (naming.ServerName("Box"), naming.ServerName("Long Parent"), naming.ServerName("Long Parent/Kid"));
+        await MailFactory.FillAsync(primary, emptied, 1);
+        await MailFactory.FillAsync(primary, parent, 2);
+        await primary.CreateAsync(child);
+        var settings = accounts.Settings(StatePath);
+        settings["Replication:FolderDeleteDelay"] = "00:00:00";
+        var first = await ObserverProcess.RunAsync("sync", settings, _dir, TimeSpan.FromMinutes(2));
+        Assert.That(first.ExitCode, Is.Zero, first.Output + first.Errors);
+
+        await primary.SelectAsync(emptied);
+        await primary.UidMoveAsync(UidSet.All, child);
+        await primary.UnselectAsync();
+        await primary.DeleteAsync(emptied);
+        var renamedParent = naming.ServerName("Long Parent Renamed");
+        await primary.RenameAsync(parent, renamedParent);
+        var second = await ObserverProcess.RunAsync("sync", settings, _dir, TimeSpan.FromMinutes(2));
+
+        Assert.That(second.ExitCode, Is.Zero, second.Output + second.Errors);
+        Assert.That(second.Errors, Does.Contain($"folder {parent} renamed to {renamedParent} on the replica"));
+        Assert.That(second.Errors, Does.Not.Contain("could not be renamed"));
+        Assert.That(second.Errors, Does.Contain($"folder {emptied} deleted on the replica"));
+        var p = await accounts.PrimarySnapshotAsync();
+        var r = await accounts.ReplicaSnapshotAsync();
+        Assert.That(p.Differences(r), Is.Empty);
+        Assert.That(r.DuplicatesAgainst(p), Is.Zero);
+    }
+
+    [Test]
+    public async Task CourierReplica_ListsAParentItHasOnlyAsAName_ThePrimaryFolderOfThatNameIsCreatedThere()
+    {
+        await using var pair = await ServerPair.StartAsync(ServerKind.Dovecot, ServerKind.Courier, "quirk-courier-noselect");
+        var accounts = await pair.NewAccountsAsync();
+        await using (var replica = await accounts.ReplicaClientAsync())
+        {
+            var replicaNaming = await FolderNaming.ReadAsync(replica);
+            await replica.CreateAsync(replicaNaming.ServerName("Top/Sub"));
+            var listed = (await replica.ListAsync()).Single(m => m.Name == replicaNaming.ServerName("Top"));
+            Assert.That(listed.IsSelectable, Is.False, "Courier's quirk, which this test is about: the parent is only a name");
+        }
+        await using var primary = await accounts.PrimaryClientAsync();
+        var top = (await FolderNaming.ReadAsync(primary)).ServerName("Top");
+        await MailFactory.FillAsync(primary, top, 2);
+
+        var (code, output, errors) = await ObserverProcess.RunAsync("sync", accounts.Settings(StatePath), _dir, TimeSpan.FromMinutes(2));
+
+        Assert.That(code, Is.Zero, output + errors);
+        Assert.That(errors, Does.Contain($"folder {top} created on the replica"));
+        var r = await accounts.ReplicaSnapshotAsync();
+        Assert.That(r.Folders["Top"], Has.Count.EqualTo(2));
+    }
+
     [Test]
     public async Task CourierPrimary_RenameGivesANewUidValidity_IsReplayedAsARename_NotAnUpload()
     {

@@ -68,7 +68,7 @@ internal sealed class FolderRenameIntents(SyncContext context)
             // On a new connection too: a long-lived session may list a renamed folder by its old name for minutes.
             var listed = await listing.ReadAsync(ServerRole.Replica, ListingDoubt.Check, cancellationToken).ConfigureAwait(false);
             replicaNames.Clear();
-            replicaNames.UnionWith(listed.Select(m => m.Mailbox.Name));
+            replicaNames.UnionWith(listed.Where(m => m.Mailbox.IsSelectable).Select(m => m.Mailbox.Name));
         }
         var settled = new List<string>();
         foreach (var entry in open)

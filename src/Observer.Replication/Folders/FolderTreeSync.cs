@@ -57,7 +57,9 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
         var replicaList = replicaListing.Result.ToList();
         var primary = primaryList.Where(m => m.Mailbox.IsSelectable && filter.Includes(m.Mailbox.Name)).ToDictionary(m => m.Mailbox.Name, StringComparer.Ordinal);
         context.Validities.Note(primary.Values);
-        var replicaNames = replicaList.Select(m => m.Mailbox.Name).ToHashSet(StringComparer.Ordinal);
+        // A \Noselect name above a child is no folder: Courier lists one for a child made under a parent that
+        // does not exist, and a primary folder of that name must still be created there.
+        var replicaNames = replicaList.Where(m => m.Mailbox.IsSelectable).Select(m => m.Mailbox.Name).ToHashSet(StringComparer.Ordinal);
         foreach (var phantom in context.Phantoms.All)
         {
             if (!primary.ContainsKey(phantom)) context.Phantoms.Remove(phantom);
@@ -104,58 +106,82 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
             var known = state.Select(f => f.PrimaryName).ToHashSet(StringComparer.Ordinal);
             var fresh = primary.Keys.Where(n => !known.Contains(n)).ToList();
             var renamed = false;
+            (FolderRecord Gone, string Target)? underNewParent = null;
             // Parents first: renaming a parent carries its children along.
             foreach (var gone in state.Where(f => !primary.ContainsKey(f.PrimaryName) && filter.Includes(f.PrimaryName) && !refused.Contains(f.PrimaryName)).OrderBy(f => f.PrimaryName.Length))
             {
                 var target = hints.Where(h => h.Old == gone.PrimaryName && fresh.Contains(h.New)).Select(h => h.New).FirstOrDefault()
                     ?? await detector.FindAsync(gone, fresh, cancellationToken).ConfigureAwait(false);
                 if (target is null) continue;
-                var newReplicaName = context.Names.ToReplica(target);
-                if (replicaNames.Contains(gone.ReplicaName) && replicaNames.Contains(newReplicaName))
+                // A target whose parent is new too may be a child that a renamed parent carries along, taken
+                // for a shorter-named folder emptied into it: renaming that one first would make the parent
+                // on the replica (Courier), and the parent's own RENAME would then be refused ("File exists").
+                if (underNewParent is null && HasNewAncestor(target, fresh))
                 {
-                    // Both already exist (an earlier pass created the new one before it knew of the rename, and
-                    // lost the answer): mapping the old record to the new folder would orphan the old one. Let
-                    // the old folder take the deletion path and the new one be taken over as it is.
-                    refused.Add(gone.PrimaryName);
+                    underNewParent = (gone, target);
                     continue;
                 }
-                long? intent = null;
-                if (replicaNames.Contains(gone.ReplicaName))
-                {
-                    if (context.Replica.SelectedFolder is not null) await context.Replica.UnselectAsync(cancellationToken).ConfigureAwait(false);
-                    intent = intents.Begin(gone, target, newReplicaName);
-                    try
-                    {
-                        await context.Replica.RenameAsync(gone.ReplicaName, newReplicaName, cancellationToken).ConfigureAwait(false);
-                    }
-                    catch (ImapCommandException ex)
-                    {
-                        intents.Abandon(intent.Value);
-                        // Then it is a delete (under the guard) and a create with a fresh copy: slower, still right.
-                        context.Logger.LogWarning("folder {Old} could not be renamed to {New} on the replica: {Reason}", gone.PrimaryName, target, TroubleTracker.Describe(ex));
-                        refused.Add(gone.PrimaryName);
-                        renamed = true;
-                        await LetNewMailInAsync(cancellationToken).ConfigureAwait(false);
-                        break;
-                    }
-                    var prefix = gone.ReplicaName + context.Names.ReplicaDelimiter;
-                    foreach (var name in replicaNames.Where(n => n == gone.ReplicaName || n.StartsWith(prefix, StringComparison.Ordinal)).ToList())
-                    {
-                        replicaNames.Remove(name);
-                        replicaNames.Add(newReplicaName + name[gone.ReplicaName.Length..]);
-                    }
-                }
-                intents.Apply(intent, gone, target, newReplicaName);
-                result.Renamed++;
-                result.RenamedTo.Add(target);
-                renamed = true;
-                // Renames cannot be left for later (a folder not yet renamed would be copied anew under its
-                // new name), so on a slow replica new mail is let in between them instead.
-                await LetNewMailInAsync(cancellationToken).ConfigureAwait(false);
-                break;
+                if (renamed = await RenameOneAsync(gone, target)) break;
             }
-            if (!renamed) return;
+            if (renamed) continue;
+            if (underNewParent is not { } last) return;
+            // Whether renamed or refused, that folder is settled: look again at the rest.
+            await RenameOneAsync(last.Gone, last.Target).ConfigureAwait(false);
         }
+
+        // False when the folder was left alone, to be deleted; true when it was renamed, or its RENAME refused.
+        async Task<bool> RenameOneAsync(FolderRecord gone, string target)
+        {
+            var newReplicaName = context.Names.ToReplica(target);
+            if (replicaNames.Contains(gone.ReplicaName) && replicaNames.Contains(newReplicaName))
+            {
+                // Both already exist (an earlier pass created the new one before it knew of the rename, and
+                // lost the answer): mapping the old record to the new folder would orphan the old one. Let
+                // the old folder take the deletion path and the new one be taken over as it is.
+                refused.Add(gone.PrimaryName);
+                return false;
+            }
+            long? intent = null;
+            if (replicaNames.Contains(gone.ReplicaName))
+            {
+                if (context.Replica.SelectedFolder is not null) await context.Replica.UnselectAsync(cancellationToken).ConfigureAwait(false);
+                intent = intents.Begin(gone, target, newReplicaName);
+                try
+                {
+                    await context.Replica.RenameAsync(gone.ReplicaName, newReplicaName, cancellationToken).ConfigureAwait(false);
+                }
+                catch (ImapCommandException ex)
+                {
+                    intents.Abandon(intent.Value);
+                    // Then it is a delete (under the guard) and a create with a fresh copy: slower, still right.
+                    context.Logger.LogWarning("folder {Old} could not be renamed to {New} on the replica: {Reason}", gone.PrimaryName, target, TroubleTracker.Describe(ex));
+                    refused.Add(gone.PrimaryName);
+                    await LetNewMailInAsync(cancellationToken).ConfigureAwait(false);
+                    return true;
+                }
+                var prefix = gone.ReplicaName + context.Names.ReplicaDelimiter;
+                foreach (var name in replicaNames.Where(n => n == gone.ReplicaName || n.StartsWith(prefix, StringComparison.Ordinal)).ToList())
+                {
+                    replicaNames.Remove(name);
+                    replicaNames.Add(newReplicaName + name[gone.ReplicaName.Length..]);
+                }
+            }
+            intents.Apply(intent, gone, target, newReplicaName);
+            result.Renamed++;
+            result.RenamedTo.Add(target);
+            // Renames cannot be left for later (a folder not yet renamed would be copied anew under its
+            // new name), so on a slow replica new mail is let in between them instead.
+            await LetNewMailInAsync(cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+    }
+
+    private bool HasNewAncestor(string name, List<string> fresh)
+    {
+        if (context.Names.PrimaryDelimiter is not { } delimiter) return false;
+        for (var at = name.LastIndexOf(delimiter); at > 0; at = name.LastIndexOf(delimiter, at - 1))
+            if (fresh.Contains(name[..at])) return true;
+        return false;
     }
 
     private async Task DeleteAsync(Dictionary<string, MailboxWithStatus> primary, HashSet<string> replicaNames, bool force, Result result, CancellationToken cancellationToken)

@@ -214,7 +214,7 @@ internal sealed class FolderSynchronizer(SyncContext context)
         }
         catch (ImapCommandException ex) when (ex.Code?.Kind is ResponseCodeKind.NonExistent or ResponseCodeKind.TryCreate || ex.Condition == ResponseCondition.No)
         {
-            var exists = (await context.Replica.ListAsync(false, cancellationToken).ConfigureAwait(false)).Any(m => m.Mailbox.Name == folder.ReplicaName);
+            var exists = (await context.Replica.ListAsync(false, cancellationToken).ConfigureAwait(false)).Any(m => m.Mailbox.Name == folder.ReplicaName && m.Mailbox.IsSelectable);
             if (exists) throw;
             await context.Replica.CreateAsync(folder.ReplicaName, cancellationToken).ConfigureAwait(false);
             Log.FolderCreated(context.Logger, folder.PrimaryName, folder.ReplicaName);
