@@ -1,7 +1,10 @@
 namespace Observer.Bench;
 
-/// <summary>One timed one-shot run of a tool in a copy phase.</summary>
-internal sealed record CopyRun(string Corpus, string Phase, string Tool, int Run, TimedResult Result, Exactness? Check);
+/// <summary>
+/// One timed one-shot run of a tool in a copy phase, with the CPU both servers used meanwhile: on a small box the
+/// servers' work, not the tool's, sets the pace, and doveadm backup does the replica's share itself (it writes its store).
+/// </summary>
+internal sealed record CopyRun(string Corpus, string Phase, string Tool, int Run, TimedResult Result, Exactness? Check, double ServerCpuSeconds);
 
 /// <summary>Live propagation lag of one tool in its watch mode, and what it costs at rest.</summary>
 internal sealed record LagResult(string Tool, string Mode, List<double> Appends, List<double> Flags, int Lost,

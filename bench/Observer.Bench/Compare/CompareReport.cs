@@ -34,8 +34,8 @@ internal sealed class CompareReport(BenchResults results, CompareOptions options
             if (runs.Count == 0) continue;
             sb.AppendLine(Inv, $"### {title}");
             sb.AppendLine();
-            sb.AppendLine("| corpus | tool | time s | vs observer | MB/s | CPU s | peak RSS MB | result |");
-            sb.AppendLine("|---|---|---:|---:|---:|---:|---:|---|");
+            sb.AppendLine("| corpus | tool | time s | vs observer | MB/s | CPU s | servers' CPU s | peak RSS MB | result |");
+            sb.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---|");
             foreach (var corpus in results.Corpora.Select(c => c.Name))
             {
                 var byTool = runs.Where(r => r.Corpus == corpus).GroupBy(r => r.Tool).ToList();
@@ -49,8 +49,9 @@ internal sealed class CompareReport(BenchResults results, CompareOptions options
                     var ratio = median is { } t && reference is { } o && o > 0 ? $"{t / o:0.00}x" : "-";
                     var speed = phase == "initial" && median is { } s && s > 0 ? $"{bytes / 1048576.0 / s:0.0}" : "-";
                     var cpu = ok.Count > 0 ? $"{MedianOf(ok.Select(r => r.Result.CpuSeconds)):0.0}" : "-";
+                    var serverCpu = ok.Count > 0 ? $"{MedianOf(ok.Select(r => r.ServerCpuSeconds)):0.0}" : "-";
                     var rss = ok.Count > 0 ? $"{ok.Max(r => r.Result.PeakRss) / 1048576.0:0}" : "-";
-                    sb.AppendLine(Inv, $"| {corpus} | {group.Key} | {time} | {ratio} | {speed} | {cpu} | {rss} | {Outcome(group.ToList())} |");
+                    sb.AppendLine(Inv, $"| {corpus} | {group.Key} | {time} | {ratio} | {speed} | {cpu} | {serverCpu} | {rss} | {Outcome(group.ToList())} |");
                 }
             }
             sb.AppendLine();

@@ -14,21 +14,21 @@ internal sealed class CopyPhases(BenchServers servers, CompareOptions options, B
         var work = Directory.CreateTempSubdirectory($"bench-{tool.Id}-").FullName;
         try
         {
-            var initial = await TimedRun.RunAsync(tool.OneShot(accounts, work), options.RunTimeout);
+            var (initial, initialServers) = await MeasuredAsync(tool.OneShot(accounts, work));
             var check = initial.TimedOut ? null : await ReplicaCheck.CompareAsync(accounts);
-            Record(corpus, "initial", tool, run, initial, check);
+            Record(corpus, "initial", tool, run, initial, initialServers, check);
             if (!initial.Succeeded || !tool.SupportsIncremental) return;
 
             if (options.Has("noop"))
             {
-                var noop = await TimedRun.RunAsync(tool.OneShot(accounts, work), options.RunTimeout);
-                Record(corpus, "noop", tool, run, noop, null);
+                var (noop, noopServers) = await MeasuredAsync(tool.OneShot(accounts, work));
+                Record(corpus, "noop", tool, run, noop, noopServers, null);
             }
             if (options.Has("incremental"))
             {
                 await Mutations.ApplyAsync(accounts, options.Mutations, options.Seed + run);
-                var incremental = await TimedRun.RunAsync(tool.OneShot(accounts, work), options.RunTimeout);
-                Record(corpus, "incremental", tool, run, incremental, incremental.TimedOut ? null : await ReplicaCheck.CompareAsync(accounts));
+                var (incremental, incrementalServers) = await MeasuredAsync(tool.OneShot(accounts, work));
+                Record(corpus, "incremental", tool, run, incremental, incrementalServers, incremental.TimedOut ? null : await ReplicaCheck.CompareAsync(accounts));
             }
         }
         finally
@@ -38,10 +38,18 @@ internal sealed class CopyPhases(BenchServers servers, CompareOptions options, B
         }
     }
 
-    private void Record(string corpus, string phase, SyncTool tool, int run, TimedResult result, Exactness? check)
+    private async Task<(TimedResult Result, double ServerCpuSeconds)> MeasuredAsync(ProcessSpec spec)
     {
-        results.Copies.Add(new CopyRun(corpus, phase, tool.Name, run, result, check));
-        var outcome = result.Succeeded ? $"{result.WallSeconds:0.00} s, cpu {result.CpuSeconds:0.0} s, rss {result.PeakRss / 1048576.0:0} MB" : result.Failure;
+        var cpu = new ServerCpu(servers.Pair);
+        var before = cpu.Seconds;
+        var result = await TimedRun.RunAsync(spec, options.RunTimeout);
+        return (result, cpu.Seconds - before);
+    }
+
+    private void Record(string corpus, string phase, SyncTool tool, int run, TimedResult result, double serverCpu, Exactness? check)
+    {
+        results.Copies.Add(new CopyRun(corpus, phase, tool.Name, run, result, check, serverCpu));
+        var outcome = result.Succeeded ? $"{result.WallSeconds:0.00} s, cpu {result.CpuSeconds:0.0} s (servers {serverCpu:0.0} s), rss {result.PeakRss / 1048576.0:0} MB" : result.Failure;
         Console.Error.WriteLine($"  {corpus} {phase,-11} run {run} {tool.Name,-18} {outcome}{(check is null ? "" : $", {check}")}");
         if (!result.Succeeded) Console.Error.WriteLine("    its output ended with:\n" + result.OutputTail.TrimEnd());
     }
