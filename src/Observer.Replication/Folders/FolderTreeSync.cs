@@ -100,33 +100,37 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
         result.RenamedTo.AddRange(await intents.SettleAsync(replicaNames, listing, cancellationToken).ConfigureAwait(false));
         var detector = new RenameDetector(context, primary);
         var refused = new HashSet<string>(StringComparer.Ordinal);
+        // A gone folder's target, found once: new folders are only taken, never added, between the rounds below.
+        var found = new Dictionary<string, string?>(StringComparer.Ordinal);
         while (true)
         {
             var state = store.Folders.All(context.ReplicaId);
             var known = state.Select(f => f.PrimaryName).ToHashSet(StringComparer.Ordinal);
             var fresh = primary.Keys.Where(n => !known.Contains(n)).ToList();
             var renamed = false;
-            (FolderRecord Gone, string Target)? underNewParent = null;
+            var underNewParents = new List<(FolderRecord Gone, string Target)>();
             // Parents first: renaming a parent carries its children along.
             foreach (var gone in state.Where(f => !primary.ContainsKey(f.PrimaryName) && filter.Includes(f.PrimaryName) && !refused.Contains(f.PrimaryName)).OrderBy(f => f.PrimaryName.Length))
             {
-                var target = hints.Where(h => h.Old == gone.PrimaryName && fresh.Contains(h.New)).Select(h => h.New).FirstOrDefault()
-                    ?? await detector.FindAsync(gone, fresh, cancellationToken).ConfigureAwait(false);
+                if (!found.TryGetValue(gone.PrimaryName, out var target) || (target is not null && !fresh.Contains(target)))
+                    found[gone.PrimaryName] = target = hints.Where(h => h.Old == gone.PrimaryName && fresh.Contains(h.New)).Select(h => h.New).FirstOrDefault()
+                        ?? await detector.FindAsync(gone, fresh, cancellationToken).ConfigureAwait(false);
                 if (target is null) continue;
                 // A target whose parent is new too may be a child that a renamed parent carries along, taken
                 // for a shorter-named folder emptied into it: renaming that one first would make the parent
                 // on the replica (Courier), and the parent's own RENAME would then be refused ("File exists").
-                if (underNewParent is null && HasNewAncestor(target, fresh))
+                if (HasNewAncestor(target, fresh))
                 {
-                    underNewParent = (gone, target);
+                    underNewParents.Add((gone, target));
                     continue;
                 }
                 if (renamed = await RenameOneAsync(gone, target)) break;
             }
             if (renamed) continue;
-            if (underNewParent is not { } last) return;
-            // Whether renamed or refused, that folder is settled: look again at the rest.
-            await RenameOneAsync(last.Gone, last.Target).ConfigureAwait(false);
+            if (underNewParents.Count == 0) return;
+            // The shortest new name first, as a parent's. Whether renamed or refused, that folder is settled: look again at the rest.
+            var (lastGone, lastTarget) = underNewParents.MinBy(c => c.Target.Length);
+            await RenameOneAsync(lastGone, lastTarget).ConfigureAwait(false);
         }
 
         // False when the folder was left alone, to be deleted; true when it was renamed, or its RENAME refused.
