@@ -100,24 +100,20 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
         result.RenamedTo.AddRange(await intents.SettleAsync(replicaNames, listing, cancellationToken).ConfigureAwait(false));
         var detector = new RenameDetector(context, primary);
         var refused = new HashSet<string>(StringComparer.Ordinal);
-        // A gone folder's target, found once. Renames only take new names, so an answer stands while they do:
-        // a parent renamed away from children the primary still lists makes their names new again, and then all is looked at anew.
-        var found = new Dictionary<long, string?>();
-        var lastFresh = new HashSet<string>(StringComparer.Ordinal);
+        // A gone folder's target, found once: new folders are only taken, never added, between the rounds below.
+        var found = new Dictionary<string, string?>(StringComparer.Ordinal);
         while (true)
         {
             var state = store.Folders.All(context.ReplicaId);
             var known = state.Select(f => f.PrimaryName).ToHashSet(StringComparer.Ordinal);
             var fresh = primary.Keys.Where(n => !known.Contains(n)).ToList();
-            if (!lastFresh.IsSupersetOf(fresh)) found.Clear();
-            lastFresh = fresh.ToHashSet(StringComparer.Ordinal);
             var renamed = false;
             var underNewParents = new List<(FolderRecord Gone, string Target)>();
             // Parents first: renaming a parent carries its children along.
             foreach (var gone in state.Where(f => !primary.ContainsKey(f.PrimaryName) && filter.Includes(f.PrimaryName) && !refused.Contains(f.PrimaryName)).OrderBy(f => f.PrimaryName.Length))
             {
-                if (!found.TryGetValue(gone.Id, out var target) || (target is not null && !fresh.Contains(target)))
-                    found[gone.Id] = target = hints.Where(h => h.Old == gone.PrimaryName && fresh.Contains(h.New)).Select(h => h.New).FirstOrDefault()
+                if (!found.TryGetValue(gone.PrimaryName, out var target) || (target is not null && !fresh.Contains(target)))
+                    found[gone.PrimaryName] = target = hints.Where(h => h.Old == gone.PrimaryName && fresh.Contains(h.New)).Select(h => h.New).FirstOrDefault()
                         ?? await detector.FindAsync(gone, fresh, cancellationToken).ConfigureAwait(false);
                 if (target is null) continue;
                 // A target whose parent is new too may be a child that a renamed parent carries along, taken
@@ -132,9 +128,8 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
             }
             if (renamed) continue;
             if (underNewParents.Count == 0) return;
-            // The shortest new name first, as a parent's; of two folders taken for one new name, the one that kept its own
-            // last name. Whether renamed or refused, that folder is settled: look again at the rest.
-            var (lastGone, lastTarget) = underNewParents.OrderBy(c => c.Target.Length).ThenBy(c => Leaf(c.Gone.PrimaryName) == Leaf(c.Target) ? 0 : 1).First();
+            // The shortest new name first, as a parent's. Whether renamed or refused, that folder is settled: look again at the rest.
+            var (lastGone, lastTarget) = underNewParents.MinBy(c => c.Target.Length);
             await RenameOneAsync(lastGone, lastTarget).ConfigureAwait(false);
         }
 
@@ -184,9 +179,6 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
             return true;
         }
     }
-
-    private string Leaf(string name) =>
-        context.Names.PrimaryDelimiter is { } delimiter ? name[(name.LastIndexOf(delimiter) + 1)..] : name;
 
     private bool HasNewAncestor(string name, List<string> fresh)
     {

@@ -214,10 +214,8 @@ internal sealed class FolderSynchronizer(SyncContext context)
         }
         catch (ImapCommandException ex) when (ex.Code?.Kind is ResponseCodeKind.NonExistent or ResponseCodeKind.TryCreate || ex.Condition == ResponseCondition.No)
         {
-            // Listed as no more than a name (Courier's \Noselect parent), or as a folder that cannot be opened
-            // (Dovecot's Maildir++ keeps listing a deleted parent of remaining children): not there yet.
-            var listed = (await context.Replica.ListAsync(false, cancellationToken).ConfigureAwait(false)).Any(m => m.Mailbox.Name == folder.ReplicaName && m.Mailbox.IsSelectable);
-            if (listed && await context.Replica.AnswersStatusAsync(folder.ReplicaName, cancellationToken).ConfigureAwait(false)) throw;
+            var exists = (await context.Replica.ListAsync(false, cancellationToken).ConfigureAwait(false)).Any(m => m.Mailbox.Name == folder.ReplicaName && m.Mailbox.IsSelectable);
+            if (exists) throw;
             await context.Replica.CreateAsync(folder.ReplicaName, cancellationToken).ConfigureAwait(false);
             Log.FolderCreated(context.Logger, folder.PrimaryName, folder.ReplicaName);
             return (await context.Replica.SelectAsync(folder.ReplicaName, readOnly: false, null, cancellationToken).ConfigureAwait(false), true);
