@@ -100,7 +100,9 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
         result.RenamedTo.AddRange(await intents.SettleAsync(replicaNames, listing, cancellationToken).ConfigureAwait(false));
         var detector = new RenameDetector(context, primary);
         var refused = new HashSet<string>(StringComparer.Ordinal);
-        // A gone folder's target, found once: new folders are only taken, never added, between the rounds below.
+        // A gone folder's target, found once: rounds only take new names. (A parent renamed away from children the
+        // primary still lists can make names new again; a "none" kept from before then lets that folder be deleted
+        // and copied afresh: slower, still right.)
         var found = new Dictionary<string, string?>(StringComparer.Ordinal);
         while (true)
         {
