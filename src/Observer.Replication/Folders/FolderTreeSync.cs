@@ -216,10 +216,9 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
         var held = force ? [] : gone.Where(f => store.Holds.Find(context.ReplicaId, f.PrimaryName, HoldKind.Folder) is { ApprovedAt: null }).ToList();
         var candidates = gone.Except(held).ToList();
         var present = state.Count - held.Count;
-        // A primary that suddenly lists few folders is more likely broken than emptied on purpose.
-        if (!force && candidates.Count > 2 && candidates.Count * 2 > present)
+        if (!force && FolderVanishGuard.Check(candidates.Count, present, candidates.Sum(f => (long)store.Messages.Count(f.Id)),
+                KeptMessages(primary, state), context.Options) is { } reason)
         {
-            var reason = $"{candidates.Count} of {present} folders vanished from the primary at once";
             var approved = candidates.Where(f => store.Holds.IsApproved(context.ReplicaId, f.PrimaryName, HoldKind.Folder)).ToList();
             foreach (var folder in candidates.Except(approved))
             {
@@ -289,6 +288,14 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
             result.Deleted++;
             await LetNewMailInAsync(cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>What the folders the primary still lists hold: as it says where it says, else their copies here.</summary>
+    private long KeptMessages(Dictionary<string, MailboxWithStatus> primary, IReadOnlyList<FolderRecord> state)
+    {
+        var byName = state.ToDictionary(f => f.PrimaryName, StringComparer.Ordinal);
+        return primary.Values.Sum(m => m.Status?.Messages is { } n ? n
+            : byName.TryGetValue(m.Mailbox.Name, out var folder) ? context.Store.Messages.Count(folder.Id) : 0L);
     }
 
     /// <summary>
