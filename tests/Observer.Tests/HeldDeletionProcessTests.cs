@@ -27,10 +27,12 @@ public partial class HeldDeletionProcessTests
     {
         var accounts = await PairFixture.Pair.NewAccountsAsync();
         await using var primary = await accounts.PrimaryClientAsync();
+        // Five each: fifteen copies are more than the floor (10) below which a vanish is never held.
         foreach (var folder in new[] { "A", "B", "C" })
         {
             await primary.CreateAsync(folder);
-            await primary.AppendAsync(folder, MailFactory.Message($"in {folder}", messageId: $"<{folder}.{Guid.NewGuid():N}@example.com>"));
+            for (var i = 0; i < 5; i++)
+                await primary.AppendAsync(folder, MailFactory.Message($"in {folder} {i}", messageId: $"<{folder}.{i}.{Guid.NewGuid():N}@example.com>"));
         }
         await primary.AppendAsync("INBOX", MailFactory.Message("already in INBOX"));
         var settings = accounts.Settings(StatePath);
@@ -68,7 +70,8 @@ public partial class HeldDeletionProcessTests
         await using var primary = await accounts.PrimaryClientAsync();
         await primary.AppendAsync("INBOX", MailFactory.Message("stays"));
         var doomed = new[] { "F1", "F2", "F3", "F4" };
-        foreach (var folder in doomed.Concat(["F5", "F6"])) await MailFactory.FillAsync(primary, folder, 1);
+        // Four each: the doomed folders hold most of the mail, and more than the floor (10) of never-held deletions.
+        foreach (var folder in doomed.Concat(["F5", "F6"])) await MailFactory.FillAsync(primary, folder, 4);
         var settings = accounts.Settings(StatePath);
         settings["Logging:LogLevel:Default"] = "Debug";
         // The protocol trace shows every LIST: a tree sync run in a loop shows as thousands of them.
