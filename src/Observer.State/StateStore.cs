@@ -11,9 +11,13 @@ public sealed class StateStore : IDisposable
     private readonly SqliteConnection _connection;
     private SqliteTransaction? _transaction;
 
-    private StateStore(SqliteConnection connection, TimeProvider time)
+    /// <summary>The integrity check and migration begun at open; every statement waits for it. Null once it passed.</summary>
+    private volatile Task? _opening;
+
+    private StateStore(SqliteConnection connection, TimeProvider time, Task? opening = null)
     {
         _connection = connection;
+        _opening = opening;
         Time = time;
         Replicas = new ReplicaRepository(this);
         Folders = new FolderRepository(this);
@@ -53,11 +57,10 @@ public sealed class StateStore : IDisposable
             // killed process; after a power loss the newest commits may roll back, which recovery handles
             // like any crash: copies on the replica are found again by MD5, never uploaded twice.
             Execute(connection, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;");
-            var check = Scalar(connection, "PRAGMA quick_check") as string;
-            if (check != "ok") throw new StateException($"state database {full} is corrupt ({check}); restore it from a backup or delete it to start over");
-            SchemaMigrator.Migrate(connection);
-            RestrictCompanions(full);
-            return new StateStore(connection, time ?? TimeProvider.System);
+            // The check reads every page (a fifth of a one-shot sync's start on a state of 5,000 messages), so
+            // it runs beside what follows, such as logging in to both servers. Nothing reads or writes the
+            // state before it has passed, and a database that fails it is neither migrated nor used.
+            return new StateStore(connection, time ?? TimeProvider.System, Task.Run(() => CheckAndMigrate(connection, full)));
         }
         catch (SqliteException ex)
         {
@@ -67,6 +70,36 @@ public sealed class StateStore : IDisposable
         {
             throw new StateException($"cannot open state database {full}: {ex.Message}", ex);
         }
+    }
+
+    private static void CheckAndMigrate(SqliteConnection connection, string full)
+    {
+        try
+        {
+            var check = Scalar(connection, "PRAGMA quick_check") as string;
+            if (check != "ok") throw new StateException($"state database {full} is corrupt ({check}); restore it from a backup or delete it to start over");
+            SchemaMigrator.Migrate(connection);
+            RestrictCompanions(full);
+        }
+        catch (SqliteException ex)
+        {
+            throw new StateException($"cannot open state database {full}: {ex.Message}", ex);
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            throw new StateException($"cannot open state database {full}: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>
+    /// Waits for the check begun at open; throws its <see cref="StateException"/> to every caller if it failed.
+    /// Every statement calls it; a service calls it before it starts, to fail in one line rather than mid-start.
+    /// </summary>
+    public void WaitUntilOpen()
+    {
+        if (_opening is not { } opening) return;
+        opening.GetAwaiter().GetResult();
+        _opening = null;
     }
 
     /// <summary>
@@ -134,6 +167,7 @@ public sealed class StateStore : IDisposable
     /// <summary>Runs <paramref name="work"/> in one transaction: all of it lands, or none.</summary>
     public void InTransaction(Action work)
     {
+        WaitUntilOpen();
         lock (Gate)
         {
             if (_transaction is not null)
@@ -162,6 +196,7 @@ public sealed class StateStore : IDisposable
 
     internal SqliteCommand Command(string sql, params (string Name, object? Value)[] parameters)
     {
+        WaitUntilOpen();
         var command = _connection.CreateCommand();
         command.CommandText = sql;
         command.Transaction = _transaction;
@@ -213,6 +248,14 @@ public sealed class StateStore : IDisposable
 
     public void Dispose()
     {
+        // The check must not be cut off mid-statement by closing its connection; a failed one was already reported.
+        try
+        {
+            _opening?.Wait();
+        }
+        catch (AggregateException)
+        {
+        }
         lock (Gate) _connection.Dispose();
     }
 }

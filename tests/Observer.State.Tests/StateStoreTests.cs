@@ -61,6 +61,36 @@ public class StateStoreTests
     }
 
     [Test]
+    public void Open_DatabaseWithADamagedPage_IsACorruptStateError_AndNothingIsWrittenToIt()
+    {
+        using (var store = StateStore.Open(DbPath))
+        {
+            var replica = store.Replicas.Ensure("default", "p", "r").Replica;
+            var folder = store.Folders.Add(replica.Id, "INBOX", "INBOX");
+            store.Messages.Put(Enumerable.Range(1, 3000).Select(i => new MessageRecord
+            {
+                FolderId = folder.Id, PrimaryUid = (uint)i, ReplicaUid = (uint)i, Md5 = new byte[16], Flags = "\\Seen", MessageId = $"<{i}@example.com>",
+            }));
+        }
+        SqliteConnection.ClearAllPools();
+        // A page in the middle of the file, past the schema: its b-tree header becomes nonsense.
+        var bytes = File.ReadAllBytes(DbPath);
+        var pageSize = (bytes[16] << 8) | bytes[17];
+        var page = bytes.Length / pageSize / 2;
+        Array.Fill(bytes, (byte)0xA5, page * pageSize, 64);
+        File.WriteAllBytes(DbPath, bytes);
+
+        var ex = Assert.Throws<StateException>(() =>
+        {
+            using var store = StateStore.Open(DbPath);
+            store.Replicas.Ensure("default", "p", "r");
+        });
+        Assert.That(ex!.Message, Does.Contain("is corrupt").And.Contain(DbPath).And.Contain("restore it from a backup"));
+        Assert.That(File.ReadAllBytes(DbPath), Is.EqualTo(bytes), "a corrupt database is neither migrated nor written to");
+        Assert.That(!File.Exists(DbPath + "-wal") || new FileInfo(DbPath + "-wal").Length == 0, "nothing waits in its log either");
+    }
+
+    [Test]
     public void Replicas_EndpointChange_IsReported()
     {
         using var store = StateStore.Open(DbPath);

@@ -68,6 +68,34 @@ public class ErrorMessageTests
     }
 
     [Test]
+    public async Task DamagedStateDatabase_IsOneLineNamingIt_AndNothingReachesTheReplica()
+    {
+        var accounts = await PairFixture.Pair.NewAccountsAsync();
+        await using (var primary = await accounts.PrimaryClientAsync())
+            await MailFactory.FillAsync(primary, "Projects", 3);
+        var settings = accounts.Settings(StatePath);
+        Assert.That((await ObserverProcess.RunAsync("sync", settings, _dir, TimeSpan.FromMinutes(1))).ExitCode, Is.Zero);
+        await using (var primary = await accounts.PrimaryClientAsync())
+            await MailFactory.FillAsync(primary, "Later", 2);
+        // The state has 3 messages: fill it out to a few pages, then damage one past the schema.
+        using (var store = Observer.State.StateStore.Open(StatePath))
+        {
+            var folder = store.Folders.Add(store.Replicas.Find("default")!.Id, "Padding", "Padding");
+            store.Messages.Put(Enumerable.Range(1, 2000).Select(i => new Observer.State.MessageRecord { FolderId = folder.Id, PrimaryUid = (uint)i, Md5 = new byte[16], Flags = "" }));
+        }
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        var bytes = File.ReadAllBytes(StatePath);
+        var pageSize = (bytes[16] << 8) | bytes[17];
+        Array.Fill(bytes, (byte)0xA5, bytes.Length / pageSize / 2 * pageSize, 64);
+        File.WriteAllBytes(StatePath, bytes);
+
+        var (code, output, errors) = await ObserverProcess.RunAsync("sync", settings, _dir, TimeSpan.FromMinutes(1));
+        Assert.That(errors, Does.Match($"^observer: state database {System.Text.RegularExpressions.Regex.Escape(StatePath)} is corrupt \\(.+\\); restore it from a backup or delete it to start over\n$"));
+        Assert.That((code, output), Is.EqualTo((1, "")));
+        Assert.That((await accounts.ReplicaSnapshotAsync()).Folders.Keys, Does.Not.Contain("Later"), "nothing is written while the state is in doubt");
+    }
+
+    [Test]
     public void LockFailures_SayWhatIsWrongWithTheFolder()
     {
         var lockPath = StatePath + ".lock";

@@ -20,9 +20,9 @@ public sealed class ReplicationEngine
     private readonly ILoggerFactory _loggers;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
-    private readonly ReplicaRecord _target;
+    private readonly Lazy<ReplicaRecord> _targetRecord;
     private readonly OutageReporter _outages;
-    private readonly TroubleTracker _troubles;
+    private readonly Lazy<TroubleTracker> _troubleTracker;
     private readonly DateTimeOffset _started;
     private readonly Rechecks _rechecks;
     private readonly Notices _notices = new();
@@ -45,14 +45,22 @@ public sealed class ReplicationEngine
         _logger = loggers.CreateLogger("Observer.Replication");
         _time = time ?? TimeProvider.System;
         _started = _time.GetUtcNow();
-        var (target, changed) = store.Replicas.Ensure(options.ReplicaName, primaryEndpoint, replicaEndpoint);
-        if (changed)
-            _logger.LogWarning("the configured servers differ from those this state database was built for; every folder will be re-checked");
-        _target = target;
+        // Looked up at first use, not here: the state's integrity check runs while the servers are logged in to.
+        _targetRecord = new Lazy<ReplicaRecord>(() =>
+        {
+            var (target, changed) = store.Replicas.Ensure(options.ReplicaName, primaryEndpoint, replicaEndpoint);
+            if (changed)
+                _logger.LogWarning("the configured servers differ from those this state database was built for; every folder will be re-checked");
+            return target;
+        });
         _outages = new OutageReporter(_logger, _time);
-        _troubles = new TroubleTracker(store, target.Id, options, _time, _logger);
+        _troubleTracker = new Lazy<TroubleTracker>(() => new TroubleTracker(store, Target.Id, options, _time, _logger));
         _rechecks = new Rechecks(_logger);
     }
+
+    private ReplicaRecord Target => _targetRecord.Value;
+
+    private TroubleTracker Troubles => _troubleTracker.Value;
 
     /// <summary>How long a stop waits for the work in flight before it cancels it.</summary>
     public TimeSpan ShutdownGrace { get; init; } = TimeSpan.FromSeconds(30);
@@ -100,7 +108,7 @@ public sealed class ReplicationEngine
         using var watchStop = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         var queue = new SignalQueue(10_000, signal =>
         {
-            if (signal is FolderChanged changed) _store.Folders.MarkDirty(_target.Id, changed.Folder, changed.SeenAt);
+            if (signal is FolderChanged changed) _store.Folders.MarkDirty(Target.Id, changed.Folder, changed.SeenAt);
             _inboxMail.Note(signal);
         });
         Task? watching = null;
@@ -167,7 +175,7 @@ public sealed class ReplicationEngine
             await watchStop.CancelAsync().ConfigureAwait(false);
             if (watching is not null) await watching.ConfigureAwait(false);
             heartbeat.Dispose();
-            _store.Service.Save(_target.Id, new ServiceRecord { StartedAt = _started, HeartbeatAt = _time.GetUtcNow(), PrimaryState = "stopped", ReplicaState = "stopped", WatchMode = _watchMode });
+            _store.Service.Save(Target.Id, new ServiceRecord { StartedAt = _started, HeartbeatAt = _time.GetUtcNow(), PrimaryState = "stopped", ReplicaState = "stopped", WatchMode = _watchMode });
         }
     }
 
@@ -200,7 +208,7 @@ public sealed class ReplicationEngine
     private async Task LiveAsync(SessionPair pair, SignalQueue queue, CancellationToken stopping, CancellationToken work)
     {
         var context = Context(pair);
-        var reconciler = new Reconciler(context, Filter(pair), _troubles, OpenWorkerAsync, ParallelFolders) { CheckListings = true, InboxFirst = true, NewMail = _inboxMail };
+        var reconciler = new Reconciler(context, Filter(pair), Troubles, OpenWorkerAsync, ParallelFolders) { CheckListings = true, InboxFirst = true, NewMail = _inboxMail };
         var nextPass = _time.GetUtcNow() + _options.ReconcileInterval;
         while (!stopping.IsCancellationRequested)
         {
@@ -212,7 +220,7 @@ public sealed class ReplicationEngine
             var batch = SignalBatch.Drain(queue.Reader);
             var filter = Filter(pair);
             foreach (var excluded in batch.Folders.Keys.Where(f => !filter.Includes(f)).ToList()) batch.Folders.Remove(excluded);
-            foreach (var (folder, seen) in batch.Folders) _store.Folders.MarkDirty(_target.Id, folder, seen.SeenAt);
+            foreach (var (folder, seen) in batch.Folders) _store.Folders.MarkDirty(Target.Id, folder, seen.SeenAt);
             _rechecks.AddDueTo(batch, _time.GetUtcNow());
             var approvedFolderDeletions = AddApprovals(batch);
 
@@ -224,7 +232,7 @@ public sealed class ReplicationEngine
                 continue;
             }
 
-            var known = _store.Folders.All(_target.Id).ToDictionary(f => f.PrimaryName, StringComparer.Ordinal);
+            var known = _store.Folders.All(Target.Id).ToDictionary(f => f.PrimaryName, StringComparer.Ordinal);
             var deletionDue = _folderDeletions.NextDue() <= _time.GetUtcNow() || approvedFolderDeletions;
             var vanished = reconciler.FoldersVanished;
             reconciler.FoldersVanished = false;
@@ -249,7 +257,7 @@ public sealed class ReplicationEngine
             {
                 // Expunges first: a move shows as an expunge in one folder and a new message in another,
                 // and the new message can only be replayed as a MOVE if the expunge is already known.
-                foreach (var folder in dirty.Where(f => !_troubles.IsWaiting(f.PrimaryName)))
+                foreach (var folder in dirty.Where(f => !Troubles.IsWaiting(f.PrimaryName)))
                 {
                     try
                     {
@@ -262,7 +270,7 @@ public sealed class ReplicationEngine
                 }
             }
             foreach (var folder in dirty) await SyncLiveAsync(reconciler, folder, batch.Folders[folder.PrimaryName], work).ConfigureAwait(false);
-            var dueTroubles = _troubles.Due();
+            var dueTroubles = Troubles.Due();
             if (dueTroubles.Count > 0)
             {
                 // A folder-level problem (a refused CREATE, a held deletion) is retried by the tree sync;
@@ -270,20 +278,20 @@ public sealed class ReplicationEngine
                 await reconciler.TreeSync().SyncAsync([], force: false, work).ConfigureAwait(false);
                 foreach (var name in dueTroubles)
                 {
-                    if (_store.Folders.Find(_target.Id, name) is { } troubled)
+                    if (_store.Folders.Find(Target.Id, name) is { } troubled)
                         await reconciler.SyncFolderAsync(troubled, SyncRequest.Incremental, work).ConfigureAwait(false);
-                    else if (_troubles.IsDue(name))
-                        _troubles.Postpone(name);
+                    else if (Troubles.IsDue(name))
+                        Troubles.Postpone(name);
                 }
             }
-            await PendingExpunges.FlushAsync(context, _time.GetUtcNow() - _options.MoveWindow, _troubles, work).ConfigureAwait(false);
+            await PendingExpunges.FlushAsync(context, _time.GetUtcNow() - _options.MoveWindow, Troubles, work).ConfigureAwait(false);
         }
     }
 
     /// <summary>Syncs one folder a watcher reported, and checks that the sync saw what the watcher saw.</summary>
     private async Task SyncLiveAsync(Reconciler reconciler, FolderRecord folder, FolderExpectation expected, CancellationToken work)
     {
-        if (_troubles.IsWaiting(folder.PrimaryName)) return;
+        if (Troubles.IsWaiting(folder.PrimaryName)) return;
         // Seen while watching, pushed or polled: within a poll interval of happening, the user's own.
         // (A gap in the watching is covered by the reconciliation pass that follows every reconnect.)
         var request = new SyncRequest { Hints = expected.Hints, Witnessed = true };
@@ -297,7 +305,7 @@ public sealed class ReplicationEngine
     /// </summary>
     private bool AddApprovals(SignalBatch batch)
     {
-        var approved = _store.Holds.All(_target.Id).Where(h => h.ApprovedAt is not null).ToList();
+        var approved = _store.Holds.All(Target.Id).Where(h => h.ApprovedAt is not null).ToList();
         foreach (var hold in approved.Where(h => h.Kind == HoldKind.Messages))
             batch.Folders.TryAdd(hold.Folder, FolderExpectation.Now(_time.GetUtcNow()));
         return approved.Any(h => h.Kind == HoldKind.Folder);
@@ -309,7 +317,7 @@ public sealed class ReplicationEngine
         var now = _time.GetUtcNow();
         var wake = new[]
         {
-            nextPass, now + HeartbeatInterval, _troubles.NextRetry() ?? DateTimeOffset.MaxValue,
+            nextPass, now + HeartbeatInterval, Troubles.NextRetry() ?? DateTimeOffset.MaxValue,
             NextExpungeDue() ?? DateTimeOffset.MaxValue, _rechecks.NextDue() ?? DateTimeOffset.MaxValue,
             _folderDeletions.NextDue() ?? DateTimeOffset.MaxValue,
         }.Min();
@@ -328,7 +336,7 @@ public sealed class ReplicationEngine
     }
 
     private DateTimeOffset? NextExpungeDue() =>
-        _store.Messages.OldestVanished(_target.Id).Where(v => !_troubles.IsWaiting(v.Folder)).Select(v => (DateTimeOffset?)v.Oldest).Min() + _options.MoveWindow;
+        _store.Messages.OldestVanished(Target.Id).Where(v => !Troubles.IsWaiting(v.Folder)).Select(v => (DateTimeOffset?)v.Oldest).Min() + _options.MoveWindow;
 
     /// <summary>Failures no retry can cure: the settings (login, certificate) or the state database.</summary>
     private static bool IsFatal(Exception ex) =>
@@ -360,7 +368,7 @@ public sealed class ReplicationEngine
         var now = _time.GetUtcNow();
         if (!force && now - _lastHeartbeat < HeartbeatInterval) return;
         _lastHeartbeat = now;
-        _store.Service.Save(_target.Id, new ServiceRecord
+        _store.Service.Save(Target.Id, new ServiceRecord
         {
             Pid = Environment.ProcessId,
             StartedAt = _started,
@@ -375,7 +383,7 @@ public sealed class ReplicationEngine
     private void LogRetry(Exception error, TimeSpan delay) => Log.Retrying(_logger, error.Message, delay.TotalSeconds);
 
     private void LogConnected(SessionPair pair) =>
-        Log.Connected(_logger, _target.PrimaryEndpoint, Describe(pair.Primary.Features), _target.ReplicaEndpoint, Describe(pair.Replica.Features));
+        Log.Connected(_logger, Target.PrimaryEndpoint, Describe(pair.Primary.Features), Target.ReplicaEndpoint, Describe(pair.Replica.Features));
 
     private static string Describe(SessionFeatures f) =>
         string.Join(' ', new[] { (f.QResync, "QRESYNC"), (f.CondStore && !f.QResync, "CONDSTORE"), (f.Notify, "NOTIFY"), (f.Idle, "IDLE"),
@@ -384,7 +392,7 @@ public sealed class ReplicationEngine
     private FolderFilter Filter(SessionPair pair) => new(_options.Folders.Exclude, pair.Primary.Delimiter);
 
     private Reconciler Reconciler(SessionPair pair, bool oneShot = false) =>
-        new(Context(pair), Filter(pair), _troubles, OpenWorkerAsync, ParallelFolders) { RetryTroublesNow = oneShot, InboxFirst = !oneShot, NewMail = oneShot ? null : _inboxMail };
+        new(Context(pair), Filter(pair), Troubles, OpenWorkerAsync, ParallelFolders) { RetryTroublesNow = oneShot, InboxFirst = !oneShot, NewMail = oneShot ? null : _inboxMail };
 
     /// <summary>Folders copied at once: what the primary's connection budget leaves after the watchers.</summary>
     private int ParallelFolders => Math.Max(1, Math.Min(_options.ParallelFolders, _options.MaxConnections - _watchConnections));
@@ -401,7 +409,7 @@ public sealed class ReplicationEngine
     private SyncContext Context(SessionPair pair) => new()
     {
         Store = _store,
-        Target = _target,
+        Target = Target,
         Options = _options,
         Logger = _logger,
         Time = _time,

@@ -95,6 +95,7 @@ public static class ObserverProgram
         switch (arguments.Verb)
         {
             case Verb.Run:
+                services.GetRequiredService<StateStore>().WaitUntilOpen();
                 var worker = services.GetRequiredService<ReplicationWorker>();
                 await host.StartAsync(cancellationToken);
                 await host.WaitForShutdownAsync(cancellationToken);
