@@ -91,6 +91,9 @@ public sealed class StateStore : IDisposable
         }
     }
 
+    /// <summary>The check begun at open, to wait for beside other work; it fails with the <see cref="StateException"/>.</summary>
+    public Task Opened => _opening ?? Task.CompletedTask;
+
     /// <summary>
     /// Waits for the check begun at open; throws its <see cref="StateException"/> to every caller if it failed.
     /// Every statement calls it; a service calls it before it starts, to fail in one line rather than mid-start.

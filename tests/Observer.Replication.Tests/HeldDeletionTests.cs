@@ -81,12 +81,13 @@ public class HeldDeletionTests
     [Test]
     public async Task MostFoldersDeletedAtOnce_ButLittleOfTheMail_AreDeleted_NotHeld()
     {
-        // Four small folders of five go while observer is not looking (a CI run with connection faults:
-        // the first folders a user made, deleted during the first copy). The primary still holds 85 % of
-        // the mail: a tidy-up, not a broken primary.
+        // Four small folders of six go while observer is not looking (a CI run with connection faults:
+        // the first folders a user made, deleted during the first copy). Archive still holds 85 % of the
+        // mail outside INBOX: a tidy-up, not a broken primary.
         await using var h = await EngineHarness.CreateAsync();
         await using var primary = await h.Accounts.PrimaryClientAsync();
-        await MailFactory.FillAsync(primary, "INBOX", 70);
+        await MailFactory.FillAsync(primary, "INBOX", 2);
+        await MailFactory.FillAsync(primary, "Archive", 70);
         var tidied = new[] { "A", "B", "C", "D" };
         foreach (var folder in tidied) await MailFactory.FillAsync(primary, folder, 3);
         Assert.That((await h.SyncAsync()).Converged, Is.True);
@@ -97,6 +98,47 @@ public class HeldDeletionTests
         Assert.That((pass.Converged, pass.FoldersDeleted), Is.EqualTo((true, 4)), string.Join("; ", pass.TreeProblems));
         Assert.That(h.Store.Holds.All(h.Store.Replicas.Find("default")!.Id), Is.Empty);
         Assert.That(await h.Accounts.DifferencesAsync(), Is.Empty);
+    }
+
+    [Test]
+    public async Task EveryFolderButABigInboxGone_IsHeld_ForInboxIsWhatAHalfBrokenPrimaryKeeps()
+    {
+        // A mail spool beside a home directory the server cannot read, or a restore of INBOX alone: INBOX
+        // holds most of the mail, and still the other folders vanishing is the primary's fault until an admin says not.
+        await using var h = await EngineHarness.CreateAsync();
+        await using var primary = await h.Accounts.PrimaryClientAsync();
+        await MailFactory.FillAsync(primary, "INBOX", 70);
+        var gone = new[] { "A", "B", "C", "D" };
+        foreach (var folder in gone) await MailFactory.FillAsync(primary, folder, 3);
+        Assert.That((await h.SyncAsync()).Converged, Is.True);
+
+        foreach (var folder in gone) await primary.DeleteAsync(folder);
+        var pass = await h.SyncAsync();
+
+        Assert.That(pass.FoldersDeleted, Is.Zero);
+        Assert.That(pass.TreeProblems.Select(p => p.Folder), Is.EquivalentTo(gone));
+        Assert.That((await h.Accounts.ReplicaSnapshotAsync()).Folders.Keys, Is.SupersetOf(gone));
+    }
+
+    [Test]
+    public async Task MostFoldersGone_WhileAFolderOfTheSameNameHoldsOtherMail_IsHeld()
+    {
+        // The wrong account, in miniature: Archive is there, and full, but it is not the Archive observer
+        // copied (a new UIDVALIDITY). Someone else's mail does not vouch for ours.
+        await using var h = await EngineHarness.CreateAsync();
+        await using var primary = await h.Accounts.PrimaryClientAsync();
+        await MailFactory.FillAsync(primary, "Archive", 70);
+        var gone = new[] { "A", "B", "C", "D" };
+        foreach (var folder in gone) await MailFactory.FillAsync(primary, folder, 3);
+        Assert.That((await h.SyncAsync()).Converged, Is.True);
+
+        await primary.DeleteAsync("Archive");
+        await MailFactory.FillAsync(primary, "Archive", 70);
+        foreach (var folder in gone) await primary.DeleteAsync(folder);
+        var pass = await h.SyncAsync();
+
+        Assert.That(pass.FoldersDeleted, Is.Zero);
+        Assert.That(pass.TreeProblems.Select(p => p.Folder), Is.EquivalentTo(gone));
     }
 
     [TestCase(WatchMode.Notify)]

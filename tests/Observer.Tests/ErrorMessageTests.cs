@@ -77,10 +77,33 @@ public class ErrorMessageTests
         Assert.That((await ObserverProcess.RunAsync("sync", settings, _dir, TimeSpan.FromMinutes(1))).ExitCode, Is.Zero);
         await using (var primary = await accounts.PrimaryClientAsync())
             await MailFactory.FillAsync(primary, "Later", 2);
-        // The state has 3 messages: fill it out to a few pages, then damage one past the schema.
+        DamageState();
+
+        var (code, output, errors) = await ObserverProcess.RunAsync("sync", settings, _dir, TimeSpan.FromMinutes(1));
+        Assert.That(errors, Does.Match(CorruptStateLine));
+        Assert.That((code, output), Is.EqualTo((1, "")));
+        Assert.That((await accounts.ReplicaSnapshotAsync()).Folders.Keys, Does.Not.Contain("Later"), "nothing is written while the state is in doubt");
+    }
+
+    [Test]
+    public async Task DamagedStateDatabase_WhileThePrimaryIsDown_IsStillWhatIsReported_NotAnOutage()
+    {
+        DamageState();
+        var (code, _, errors) = await SyncAsync(FreePort.Next());
+        Assert.That(errors, Does.Match(CorruptStateLine));
+        Assert.That(code, Is.EqualTo(1));
+    }
+
+    private string CorruptStateLine =>
+        $"^observer: state database {System.Text.RegularExpressions.Regex.Escape(StatePath)} is corrupt \\(.+\\); restore it from a backup or delete it to start over\n$";
+
+    /// <summary>Fills the state out to a few pages, then damages one past the schema.</summary>
+    private void DamageState()
+    {
         using (var store = Observer.State.StateStore.Open(StatePath))
         {
-            var folder = store.Folders.Add(store.Replicas.Find("default")!.Id, "Padding", "Padding");
+            var replica = store.Replicas.Find("default") ?? store.Replicas.Ensure("default", "p", "r").Replica;
+            var folder = store.Folders.Add(replica.Id, "Padding", "Padding");
             store.Messages.Put(Enumerable.Range(1, 2000).Select(i => new Observer.State.MessageRecord { FolderId = folder.Id, PrimaryUid = (uint)i, Md5 = new byte[16], Flags = "" }));
         }
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
@@ -88,11 +111,6 @@ public class ErrorMessageTests
         var pageSize = (bytes[16] << 8) | bytes[17];
         Array.Fill(bytes, (byte)0xA5, bytes.Length / pageSize / 2 * pageSize, 64);
         File.WriteAllBytes(StatePath, bytes);
-
-        var (code, output, errors) = await ObserverProcess.RunAsync("sync", settings, _dir, TimeSpan.FromMinutes(1));
-        Assert.That(errors, Does.Match($"^observer: state database {System.Text.RegularExpressions.Regex.Escape(StatePath)} is corrupt \\(.+\\); restore it from a backup or delete it to start over\n$"));
-        Assert.That((code, output), Is.EqualTo((1, "")));
-        Assert.That((await accounts.ReplicaSnapshotAsync()).Folders.Keys, Does.Not.Contain("Later"), "nothing is written while the state is in doubt");
     }
 
     [Test]

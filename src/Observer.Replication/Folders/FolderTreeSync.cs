@@ -215,9 +215,10 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
         // hold would grow for ever (seen in a 30-minute soak: one glitch of the primary's list, then 131).
         var held = force ? [] : gone.Where(f => store.Holds.Find(context.ReplicaId, f.PrimaryName, HoldKind.Folder) is { ApprovedAt: null }).ToList();
         var candidates = gone.Except(held).ToList();
-        var present = state.Count - held.Count;
+        var included = state.Where(f => filter.Includes(f.PrimaryName)).ToList();
+        var present = included.Count - held.Count;
         if (!force && FolderVanishGuard.Check(candidates.Count, present, candidates.Sum(f => (long)store.Messages.Count(f.Id)),
-                KeptMessages(primary, state), context.Options) is { } reason)
+                KeptMessages(primary, included), context.Options) is { } reason)
         {
             var approved = candidates.Where(f => store.Holds.IsApproved(context.ReplicaId, f.PrimaryName, HoldKind.Folder)).ToList();
             foreach (var folder in candidates.Except(approved))
@@ -290,13 +291,18 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
         }
     }
 
-    /// <summary>What the folders the primary still lists hold: as it says where it says, else their copies here.</summary>
-    private long KeptMessages(Dictionary<string, MailboxWithStatus> primary, IReadOnlyList<FolderRecord> state)
-    {
-        var byName = state.ToDictionary(f => f.PrimaryName, StringComparer.Ordinal);
-        return primary.Values.Sum(m => m.Status?.Messages is { } n ? n
-            : byName.TryGetValue(m.Mailbox.Name, out var folder) ? context.Store.Messages.Count(folder.Id) : 0L);
-    }
+    /// <summary>
+    /// The mail the primary still shows of what it held: folders of the state, listed with the UIDVALIDITY they
+    /// had, each at no more than its copies here, so that another account's mail or a restore's cannot vouch
+    /// for ours. INBOX never vouches: it is what a half-broken primary keeps (a mail spool beside a home it
+    /// cannot read, Maildir++ folders it cannot open, a restore of INBOX alone). A primary without LIST-STATUS
+    /// shows nothing here, and the guard counts folders alone, as it did.
+    /// </summary>
+    private long KeptMessages(Dictionary<string, MailboxWithStatus> primary, IEnumerable<FolderRecord> state) =>
+        state.Sum(f => !FolderNameMapper.IsInbox(f.PrimaryName) && primary.TryGetValue(f.PrimaryName, out var listed)
+            && listed.Status is { Messages: { } messages, UidValidity: { } validity } && validity == f.PrimaryUidValidity
+                ? Math.Min(messages, context.Store.Messages.Count(f.Id))
+                : 0L);
 
     /// <summary>
     /// Deletes a folder on the replica. A folder that still has children there (kept on the primary,

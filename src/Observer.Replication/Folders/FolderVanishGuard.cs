@@ -6,14 +6,15 @@ namespace Observer.Replication;
 /// purpose. Counting folders alone mistakes a tidy-up for that: a user who deleted five small folders
 /// of nine while observer was busy or away has not lost the mail of the four that hold nearly all of
 /// it (seen in a CI run with connection faults). So a vanish is held when it takes most folders
-/// and, as the message guard weighs it, more than a floor and a share of the messages too.
+/// and, as the message guard weighs it, more than a floor and a share of the messages too. What
+/// counts as kept is the caller's to make strict: only mail the primary shows of what it held before.
 /// </summary>
 internal static class FolderVanishGuard
 {
     /// <param name="vanishing">Folders gone from the primary's list and not already held.</param>
     /// <param name="present">Folders in the state, less those already held.</param>
     /// <param name="vanishingCopies">Copies on the replica of the messages in <paramref name="vanishing"/>.</param>
-    /// <param name="keptMessages">Messages in the folders the primary still lists.</param>
+    /// <param name="keptMessages">Messages the primary still shows of what it held, outside INBOX.</param>
     /// <returns>Why the deletions are held, or null when they are not.</returns>
     public static string? Check(int vanishing, int present, long vanishingCopies, long keptMessages, ReplicationOptions options)
     {

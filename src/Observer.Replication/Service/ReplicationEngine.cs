@@ -52,9 +52,10 @@ public sealed class ReplicationEngine
             if (changed)
                 _logger.LogWarning("the configured servers differ from those this state database was built for; every folder will be re-checked");
             return target;
-        });
+        }, LazyThreadSafetyMode.PublicationOnly);
         _outages = new OutageReporter(_logger, _time);
-        _troubleTracker = new Lazy<TroubleTracker>(() => new TroubleTracker(store, Target.Id, options, _time, _logger));
+        // Not kept when it fails (a busy database): the next attempt looks again.
+        _troubleTracker = new Lazy<TroubleTracker>(() => new TroubleTracker(store, Target.Id, options, _time, _logger), LazyThreadSafetyMode.PublicationOnly);
         _rechecks = new Rechecks(_logger);
     }
 
@@ -71,7 +72,7 @@ public sealed class ReplicationEngine
         var pipeline = ReconnectPolicy.Build(_reconnect, _reconnect.SyncAttempts, _time, LogRetry);
         return await pipeline.ExecuteAsync(async token =>
         {
-            await using var pair = await SessionPair.ConnectAsync(_sessions, _outages, token).ConfigureAwait(false);
+            await using var pair = await ConnectBesideStateCheckAsync(token).ConfigureAwait(false);
             return await Reconciler(pair, oneShot: true).RunAsync(full, force: false, token).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
     }
@@ -82,13 +83,44 @@ public sealed class ReplicationEngine
         var pipeline = ReconnectPolicy.Build(_reconnect, _reconnect.SyncAttempts, _time, LogRetry);
         return await pipeline.ExecuteAsync(async token =>
         {
-            await using var pair = await SessionPair.ConnectAsync(_sessions, _outages, token).ConfigureAwait(false);
+            await using var pair = await ConnectBesideStateCheckAsync(token).ConfigureAwait(false);
             var verifier = new Verifier(Context(pair), Filter(pair));
             var before = await verifier.CompareAsync(token).ConfigureAwait(false);
             if (!repair || before.Identical) return (before, (VerifyReport?)null);
             await verifier.RepairAsync(before, Reconciler(pair, oneShot: true), force, token).ConfigureAwait(false);
             return (before, await verifier.CompareAsync(token).ConfigureAwait(false));
         }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Logs in to both servers while the state's integrity check finishes. A damaged state is reported as
+    /// soon as it is found, even while a server is down, rather than retried as an outage.
+    /// </summary>
+    private async Task<SessionPair> ConnectBesideStateCheckAsync(CancellationToken cancellationToken)
+    {
+        var connecting = SessionPair.ConnectAsync(_sessions, _outages, cancellationToken);
+        try
+        {
+            await _store.Opened.ConfigureAwait(false);
+        }
+        catch (StateException)
+        {
+            _ = LogOutWhenConnectedAsync(connecting);
+            throw;
+        }
+        return await connecting.ConfigureAwait(false);
+    }
+
+    private static async Task LogOutWhenConnectedAsync(Task<SessionPair> connecting)
+    {
+        try
+        {
+            await (await connecting.ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // It never came up: beside a damaged state, why does not matter.
+        }
     }
 
     /// <summary>Replicates live (`observer run`) until <paramref name="stopping"/>; then finishes the work in flight and returns.</summary>
@@ -127,7 +159,7 @@ public sealed class ReplicationEngine
                     {
                         _brokenSide = null;
                         // A failure to connect is reported by the outage tracker itself, with the side that refused.
-                        await using var pair = await SessionPair.ConnectAsync(_sessions, _outages, token).ConfigureAwait(false);
+                        await using var pair = await ConnectBesideStateCheckAsync(token).ConfigureAwait(false);
                         try
                         {
                             LogConnected(pair);
