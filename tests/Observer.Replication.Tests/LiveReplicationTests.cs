@@ -45,6 +45,30 @@ public class LiveReplicationTests
         Assert.That(h.Replica.Renames, Is.EqualTo(1), "the rename is replayed as a RENAME");
     }
 
+    [TestCase(WatchMode.Notify)]
+    [TestCase(WatchMode.Idle)]
+    public async Task Live_ExpungedSmallMessage_LeavesTheReplicaAtOnce_WhileALargeOneWaitsOutTheMoveWindow(WatchMode mode)
+    {
+        // Only a message of MoveMinimumBytes or more is ever moved on the replica, so only its expunge waits
+        // (a minute here) for a new copy elsewhere to move it to; a small one has nothing to wait for.
+        await using var h = await EngineHarness.CreateAsync(o => { o.Watch = mode; o.MoveWindow = TimeSpan.FromMinutes(1); o.MoveMinimumBytes = 4096; });
+        await using var primary = await h.Accounts.PrimaryClientAsync();
+        await MailFactory.FillAsync(primary, "INBOX", 3);
+        var body = string.Concat(Enumerable.Repeat(new string('x', 76) + "\r\n", 100));
+        await primary.AppendAsync("INBOX", new AppendMessage(ImapLiteral.FromBytes(System.Text.Encoding.UTF8.GetBytes(MailFactory.Text("large", body)))));
+        await h.StartLiveAsync();
+        await h.ConvergesAsync();
+
+        await primary.SelectAsync("INBOX");
+        await primary.UidStoreAsync(UidSet.FromUids([2, 4]), StoreMode.Add, new MessageFlags([MessageFlags.Deleted]), silent: true);
+        await primary.UidExpungeAsync(UidSet.FromUids([2, 4]));
+
+        await Eventually.HoldsAsync(async () => (await h.Accounts.ReplicaSnapshotAsync()).Folders["INBOX"].Count == 3, TimeSpan.FromSeconds(20),
+            async () => $"the replica's INBOX holds {(await h.Accounts.ReplicaSnapshotAsync()).Folders["INBOX"].Count} messages");
+        var sizes = (await h.Accounts.ReplicaSnapshotAsync()).Folders["INBOX"].Select(m => m.Size).ToList();
+        Assert.That(sizes.Max(), Is.GreaterThan(4096), "the large message's copy waits for its move window");
+    }
+
     [Test]
     public async Task Live_ManyQuickFlagChanges_EachArrivesWithoutWaitingForTheNextPass()
     {

@@ -33,10 +33,10 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
     public Func<CancellationToken, Task>? BetweenWrites { get; init; }
 
     /// <summary>
-    /// Told, once both lists are read, how many folders look changed since their checkpoints (new ones
-    /// included), so that a pass can open its extra connections while the tree is still being written.
+    /// Told, once both lists are read, what they show (see <see cref="ListedTree"/>), so that a pass can open
+    /// its extra connections, and start on the folders this sync leaves alone, while the tree is still written.
     /// </summary>
-    public Action<int>? Listed { get; init; }
+    public Action<ListedTree>? Listed { get; init; }
 
     private long _writingSince;
 
@@ -69,7 +69,7 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
 
         foreach (var m in primaryList.Where(m => m.Status is not null)) result.PrimaryStatus[m.Mailbox.Name] = m.Status!;
         foreach (var m in replicaList.Where(m => m.Status is not null)) result.ReplicaStatus[m.Mailbox.Name] = m.Status!;
-        Listed?.Invoke(LooksChanged(primary, result));
+        Listed?.Invoke(new ListedTree(LooksChanged(primary, result), Settled(primary, replicaNames, renameHints), result.PrimaryStatus, result.ReplicaStatus));
         await RenameAsync(primary, replicaNames, renameHints, listing, result, cancellationToken).ConfigureAwait(false);
         await DeleteAsync(primary, replicaNames, force, result, cancellationToken).ConfigureAwait(false);
         await CreateAsync(primary, replicaNames, result, cancellationToken).ConfigureAwait(false);
@@ -83,6 +83,20 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
         result.Folders.AddRange(state.Where(f => primary.ContainsKey(f.PrimaryName))
             .OrderBy(f => FolderNameMapper.IsInbox(f.PrimaryName) ? 0 : 1).ThenBy(f => f.PrimaryName, StringComparer.Ordinal));
         return result;
+    }
+
+    /// <summary>
+    /// Folders no rename, deletion or creation of this sync can touch: listed on both sides under the names
+    /// the state knows, the primary's with the UIDVALIDITY the state knows (a folder renamed away and another
+    /// made under its name shows a new one). None while a rename's outcome is still to be settled.
+    /// </summary>
+    private List<FolderRecord> Settled(Dictionary<string, MailboxWithStatus> primary, HashSet<string> replicaNames, IReadOnlyList<(string Old, string New)> renameHints)
+    {
+        if (context.Store.Journal.Open(context.ReplicaId).Any(e => e.Operation == FolderRenameIntents.Operation)) return [];
+        return context.Store.Folders.All(context.ReplicaId).Where(f =>
+            primary.TryGetValue(f.PrimaryName, out var listed) && listed.Status?.UidValidity is { } validity && validity == f.PrimaryUidValidity
+            && replicaNames.Contains(f.ReplicaName)
+            && !renameHints.Any(h => h.Old == f.PrimaryName || h.New == f.PrimaryName)).ToList();
     }
 
     private int LooksChanged(Dictionary<string, MailboxWithStatus> primary, Result listed)

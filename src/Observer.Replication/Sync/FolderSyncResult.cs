@@ -25,6 +25,10 @@ public sealed class FolderSyncResult(string folder)
     public int FlagsSet { get; set; }
     public int Vanished { get; set; }
     public int ExtrasRemoved { get; set; }
+
+    /// <summary>Copies this sync removed from the replica for the primary's expunges (the rest wait for the move window).</summary>
+    public int Expunged { get; set; }
+
     public string? Message { get; set; }
 
     /// <summary>Copies the replica server stored in its own form (line endings, 8-bit headers): kept, and reported.</summary>
@@ -54,10 +58,10 @@ public sealed class FolderSyncResult(string folder)
     /// <summary>With <see cref="FolderOutcome.Held"/>: how many replica copies wait for approval to be deleted.</summary>
     public int HeldDeletions { get; set; }
 
-    public bool ChangedAnything => Appended + Adopted + Moved + FlagsSet + Vanished + ExtrasRemoved > 0;
+    public bool ChangedAnything => Appended + Adopted + Moved + FlagsSet + Vanished + Expunged + ExtrasRemoved > 0;
 
     /// <summary>Whether this sync stored, moved in, flagged or removed anything in the replica folder.</summary>
-    public bool WroteToReplica => Appended + Moved + FlagsSet + ExtrasRemoved > 0;
+    public bool WroteToReplica => Appended + Moved + FlagsSet + ExtrasRemoved + Expunged > 0;
 
     public string Summary()
     {
@@ -84,7 +88,8 @@ public sealed class FolderSyncResult(string folder)
         if (Adopted > 0) parts.Add($"{Adopted} adopted");
         if (Moved > 0) parts.Add($"{Moved} moved");
         if (FlagsSet > 0) parts.Add($"{FlagsSet} flag updates");
-        if (Vanished > 0) parts.Add($"{Vanished} expunges");
+        // Noted now, or noted by an earlier look and removed now: either way the primary's expunges.
+        if (Math.Max(Vanished, Expunged) > 0) parts.Add($"{Math.Max(Vanished, Expunged)} expunges");
         if (ExtrasRemoved > 0) parts.Add($"{ExtrasRemoved} extra removed");
         if (Altered > 0) parts.Add($"{Altered} stored altered by the replica");
         if (KeywordsDropped > 0) parts.Add($"{KeywordsDropped} without keywords the replica folder cannot hold");

@@ -119,7 +119,11 @@ internal sealed class FolderSynchronizer(SyncContext context)
             store.Messages.MarkVanished(folder.Id, newlyVanished);
             result.Vanished = newlyVanished.Count;
         }
-        if (holdReason is null) await RemoveExtrasAsync(folder, plan.UnmatchedExtras, result, cancellationToken).ConfigureAwait(false);
+        if (holdReason is null)
+        {
+            await RemoveExtrasAsync(folder, plan.UnmatchedExtras, result, cancellationToken).ConfigureAwait(false);
+            result.Expunged = await PendingExpunges.ExpungeSelectedAsync(context, folder, NeverMoved(folder), cancellationToken).ConfigureAwait(false);
+        }
 
         // A fresh SELECT rather than STATUS: RFC 3501 advises against STATUS on the selected mailbox. Where this
         // sync wrote nothing there, the first SELECT still stands; a change by anyone else since shows next time.
@@ -156,6 +160,13 @@ internal sealed class FolderSynchronizer(SyncContext context)
         else if (holdReason is null) result.Outcome = FolderOutcome.Unchanged;
         return result;
     }
+
+    /// <summary>
+    /// Expunged copies too small ever to be moved (<see cref="MoveReplayer"/>): they need not wait out the
+    /// move window or the end of the pass, and go now, while their folder is selected on the replica anyway.
+    /// </summary>
+    private List<MessageRecord> NeverMoved(FolderRecord folder) =>
+        context.Store.Messages.ForFolder(folder.Id).Values.Where(r => r.VanishedAt is not null && !_moves.WorthMoving(r.Size)).ToList();
 
     /// <summary>
     /// Only notes what the primary expunged in this folder, copying nothing and keeping the checkpoint.

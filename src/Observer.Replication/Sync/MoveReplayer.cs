@@ -64,6 +64,21 @@ internal sealed class MoveReplayer(SyncContext context)
         return selected.UidValidity;
     }
 
+    /// <returns>Null when the source folder is gone from the replica (the tree sync beside this one deleted it): upload instead.</returns>
+    private async Task<uint?> TrySelectSourceAsync(FolderRecord sourceFolder, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await SelectSourceAsync(sourceFolder, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ImapCommandException ex) when (ex.Condition == ResponseCondition.No)
+        {
+            // A refused SELECT leaves nothing selected: the destination must be selected again before the upload.
+            _leftIn = (sourceFolder.ReplicaName, 0);
+            return null;
+        }
+    }
+
     /// <summary>
     /// Selects <paramref name="destination"/> on the replica again if moves left another folder selected:
     /// everything but a move (appends and their checks, flags, the folder's last steps) works there.
@@ -87,7 +102,10 @@ internal sealed class MoveReplayer(SyncContext context)
     public Task<bool> CanMoveAsync(MessageSummary message, byte[] md5) =>
         Task.FromResult(context.Replica.Features.UidPlus && WorthMoving(message) && _pool.Contains(Convert.ToHexString(md5)) && Candidate(message, md5) is not null);
 
-    private bool WorthMoving(MessageSummary message) => message.Size >= context.Options.MoveMinimumBytes;
+    private bool WorthMoving(MessageSummary message) => WorthMoving(message.Size);
+
+    /// <summary>Whether a message of this size is moved rather than uploaded again: a smaller one costs the replica less to upload.</summary>
+    public bool WorthMoving(long size) => size >= context.Options.MoveMinimumBytes;
 
     public async Task<bool> MoveAsync(FolderRecord destination, uint destinationUidValidity, MessageSummary message, byte[] md5, CancellationToken cancellationToken)
     {
@@ -112,7 +130,7 @@ internal sealed class MoveReplayer(SyncContext context)
         });
         CopyResult? copied = null;
         // A stored replica UID only names the same message under the UIDVALIDITY it was learned in.
-        if (await SelectSourceAsync(sourceFolder, cancellationToken).ConfigureAwait(false) == sourceFolder.ReplicaUidValidity)
+        if (await TrySelectSourceAsync(sourceFolder, cancellationToken).ConfigureAwait(false) == sourceFolder.ReplicaUidValidity)
         {
             copied = useMove
                 ? await replica.MoveAsync(UidSet.Single(source.ReplicaUid), destination.ReplicaName, cancellationToken).ConfigureAwait(false)

@@ -43,6 +43,13 @@ internal static class PendingExpunges
         // Stored replica UIDs only mean something under the UIDVALIDITY they were learned in; the
         // folder's next sync notices the change and re-maps it before anything is removed.
         if (selected.UidValidity != folder.ReplicaUidValidity) return 0;
+        return await ExpungeSelectedAsync(context, folder, rows, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Removes these copies from the replica folder, which must be selected under the UIDVALIDITY their rows were learned in.</summary>
+    public static async Task<int> ExpungeSelectedAsync(SyncContext context, FolderRecord folder, IReadOnlyList<MessageRecord> rows, CancellationToken cancellationToken)
+    {
+        if (rows.Count == 0) return 0;
         var journal = context.Store.Journal.Begin(rows.Select(r => new JournalEntry
         {
             ReplicaId = context.ReplicaId,

@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Logging;
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Threading.Channels;
+using Observer.Mail;
 using Observer.State;
 
 namespace Observer.Replication;
@@ -28,7 +30,7 @@ public sealed class PassResult
             Adopted = Folders.Sum(f => f.Adopted),
             Moved = Folders.Sum(f => f.Moved),
             FlagsSet = Folders.Sum(f => f.FlagsSet),
-            Vanished = Expunged,
+            Vanished = Expunged + Folders.Sum(f => f.Expunged),
             ExtrasRemoved = Folders.Sum(f => f.ExtrasRemoved),
         };
         var tree = FoldersCreated + FoldersRenamed + FoldersDeleted == 0 ? "" : $"; folders +{FoldersCreated} ~{FoldersRenamed} -{FoldersDeleted}";
@@ -75,7 +77,7 @@ internal sealed class Reconciler(SyncContext context, FolderFilter filter, Troub
     public InboxMail? NewMail { get; init; }
 
     /// <summary>A tree sync that lets new mail in INBOX go first when it is slow and <see cref="NewMail"/> is set.</summary>
-    public FolderTreeSync TreeSync(Action<int>? listed = null) =>
+    public FolderTreeSync TreeSync(Action<ListedTree>? listed = null) =>
         new(context, filter, troubles) { BetweenWrites = NewMail is null ? null : SyncWaitingMailAsync, Listed = listed };
 
     public async Task<PassResult> RunAsync(bool full, bool force, CancellationToken cancellationToken)
@@ -85,36 +87,64 @@ internal sealed class Reconciler(SyncContext context, FolderFilter filter, Troub
         await using var workers = new PassWorkers(openWorker, parallelism - 1, cancellationToken);
         var inbox = InboxFirst ? await SyncInboxFirstAsync(full, cancellationToken).ConfigureAwait(false) : null;
         if (inbox is not null) result.Folders.Add(inbox);
-        var treeSync = TreeSync(changed => workers.Want(full ? parallelism : changed - 1));
-        var tree = await treeSync.SyncAsync([], CheckListings ? ListingDoubt.Check : ListingDoubt.None, force, cancellationToken).ConfigureAwait(false);
+        var jobs = Channel.CreateUnbounded<FolderJob>(new UnboundedChannelOptions { SingleWriter = true });
+        var outcomes = new ConcurrentDictionary<string, FolderSyncResult>(StringComparer.Ordinal);
+        var early = new HashSet<string>(StringComparer.Ordinal);
+        using var drainStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var drains = new List<Task>();
+        // A worker that is open starts on the jobs at once: while the tree is written, on the folders it leaves alone.
+        void StartDrains()
+        {
+            foreach (var opening in workers.Contexts.Skip(drains.Count).ToList())
+                drains.Add(DrainAsync(opening, jobs.Reader, outcomes, drainStop.Token));
+        }
+        // Only in a one-shot pass: a live one may sync INBOX between the tree's writes, on the main connection.
+        var besideTree = NewMail is null;
+        var treeSync = TreeSync(listed =>
+        {
+            workers.Want(full ? parallelism : listed.Changed - 1);
+            if (!besideTree) return;
+            foreach (var folder in listed.Settled)
+            {
+                if (Job(folder, full, force, listed.PrimaryStatus, listed.ReplicaStatus) is not { } job || (!full && FolderSynchronizer.IsUnchanged(folder, job.Request))) continue;
+                jobs.Writer.TryWrite(job);
+                early.Add(folder.PrimaryName);
+            }
+            StartDrains();
+        });
+        FolderTreeSync.Result tree;
+        try
+        {
+            tree = await treeSync.SyncAsync([], CheckListings ? ListingDoubt.Check : ListingDoubt.None, force, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // Not one worker may still use its connections when the pass ends with this failure.
+            jobs.Writer.TryComplete();
+            await drainStop.CancelAsync().ConfigureAwait(false);
+            await Task.WhenAll(drains.Select(d => d.ContinueWith(_ => { }, TaskScheduler.Default))).ConfigureAwait(false);
+            throw;
+        }
         result.FoldersCreated = tree.Created;
         result.FoldersRenamed = tree.Renamed;
         result.FoldersDeleted = tree.Deleted;
         result.TreeProblems.AddRange(tree.Problems);
-        var queue = new ConcurrentQueue<(int Index, FolderRecord Folder, SyncRequest Request)>();
-        var outcomes = new FolderSyncResult[tree.Folders.Count];
-        for (var i = 0; i < tree.Folders.Count; i++)
+        var rest = new List<FolderJob>();
+        foreach (var folder in tree.Folders)
         {
-            var folder = tree.Folders[i];
             if (inbox is not null && folder.PrimaryName == inbox.Folder) continue;
-            if (!force && !RetryTroublesNow && troubles.IsWaiting(folder.PrimaryName))
-            {
-                outcomes[i] = new FolderSyncResult(folder.PrimaryName) { Outcome = FolderOutcome.Failed, Message = "waiting to retry after an error" };
-                continue;
-            }
-            queue.Enqueue((i, folder, new SyncRequest
-            {
-                Full = full,
-                Force = force,
-                PrimaryStatus = tree.PrimaryStatus.GetValueOrDefault(folder.PrimaryName),
-                ReplicaStatus = tree.ReplicaStatus.GetValueOrDefault(folder.ReplicaName),
-            }));
+            if (early.Contains(folder.PrimaryName)) continue;
+            if (Job(folder, full, force, tree.PrimaryStatus, tree.ReplicaStatus) is { } job) rest.Add(job);
+            else outcomes[folder.PrimaryName] = new FolderSyncResult(folder.PrimaryName) { Outcome = FolderOutcome.Failed, Message = "waiting to retry after an error" };
         }
-        workers.Want(queue.Count(q => full || !FolderSynchronizer.IsUnchanged(q.Folder, q.Request)) - 1);
+        foreach (var job in rest) jobs.Writer.TryWrite(job);
+        jobs.Writer.TryComplete();
+        workers.Want(early.Count + rest.Count(j => full || !FolderSynchronizer.IsUnchanged(j.Folder, j.Request)) - 1);
+        StartDrains();
+        drains.Add(DrainAsync(Task.FromResult(context), _synchronizer, jobs.Reader, outcomes, drainStop.Token));
+        await Task.WhenAll(drains).ConfigureAwait(false);
         var contexts = workers.Contexts.ToList();
-        var drains = contexts.Select(async opening => await DrainAsync(new FolderSynchronizer(await opening.ConfigureAwait(false)), queue, outcomes, cancellationToken).ConfigureAwait(false));
-        await Task.WhenAll(drains.Prepend(DrainAsync(_synchronizer, queue, outcomes, cancellationToken))).ConfigureAwait(false);
-        result.Folders.AddRange(outcomes.Where(o => o is not null));
+        result.Folders.AddRange(tree.Folders.Where(f => outcomes.ContainsKey(f.PrimaryName)).Select(f => outcomes[f.PrimaryName]));
         if (FoldersVanished)
         {
             // A folder vanished while the pass ran (renamed, deleted, or listed but unopenable): read the tree again.
@@ -160,11 +190,32 @@ internal sealed class Reconciler(SyncContext context, FolderFilter filter, Troub
         return inbox?.PrimaryUidValidity is null || troubles.IsWaiting(inbox.PrimaryName) ? null : inbox;
     }
 
-    private async Task DrainAsync(FolderSynchronizer synchronizer, ConcurrentQueue<(int Index, FolderRecord Folder, SyncRequest Request)> queue,
-        FolderSyncResult[] outcomes, CancellationToken cancellationToken)
+    /// <summary>A folder to sync in this pass, and what the lists said of it.</summary>
+    private sealed record FolderJob(FolderRecord Folder, SyncRequest Request);
+
+    /// <returns>Null for a folder waiting out its backoff after an error.</returns>
+    private FolderJob? Job(FolderRecord folder, bool full, bool force,
+        IReadOnlyDictionary<string, MailboxStatus> primaryStatus, IReadOnlyDictionary<string, MailboxStatus> replicaStatus)
     {
-        while (queue.TryDequeue(out var item))
-            outcomes[item.Index] = await SyncFolderAsync(synchronizer, item.Folder, item.Request, cancellationToken).ConfigureAwait(false);
+        if (!force && !RetryTroublesNow && troubles.IsWaiting(folder.PrimaryName)) return null;
+        return new FolderJob(folder, new SyncRequest
+        {
+            Full = full,
+            Force = force,
+            PrimaryStatus = primaryStatus.GetValueOrDefault(folder.PrimaryName),
+            ReplicaStatus = replicaStatus.GetValueOrDefault(folder.ReplicaName),
+        });
+    }
+
+    private Task DrainAsync(Task<SyncContext> opening, ChannelReader<FolderJob> jobs, ConcurrentDictionary<string, FolderSyncResult> outcomes, CancellationToken cancellationToken) =>
+        DrainAsync(opening, null, jobs, outcomes, cancellationToken);
+
+    private async Task DrainAsync(Task<SyncContext> opening, FolderSynchronizer? synchronizer, ChannelReader<FolderJob> jobs,
+        ConcurrentDictionary<string, FolderSyncResult> outcomes, CancellationToken cancellationToken)
+    {
+        synchronizer ??= new FolderSynchronizer(await opening.ConfigureAwait(false));
+        await foreach (var job in jobs.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            outcomes[job.Folder.PrimaryName] = await SyncFolderAsync(synchronizer, job.Folder, job.Request, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Syncs one folder, turning a folder-level failure into trouble instead of an exception.</summary>

@@ -160,11 +160,7 @@ public class FastEngineTests(string primaryKind, string replicaKind)
     [Test]
     public async Task MessagesMovedBetweenFolders_AreMovedOnTheReplica_NotCopiedAgain()
     {
-        Assume.That(primaryKind == "full" && replicaKind == "full", "moves are recognised by COPYUID and replayed by MOVE");
-        _pair.Options.MoveMinimumBytes = 0;
-        Fill("INBOX", 6, "i");
-        Primary.Create("Done");
-        await _pair.SyncAsync();
+        await SyncedForMovesAsync("INBOX", 6, "Done");
         var uploaded = Replica.Appended;
 
         Primary.Copy("INBOX", UidSet.Range(2, 3), "Done", move: true);
@@ -172,6 +168,32 @@ public class FastEngineTests(string primaryKind, string replicaKind)
         await _pair.ConvergesAsync();
 
         Assert.That(Replica.Appended, Is.EqualTo(uploaded), "moved, not uploaded again");
+    }
+
+    /// <summary>A synced pair with <paramref name="count"/> messages in one folder and another empty, where every move is replayed as MOVE.</summary>
+    private async Task SyncedForMovesAsync(string source, int count, string destination)
+    {
+        Assume.That(primaryKind == "full" && replicaKind == "full", "moves are recognised by COPYUID and replayed by MOVE");
+        _pair.Options.MoveMinimumBytes = 0;
+        Fill(source, count, source.ToLowerInvariant()[..1]);
+        Primary.Create(destination);
+        await _pair.SyncAsync();
+    }
+
+    [Test]
+    public async Task AMoveOutOfAFolderDeletedOnTheReplica_IsUploadedInstead_AndNothingFails()
+    {
+        await SyncedForMovesAsync("G", 2, "B");
+
+        Primary.Copy("G", UidSet.Single(1), "B", move: true);
+        // Behind Observer's back: the move's source is gone on the replica, and made again (by G's own sync)
+        // only once B has its new message (or after 10 s), so B's MOVE finds no source folder to move from.
+        Replica.Delete("G");
+        Replica.BeforeCreate = name => name == "G" ? HeldWithinTenSecondsAsync(() => Count(Replica, "B") > 0) : Task.CompletedTask;
+        var pass = await _pair.SyncAsync();
+
+        Assert.That(pass.Converged, Is.True, pass.Summary());
+        Assert.That(_pair.Differences(), Is.Empty);
     }
 
     [Test]
@@ -194,6 +216,44 @@ public class FastEngineTests(string primaryKind, string replicaKind)
         Assert.That(_pair.Differences(), Is.Empty);
         Assert.That(_pair.Sessions.Connections - before, Is.EqualTo(4), "two folders changed: one worker beside the first pair");
         Assert.That(_pair.Sessions.Made.Where(m => m.Session.IsConnected), Is.Empty, "every worker closed when the pass ended");
+    }
+
+    [Test]
+    public async Task FoldersTheTreeSyncLeavesAlone_AreSyncedBesideItsWrites_NotAfterThem()
+    {
+        Assume.That(primaryKind == "full" && replicaKind == "full", "only LIST-STATUS shows which folders the tree sync leaves alone");
+        Fill("A", 3, "a");
+        Fill("B", 2, "b");
+        await _pair.SyncAsync();
+        Primary.Append("A", InMemoryPair.Message("new in A"), MessageFlags.None);
+        Primary.Append("B", InMemoryPair.Message("new in B"), MessageFlags.None);
+        Primary.Create("New");
+        // The new folder's CREATE is slow: it waits (up to 10 s) until A and B have their new mail on the replica.
+        var copiedBeforeCreate = false;
+        Replica.BeforeCreate = async _ => copiedBeforeCreate = await HeldWithinTenSecondsAsync(() => Count(Replica, "A") == 4 && Count(Replica, "B") == 3);
+
+        var pass = await _pair.SyncAsync();
+
+        Assert.That(pass.Converged, Is.True, pass.Summary());
+        Assert.That(_pair.Differences(), Is.Empty);
+        Assert.That(copiedBeforeCreate, Is.True, "A and B were synced while the tree sync was still creating a folder");
+    }
+
+    private static int Count(InMemoryMailServer server, string folder)
+    {
+        lock (server.Sync) return server.Find(folder).Messages.Count;
+    }
+
+    /// <summary>Waits, for a slow server in a test, until <paramref name="condition"/> holds; false if it did not within 10 s.</summary>
+    private static async Task<bool> HeldWithinTenSecondsAsync(Func<bool> condition)
+    {
+        var until = DateTime.UtcNow.AddSeconds(10);
+        while (!condition())
+        {
+            if (DateTime.UtcNow >= until) return false;
+            await Task.Delay(10);
+        }
+        return true;
     }
 
     [Test]

@@ -48,6 +48,9 @@ public sealed class InMemoryMailServer
     /// <summary>Each APPEND command a session sent: its messages and their bytes.</summary>
     public ConcurrentQueue<(int Messages, long Bytes)> AppendCommands { get; } = new();
 
+    /// <summary>Awaited before a session's CREATE is carried out, outside the lock: a test's way to make one slow.</summary>
+    public Func<string, Task>? BeforeCreate { get; set; }
+
     /// <summary>Each FETCH of bodies a session sent: the bytes it brought.</summary>
     public ConcurrentQueue<long> BodyFetches { get; } = new();
 

@@ -156,11 +156,15 @@ public sealed class InMemoryMailSession : IMailSession
         return WithUidPlus(_server.Copy(Selected().Name, uids, destination, move: true, this));
     });
 
-    public Task CreateAsync(string folder, CancellationToken cancellationToken) => Run(() =>
+    public async Task CreateAsync(string folder, CancellationToken cancellationToken)
     {
-        _server.Create(folder, this);
-        return true;
-    });
+        if (_server.BeforeCreate is { } wait) await wait(folder);
+        await Run(() =>
+        {
+            _server.Create(folder, this);
+            return true;
+        });
+    }
 
     public Task DeleteAsync(string folder, CancellationToken cancellationToken) => Run(() =>
     {
