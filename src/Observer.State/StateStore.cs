@@ -11,13 +11,13 @@ public sealed class StateStore : IDisposable
     private readonly SqliteConnection _connection;
     private SqliteTransaction? _transaction;
 
-    /// <summary>The integrity check and migration begun at open; every statement waits for it. Null once it passed.</summary>
-    private volatile Task? _opening;
+    /// <summary>The integrity check and migration begun at open; every statement waits for it.</summary>
+    private readonly Task _opening;
 
     private StateStore(SqliteConnection connection, TimeProvider time, Task? opening = null)
     {
         _connection = connection;
-        _opening = opening;
+        _opening = opening ?? Task.CompletedTask;
         Time = time;
         Replicas = new ReplicaRepository(this);
         Folders = new FolderRepository(this);
@@ -62,15 +62,13 @@ public sealed class StateStore : IDisposable
             // state before it has passed, and a database that fails it is neither migrated nor used.
             return new StateStore(connection, time ?? TimeProvider.System, Task.Run(() => CheckAndMigrate(connection, full)));
         }
-        catch (SqliteException ex)
+        catch (Exception ex) when (ex is SqliteException or UnauthorizedAccessException)
         {
-            throw new StateException($"cannot open state database {full}: {ex.Message}", ex);
-        }
-        catch (UnauthorizedAccessException ex)
-        {
-            throw new StateException($"cannot open state database {full}: {ex.Message}", ex);
+            throw CannotOpen(full, ex);
         }
     }
+
+    private static StateException CannotOpen(string full, Exception ex) => new($"cannot open state database {full}: {ex.Message}", ex);
 
     private static void CheckAndMigrate(SqliteConnection connection, string full)
     {
@@ -81,18 +79,14 @@ public sealed class StateStore : IDisposable
             SchemaMigrator.Migrate(connection);
             RestrictCompanions(full);
         }
-        catch (SqliteException ex)
+        catch (Exception ex) when (ex is SqliteException or UnauthorizedAccessException)
         {
-            throw new StateException($"cannot open state database {full}: {ex.Message}", ex);
-        }
-        catch (UnauthorizedAccessException ex)
-        {
-            throw new StateException($"cannot open state database {full}: {ex.Message}", ex);
+            throw CannotOpen(full, ex);
         }
     }
 
     /// <summary>The check begun at open, to wait for beside other work; it fails with the <see cref="StateException"/>.</summary>
-    public Task Opened => _opening ?? Task.CompletedTask;
+    public Task Opened => _opening;
 
     /// <summary>
     /// Waits for the check begun at open; throws its <see cref="StateException"/> to every caller if it failed.
@@ -100,9 +94,7 @@ public sealed class StateStore : IDisposable
     /// </summary>
     public void WaitUntilOpen()
     {
-        if (_opening is not { } opening) return;
-        opening.GetAwaiter().GetResult();
-        _opening = null;
+        if (!_opening.IsCompletedSuccessfully) _opening.GetAwaiter().GetResult();
     }
 
     /// <summary>
@@ -254,7 +246,7 @@ public sealed class StateStore : IDisposable
         // The check must not be cut off mid-statement by closing its connection; a failed one was already reported.
         try
         {
-            _opening?.Wait();
+            _opening.Wait();
         }
         catch (AggregateException)
         {

@@ -17,8 +17,18 @@ public class FolderVanishGuardTests
     [TestCase(4, 5, 20, 80, false, TestName = "At the share exactly: not held")]
     public void Check(int vanishing, int present, long copies, long kept, bool held)
     {
-        var reason = FolderVanishGuard.Check(vanishing, present, copies, kept, Defaults);
+        var reason = FolderVanishGuard.Check(vanishing, present, () => copies, () => kept, Defaults);
         Assert.That(reason is not null, Is.EqualTo(held), reason ?? "not held");
         if (held) Assert.That(reason, Does.StartWith($"{vanishing} of {present} folders vanished from the primary at once"));
+    }
+
+    [TestCase(2, 10, TestName = "Two folders gone of ten: no message is counted")]
+    [TestCase(4, 10, TestName = "Four folders gone of ten: no message is counted")]
+    public void FoldersAloneSettleIt_NoMessagesAreCounted(int vanishing, int present)
+    {
+        // Counting is a query per folder; a deletion of a few folders among many needs none.
+        var counted = 0;
+        var reason = FolderVanishGuard.Check(vanishing, present, () => { counted++; return 1_000; }, () => { counted++; return 0; }, Defaults);
+        Assert.That((reason, counted), Is.EqualTo(((string?)null, 0)));
     }
 }

@@ -87,10 +87,7 @@ public class HeldDeletionTests
         await using var h = await EngineHarness.CreateAsync();
         await using var primary = await h.Accounts.PrimaryClientAsync();
         await MailFactory.FillAsync(primary, "INBOX", 2);
-        await MailFactory.FillAsync(primary, "Archive", 70);
-        var tidied = new[] { "A", "B", "C", "D" };
-        foreach (var folder in tidied) await MailFactory.FillAsync(primary, folder, 3);
-        Assert.That((await h.SyncAsync()).Converged, Is.True);
+        var tidied = await SyncedBesideABigFolderAsync(h, primary, "Archive");
 
         foreach (var folder in tidied) await primary.DeleteAsync(folder);
         var pass = await h.SyncAsync();
@@ -107,16 +104,12 @@ public class HeldDeletionTests
         // holds most of the mail, and still the other folders vanishing is the primary's fault until an admin says not.
         await using var h = await EngineHarness.CreateAsync();
         await using var primary = await h.Accounts.PrimaryClientAsync();
-        await MailFactory.FillAsync(primary, "INBOX", 70);
-        var gone = new[] { "A", "B", "C", "D" };
-        foreach (var folder in gone) await MailFactory.FillAsync(primary, folder, 3);
-        Assert.That((await h.SyncAsync()).Converged, Is.True);
+        var gone = await SyncedBesideABigFolderAsync(h, primary, "INBOX");
 
         foreach (var folder in gone) await primary.DeleteAsync(folder);
         var pass = await h.SyncAsync();
 
-        Assert.That(pass.FoldersDeleted, Is.Zero);
-        Assert.That(pass.TreeProblems.Select(p => p.Folder), Is.EquivalentTo(gone));
+        AssertHeld(pass, gone);
         Assert.That((await h.Accounts.ReplicaSnapshotAsync()).Folders.Keys, Is.SupersetOf(gone));
     }
 
@@ -127,18 +120,29 @@ public class HeldDeletionTests
         // copied (a new UIDVALIDITY). Someone else's mail does not vouch for ours.
         await using var h = await EngineHarness.CreateAsync();
         await using var primary = await h.Accounts.PrimaryClientAsync();
-        await MailFactory.FillAsync(primary, "Archive", 70);
-        var gone = new[] { "A", "B", "C", "D" };
-        foreach (var folder in gone) await MailFactory.FillAsync(primary, folder, 3);
-        Assert.That((await h.SyncAsync()).Converged, Is.True);
+        var gone = await SyncedBesideABigFolderAsync(h, primary, "Archive");
 
         await primary.DeleteAsync("Archive");
         await MailFactory.FillAsync(primary, "Archive", 70);
         foreach (var folder in gone) await primary.DeleteAsync(folder);
-        var pass = await h.SyncAsync();
 
+        AssertHeld(await h.SyncAsync(), gone);
+    }
+
+    /// <summary>A synced pair: 70 messages in <paramref name="big"/>, 3 in each of four small folders, whose names it returns.</summary>
+    private static async Task<string[]> SyncedBesideABigFolderAsync(EngineHarness h, UserImapClient primary, string big)
+    {
+        await MailFactory.FillAsync(primary, big, 70);
+        var small = new[] { "A", "B", "C", "D" };
+        foreach (var folder in small) await MailFactory.FillAsync(primary, folder, 3);
+        Assert.That((await h.SyncAsync()).Converged, Is.True);
+        return small;
+    }
+
+    private static void AssertHeld(PassResult pass, string[] folders)
+    {
         Assert.That(pass.FoldersDeleted, Is.Zero);
-        Assert.That(pass.TreeProblems.Select(p => p.Folder), Is.EquivalentTo(gone));
+        Assert.That(pass.TreeProblems.Select(p => p.Folder), Is.EquivalentTo(folders));
     }
 
     [TestCase(WatchMode.Notify)]

@@ -86,17 +86,19 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
     }
 
     /// <summary>
-    /// Folders no rename, deletion or creation of this sync can touch: listed on both sides under the names
-    /// the state knows, the primary's with the UIDVALIDITY the state knows (a folder renamed away and another
-    /// made under its name shows a new one). None while a rename's outcome is still to be settled.
+    /// Folders this sync cannot touch, when it will only create folders: listed on both sides under the names
+    /// the state knows, the primary's with the UIDVALIDITY the state knows. None when any folder of the state
+    /// is gone from the primary's list (a rename carries children along, a deletion may take the source of a
+    /// move) or a rename is still to be settled.
     /// </summary>
     private List<FolderRecord> Settled(Dictionary<string, MailboxWithStatus> primary, HashSet<string> replicaNames, IReadOnlyList<(string Old, string New)> renameHints)
     {
-        if (context.Store.Journal.Open(context.ReplicaId).Any(e => e.Operation == FolderRenameIntents.Operation)) return [];
-        return context.Store.Folders.All(context.ReplicaId).Where(f =>
-            primary.TryGetValue(f.PrimaryName, out var listed) && listed.Status?.UidValidity is { } validity && validity == f.PrimaryUidValidity
-            && replicaNames.Contains(f.ReplicaName)
-            && !renameHints.Any(h => h.Old == f.PrimaryName || h.New == f.PrimaryName)).ToList();
+        var state = context.Store.Folders.All(context.ReplicaId);
+        if (renameHints.Count > 0 || state.Any(f => filter.Includes(f.PrimaryName) && !primary.ContainsKey(f.PrimaryName))
+            || context.Store.Journal.Open(context.ReplicaId).Any(e => e.Operation == FolderRenameIntents.Operation))
+            return [];
+        return state.Where(f => primary.TryGetValue(f.PrimaryName, out var listed) && listed.Status?.UidValidity is { } validity
+            && validity == f.PrimaryUidValidity && replicaNames.Contains(f.ReplicaName)).ToList();
     }
 
     private int LooksChanged(Dictionary<string, MailboxWithStatus> primary, Result listed)
@@ -231,8 +233,8 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
         var candidates = gone.Except(held).ToList();
         var included = state.Where(f => filter.Includes(f.PrimaryName)).ToList();
         var present = included.Count - held.Count;
-        if (!force && FolderVanishGuard.Check(candidates.Count, present, candidates.Sum(f => (long)store.Messages.Count(f.Id)),
-                KeptMessages(primary, included), context.Options) is { } reason)
+        if (!force && FolderVanishGuard.Check(candidates.Count, present, () => candidates.Sum(f => (long)store.Messages.Count(f.Id)),
+                () => KeptMessages(primary, included), context.Options) is { } reason)
         {
             var approved = candidates.Where(f => store.Holds.IsApproved(context.ReplicaId, f.PrimaryName, HoldKind.Folder)).ToList();
             foreach (var folder in candidates.Except(approved))
@@ -306,16 +308,18 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
     }
 
     /// <summary>
-    /// The mail the primary still shows of what it held: folders of the state, listed with the UIDVALIDITY they
-    /// had, each at no more than its copies here, so that another account's mail or a restore's cannot vouch
-    /// for ours. INBOX never vouches: it is what a half-broken primary keeps (a mail spool beside a home it
-    /// cannot read, Maildir++ folders it cannot open, a restore of INBOX alone). A primary without LIST-STATUS
-    /// shows nothing here, and the guard counts folders alone, as it did.
+    /// The mail the primary still shows in the folders observer knows: folders of the state, listed with the
+    /// UIDVALIDITY they had (or not yet copied whole, so none is known), so that another account's folders of
+    /// the same names cannot vouch for ours. Counted as the primary lists them, not as far as observer has
+    /// copied them: in the middle of a first copy, a user's deletions are not a broken primary's (a CI run that
+    /// killed observer twenty times). INBOX never vouches: it is what a half-broken primary keeps (a mail spool
+    /// beside a home it cannot read, Maildir++ folders it cannot open, a restore of INBOX alone). A primary
+    /// without LIST-STATUS shows nothing here, and the guard counts folders alone, as it did.
     /// </summary>
-    private long KeptMessages(Dictionary<string, MailboxWithStatus> primary, IEnumerable<FolderRecord> state) =>
+    private static long KeptMessages(Dictionary<string, MailboxWithStatus> primary, IEnumerable<FolderRecord> state) =>
         state.Sum(f => !FolderNameMapper.IsInbox(f.PrimaryName) && primary.TryGetValue(f.PrimaryName, out var listed)
-            && listed.Status is { Messages: { } messages, UidValidity: { } validity } && validity == f.PrimaryUidValidity
-                ? Math.Min(messages, context.Store.Messages.Count(f.Id))
+            && listed.Status is { Messages: { } messages, UidValidity: { } validity } && (f.PrimaryUidValidity is null || validity == f.PrimaryUidValidity)
+                ? (long)messages
                 : 0L);
 
     /// <summary>

@@ -13,14 +13,16 @@ internal static class FolderVanishGuard
 {
     /// <param name="vanishing">Folders gone from the primary's list and not already held.</param>
     /// <param name="present">Folders in the state, less those already held.</param>
-    /// <param name="vanishingCopies">Copies on the replica of the messages in <paramref name="vanishing"/>.</param>
-    /// <param name="keptMessages">Messages the primary still shows of what it held, outside INBOX.</param>
+    /// <param name="countVanishingCopies">Copies on the replica of the messages in <paramref name="vanishing"/>.</param>
+    /// <param name="countKeptMessages">Messages the primary still shows of what it held, outside INBOX.</param>
     /// <returns>Why the deletions are held, or null when they are not.</returns>
-    public static string? Check(int vanishing, int present, long vanishingCopies, long keptMessages, ReplicationOptions options)
+    /// <remarks>The messages are counted (a query per folder) only when the folders alone do not settle it.</remarks>
+    public static string? Check(int vanishing, int present, Func<long> countVanishingCopies, Func<long> countKeptMessages, ReplicationOptions options)
     {
         if (vanishing <= 2 || vanishing * 2 <= present) return null;
+        var vanishingCopies = countVanishingCopies();
         if (vanishingCopies <= options.MaxDeleteFloor) return null;
-        var share = 100.0 * vanishingCopies / (vanishingCopies + keptMessages);
+        var share = 100.0 * vanishingCopies / (vanishingCopies + countKeptMessages());
         if (share <= options.MaxDeletePercent) return null;
         return $"{vanishing} of {present} folders vanished from the primary at once, with {vanishingCopies} messages "
             + $"({share:0}% of all, > {options.MaxDeletePercent:0.#}%)";

@@ -23,6 +23,7 @@ public sealed class FolderSyncResult(string folder)
     public int Adopted { get; set; }
     public int Moved { get; set; }
     public int FlagsSet { get; set; }
+    /// <summary>The primary's expunges this sync accounted for: noted now, or noted before and applied now.</summary>
     public int Vanished { get; set; }
     public int ExtrasRemoved { get; set; }
 
@@ -88,8 +89,7 @@ public sealed class FolderSyncResult(string folder)
         if (Adopted > 0) parts.Add($"{Adopted} adopted");
         if (Moved > 0) parts.Add($"{Moved} moved");
         if (FlagsSet > 0) parts.Add($"{FlagsSet} flag updates");
-        // Noted now, or noted by an earlier look and removed now: either way the primary's expunges.
-        if (Math.Max(Vanished, Expunged) > 0) parts.Add($"{Math.Max(Vanished, Expunged)} expunges");
+        if (Vanished > 0) parts.Add($"{Vanished} expunges");
         if (ExtrasRemoved > 0) parts.Add($"{ExtrasRemoved} extra removed");
         if (Altered > 0) parts.Add($"{Altered} stored altered by the replica");
         if (KeywordsDropped > 0) parts.Add($"{KeywordsDropped} without keywords the replica folder cannot hold");

@@ -122,7 +122,10 @@ internal sealed class FolderSynchronizer(SyncContext context)
         if (holdReason is null)
         {
             await RemoveExtrasAsync(folder, plan.UnmatchedExtras, result, cancellationToken).ConfigureAwait(false);
-            result.Expunged = await PendingExpunges.ExpungeSelectedAsync(context, folder, NeverMoved(folder), cancellationToken).ConfigureAwait(false);
+            var due = NeverMoved(folder);
+            result.Expunged = await PendingExpunges.ExpungeSelectedAsync(context, folder, due, cancellationToken).ConfigureAwait(false);
+            var notedNow = newlyVanished.ToHashSet();
+            result.Vanished += due.Count(r => !notedNow.Contains(r.PrimaryUid));
         }
 
         // A fresh SELECT rather than STATUS: RFC 3501 advises against STATUS on the selected mailbox. Where this

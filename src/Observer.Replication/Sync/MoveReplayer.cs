@@ -132,9 +132,18 @@ internal sealed class MoveReplayer(SyncContext context)
         // A stored replica UID only names the same message under the UIDVALIDITY it was learned in.
         if (await TrySelectSourceAsync(sourceFolder, cancellationToken).ConfigureAwait(false) == sourceFolder.ReplicaUidValidity)
         {
-            copied = useMove
-                ? await replica.MoveAsync(UidSet.Single(source.ReplicaUid), destination.ReplicaName, cancellationToken).ConfigureAwait(false)
-                : await replica.CopyAsync(UidSet.Single(source.ReplicaUid), destination.ReplicaName, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                copied = useMove
+                    ? await replica.MoveAsync(UidSet.Single(source.ReplicaUid), destination.ReplicaName, cancellationToken).ConfigureAwait(false)
+                    : await replica.CopyAsync(UidSet.Single(source.ReplicaUid), destination.ReplicaName, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ImapCommandException ex) when (ex.Condition == ResponseCondition.No)
+            {
+                // The source copy or its folder went meanwhile (another client, or a folder deleted under it):
+                // upload instead. Should the server have copied it after all, the next full read adopts it by MD5.
+                copied = null;
+            }
         }
         if (copied is null || copied.DestinationUids.Count != 1)
         {

@@ -116,31 +116,31 @@ internal sealed class Reconciler(SyncContext context, FolderFilter filter, Troub
         try
         {
             tree = await treeSync.SyncAsync([], CheckListings ? ListingDoubt.Check : ListingDoubt.None, force, cancellationToken).ConfigureAwait(false);
+            var rest = new List<FolderJob>();
+            foreach (var folder in tree.Folders)
+            {
+                if (inbox is not null && folder.PrimaryName == inbox.Folder) continue;
+                if (early.Contains(folder.PrimaryName)) continue;
+                if (Job(folder, full, force, tree.PrimaryStatus, tree.ReplicaStatus) is { } job) rest.Add(job);
+                else outcomes[folder.PrimaryName] = new FolderSyncResult(folder.PrimaryName) { Outcome = FolderOutcome.Failed, Message = "waiting to retry after an error" };
+            }
+            foreach (var job in rest) jobs.Writer.TryWrite(job);
+            jobs.Writer.TryComplete();
+            workers.Want(early.Count + rest.Count(j => full || !FolderSynchronizer.IsUnchanged(j.Folder, j.Request)) - 1);
+            StartDrains();
         }
         catch (Exception)
         {
             // Not one worker may still use its connections when the pass ends with this failure.
             jobs.Writer.TryComplete();
             await drainStop.CancelAsync().ConfigureAwait(false);
-            await Task.WhenAll(drains.Select(d => d.ContinueWith(_ => { }, TaskScheduler.Default))).ConfigureAwait(false);
+            await Task.WhenAll(drains.Select(QuietlyAsync)).ConfigureAwait(false);
             throw;
         }
         result.FoldersCreated = tree.Created;
         result.FoldersRenamed = tree.Renamed;
         result.FoldersDeleted = tree.Deleted;
         result.TreeProblems.AddRange(tree.Problems);
-        var rest = new List<FolderJob>();
-        foreach (var folder in tree.Folders)
-        {
-            if (inbox is not null && folder.PrimaryName == inbox.Folder) continue;
-            if (early.Contains(folder.PrimaryName)) continue;
-            if (Job(folder, full, force, tree.PrimaryStatus, tree.ReplicaStatus) is { } job) rest.Add(job);
-            else outcomes[folder.PrimaryName] = new FolderSyncResult(folder.PrimaryName) { Outcome = FolderOutcome.Failed, Message = "waiting to retry after an error" };
-        }
-        foreach (var job in rest) jobs.Writer.TryWrite(job);
-        jobs.Writer.TryComplete();
-        workers.Want(early.Count + rest.Count(j => full || !FolderSynchronizer.IsUnchanged(j.Folder, j.Request)) - 1);
-        StartDrains();
         drains.Add(DrainAsync(Task.FromResult(context), _synchronizer, jobs.Reader, outcomes, drainStop.Token));
         await Task.WhenAll(drains).ConfigureAwait(false);
         var contexts = workers.Contexts.ToList();
@@ -190,6 +190,19 @@ internal sealed class Reconciler(SyncContext context, FolderFilter filter, Troub
         return inbox?.PrimaryUidValidity is null || troubles.IsWaiting(inbox.PrimaryName) ? null : inbox;
     }
 
+    /// <summary>Waits for a worker a failed pass stopped; why it ended is the pass's failure to report, not its own.</summary>
+    private static async Task QuietlyAsync(Task drain)
+    {
+        try
+        {
+            await drain.ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // Cancelled with the pass, or its connections failed to open: the pass's own error is what is reported.
+        }
+    }
+
     /// <summary>A folder to sync in this pass, and what the lists said of it.</summary>
     private sealed record FolderJob(FolderRecord Folder, SyncRequest Request);
 
@@ -213,7 +226,7 @@ internal sealed class Reconciler(SyncContext context, FolderFilter filter, Troub
     private async Task DrainAsync(Task<SyncContext> opening, FolderSynchronizer? synchronizer, ChannelReader<FolderJob> jobs,
         ConcurrentDictionary<string, FolderSyncResult> outcomes, CancellationToken cancellationToken)
     {
-        synchronizer ??= new FolderSynchronizer(await opening.ConfigureAwait(false));
+        synchronizer ??= new FolderSynchronizer(await opening.WaitAsync(cancellationToken).ConfigureAwait(false));
         await foreach (var job in jobs.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             outcomes[job.Folder.PrimaryName] = await SyncFolderAsync(synchronizer, job.Folder, job.Request, cancellationToken).ConfigureAwait(false);
     }

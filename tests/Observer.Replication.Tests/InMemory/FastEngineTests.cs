@@ -109,6 +109,28 @@ public class FastEngineTests(string primaryKind, string replicaKind)
     }
 
     [Test]
+    public async Task MostFoldersDeleted_WhileTheBigOneIsNotCopiedYet_AreDeleted_NotHeld()
+    {
+        // Kept mail is what the primary lists, not what observer has copied so far: in the middle of a first
+        // copy (here, the replica refuses Archive's mail for now), four small folders deleted by their user
+        // beside a big archive are a tidy-up, not a broken primary (a CI run that killed observer twenty times).
+        Assume.That(primaryKind == "full", "the guard weighs mail only where LIST-STATUS shows it");
+        Fill("Archive", 70, "archive");
+        var small = new[] { "A", "B", "C", "D" };
+        foreach (var folder in small) Fill(folder, 3, folder);
+        Replica.OverQuota.Add("Archive");
+        await _pair.SyncAsync();
+        Assert.That(Replica.Find("Archive").Messages, Is.Empty, "Archive not copied yet");
+
+        foreach (var folder in small) Primary.Delete(folder);
+        Replica.OverQuota.Clear();
+        var pass = await _pair.SyncAsync();
+
+        Assert.That((pass.Converged, pass.FoldersDeleted), Is.EqualTo((true, 4)), string.Join("; ", pass.TreeProblems));
+        Assert.That(_pair.Differences(), Is.Empty);
+    }
+
+    [Test]
     public async Task FolderRenamedOnThePrimary_IsRenamedOnTheReplica_NotCopiedAgain()
     {
         Fill("Work", 5, "w");
@@ -221,13 +243,7 @@ public class FastEngineTests(string primaryKind, string replicaKind)
     [Test]
     public async Task FoldersTheTreeSyncLeavesAlone_AreSyncedBesideItsWrites_NotAfterThem()
     {
-        Assume.That(primaryKind == "full" && replicaKind == "full", "only LIST-STATUS shows which folders the tree sync leaves alone");
-        Fill("A", 3, "a");
-        Fill("B", 2, "b");
-        await _pair.SyncAsync();
-        Primary.Append("A", InMemoryPair.Message("new in A"), MessageFlags.None);
-        Primary.Append("B", InMemoryPair.Message("new in B"), MessageFlags.None);
-        Primary.Create("New");
+        await NewMailBesideANewFolderAsync(alsoInA: true);
         // The new folder's CREATE is slow: it waits (up to 10 s) until A and B have their new mail on the replica.
         var copiedBeforeCreate = false;
         Replica.BeforeCreate = async _ => copiedBeforeCreate = await HeldWithinTenSecondsAsync(() => Count(Replica, "A") == 4 && Count(Replica, "B") == 3);
@@ -239,15 +255,47 @@ public class FastEngineTests(string primaryKind, string replicaKind)
         Assert.That(copiedBeforeCreate, Is.True, "A and B were synced while the tree sync was still creating a folder");
     }
 
+    [Test]
+    public async Task WhenTheTreeSyncAlsoRenamesOrDeletes_NoFolderIsSyncedBesideIt()
+    {
+        // A rename carries children along and a deletion may take the source of a move: with either to do,
+        // the folders wait for the tree sync, as before.
+        await NewMailBesideANewFolderAsync(alsoInA: false);
+        Primary.Rename("A", "A2");
+        // Given two seconds to happen, B's new mail must not reach the replica while the tree sync creates "New".
+        var copiedBeforeCreate = true;
+        Replica.BeforeCreate = async _ => copiedBeforeCreate = await HeldWithinAsync(TimeSpan.FromSeconds(2), () => Count(Replica, "B") == 3);
+
+        var pass = await _pair.SyncAsync();
+
+        Assert.That(pass.Converged, Is.True, pass.Summary());
+        Assert.That(_pair.Differences(), Is.Empty);
+        Assert.That(copiedBeforeCreate, Is.False, "B waited for the tree sync");
+    }
+
+    /// <summary>A (3 messages) and B (2) synced; then new mail in B, and in A when asked, and a new folder "New", on the primary.</summary>
+    private async Task NewMailBesideANewFolderAsync(bool alsoInA)
+    {
+        Assume.That(primaryKind == "full" && replicaKind == "full", "only LIST-STATUS shows which folders the tree sync leaves alone");
+        Fill("A", 3, "a");
+        Fill("B", 2, "b");
+        await _pair.SyncAsync();
+        if (alsoInA) Primary.Append("A", InMemoryPair.Message("new in A"), MessageFlags.None);
+        Primary.Append("B", InMemoryPair.Message("new in B"), MessageFlags.None);
+        Primary.Create("New");
+    }
+
     private static int Count(InMemoryMailServer server, string folder)
     {
         lock (server.Sync) return server.Find(folder).Messages.Count;
     }
 
-    /// <summary>Waits, for a slow server in a test, until <paramref name="condition"/> holds; false if it did not within 10 s.</summary>
-    private static async Task<bool> HeldWithinTenSecondsAsync(Func<bool> condition)
+    private static Task<bool> HeldWithinTenSecondsAsync(Func<bool> condition) => HeldWithinAsync(TimeSpan.FromSeconds(10), condition);
+
+    /// <summary>Waits, for a slow server in a test, until <paramref name="condition"/> holds; false if it did not in time.</summary>
+    private static async Task<bool> HeldWithinAsync(TimeSpan time, Func<bool> condition)
     {
-        var until = DateTime.UtcNow.AddSeconds(10);
+        var until = DateTime.UtcNow + time;
         while (!condition())
         {
             if (DateTime.UtcNow >= until) return false;

@@ -48,6 +48,9 @@ public sealed class InMemoryMailServer
     /// <summary>Each APPEND command a session sent: its messages and their bytes.</summary>
     public ConcurrentQueue<(int Messages, long Bytes)> AppendCommands { get; } = new();
 
+    /// <summary>Folders whose APPENDs a session makes are refused, as over quota.</summary>
+    public HashSet<string> OverQuota { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Awaited before a session's CREATE is carried out, outside the lock: a test's way to make one slow.</summary>
     public Func<string, Task>? BeforeCreate { get; set; }
 
@@ -123,6 +126,7 @@ public sealed class InMemoryMailServer
         lock (Sync)
         {
             if (!_mailboxes.TryGetValue(folder, out var mailbox)) throw Refused("APPEND", ResponseCodeKind.TryCreate, $"Mailbox doesn't exist: {folder}");
+            if (origin is not null && OverQuota.Contains(folder)) throw Refused("APPEND", ResponseCodeKind.OverQuota, "Quota exceeded");
             var message = mailbox.Add(bytes, flags ?? MessageFlags.None, internalDate ?? DateTimeOffset.UtcNow);
             if (origin is not null) Appended++;
             TellChanged(origin, s => s.OnArrived(mailbox));

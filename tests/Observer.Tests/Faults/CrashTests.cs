@@ -65,7 +65,18 @@ public class CrashTests
 
         await using (var last = ObserverProcess.Start("run", settings, _dir))
         {
-            await Eventually.ConvergesAsync(accounts, TimeSpan.FromSeconds(120), observer: last);
+            try
+            {
+                await Eventually.ConvergesAsync(accounts, TimeSpan.FromSeconds(120), observer: last);
+            }
+            catch (TimeoutException ex)
+            {
+                // Whatever the state holds back or retries is the first thing to know about a pair that will not converge.
+                using var state = StateStore.OpenReadOnly(statePath);
+                var replicaId = state.Replicas.Find("default")!.Id;
+                throw new TimeoutException(ex.Message + "\nheld: " + string.Join("; ", state.Holds.All(replicaId).Select(h => $"{h.Folder} ({h.Kind}): {h.Reason}"))
+                    + "\nin trouble: " + string.Join("; ", state.Troubles.All(replicaId).Select(t => $"{t.Folder}: {t.Error}")), ex);
+            }
             last.Terminate();
             Assert.That(await last.WaitForExitAsync(TimeSpan.FromSeconds(60)), Is.Zero);
         }
