@@ -122,9 +122,9 @@ internal sealed class FolderSynchronizer(SyncContext context)
         if (holdReason is null)
         {
             await RemoveExtrasAsync(folder, plan.UnmatchedExtras, result, cancellationToken).ConfigureAwait(false);
-            var due = NeverMoved(folder);
-            result.Expunged = await PendingExpunges.ExpungeSelectedAsync(context, folder, due, cancellationToken).ConfigureAwait(false);
             var notedNow = newlyVanished.ToHashSet();
+            var due = NeverMoved(rows, notedNow);
+            result.Expunged = await PendingExpunges.ExpungeSelectedAsync(context, folder, due, cancellationToken).ConfigureAwait(false);
             result.Vanished += due.Count(r => !notedNow.Contains(r.PrimaryUid));
         }
 
@@ -165,11 +165,13 @@ internal sealed class FolderSynchronizer(SyncContext context)
     }
 
     /// <summary>
-    /// Expunged copies too small ever to be moved (<see cref="MoveReplayer"/>): they need not wait out the
-    /// move window or the end of the pass, and go now, while their folder is selected on the replica anyway.
+    /// Expunged copies too small ever to be moved (<see cref="MoveReplayer"/>), noted before or <paramref name="notedNow"/>:
+    /// they need not wait out the move window or the end of the pass, and go now, while their folder is selected
+    /// on the replica anyway. Another folder's move only ever takes a copy large enough to move, so the rows read
+    /// after the copy still hold every small one.
     /// </summary>
-    private List<MessageRecord> NeverMoved(FolderRecord folder) =>
-        context.Store.Messages.ForFolder(folder.Id).Values.Where(r => r.VanishedAt is not null && !_moves.WorthMoving(r.Size)).ToList();
+    private List<MessageRecord> NeverMoved(Dictionary<uint, MessageRecord> rows, HashSet<uint> notedNow) =>
+        rows.Values.Where(r => (r.VanishedAt is not null || notedNow.Contains(r.PrimaryUid)) && !_moves.WorthMoving(r.Size)).ToList();
 
     /// <summary>
     /// Only notes what the primary expunged in this folder, copying nothing and keeping the checkpoint.
