@@ -28,7 +28,7 @@ public static class MailKitConnector
     public static async Task<MailKitConnection> ConnectAsync(EndpointOptions endpoint, string side, string purpose, ILogger trace, CancellationToken cancellationToken,
         string? spoolDirectory = null, TimeProvider? time = null)
     {
-        var prefix = side == "primary" ? "Primary:" : "Replica:";
+        var prefix = (endpoint.Section.Length > 0 ? endpoint.Section : side == "primary" ? "Primary" : "Replica") + ":";
         // Always there, tracing or not: it also keeps the completion lines whose response codes MailKit drops.
         var tap = new ProtocolTraceLogger(trace, $"{side}/{purpose}#{Interlocked.Increment(ref s_opened)}");
         var client = new SpoolingImapClient(tap, spoolDirectory ?? Path.GetTempPath()) { Timeout = (int)endpoint.CommandTimeout.TotalMilliseconds };

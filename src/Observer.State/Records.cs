@@ -1,6 +1,7 @@
 namespace Observer.State;
 
-public sealed record ReplicaRecord(long Id, string Name, string Mode, int DelaySeconds, string PrimaryEndpoint, string ReplicaEndpoint);
+/// <summary>A replica of one account (<see cref="Account"/> is "" for a settings file without an Accounts list).</summary>
+public sealed record ReplicaRecord(long Id, string Account, string Name, string Mode, int DelaySeconds, string PrimaryEndpoint, string ReplicaEndpoint);
 
 /// <summary>A folder being replicated, with the checkpoints of both sides as of its last complete sync.</summary>
 public sealed record FolderRecord

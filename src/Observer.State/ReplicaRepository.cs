@@ -2,26 +2,28 @@ namespace Observer.State;
 
 public sealed class ReplicaRepository
 {
+    private const string Columns = "id, account, name, mode, delay_seconds, primary_endpoint, replica_endpoint";
+
     private readonly StateStore _store;
 
     internal ReplicaRepository(StateStore store) => _store = store;
 
     /// <summary>
-    /// Finds the named replica or creates it. Returns whether its endpoints differ from last time,
+    /// Finds the named replica of an account or creates it. Returns whether its endpoints differ from last time,
     /// in which case the caller must not trust the old checkpoints blindly.
     /// </summary>
-    public (ReplicaRecord Replica, bool EndpointsChanged) Ensure(string name, string primaryEndpoint, string replicaEndpoint)
+    public (ReplicaRecord Replica, bool EndpointsChanged) Ensure(string name, string primaryEndpoint, string replicaEndpoint, string account = "")
     {
         ReplicaRecord? existing = null;
         var changed = false;
         _store.InTransaction(() =>
         {
-            existing = Find(name);
+            existing = Find(name, account);
             if (existing is null)
             {
                 _store.Execute(
-                    "INSERT INTO replicas (name, primary_endpoint, replica_endpoint, created_at) VALUES ($n, $p, $r, $t)",
-                    ("$n", name), ("$p", primaryEndpoint), ("$r", replicaEndpoint), ("$t", _store.Now()));
+                    "INSERT INTO replicas (account, name, primary_endpoint, replica_endpoint, created_at) VALUES ($a, $n, $p, $r, $t)",
+                    ("$a", account), ("$n", name), ("$p", primaryEndpoint), ("$r", replicaEndpoint), ("$t", _store.Now()));
             }
             else if (existing.PrimaryEndpoint != primaryEndpoint || existing.ReplicaEndpoint != replicaEndpoint)
             {
@@ -29,13 +31,17 @@ public sealed class ReplicaRepository
                 _store.Execute("UPDATE replicas SET primary_endpoint = $p, replica_endpoint = $r WHERE id = $id",
                     ("$p", primaryEndpoint), ("$r", replicaEndpoint), ("$id", existing.Id));
             }
-            existing = Find(name);
+            existing = Find(name, account);
         });
         return (existing!, changed);
     }
 
-    public ReplicaRecord? Find(string name) =>
-        _store.Query("SELECT id, name, mode, delay_seconds, primary_endpoint, replica_endpoint FROM replicas WHERE name = $n",
-            r => new ReplicaRecord(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetInt32(3), r.GetString(4), r.GetString(5)),
-            ("$n", name)).SingleOrDefault();
+    public ReplicaRecord? Find(string name, string account = "") =>
+        _store.Query($"SELECT {Columns} FROM replicas WHERE account = $a AND name = $n", Read, ("$a", account), ("$n", name)).SingleOrDefault();
+
+    /// <summary>Every account's replicas, by account and name.</summary>
+    public IReadOnlyList<ReplicaRecord> All() => _store.Query($"SELECT {Columns} FROM replicas ORDER BY account, name", Read);
+
+    private static ReplicaRecord Read(Microsoft.Data.Sqlite.SqliteDataReader r) =>
+        new(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetInt32(4), r.GetString(5), r.GetString(6));
 }

@@ -14,17 +14,41 @@ internal static class SchemaMigrator
         var latest = LatestVersion;
         if (current > latest)
             throw new StateException($"the state database has schema {current}, newer than this observer understands ({latest}); upgrade observer");
-        foreach (var (version, sql) in Migrations().Where(m => m.Version > current).OrderBy(m => m.Version))
+        var pending = Migrations().Where(m => m.Version > current).OrderBy(m => m.Version).ToList();
+        if (pending.Count == 0) return;
+        // A migration may rebuild a table others refer to (SQLite's way to change a constraint): with foreign
+        // keys enforced, dropping the old table would cascade into every row that refers to it. The keys are
+        // checked instead before each commit, so a migration that broke one is rolled back.
+        Execute(connection, "PRAGMA foreign_keys = OFF");
+        try
         {
-            using var transaction = connection.BeginTransaction();
-            using (var command = connection.CreateCommand())
+            foreach (var (version, sql) in pending)
             {
-                command.Transaction = transaction;
-                command.CommandText = sql + $"\nPRAGMA user_version = {version};";
-                command.ExecuteNonQuery();
+                using var transaction = connection.BeginTransaction();
+                using (var command = connection.CreateCommand())
+                {
+                    command.Transaction = transaction;
+                    command.CommandText = sql + $"\nPRAGMA user_version = {version};";
+                    command.ExecuteNonQuery();
+                    command.CommandText = "PRAGMA foreign_key_check";
+                    using var broken = command.ExecuteReader();
+                    if (broken.Read())
+                        throw new StateException($"migrating the state database to schema {version} left a row in {broken.GetString(0)} without its parent; nothing was changed, report this as a bug");
+                }
+                transaction.Commit();
             }
-            transaction.Commit();
         }
+        finally
+        {
+            Execute(connection, "PRAGMA foreign_keys = ON");
+        }
+    }
+
+    private static void Execute(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
     }
 
     /// <summary>For a reader that may not migrate: the schema must be the one this observer writes.</summary>

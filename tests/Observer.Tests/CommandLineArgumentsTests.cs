@@ -25,12 +25,29 @@ public class CommandLineArgumentsTests
     [TestCase(new[] { "approve" }, "approve needs the folders")]
     [TestCase(new[] { "approve", "INBOX", "--all" }, "not both")]
     [TestCase(new[] { "sync", "INBOX" }, "unknown option 'INBOX' for sync")]
+    [TestCase(new[] { "sync", "--account" }, "--account needs the name of an account")]
+    [TestCase(new[] { "status", "--account", "--full" }, "--account needs the name of an account")]
+    [TestCase(new[] { "status", "--account=" }, "--account needs the name of an account")]
+    [TestCase(new[] { "run", "--account", "alice" }, "unknown option '--account' for run")]
     public void Parse_Mistakes_AreOneClearLine(string[] argv, string expected)
     {
         var (args, error) = CommandLineArguments.Parse(argv);
         Assert.That(args, Is.Null);
         Assert.That(error, Does.Contain(expected));
         Assert.That(error, Does.Not.Contain("\n"));
+    }
+
+    [TestCase("sync", "--account", "alice")]
+    [TestCase("verify", "--account=alice")]
+    [TestCase("status", "--account", "alice")]
+    [TestCase("approve", "--account", "alice")]
+    public void Parse_Account_NamesOneAccount(string verb, params string[] rest)
+    {
+        string[] argv = verb == "approve" ? [verb, .. rest, "--all"] : [verb, .. rest];
+        var (args, error) = CommandLineArguments.Parse(argv);
+        Assert.That(error, Is.Null);
+        Assert.That(args!.Account, Is.EqualTo("alice"));
+        Assert.That(CommandLineArguments.Parse([verb, .. verb == "approve" ? new[] { "--all" } : []]).Arguments!.Account, Is.Null);
     }
 
     [Test]

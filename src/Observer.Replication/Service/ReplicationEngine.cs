@@ -48,7 +48,7 @@ public sealed class ReplicationEngine
         // Looked up at first use, not here: the state's integrity check runs while the servers are logged in to.
         _targetRecord = new Lazy<ReplicaRecord>(() =>
         {
-            var (target, changed) = store.Replicas.Ensure(options.ReplicaName, primaryEndpoint, replicaEndpoint);
+            var (target, changed) = store.Replicas.Ensure(options.ReplicaName, primaryEndpoint, replicaEndpoint, Account);
             if (changed)
                 _logger.LogWarning("the configured servers differ from those this state database was built for; every folder will be re-checked");
             return target;
@@ -60,6 +60,9 @@ public sealed class ReplicationEngine
     }
 
     private ReplicaRecord Target => _targetRecord.Value;
+
+    /// <summary>The account this engine replicates, in a service of several ("" for the single account of the settings).</summary>
+    public string Account { get; init; } = "";
 
     private TroubleTracker Troubles => _troubleTracker.Value;
 
@@ -138,6 +141,7 @@ public sealed class ReplicationEngine
         _folderDeletions = new FolderDeletionDelay(_options.FolderDeleteDelay, _time);
         _live = true;
         using var watchStop = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        string? stoppedBy = null;
         var queue = new SignalQueue(10_000, signal =>
         {
             if (signal is FolderChanged changed) _store.Folders.MarkDirty(Target.Id, changed.Folder, changed.SeenAt);
@@ -202,12 +206,18 @@ public sealed class ReplicationEngine
                 }
             }
         }
+        catch (Exception ex) when (IsFatal(ex))
+        {
+            // Kept for `observer status`, which shows why the service (or this account of it) stopped.
+            stoppedBy = ex.Message;
+            throw;
+        }
         finally
         {
             await watchStop.CancelAsync().ConfigureAwait(false);
             if (watching is not null) await watching.ConfigureAwait(false);
             heartbeat.Dispose();
-            _store.Service.Save(Target.Id, new ServiceRecord { StartedAt = _started, HeartbeatAt = _time.GetUtcNow(), PrimaryState = "stopped", ReplicaState = "stopped", WatchMode = _watchMode });
+            _store.Service.Save(Target.Id, new ServiceRecord { StartedAt = _started, HeartbeatAt = _time.GetUtcNow(), PrimaryState = "stopped", ReplicaState = "stopped", WatchMode = _watchMode, LastError = stoppedBy });
         }
     }
 

@@ -38,6 +38,19 @@ public sealed class EndpointOptions
 
     public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// Where these settings are given ("Primary", or "Accounts:2:Primary" for an account of a list), for errors that
+    /// name the key to fix. Not a setting: the private setter keeps the configuration binder off it.
+    /// </summary>
+    public string Section { get; private set; } = "";
+
+    /// <summary>Names the section these settings were read from.</summary>
+    public EndpointOptions From(string section)
+    {
+        Section = section;
+        return this;
+    }
+
     /// <summary>Whether to compress a connection to a server that offers COMPRESS=DEFLATE.</summary>
     public bool WantsCompression => Compress == Compression.On || (Compress == Compression.Auto && !IsLoopback(Host));
 

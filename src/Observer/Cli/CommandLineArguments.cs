@@ -22,6 +22,9 @@ public sealed record CommandLineArguments(Verb Verb, string? ConfigFile, bool Re
     /// <summary>`approve --all`.</summary>
     public bool All { get; init; }
 
+    /// <summary>--account NAME: only this account of the settings' Accounts list (sync, verify, status, approve).</summary>
+    public string? Account { get; init; }
+
     public const string Usage = """
         usage: observer <command> [options] [--Section:Key=value ...]
 
@@ -40,6 +43,8 @@ public sealed record CommandLineArguments(Verb Verb, string? ConfigFile, bool Re
 
         options:
           --config FILE          settings file (default: appsettings.json here, else next to observer)
+          --account NAME         sync, verify, status, approve: only this account of the Accounts list
+                                 (default: every account; status then shows one line per account)
           --full                 sync: compare everything, not only changes since the last checkpoint
           --Section:Key=value    override any setting, e.g. --Primary:Host=mail.example.com
         environment: OBSERVER_Section__Key overrides too, e.g. OBSERVER_Replica__Password
@@ -57,7 +62,7 @@ public sealed record CommandLineArguments(Verb Verb, string? ConfigFile, bool Re
         if (!Enum.TryParse<Verb>(verbText, ignoreCase: true, out var verb) || verb == Verb.Help || verbText.StartsWith('-'))
             return (null, $"unknown command '{verbText}'; use one of: run, sync, verify, status, approve");
 
-        string? config = null;
+        string? config = null, account = null;
         bool repair = false, force = false, full = false, all = false;
         var overrides = new List<string>();
         var folders = new List<string>();
@@ -79,6 +84,10 @@ public sealed record CommandLineArguments(Verb Verb, string? ConfigFile, bool Re
                 case "--full" when verb == Verb.Sync:
                     full = true;
                     continue;
+                case "--account" when verb != Verb.Run:
+                    if (i + 1 >= args.Count || args[i + 1].StartsWith("--", StringComparison.Ordinal)) return (null, "--account needs the name of an account from the settings' Accounts list");
+                    account = args[++i];
+                    continue;
                 case "--all" when verb == Verb.Approve:
                     all = true;
                     continue;
@@ -88,6 +97,12 @@ public sealed record CommandLineArguments(Verb Verb, string? ConfigFile, bool Re
             if (arg.StartsWith("--config=", StringComparison.Ordinal))
             {
                 config = arg["--config=".Length..];
+                continue;
+            }
+            if (arg.StartsWith("--account=", StringComparison.Ordinal) && verb != Verb.Run)
+            {
+                account = arg["--account=".Length..];
+                if (account.Length == 0) return (null, "--account needs the name of an account from the settings' Accounts list");
                 continue;
             }
             if (verb == Verb.Approve && !arg.StartsWith("--", StringComparison.Ordinal))
@@ -106,6 +121,6 @@ public sealed record CommandLineArguments(Verb Verb, string? ConfigFile, bool Re
         if (force && !repair) return (null, "--force only applies with --repair");
         if (verb == Verb.Approve && (folders.Count == 0) == !all)
             return (null, "approve needs the folders whose held deletions to apply, or --all (not both); `observer status` lists them");
-        return (new CommandLineArguments(verb, config, repair, force, full, overrides) { Folders = folders, All = all }, null);
+        return (new CommandLineArguments(verb, config, repair, force, full, overrides) { Folders = folders, All = all, Account = account }, null);
     }
 }

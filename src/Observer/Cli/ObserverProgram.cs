@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Observer.Commands;
 using Observer.Configuration;
@@ -85,13 +86,14 @@ public static class ObserverProgram
         var services = host.Services;
         // Status opens the state itself, read-only: it must neither create a database nor wait for the lock.
         if (arguments.Verb == Verb.Status)
-            return await StatusCommand.RunAsync(options, services.GetRequiredService<TimeProvider>(), output, errors);
+            return await StatusCommand.RunAsync(options, arguments.Account, services.GetRequiredService<TimeProvider>(), output, errors);
         // Approving only writes to the state database, which a running service shares: no instance lock.
         if (arguments.Verb == Verb.Approve)
-            return await ApproveCommand.RunAsync(services.GetRequiredService<StateStore>(), options, arguments.All ? null : arguments.Folders, output);
+            return await ApproveCommand.RunAsync(services.GetRequiredService<StateStore>, options, arguments.Account, arguments.All ? null : arguments.Folders, output);
 
+        var accounts = services.GetRequiredService<AccountEngines>();
+        var selected = accounts.Select(arguments.Account);
         using var instance = InstanceLock.Acquire(options.State.Path);
-        var engine = services.GetRequiredService<ReplicationEngine>();
         switch (arguments.Verb)
         {
             case Verb.Run:
@@ -101,11 +103,47 @@ public static class ObserverProgram
                 await host.WaitForShutdownAsync(cancellationToken);
                 return worker.FatalError is null ? 0 : 1;
             case Verb.Sync:
-                return await SyncCommand.RunAsync(engine, arguments.Full, output, cancellationToken);
+                return await EachAccountAsync(accounts.HasAccountList, selected, "sync", "every account's replica matches its primary", (engine, writer) => SyncCommand.RunAsync(engine, arguments.Full, writer, cancellationToken),
+                    host, output, errors);
             default:
-                return await VerifyCommand.RunAsync(engine, arguments.Repair, arguments.Force, output, cancellationToken);
+                return await EachAccountAsync(accounts.HasAccountList, selected, "verify", "every account's replica is identical to its primary", (engine, writer) => VerifyCommand.RunAsync(engine, arguments.Repair, arguments.Force, writer, cancellationToken),
+                    host, output, errors);
         }
     }
+
+    /// <summary>
+    /// Runs a one-shot command for each account in turn. With an Accounts list, an account that fails (a refused
+    /// login, a server down) is reported in one line and the next one goes on; the exit code is the worst of them.
+    /// </summary>
+    private static async Task<int> EachAccountAsync(bool hasAccountList, IReadOnlyList<AccountEngine> accounts, string verb, string allWell,
+        Func<ReplicationEngine, TextWriter, Task<int>> command, IHost host, TextWriter output, TextWriter errors)
+    {
+        if (!hasAccountList) return await command(accounts[0].Engine, output);
+        var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Observer");
+        var failed = new List<string>();
+        foreach (var account in accounts)
+        {
+            await output.WriteLineAsync($"account {account.Name}");
+            using var scope = account.BeginScope(logger);
+            int code;
+            try
+            {
+                code = await command(account.Engine, new IndentedWriter(output));
+            }
+            catch (Exception ex) when (ObserverErrors.IsUserFacing(ex) && ex is not StateException)
+            {
+                await output.WriteLineAsync($"  {verb}: FAILED: {OneLine(ex)}");
+                code = 1;
+            }
+            if (code != 0) failed.Add(account.Name);
+        }
+        await output.WriteLineAsync(failed.Count == 0
+            ? $"{verb}: {allWell} ({Accounts(accounts.Count)})"
+            : $"{verb}: {failed.Count} of {Accounts(accounts.Count)} {(failed.Count == 1 ? "needs" : "need")} attention: {string.Join(", ", failed)}");
+        return failed.Count == 0 ? 0 : 1;
+    }
+
+    private static string Accounts(int n) => n == 1 ? "1 account" : $"{n} accounts";
 
     private static string OneLine(Exception ex) => ex.Message.ReplaceLineEndings(" ");
 }

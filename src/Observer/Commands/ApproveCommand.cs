@@ -1,5 +1,6 @@
 using Observer.Cli;
 using Observer.Configuration;
+using Observer.Hosting;
 using Observer.State;
 
 namespace Observer.Commands;
@@ -12,9 +13,15 @@ namespace Observer.Commands;
 public static class ApproveCommand
 {
     /// <param name="folders">The primary folder names to approve; null approves every hold.</param>
-    public static async Task<int> RunAsync(StateStore store, ObserverOptions options, IReadOnlyList<string>? folders, TextWriter output)
+    public static async Task<int> RunAsync(Func<StateStore> openStore, ObserverOptions options, string? account, IReadOnlyList<string>? folders, TextWriter output)
     {
-        var replica = store.Replicas.Find(options.Replication.ReplicaName);
+        var configured = options.EffectiveAccounts.Select(a => a.Name);
+        // Folder names repeat from one account to the next, so a hold is approved within one named account.
+        if (account is null && options.HasAccountList)
+            throw new UsageException($"approve: name the account whose deletions to approve with --account NAME; the accounts are {string.Join(", ", configured)}");
+        account = account is null ? "" : AccountEngines.Named(account, configured, options.HasAccountList);
+        var store = openStore();
+        var replica = store.Replicas.Find(options.Replication.ReplicaName, account);
         var holds = replica is null ? [] : store.Holds.All(replica.Id);
         if (replica is null || holds.Count == 0)
         {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Observer.Configuration;
+using Observer.Hosting;
 using Observer.State;
 
 namespace Observer.Commands;
@@ -10,8 +11,10 @@ namespace Observer.Commands;
 /// </summary>
 public static class StatusCommand
 {
-    public static async Task<int> RunAsync(ObserverOptions options, TimeProvider time, TextWriter output, TextWriter errors)
+    public static async Task<int> RunAsync(ObserverOptions options, string? account, TimeProvider time, TextWriter output, TextWriter errors)
     {
+        var configured = options.EffectiveAccounts.Select(a => a.Name).ToList();
+        if (account is not null) account = AccountEngines.Named(account, configured, options.HasAccountList);
         var path = options.State.Path;
         if (!File.Exists(path))
         {
@@ -19,22 +22,49 @@ public static class StatusCommand
             return 1;
         }
         using var store = StateStore.OpenReadOnly(path, time);
-        return await ReportAsync(store, options, time.GetUtcNow(), output);
+        await output.WriteLineAsync($"state: {options.State.Path}");
+        var now = time.GetUtcNow();
+        if (options.HasAccountList && account is null) return await AccountsAsync(store, options.Replication.ReplicaName, configured, now, output);
+        if (account is not null) await output.WriteLineAsync($"account: {account}");
+        return await ReportAsync(store, options.Replication.ReplicaName, account ?? "", now, output);
     }
 
-    private static async Task<int> ReportAsync(StateStore store, ObserverOptions options, DateTimeOffset now, TextWriter output)
+    /// <summary>One line per account: what it holds, its lag and whether it needs attention; `--account NAME` shows its folders.</summary>
+    private static async Task<int> AccountsAsync(StateStore store, string replicaName, IReadOnlyList<string> configured, DateTimeOffset now, TextWriter output)
     {
-        await output.WriteLineAsync($"state: {options.State.Path}");
-        var replica = store.Replicas.Find(options.Replication.ReplicaName);
+        var width = Math.Max(12, configured.Max(n => n.Length) + 2);
+        await output.WriteLineAsync($"{"ACCOUNT".PadRight(width)}{"FOLDERS",8}{"MESSAGES",10}{"PENDING",9}  {"LAG",-8} STATE");
+        var attention = new List<string>();
+        foreach (var name in configured)
+        {
+            var replica = store.Replicas.Find(replicaName, name);
+            var facts = replica is null ? null : Facts.Read(store, replica, now);
+            var problems = facts?.Problems() ?? ["never synced; run `observer sync` or `observer run`"];
+            if (problems.Count > 0) attention.Add($"{name}: {problems[0]}");
+            await output.WriteLineAsync($"{name.PadRight(width)}{facts?.Folders.Count ?? 0,8}{facts?.Messages ?? 0,10}{facts?.PendingWrites ?? 0,9}  "
+                + $"{(facts is null ? "-" : facts.OverallLag()),-8} {(problems.Count == 0 ? "ok" : string.Join("; ", problems))}");
+        }
+        // An account taken out of the settings keeps its state (its maps save a full comparison if it comes back).
+        foreach (var gone in store.Replicas.All().Where(r => r.Name == replicaName && !configured.Contains(r.Account, StringComparer.Ordinal)))
+            await output.WriteLineAsync($"{(gone.Account.Length > 0 ? gone.Account : "(no account list)").PadRight(width)}not in the settings any more; its state is kept");
+        await output.WriteLineAsync(attention.Count == 0
+            ? $"health: ok ({configured.Count} accounts)"
+            : $"health: needs attention: {string.Join("; ", attention)}; `observer status --account NAME` shows its folders");
+        return attention.Count == 0 ? 0 : 1;
+    }
+
+    private static async Task<int> ReportAsync(StateStore store, string replicaName, string account, DateTimeOffset now, TextWriter output)
+    {
+        var replica = store.Replicas.Find(replicaName, account);
         if (replica is null)
         {
-            await output.WriteLineAsync($"replica '{options.Replication.ReplicaName}': never synced; run `observer sync` or `observer run`");
+            await output.WriteLineAsync($"replica '{replicaName}': never synced; run `observer sync` or `observer run`");
             await output.WriteLineAsync("health: needs attention: nothing has been replicated to this replica yet");
             return 1;
         }
         await output.WriteLineAsync($"primary {replica.PrimaryEndpoint} -> replica {replica.ReplicaEndpoint}");
-        var service = store.Service.Get(replica.Id);
-        var health = new StatusHealth(service, now);
+        var facts = Facts.Read(store, replica, now);
+        var (service, health) = (facts.Service, facts.Health);
         await output.WriteLineAsync("service: " + health.DescribeService());
         if (service is not null)
         {
@@ -44,10 +74,7 @@ public static class StatusCommand
                 : "primary: unknown (service not running); replica: unknown (service not running)");
         }
 
-        var folders = store.Folders.All(replica.Id);
-        var open = store.Journal.Open(replica.Id).GroupBy(j => j.Folder).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
-        var troubles = store.Troubles.All(replica.Id).ToDictionary(t => t.Folder, StringComparer.Ordinal);
-        var holds = store.Holds.All(replica.Id);
+        var (folders, open, troubles, holds) = (facts.Folders, facts.Open, facts.Troubles, facts.Holds);
         var held = holds.Select(h => h.Folder).ToHashSet(StringComparer.Ordinal);
         var width = Math.Max(20, folders.Select(f => f.PrimaryName.Length).DefaultIfEmpty(0).Max() + 2);
         await output.WriteLineAsync($"{"FOLDER".PadRight(width)}{"MESSAGES",9}  {"LAST SYNC",-20} {"PENDING",8} {"LAG",8}  STATE");
@@ -72,16 +99,38 @@ public static class StatusCommand
                 var what = h.Kind == HoldKind.Folder ? "deleting the folder" : $"deleting {h.Count} messages";
                 await output.WriteLineAsync(h.ApprovedAt is { } approved
                     ? $"  {h.Folder}: {what}: approved {Format(approved)}, applied at the next sync"
-                    : $"  {h.Folder}: {what} (since {Format(h.Since)}): {h.Reason}; approve: observer approve {Quote(h.Folder)}");
+                    : $"  {h.Folder}: {what} (since {Format(h.Since)}): {h.Reason}; approve: observer approve {(account.Length > 0 ? $"--account {account} " : "")}{Quote(h.Folder)}");
             }
         }
-        var unsynced = folders.Count(f => f.LastSyncedAt is null);
-        var pendingWrites = open.Values.Sum();
-        await output.WriteLineAsync($"lag: {OverallLag(folders, unsynced, now)}; pending writes: {pendingWrites}; folders in trouble: {troubles.Count}");
+        await output.WriteLineAsync($"lag: {facts.OverallLag()}; pending writes: {facts.PendingWrites}; folders in trouble: {troubles.Count}");
 
-        var problems = health.Problems(troubles.Values.ToList(), holds, caughtUp: unsynced == 0 && pendingWrites == 0 && folders.All(f => f.DirtySince is null));
+        var problems = facts.Problems();
         await output.WriteLineAsync(problems.Count == 0 ? "health: ok" : "health: needs attention: " + string.Join("; ", problems));
         return problems.Count == 0 ? 0 : 1;
+    }
+
+    /// <summary>What the state says of one account's replica, read once for both the detailed report and the account line.</summary>
+    private sealed record Facts(IReadOnlyList<FolderRecord> Folders, Dictionary<string, int> Open, Dictionary<string, TroubleRecord> Troubles,
+        IReadOnlyList<HoldRecord> Holds, ServiceRecord? Service, StatusHealth Health, long Messages, DateTimeOffset Now)
+    {
+        public static Facts Read(StateStore store, ReplicaRecord replica, DateTimeOffset now)
+        {
+            var folders = store.Folders.All(replica.Id);
+            var service = store.Service.Get(replica.Id);
+            return new Facts(folders,
+                store.Journal.Open(replica.Id).GroupBy(j => j.Folder).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal),
+                store.Troubles.All(replica.Id).ToDictionary(t => t.Folder, StringComparer.Ordinal),
+                store.Holds.All(replica.Id), service, new StatusHealth(service, now), folders.Sum(f => (long)store.Messages.Count(f.Id)), now);
+        }
+
+        public int PendingWrites => Open.Values.Sum();
+
+        private int Unsynced => Folders.Count(f => f.LastSyncedAt is null);
+
+        public List<string> Problems() =>
+            Health.Problems(Troubles.Values.ToList(), Holds, caughtUp: Unsynced == 0 && PendingWrites == 0 && Folders.All(f => f.DirtySince is null));
+
+        public string OverallLag() => StatusCommand.OverallLag(Folders, Unsynced, Now);
     }
 
     /// <summary>A folder never synced has no lag to show, and one in trouble has none we can vouch for unless a change is known to wait.</summary>

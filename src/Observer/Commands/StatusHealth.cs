@@ -43,6 +43,8 @@ internal sealed class StatusHealth(ServiceRecord? service, DateTimeOffset now)
             return problems;
         }
         if (!StoppedCleanly) problems.Add("the service is not running, and it did not stop cleanly");
+        // Stopped on an error no retry can fix (a refused login): with several accounts, the others may well run on.
+        else if (service?.LastError is { } why) problems.Add($"replication stopped: {why}");
         if (!caughtUp) problems.Add("the last sync did not complete; run observer sync or observer run");
         return problems;
     }

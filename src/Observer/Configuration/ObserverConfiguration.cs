@@ -47,7 +47,7 @@ public static class ObserverConfiguration
     }
 
     /// <summary>The sections a setting can be in; <see cref="BindInto"/> binds all but Logging, which the logging system reads.</summary>
-    private static readonly string[] Sections = ["Primary", "Replica", "State", "Replication", "Reconnect", "Logging"];
+    private static readonly string[] Sections = ["Primary", "Replica", "Accounts", "State", "Replication", "Reconnect", "Logging"];
 
     /// <summary>
     /// Binding checks the keys of each section it binds, but a section nobody binds (a typo such as
@@ -96,11 +96,34 @@ public static class ObserverConfiguration
         Bind(configuration, "State", section => section.Bind(options.State, Strict));
         Bind(configuration, "Replication", section => section.Bind(options.Replication, Strict));
         Bind(configuration, "Reconnect", section => section.Bind(options.Reconnect, Strict));
+        foreach (var entry in configuration.GetSection("Accounts").GetChildren()) options.Accounts.Add(BindAccount(configuration, entry));
         var baseDirectory = settingsFile is null ? Environment.CurrentDirectory : Path.GetDirectoryName(settingsFile)!;
         options.State.Path = Rooted(options.State.Path, baseDirectory)!;
         options.State.SpoolDirectory = Rooted(options.State.SpoolDirectory, baseDirectory);
-        options.Primary.PasswordFile = Rooted(options.Primary.PasswordFile, baseDirectory);
-        options.Replica.PasswordFile = Rooted(options.Replica.PasswordFile, baseDirectory);
+        foreach (var endpoint in options.Accounts.SelectMany(a => new[] { a.Primary, a.Replica }).Append(options.Primary).Append(options.Replica))
+            endpoint.PasswordFile = Rooted(endpoint.PasswordFile, baseDirectory);
+    }
+
+    private static readonly string[] AccountKeys = ["Name", "Primary", "Replica"];
+
+    /// <summary>
+    /// An account's logins are the top-level Primary and Replica sections with the entry's own keys bound over them,
+    /// so a server given once serves every account, and any account can still point elsewhere.
+    /// </summary>
+    private static AccountOptions BindAccount(IConfiguration configuration, IConfigurationSection entry)
+    {
+        var key = "Accounts:" + entry.Key;
+        var unknown = entry.GetChildren().Select(c => c.Key).FirstOrDefault(k => !AccountKeys.Contains(k, StringComparer.OrdinalIgnoreCase));
+        if (unknown is not null)
+            throw new ConfigurationProblemException($"{key} has no setting '{unknown}'; an account has Name, Primary and Replica (see README, Accounts)");
+        var account = new AccountOptions { Key = key, Name = entry["Name"]?.Trim() ?? "" };
+        account.Primary.From(key + ":Primary");
+        account.Replica.From(key + ":Replica");
+        Bind(configuration, "Primary", section => section.Bind(account.Primary, Strict));
+        Bind(configuration, key + ":Primary", section => section.Bind(account.Primary, Strict));
+        Bind(configuration, "Replica", section => section.Bind(account.Replica, Strict));
+        Bind(configuration, key + ":Replica", section => section.Bind(account.Replica, Strict));
+        return account;
     }
 
     private static void Strict(BinderOptions options) => options.ErrorOnUnknownConfiguration = true;

@@ -10,6 +10,19 @@ public sealed class ObserverOptions
     public StateOptions State { get; set; } = new();
     public ReplicationOptions Replication { get; set; } = new();
     public ReconnectOptions Reconnect { get; set; } = new();
+
+    /// <summary>
+    /// The accounts one service replicates, each with its logins inherited from <see cref="Primary"/> and
+    /// <see cref="Replica"/>. Empty means one account, given by the Primary and Replica sections themselves.
+    /// </summary>
+    public List<AccountOptions> Accounts { get; set; } = [];
+
+    /// <summary>Whether the settings list accounts, rather than describing one account in Primary and Replica.</summary>
+    public bool HasAccountList => Accounts.Count > 0;
+
+    /// <summary>The accounts to replicate: the list, or the one account of the Primary and Replica sections (named "").</summary>
+    public IReadOnlyList<AccountOptions> EffectiveAccounts =>
+        HasAccountList ? Accounts : [new AccountOptions { Primary = Primary, Replica = Replica }];
 }
 
 public sealed class StateOptions

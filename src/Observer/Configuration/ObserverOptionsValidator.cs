@@ -10,10 +10,17 @@ public sealed class ObserverOptionsValidator : IValidateOptions<ObserverOptions>
     public ValidateOptionsResult Validate(string? name, ObserverOptions options)
     {
         var errors = new List<string>();
-        Endpoint("Primary", options.Primary, errors);
-        Endpoint("Replica", options.Replica, errors);
-        if (errors.Count == 0 && SameAccount(options.Primary, options.Replica))
-            errors.Add("Primary and Replica are the same account; point Replica at the server that should receive the copy");
+        if (options.HasAccountList)
+        {
+            Accounts(options.Accounts, errors);
+        }
+        else
+        {
+            Endpoint("Primary", "primary", options.Primary, errors);
+            Endpoint("Replica", "replica", options.Replica, errors);
+            if (errors.Count == 0 && SameAccount(options.Primary, options.Replica))
+                errors.Add("Primary and Replica are the same account; point Replica at the server that should receive the copy");
+        }
 
         if (string.IsNullOrWhiteSpace(options.State.Path)) errors.Add("State:Path is empty; give the path of the state database, e.g. /var/lib/observer/observer.db");
         else if (Directory.Exists(options.State.Path))
@@ -48,9 +55,34 @@ public sealed class ObserverOptionsValidator : IValidateOptions<ObserverOptions>
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 
-    private static void Endpoint(string section, EndpointOptions e, List<string> errors)
+    /// <summary>Letters, digits and what an e-mail address uses: a name that is safe in a log, a shell and a file name.</summary>
+    private static bool IsAccountName(string name) => name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '@' or '+' or '-');
+
+    private static void Accounts(List<AccountOptions> accounts, List<string> errors)
     {
-        if (string.IsNullOrWhiteSpace(e.Host)) errors.Add($"{section}:Host is not set; give the {Role(section)} server's host name");
+        var byName = new Dictionary<string, AccountOptions>(StringComparer.OrdinalIgnoreCase);
+        var byReplicaLogin = new Dictionary<string, AccountOptions>(StringComparer.OrdinalIgnoreCase);
+        foreach (var account in accounts)
+        {
+            if (account.Name.Length == 0) errors.Add($"{account.Key}:Name is not set; name each account, e.g. the user's login");
+            else if (!IsAccountName(account.Name)) errors.Add($"{account.Key}:Name '{account.Name}' may hold only letters, digits and . _ @ + -");
+            else if (!byName.TryAdd(account.Name, account)) errors.Add($"{account.Key}:Name '{account.Name}' is also {byName[account.Name].Key}'s; each account needs a name of its own");
+
+            var before = errors.Count;
+            Endpoint(account.Key + ":Primary", "primary", account.Primary, errors);
+            Endpoint(account.Key + ":Replica", "replica", account.Replica, errors);
+            if (errors.Count > before) continue;
+            if (SameAccount(account.Primary, account.Replica))
+                errors.Add($"{account.Label}: Primary and Replica are the same account; point its Replica at the server that should receive the copy");
+            // Two accounts copied into one replica account would each delete the other's mail as extras.
+            else if (!byReplicaLogin.TryAdd(account.Replica.Describe(), account))
+                errors.Add($"{account.Label}: its replica login {account.Replica.Describe()} is also {byReplicaLogin[account.Replica.Describe()].Label}'s; give each account a replica account of its own");
+        }
+    }
+
+    private static void Endpoint(string section, string role, EndpointOptions e, List<string> errors)
+    {
+        if (string.IsNullOrWhiteSpace(e.Host)) errors.Add($"{section}:Host is not set; give the {role} server's host name");
         if (e.Port is < 0 or > 65535) errors.Add($"{section}:Port is {e.Port}; it must be between 1 and 65535 (or 0 for the default)");
         if (string.IsNullOrWhiteSpace(e.Username)) errors.Add($"{section}:Username is not set; give the account to log in as");
         if (!string.IsNullOrEmpty(e.PasswordFile))
@@ -59,7 +91,7 @@ public sealed class ObserverOptionsValidator : IValidateOptions<ObserverOptions>
         }
         else if (string.IsNullOrEmpty(e.Password))
         {
-            errors.Add($"{section}:Password is not set; set {section}:PasswordFile, or OBSERVER_{section}__Password in the environment");
+            errors.Add($"{section}:Password is not set; set {section}:PasswordFile, or OBSERVER_{section.Replace(":", "__", StringComparison.Ordinal)}__Password in the environment");
         }
         if (e.AuthMechanism.ToUpperInvariant() is not ("AUTO" or "LOGIN" or "PLAIN" or "SCRAM-SHA-256" or "SCRAM-SHA-1" or "XOAUTH2" or "OAUTHBEARER"))
             errors.Add($"{section}:AuthMechanism is '{e.AuthMechanism}'; use Auto, Login, Plain, SCRAM-SHA-256, SCRAM-SHA-1, XOAuth2 or OAuthBearer");
@@ -67,8 +99,6 @@ public sealed class ObserverOptionsValidator : IValidateOptions<ObserverOptions>
         if (e.Security == ImapSecurity.None && !e.AllowPlaintextLogin && !string.IsNullOrWhiteSpace(e.Host) && !EndpointOptions.IsLoopback(e.Host))
             errors.Add($"{section}: refusing to send the password in clear text to {e.Host}; set {section}:Security=Tls or StartTls, or {section}:AllowPlaintextLogin=true on a trusted network");
     }
-
-    private static string Role(string section) => section == "Primary" ? "primary" : "replica";
 
     private static bool SameAccount(EndpointOptions a, EndpointOptions b) =>
         a.Host.Equals(b.Host, StringComparison.OrdinalIgnoreCase) && a.EffectivePort == b.EffectivePort && a.Username == b.Username;

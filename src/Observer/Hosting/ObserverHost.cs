@@ -6,9 +6,6 @@ using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
 using Observer.Cli;
 using Observer.Configuration;
-using Observer.Mail;
-using Observer.MailKit;
-using Observer.Replication;
 using Observer.State;
 
 namespace Observer.Hosting;
@@ -25,6 +22,8 @@ public static class ObserverHost
         builder.Logging.AddSimpleConsole(o =>
         {
             o.SingleLine = true;
+            // The account a line is about, in a service of several ("=> account alice").
+            o.IncludeScopes = true;
             o.TimestampFormat = "yyyy-MM-dd HH:mm:ss.fff ";
             o.ColorBehavior = LoggerColorBehavior.Disabled;
         });
@@ -37,17 +36,8 @@ public static class ObserverHost
         builder.Services.AddSingleton<IValidateOptions<ObserverOptions>, ObserverOptionsValidator>();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(sp => StateStore.Open(Options(sp).State.Path, sp.GetRequiredService<TimeProvider>()));
-        builder.Services.AddSingleton<IMailSessionFactory>(sp =>
-        {
-            var o = Options(sp);
-            return new MailKitMailSessionFactory(o.Primary, o.Replica, sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>(), o.State.SpoolDirectory);
-        });
-        builder.Services.AddSingleton(sp =>
-        {
-            var o = Options(sp);
-            return new ReplicationEngine(sp.GetRequiredService<IMailSessionFactory>(), sp.GetRequiredService<StateStore>(), o.Replication, o.Reconnect,
-                o.Primary.Describe(), o.Replica.Describe(), sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>());
-        });
+        builder.Services.AddSingleton(sp => new AccountEngines(Options(sp), sp.GetRequiredService<StateStore>(),
+            sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>()));
         if (arguments.Verb == Verb.Run)
         {
             builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(60));

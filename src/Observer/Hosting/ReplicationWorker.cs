@@ -1,20 +1,30 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Observer.Configuration;
 using Observer.Replication;
+using Observer.State;
 
 namespace Observer.Hosting;
 
-/// <summary>`observer run` as a hosted service: replicate until the host is told to stop.</summary>
-public sealed class ReplicationWorker(ReplicationEngine engine, IHostApplicationLifetime lifetime, ILogger<ReplicationWorker> logger) : BackgroundService
+/// <summary>
+/// `observer run` as a hosted service: replicate every account until the host is told to stop. With one
+/// account, an error no retry can fix (a refused login, a bad certificate) stops the service. With an
+/// Accounts list, it stops only that account, which is tried again with a long backoff while the others
+/// go on; only a broken state database, which every account shares, stops them all.
+/// </summary>
+public sealed class ReplicationWorker(AccountEngines accounts, IOptions<ObserverOptions> settings, TimeProvider time, IHostApplicationLifetime lifetime,
+    ILogger<ReplicationWorker> logger) : BackgroundService
 {
-    /// <summary>Set when replication stopped on an error no retry can fix (a refused login, a bad certificate).</summary>
+    /// <summary>Set when replication stopped on an error no retry can fix.</summary>
     public string? FatalError { get; private set; }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         try
         {
-            await engine.RunAsync(stoppingToken);
+            if (accounts.HasAccountList) await Task.WhenAll(accounts.All.Select(a => SuperviseAsync(a, stoppingToken)));
+            else await accounts.All[0].Engine.RunAsync(stoppingToken);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -33,5 +43,21 @@ public sealed class ReplicationWorker(ReplicationEngine engine, IHostApplication
             logger.LogCritical("replication stopped by an unexpected error: {Type}: {Reason}", ex.GetType().Name, ex.Message.ReplaceLineEndings(" "));
             lifetime.StopApplication();
         }
+    }
+
+    /// <summary>
+    /// Runs one account of several. Its own failures (a changed password, a revoked certificate, a bug met in its
+    /// mail) are retried by the one reconnect pipeline, starting at Reconnect:MaxDelay: the admin can fix the
+    /// account on the server without restarting the service, and the other accounts never wait for it.
+    /// </summary>
+    private async Task SuperviseAsync(AccountEngine account, CancellationToken stopping)
+    {
+        using var scope = account.BeginScope(logger);
+        var backoff = new ReconnectOptions { InitialDelay = settings.Value.Reconnect.MaxDelay, MaxDelay = TimeSpan.FromTicks(settings.Value.Reconnect.MaxDelay.Ticks * 10) };
+        var pipeline = ReconnectPolicy.Build(backoff, null, time,
+            onRetry: (ex, delay) => logger.LogError("account {Account} stopped: {Reason}; trying it again in {Seconds:0} s (the other accounts go on)",
+                account.Name, ex.Message.ReplaceLineEndings(" "), delay.TotalSeconds),
+            alsoRetry: ex => ex is not (OperationCanceledException or StateException));
+        await pipeline.ExecuteAsync(async token => await account.Engine.RunAsync(token), stopping);
     }
 }

@@ -1,0 +1,158 @@
+using Microsoft.Extensions.Configuration;
+using NUnit.Framework;
+using Observer.Cli;
+using Observer.Configuration;
+
+namespace Observer.Tests;
+
+/// <summary>The Accounts list: what each account inherits, how it is named, and every mistake in one line.</summary>
+[NonParallelizable]
+public class AccountSettingsTests
+{
+    private string _dir = "";
+
+    [SetUp]
+    public void SetUp() => _dir = Directory.CreateTempSubdirectory("observer-accounts-config-").FullName;
+
+    [TearDown]
+    public void TearDown() => Directory.Delete(_dir, recursive: true);
+
+    /// <summary>Two accounts on one pair of servers given once at the top.</summary>
+    private static readonly Dictionary<string, string> TwoAccounts = new()
+    {
+        ["Primary:Host"] = "127.0.0.1",
+        ["Primary:Port"] = "1",
+        ["Primary:Security"] = "None",
+        ["Replica:Host"] = "127.0.0.1",
+        ["Replica:Port"] = "2",
+        ["Replica:Security"] = "None",
+        ["Accounts:0:Name"] = "alice",
+        ["Accounts:0:Primary:Username"] = "alice",
+        ["Accounts:0:Primary:Password"] = "pa",
+        ["Accounts:0:Replica:Username"] = "alice",
+        ["Accounts:0:Replica:Password"] = "ra",
+        ["Accounts:1:Name"] = "bob",
+        ["Accounts:1:Primary:Username"] = "bob",
+        ["Accounts:1:Primary:Password"] = "pb",
+        ["Accounts:1:Replica:Username"] = "bob",
+        ["Accounts:1:Replica:Password"] = "rb",
+    };
+
+    private static Dictionary<string, string> With(params (string Key, string? Value)[] changes)
+    {
+        var settings = new Dictionary<string, string>(TwoAccounts);
+        foreach (var (key, value) in changes)
+            if (value is null) settings.Remove(key);
+            else settings[key] = value;
+        return settings;
+    }
+
+    private async Task<(int Code, string Out, string Err)> Run(Dictionary<string, string> settings, params string[] args)
+    {
+        var output = new StringWriter();
+        var errors = new StringWriter();
+        string[] argv = [.. args, "--State:Path=" + Path.Combine(_dir, "s.db"), .. settings.Select(kv => $"--{kv.Key}={kv.Value}")];
+        var code = await ObserverProgram.RunAsync(argv, output, errors);
+        return (code, output.ToString(), errors.ToString());
+    }
+
+    private static ObserverOptions Bound(Dictionary<string, string> settings)
+    {
+        var options = new ObserverOptions();
+        ObserverConfiguration.BindInto(options, new ConfigurationBuilder().AddInMemoryCollection(settings!).Build(), null);
+        return options;
+    }
+
+    [Test]
+    public void EachAccount_InheritsTheServers_AndMayOverrideAnyKey_WithoutChangingTheOthers()
+    {
+        var options = Bound(With(("Accounts:1:Primary:Host", "10.0.0.9"), ("Accounts:1:Primary:Port", "1143"), ("Replica:CommandTimeout", "00:00:09")));
+        var (alice, bob) = (options.Accounts[0], options.Accounts[1]);
+        Assert.That((alice.Name, alice.Primary.Host, alice.Primary.Port, alice.Primary.Username), Is.EqualTo(("alice", "127.0.0.1", 1, "alice")));
+        Assert.That((bob.Name, bob.Primary.Host, bob.Primary.Port, bob.Primary.Username), Is.EqualTo(("bob", "10.0.0.9", 1143, "bob")));
+        Assert.That(bob.Primary.Security, Is.EqualTo(Observer.Mail.ImapSecurity.None), "what bob does not override, he inherits");
+        Assert.That((alice.Replica.CommandTimeout, bob.Replica.CommandTimeout), Is.EqualTo((TimeSpan.FromSeconds(9), TimeSpan.FromSeconds(9))));
+        Assert.That(options.Primary.Host, Is.EqualTo("127.0.0.1"), "an account's override stays its own");
+        Assert.That(bob.Primary.Section, Is.EqualTo("Accounts:1:Primary"), "its errors name the keys to fix");
+        Assert.That(options.EffectiveAccounts.Select(a => a.Name), Is.EqualTo(new[] { "alice", "bob" }));
+    }
+
+    [Test]
+    public void WithoutAnAccountList_TheOneAccountIsPrimaryAndReplica()
+    {
+        var options = Bound(new Dictionary<string, string> { ["Primary:Host"] = "p", ["Primary:Username"] = "u", ["Replica:Host"] = "r" });
+        Assert.That(options.HasAccountList, Is.False);
+        var only = options.EffectiveAccounts.Single();
+        Assert.That((only.Name, only.Primary, only.Replica), Is.EqualTo(("", options.Primary, options.Replica)));
+    }
+
+    [Test]
+    public async Task AccountsFromTheEnvironment_AreTheAccounts_AndAnUnknownNameListsThem()
+    {
+        var variables = new Dictionary<string, string>
+        {
+            ["OBSERVER_Accounts__0__Name"] = "carol",
+            ["OBSERVER_Accounts__0__Primary__Username"] = "carol",
+            ["OBSERVER_Accounts__0__Primary__Password"] = "pc",
+            ["OBSERVER_Accounts__0__Replica__Username"] = "carol",
+            ["OBSERVER_Accounts__0__Replica__Password"] = "rc",
+        };
+        foreach (var (name, value) in variables) Environment.SetEnvironmentVariable(name, value);
+        try
+        {
+            var settings = TwoAccounts.Where(kv => !kv.Key.StartsWith("Accounts:", StringComparison.Ordinal)).ToDictionary();
+            var known = await Run(settings, "status", "--account", "carol");
+            Assert.That(known.Err, Does.StartWith("observer: no state database at "), "carol was accepted");
+            var unknown = await Run(settings, "status", "--account", "dave");
+            Assert.That((unknown.Code, unknown.Err), Is.EqualTo((2, "observer: --account dave: no such account in the settings; the accounts are carol\n")));
+        }
+        finally
+        {
+            foreach (var name in variables.Keys) Environment.SetEnvironmentVariable(name, null);
+        }
+    }
+
+    [TestCase("Accounts:1:Name", null, "Accounts:1:Name is not set; name each account")]
+    [TestCase("Accounts:1:Name", "ALICE", "Accounts:1:Name 'ALICE' is also Accounts:0's; each account needs a name of its own")]
+    [TestCase("Accounts:1:Name", "bob smith", "Accounts:1:Name 'bob smith' may hold only letters, digits and . _ @ + -")]
+    [TestCase("Accounts:1:Primary:Password", null,
+        "Accounts:1:Primary:Password is not set; set Accounts:1:Primary:PasswordFile, or OBSERVER_Accounts__1__Primary__Password in the environment")]
+    [TestCase("Accounts:1:Replica:Port", "99999", "Accounts:1:Replica:Port is 99999")]
+    [TestCase("Accounts:1:Replica:Username", "alice", "Accounts:1 (bob): its replica login alice@127.0.0.1:2 is also Accounts:0 (alice)'s")]
+    [TestCase("Accounts:1:Replica:Port", "1", "Accounts:1 (bob): Primary and Replica are the same account")]
+    [TestCase("Accounts:1:Primry:Host", "x", "Accounts:1 has no setting 'Primry'; an account has Name, Primary and Replica")]
+    [TestCase("Accounts:1:Primary:Hots", "x", "Accounts:1:Primary has no setting 'Hots'")]
+    public async Task Mistakes_AreOneLineNamingTheAccountsKey(string key, string? value, string expected)
+    {
+        var (code, _, errors) = await Run(With((key, value)), "status");
+        Assert.That(code, Is.EqualTo(2), errors);
+        Assert.That(errors, Does.StartWith("observer: config: ").And.Contain(expected));
+        Assert.That(errors.Trim().Split('\n'), Has.Length.EqualTo(1), errors);
+    }
+
+    [Test]
+    public async Task TheTopLevelLogins_NeedNoUserWhenAccountsGiveThem()
+    {
+        var (code, _, errors) = await Run(TwoAccounts, "status");
+        Assert.That((code, errors), Is.EqualTo((1, $"observer: no state database at {Path.Combine(_dir, "s.db")}; run observer sync or observer run first\n")));
+    }
+
+    [Test]
+    public async Task AccountOption_WithoutAnAccountList_IsAUsageError()
+    {
+        var single = new Dictionary<string, string>
+        {
+            ["Primary:Host"] = "127.0.0.1", ["Primary:Port"] = "1", ["Primary:Security"] = "None", ["Primary:Username"] = "a", ["Primary:Password"] = "x",
+            ["Replica:Host"] = "127.0.0.1", ["Replica:Port"] = "2", ["Replica:Security"] = "None", ["Replica:Username"] = "b", ["Replica:Password"] = "y",
+        };
+        var (code, _, errors) = await Run(single, "sync", "--account", "alice");
+        Assert.That((code, errors), Is.EqualTo((2, "observer: --account alice: these settings have no Accounts list, so there is only one account; leave out --account\n")));
+    }
+
+    [Test]
+    public async Task Approve_WithSeveralAccounts_MustNameOne()
+    {
+        var (code, _, errors) = await Run(TwoAccounts, "approve", "--all");
+        Assert.That((code, errors), Is.EqualTo((2, "observer: approve: name the account whose deletions to approve with --account NAME; the accounts are alice, bob\n")));
+    }
+}
