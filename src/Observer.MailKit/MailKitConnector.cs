@@ -149,7 +149,19 @@ public static class MailKitConnector
         if (client.Capabilities.HasFlag(ImapCapabilities.LoginDisabled) && (mechanism == "LOGIN" || (mechanism == "AUTO" && client.AuthenticationMechanisms.Count == 0)))
             throw new ImapAuthenticationException(
                 $"the {side} ({endpoint.Host}:{endpoint.EffectivePort}) disables LOGIN here (LOGINDISABLED); connect with TLS ({prefix}Security=Tls or StartTls) or use an AUTHENTICATE mechanism ({prefix}AuthMechanism)");
-        var credentials = new NetworkCredential(endpoint.Username, endpoint.ResolvePassword());
+        var master = endpoint.HasMasterUser;
+        var authorize = master && string.IsNullOrEmpty(endpoint.MasterUserSeparator);
+        var credentials = new NetworkCredential(
+            !master ? endpoint.Username : authorize ? endpoint.MasterUser : endpoint.Username + endpoint.MasterUserSeparator + endpoint.MasterUser,
+            endpoint.ResolvePassword());
+        if (authorize)
+        {
+            // Only SASL PLAIN carries an authorization identity: the master user logs in, the account's mailbox opens.
+            if (!client.AuthenticationMechanisms.Contains("PLAIN"))
+                throw new ImapAuthenticationException(
+                    $"the {side} ({endpoint.Host}:{endpoint.EffectivePort}) does not offer AUTHENTICATE PLAIN, which a master-user login without {prefix}MasterUserSeparator needs; set {prefix}MasterUserSeparator (Dovecot: *)");
+            mechanism = "PLAIN";
+        }
         // Only a completion that came after this point is the login's own answer.
         var before = tap.LastCompletion;
         try
@@ -162,7 +174,7 @@ public static class MailKitConnector
                     await client.AuthenticateAsync(credentials, cancellationToken).ConfigureAwait(false);
                     break;
                 case "PLAIN":
-                    await client.AuthenticateAsync(new SaslMechanismPlain(credentials), cancellationToken).ConfigureAwait(false);
+                    await client.AuthenticateAsync(new SaslMechanismPlain(credentials) { AuthorizationId = authorize ? endpoint.Username : null }, cancellationToken).ConfigureAwait(false);
                     break;
                 case "SCRAM-SHA-256":
                     await client.AuthenticateAsync(new SaslMechanismScramSha256(credentials), cancellationToken).ConfigureAwait(false);
@@ -188,7 +200,10 @@ public static class MailKitConnector
             var answer = ReferenceEquals(tap.LastCompletion, before) ? null : tap.LastCompletion;
             var said = answer?.Split(' ', 3) is [_, _, var words] ? words : ex.Message;
             throw new ImapAuthenticationException(
-                $"the {side} ({endpoint.Host}:{endpoint.EffectivePort}) refused the login for user {endpoint.Username}: {said}; check {prefix}Username and the password",
+                master
+                    ? $"the {side} ({endpoint.Host}:{endpoint.EffectivePort}) refused the login for user {endpoint.Username} as master user {endpoint.MasterUser}: {said}; "
+                      + $"check {prefix}Username, {prefix}MasterUser and the master user's password, and that the server lets it log in as other users"
+                    : $"the {side} ({endpoint.Host}:{endpoint.EffectivePort}) refused the login for user {endpoint.Username}: {said}; check {prefix}Username and the password",
                 TaggedReply.Parse(answer).Code, ex, said);
         }
     }

@@ -15,10 +15,12 @@ public sealed class DovecotServer : TestServer
     // Dovecot looks at its passwd file at most once a second.
     protected override TimeSpan AccountSettleTime => TimeSpan.FromSeconds(1.1);
 
-    public static async Task<DovecotServer> StartAsync(string name, bool tls = false, char delimiter = '.', string? extraConfig = null)
+    /// <param name="master">A master user who may log in as any user, as "user*master" or by SASL PLAIN with an authorization identity.</param>
+    public static async Task<DovecotServer> StartAsync(string name, bool tls = false, char delimiter = '.', string? extraConfig = null, TestAccount? master = null)
     {
         var unique = $"{name}-{Environment.ProcessId}";
         var args = new List<string> { unique, "--port", FreePort.Next().ToString(), "--delimiter", delimiter.ToString(), "--fresh" };
+        if (master is not null) args.AddRange(["--master", $"{master.User}:{master.Password}"]);
         if (tls) args.AddRange(["--tls-port", FreePort.Next().ToString()]);
         if (extraConfig is not null)
         {

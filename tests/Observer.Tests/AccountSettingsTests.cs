@@ -122,12 +122,23 @@ public class AccountSettingsTests
     [TestCase("Accounts:1:Replica:Port", "1", "Accounts:1 (bob): Primary and Replica are the same account")]
     [TestCase("Accounts:1:Primry:Host", "x", "Accounts:1 has no setting 'Primry'; an account has Name, Primary and Replica")]
     [TestCase("Accounts:1:Primary:Hots", "x", "Accounts:1:Primary has no setting 'Hots'")]
+    [TestCase("Accounts:1:Primary:MasterUserSeparator", "*", "Accounts:1:Primary:MasterUserSeparator is set but Accounts:1:Primary:MasterUser is not")]
     public async Task Mistakes_AreOneLineNamingTheAccountsKey(string key, string? value, string expected)
     {
         var (code, _, errors) = await Run(With((key, value)), "status");
         Assert.That(code, Is.EqualTo(2), errors);
         Assert.That(errors, Does.StartWith("observer: config: ").And.Contain(expected));
         Assert.That(errors.Trim().Split('\n'), Has.Length.EqualTo(1), errors);
+    }
+
+    [Test]
+    public async Task AMasterUserWithoutSeparator_NeedsSaslPlain()
+    {
+        var (code, _, errors) = await Run(With(("Primary:MasterUser", "admin"), ("Primary:AuthMechanism", "Login")), "status");
+        Assert.That(code, Is.EqualTo(2), errors);
+        Assert.That(errors, Does.Contain("Accounts:0:Primary:MasterUser without Accounts:0:Primary:MasterUserSeparator logs in by SASL PLAIN; set Accounts:0:Primary:AuthMechanism to Plain or Auto"));
+        var withSeparator = await Run(With(("Primary:MasterUser", "admin"), ("Primary:AuthMechanism", "Login"), ("Primary:MasterUserSeparator", "*")), "status");
+        Assert.That(withSeparator.Err, Does.StartWith("observer: no state database at "), "user*admin logs in with any mechanism");
     }
 
     [Test]

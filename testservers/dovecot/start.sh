@@ -2,8 +2,11 @@
 # Starts a private Dovecot instance on 127.0.0.1, installing Dovecot first if it is missing.
 #
 #   testservers/dovecot/start.sh NAME --port P [--tls-port P2] [--delimiter . | /]
-#                                     [--user NAME:PASSWORD]... [--extra-conf FILE] [--fresh]
+#                                     [--user NAME:PASSWORD]... [--master NAME:PASSWORD]...
+#                                     [--extra-conf FILE] [--fresh]
 #
+# --master    a master user, who may log in as any user: as "user*NAME", or by SASL PLAIN with the user
+#             as authorization identity.
 # --tls-port  also serves implicit TLS on P2 and STARTTLS on P, with a self-signed certificate made now.
 # --fresh     wipes the instance's mail first; without it, mail from an earlier run is kept (restart).
 # On success it prints KEY=VALUE lines (NAME, HOST, PORT, TLS_PORT, PID, DIR, CERT_SHA256) and the
@@ -13,13 +16,14 @@ source "$here/../lib.sh"
 
 name=${1:-}; [ -n "$name" ] || die "usage: start.sh NAME --port P [--tls-port P2] [--user U:P]..."
 shift; valid_name "$name"
-port="" tls_port="" delimiter="." extra="" fresh=0 users=()
+port="" tls_port="" delimiter="." extra="" fresh=0 users=() masters=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --port) port=$2; shift 2 ;;
     --tls-port) tls_port=$2; shift 2 ;;
     --delimiter) delimiter=$2; shift 2 ;;
     --user) users+=("$2"); shift 2 ;;
+    --master) masters+=("$2"); shift 2 ;;
     --extra-conf) extra=$2; shift 2 ;;
     --fresh) fresh=1; shift ;;
     *) die "unknown option '$1'" ;;
@@ -56,6 +60,24 @@ for u in "${users[@]}"; do "$here/add-user.sh" "$name" "${u%%:*}" "${u#*:}"; don
 
 layout=""
 [ "$delimiter" = "/" ] && layout=":LAYOUT=fs"
+
+master_conf=""
+if [ ${#masters[@]} -gt 0 ]; then
+  : > "$dir/masters"
+  for m in "${masters[@]}"; do
+    [[ "${m%%:*}" =~ ^[A-Za-z0-9_.@-]+$ && "${m#*:}" != *:* ]] || die "--master must be NAME:PASSWORD, without ':' in the password"
+    echo "${m%%:*}:{PLAIN}${m#*:}" >> "$dir/masters"
+  done
+  chmod 644 "$dir/masters"
+  # pass = yes: the user logged in as must still exist in the passdb that follows.
+  master_conf="auth_master_user_separator = *
+passdb {
+  driver = passwd-file
+  master = yes
+  args = scheme=PLAIN username_format=%u $dir/masters
+  pass = yes
+}"
+fi
 
 ssl_conf="ssl = no"
 imaps_listener=""
@@ -107,6 +129,7 @@ namespace inbox {
 mailbox_list_index = yes
 default_process_limit = 1000
 default_client_limit = 4000
+$master_conf
 passdb {
   driver = passwd-file
   args = scheme=PLAIN username_format=%u $dir/passwd

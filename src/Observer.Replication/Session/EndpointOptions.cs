@@ -23,6 +23,19 @@ public sealed class EndpointOptions
     /// <summary>Login, Plain, SCRAM-SHA-256, SCRAM-SHA-1, XOAuth2 or OAuthBearer. Auto uses the strongest the server offers (SCRAM before PLAIN before LOGIN).</summary>
     public string AuthMechanism { get; set; } = "Auto";
 
+    /// <summary>
+    /// An administrator's login that may open <see cref="Username"/>'s mailbox, so one password serves every account:
+    /// <see cref="Password"/> is then the master user's. Without <see cref="MasterUserSeparator"/> it logs in by SASL PLAIN
+    /// with <see cref="Username"/> as the authorization identity (RFC 4616; Dovecot and Cyrus honour it).
+    /// </summary>
+    public string? MasterUser { get; set; }
+
+    /// <summary>Logs in as "user{separator}master" instead (Dovecot's auth_master_user_separator, often *).</summary>
+    public string? MasterUserSeparator { get; set; }
+
+    /// <summary>Whether a master user logs in on the account's behalf.</summary>
+    public bool HasMasterUser => !string.IsNullOrEmpty(MasterUser);
+
     public bool AllowInvalidCertificate { get; set; }
 
     /// <summary>SHA-256 of the one certificate to accept, in hex.</summary>

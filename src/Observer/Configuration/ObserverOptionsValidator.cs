@@ -95,6 +95,10 @@ public sealed class ObserverOptionsValidator : IValidateOptions<ObserverOptions>
         }
         if (e.AuthMechanism.ToUpperInvariant() is not ("AUTO" or "LOGIN" or "PLAIN" or "SCRAM-SHA-256" or "SCRAM-SHA-1" or "XOAUTH2" or "OAUTHBEARER"))
             errors.Add($"{section}:AuthMechanism is '{e.AuthMechanism}'; use Auto, Login, Plain, SCRAM-SHA-256, SCRAM-SHA-1, XOAuth2 or OAuthBearer");
+        if (e.HasMasterUser && string.IsNullOrEmpty(e.MasterUserSeparator) && e.AuthMechanism.ToUpperInvariant() is not ("AUTO" or "PLAIN"))
+            errors.Add($"{section}:MasterUser without {section}:MasterUserSeparator logs in by SASL PLAIN; set {section}:AuthMechanism to Plain or Auto, or give {section}:MasterUserSeparator (Dovecot: *)");
+        if (!e.HasMasterUser && !string.IsNullOrEmpty(e.MasterUserSeparator))
+            errors.Add($"{section}:MasterUserSeparator is set but {section}:MasterUser is not; name the master user, or remove the separator");
         if (e.ConnectTimeout <= TimeSpan.Zero || e.CommandTimeout <= TimeSpan.Zero) errors.Add($"{section}:ConnectTimeout and {section}:CommandTimeout must be positive");
         if (e.Security == ImapSecurity.None && !e.AllowPlaintextLogin && !string.IsNullOrWhiteSpace(e.Host) && !EndpointOptions.IsLoopback(e.Host))
             errors.Add($"{section}: refusing to send the password in clear text to {e.Host}; set {section}:Security=Tls or StartTls, or {section}:AllowPlaintextLogin=true on a trusted network");
