@@ -42,6 +42,9 @@ public sealed class ReplicaRepository
     /// <summary>Every account's replicas, by account and name.</summary>
     public IReadOnlyList<ReplicaRecord> All() => _store.Query($"SELECT {Columns} FROM replicas ORDER BY account, name", Read);
 
+    /// <summary>Deletes a replica and everything that hangs off it (folders, messages, journal, troubles, holds, service row).</summary>
+    public void Remove(long replicaId) => _store.Execute("DELETE FROM replicas WHERE id = $id", ("$id", replicaId));
+
     private static ReplicaRecord Read(Microsoft.Data.Sqlite.SqliteDataReader r) =>
         new(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetInt32(4), r.GetString(5), r.GetString(6));
 }

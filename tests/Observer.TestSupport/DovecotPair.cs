@@ -20,10 +20,10 @@ public sealed class DovecotPair : ServerPair
     public const string LegacyCapabilities = "protocol imap {\n  imap_capability = IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ NAMESPACE UNSELECT CHILDREN\n}\n";
 
     public static async Task<DovecotPair> StartAsync(string name, string? replicaExtraConfig = null, string? primaryExtraConfig = null,
-        char primaryDelimiter = '.', char replicaDelimiter = '/', bool replicaTls = false, TestAccount? primaryMaster = null)
+        char primaryDelimiter = '.', char replicaDelimiter = '/', bool replicaTls = false, TestAccount? primaryMaster = null, TestAccount? replicaMaster = null)
     {
         var primary = DovecotServer.StartAsync(name + "-p", delimiter: primaryDelimiter, extraConfig: primaryExtraConfig, master: primaryMaster);
-        var replica = DovecotServer.StartAsync(name + "-r", tls: replicaTls, delimiter: replicaDelimiter, extraConfig: replicaExtraConfig);
+        var replica = DovecotServer.StartAsync(name + "-r", tls: replicaTls, delimiter: replicaDelimiter, extraConfig: replicaExtraConfig, master: replicaMaster);
         return new DovecotPair(await primary, await replica);
     }
 }

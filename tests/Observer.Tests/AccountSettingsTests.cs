@@ -142,6 +142,60 @@ public class AccountSettingsTests
     }
 
     [Test]
+    public async Task AnAccountsFile_AddsOneAccountALine_WithTheTopLevelLogins()
+    {
+        var file = Path.Combine(_dir, "accounts.txt");
+        await File.WriteAllTextAsync(file, "# office\n\ncarol\ndave dave@example.com   # his primary login differs\n  erin erin.p erin.r\n");
+        var options = Bound(With(("AccountsFile", file), ("Primary:MasterUser", "admin")));
+        Assert.That(options.EffectiveAccounts.Select(a => (a.Name, a.Primary.Username, a.Replica.Username)), Is.EqualTo(new[]
+        {
+            ("alice", "alice", "alice"), ("bob", "bob", "bob"),
+            ("carol", "carol", "carol"), ("dave", "dave@example.com", "dave@example.com"), ("erin", "erin.p", "erin.r"),
+        }));
+        var erin = options.Accounts[^1];
+        Assert.That((erin.Key, erin.Primary.MasterUser, erin.Primary.Port), Is.EqualTo(("accounts.txt line 5", "admin", 1)));
+    }
+
+    [TestCase("carol\nalice\n", "accounts.txt line 2: 'alice' is also Accounts:0's; each account needs a name of its own")]
+    [TestCase("carol\nbob smith jones x\n", "AccountsFile ")]
+    [TestCase("carol\nbob smith jones x\n", "line 2 has 4 fields; write NAME [PRIMARY-USER [REPLICA-USER]], one account a line")]
+    [TestCase("car/ol\n", "accounts.txt line 1: 'car/ol' may hold only letters, digits and . _ @ + -")]
+    public async Task AccountsFileMistakes_NameTheLine(string text, string expected)
+    {
+        var file = Path.Combine(_dir, "accounts.txt");
+        await File.WriteAllTextAsync(file, text);
+        var (code, _, errors) = await Run(With(("AccountsFile", file), ("Primary:Password", "p"), ("Replica:Password", "r")), "status");
+        Assert.That(code, Is.EqualTo(2), errors);
+        Assert.That(errors, Does.Contain(expected));
+        Assert.That(errors.Trim().Split('\n'), Has.Length.EqualTo(1), errors);
+    }
+
+    [Test]
+    public async Task AccountsFile_WithoutTheSharedPassword_IsToldOnce_NotOnceALine()
+    {
+        var file = Path.Combine(_dir, "accounts.txt");
+        await File.WriteAllLinesAsync(file, Enumerable.Range(1, 50).Select(i => $"user{i}"));
+        var settings = TwoAccounts.Where(kv => !kv.Key.StartsWith("Accounts:", StringComparison.Ordinal)).ToDictionary();
+        settings["AccountsFile"] = file;
+        settings["Replica:Username"] = "ignored";
+        var (code, _, errors) = await Run(settings, "status");
+        Assert.That(code, Is.EqualTo(2), errors);
+        Assert.That(errors.Trim().Split('\n'), Is.EqualTo(new[]
+        {
+            "observer: config: accounts.txt line 1 (user1): Primary:Password is not set; set Primary:PasswordFile, or OBSERVER_Primary__Password in the environment",
+            "observer: config: accounts.txt line 1 (user1): Replica:Password is not set; set Replica:PasswordFile, or OBSERVER_Replica__Password in the environment",
+        }));
+    }
+
+    [Test]
+    public async Task AMissingAccountsFile_IsNamed()
+    {
+        var (code, _, errors) = await Run(With(("AccountsFile", Path.Combine(_dir, "nope.txt"))), "status");
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(errors, Does.StartWith($"observer: config: cannot read AccountsFile {Path.Combine(_dir, "nope.txt")}: "));
+    }
+
+    [Test]
     public async Task TheTopLevelLogins_NeedNoUserWhenAccountsGiveThem()
     {
         var (code, _, errors) = await Run(TwoAccounts, "status");

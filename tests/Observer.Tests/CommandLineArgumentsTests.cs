@@ -29,6 +29,9 @@ public class CommandLineArgumentsTests
     [TestCase(new[] { "status", "--account", "--full" }, "--account needs the name of an account")]
     [TestCase(new[] { "status", "--account=" }, "--account needs the name of an account")]
     [TestCase(new[] { "run", "--account", "alice" }, "unknown option '--account' for run")]
+    [TestCase(new[] { "forget" }, "forget needs the one account whose state to delete")]
+    [TestCase(new[] { "forget", "alice", "bob" }, "forget needs the one account whose state to delete")]
+    [TestCase(new[] { "forget", "--account", "alice" }, "unknown option '--account' for forget")]
     public void Parse_Mistakes_AreOneClearLine(string[] argv, string expected)
     {
         var (args, error) = CommandLineArguments.Parse(argv);
@@ -48,6 +51,14 @@ public class CommandLineArgumentsTests
         Assert.That(error, Is.Null);
         Assert.That(args!.Account, Is.EqualTo("alice"));
         Assert.That(CommandLineArguments.Parse([verb, .. verb == "approve" ? new[] { "--all" } : []]).Arguments!.Account, Is.Null);
+    }
+
+    [Test]
+    public void Parse_Forget_TakesTheAccount()
+    {
+        var (args, error) = CommandLineArguments.Parse(["forget", "alice", "--config", "x.json"]);
+        Assert.That(error, Is.Null);
+        Assert.That((args!.Verb, args.Account, args.Folders.Count), Is.EqualTo((Verb.Forget, "alice", 0)));
     }
 
     [Test]

@@ -87,6 +87,16 @@ public sealed class EndpointOptions
         return Password ?? "";
     }
 
+    /// <summary>Whether both reach the same server the same way and log in alike: a changed password or port is a new login.</summary>
+    public bool SameAs(EndpointOptions other) => Fields().SequenceEqual(other.Fields());
+
+    private IEnumerable<string?> Fields() =>
+    [
+        Host, Port.ToString(System.Globalization.CultureInfo.InvariantCulture), Security.ToString(), Username, Password, PasswordFile, AuthMechanism,
+        MasterUser, MasterUserSeparator, AllowInvalidCertificate.ToString(), CertificateThumbprint, AllowPlaintextLogin.ToString(), Compress.ToString(),
+        ConnectTimeout.ToString(), CommandTimeout.ToString(),
+    ];
+
     // Never let a secret reach a log through string interpolation of the options.
     public override string ToString() => Describe();
 }

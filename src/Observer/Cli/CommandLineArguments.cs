@@ -7,6 +7,7 @@ public enum Verb
     Verify,
     Status,
     Approve,
+    Forget,
     Help,
 }
 
@@ -40,6 +41,7 @@ public sealed record CommandLineArguments(Verb Verb, string? ConfigFile, bool Re
                       exit 1: needs attention (a folder in trouble or held, a server unavailable, a service
                               gone without a clean stop, a sync left unfinished, no state database yet)
           approve   FOLDER... | --all: apply deletions the delete guard held back (works while run is live)
+          forget    ACCOUNT: delete the state of an account taken out of the settings (its mail is untouched)
 
         options:
           --config FILE          settings file (default: appsettings.json here, else next to observer)
@@ -53,14 +55,17 @@ public sealed record CommandLineArguments(Verb Verb, string? ConfigFile, bool Re
         2 a mistake in the command line or the settings
         """;
 
+    /// <summary>The settings outside any section, given on the command line as --Key=value.</summary>
+    private static readonly string[] TopLevelSettings = ["AccountsFile"];
+
     /// <summary>Parses, or returns a one-line error that says what is wrong and what to do.</summary>
     public static (CommandLineArguments? Arguments, string? Error) Parse(IReadOnlyList<string> args)
     {
-        if (args.Count == 0) return (null, "no command given; use one of: run, sync, verify, status, approve (observer --help for more)");
+        if (args.Count == 0) return (null, "no command given; use one of: run, sync, verify, status, approve, forget (observer --help for more)");
         var verbText = args[0];
         if (verbText is "-h" or "--help" or "help") return (new CommandLineArguments(Verb.Help, null, false, false, false, []), null);
         if (!Enum.TryParse<Verb>(verbText, ignoreCase: true, out var verb) || verb == Verb.Help || verbText.StartsWith('-'))
-            return (null, $"unknown command '{verbText}'; use one of: run, sync, verify, status, approve");
+            return (null, $"unknown command '{verbText}'; use one of: run, sync, verify, status, approve, forget");
 
         string? config = null, account = null;
         bool repair = false, force = false, full = false, all = false;
@@ -84,7 +89,7 @@ public sealed record CommandLineArguments(Verb Verb, string? ConfigFile, bool Re
                 case "--full" when verb == Verb.Sync:
                     full = true;
                     continue;
-                case "--account" when verb != Verb.Run:
+                case "--account" when verb is not (Verb.Run or Verb.Forget):
                     if (i + 1 >= args.Count || args[i + 1].StartsWith("--", StringComparison.Ordinal)) return (null, "--account needs the name of an account from the settings' Accounts list");
                     account = args[++i];
                     continue;
@@ -99,25 +104,28 @@ public sealed record CommandLineArguments(Verb Verb, string? ConfigFile, bool Re
                 config = arg["--config=".Length..];
                 continue;
             }
-            if (arg.StartsWith("--account=", StringComparison.Ordinal) && verb != Verb.Run)
+            if (arg.StartsWith("--account=", StringComparison.Ordinal) && verb is not (Verb.Run or Verb.Forget))
             {
                 account = arg["--account=".Length..];
                 if (account.Length == 0) return (null, "--account needs the name of an account from the settings' Accounts list");
                 continue;
             }
-            if (verb == Verb.Approve && !arg.StartsWith("--", StringComparison.Ordinal))
+            if (verb is Verb.Approve or Verb.Forget && !arg.StartsWith("--", StringComparison.Ordinal))
             {
                 folders.Add(arg);
                 continue;
             }
             // A setting always has a section, so "--Section:Key"; anything else is a typo, not a setting.
             var key = arg.TrimStart('-').Split('=', 2)[0];
-            if (!arg.StartsWith("--", StringComparison.Ordinal) || !key.Contains(':'))
+            if (!arg.StartsWith("--", StringComparison.Ordinal) || !(key.Contains(':') || TopLevelSettings.Contains(key, StringComparer.OrdinalIgnoreCase)))
                 return (null, $"unknown option '{arg}' for {verb.ToString().ToLowerInvariant()}; settings look like --Section:Key=value");
             overrides.Add(arg);
             if (!arg.Contains('=') && i + 1 < args.Count && !args[i + 1].StartsWith("--", StringComparison.Ordinal)) overrides.Add(args[++i]);
             else if (!arg.Contains('=')) return (null, $"setting '{arg}' has no value; write {arg}=value");
         }
+        if (verb == Verb.Forget && folders.Count != 1)
+            return (null, "forget needs the one account whose state to delete: observer forget NAME; `observer status` lists the accounts");
+        if (verb == Verb.Forget) (account, folders) = (folders[0], []);
         if (force && !repair) return (null, "--force only applies with --repair");
         if (verb == Verb.Approve && (folders.Count == 0) == !all)
             return (null, "approve needs the folders whose held deletions to apply, or --all (not both); `observer status` lists them");

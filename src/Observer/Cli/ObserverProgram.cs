@@ -91,6 +91,10 @@ public static class ObserverProgram
         if (arguments.Verb == Verb.Approve)
             return await ApproveCommand.RunAsync(services.GetRequiredService<StateStore>, options, arguments.Account, arguments.All ? null : arguments.Folders, output);
 
+        // Forgetting deletes one account's rows, for an account no service runs any more: no instance lock either.
+        if (arguments.Verb == Verb.Forget)
+            return await ForgetCommand.RunAsync(options, arguments.Account!, services.GetRequiredService<TimeProvider>(), output);
+
         var accounts = services.GetRequiredService<AccountEngines>();
         var selected = accounts.Select(arguments.Account);
         using var instance = InstanceLock.Acquire(options.State.Path);

@@ -46,9 +46,9 @@ public static class StatusCommand
         }
         // An account taken out of the settings keeps its state (its maps save a full comparison if it comes back).
         foreach (var gone in store.Replicas.All().Where(r => r.Name == replicaName && !configured.Contains(r.Account, StringComparer.Ordinal)))
-            await output.WriteLineAsync($"{(gone.Account.Length > 0 ? gone.Account : "(no account list)").PadRight(width)}not in the settings any more; its state is kept");
+            await output.WriteLineAsync($"{(gone.Account.Length > 0 ? gone.Account : "(no account list)").PadRight(width)}not in the settings any more; its state is kept (observer forget NAME deletes it)");
         await output.WriteLineAsync(attention.Count == 0
-            ? $"health: ok ({configured.Count} accounts)"
+            ? $"health: ok ({configured.Count} account{(configured.Count == 1 ? "" : "s")})"
             : $"health: needs attention: {string.Join("; ", attention)}; `observer status --account NAME` shows its folders");
         return attention.Count == 0 ? 0 : 1;
     }
@@ -127,10 +127,16 @@ public static class StatusCommand
 
         private int Unsynced => Folders.Count(f => f.LastSyncedAt is null);
 
-        public List<string> Problems() =>
-            Health.Problems(Troubles.Values.ToList(), Holds, caughtUp: Unsynced == 0 && PendingWrites == 0 && Folders.All(f => f.DirtySince is null));
+        public List<string> Problems()
+        {
+            var problems = Health.Problems(Troubles.Values.ToList(), Holds, caughtUp: Unsynced == 0 && PendingWrites == 0 && Folders.All(f => f.DirtySince is null));
+            // Every account has an INBOX: none known means the first pass has not got that far.
+            if (Folders.Count == 0 && problems.Count == 0)
+                problems.Add(Health.ServiceAlive ? "its first sync is under way" : "never synced; run `observer sync` or `observer run`");
+            return problems;
+        }
 
-        public string OverallLag() => StatusCommand.OverallLag(Folders, Unsynced, Now);
+        public string OverallLag() => Folders.Count == 0 ? "-" : StatusCommand.OverallLag(Folders, Unsynced, Now);
     }
 
     /// <summary>A folder never synced has no lag to show, and one in trouble has none we can vouch for unless a change is known to wait.</summary>

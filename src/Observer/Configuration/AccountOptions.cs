@@ -15,8 +15,14 @@ public sealed class AccountOptions
 
     public EndpointOptions Replica { get; set; } = new();
 
-    /// <summary>Where the entry was given, for error messages: Accounts:0.</summary>
+    /// <summary>Where the entry was given, for error messages: Accounts:0, or accounts.txt line 3.</summary>
     public string Key { get; set; } = "";
+
+    /// <summary>A line of the AccountsFile: its servers and passwords are the Primary and Replica sections', with nothing of its own.</summary>
+    public bool FromFile { get; set; }
+
+    /// <summary>Whether a reload changed nothing that this account's replication depends on.</summary>
+    public bool SameAs(AccountOptions other) => Name == other.Name && Primary.SameAs(other.Primary) && Replica.SameAs(other.Replica);
 
     /// <summary>The name shown in errors, whether or not it was given.</summary>
     public string Label => Name.Length > 0 ? $"{Key} ({Name})" : Key;

@@ -59,7 +59,7 @@ public static class ObserverConfiguration
         {
             foreach (var name in provider.GetChildKeys([], null).Distinct(StringComparer.OrdinalIgnoreCase))
             {
-                if (Sections.Contains(name, StringComparer.OrdinalIgnoreCase)) continue;
+                if (Sections.Contains(name, StringComparer.OrdinalIgnoreCase) || IsTopLevelSetting(provider, name)) continue;
                 // OBSERVER_ variables without a section (OBSERVER_TESTSERVERS_DIR) belong to other tools: every setting has a section.
                 if (provider is EnvironmentVariablesConfigurationProvider && !provider.GetChildKeys([], name).Any()) continue;
                 var where = provider switch
@@ -73,6 +73,10 @@ public static class ObserverConfiguration
             }
         }
     }
+
+    /// <summary>The one setting outside a section: a plain value, never a section of its own.</summary>
+    private static bool IsTopLevelSetting(IConfigurationProvider provider, string name) =>
+        name.Equals(nameof(ObserverOptions.AccountsFile), StringComparison.OrdinalIgnoreCase) && !provider.GetChildKeys([], name).Any();
 
     private static string? ResolveFile(string? named)
     {
@@ -98,6 +102,9 @@ public static class ObserverConfiguration
         Bind(configuration, "Reconnect", section => section.Bind(options.Reconnect, Strict));
         foreach (var entry in configuration.GetSection("Accounts").GetChildren()) options.Accounts.Add(BindAccount(configuration, entry));
         var baseDirectory = settingsFile is null ? Environment.CurrentDirectory : Path.GetDirectoryName(settingsFile)!;
+        options.AccountsFile = Rooted(configuration[nameof(ObserverOptions.AccountsFile)], baseDirectory);
+        if (!string.IsNullOrWhiteSpace(options.AccountsFile))
+            foreach (var line in AccountsFile.Read(options.AccountsFile)) options.Accounts.Add(FileAccount(configuration, options.AccountsFile, line));
         options.State.Path = Rooted(options.State.Path, baseDirectory)!;
         options.State.SpoolDirectory = Rooted(options.State.SpoolDirectory, baseDirectory);
         foreach (var endpoint in options.Accounts.SelectMany(a => new[] { a.Primary, a.Replica }).Append(options.Primary).Append(options.Replica))
@@ -123,6 +130,17 @@ public static class ObserverConfiguration
         Bind(configuration, key + ":Primary", section => section.Bind(account.Primary, Strict));
         Bind(configuration, "Replica", section => section.Bind(account.Replica, Strict));
         Bind(configuration, key + ":Replica", section => section.Bind(account.Replica, Strict));
+        return account;
+    }
+
+    /// <summary>An account of the AccountsFile: the top-level Primary and Replica with the line's users.</summary>
+    private static AccountOptions FileAccount(IConfiguration configuration, string file, AccountsFile.Line line)
+    {
+        var account = new AccountOptions { Key = $"{Path.GetFileName(file)} line {line.Number}", Name = line.Name, FromFile = true };
+        Bind(configuration, "Primary", section => section.Bind(account.Primary, Strict));
+        Bind(configuration, "Replica", section => section.Bind(account.Replica, Strict));
+        account.Primary.Username = line.PrimaryUser;
+        account.Replica.Username = line.ReplicaUser;
         return account;
     }
 

@@ -17,8 +17,11 @@ public sealed class ObserverOptions
     /// </summary>
     public List<AccountOptions> Accounts { get; set; } = [];
 
+    /// <summary>More accounts, one a line (<see cref="Configuration.AccountsFile"/>); read with the settings, and again when it changes.</summary>
+    public string? AccountsFile { get; set; }
+
     /// <summary>Whether the settings list accounts, rather than describing one account in Primary and Replica.</summary>
-    public bool HasAccountList => Accounts.Count > 0;
+    public bool HasAccountList => Accounts.Count > 0 || !string.IsNullOrWhiteSpace(AccountsFile);
 
     /// <summary>The accounts to replicate: the list, or the one account of the Primary and Replica sections (named "").</summary>
     public IReadOnlyList<AccountOptions> EffectiveAccounts =>

@@ -58,20 +58,36 @@ public sealed class ObserverOptionsValidator : IValidateOptions<ObserverOptions>
     /// <summary>Letters, digits and what an e-mail address uses: a name that is safe in a log, a shell and a file name.</summary>
     private static bool IsAccountName(string name) => name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '@' or '+' or '-');
 
+    private static string? NameProblem(AccountOptions account, Dictionary<string, AccountOptions> byName)
+    {
+        // A file's line has no key for its name: the line itself is named.
+        var what = account.FromFile ? $"{account.Key}: '{account.Name}'" : $"{account.Key}:Name '{account.Name}'";
+        if (account.Name.Length == 0) return $"{account.Key}:Name is not set; name each account, e.g. the user's login";
+        if (!IsAccountName(account.Name)) return $"{what} may hold only letters, digits and . _ @ + -";
+        if (!byName.TryAdd(account.Name, account)) return $"{what} is also {byName[account.Name].Key}'s; each account needs a name of its own";
+        return null;
+    }
+
     private static void Accounts(List<AccountOptions> accounts, List<string> errors)
     {
         var byName = new Dictionary<string, AccountOptions>(StringComparer.OrdinalIgnoreCase);
         var byReplicaLogin = new Dictionary<string, AccountOptions>(StringComparer.OrdinalIgnoreCase);
+        var fileEndpointsTold = false;
         foreach (var account in accounts)
         {
-            if (account.Name.Length == 0) errors.Add($"{account.Key}:Name is not set; name each account, e.g. the user's login");
-            else if (!IsAccountName(account.Name)) errors.Add($"{account.Key}:Name '{account.Name}' may hold only letters, digits and . _ @ + -");
-            else if (!byName.TryAdd(account.Name, account)) errors.Add($"{account.Key}:Name '{account.Name}' is also {byName[account.Name].Key}'s; each account needs a name of its own");
+            var nameProblem = NameProblem(account, byName);
+            if (nameProblem is not null) errors.Add(nameProblem);
 
-            var before = errors.Count;
-            Endpoint(account.Key + ":Primary", "primary", account.Primary, errors);
-            Endpoint(account.Key + ":Replica", "replica", account.Replica, errors);
-            if (errors.Count > before) continue;
+            // A line of the AccountsFile has only its users: everything else is fixed in the Primary and Replica sections.
+            var endpointErrors = new List<string>();
+            Endpoint(account.FromFile ? "Primary" : account.Key + ":Primary", "primary", account.Primary, endpointErrors);
+            Endpoint(account.FromFile ? "Replica" : account.Key + ":Replica", "replica", account.Replica, endpointErrors);
+            // Every line inherits the same sections: their mistake is told once, not once a line.
+            if (!account.FromFile) errors.AddRange(endpointErrors);
+            else if (!fileEndpointsTold) errors.AddRange(endpointErrors.Select(e => $"{account.Label}: {e}"));
+            fileEndpointsTold |= account.FromFile && endpointErrors.Count > 0;
+            // A repeated name is usually a repeated account: its replica login is then told as repeated too, needlessly.
+            if (endpointErrors.Count > 0 || nameProblem is not null) continue;
             if (SameAccount(account.Primary, account.Replica))
                 errors.Add($"{account.Label}: Primary and Replica are the same account; point its Replica at the server that should receive the copy");
             // Two accounts copied into one replica account would each delete the other's mail as extras.

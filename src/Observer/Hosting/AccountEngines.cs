@@ -17,16 +17,25 @@ public sealed record AccountEngine(string Name, ReplicationEngine Engine)
 /// <summary>The engines of every account the settings name (one, when they have no Accounts list).</summary>
 public sealed class AccountEngines
 {
+    private readonly ObserverOptions _options;
+    private readonly StateStore _store;
+    private readonly ILoggerFactory _loggers;
+    private readonly TimeProvider _time;
+
     public AccountEngines(ObserverOptions options, StateStore store, ILoggerFactory loggers, TimeProvider time)
     {
-        All = options.EffectiveAccounts.Select(account => new AccountEngine(account.Name,
-            new ReplicationEngine(new MailKitMailSessionFactory(account.Primary, account.Replica, loggers, time, options.State.SpoolDirectory),
-                store, options.Replication, options.Reconnect, account.Primary.Describe(), account.Replica.Describe(), loggers, time)
-            {
-                Account = account.Name,
-            })).ToList();
+        (_options, _store, _loggers, _time) = (options, store, loggers, time);
+        All = options.EffectiveAccounts.Select(Build).ToList();
         HasAccountList = options.HasAccountList;
     }
+
+    /// <summary>An engine for one account, with the replication settings the service started with (also for an account added later).</summary>
+    public AccountEngine Build(AccountOptions account) => new(account.Name,
+        new ReplicationEngine(new MailKitMailSessionFactory(account.Primary, account.Replica, _loggers, _time, _options.State.SpoolDirectory),
+            _store, _options.Replication, _options.Reconnect, account.Primary.Describe(), account.Replica.Describe(), _loggers, _time)
+        {
+            Account = account.Name,
+        });
 
     public IReadOnlyList<AccountEngine> All { get; }
 

@@ -41,6 +41,8 @@ public static class ObserverHost
         if (arguments.Verb == Verb.Run)
         {
             builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(60));
+            builder.Services.AddSingleton(sp => new SettingsReloader(arguments, settingsFile, sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<ILogger<SettingsReloader>>()));
             builder.Services.AddSingleton<ReplicationWorker>();
             builder.Services.AddHostedService(sp => sp.GetRequiredService<ReplicationWorker>());
         }

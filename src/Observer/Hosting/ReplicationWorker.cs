@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -13,8 +14,8 @@ namespace Observer.Hosting;
 /// Accounts list, it stops only that account, which is tried again with a long backoff while the others
 /// go on; only a broken state database, which every account shares, stops them all.
 /// </summary>
-public sealed class ReplicationWorker(AccountEngines accounts, IOptions<ObserverOptions> settings, TimeProvider time, IHostApplicationLifetime lifetime,
-    ILogger<ReplicationWorker> logger) : BackgroundService
+public sealed class ReplicationWorker(AccountEngines accounts, IOptions<ObserverOptions> settings, SettingsReloader reloader, TimeProvider time,
+    IHostApplicationLifetime lifetime, ILogger<ReplicationWorker> logger) : BackgroundService
 {
     /// <summary>Set when replication stopped on an error no retry can fix.</summary>
     public string? FatalError { get; private set; }
@@ -23,8 +24,17 @@ public sealed class ReplicationWorker(AccountEngines accounts, IOptions<Observer
     {
         try
         {
-            if (accounts.HasAccountList) await Task.WhenAll(accounts.All.Select(a => SuperviseAsync(a, stoppingToken)));
-            else await accounts.All[0].Engine.RunAsync(stoppingToken);
+            if (accounts.HasAccountList) await RunAccountsAsync(stoppingToken);
+            else
+            {
+                // systemctl reload sends SIGHUP, which would otherwise end the process.
+                using var hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+                {
+                    context.Cancel = true;
+                    logger.LogWarning("SIGHUP: without an Accounts list there is nothing to reload; restart observer to apply changed settings");
+                });
+                await accounts.All[0].Engine.RunAsync(stoppingToken);
+            }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -45,6 +55,30 @@ public sealed class ReplicationWorker(AccountEngines accounts, IOptions<Observer
         }
     }
 
+    /// <summary>Every account of the list, each on its own, and the list kept up to date with the settings until the service stops.</summary>
+    private async Task RunAccountsAsync(CancellationToken stopping)
+    {
+        using var broken = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        Exception? fatal = null;
+        var supervisor = new AccountSupervisor(accounts, SuperviseAsync, ex =>
+        {
+            // Only what every account shares (the state database) ends them all.
+            Interlocked.CompareExchange(ref fatal, ex, null);
+            broken.Cancel();
+        }, logger, stopping);
+        await supervisor.ApplyAsync(settings.Value.EffectiveAccounts);
+        if (supervisor.Names.Count == 0) logger.LogWarning("no accounts to replicate yet; add them to the settings or the AccountsFile, and they start at once");
+        try
+        {
+            await reloader.WatchAsync(settings.Value, supervisor.ApplyAsync, broken.Token);
+        }
+        finally
+        {
+            await supervisor.StopAllAsync();
+        }
+        if (fatal is not null) throw fatal;
+    }
+
     /// <summary>
     /// Runs one account of several. Its own failures (a changed password, a revoked certificate, a bug met in its
     /// mail) are retried by the one reconnect pipeline, starting at Reconnect:MaxDelay: the admin can fix the
@@ -55,8 +89,8 @@ public sealed class ReplicationWorker(AccountEngines accounts, IOptions<Observer
         using var scope = account.BeginScope(logger);
         var backoff = new ReconnectOptions { InitialDelay = settings.Value.Reconnect.MaxDelay, MaxDelay = TimeSpan.FromTicks(settings.Value.Reconnect.MaxDelay.Ticks * 10) };
         var pipeline = ReconnectPolicy.Build(backoff, null, time,
-            onRetry: (ex, delay) => logger.LogError("account {Account} stopped: {Reason}; trying it again in {Seconds:0} s (the other accounts go on)",
-                account.Name, ex.Message.ReplaceLineEndings(" "), delay.TotalSeconds),
+            onRetry: (ex, delay) => logger.LogError("this account stopped: {Reason}; trying it again in {Seconds:0} s (the other accounts go on)",
+                ex.Message.ReplaceLineEndings(" "), delay.TotalSeconds),
             alsoRetry: ex => ex is not (OperationCanceledException or StateException));
         await pipeline.ExecuteAsync(async token => await account.Engine.RunAsync(token), stopping);
     }

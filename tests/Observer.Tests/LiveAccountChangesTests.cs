@@ -1,0 +1,136 @@
+using System.Diagnostics;
+using NUnit.Framework;
+using Observer.TestSupport;
+
+namespace Observer.Tests;
+
+/// <summary>
+/// Accounts added to and taken out of a live `observer run` through the AccountsFile, picked up when the file
+/// changes or on SIGHUP, without a restart; and `observer forget` for the state of one taken out.
+/// A master user on each real Dovecot lets every account of the file share the logins of the top-level sections.
+/// </summary>
+public class LiveAccountChangesTests
+{
+    private static readonly TestAccount Master = new("admin", "master-" + Guid.NewGuid().ToString("N")[..10]);
+
+    private DovecotPair _pair = null!;
+    private string _dir = "";
+
+    [OneTimeSetUp]
+    public async Task StartAsync() => _pair = await DovecotPair.StartAsync("reload", primaryMaster: Master, replicaMaster: Master);
+
+    [OneTimeTearDown]
+    public async Task StopAsync() => await _pair.DisposeAsync();
+
+    [SetUp]
+    public void SetUp() => _dir = Directory.CreateTempSubdirectory("observer-reload-").FullName;
+
+    [TearDown]
+    public void TearDown() => Directory.Delete(_dir, recursive: true);
+
+    private string AccountsFile => Path.Combine(_dir, "accounts.txt");
+
+    private Dictionary<string, string> Settings() => new()
+    {
+        ["Primary:Host"] = _pair.Primary.Host,
+        ["Primary:Port"] = _pair.Primary.Port.ToString(),
+        ["Primary:Security"] = "None",
+        ["Primary:MasterUser"] = Master.User,
+        ["Primary:Password"] = Master.Password,
+        ["Replica:Host"] = _pair.Replica.Host,
+        ["Replica:Port"] = _pair.Replica.Port.ToString(),
+        ["Replica:Security"] = "None",
+        ["Replica:MasterUser"] = Master.User,
+        ["Replica:Password"] = Master.Password,
+        ["AccountsFile"] = AccountsFile,
+        ["State:Path"] = Path.Combine(_dir, "state.db"),
+    };
+
+    private static string Line(string name, PairAccounts a) => $"{name} {a.Primary.User} {a.Replica.User}\n";
+
+    private async Task<PairAccounts> WithMailAsync(int messages)
+    {
+        var a = await _pair.NewAccountsAsync();
+        await using var primary = await a.PrimaryClientAsync();
+        await MailFactory.FillAsync(primary, "INBOX", messages);
+        return a;
+    }
+
+    /// <summary>Rewrites the file with its old write time, so only a SIGHUP can tell the service it changed.</summary>
+    private async Task RewriteUnnoticedAsync(string text)
+    {
+        var stamp = File.GetLastWriteTimeUtc(AccountsFile);
+        await File.WriteAllTextAsync(AccountsFile, text);
+        File.SetLastWriteTimeUtc(AccountsFile, stamp);
+    }
+
+    private static async Task HangUpAsync(ObserverProcess observer)
+    {
+        using var kill = Process.Start("kill", ["-HUP", observer.Pid.ToString()]);
+        await kill.WaitForExitAsync();
+        Assert.That(kill.ExitCode, Is.Zero);
+    }
+
+    [Test]
+    public async Task AccountsAddedAndTakenOut_WhileRunning_StartAndStop_WithoutARestart()
+    {
+        var (alice, bob, carol) = (await WithMailAsync(5), await WithMailAsync(3), await WithMailAsync(2));
+        await File.WriteAllTextAsync(AccountsFile, "# the office\n" + Line("alice", alice));
+        var settings = Settings();
+        await using var observer = ObserverProcess.Start("run", settings, _dir);
+        await Eventually.ConvergesAsync(alice, TimeSpan.FromSeconds(60), observer: observer);
+
+        // Added by editing the file: bob's mail arrives with nobody restarting anything.
+        await File.WriteAllTextAsync(AccountsFile, Line("alice", alice) + Line("bob", bob));
+        await Eventually.ConvergesAsync(bob, TimeSpan.FromSeconds(60), observer: observer);
+        Assert.That(observer.Errors, Does.Contain("account bob added: replicating it"));
+
+        // Taken out, and carol added, by a file the poll cannot see changed: only SIGHUP reads it.
+        await RewriteUnnoticedAsync(Line("bob", bob) + Line("carol", carol));
+        await HangUpAsync(observer);
+        await Eventually.ConvergesAsync(carol, TimeSpan.FromSeconds(60), observer: observer);
+        Assert.That(observer.Errors, Does.Contain("reading the settings again (SIGHUP)"));
+        await Eventually.HoldsAsync(() => Task.FromResult(observer.Errors.Contains("account alice is no longer in the settings: stopped", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(30), () => Task.FromResult(observer.Errors));
+
+        // Alice's new mail stays behind; bob's, sent after it, still arrives.
+        await using (var primary = await alice.PrimaryClientAsync()) await primary.AppendAsync("INBOX", MailFactory.Message("after alice left"));
+        await using (var primary = await bob.PrimaryClientAsync()) await primary.AppendAsync("INBOX", MailFactory.Message("bob goes on"));
+        await Eventually.ConvergesAsync(bob, TimeSpan.FromSeconds(30), observer: observer);
+        Assert.That(await alice.DifferencesAsync(), Is.Not.Empty, "nothing replicates alice any more");
+
+        var stillThere = await ObserverProcess.RunAsync("forget", settings, _dir, TimeSpan.FromSeconds(30), "bob");
+        Assert.That((stillThere.ExitCode, stillThere.Errors), Is.EqualTo((2, "observer: account bob is still in the settings (accounts.txt line 1); take it out of the settings first, or its state is only built again\n")));
+        var status = await ObserverProcess.RunAsync("status", settings, _dir, TimeSpan.FromSeconds(30));
+        Assert.That(status.Output, Does.Contain("\nalice").And.Contain("not in the settings any more; its state is kept"));
+        var forget = await ObserverProcess.RunAsync("forget", settings, _dir, TimeSpan.FromSeconds(30), "alice");
+        Assert.That(forget.ExitCode, Is.Zero, forget.Output + forget.Errors);
+        Assert.That(forget.Output, Does.Contain("forget: account alice's state is deleted (1 folder)"));
+        status = await ObserverProcess.RunAsync("status", settings, _dir, TimeSpan.FromSeconds(30));
+        Assert.That(status.Output, Does.Not.Contain("\nalice"));
+
+        observer.Terminate();
+        Assert.That(await observer.WaitForExitAsync(TimeSpan.FromSeconds(60)), Is.Zero, observer.Errors);
+        Assert.That(StackTraces.Find(observer.Errors), Is.Null);
+    }
+
+    [Test]
+    public async Task ABrokenEdit_IsRefusedInOneLine_AndEveryAccountRunsOn()
+    {
+        var alice = await WithMailAsync(2);
+        await File.WriteAllTextAsync(AccountsFile, Line("alice", alice));
+        await using var observer = ObserverProcess.Start("run", Settings(), _dir);
+        await Eventually.ConvergesAsync(alice, TimeSpan.FromSeconds(60), observer: observer);
+
+        await File.WriteAllTextAsync(AccountsFile, Line("alice", alice) + "bob has four fields\n");
+        await Eventually.HoldsAsync(() => Task.FromResult(observer.Errors.Contains("settings not reloaded: AccountsFile", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(30), () => Task.FromResult(observer.Errors));
+        Assert.That(observer.Errors, Does.Contain("line 2 has 4 fields; write NAME [PRIMARY-USER [REPLICA-USER]], one account a line; every account runs on as before"));
+
+        await using (var primary = await alice.PrimaryClientAsync()) await primary.AppendAsync("INBOX", MailFactory.Message("still replicated"));
+        await Eventually.ConvergesAsync(alice, TimeSpan.FromSeconds(30), observer: observer);
+        Assert.That(observer.Errors, Does.Not.Contain("is no longer in the settings"));
+        observer.Terminate();
+        Assert.That(await observer.WaitForExitAsync(TimeSpan.FromSeconds(60)), Is.Zero, observer.Errors);
+    }
+}
