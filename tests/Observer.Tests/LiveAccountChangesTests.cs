@@ -133,4 +133,36 @@ public class LiveAccountChangesTests
         observer.Terminate();
         Assert.That(await observer.WaitForExitAsync(TimeSpan.FromSeconds(60)), Is.Zero, observer.Errors);
     }
+
+    [Test]
+    public async Task BeyondTheLiveAccounts_OthersArePolled_AndABusyOneTakesTheSlotOfAQuietOne()
+    {
+        var (alice, bob, carol) = (await WithMailAsync(3), await WithMailAsync(2), await WithMailAsync(2));
+        await File.WriteAllTextAsync(AccountsFile, Line("alice", alice) + Line("bob", bob) + Line("carol", carol));
+        var settings = Settings();
+        settings["Replication:LiveAccounts"] = "1";
+        settings["Replication:PollInterval"] = "00:00:01";
+        await using var observer = ObserverProcess.Start("run", settings, _dir);
+        foreach (var a in new[] { alice, bob, carol }) await Eventually.ConvergesAsync(a, TimeSpan.FromSeconds(60), observer: observer);
+        Assert.That(observer.Errors, Does.Contain("3 accounts: 1 replicate live, the others are polled every 1 s, 4 at a time"));
+        Assert.That(Watching(observer), Is.EqualTo(new[] { "alice" }), "only the first account holds a watch");
+
+        // Carol's mail arrives by polling; once alice has been quiet for ten poll intervals, carol takes her live slot.
+        await using (var primary = await carol.PrimaryClientAsync()) await primary.AppendAsync("INBOX", MailFactory.Message("polled in"));
+        await Eventually.ConvergesAsync(carol, TimeSpan.FromSeconds(30), observer: observer);
+        await Eventually.HoldsAsync(() => Task.FromResult(Watching(observer).Contains("carol")), TimeSpan.FromSeconds(60), () => Task.FromResult(observer.Errors));
+        Assert.That(observer.Errors, Does.Contain("account alice has been quiet for"));
+
+        // Alice, polled now, still gets her mail.
+        await using (var primary = await alice.PrimaryClientAsync()) await primary.AppendAsync("INBOX", MailFactory.Message("alice polled"));
+        await Eventually.ConvergesAsync(alice, TimeSpan.FromSeconds(30), observer: observer);
+        observer.Terminate();
+        Assert.That(await observer.WaitForExitAsync(TimeSpan.FromSeconds(60)), Is.Zero, observer.Errors);
+        Assert.That(StackTraces.Find(observer.Errors), Is.Null);
+    }
+
+    /// <summary>The accounts that started watching the primary, in the order they did.</summary>
+    private static List<string> Watching(ObserverProcess observer) =>
+        observer.Errors.Split('\n').Where(l => l.Contains(" watching the primary with ", StringComparison.Ordinal))
+            .Select(l => l[(l.IndexOf("=> account ", StringComparison.Ordinal) + 11)..].Split(' ')[0]).ToList();
 }

@@ -74,6 +74,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 2030, Level = LogLevel.Information, Message = "pass complete: {Folders} folders, {Summary} in {Elapsed} ms")]
     public static partial void PassComplete(ILogger logger, int folders, string summary, long elapsed);
 
+    [LoggerMessage(EventId = 2031, Level = LogLevel.Debug, Message = "pass complete: {Folders} folders, {Summary} in {Elapsed} ms")]
+    public static partial void PassCompleteQuietly(ILogger logger, int folders, string summary, long elapsed);
+
     [LoggerMessage(EventId = 2036, Level = LogLevel.Debug, Message = "journal: pruned {Count} entries finished more than {Days:0.#} days ago")]
     public static partial void JournalPruned(ILogger logger, int count, double days);
 

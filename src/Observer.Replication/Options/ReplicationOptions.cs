@@ -10,7 +10,16 @@ public sealed class ReplicationOptions
     /// <summary>Connections to the primary per account; servers cap them (Dovecot: 10 by default).</summary>
     public int MaxConnections { get; set; } = 6;
 
-    /// <summary>How often folders without IDLE are checked with STATUS, and the folder list with LIST.</summary>
+    /// <summary>
+    /// With several accounts, how many replicate live (push, with their connections held); the others are polled
+    /// every <see cref="PollInterval"/>, and one with changes takes the slot of a live one that has been quiet.
+    /// </summary>
+    public int LiveAccounts { get; set; } = 50;
+
+    /// <summary>With several accounts, how many polled accounts are synced at once.</summary>
+    public int ParallelAccounts { get; set; } = 4;
+
+    /// <summary>How often folders without IDLE are checked with STATUS, and the folder list with LIST; and polled accounts synced.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>How often a full reconciliation pass runs while live, to catch anything a watcher missed.</summary>

@@ -61,6 +61,11 @@ public sealed class ReplicationEngine
 
     private ReplicaRecord Target => _targetRecord.Value;
 
+    private long _lastActivityTicks;
+
+    /// <summary>When a watcher last reported a change while live (the start, before any): how busy the account is.</summary>
+    public DateTimeOffset LastActivity => new(Math.Max(Volatile.Read(ref _lastActivityTicks), _started.UtcTicks), TimeSpan.Zero);
+
     /// <summary>The account this engine replicates, in a service of several ("" for the single account of the settings).</summary>
     public string Account { get; init; } = "";
 
@@ -70,13 +75,15 @@ public sealed class ReplicationEngine
     public TimeSpan ShutdownGrace { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>One reconciliation pass (`observer sync`), retried a few times on connection failures.</summary>
-    public async Task<PassResult> SyncOnceAsync(bool full, CancellationToken cancellationToken)
+    /// <param name="polled">A poll of one account of many: a pass that found nothing logs only at Debug, and folders in
+    /// trouble wait out their backoff rather than being tried at every poll.</param>
+    public async Task<PassResult> SyncOnceAsync(bool full, CancellationToken cancellationToken, bool polled = false)
     {
         var pipeline = ReconnectPolicy.Build(_reconnect, _reconnect.SyncAttempts, _time, LogRetry);
         return await pipeline.ExecuteAsync(async token =>
         {
             await using var pair = await ConnectBesideStateCheckAsync(token).ConfigureAwait(false);
-            return await Reconciler(pair, oneShot: true).RunAsync(full, force: false, token).ConfigureAwait(false);
+            return await Reconciler(pair, oneShot: true, polled: polled).RunAsync(full, force: false, token).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
     }
 
@@ -217,6 +224,9 @@ public sealed class ReplicationEngine
             await watchStop.CancelAsync().ConfigureAwait(false);
             if (watching is not null) await watching.ConfigureAwait(false);
             heartbeat.Dispose();
+            // An account of many may be polled by one-shot passes after its live run: those pass as `sync` does.
+            _live = false;
+            _folderDeletions = FolderDeletionDelay.None;
             _store.Service.Save(Target.Id, new ServiceRecord { StartedAt = _started, HeartbeatAt = _time.GetUtcNow(), PrimaryState = "stopped", ReplicaState = "stopped", WatchMode = _watchMode, LastError = stoppedBy });
         }
     }
@@ -260,6 +270,7 @@ public sealed class ReplicationEngine
             // A folder found gone is dealt with at once, not at the next signal.
             if (!reconciler.FoldersVanished) await WaitAsync(queue, nextPass, stopping).ConfigureAwait(false);
             var batch = SignalBatch.Drain(queue.Reader);
+            if (batch.Folders.Count > 0) Volatile.Write(ref _lastActivityTicks, _time.GetUtcNow().UtcTicks);
             var filter = Filter(pair);
             foreach (var excluded in batch.Folders.Keys.Where(f => !filter.Includes(f)).ToList()) batch.Folders.Remove(excluded);
             foreach (var (folder, seen) in batch.Folders) _store.Folders.MarkDirty(Target.Id, folder, seen.SeenAt);
@@ -433,8 +444,11 @@ public sealed class ReplicationEngine
 
     private FolderFilter Filter(SessionPair pair) => new(_options.Folders.Exclude, pair.Primary.Delimiter);
 
-    private Reconciler Reconciler(SessionPair pair, bool oneShot = false) =>
-        new(Context(pair), Filter(pair), Troubles, OpenWorkerAsync, ParallelFolders) { RetryTroublesNow = oneShot, InboxFirst = !oneShot, NewMail = oneShot ? null : _inboxMail };
+    private Reconciler Reconciler(SessionPair pair, bool oneShot = false, bool polled = false) =>
+        new(Context(pair), Filter(pair), Troubles, OpenWorkerAsync, ParallelFolders)
+        {
+            RetryTroublesNow = oneShot && !polled, InboxFirst = !oneShot, NewMail = oneShot ? null : _inboxMail, QuietWhenUnchanged = polled,
+        };
 
     /// <summary>Folders copied at once: what the primary's connection budget leaves after the watchers.</summary>
     private int ParallelFolders => Math.Max(1, Math.Min(_options.ParallelFolders, _options.MaxConnections - _watchConnections));

@@ -22,6 +22,9 @@ public sealed class PassResult
     /// <summary>True when every folder matched the primary as of the pass.</summary>
     public bool Converged => TreeProblems.Count == 0 && Folders.All(f => f.Outcome is FolderOutcome.Synced or FolderOutcome.Unchanged);
 
+    /// <summary>Whether the pass wrote anything to the replica, or changed the folder tree.</summary>
+    public bool ChangedAnything => Expunged + FoldersCreated + FoldersRenamed + FoldersDeleted > 0 || Folders.Any(f => f.ChangedAnything);
+
     public string Summary()
     {
         var totals = new FolderSyncResult("all")
@@ -60,6 +63,9 @@ internal sealed class Reconciler(SyncContext context, FolderFilter filter, Troub
     /// is the user asking for a retry; only the live service spaces its retries out.
     /// </summary>
     public bool RetryTroublesNow { get; init; }
+
+    /// <summary>A pass that changed nothing logs at Debug: an account polled every half minute would fill the log otherwise.</summary>
+    public bool QuietWhenUnchanged { get; init; }
 
     /// <summary>
     /// Reads both folder lists on new connections as well (see <see cref="FolderListing"/>): the live
@@ -163,7 +169,8 @@ internal sealed class Reconciler(SyncContext context, FolderFilter filter, Troub
         // Passes are rare (one per sync, one per ReconcileInterval when live), so pruning here costs nothing.
         var pruned = context.Store.Journal.Prune(context.ReplicaId, context.Options.JournalRetention);
         if (pruned > 0) Log.JournalPruned(context.Logger, pruned, context.Options.JournalRetention.TotalDays);
-        Log.PassComplete(context.Logger, tree.Folders.Count, result.Summary(), clock.ElapsedMilliseconds);
+        if (QuietWhenUnchanged && !result.ChangedAnything) Log.PassCompleteQuietly(context.Logger, tree.Folders.Count, result.Summary(), clock.ElapsedMilliseconds);
+        else Log.PassComplete(context.Logger, tree.Folders.Count, result.Summary(), clock.ElapsedMilliseconds);
         return result;
     }
 

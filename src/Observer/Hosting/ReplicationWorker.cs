@@ -60,21 +60,21 @@ public sealed class ReplicationWorker(AccountEngines accounts, IOptions<Observer
     {
         using var broken = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         Exception? fatal = null;
-        var supervisor = new AccountSupervisor(accounts, SuperviseAsync, ex =>
+        var scheduler = new AccountScheduler(accounts, SuperviseAsync, ex =>
         {
             // Only what every account shares (the state database) ends them all.
             Interlocked.CompareExchange(ref fatal, ex, null);
             broken.Cancel();
-        }, logger, stopping);
-        await supervisor.ApplyAsync(settings.Value.EffectiveAccounts);
-        if (supervisor.Names.Count == 0) logger.LogWarning("no accounts to replicate yet; add them to the settings or the AccountsFile, and they start at once");
+        }, settings.Value.Replication, settings.Value.Reconnect, time, logger, stopping);
+        await scheduler.ApplyAsync(settings.Value.EffectiveAccounts);
+        if (scheduler.Count == 0) logger.LogWarning("no accounts to replicate yet; add them to the settings or the AccountsFile, and they start at once");
         try
         {
-            await reloader.WatchAsync(settings.Value, supervisor.ApplyAsync, broken.Token);
+            await Task.WhenAll(scheduler.RunAsync(broken.Token), reloader.WatchAsync(settings.Value, scheduler.ApplyAsync, broken.Token));
         }
         finally
         {
-            await supervisor.StopAllAsync();
+            await scheduler.StopAllAsync();
         }
         if (fatal is not null) throw fatal;
     }

@@ -1,0 +1,220 @@
+using Microsoft.Extensions.Logging;
+using Observer.Configuration;
+using Observer.Replication;
+using Observer.State;
+
+namespace Observer.Hosting;
+
+/// <summary>
+/// Runs the accounts of a service of several within the servers' connection limits. Up to
+/// Replication:LiveAccounts replicate live (push, with connections held); the others are polled: a one-shot
+/// pass every Replication:PollInterval, Replication:ParallelAccounts at a time, connecting only for it. A
+/// polled account that had changes takes a free live slot, or the slot of the live account quiet longest, once
+/// that one has been quiet for ten poll intervals (5 minutes by default). A reload adds, removes and restarts accounts.
+/// </summary>
+internal sealed class AccountScheduler(AccountEngines engines, Func<AccountEngine, CancellationToken, Task> runLive, Action<Exception> failed,
+    ReplicationOptions options, ReconnectOptions reconnect, TimeProvider time, ILogger logger, CancellationToken stopping)
+{
+    /// <summary>A live account quiet this long gives its slot to a polled one that has mail coming in.</summary>
+    private TimeSpan QuietBeforeDemotion => options.PollInterval * 10;
+
+    private static readonly TimeSpan Tick = TimeSpan.FromSeconds(1);
+
+    /// <summary>One account and what it is doing: running live, being polled, or waiting for its next poll.</summary>
+    private sealed class Account(AccountOptions settings, AccountEngine engine, int order)
+    {
+        public AccountOptions Settings { get; } = settings;
+        public AccountEngine Engine { get; } = engine;
+
+        /// <summary>Its place in the settings: the first ones start live.</summary>
+        public int Order { get; set; } = order;
+        public bool Live { get; set; }
+        public Task? Work { get; set; }
+        public CancellationTokenSource? Stop { get; set; }
+        public DateTimeOffset NextPoll { get; set; }
+        public DateTimeOffset LastChange { get; set; }
+        public TimeSpan Backoff { get; set; }
+    }
+
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, Account> _accounts = new(StringComparer.Ordinal);
+    private bool _applied;
+
+    public int Count
+    {
+        get { lock (_gate) return _accounts.Count; }
+    }
+
+    public async Task ApplyAsync(IReadOnlyList<AccountOptions> wanted)
+    {
+        var byName = wanted.ToDictionary(a => a.Name, StringComparer.Ordinal);
+        List<Account> gone;
+        List<string> changed;
+        bool first;
+        lock (_gate)
+        {
+            first = !_applied;
+            _applied = true;
+            gone = _accounts.Values.Where(a => !byName.TryGetValue(a.Engine.Name, out var w) || !a.Settings.SameAs(w)).ToList();
+            changed = gone.Where(a => byName.ContainsKey(a.Engine.Name)).Select(a => a.Engine.Name).ToList();
+            foreach (var account in gone) _accounts.Remove(account.Engine.Name);
+        }
+        // Stopped outside the lock and together: each may take the shutdown grace to finish its work in flight.
+        await Task.WhenAll(gone.Select(StopAsync)).ConfigureAwait(false);
+        foreach (var account in gone.Where(a => !changed.Contains(a.Engine.Name)))
+            logger.LogInformation("account {Account} is no longer in the settings: stopped; its state is kept (observer forget {Account} removes it)", account.Engine.Name, account.Engine.Name);
+        lock (_gate)
+        {
+            for (var i = 0; i < wanted.Count; i++)
+            {
+                if (_accounts.TryGetValue(wanted[i].Name, out var kept))
+                {
+                    kept.Order = i;
+                    continue;
+                }
+                _accounts[wanted[i].Name] = new Account(wanted[i], engines.Build(wanted[i]), i) { NextPoll = time.GetUtcNow() };
+                if (!first)
+                    logger.LogInformation(changed.Contains(wanted[i].Name) ? "account {Account}: its logins changed; started again" : "account {Account} added: replicating it", wanted[i].Name);
+            }
+            // The first accounts in the settings start live; the rest are polled until they show they are busy.
+            foreach (var account in _accounts.Values.Where(a => !a.Live && a.Work is null).OrderBy(a => a.Order).Take(FreeLiveSlots()).ToList()) StartLive(account);
+        }
+        if (first && wanted.Count > options.LiveAccounts)
+            logger.LogInformation("{Accounts} accounts: {Live} replicate live, the others are polled every {Seconds:0} s, {Parallel} at a time",
+                wanted.Count, options.LiveAccounts, options.PollInterval.TotalSeconds, options.ParallelAccounts);
+    }
+
+    /// <summary>Polls the accounts not live, and hands live slots to the busy ones, until the service stops.</summary>
+    public async Task RunAsync(CancellationToken until)
+    {
+        while (!until.IsCancellationRequested)
+        {
+            lock (_gate) Schedule(time.GetUtcNow());
+            try
+            {
+                await Task.Delay(Tick, time, until).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    public async Task StopAllAsync()
+    {
+        List<Account> all;
+        lock (_gate)
+        {
+            all = [.. _accounts.Values];
+            _accounts.Clear();
+        }
+        await Task.WhenAll(all.Select(StopAsync)).ConfigureAwait(false);
+    }
+
+    private int FreeLiveSlots() => Math.Max(0, options.LiveAccounts - _accounts.Values.Count(a => a.Live));
+
+    private void Schedule(DateTimeOffset now)
+    {
+        // Busy polled accounts first: a free slot, or one given up by a live account quiet for long enough.
+        foreach (var busy in _accounts.Values.Where(a => !a.Live && a.Work is null && now - a.LastChange < QuietBeforeDemotion)
+                     .OrderByDescending(a => a.LastChange).ToList())
+        {
+            if (FreeLiveSlots() == 0 && !Demote(now)) break;
+            if (FreeLiveSlots() > 0) StartLive(busy);
+        }
+        var polling = _accounts.Values.Count(a => !a.Live && a.Work is not null);
+        foreach (var due in _accounts.Values.Where(a => !a.Live && a.Work is null && a.NextPoll <= now).OrderBy(a => a.NextPoll)
+                     .Take(Math.Max(0, options.ParallelAccounts - polling)).ToList())
+            StartPoll(due);
+    }
+
+    /// <summary>Stops the live account quiet the longest, if it has been quiet long enough; it is polled from then on.</summary>
+    private bool Demote(DateTimeOffset now)
+    {
+        // One at a time: until the one stopping has let go of its slot, nobody else is stopped for it.
+        if (_accounts.Values.Any(a => a.Live && a.Stop is { IsCancellationRequested: true })) return false;
+        var quietest = _accounts.Values.Where(a => a.Live && a.Stop is not null).MinBy(a => Max(a.LastChange, a.Engine.Engine.LastActivity));
+        if (quietest is null || now - Max(quietest.LastChange, quietest.Engine.Engine.LastActivity) < QuietBeforeDemotion) return false;
+        logger.LogInformation("account {Account} has been quiet for {Minutes:0} min: polled from now on, to make room for a busier one",
+            quietest.Engine.Name, (now - quietest.Engine.Engine.LastActivity).TotalMinutes);
+        _ = quietest.Stop!.CancelAsync();
+        // Its slot frees when its work has stopped (Live is cleared then), not before: never more live than allowed.
+        return false;
+    }
+
+    private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
+
+    private void StartLive(Account account)
+    {
+        account.Live = true;
+        Start(account, async token => await runLive(account.Engine, token).ConfigureAwait(false), () =>
+        {
+            account.Live = false;
+            account.NextPoll = time.GetUtcNow() + options.PollInterval;
+        });
+    }
+
+    private void StartPoll(Account account) => Start(account, async token =>
+    {
+        using var scope = account.Engine.BeginScope(logger);
+        try
+        {
+            var pass = await account.Engine.Engine.SyncOnceAsync(full: false, token, polled: true).ConfigureAwait(false);
+            lock (_gate)
+            {
+                if (pass.ChangedAnything) account.LastChange = time.GetUtcNow();
+                account.Backoff = TimeSpan.Zero;
+            }
+        }
+        catch (Exception ex) when (ex is not (OperationCanceledException or StateException))
+        {
+            lock (_gate) account.Backoff = TimeSpan.FromTicks(Math.Min(reconnect.MaxDelay.Ticks * 10, Math.Max(reconnect.MaxDelay.Ticks, account.Backoff.Ticks * 2)));
+            logger.LogError("this account's poll failed: {Reason}; polled again in {Seconds:0} s (the other accounts go on)", ex.Message.ReplaceLineEndings(" "), account.Backoff.TotalSeconds);
+        }
+    }, () => account.NextPoll = time.GetUtcNow() + (account.Backoff > options.PollInterval ? account.Backoff : options.PollInterval));
+
+    /// <summary>Runs one piece of an account's work; <paramref name="done"/> runs under the lock when it ends, however it ends.</summary>
+    private void Start(Account account, Func<CancellationToken, Task> work, Action done)
+    {
+        var stop = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        account.Stop = stop;
+        account.Work = Task.Run(async () =>
+        {
+            try
+            {
+                await work(stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                // Stopped on request.
+            }
+            catch (Exception ex)
+            {
+                failed(ex);
+            }
+            finally
+            {
+                lock (_gate)
+                {
+                    done();
+                    account.Work = null;
+                    account.Stop = null;
+                }
+                stop.Dispose();
+            }
+        }, CancellationToken.None);
+    }
+
+    private async Task StopAsync(Account account)
+    {
+        Task? work;
+        lock (_gate)
+        {
+            work = account.Work;
+            // Cancelled without running its callbacks here: they may end the work, whose ending takes the lock.
+            _ = account.Stop?.CancelAsync();
+        }
+        if (work is not null) await work.ConfigureAwait(false);
+    }
+}
