@@ -120,6 +120,8 @@ public class AccountSettingsTests
     [TestCase("Accounts:1:Replica:Port", "99999", "Accounts:1:Replica:Port is 99999")]
     [TestCase("Accounts:1:Replica:Username", "alice", "Accounts:1 (bob): its replica login alice@127.0.0.1:2 is also Accounts:0 (alice)'s")]
     [TestCase("Accounts:1:Replica:Port", "1", "Accounts:1 (bob): Primary and Replica are the same account")]
+    [TestCase("Accounts:1:Primary:Username", "alice", "Accounts:1 (bob): its primary login alice@127.0.0.1:1 is also Accounts:0 (alice)'s; give each account its own Primary:Username")]
+    [TestCase("AccountsFile", "bad\0name", "'bad\\0name' is not a valid path")]
     [TestCase("Accounts:1:Primry:Host", "x", "Accounts:1 has no setting 'Primry'; an account has Name, Primary and Replica")]
     [TestCase("Accounts:1:Primary:Hots", "x", "Accounts:1:Primary has no setting 'Hots'")]
     [TestCase("Accounts:1:Primary:MasterUserSeparator", "*", "Accounts:1:Primary:MasterUserSeparator is set but Accounts:1:Primary:MasterUser is not")]
@@ -193,6 +195,54 @@ public class AccountSettingsTests
         var (code, _, errors) = await Run(With(("AccountsFile", Path.Combine(_dir, "nope.txt"))), "status");
         Assert.That(code, Is.EqualTo(2));
         Assert.That(errors, Does.StartWith($"observer: config: cannot read AccountsFile {Path.Combine(_dir, "nope.txt")}: "));
+    }
+
+    [Test]
+    public async Task AnAccountsFileOthersMayWrite_IsRefused_WhenItsAccountsLogInAsAMasterUser()
+    {
+        var file = Path.Combine(_dir, "accounts.txt");
+        await File.WriteAllTextAsync(file, "carol\n");
+        File.SetUnixFileMode(file, (UnixFileMode)0b110_110_100);
+        var settings = With(("AccountsFile", file), ("Primary:MasterUser", "admin"), ("Primary:Password", "p"), ("Replica:Password", "r"));
+        var (code, _, errors) = await Run(settings, "status");
+        Assert.That((code, errors), Is.EqualTo((2, $"observer: config: AccountsFile {file} may be written by others than its owner, and its accounts log in as a master user: "
+            + $"whoever edits it could copy any mailbox anywhere; chmod go-w {file}\n")));
+        File.SetUnixFileMode(file, (UnixFileMode)0b110_100_100);
+        Assert.That((await Run(settings, "status")).Err, Does.StartWith("observer: no state database at "));
+    }
+
+    [Test]
+    public async Task WithNoAccountsYet_SyncAndStatusSaySo()
+    {
+        var file = Path.Combine(_dir, "accounts.txt");
+        await File.WriteAllTextAsync(file, "# nobody yet\n");
+        var settings = TwoAccounts.Where(kv => !kv.Key.StartsWith("Accounts:", StringComparison.Ordinal)).ToDictionary();
+        settings["AccountsFile"] = file;
+        var sync = await Run(settings, "sync");
+        Assert.That((sync.Code, sync.Out), Is.EqualTo((1, "sync: the settings name no accounts; add them to Accounts or the AccountsFile\n")));
+        var status = await Run(settings, "status");
+        Assert.That((status.Code, status.Out), Is.EqualTo((1, $"state: {Path.Combine(_dir, "s.db")}\nhealth: needs attention: the settings name no accounts; add them to Accounts or the AccountsFile\n")));
+        var named = await Run(settings, "status", "--account", "x");
+        Assert.That(named.Err, Is.EqualTo("observer: --account x: the settings name no accounts yet; add them to Accounts or the AccountsFile\n"));
+    }
+
+    [Test]
+    public async Task Forget_MatchesNamesExactly_AndTakesTheUnnamedAccountOfOldSettings()
+    {
+        using (var store = Observer.State.StateStore.Open(Path.Combine(_dir, "s.db")))
+        {
+            store.Replicas.Ensure("default", "p", "r");
+            store.Replicas.Ensure("default", "p", "r", "Carol");
+        }
+        var carol = await Run(TwoAccounts, "forget", "carol");
+        Assert.That((carol.Code, carol.Err), Is.EqualTo((2, "observer: the state holds no account named 'carol', but one named 'Carol'; names are matched exactly\n")));
+        var alice = await Run(TwoAccounts, "forget", "alice");
+        Assert.That(alice.Err, Does.StartWith("observer: account alice is still in the settings (Accounts:0)"));
+        var unnamed = await Run(TwoAccounts, "forget", "");
+        Assert.That((unnamed.Code, unnamed.Out), Is.EqualTo((0, "forget: account \"\"'s state is deleted (0 folders); the mail on both servers is untouched\n")), unnamed.Err);
+        Assert.That((await Run(TwoAccounts, "forget", "Carol")).Code, Is.Zero);
+        using var after = Observer.State.StateStore.Open(Path.Combine(_dir, "s.db"));
+        Assert.That(after.Replicas.All(), Is.Empty);
     }
 
     [Test]

@@ -17,7 +17,7 @@ public class CommandLineArgumentsTests
     [TestCase(new string[0], "no command")]
     [TestCase(new[] { "launch" }, "unknown command 'launch'")]
     [TestCase(new[] { "--repair" }, "unknown command")]
-    [TestCase(new[] { "sync", "--repair" }, "unknown option '--repair' for sync")]
+    [TestCase(new[] { "sync", "--repair" }, "--repair does not apply to sync; see observer --help")]
     [TestCase(new[] { "run", "--verbose" }, "unknown option '--verbose'")]
     [TestCase(new[] { "run", "--config" }, "--config needs a file name")]
     [TestCase(new[] { "verify", "--force" }, "--force only applies with --repair")]
@@ -28,10 +28,12 @@ public class CommandLineArgumentsTests
     [TestCase(new[] { "sync", "--account" }, "--account needs the name of an account")]
     [TestCase(new[] { "status", "--account", "--full" }, "--account needs the name of an account")]
     [TestCase(new[] { "status", "--account=" }, "--account needs the name of an account")]
-    [TestCase(new[] { "run", "--account", "alice" }, "unknown option '--account' for run")]
+    [TestCase(new[] { "run", "--account", "alice" }, "--account does not apply to run")]
+    [TestCase(new[] { "run", "--account=alice" }, "--account does not apply to run")]
+    [TestCase(new[] { "status", "--all" }, "--all does not apply to status")]
     [TestCase(new[] { "forget" }, "forget needs the one account whose state to delete")]
     [TestCase(new[] { "forget", "alice", "bob" }, "forget needs the one account whose state to delete")]
-    [TestCase(new[] { "forget", "--account", "alice" }, "unknown option '--account' for forget")]
+    [TestCase(new[] { "forget", "--account", "alice" }, "--account does not apply to forget")]
     public void Parse_Mistakes_AreOneClearLine(string[] argv, string expected)
     {
         var (args, error) = CommandLineArguments.Parse(argv);

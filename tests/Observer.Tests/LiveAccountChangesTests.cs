@@ -127,6 +127,13 @@ public class LiveAccountChangesTests
             TimeSpan.FromSeconds(30), () => Task.FromResult(observer.Errors));
         Assert.That(observer.Errors, Does.Contain("line 2 has 4 fields; write NAME [PRIMARY-USER [REPLICA-USER]], one account a line; every account runs on as before"));
 
+        // Not only a mistake in the settings: a path no file can have fails elsewhere, and is refused the same way.
+        var settings = Settings();
+        settings["AccountsFile"] = "bad\0name";
+        ObserverProcess.WriteSettings(settings, Path.Combine(_dir, "settings.json"));
+        await Eventually.HoldsAsync(() => Task.FromResult(observer.Errors.Contains("settings not reloaded: 'bad\\0name' is not a valid path", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(30), () => Task.FromResult(observer.Errors));
+
         await using (var primary = await alice.PrimaryClientAsync()) await primary.AppendAsync("INBOX", MailFactory.Message("still replicated"));
         await Eventually.ConvergesAsync(alice, TimeSpan.FromSeconds(30), observer: observer);
         Assert.That(observer.Errors, Does.Not.Contain("is no longer in the settings"));

@@ -20,9 +20,11 @@ public sealed class ReplicationEngine
     private readonly ILoggerFactory _loggers;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
-    private readonly Lazy<ReplicaRecord> _targetRecord;
+    private readonly string _primaryEndpoint;
+    private readonly string _replicaEndpoint;
+    private Lazy<ReplicaRecord> _targetRecord;
     private readonly OutageReporter _outages;
-    private readonly Lazy<TroubleTracker> _troubleTracker;
+    private Lazy<TroubleTracker> _troubleTracker;
     private readonly DateTimeOffset _started;
     private readonly Rechecks _rechecks;
     private readonly Notices _notices = new();
@@ -45,21 +47,33 @@ public sealed class ReplicationEngine
         _logger = loggers.CreateLogger("Observer.Replication");
         _time = time ?? TimeProvider.System;
         _started = _time.GetUtcNow();
-        // Looked up at first use, not here: the state's integrity check runs while the servers are logged in to.
-        _targetRecord = new Lazy<ReplicaRecord>(() =>
-        {
-            var (target, changed) = store.Replicas.Ensure(options.ReplicaName, primaryEndpoint, replicaEndpoint, Account);
-            if (changed)
-                _logger.LogWarning("the configured servers differ from those this state database was built for; every folder will be re-checked");
-            return target;
-        }, LazyThreadSafetyMode.PublicationOnly);
+        (_primaryEndpoint, _replicaEndpoint) = (primaryEndpoint, replicaEndpoint);
         _outages = new OutageReporter(_logger, _time);
-        // Not kept when it fails (a busy database): the next attempt looks again.
-        _troubleTracker = new Lazy<TroubleTracker>(() => new TroubleTracker(store, Target.Id, options, _time, _logger), LazyThreadSafetyMode.PublicationOnly);
+        (_targetRecord, _troubleTracker) = LookUpTarget();
         _rechecks = new Rechecks(_logger);
     }
 
     private ReplicaRecord Target => _targetRecord.Value;
+
+    /// <summary>
+    /// The replica's row, looked up at first use, not at construction: the state's integrity check runs while the
+    /// servers are logged in to. Looked up again at every attempt, so an account whose state was forgotten while it
+    /// waited out a backoff starts afresh rather than writing under a row that is gone.
+    /// </summary>
+    private (Lazy<ReplicaRecord>, Lazy<TroubleTracker>) LookUpTarget()
+    {
+        var target = new Lazy<ReplicaRecord>(() =>
+        {
+            var (record, changed) = _store.Replicas.Ensure(_options.ReplicaName, _primaryEndpoint, _replicaEndpoint, Account);
+            if (changed)
+                _logger.LogWarning("the configured servers differ from those this state database was built for; every folder will be re-checked");
+            return record;
+        }, LazyThreadSafetyMode.PublicationOnly);
+        // Not kept when it fails (a busy database): the next attempt looks again.
+        return (target, new Lazy<TroubleTracker>(() => new TroubleTracker(_store, target.Value.Id, _options, _time, _logger), LazyThreadSafetyMode.PublicationOnly));
+    }
+
+    private void LookUpTargetAgain() => (_targetRecord, _troubleTracker) = LookUpTarget();
 
     private long _lastActivityTicks;
 
@@ -82,6 +96,7 @@ public sealed class ReplicationEngine
         var pipeline = ReconnectPolicy.Build(_reconnect, _reconnect.SyncAttempts, _time, LogRetry);
         return await pipeline.ExecuteAsync(async token =>
         {
+            LookUpTargetAgain();
             await using var pair = await ConnectBesideStateCheckAsync(token).ConfigureAwait(false);
             return await Reconciler(pair, oneShot: true, polled: polled).RunAsync(full, force: false, token).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
@@ -169,6 +184,7 @@ public sealed class ReplicationEngine
                     await reconnect.ExecuteAsync(async token =>
                     {
                         _brokenSide = null;
+                        LookUpTargetAgain();
                         // A failure to connect is reported by the outage tracker itself, with the side that refused.
                         await using var pair = await ConnectBesideStateCheckAsync(token).ConfigureAwait(false);
                         try

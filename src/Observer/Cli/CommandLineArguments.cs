@@ -96,6 +96,9 @@ public sealed record CommandLineArguments(Verb Verb, string? ConfigFile, bool Re
                 case "--all" when verb == Verb.Approve:
                     all = true;
                     continue;
+                case "--account" or "--all" or "--full" or "--repair" or "--force":
+                    // A switch of another command: say so, rather than that it is not a setting.
+                    return (null, $"{arg} does not apply to {verb.ToString().ToLowerInvariant()}; see observer --help");
                 case "-h" or "--help":
                     return (new CommandLineArguments(Verb.Help, null, false, false, false, []), null);
             }
@@ -104,8 +107,9 @@ public sealed record CommandLineArguments(Verb Verb, string? ConfigFile, bool Re
                 config = arg["--config=".Length..];
                 continue;
             }
-            if (arg.StartsWith("--account=", StringComparison.Ordinal) && verb is not (Verb.Run or Verb.Forget))
+            if (arg.StartsWith("--account=", StringComparison.Ordinal))
             {
+                if (verb is Verb.Run or Verb.Forget) return (null, $"--account does not apply to {verb.ToString().ToLowerInvariant()}; see observer --help");
                 account = arg["--account=".Length..];
                 if (account.Length == 0) return (null, "--account needs the name of an account from the settings' Accounts list");
                 continue;

@@ -95,9 +95,11 @@ public static class ObserverProgram
         if (arguments.Verb == Verb.Forget)
             return await ForgetCommand.RunAsync(options, arguments.Account!, services.GetRequiredService<TimeProvider>(), output);
 
+        // The --account check needs only the settings; the state is opened (and migrated) only under the lock.
+        if (arguments.Account is { } named) AccountEngines.Named(named, options.EffectiveAccounts.Select(a => a.Name), options.HasAccountList);
+        using var instance = InstanceLock.Acquire(options.State.Path);
         var accounts = services.GetRequiredService<AccountEngines>();
         var selected = accounts.Select(arguments.Account);
-        using var instance = InstanceLock.Acquire(options.State.Path);
         switch (arguments.Verb)
         {
             case Verb.Run:
@@ -123,6 +125,11 @@ public static class ObserverProgram
         Func<ReplicationEngine, TextWriter, Task<int>> command, IHost host, TextWriter output, TextWriter errors)
     {
         if (!hasAccountList) return await command(accounts[0].Engine, output);
+        if (accounts.Count == 0)
+        {
+            await output.WriteLineAsync($"{verb}: the settings name no accounts; add them to Accounts or the AccountsFile");
+            return 1;
+        }
         var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Observer");
         var failed = new List<string>();
         foreach (var account in accounts)

@@ -32,6 +32,11 @@ public static class StatusCommand
     /// <summary>One line per account: what it holds, its lag and whether it needs attention; `--account NAME` shows its folders.</summary>
     private static async Task<int> AccountsAsync(StateStore store, string replicaName, IReadOnlyList<string> configured, DateTimeOffset now, TextWriter output)
     {
+        if (configured.Count == 0)
+        {
+            await output.WriteLineAsync("health: needs attention: the settings name no accounts; add them to Accounts or the AccountsFile");
+            return 1;
+        }
         var width = Math.Max(12, configured.Max(n => n.Length) + 2);
         await output.WriteLineAsync($"{"ACCOUNT".PadRight(width)}{"FOLDERS",8}{"MESSAGES",10}{"PENDING",9}  {"LAG",-8} STATE");
         var attention = new List<string>();
@@ -46,7 +51,9 @@ public static class StatusCommand
         }
         // An account taken out of the settings keeps its state (its maps save a full comparison if it comes back).
         foreach (var gone in store.Replicas.All().Where(r => r.Name == replicaName && !configured.Contains(r.Account, StringComparer.Ordinal)))
-            await output.WriteLineAsync($"{(gone.Account.Length > 0 ? gone.Account : "(no account list)").PadRight(width)}not in the settings any more; its state is kept (observer forget NAME deletes it)");
+            await output.WriteLineAsync(gone.Account.Length > 0
+                ? $"{gone.Account.PadRight(width)}not in the settings any more; its state is kept (observer forget {gone.Account} deletes it)"
+                : $"{"(unnamed)".PadRight(width)}the one account of the settings before they listed accounts; its state is kept (observer forget \"\" deletes it)");
         await output.WriteLineAsync(attention.Count == 0
             ? $"health: ok ({configured.Count} account{(configured.Count == 1 ? "" : "s")})"
             : $"health: needs attention: {string.Join("; ", attention)}; `observer status --account NAME` shows its folders");

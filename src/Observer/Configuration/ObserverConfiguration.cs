@@ -183,6 +183,15 @@ public static class ObserverConfiguration
         return $"{section}: {message}";
     }
 
-    private static string? Rooted(string? path, string baseDirectory) =>
-        string.IsNullOrWhiteSpace(path) || Path.IsPathRooted(path) ? path : Path.GetFullPath(Path.Combine(baseDirectory, path));
+    private static string? Rooted(string? path, string baseDirectory)
+    {
+        try
+        {
+            return string.IsNullOrWhiteSpace(path) || Path.IsPathRooted(path) ? path : Path.GetFullPath(Path.Combine(baseDirectory, path));
+        }
+        catch (ArgumentException ex)
+        {
+            throw new ConfigurationProblemException($"'{path?.Replace("\0", "\\0", StringComparison.Ordinal)}' is not a valid path ({ex.Message}); check the settings' file names", ex);
+        }
+    }
 }

@@ -13,6 +13,9 @@ public sealed class ObserverOptionsValidator : IValidateOptions<ObserverOptions>
         if (options.HasAccountList)
         {
             Accounts(options.Accounts, errors);
+            if (WritableByOthers(options.AccountsFile) && options.Accounts.Any(a => a.FromFile && (a.Primary.HasMasterUser || a.Replica.HasMasterUser)))
+                errors.Add($"AccountsFile {options.AccountsFile} may be written by others than its owner, and its accounts log in as a master user: "
+                    + $"whoever edits it could copy any mailbox anywhere; chmod go-w {options.AccountsFile}");
         }
         else
         {
@@ -60,6 +63,9 @@ public sealed class ObserverOptionsValidator : IValidateOptions<ObserverOptions>
     /// <summary>Letters, digits and what an e-mail address uses: a name that is safe in a log, a shell and a file name.</summary>
     private static bool IsAccountName(string name) => name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '@' or '+' or '-');
 
+    private static bool WritableByOthers(string? path) =>
+        !OperatingSystem.IsWindows() && path is not null && File.Exists(path) && (File.GetUnixFileMode(path) & (UnixFileMode.GroupWrite | UnixFileMode.OtherWrite)) != 0;
+
     private static string? NameProblem(AccountOptions account, Dictionary<string, AccountOptions> byName)
     {
         // A file's line has no key for its name: the line itself is named.
@@ -74,6 +80,7 @@ public sealed class ObserverOptionsValidator : IValidateOptions<ObserverOptions>
     {
         var byName = new Dictionary<string, AccountOptions>(StringComparer.OrdinalIgnoreCase);
         var byReplicaLogin = new Dictionary<string, AccountOptions>(StringComparer.OrdinalIgnoreCase);
+        var byPrimaryLogin = new Dictionary<string, AccountOptions>(StringComparer.OrdinalIgnoreCase);
         var fileEndpointsTold = false;
         foreach (var account in accounts)
         {
@@ -95,6 +102,9 @@ public sealed class ObserverOptionsValidator : IValidateOptions<ObserverOptions>
             // Two accounts copied into one replica account would each delete the other's mail as extras.
             else if (!byReplicaLogin.TryAdd(account.Replica.Describe(), account))
                 errors.Add($"{account.Label}: its replica login {account.Replica.Describe()} is also {byReplicaLogin[account.Replica.Describe()].Label}'s; give each account a replica account of its own");
+            // Most often a Username inherited from the top-level section that the account forgot to override.
+            else if (!byPrimaryLogin.TryAdd(account.Primary.Describe(), account))
+                errors.Add($"{account.Label}: its primary login {account.Primary.Describe()} is also {byPrimaryLogin[account.Primary.Describe()].Label}'s; give each account its own Primary:Username");
         }
     }
 

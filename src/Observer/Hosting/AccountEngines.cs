@@ -51,6 +51,8 @@ public sealed class AccountEngines
         if (!hasAccountList) throw new UsageException($"--account {name}: these settings have no Accounts list, so there is only one account; leave out --account");
         var names = configured.ToList();
         return names.FirstOrDefault(n => n.Equals(name, StringComparison.OrdinalIgnoreCase))
-            ?? throw new UsageException($"--account {name}: no such account in the settings; the accounts are {string.Join(", ", names)}");
+            ?? throw new UsageException(names.Count == 0
+                ? $"--account {name}: the settings name no accounts yet; add them to Accounts or the AccountsFile"
+                : $"--account {name}: no such account in the settings; the accounts are {string.Join(", ", names)}");
     }
 }

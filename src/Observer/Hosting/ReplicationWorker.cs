@@ -59,6 +59,8 @@ public sealed class ReplicationWorker(AccountEngines accounts, IOptions<Observer
     private async Task RunAccountsAsync(CancellationToken stopping)
     {
         using var broken = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        // A reload asked for while the accounts stop (up to the shutdown grace) must not end the process uncleanly.
+        using var lateHangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context => context.Cancel = true);
         Exception? fatal = null;
         var scheduler = new AccountScheduler(accounts, SuperviseAsync, ex =>
         {

@@ -63,9 +63,10 @@ public sealed class SettingsReloader(CommandLineArguments arguments, string? set
             }
             return options;
         }
-        catch (ConfigurationProblemException ex)
+        catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            logger.LogError("settings not reloaded: {Problem}; every account runs on as before", ex.Message);
+            // An unreadable or half-written file, a bad path: a reload that fails leaves the service as it was, whatever the cause.
+            logger.LogError("settings not reloaded: {Problem}; every account runs on as before", ex.Message.ReplaceLineEndings(" "));
             return null;
         }
     }
