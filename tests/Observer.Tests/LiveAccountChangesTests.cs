@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using NUnit.Framework;
+using Observer.Mail;
 using Observer.TestSupport;
 
 namespace Observer.Tests;
@@ -160,9 +161,15 @@ public class LiveAccountChangesTests
         await Eventually.HoldsAsync(() => Task.FromResult(Watching(observer).Contains("carol")), TimeSpan.FromSeconds(60), () => Task.FromResult(observer.Errors));
         Assert.That(observer.Errors, Does.Contain("account alice has been quiet for"));
 
-        // Alice, polled now, still gets her mail.
+        // Alice, polled now, still gets her mail; bob, polled all along, his flag change (seen by the primary's mod-sequence alone).
         await using (var primary = await alice.PrimaryClientAsync()) await primary.AppendAsync("INBOX", MailFactory.Message("alice polled"));
+        await using (var primary = await bob.PrimaryClientAsync())
+        {
+            await primary.SelectAsync("INBOX");
+            await primary.UidStoreAsync(UidSet.Single(1), StoreMode.Add, new MessageFlags(["\\Flagged"]));
+        }
         await Eventually.ConvergesAsync(alice, TimeSpan.FromSeconds(30), observer: observer);
+        await Eventually.ConvergesAsync(bob, TimeSpan.FromSeconds(30), observer: observer);
         observer.Terminate();
         Assert.That(await observer.WaitForExitAsync(TimeSpan.FromSeconds(60)), Is.Zero, observer.Errors);
         Assert.That(StackTraces.Find(observer.Errors), Is.Null);

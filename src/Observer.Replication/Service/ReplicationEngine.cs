@@ -9,7 +9,7 @@ namespace Observer.Replication;
 /// are seen. A lost connection means reconnect and reconcile again; one folder's failure never stops
 /// the others. It knows IMAP only through <see cref="IMailSession"/>.
 /// </summary>
-public sealed class ReplicationEngine
+public sealed partial class ReplicationEngine
 {
     private static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(5);
 

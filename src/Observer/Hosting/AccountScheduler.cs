@@ -34,6 +34,12 @@ internal sealed class AccountScheduler(AccountEngines engines, Func<AccountEngin
         public DateTimeOffset NextPoll { get; set; }
         public DateTimeOffset LastChange { get; set; }
         public TimeSpan Backoff { get; set; }
+
+        /// <summary>When its last full pass began: between them, a poll only asks the primary whether anything changed.</summary>
+        public DateTimeOffset LastFullPass { get; set; } = DateTimeOffset.MinValue;
+
+        /// <summary>Polls that completed since the service started: the first catches up on what happened before, which is no sign of a busy account.</summary>
+        public int Polls { get; set; }
     }
 
     private readonly Lock _gate = new();
@@ -160,10 +166,15 @@ internal sealed class AccountScheduler(AccountEngines engines, Func<AccountEngin
         using var scope = account.Engine.BeginScope(logger);
         try
         {
-            var pass = await account.Engine.Engine.SyncOnceAsync(full: false, token, polled: true).ConfigureAwait(false);
+            var started = time.GetUtcNow();
+            // One login and one command on the primary, most of the time; the whole pass only when it may be owed.
+            var due = started - account.LastFullPass >= options.ReconcileInterval || await account.Engine.Engine.PrimaryMayHaveChangedAsync(token).ConfigureAwait(false);
+            var pass = due ? await account.Engine.Engine.SyncOnceAsync(full: false, token, polled: true).ConfigureAwait(false) : null;
             lock (_gate)
             {
-                if (pass.ChangedAnything) account.LastChange = time.GetUtcNow();
+                if (pass is not null) account.LastFullPass = started;
+                if (pass is { ChangedAnything: true } && account.Polls > 0) account.LastChange = time.GetUtcNow();
+                account.Polls++;
                 account.Backoff = TimeSpan.Zero;
             }
         }
@@ -200,6 +211,8 @@ internal sealed class AccountScheduler(AccountEngines engines, Func<AccountEngin
                     done();
                     account.Work = null;
                     account.Stop = null;
+                    // The next due poll starts now, not at the next tick: a poll takes a fraction of a second.
+                    if (!stopping.IsCancellationRequested && _accounts.ContainsKey(account.Engine.Name)) Schedule(time.GetUtcNow());
                 }
                 stop.Dispose();
             }

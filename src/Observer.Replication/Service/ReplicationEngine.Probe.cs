@@ -1,0 +1,36 @@
+using Observer.Mail;
+
+namespace Observer.Replication;
+
+public sealed partial class ReplicationEngine
+{
+    /// <summary>
+    /// A polled account's cheap look, for a service of many accounts: one login to the primary and one LIST-STATUS,
+    /// compared with the checkpoints. False only when every folder's status equals its checkpoint and nothing else is
+    /// owed (a write in doubt, a folder in trouble, an approved hold); true when anything may have changed, or when
+    /// the server cannot say so in one command (no LIST-STATUS or CONDSTORE): then a full pass follows. The replica
+    /// is not looked at: what changes there behind Observer's back is found by the full pass every ReconcileInterval.
+    /// </summary>
+    public async Task<bool> PrimaryMayHaveChangedAsync(CancellationToken cancellationToken)
+    {
+        LookUpTargetAgain();
+        await _store.Opened.ConfigureAwait(false);
+        var id = Target.Id;
+        var known = _store.Folders.All(id);
+        if (known.Count == 0 || known.Any(f => f.LastSyncedAt is null || f.PrimaryModSeq is null)) return true;
+        if (_store.Journal.OpenCount(id) > 0 || _store.Troubles.All(id).Count > 0 || _store.Holds.All(id).Count > 0) return true;
+        await using var primary = await _sessions.ConnectAsync(ServerRole.Primary, "probe", cancellationToken).ConfigureAwait(false);
+        if (!primary.Features.ListStatus || !primary.Features.CondStore) return true;
+        var listed = await primary.ListAsync(withStatus: true, cancellationToken).ConfigureAwait(false);
+        var filter = new FolderFilter(_options.Folders.Exclude, primary.Delimiter);
+        var now = listed.Where(m => m.Mailbox.IsSelectable && filter.Includes(m.Mailbox.Name)).ToDictionary(m => m.Mailbox.Name, m => m.Status, StringComparer.Ordinal);
+        if (now.Count != known.Count) return true;
+        foreach (var folder in known)
+        {
+            if (!now.TryGetValue(folder.PrimaryName, out var status) || status is null) return true;
+            if (status.UidValidity != folder.PrimaryUidValidity || status.UidNext != folder.PrimaryUidNext
+                || status.Messages != folder.PrimaryMessages || status.HighestModSeq != folder.PrimaryModSeq) return true;
+        }
+        return false;
+    }
+}
