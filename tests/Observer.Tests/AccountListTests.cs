@@ -100,6 +100,10 @@ public class AccountListTests
         foreach (var (name, a) in accounts)
             Assert.That((await a.ReplicaSnapshotAsync()).DuplicatesAgainst(await a.PrimarySnapshotAsync()), Is.Zero, name);
 
+        var verify = await ObserverProcess.RunAsync("verify", settings, _dir, TimeSpan.FromMinutes(2));
+        Assert.That(verify.ExitCode, Is.Zero, verify.Output + verify.Errors);
+        Assert.That(verify.Output, Does.Contain("account carol\n  INBOX").And.EndWith("verify: every account's replica is identical to its primary (3 accounts)\n"));
+
         var status = await ObserverProcess.RunAsync("status", settings, _dir, TimeSpan.FromSeconds(30));
         Assert.That(status.ExitCode, Is.Zero, status.Output + status.Errors);
         foreach (var (name, a) in accounts)
