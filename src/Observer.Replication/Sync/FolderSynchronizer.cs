@@ -181,6 +181,8 @@ internal sealed class FolderSynchronizer(SyncContext context)
     public async Task MarkVanishedAsync(FolderRecord folder, CancellationToken cancellationToken)
     {
         if (folder.PrimaryUidValidity is null) return;
+        // Deletions the guard holds are not the user's own until approved: noted here, they would be flushed past the hold.
+        if (context.Store.Holds.Find(context.ReplicaId, folder.PrimaryName, HoldKind.Messages) is not null) return;
         var rows = context.Store.Messages.ForFolder(folder.Id);
         if (rows.Count == 0) return;
         var selected = await context.Primary.SelectAsync(folder.PrimaryName, readOnly: true, null, cancellationToken).ConfigureAwait(false);

@@ -22,6 +22,16 @@ internal static class MassDeleteStep
             if (!await convergeAsync($"the replica before the mass delete in {folder}")) return;
         }
 
+        // The guard measures a shrink from the fewest messages the folder held at any sync of the last day (a folder
+        // that swings back to a size it had is churn): what is deleted must go well below that, not only below today's size.
+        var baseline = Math.Min(count, LowestSeen(observer, naming.ServerName(folder)) ?? count);
+        if (baseline <= 10)
+        {
+            log.Record("guard", $"skipped: {folder} held {baseline} messages at a sync during the activity, too few for any deletion to be held");
+            return;
+        }
+        var keep = baseline >= 14 ? baseline / 5 : 0;
+
         var code = await observer.StopAsync();
         if (code != 0) result.Failures.Add($"observer exited with code {code} on SIGTERM before the mass delete");
         int deleted;
@@ -29,7 +39,7 @@ internal static class MassDeleteStep
         {
             await client.SelectAsync(naming.ServerName(folder));
             var uids = (await client.UidSearchAsync(SearchQuery.All)).Expand().ToList();
-            var victims = uids.Take(uids.Count * 4 / 5).ToList();
+            var victims = uids.Take(Math.Max(0, uids.Count - keep)).ToList();
             await MessageMover.ExpungeAsync(client, UidSet.FromUids(victims));
             deleted = victims.Count;
             log.Record("guard", $"with observer stopped, deleted {deleted} of {uids.Count} messages of {folder} on the primary");
@@ -70,6 +80,18 @@ internal static class MassDeleteStep
             if (status.Messages > best.Item2) best = (folder, (int)status.Messages!.Value);
         }
         return best;
+    }
+
+    /// <summary>The low-water mark observer keeps of the folder (or its size at the last sync), from its state, read-only.</summary>
+    private static int? LowestSeen(FaultInjector observer, string primaryName)
+    {
+        var path = observer.Settings["State:Path"];
+        if (!Path.IsPathRooted(path)) path = Path.Combine(observer.WorkDirectory, path);
+        using var store = Observer.State.StateStore.OpenReadOnly(path);
+        var replica = store.Replicas.Find("default");
+        var folder = replica is null ? null : store.Folders.Find(replica.Id, primaryName);
+        var known = new[] { folder?.PrimaryLow, folder?.PrimaryMessages }.Where(v => v is not null).Select(v => (int)v!.Value).ToList();
+        return known.Count == 0 ? null : known.Min();
     }
 
     private static async Task<int> ReplicaCountAsync(PairAccounts accounts, string folder)
