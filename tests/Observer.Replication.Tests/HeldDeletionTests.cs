@@ -170,6 +170,34 @@ public class HeldDeletionTests
         Assert.That(h.Store.Holds.All(h.Store.Replicas.Find("default")!.Id), Is.Empty);
     }
 
+    [Test]
+    public async Task HeldDeletions_StayHeld_WhenTheWatcherReportsTheirFolderWithOthers()
+    {
+        await using var h = await EngineHarness.CreateAsync(o => o.Watch = WatchMode.Notify);
+        await using var primary = await h.Accounts.PrimaryClientAsync();
+        await MailFactory.FillAsync(primary, "Archive", 30);
+        await MailFactory.FillAsync(primary, "Other", 2);
+        await h.SyncAsync();
+        // Deleted while nothing watched: a pass holds them.
+        await primary.SelectAsync("Archive");
+        await primary.UidStoreAsync(UidSet.Range(1, 25), StoreMode.Add, new MessageFlags([MessageFlags.Deleted]), silent: true);
+        await primary.ExpungeAsync();
+        Assert.That((await h.SyncAsync()).Folders.Single(f => f.Folder == "Archive").Outcome, Is.EqualTo(FolderOutcome.Held));
+
+        await h.StartLiveAsync();
+        // Changes in both folders at once, so that the live loop notes expunges across them before it syncs either.
+        for (var round = 0; round < 3; round++)
+        {
+            await primary.SelectAsync("Archive");
+            await primary.UidStoreAsync(UidSet.Single(30), round % 2 == 0 ? StoreMode.Add : StoreMode.Remove, new MessageFlags(["\\Flagged"]), silent: true);
+            await primary.AppendAsync("Other", MailFactory.Message($"beside the held folder {round}"));
+            var others = 3 + round;
+            await Eventually.HoldsAsync(async () => (await h.Accounts.ReplicaSnapshotAsync()).Folders.GetValueOrDefault("Other")?.Count == others, TimeSpan.FromSeconds(30));
+        }
+        Assert.That((await h.Accounts.ReplicaSnapshotAsync()).Folders["Archive"], Has.Count.EqualTo(30), "the held deletions are still held");
+        Assert.That(h.Store.Holds.All(h.Store.Replicas.Find("default")!.Id).Select(x => x.Folder), Does.Contain("Archive"));
+    }
+
     [TestCase(WatchMode.Notify)]
     [TestCase(WatchMode.Idle)]
     public async Task Live_StatusPollWhilePushedExpungesWaitOutTheMoveWindow_DoesNotHoldThem(WatchMode mode)
