@@ -18,14 +18,13 @@ public class ServerPair : IAsyncDisposable
 
     public string Description => $"{Primary.Kind}\u2192{Replica.Kind}";
 
-    public static async Task<ServerPair> StartAsync(ServerKind primaryKind, ServerKind replicaKind, string name)
+    /// <param name="primaryMaster">A user who may log in to the primary for any user (see <see cref="TestServer.StartAsync"/>).</param>
+    public static async Task<ServerPair> StartAsync(ServerKind primaryKind, ServerKind replicaKind, string name, TestAccount? primaryMaster = null)
     {
-        var primary = Start(primaryKind, name + "-p", '.');
-        var replica = Start(replicaKind, name + "-r", '/');
+        var primary = TestServer.StartAsync(primaryKind, name + "-p", '.', primaryMaster);
+        var replica = TestServer.StartAsync(replicaKind, name + "-r", '/');
         return new ServerPair(await primary, await replica);
     }
-
-    private static Task<TestServer> Start(ServerKind kind, string name, char delimiter) => TestServer.StartAsync(kind, name, delimiter);
 
     /// <summary>An account on each server, for one test.</summary>
     public async Task<PairAccounts> NewAccountsAsync() =>

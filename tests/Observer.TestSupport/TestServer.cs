@@ -50,14 +50,17 @@ public class TestServer : IAsyncDisposable
 
     /// <summary>
     /// Starts a fresh, empty server of any kind. <paramref name="delimiter"/> ('.' or '/') is heeded
-    /// by the kinds that let one choose (Dovecot, Cyrus); Courier always uses '.'.
+    /// by the kinds that let one choose (Dovecot, Cyrus); Courier always uses '.'. A <paramref name="master"/>
+    /// may act for any user: on Dovecot as a master user, on Cyrus through proxyservers; Courier has none.
     /// </summary>
-    public static async Task<TestServer> StartAsync(ServerKind kind, string name, char? delimiter = null)
+    public static async Task<TestServer> StartAsync(ServerKind kind, string name, char? delimiter = null, TestAccount? master = null)
     {
-        if (kind == ServerKind.Dovecot) return await DovecotServer.StartAsync(name, delimiter: delimiter ?? '.');
+        if (kind == ServerKind.Dovecot) return await DovecotServer.StartAsync(name, delimiter: delimiter ?? '.', master: master);
+        if (master is not null && kind != ServerKind.Cyrus) throw new ArgumentException($"the {kind} test server has no master users", nameof(master));
         var unique = $"{name}-{Environment.ProcessId}";
         var args = new List<string> { unique, "--port", FreePort.Next().ToString(), "--fresh" };
         if (kind == ServerKind.Cyrus && delimiter is { } d) args.AddRange(["--delimiter", d.ToString()]);
+        if (master is not null) args.AddRange(["--master", $"{master.User}:{master.Password}"]);
         var server = new TestServer(kind, unique, [.. args]);
         await server.LaunchAsync(args);
         return server;

@@ -3,10 +3,12 @@
 # (see install.sh: Debian's binaries unpacked into a folder of their own, not dpkg-installed).
 #
 #   testservers/cyrus/start.sh NAME --port P [--delimiter . | /] [--user NAME:PASSWORD]...
-#                                   [--extra-conf FILE] [--fresh]
+#                                   [--master NAME:PASSWORD]... [--extra-conf FILE] [--fresh]
 #
 # --delimiter  hierarchy separator: '.' (default; unixhierarchysep: no) or '/' (unixhierarchysep: yes).
 #              Either way altnamespace is on: a user's folders sit next to INBOX ("Foo", not "INBOX.Foo").
+# --master     a user who may act for any user: SASL PLAIN with that user as authorization identity
+#              (RFC 4616), through Cyrus's proxyservers setting. It is not an admin.
 # --extra-conf lines appended to the instance's imapd.conf.
 # --fresh      wipes the instance's mail first; without it, mail from an earlier run is kept (restart).
 # No TLS (TLS_PORT and CERT_SHA256 are printed empty); plaintext LOGIN and AUTHENTICATE PLAIN are on.
@@ -25,12 +27,13 @@ source "$here/common.sh"
 
 name=${1:-}; [ -n "$name" ] || die "usage: start.sh NAME --port P [--delimiter . | /] [--user U:P]... [--fresh]"
 shift; valid_name "$name"
-port="" delimiter="." extra="" fresh=0 users=()
+port="" delimiter="." extra="" fresh=0 users=() masters=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --port) port=$2; shift 2 ;;
     --delimiter) delimiter=$2; shift 2 ;;
     --user) users+=("$2"); shift 2 ;;
+    --master) masters+=("$2"); shift 2 ;;
     --extra-conf) extra=$2; shift 2 ;;
     --fresh) fresh=1; shift ;;
     --tls-port) die "the Cyrus test server has no TLS" ;;
@@ -39,7 +42,9 @@ while [ $# -gt 0 ]; do
 done
 [[ "$port" =~ ^[0-9]+$ ]] || die "--port must be a number"
 [[ "$delimiter" == "." || "$delimiter" == "/" ]] || die "--delimiter must be '.' or '/'"
-for u in "${users[@]}"; do [[ "$u" == *:* ]] || die "--user takes NAME:PASSWORD"; done
+for u in "${users[@]}" "${masters[@]}"; do [[ "$u" == *:* ]] || die "--user and --master take NAME:PASSWORD"; done
+proxy=""
+for m in "${masters[@]}"; do proxy="$proxy ${m%%:*}"; done
 
 root=$("$here/install.sh" </dev/null) || die "installing Cyrus failed"
 bin="$root/usr/lib/cyrus/bin"
@@ -114,6 +119,8 @@ failedloginpause: 1s
 # Exit (and so fail start.sh) if the port is taken instead of running without a listener.
 master_bind_errors_fatal: yes
 CONF
+# Users who may authenticate as themselves and act as another (SASL authorization identity).
+[ -z "$proxy" ] || echo "proxyservers:$proxy" >> "$conf"
 [ -z "$extra" ] || cat "$extra" >> "$conf"
 
 cat > "$dir/cyrus.conf" <<CONF
@@ -133,7 +140,7 @@ DAEMON {
 CONF
 chmod 644 "$conf" "$dir/cyrus.conf"
 
-for u in "${users[@]}"; do "$here/add-user.sh" --offline "$name" "${u%%:*}" "${u#*:}"; done
+for u in "${users[@]}" "${masters[@]}"; do "$here/add-user.sh" --offline "$name" "${u%%:*}" "${u#*:}"; done
 if [ "$(id -u)" = 0 ]; then
   chown -R "$run_user:$run_group" "$dir/config" "$dir/spool" "$dir/sieve" "$dir/tmp" "$dir/run"
   [ -f "$dir/sasldb2" ] && chown "$run_user:$run_group" "$dir/sasldb2"
