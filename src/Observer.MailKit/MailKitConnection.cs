@@ -16,5 +16,18 @@ public sealed class MailKitConnection(SpoolingImapClient client, ProtocolTraceLo
     /// <summary>Connected as far as MailKit knows, and not closed by the server since it last read.</summary>
     public bool IsConnected => Client.IsConnected && Transport?.PeerGone != true;
 
-    public void Dispose() => Client.Dispose();
+    /// <summary>Its slot in the server's connection budget, given back once the socket is closed.</summary>
+    internal IDisposable? Lease { get; set; }
+
+    public void Dispose()
+    {
+        try
+        {
+            Client.Dispose();
+        }
+        finally
+        {
+            Lease?.Dispose();
+        }
+    }
 }

@@ -3,13 +3,18 @@ using Observer.Replication;
 
 namespace Observer.MailKit;
 
-/// <summary>Connects and logs in through MailKit, and enables what replication uses (QRESYNC, UTF-8 names) where offered.</summary>
+/// <summary>
+/// Connects and logs in through MailKit, and enables what replication uses (QRESYNC, UTF-8 names) where offered.
+/// With budgets, each connection holds a slot of its server's budget from before it connects until it closes.
+/// </summary>
 public sealed class MailKitMailSessionFactory(
     EndpointOptions primary,
     EndpointOptions replica,
     ILoggerFactory loggers,
     TimeProvider? time = null,
-    string? spoolDirectory = null) : IMailSessionFactory
+    string? spoolDirectory = null,
+    ConnectionBudget? primaryBudget = null,
+    ConnectionBudget? replicaBudget = null) : IMailSessionFactory
 {
     private readonly ILogger _trace = loggers.CreateLogger("Observer.Imap.Protocol");
 
@@ -17,7 +22,19 @@ public sealed class MailKitMailSessionFactory(
     {
         var endpoint = role == ServerRole.Primary ? primary : replica;
         var side = role == ServerRole.Primary ? "primary" : "replica";
-        var connection = await MailKitConnector.ConnectAsync(endpoint, side, purpose, _trace, cancellationToken, spoolDirectory, time).ConfigureAwait(false);
+        var budget = role == ServerRole.Primary ? primaryBudget : replicaBudget;
+        var lease = budget is null ? null : await budget.TakeAsync(cancellationToken).ConfigureAwait(false);
+        MailKitConnection connection;
+        try
+        {
+            connection = await MailKitConnector.ConnectAsync(endpoint, side, purpose, _trace, cancellationToken, spoolDirectory, time).ConfigureAwait(false);
+        }
+        catch
+        {
+            lease?.Dispose();
+            throw;
+        }
+        connection.Lease = lease;
         MailKitMailSession? session = null;
         try
         {

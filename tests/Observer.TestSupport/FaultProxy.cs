@@ -53,6 +53,10 @@ public sealed class FaultProxy : IAsyncDisposable
 
     public int OpenConnections => _connections.Count;
 
+    /// <summary>The most connections open through the proxy at once, counted from the moment each is accepted until either side closes it.</summary>
+    public int PeakConnections => Volatile.Read(ref _peak);
+    private int _peak;
+
     /// <summary>Decides, for each new connection, after how many bytes in which direction to cut it (null: never).</summary>
     public Func<(FlowDirection Direction, long Bytes)?>? CutPlan { get; set; }
 
@@ -130,6 +134,10 @@ public sealed class FaultProxy : IAsyncDisposable
             var connection = new ProxiedConnection(client, server);
             var id = Interlocked.Increment(ref _nextId);
             _connections[id] = connection;
+            int open = _connections.Count, peak;
+            while (open > (peak = Volatile.Read(ref _peak)) && Interlocked.CompareExchange(ref _peak, open, peak) != peak)
+            {
+            }
             _ = Task.Run(() => ServeAsync(id, connection, client, server));
         }
     }

@@ -175,6 +175,47 @@ public class LiveAccountChangesTests
         Assert.That(StackTraces.Find(observer.Errors), Is.Null);
     }
 
+    [Test]
+    public async Task TheConnectionBudget_IsNeverExceeded_OnEitherServer_AndEveryAccountStillReplicates()
+    {
+        // Counted by proxies in front of both servers, from each connection's accept to its close.
+        await using var primaryProxy = FaultProxy.Start(_pair.Primary.Host, _pair.Primary.Port);
+        await using var replicaProxy = FaultProxy.Start(_pair.Replica.Host, _pair.Replica.Port);
+        var accounts = new List<PairAccounts>();
+        for (var i = 0; i < 6; i++)
+        {
+            var a = await _pair.NewAccountsAsync();
+            await using var primary = await a.PrimaryClientAsync();
+            foreach (var folder in new[] { "INBOX", "Work", "Lists", "Archive" }) await MailFactory.FillAsync(primary, folder, 2 + i);
+            accounts.Add(a);
+        }
+        await File.WriteAllTextAsync(AccountsFile, string.Concat(accounts.Select((a, i) => Line("user" + i, a))));
+        var settings = Settings();
+        settings["Primary:Port"] = primaryProxy.Port.ToString();
+        settings["Replica:Port"] = replicaProxy.Port.ToString();
+        settings["Replication:MaxConnections"] = "3";
+        settings["Replication:ParallelAccounts"] = "2";
+        settings["Replication:ConnectionBudget"] = "17";
+        settings["Replication:PollInterval"] = "00:00:01";
+        await using var observer = ObserverProcess.Start("run", settings, _dir);
+        foreach (var a in accounts) await Eventually.ConvergesAsync(a, TimeSpan.FromSeconds(90), observer: observer);
+        Assert.That(observer.Errors, Does.Contain("6 accounts: 2 replicate live, the others are polled every 1 s, 2 at a time (Replication:ConnectionBudget 17 leaves room for 2 of the 50 LiveAccounts)"));
+
+        // A burst in every account at once: live ones copy with their folder workers while the polled ones sync.
+        await Task.WhenAll(accounts.Select(async a =>
+        {
+            await using var primary = await a.PrimaryClientAsync();
+            foreach (var folder in new[] { "INBOX", "Work", "Lists" }) await MailFactory.FillAsync(primary, folder, 3);
+        }));
+        foreach (var a in accounts) await Eventually.ConvergesAsync(a, TimeSpan.FromSeconds(90), observer: observer);
+        observer.Terminate();
+        Assert.That(await observer.WaitForExitAsync(TimeSpan.FromSeconds(60)), Is.Zero, observer.Errors);
+
+        Assert.That(primaryProxy.PeakConnections, Is.InRange(5, 17), "two live accounts hold a watch and a worker each, and a poll connects beside them");
+        Assert.That(replicaProxy.PeakConnections, Is.InRange(3, 17));
+        TestContext.Out.WriteLine($"peak connections: primary {primaryProxy.PeakConnections}, replica {replicaProxy.PeakConnections} (budget 17)");
+    }
+
     /// <summary>The accounts that started watching the primary, in the order they did.</summary>
     private static List<string> Watching(ObserverProcess observer) =>
         observer.Errors.Split('\n').Where(l => l.Contains(" watching the primary with ", StringComparison.Ordinal))

@@ -19,6 +19,24 @@ public sealed class ReplicationOptions
     /// <summary>With several accounts, how many polled accounts are synced at once.</summary>
     public int ParallelAccounts { get; set; } = 4;
 
+    /// <summary>
+    /// The most connections open to each server at once, all accounts together (the primary and the replica
+    /// each have this many). Fewer accounts replicate live when <see cref="LiveAccounts"/> would not fit.
+    /// </summary>
+    public int ConnectionBudget { get; set; } = 500;
+
+    /// <summary>
+    /// How many accounts replicate live: <see cref="LiveAccounts"/>, or fewer when their connections and the
+    /// polls' would not fit the <see cref="ConnectionBudget"/>.
+    /// </summary>
+    public int LiveAccountsWithinBudget => Math.Max(0, Math.Min(LiveAccounts, (ConnectionBudget - ParallelAccounts * ConnectionsPerAccount) / ConnectionsPerAccount));
+
+    /// <summary>
+    /// The most one account holds on a server: <see cref="MaxConnections"/>, and one more for a moment when a pass
+    /// reads a folder list again on a new connection. Sized so, the budget is never waited on in a steady run.
+    /// </summary>
+    public int ConnectionsPerAccount => MaxConnections + 1;
+
     /// <summary>How often folders without IDLE are checked with STATUS, and the folder list with LIST; and polled accounts synced.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(30);
 

@@ -33,6 +33,8 @@ public sealed class ObserverOptionsValidator : IValidateOptions<ObserverOptions>
         if (r.MaxConnections is < 2 or > 100) errors.Add($"Replication:MaxConnections is {r.MaxConnections}; it must be between 2 and 100");
         if (r.LiveAccounts is < 0 or > 10_000) errors.Add($"Replication:LiveAccounts is {r.LiveAccounts}; it must be between 0 (poll every account) and 10000");
         if (r.ParallelAccounts is < 1 or > 64) errors.Add($"Replication:ParallelAccounts is {r.ParallelAccounts}; it must be between 1 and 64");
+        else if (r.MaxConnections is >= 2 and <= 100 && r.ConnectionBudget < (r.ParallelAccounts + 1) * r.ConnectionsPerAccount)
+            errors.Add($"Replication:ConnectionBudget is {r.ConnectionBudget}; with MaxConnections {r.MaxConnections} and ParallelAccounts {r.ParallelAccounts} it must be at least {(r.ParallelAccounts + 1) * r.ConnectionsPerAccount}, room for one live account and the polls (MaxConnections + 1 each)");
         if (r.PollInterval < TimeSpan.FromSeconds(1)) errors.Add($"Replication:PollInterval is {r.PollInterval}; it must be at least 00:00:01");
         if (r.ReconcileInterval < TimeSpan.FromSeconds(10)) errors.Add($"Replication:ReconcileInterval is {r.ReconcileInterval}; it must be at least 00:00:10");
         if (r.MaxDeletePercent is < 0 or > 100) errors.Add($"Replication:MaxDeletePercent is {r.MaxDeletePercent}; it must be between 0 and 100");

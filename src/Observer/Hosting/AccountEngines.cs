@@ -21,17 +21,20 @@ public sealed class AccountEngines
     private readonly StateStore _store;
     private readonly ILoggerFactory _loggers;
     private readonly TimeProvider _time;
+    private readonly ServerBudgets _budgets;
 
     public AccountEngines(ObserverOptions options, StateStore store, ILoggerFactory loggers, TimeProvider time)
     {
         (_options, _store, _loggers, _time) = (options, store, loggers, time);
+        _budgets = new ServerBudgets(options.Replication.ConnectionBudget);
         All = options.EffectiveAccounts.Select(Build).ToList();
         HasAccountList = options.HasAccountList;
     }
 
     /// <summary>An engine for one account, with the replication settings the service started with (also for an account added later).</summary>
     public AccountEngine Build(AccountOptions account) => new(account.Name,
-        new ReplicationEngine(new MailKitMailSessionFactory(account.Primary, account.Replica, _loggers, _time, _options.State.SpoolDirectory),
+        new ReplicationEngine(new MailKitMailSessionFactory(account.Primary, account.Replica, _loggers, _time, _options.State.SpoolDirectory,
+                _budgets.For("primary", account.Primary), _budgets.For("replica", account.Replica)),
             _store, _options.Replication, _options.Reconnect, account.Primary.Describe(), account.Replica.Describe(), _loggers, _time)
         {
             Account = account.Name,

@@ -85,9 +85,10 @@ internal sealed class AccountScheduler(AccountEngines engines, Func<AccountEngin
             // The first accounts in the settings start live; the rest are polled until they show they are busy.
             foreach (var account in _accounts.Values.Where(a => !a.Live && a.Work is null).OrderBy(a => a.Order).Take(FreeLiveSlots()).ToList()) StartLive(account);
         }
-        if (first && wanted.Count > options.LiveAccounts)
-            logger.LogInformation("{Accounts} accounts: {Live} replicate live, the others are polled every {Seconds:0} s, {Parallel} at a time",
-                wanted.Count, options.LiveAccounts, options.PollInterval.TotalSeconds, options.ParallelAccounts);
+        if (first && wanted.Count > options.LiveAccountsWithinBudget)
+            logger.LogInformation("{Accounts} accounts: {Live} replicate live, the others are polled every {Seconds:0} s, {Parallel} at a time{Budget}",
+                wanted.Count, options.LiveAccountsWithinBudget, options.PollInterval.TotalSeconds, options.ParallelAccounts,
+                options.LiveAccountsWithinBudget < options.LiveAccounts ? $" (Replication:ConnectionBudget {options.ConnectionBudget} leaves room for {options.LiveAccountsWithinBudget} of the {options.LiveAccounts} LiveAccounts)" : "");
     }
 
     /// <summary>Polls the accounts not live, and hands live slots to the busy ones, until the service stops.</summary>
@@ -118,7 +119,7 @@ internal sealed class AccountScheduler(AccountEngines engines, Func<AccountEngin
         await Task.WhenAll(all.Select(StopAsync)).ConfigureAwait(false);
     }
 
-    private int FreeLiveSlots() => Math.Max(0, options.LiveAccounts - _accounts.Values.Count(a => a.Live));
+    private int FreeLiveSlots() => Math.Max(0, options.LiveAccountsWithinBudget - _accounts.Values.Count(a => a.Live));
 
     private void Schedule(DateTimeOffset now)
     {

@@ -1,0 +1,45 @@
+namespace Observer.Replication;
+
+/// <summary>
+/// The most connections Observer holds open to one server at once, every account together. Servers limit
+/// connections per IP and overall (Dovecot's imap process_limit, a hosted server's per-client cap); the
+/// scheduler sizes the live and polled accounts to fit, and this is the hard stop behind that sizing: a
+/// connection over the budget waits for one to close rather than being refused by the server.
+/// </summary>
+public sealed class ConnectionBudget(int limit, string server)
+{
+    private readonly SemaphoreSlim _slots = new(limit, limit);
+    private int _peak;
+
+    public int Limit { get; } = limit;
+
+    /// <summary>The server it counts for ("primary imap.example.org:993"), for messages.</summary>
+    public string Server { get; } = server;
+
+    public int InUse => Limit - _slots.CurrentCount;
+
+    /// <summary>The most connections open at once since the service started.</summary>
+    public int Peak => Volatile.Read(ref _peak);
+
+    /// <summary>Waits for a free slot; the slot is given back when the lease is disposed (once, however often).</summary>
+    public async Task<IDisposable> TakeAsync(CancellationToken cancellationToken)
+    {
+        await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var inUse = InUse;
+        int peak;
+        while (inUse > (peak = Volatile.Read(ref _peak)) && Interlocked.CompareExchange(ref _peak, inUse, peak) != peak)
+        {
+        }
+        return new Lease(_slots);
+    }
+
+    private sealed class Lease(SemaphoreSlim slots) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0) slots.Release();
+        }
+    }
+}
