@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Observer with many accounts in one service (issue 11's scale check): a private Dovecot pair with a master
 # user on each side, N users filled over IMAP, then `observer run` with an AccountsFile: the time of the first
-# full copy, and then a steady state under a light load on 5 % of the accounts (an append or a flag change
-# every 2 s), each append timed until it is on the replica. Prints one summary line per phase.
+# full copy; a steady state under a light load on 5 % of the accounts (an append or a flag change every 2 s)
+# and a probe account (an append every 5 s), each append timed until it is on the replica; then a 60 s replica
+# outage with mail arriving, the time until it is all on the replica, and `observer verify` of every account.
+# Prints one summary line per phase.
 #
 #   bench/accounts/run.sh [--accounts 1000] [--folders 20] [--messages 2] [--minutes 10]
 #
@@ -25,6 +27,7 @@ done
 [ "$minutes" -ge 1 ] && [ "$minutes" -le 30 ] || { echo "run.sh: --minutes must be 1 to 30" >&2; exit 2; }
 
 work=/tmp/observer-accounts-bench
+pid=""
 export OBSERVER_TESTSERVERS_DIR=$work/servers
 mkdir -p "$work"
 obs=$root/artifacts/observer/observer
@@ -81,3 +84,15 @@ printf 'steady state: %d min; observer %.1f CPU-s a minute; peak RSS %d MB; peak
   "$(echo "($(own) - $own0) * 60 / $elapsed" | bc -l)" $((peak_rss / 1024)) "$peak_conn" $(( $(stat -c %s state.db) / 1048576 ))
 cat load.log
 echo "live slots handed over: $(grep -c 'has been quiet for' run.log); errors logged: $(grep -c ' fail: \| crit: ' run.log)"
+
+# The replica goes away for 60 s while mail arrives in 50 accounts, and comes back with its mail kept.
+down=$(date +%s)
+bash "$root/testservers/dovecot/stop.sh" accr > /dev/null
+python3 "$here/outage.py" write 14701 "$accounts" outage.txt
+sleep $(( 60 - ($(date +%s) - down) > 0 ? 60 - ($(date +%s) - down) : 0 ))
+bash "$root/testservers/dovecot/start.sh" accr --port 14702 --delimiter / --master admin:adminpw > /dev/null
+python3 "$here/outage.py" wait 14702 outage.txt
+kill -TERM "$pid"; wait "$pid" || true
+t_verify=$(date +%s)
+if "$obs" verify --config settings.json > verify.log 2>&1; then verdict="every account identical"; else verdict="differences: see $work/verify.log"; fi
+echo "verify: $verdict ($accounts accounts in $(( $(date +%s) - t_verify )) s)"

@@ -20,10 +20,27 @@ public sealed class MailKitMailSessionFactory(
 
     public async Task<IMailSession> ConnectAsync(ServerRole role, string purpose, CancellationToken cancellationToken)
     {
+        var budget = Budget(role);
+        var lease = budget is null ? null : await budget.TakeAsync(cancellationToken).ConfigureAwait(false);
+        return await ConnectWithinAsync(role, purpose, lease, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<IMailSession?> TryConnectAsync(ServerRole role, string purpose, TimeSpan patience, CancellationToken cancellationToken)
+    {
+        var budget = Budget(role);
+        if (budget is null) return await ConnectWithinAsync(role, purpose, null, cancellationToken).ConfigureAwait(false);
+        return await budget.TryTakeAsync(patience, cancellationToken).ConfigureAwait(false) is { } lease
+            ? await ConnectWithinAsync(role, purpose, lease, cancellationToken).ConfigureAwait(false)
+            : null;
+    }
+
+    private ConnectionBudget? Budget(ServerRole role) => role == ServerRole.Primary ? primaryBudget : replicaBudget;
+
+    /// <summary>Connects holding <paramref name="lease"/>, which the connection gives back when it closes (or this, if it fails).</summary>
+    private async Task<IMailSession> ConnectWithinAsync(ServerRole role, string purpose, IDisposable? lease, CancellationToken cancellationToken)
+    {
         var endpoint = role == ServerRole.Primary ? primary : replica;
         var side = role == ServerRole.Primary ? "primary" : "replica";
-        var budget = role == ServerRole.Primary ? primaryBudget : replicaBudget;
-        var lease = budget is null ? null : await budget.TakeAsync(cancellationToken).ConfigureAwait(false);
         MailKitConnection connection;
         try
         {

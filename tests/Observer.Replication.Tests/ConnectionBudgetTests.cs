@@ -27,4 +27,19 @@ public class ConnectionBudgetTests
         second.Dispose();
         Assert.That((budget.InUse, budget.Peak), Is.EqualTo((1, 2)));
     }
+
+    [Test]
+    public async Task AConnectionTheWorkCanDoWithout_GetsNoSlotWhenNoneFreesInTime_AndOneThatFreesMeanwhile()
+    {
+        var budget = new ConnectionBudget(1, "replica test:143");
+        var held = await budget.TakeAsync(CancellationToken.None);
+        Assert.That(await budget.TryTakeAsync(TimeSpan.Zero, CancellationToken.None), Is.Null);
+        Assert.That(await budget.TryTakeAsync(TimeSpan.FromMilliseconds(50), CancellationToken.None), Is.Null);
+
+        var patient = budget.TryTakeAsync(TimeSpan.FromSeconds(30), CancellationToken.None);
+        held.Dispose();
+        using var got = await patient.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.That(got, Is.Not.Null, "the slot freed while it waited");
+        Assert.That(budget.InUse, Is.EqualTo(1));
+    }
 }

@@ -30,6 +30,11 @@ internal sealed class FolderListing(SyncContext context)
         if (reason is null) return list;
 
         await using var fresh = await context.OpenSession(role, cancellationToken).ConfigureAwait(false);
+        if (fresh is null)
+        {
+            context.Logger.LogDebug("the {Side}'s folder list is in doubt ({Reason}), but the connection budget has no room for a second look; going on with it", role.ToString().ToLowerInvariant(), reason);
+            return list;
+        }
         var second = await fresh.ListAsync(withStatus, cancellationToken).ConfigureAwait(false);
         var before = list.Select(m => m.Mailbox.Name).ToHashSet(StringComparer.Ordinal);
         var after = second.Select(m => m.Mailbox.Name).ToHashSet(StringComparer.Ordinal);

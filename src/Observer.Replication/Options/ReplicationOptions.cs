@@ -40,6 +40,15 @@ public sealed class ReplicationOptions
     /// <summary>How often folders without IDLE are checked with STATUS, and the folder list with LIST; and polled accounts synced.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// With several accounts, how often a polled account that has shown no change for ten poll intervals is
+    /// polled: most accounts of a server are quiet most of the time, and each poll is a login. Unset: four
+    /// times <see cref="PollInterval"/> (2 minutes by default).
+    /// </summary>
+    public TimeSpan? QuietPollInterval { get; set; }
+
+    public TimeSpan EffectiveQuietPollInterval => QuietPollInterval ?? PollInterval * 4;
+
     /// <summary>How often a full reconciliation pass runs while live, to catch anything a watcher missed.</summary>
     public TimeSpan ReconcileInterval { get; set; } = TimeSpan.FromMinutes(15);
 

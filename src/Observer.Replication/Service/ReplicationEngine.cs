@@ -469,14 +469,14 @@ public sealed partial class ReplicationEngine
     /// <summary>Folders copied at once: what the primary's connection budget leaves after the watchers.</summary>
     private int ParallelFolders => Math.Max(1, Math.Min(_options.ParallelFolders, _options.MaxConnections - _watchConnections));
 
+    /// <summary>How long a second look at a folder list waits for room in the connection budget before the pass goes on with the list it has.</summary>
+    private static readonly TimeSpan ListerPatience = TimeSpan.FromSeconds(5);
+
     /// <summary>Connections the watchers hold on the primary (none during `sync` and `verify`).</summary>
     private int _watchConnections;
 
-    private async Task<(SyncContext, IAsyncDisposable)> OpenWorkerAsync(CancellationToken cancellationToken)
-    {
-        var pair = await SessionPair.ConnectAsync(_sessions, _outages, cancellationToken).ConfigureAwait(false);
-        return (Context(pair), pair);
-    }
+    private async Task<(SyncContext, IAsyncDisposable)?> OpenWorkerAsync(CancellationToken cancellationToken) =>
+        await SessionPair.TryConnectAsync(_sessions, _outages, cancellationToken).ConfigureAwait(false) is { } pair ? (Context(pair), pair) : null;
 
     private SyncContext Context(SessionPair pair) => new()
     {
@@ -493,6 +493,6 @@ public sealed partial class ReplicationEngine
         Phantoms = _phantoms,
         Validities = _validities,
         Names = FolderNameMapper.For(pair.Primary, pair.Replica),
-        OpenSession = (role, token) => _sessions.ConnectAsync(role, "lister", token),
+        OpenSession = (role, token) => _sessions.TryConnectAsync(role, "lister", ListerPatience, token),
     };
 }

@@ -34,6 +34,30 @@ internal sealed class SessionPair : IAsyncDisposable
         return new SessionPair(primary.Result, replica.Result);
     }
 
+    /// <summary>
+    /// A pair the work can do without (a pass's extra folder worker): null at once when either server's
+    /// connection budget has no room.
+    /// </summary>
+    public static async Task<SessionPair?> TryConnectAsync(IMailSessionFactory sessions, OutageReporter outages, CancellationToken cancellationToken)
+    {
+        var primary = outages.TrackAsync(ServerRole.Primary, () => sessions.TryConnectAsync(ServerRole.Primary, "worker", TimeSpan.Zero, cancellationToken));
+        var replica = outages.TrackAsync(ServerRole.Replica, () => sessions.TryConnectAsync(ServerRole.Replica, "worker", TimeSpan.Zero, cancellationToken));
+        try
+        {
+            await Task.WhenAll(primary, replica).ConfigureAwait(false);
+        }
+        catch
+        {
+            foreach (var made in new[] { primary, replica }.Where(t => t.IsCompletedSuccessfully && t.Result is not null))
+                await made.Result!.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        if (primary.Result is { } p && replica.Result is { } r) return new SessionPair(p, r);
+        if (primary.Result is not null) await primary.Result.DisposeAsync().ConfigureAwait(false);
+        if (replica.Result is not null) await replica.Result.DisposeAsync().ConfigureAwait(false);
+        return null;
+    }
+
     /// <summary>Which side is down, when work fails on a broken connection.</summary>
     public ServerRole? Broken => !Primary.IsConnected ? ServerRole.Primary : !Replica.IsConnected ? ServerRole.Replica : null;
 

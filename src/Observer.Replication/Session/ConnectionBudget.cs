@@ -25,6 +25,19 @@ public sealed class ConnectionBudget(int limit, string server)
     public async Task<IDisposable> TakeAsync(CancellationToken cancellationToken)
     {
         await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return Taken();
+    }
+
+    /// <summary>
+    /// A slot free within <paramref name="patience"/>, or null. For connections the work can do without (a
+    /// pass's extra folder workers, a second look at a folder list): one that waited without end while its
+    /// pass held other slots could wait forever if every pass did the same.
+    /// </summary>
+    public async Task<IDisposable?> TryTakeAsync(TimeSpan patience, CancellationToken cancellationToken) =>
+        await _slots.WaitAsync(patience, cancellationToken).ConfigureAwait(false) ? Taken() : null;
+
+    private Lease Taken()
+    {
         var inUse = InUse;
         int peak;
         while (inUse > (peak = Volatile.Read(ref _peak)) && Interlocked.CompareExchange(ref _peak, inUse, peak) != peak)

@@ -8,7 +8,7 @@ namespace Observer.Replication;
 /// </summary>
 internal sealed class PassWorkers(WorkerFactory? open, int most, CancellationToken cancellationToken) : IAsyncDisposable
 {
-    private readonly List<Task<(SyncContext Context, IAsyncDisposable Connections)>> _opening = [];
+    private readonly List<Task<(SyncContext Context, IAsyncDisposable Connections)?>> _opening = [];
 
     /// <summary>Starts opening workers until <paramref name="wanted"/> are open or on their way (never more than allowed).</summary>
     public void Want(int wanted)
@@ -17,8 +17,8 @@ internal sealed class PassWorkers(WorkerFactory? open, int most, CancellationTok
         while (_opening.Count < Math.Min(most, wanted)) _opening.Add(open(cancellationToken));
     }
 
-    /// <summary>Each worker's context, as its connections come up; a failure to connect surfaces here.</summary>
-    public IEnumerable<Task<SyncContext>> Contexts => _opening.Select(async o => (await o.ConfigureAwait(false)).Context);
+    /// <summary>Each worker's context, as its connections come up (null: no room in the budget); a failure to connect surfaces here.</summary>
+    public IEnumerable<Task<SyncContext?>> Contexts => _opening.Select(async o => (await o.ConfigureAwait(false))?.Context);
 
     public async ValueTask DisposeAsync()
     {
@@ -26,8 +26,7 @@ internal sealed class PassWorkers(WorkerFactory? open, int most, CancellationTok
         {
             try
             {
-                var (_, connections) = await opening.ConfigureAwait(false);
-                await connections.DisposeAsync().ConfigureAwait(false);
+                if (await opening.ConfigureAwait(false) is { } worker) await worker.Connections.DisposeAsync().ConfigureAwait(false);
             }
             catch (Exception)
             {

@@ -42,7 +42,8 @@ public sealed class PassResult
 }
 
 /// <summary>A worker's own connections, opened for a pass with several folders to copy.</summary>
-internal delegate Task<(SyncContext Context, IAsyncDisposable Connections)> WorkerFactory(CancellationToken cancellationToken);
+/// <summary>Opens an extra worker for a pass; null when the servers' connection budget has no room for one now.</summary>
+internal delegate Task<(SyncContext Context, IAsyncDisposable Connections)?> WorkerFactory(CancellationToken cancellationToken);
 
 /// <summary>
 /// A reconciliation pass: the folder tree, then every folder, then every expunge still waiting.
@@ -147,7 +148,7 @@ internal sealed class Reconciler(SyncContext context, FolderFilter filter, Troub
         result.FoldersRenamed = tree.Renamed;
         result.FoldersDeleted = tree.Deleted;
         result.TreeProblems.AddRange(tree.Problems);
-        drains.Add(DrainAsync(Task.FromResult(context), _synchronizer, jobs.Reader, outcomes, drainStop.Token));
+        drains.Add(DrainAsync(Task.FromResult<SyncContext?>(context), _synchronizer, jobs.Reader, outcomes, drainStop.Token));
         await Task.WhenAll(drains).ConfigureAwait(false);
         var contexts = workers.Contexts.ToList();
         result.Folders.AddRange(tree.Folders.Where(f => outcomes.ContainsKey(f.PrimaryName)).Select(f => outcomes[f.PrimaryName]));
@@ -164,7 +165,7 @@ internal sealed class Reconciler(SyncContext context, FolderFilter filter, Troub
         // Within one pass every folder has been looked at, so a move has been seen from both ends.
         // Shared among the workers too: each folder's flush is a SELECT and two writes, one folder after another.
         // Not over a worker whose replica connection a folder's failure closed (Dovecot's BYE for a folder deleted under it).
-        IReadOnlyList<SyncContext> flushers = [context, .. (await Task.WhenAll(contexts).ConfigureAwait(false)).Where(w => w.Replica.IsConnected)];
+        IReadOnlyList<SyncContext> flushers = [context, .. (await Task.WhenAll(contexts).ConfigureAwait(false)).OfType<SyncContext>().Where(w => w.Replica.IsConnected)];
         result.Expunged = await PendingExpunges.FlushAsync(flushers, context.Time.GetUtcNow().AddSeconds(1), troubles, cancellationToken).ConfigureAwait(false);
         // Passes are rare (one per sync, one per ReconcileInterval when live), so pruning here costs nothing.
         var pruned = context.Store.Journal.Prune(context.ReplicaId, context.Options.JournalRetention);
@@ -227,13 +228,18 @@ internal sealed class Reconciler(SyncContext context, FolderFilter filter, Troub
         });
     }
 
-    private Task DrainAsync(Task<SyncContext> opening, ChannelReader<FolderJob> jobs, ConcurrentDictionary<string, FolderSyncResult> outcomes, CancellationToken cancellationToken) =>
+    private Task DrainAsync(Task<SyncContext?> opening, ChannelReader<FolderJob> jobs, ConcurrentDictionary<string, FolderSyncResult> outcomes, CancellationToken cancellationToken) =>
         DrainAsync(opening, null, jobs, outcomes, cancellationToken);
 
-    private async Task DrainAsync(Task<SyncContext> opening, FolderSynchronizer? synchronizer, ChannelReader<FolderJob> jobs,
+    private async Task DrainAsync(Task<SyncContext?> opening, FolderSynchronizer? synchronizer, ChannelReader<FolderJob> jobs,
         ConcurrentDictionary<string, FolderSyncResult> outcomes, CancellationToken cancellationToken)
     {
-        synchronizer ??= new FolderSynchronizer(await opening.WaitAsync(cancellationToken).ConfigureAwait(false));
+        if (synchronizer is null)
+        {
+            // A worker the budget had no room for: the others, and the pass's own connections, take its folders.
+            if (await opening.WaitAsync(cancellationToken).ConfigureAwait(false) is not { } worker) return;
+            synchronizer = new FolderSynchronizer(worker);
+        }
         await foreach (var job in jobs.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             outcomes[job.Folder.PrimaryName] = await SyncFolderAsync(synchronizer, job.Folder, job.Request, cancellationToken).ConfigureAwait(false);
     }

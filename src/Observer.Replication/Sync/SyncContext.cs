@@ -31,7 +31,7 @@ internal sealed class SyncContext
     /// Opens a new connection, for a second opinion on a folder list (see <see cref="FolderListing"/>);
     /// null where every connection is new anyway.
     /// </summary>
-    public Func<ServerRole, CancellationToken, Task<IMailSession>>? OpenSession { get; init; }
+    public Func<ServerRole, CancellationToken, Task<IMailSession?>>? OpenSession { get; init; }
 
     /// <summary>
     /// How long one tree sync may spend deleting folders before it lets message changes go first (live

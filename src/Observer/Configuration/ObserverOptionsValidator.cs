@@ -36,6 +36,8 @@ public sealed class ObserverOptionsValidator : IValidateOptions<ObserverOptions>
         else if (r.MaxConnections is >= 2 and <= 100 && r.ConnectionBudget < (r.ParallelAccounts + 1) * r.ConnectionsPerAccount)
             errors.Add($"Replication:ConnectionBudget is {r.ConnectionBudget}; with MaxConnections {r.MaxConnections} and ParallelAccounts {r.ParallelAccounts} it must be at least {(r.ParallelAccounts + 1) * r.ConnectionsPerAccount}, room for one live account and the polls (MaxConnections + 1 each)");
         if (r.PollInterval < TimeSpan.FromSeconds(1)) errors.Add($"Replication:PollInterval is {r.PollInterval}; it must be at least 00:00:01");
+        if (r.QuietPollInterval is { } quiet && (quiet < r.PollInterval || quiet > TimeSpan.FromHours(1)))
+            errors.Add($"Replication:QuietPollInterval is {quiet}; it must be between Replication:PollInterval ({r.PollInterval}) and 01:00:00");
         if (r.ReconcileInterval < TimeSpan.FromSeconds(10)) errors.Add($"Replication:ReconcileInterval is {r.ReconcileInterval}; it must be at least 00:00:10");
         if (r.MaxDeletePercent is < 0 or > 100) errors.Add($"Replication:MaxDeletePercent is {r.MaxDeletePercent}; it must be between 0 and 100");
         if (r.MaxDeleteFloor < 0) errors.Add($"Replication:MaxDeleteFloor is {r.MaxDeleteFloor}; it cannot be negative");

@@ -8,14 +8,15 @@ namespace Observer.Hosting;
 /// <summary>
 /// Runs the accounts of a service of several within the servers' connection limits. Up to
 /// Replication:LiveAccounts replicate live (push, with connections held); the others are polled: a one-shot
-/// pass every Replication:PollInterval, Replication:ParallelAccounts at a time, connecting only for it. A
+/// pass every Replication:PollInterval, Replication:ParallelAccounts at a time, connecting only for it, and
+/// every Replication:QuietPollInterval once they have shown no change for ten poll intervals. A
 /// polled account that had changes takes a free live slot, or the slot of the live account quiet longest, once
 /// that one has been quiet for ten poll intervals (5 minutes by default). A reload adds, removes and restarts accounts.
 /// </summary>
 internal sealed class AccountScheduler(AccountEngines engines, Func<AccountEngine, CancellationToken, Task> runLive, Action<Exception> failed,
     ReplicationOptions options, ReconnectOptions reconnect, TimeProvider time, ILogger logger, CancellationToken stopping)
 {
-    /// <summary>A live account quiet this long gives its slot to a polled one that has mail coming in.</summary>
+    /// <summary>A live account quiet this long gives its slot to a polled one that has mail coming in; a polled one is polled less often.</summary>
     private TimeSpan QuietBeforeDemotion => options.PollInterval * 10;
 
     private static readonly TimeSpan Tick = TimeSpan.FromSeconds(1);
@@ -86,8 +87,8 @@ internal sealed class AccountScheduler(AccountEngines engines, Func<AccountEngin
             foreach (var account in _accounts.Values.Where(a => !a.Live && a.Work is null).OrderBy(a => a.Order).Take(FreeLiveSlots()).ToList()) StartLive(account);
         }
         if (first && wanted.Count > options.LiveAccountsWithinBudget)
-            logger.LogInformation("{Accounts} accounts: {Live} replicate live, the others are polled every {Seconds:0} s, {Parallel} at a time{Budget}",
-                wanted.Count, options.LiveAccountsWithinBudget, options.PollInterval.TotalSeconds, options.ParallelAccounts,
+            logger.LogInformation("{Accounts} accounts: {Live} replicate live, the others are polled every {Seconds:0} s ({Quiet:0} s once quiet), {Parallel} at a time{Budget}",
+                wanted.Count, options.LiveAccountsWithinBudget, options.PollInterval.TotalSeconds, options.EffectiveQuietPollInterval.TotalSeconds, options.ParallelAccounts,
                 options.LiveAccountsWithinBudget < options.LiveAccounts ? $" (Replication:ConnectionBudget {options.ConnectionBudget} leaves room for {options.LiveAccountsWithinBudget} of the {options.LiveAccounts} LiveAccounts)" : "");
     }
 
@@ -184,7 +185,12 @@ internal sealed class AccountScheduler(AccountEngines engines, Func<AccountEngin
             lock (_gate) account.Backoff = TimeSpan.FromTicks(Math.Min(reconnect.MaxDelay.Ticks * 10, Math.Max(reconnect.MaxDelay.Ticks, account.Backoff.Ticks * 2)));
             logger.LogError("this account's poll failed: {Reason}; polled again in {Seconds:0} s (the other accounts go on)", ex.Message.ReplaceLineEndings(" "), account.Backoff.TotalSeconds);
         }
-    }, () => account.NextPoll = time.GetUtcNow() + (account.Backoff > options.PollInterval ? account.Backoff : options.PollInterval));
+    }, () =>
+    {
+        var now = time.GetUtcNow();
+        var interval = now - account.LastChange >= QuietBeforeDemotion ? options.EffectiveQuietPollInterval : options.PollInterval;
+        account.NextPoll = now + (account.Backoff > interval ? account.Backoff : interval);
+    });
 
     /// <summary>Runs one piece of an account's work; <paramref name="done"/> runs under the lock when it ends, however it ends.</summary>
     private void Start(Account account, Func<CancellationToken, Task> work, Action done)
