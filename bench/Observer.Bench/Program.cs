@@ -12,6 +12,8 @@ const string usage = """
       compare  [--quick] [--primary dovecot|cyrus|courier] [--corpus small,mixed,large] [--tools observer,...] [--phases initial,noop,incremental,lag,steady,catchup]
                [--runs 3] [--large-runs 1] [--probes 100] [--readme]   Observer and its peers side by side; writes bench/results/
       rawcopy  --primary-... --replica-... [--parallel 3]   the raw FETCH-to-APPEND ceiling (used by compare)
+      state    [--accounts 1000] [--folders 20] [--batches 5000] [--writers 4]   one state database for all accounts against one each:
+               copy writes from several accounts at once, and recovery with writes left open
     """;
 
 if (args.Length == 0 || args.Any(a => a is "-h" or "--help"))
@@ -31,6 +33,7 @@ try
         "soak" => await SoakCommand.RunAsync(rest),
         "compare" => await CompareCommand.RunAsync(rest),
         "rawcopy" => await RawCopyCommand.RunAsync(rest),
+        "state" => await StateLayoutCommand.RunAsync(rest),
         _ => throw new BenchException($"unknown command '{args[0]}'\n{usage}"),
     };
 }

@@ -92,7 +92,7 @@ python3 "$here/outage.py" write 14701 "$accounts" outage.txt
 sleep $(( 60 - ($(date +%s) - down) > 0 ? 60 - ($(date +%s) - down) : 0 ))
 bash "$root/testservers/dovecot/start.sh" accr --port 14702 --delimiter / --master admin:adminpw > /dev/null
 python3 "$here/outage.py" wait 14702 outage.txt
-kill -TERM "$pid"; wait "$pid" || true
+kill -TERM "$pid" 2>/dev/null || true; wait "$pid" || true
 t_verify=$(date +%s)
 if "$obs" verify --config settings.json > verify.log 2>&1; then verdict="every account identical"; else verdict="differences: see $work/verify.log"; fi
 echo "verify: $verdict ($accounts accounts in $(( $(date +%s) - t_verify )) s)"

@@ -34,6 +34,33 @@ public sealed class MailKitMailSessionFactory(
             : null;
     }
 
+    public async Task<(Task<IMailSession> Primary, Task<IMailSession> Replica)?> StartPairAsync(string purpose, bool optional, CancellationToken cancellationToken)
+    {
+        var primaryLease = await TakeAsync(primaryBudget, optional, cancellationToken).ConfigureAwait(false);
+        if (primaryBudget is not null && primaryLease is null) return null;
+        IDisposable? replicaLease;
+        try
+        {
+            replicaLease = await TakeAsync(replicaBudget, optional, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            primaryLease?.Dispose();
+            throw;
+        }
+        if (replicaBudget is not null && replicaLease is null)
+        {
+            primaryLease?.Dispose();
+            return null;
+        }
+        return (ConnectWithinAsync(ServerRole.Primary, purpose, primaryLease, cancellationToken), ConnectWithinAsync(ServerRole.Replica, purpose, replicaLease, cancellationToken));
+    }
+
+    private static async Task<IDisposable?> TakeAsync(ConnectionBudget? budget, bool optional, CancellationToken cancellationToken) =>
+        budget is null ? null
+        : optional ? await budget.TryTakeAsync(TimeSpan.Zero, cancellationToken).ConfigureAwait(false)
+        : await budget.TakeAsync(cancellationToken).ConfigureAwait(false);
+
     private ConnectionBudget? Budget(ServerRole role) => role == ServerRole.Primary ? primaryBudget : replicaBudget;
 
     /// <summary>Connects holding <paramref name="lease"/>, which the connection gives back when it closes (or this, if it fails).</summary>

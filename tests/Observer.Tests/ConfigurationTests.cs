@@ -73,7 +73,7 @@ public class ConfigurationTests
     [TestCase("Replication:MaxDeletePercent", "150", "Replication:MaxDeletePercent is 150")]
     [TestCase("Replication:PollInterval", "soon", "Replication:PollInterval has an invalid value; it must be a duration such as 00:00:30")]
     [TestCase("Replication:MaxConnections", "1", "Replication:MaxConnections is 1")]
-    [TestCase("Replication:ConnectionBudget", "20", "Replication:ConnectionBudget is 20; with MaxConnections 6 and ParallelAccounts 4 it must be at least 35, room for one live account and the polls (MaxConnections + 1 each)")]
+    [TestCase("Replication:ConnectionBudget", "5", "Replication:ConnectionBudget is 5; with MaxConnections 6 it must be at least 7")]
     [TestCase("Replication:JournalRetention", "-1.00:00:00", "Replication:JournalRetention is -1.00:00:00; it cannot be negative")]
     [TestCase("Replication:MoveMinimumBytes", "-1", "Replication:MoveMinimumBytes is -1; it must be 0 (move every message) or more")]
     [TestCase("Replication:Verify", "Maybe", "Replication:Verify has an invalid value")]

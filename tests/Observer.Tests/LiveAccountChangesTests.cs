@@ -211,9 +211,50 @@ public class LiveAccountChangesTests
         observer.Terminate();
         Assert.That(await observer.WaitForExitAsync(TimeSpan.FromSeconds(60)), Is.Zero, observer.Errors);
 
-        Assert.That(primaryProxy.PeakConnections, Is.InRange(5, 17), "two live accounts hold a watch and a worker each, and a poll connects beside them");
-        Assert.That(replicaProxy.PeakConnections, Is.InRange(3, 17));
+        // The budget's slots stop any connection past 17; the sizing keeps below that without waiting for one:
+        // two live accounts and two polls of at most MaxConnections + 1 each.
+        Assert.That(primaryProxy.PeakConnections, Is.InRange(5, 16), "two live accounts hold a watch and a worker each, and a poll connects beside them");
+        Assert.That(replicaProxy.PeakConnections, Is.InRange(3, 16));
         TestContext.Out.WriteLine($"peak connections: primary {primaryProxy.PeakConnections}, replica {replicaProxy.PeakConnections} (budget 17)");
+    }
+
+    [Test]
+    public async Task NewAccountsFirstCopies_NeverTakeEveryPollSlot_SoAnAccountAlreadyCopiedIsStillPolled()
+    {
+        var (bob, carol, dave) = (await WithMailAsync(2), await WithMailAsync(2), await WithMailAsync(2));
+        var settings = Settings();
+        settings.Remove("AccountsFile");
+        settings["Replication:LiveAccounts"] = "0";
+        settings["Replication:ParallelAccounts"] = "2";
+        settings["Replication:PollInterval"] = "00:00:01";
+        void Add(int index, string name, PairAccounts a)
+        {
+            settings[$"Accounts:{index}:Name"] = name;
+            settings[$"Accounts:{index}:Primary:Username"] = a.Primary.User;
+            settings[$"Accounts:{index}:Replica:Username"] = a.Replica.User;
+        }
+        Add(0, "bob", bob);
+        await using var observer = ObserverProcess.Start("run", settings, _dir);
+        await Eventually.ConvergesAsync(bob, TimeSpan.FromSeconds(60), observer: observer);
+
+        // Two new accounts whose primary answers nothing: their first copies hang for as long as the stall lasts.
+        await using var stalled = FaultProxy.Start(_pair.Primary.Host, _pair.Primary.Port);
+        stalled.StallFor(TimeSpan.FromMinutes(3));
+        foreach (var (index, name, a) in new[] { (1, "carol", carol), (2, "dave", dave) })
+        {
+            Add(index, name, a);
+            settings[$"Accounts:{index}:Primary:Port"] = stalled.Port.ToString();
+            settings[$"Accounts:{index}:Primary:ConnectTimeout"] = "00:03:00";
+        }
+        ObserverProcess.WriteSettings(settings, Path.Combine(_dir, "settings.json"));
+        await Eventually.HoldsAsync(() => Task.FromResult(stalled.OpenConnections > 0), TimeSpan.FromSeconds(30), () => Task.FromResult(observer.Errors));
+
+        // Bob's new mail still arrives by his poll, in the slot the first copies leave free.
+        await using (var primary = await bob.PrimaryClientAsync()) await primary.AppendAsync("INBOX", MailFactory.Message("not behind the new accounts"));
+        await Eventually.ConvergesAsync(bob, TimeSpan.FromSeconds(20), observer: observer);
+        Assert.That(stalled.OpenConnections, Is.EqualTo(1), "one first copy at a time while there are two poll slots");
+        observer.Terminate();
+        Assert.That(await observer.WaitForExitAsync(TimeSpan.FromSeconds(60)), Is.Zero, observer.Errors);
     }
 
     /// <summary>The accounts that started watching the primary, in the order they did.</summary>

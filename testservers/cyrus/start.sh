@@ -25,7 +25,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../lib.sh"
 source "$here/common.sh"
 
-name=${1:-}; [ -n "$name" ] || die "usage: start.sh NAME --port P [--delimiter . | /] [--user U:P]... [--fresh]"
+name=${1:-}; [ -n "$name" ] || die "usage: start.sh NAME --port P [--delimiter . | /] [--user U:P]... [--master U:P]... [--fresh]"
 shift; valid_name "$name"
 port="" delimiter="." extra="" fresh=0 users=() masters=()
 while [ $# -gt 0 ]; do

@@ -32,7 +32,11 @@ internal sealed class FolderListing(SyncContext context)
         await using var fresh = await context.OpenSession(role, cancellationToken).ConfigureAwait(false);
         if (fresh is null)
         {
-            context.Logger.LogDebug("the {Side}'s folder list is in doubt ({Reason}), but the connection budget has no room for a second look; going on with it", role.ToString().ToLowerInvariant(), reason);
+            var side = role.ToString().ToLowerInvariant();
+            if (context.Notices.First($"no-room-to-list/{context.ReplicaId}/{side}"))
+                context.Logger.LogInformation("the {Side}'s folder list is in doubt ({Reason}), but Replication:ConnectionBudget has no room for a second look on a new connection; going on with it (raise the budget if this recurs)", side, reason);
+            else
+                context.Logger.LogDebug("the {Side}'s folder list is in doubt ({Reason}); no room in the connection budget for a second look", side, reason);
             return list;
         }
         var second = await fresh.ListAsync(withStatus, cancellationToken).ConfigureAwait(false);

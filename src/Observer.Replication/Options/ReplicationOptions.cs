@@ -32,10 +32,11 @@ public sealed class ReplicationOptions
     public int LiveAccountsWithinBudget => Math.Max(0, Math.Min(LiveAccounts, (ConnectionBudget - ParallelAccounts * ConnectionsPerAccount) / ConnectionsPerAccount));
 
     /// <summary>
-    /// The most one account holds on a server: <see cref="MaxConnections"/>, and one more for a moment when a pass
-    /// reads a folder list again on a new connection. Sized so, the budget is never waited on in a steady run.
+    /// The most one account holds on a server: <see cref="MaxConnections"/> (but at least its watchers, up to
+    /// three with the probed folders of low latency, and a worker), and one more for a moment when a pass reads a
+    /// folder list again on a new connection. Sized so, the budget is never waited on in a steady run.
     /// </summary>
-    public int ConnectionsPerAccount => MaxConnections + 1;
+    public int ConnectionsPerAccount => Math.Max(MaxConnections, 3 + LowLatency.ProbedFolders.Count) + 1;
 
     /// <summary>How often folders without IDLE are checked with STATUS, and the folder list with LIST; and polled accounts synced.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(30);

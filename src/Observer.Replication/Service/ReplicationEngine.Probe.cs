@@ -11,6 +11,15 @@ public sealed partial class ReplicationEngine
     /// the server cannot say so in one command (no LIST-STATUS or CONDSTORE): then a full pass follows. The replica
     /// is not looked at: what changes there behind Observer's back is found by the full pass every ReconcileInterval.
     /// </summary>
+    /// <summary>Whether every folder of this account has been synced at least once: its first copy is behind it.</summary>
+    public async Task<bool> CopiedBeforeAsync()
+    {
+        LookUpTargetAgain();
+        await _store.Opened.ConfigureAwait(false);
+        var known = _store.Folders.All(Target.Id);
+        return known.Count > 0 && known.All(f => f.LastSyncedAt is not null);
+    }
+
     public async Task<bool> PrimaryMayHaveChangedAsync(CancellationToken cancellationToken)
     {
         LookUpTargetAgain();

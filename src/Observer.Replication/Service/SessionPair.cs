@@ -17,10 +17,21 @@ internal sealed class SessionPair : IAsyncDisposable
     /// (about 15 ms of every run against a local Dovecot). If either fails the other is closed, and the
     /// primary's failure is the one reported when both fail, as when they were made one after the other.
     /// </summary>
-    public static async Task<SessionPair> ConnectAsync(IMailSessionFactory sessions, OutageReporter outages, CancellationToken cancellationToken)
+    public static async Task<SessionPair> ConnectAsync(IMailSessionFactory sessions, OutageReporter outages, CancellationToken cancellationToken) =>
+        (await ConnectAsync(sessions, outages, optional: false, cancellationToken).ConfigureAwait(false))!;
+
+    /// <summary>
+    /// A pair the work can do without (a pass's extra folder worker): null at once, without logging in anywhere,
+    /// when either server's connection budget has no room.
+    /// </summary>
+    public static Task<SessionPair?> TryConnectAsync(IMailSessionFactory sessions, OutageReporter outages, CancellationToken cancellationToken) =>
+        ConnectAsync(sessions, outages, optional: true, cancellationToken);
+
+    private static async Task<SessionPair?> ConnectAsync(IMailSessionFactory sessions, OutageReporter outages, bool optional, CancellationToken cancellationToken)
     {
-        var primary = outages.TrackAsync(ServerRole.Primary, () => sessions.ConnectAsync(ServerRole.Primary, "worker", cancellationToken));
-        var replica = outages.TrackAsync(ServerRole.Replica, () => sessions.ConnectAsync(ServerRole.Replica, "worker", cancellationToken));
+        if (await sessions.StartPairAsync("worker", optional, cancellationToken).ConfigureAwait(false) is not var (connectingPrimary, connectingReplica)) return null;
+        var primary = outages.TrackAsync(ServerRole.Primary, () => connectingPrimary);
+        var replica = outages.TrackAsync(ServerRole.Replica, () => connectingReplica);
         try
         {
             await Task.WhenAll(primary, replica).ConfigureAwait(false);
@@ -32,30 +43,6 @@ internal sealed class SessionPair : IAsyncDisposable
             throw;
         }
         return new SessionPair(primary.Result, replica.Result);
-    }
-
-    /// <summary>
-    /// A pair the work can do without (a pass's extra folder worker): null at once when either server's
-    /// connection budget has no room.
-    /// </summary>
-    public static async Task<SessionPair?> TryConnectAsync(IMailSessionFactory sessions, OutageReporter outages, CancellationToken cancellationToken)
-    {
-        var primary = outages.TrackAsync(ServerRole.Primary, () => sessions.TryConnectAsync(ServerRole.Primary, "worker", TimeSpan.Zero, cancellationToken));
-        var replica = outages.TrackAsync(ServerRole.Replica, () => sessions.TryConnectAsync(ServerRole.Replica, "worker", TimeSpan.Zero, cancellationToken));
-        try
-        {
-            await Task.WhenAll(primary, replica).ConfigureAwait(false);
-        }
-        catch
-        {
-            foreach (var made in new[] { primary, replica }.Where(t => t.IsCompletedSuccessfully && t.Result is not null))
-                await made.Result!.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-        if (primary.Result is { } p && replica.Result is { } r) return new SessionPair(p, r);
-        if (primary.Result is not null) await primary.Result.DisposeAsync().ConfigureAwait(false);
-        if (replica.Result is not null) await replica.Result.DisposeAsync().ConfigureAwait(false);
-        return null;
     }
 
     /// <summary>Which side is down, when work fails on a broken connection.</summary>

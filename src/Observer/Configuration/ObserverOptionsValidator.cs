@@ -33,8 +33,10 @@ public sealed class ObserverOptionsValidator : IValidateOptions<ObserverOptions>
         if (r.MaxConnections is < 2 or > 100) errors.Add($"Replication:MaxConnections is {r.MaxConnections}; it must be between 2 and 100");
         if (r.LiveAccounts is < 0 or > 10_000) errors.Add($"Replication:LiveAccounts is {r.LiveAccounts}; it must be between 0 (poll every account) and 10000");
         if (r.ParallelAccounts is < 1 or > 64) errors.Add($"Replication:ParallelAccounts is {r.ParallelAccounts}; it must be between 1 and 64");
-        else if (r.MaxConnections is >= 2 and <= 100 && r.ConnectionBudget < (r.ParallelAccounts + 1) * r.ConnectionsPerAccount)
-            errors.Add($"Replication:ConnectionBudget is {r.ConnectionBudget}; with MaxConnections {r.MaxConnections} and ParallelAccounts {r.ParallelAccounts} it must be at least {(r.ParallelAccounts + 1) * r.ConnectionsPerAccount}, room for one live account and the polls (MaxConnections + 1 each)");
+        else if (r.MaxConnections is >= 2 and <= 100 && options.HasAccountList && r.ConnectionBudget < (r.ParallelAccounts + 1) * r.ConnectionsPerAccount)
+            errors.Add($"Replication:ConnectionBudget is {r.ConnectionBudget}; with MaxConnections {r.MaxConnections} and ParallelAccounts {r.ParallelAccounts} it must be at least {(r.ParallelAccounts + 1) * r.ConnectionsPerAccount}, room for one live account and the polls ({r.ConnectionsPerAccount} connections each)");
+        else if (r.MaxConnections is >= 2 and <= 100 && !options.HasAccountList && r.ConnectionBudget < r.ConnectionsPerAccount)
+            errors.Add($"Replication:ConnectionBudget is {r.ConnectionBudget}; with MaxConnections {r.MaxConnections} it must be at least {r.ConnectionsPerAccount}");
         if (r.PollInterval < TimeSpan.FromSeconds(1)) errors.Add($"Replication:PollInterval is {r.PollInterval}; it must be at least 00:00:01");
         if (r.QuietPollInterval is { } quiet && (quiet < r.PollInterval || quiet > TimeSpan.FromHours(1)))
             errors.Add($"Replication:QuietPollInterval is {quiet}; it must be between Replication:PollInterval ({r.PollInterval}) and 01:00:00");

@@ -11,7 +11,9 @@ namespace Observer.Hosting;
 /// pass every Replication:PollInterval, Replication:ParallelAccounts at a time, connecting only for it, and
 /// every Replication:QuietPollInterval once they have shown no change for ten poll intervals. A
 /// polled account that had changes takes a free live slot, or the slot of the live account quiet longest, once
-/// that one has been quiet for ten poll intervals (5 minutes by default). A reload adds, removes and restarts accounts.
+/// that one has been quiet for ten poll intervals (5 minutes by default). First copies of polled accounts take at
+/// most all but one poll slot, so a huge new account never holds up the polls of the others. A reload adds,
+/// removes and restarts accounts.
 /// </summary>
 internal sealed class AccountScheduler(AccountEngines engines, Func<AccountEngine, CancellationToken, Task> runLive, Action<Exception> failed,
     ReplicationOptions options, ReconnectOptions reconnect, TimeProvider time, ILogger logger, CancellationToken stopping)
@@ -34,6 +36,9 @@ internal sealed class AccountScheduler(AccountEngines engines, Func<AccountEngin
         public CancellationTokenSource? Stop { get; set; }
         public DateTimeOffset NextPoll { get; set; }
         public DateTimeOffset LastChange { get; set; }
+
+        /// <summary>When the scheduler took it on: an account is not called quiet before it has been watched for a while.</summary>
+        public DateTimeOffset Added { get; init; }
         public TimeSpan Backoff { get; set; }
 
         /// <summary>When its last full pass began: between them, a poll only asks the primary whether anything changed.</summary>
@@ -41,6 +46,9 @@ internal sealed class AccountScheduler(AccountEngines engines, Func<AccountEngin
 
         /// <summary>Polls that completed since the service started: the first catches up on what happened before, which is no sign of a busy account.</summary>
         public int Polls { get; set; }
+
+        /// <summary>Whether its first copy is done (from the state at start, then from its passes): a poll before that may take long.</summary>
+        public bool Copied { get; set; }
     }
 
     private readonly Lock _gate = new();
@@ -68,6 +76,15 @@ internal sealed class AccountScheduler(AccountEngines engines, Func<AccountEngin
         }
         // Stopped outside the lock and together: each may take the shutdown grace to finish its work in flight.
         await Task.WhenAll(gone.Select(StopAsync)).ConfigureAwait(false);
+        var added = new Dictionary<string, (AccountEngine Engine, bool Copied)>(StringComparer.Ordinal);
+        foreach (var account in wanted)
+        {
+            bool known;
+            lock (_gate) known = _accounts.ContainsKey(account.Name);
+            if (known) continue;
+            var engine = engines.Build(account);
+            added[account.Name] = (engine, await engine.Engine.CopiedBeforeAsync().ConfigureAwait(false));
+        }
         foreach (var account in gone.Where(a => !changed.Contains(a.Engine.Name)))
             logger.LogInformation("account {Account} is no longer in the settings: stopped; its state is kept (observer forget {Account} removes it)", account.Engine.Name, account.Engine.Name);
         lock (_gate)
@@ -79,7 +96,8 @@ internal sealed class AccountScheduler(AccountEngines engines, Func<AccountEngin
                     kept.Order = i;
                     continue;
                 }
-                _accounts[wanted[i].Name] = new Account(wanted[i], engines.Build(wanted[i]), i) { NextPoll = time.GetUtcNow() };
+                var (engine, copied) = added[wanted[i].Name];
+                _accounts[wanted[i].Name] = new Account(wanted[i], engine, i) { NextPoll = time.GetUtcNow(), Added = time.GetUtcNow(), Copied = copied };
                 if (!first)
                     logger.LogInformation(changed.Contains(wanted[i].Name) ? "account {Account}: its logins changed; started again" : "account {Account} added: replicating it", wanted[i].Name);
             }
@@ -132,9 +150,17 @@ internal sealed class AccountScheduler(AccountEngines engines, Func<AccountEngin
             if (FreeLiveSlots() > 0) StartLive(busy);
         }
         var polling = _accounts.Values.Count(a => !a.Live && a.Work is not null);
-        foreach (var due in _accounts.Values.Where(a => !a.Live && a.Work is null && a.NextPoll <= now).OrderBy(a => a.NextPoll)
-                     .Take(Math.Max(0, options.ParallelAccounts - polling)).ToList())
+        var copying = _accounts.Values.Count(a => !a.Live && a.Work is not null && !a.Copied);
+        // One slot stays free of first copies, for the polls of accounts already copied (when there is more than one slot).
+        var mostCopying = Math.Max(1, options.ParallelAccounts - 1);
+        foreach (var due in _accounts.Values.Where(a => !a.Live && a.Work is null && a.NextPoll <= now).OrderBy(a => a.NextPoll).ToList())
+        {
+            if (polling >= options.ParallelAccounts) break;
+            if (!due.Copied && copying >= mostCopying) continue;
             StartPoll(due);
+            polling++;
+            if (!due.Copied) copying++;
+        }
     }
 
     /// <summary>Stops the live account quiet the longest, if it has been quiet long enough; it is polled from then on.</summary>
@@ -175,6 +201,8 @@ internal sealed class AccountScheduler(AccountEngines engines, Func<AccountEngin
             lock (_gate)
             {
                 if (pass is not null) account.LastFullPass = started;
+                // A pass that ran to its end copied what it could; a folder in trouble is retried as in any pass.
+                if (pass is not null) account.Copied = true;
                 if (pass is { ChangedAnything: true } && account.Polls > 0) account.LastChange = time.GetUtcNow();
                 account.Polls++;
                 account.Backoff = TimeSpan.Zero;
@@ -188,7 +216,7 @@ internal sealed class AccountScheduler(AccountEngines engines, Func<AccountEngin
     }, () =>
     {
         var now = time.GetUtcNow();
-        var interval = now - account.LastChange >= QuietBeforeDemotion ? options.EffectiveQuietPollInterval : options.PollInterval;
+        var interval = now - Max(account.LastChange, account.Added) >= QuietBeforeDemotion ? options.EffectiveQuietPollInterval : options.PollInterval;
         account.NextPoll = now + (account.Backoff > interval ? account.Backoff : interval);
     });
 
