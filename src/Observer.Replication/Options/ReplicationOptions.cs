@@ -43,12 +43,13 @@ public sealed class ReplicationOptions
 
     /// <summary>
     /// With several accounts, how often a polled account that has shown no change for ten poll intervals is
-    /// polled: most accounts of a server are quiet most of the time, and each poll is a login. Unset: four
-    /// times <see cref="PollInterval"/> (2 minutes by default).
+    /// polled. Most accounts of a server are quiet most of the time and each poll is a login, so a longer one
+    /// saves CPU, but the first mail of a quiet account waits up to this long for the replica. Unset: as
+    /// <see cref="PollInterval"/>, because a standby copy that is minutes behind loses those minutes at a failover.
     /// </summary>
     public TimeSpan? QuietPollInterval { get; set; }
 
-    public TimeSpan EffectiveQuietPollInterval => QuietPollInterval ?? PollInterval * 4;
+    public TimeSpan EffectiveQuietPollInterval => QuietPollInterval ?? PollInterval;
 
     /// <summary>How often a full reconciliation pass runs while live, to catch anything a watcher missed.</summary>
     public TimeSpan ReconcileInterval { get; set; } = TimeSpan.FromMinutes(15);

@@ -105,8 +105,9 @@ internal sealed class AccountScheduler(AccountEngines engines, Func<AccountEngin
             foreach (var account in _accounts.Values.Where(a => !a.Live && a.Work is null).OrderBy(a => a.Order).Take(FreeLiveSlots()).ToList()) StartLive(account);
         }
         if (first && wanted.Count > options.LiveAccountsWithinBudget)
-            logger.LogInformation("{Accounts} accounts: {Live} replicate live, the others are polled every {Seconds:0} s ({Quiet:0} s once quiet), {Parallel} at a time{Budget}",
-                wanted.Count, options.LiveAccountsWithinBudget, options.PollInterval.TotalSeconds, options.EffectiveQuietPollInterval.TotalSeconds, options.ParallelAccounts,
+            logger.LogInformation("{Accounts} accounts: {Live} replicate live, the others are polled every {Seconds:0} s{Quiet}, {Parallel} at a time{Budget}",
+                wanted.Count, options.LiveAccountsWithinBudget, options.PollInterval.TotalSeconds,
+                options.EffectiveQuietPollInterval > options.PollInterval ? $" ({options.EffectiveQuietPollInterval.TotalSeconds:0} s once quiet)" : "", options.ParallelAccounts,
                 options.LiveAccountsWithinBudget < options.LiveAccounts ? $" (Replication:ConnectionBudget {options.ConnectionBudget} leaves room for {options.LiveAccountsWithinBudget} of the {options.LiveAccounts} LiveAccounts)" : "");
     }
 
