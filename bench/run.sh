@@ -5,8 +5,11 @@
 # --readme to refresh README.md). Takes about 1.5 h in full.
 # --before COMMIT also publishes that commit (from a temporary worktree) and runs it as the tool
 # observer-before beside today's build, for a change's before and after in one session.
+# `bench/run.sh scale [OPTIONS]` is the many-accounts phase instead (bench/accounts/run.sh: 1,000
+# accounts in one service, about 35 minutes); it needs no peers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ "${1:-}" = scale ]; then shift; exec bash bench/accounts/run.sh "$@"; fi
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 source testservers/lib.sh
 ensure_packages dovecot-core dovecot-imapd openssl procps time librsvg2-bin clang zlib1g-dev
