@@ -12,8 +12,8 @@ namespace Observer.Hosting;
 /// every Replication:QuietPollInterval once they have shown no change for ten poll intervals. A
 /// polled account that had changes takes a free live slot, or the slot of the live account quiet longest, once
 /// that one has been quiet for ten poll intervals (5 minutes by default). First copies of polled accounts take at
-/// most all but one poll slot, so a huge new account never holds up the polls of the others. A reload adds,
-/// removes and restarts accounts.
+/// most all but one poll slot (with two slots or more), so a huge new account never holds up the polls of
+/// accounts already copied. A reload adds, removes and restarts accounts.
 /// </summary>
 internal sealed class AccountScheduler(AccountEngines engines, Func<AccountEngine, CancellationToken, Task> runLive, Action<Exception> failed,
     ReplicationOptions options, ReconnectOptions reconnect, TimeProvider time, ILogger logger, CancellationToken stopping)
@@ -83,7 +83,7 @@ internal sealed class AccountScheduler(AccountEngines engines, Func<AccountEngin
             lock (_gate) known = _accounts.ContainsKey(account.Name);
             if (known) continue;
             var engine = engines.Build(account);
-            added[account.Name] = (engine, await engine.Engine.CopiedBeforeAsync().ConfigureAwait(false));
+            added[account.Name] = (engine, await CopiedBeforeAsync(engine).ConfigureAwait(false));
         }
         foreach (var account in gone.Where(a => !changed.Contains(a.Engine.Name)))
             logger.LogInformation("account {Account} is no longer in the settings: stopped; its state is kept (observer forget {Account} removes it)", account.Engine.Name, account.Engine.Name);
@@ -109,6 +109,24 @@ internal sealed class AccountScheduler(AccountEngines engines, Func<AccountEngin
                 wanted.Count, options.LiveAccountsWithinBudget, options.PollInterval.TotalSeconds,
                 options.EffectiveQuietPollInterval > options.PollInterval ? $" ({options.EffectiveQuietPollInterval.TotalSeconds:0} s once quiet)" : "", options.ParallelAccounts,
                 options.LiveAccountsWithinBudget < options.LiveAccounts ? $" (Replication:ConnectionBudget {options.ConnectionBudget} leaves room for {options.LiveAccountsWithinBudget} of the {options.LiveAccounts} LiveAccounts)" : "");
+    }
+
+    /// <summary>
+    /// Whether an account's first copy is behind it, from the state. A state that cannot answer ends the service
+    /// as any state failure does (the account is taken as not copied meanwhile); it never leaves a reload half done.
+    /// </summary>
+    private async Task<bool> CopiedBeforeAsync(AccountEngine engine)
+    {
+        using var scope = engine.BeginScope(logger);
+        try
+        {
+            return await engine.Engine.CopiedBeforeAsync().ConfigureAwait(false);
+        }
+        catch (StateException ex)
+        {
+            failed(ex);
+            return false;
+        }
     }
 
     /// <summary>Polls the accounts not live, and hands live slots to the busy ones, until the service stops.</summary>
@@ -152,8 +170,8 @@ internal sealed class AccountScheduler(AccountEngines engines, Func<AccountEngin
         }
         var polling = _accounts.Values.Count(a => !a.Live && a.Work is not null);
         var copying = _accounts.Values.Count(a => !a.Live && a.Work is not null && !a.Copied);
-        // One slot stays free of first copies, for the polls of accounts already copied (when there is more than one slot).
-        var mostCopying = Math.Max(1, options.ParallelAccounts - 1);
+        // One slot stays free of first copies, for the polls of accounts already copied (when there are any, and more than one slot).
+        var mostCopying = _accounts.Values.Any(a => !a.Live && a.Copied) ? Math.Max(1, options.ParallelAccounts - 1) : options.ParallelAccounts;
         foreach (var due in _accounts.Values.Where(a => !a.Live && a.Work is null && a.NextPoll <= now).OrderBy(a => a.NextPoll).ToList())
         {
             if (polling >= options.ParallelAccounts) break;
@@ -196,6 +214,9 @@ internal sealed class AccountScheduler(AccountEngines engines, Func<AccountEngin
         try
         {
             var started = time.GetUtcNow();
+            // An account demoted from live may have finished its first copy there.
+            if (!account.Copied && await account.Engine.Engine.CopiedBeforeAsync().ConfigureAwait(false))
+                lock (_gate) account.Copied = true;
             // One login and one command on the primary, most of the time; the whole pass only when it may be owed.
             var due = started - account.LastFullPass >= options.ReconcileInterval || await account.Engine.Engine.PrimaryMayHaveChangedAsync(token).ConfigureAwait(false);
             var pass = due ? await account.Engine.Engine.SyncOnceAsync(full: false, token, polled: true).ConfigureAwait(false) : null;
