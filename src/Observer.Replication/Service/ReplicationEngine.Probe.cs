@@ -4,13 +4,6 @@ namespace Observer.Replication;
 
 public sealed partial class ReplicationEngine
 {
-    /// <summary>
-    /// A polled account's cheap look, for a service of many accounts: one login to the primary and one LIST-STATUS,
-    /// compared with the checkpoints. False only when every folder's status equals its checkpoint and nothing else is
-    /// owed (a write in doubt, a folder in trouble, an approved hold); true when anything may have changed, or when
-    /// the server cannot say so in one command (no LIST-STATUS or CONDSTORE): then a full pass follows. The replica
-    /// is not looked at: what changes there behind Observer's back is found by the full pass every ReconcileInterval.
-    /// </summary>
     /// <summary>Whether every folder of this account has been synced at least once: its first copy is behind it.</summary>
     public async Task<bool> CopiedBeforeAsync()
     {
@@ -20,6 +13,13 @@ public sealed partial class ReplicationEngine
         return known.Count > 0 && known.All(f => f.LastSyncedAt is not null);
     }
 
+    /// <summary>
+    /// A polled account's cheap look, for a service of many accounts: one login to the primary and one LIST-STATUS,
+    /// compared with the checkpoints. False only when every folder's status equals its checkpoint and nothing else is
+    /// owed (a write in doubt, a folder in trouble, an approved hold); true when anything may have changed, or when
+    /// the server cannot say so in one command (no LIST-STATUS or CONDSTORE): then a full pass follows. The replica
+    /// is not looked at: what changes there behind Observer's back is found by the full pass every ReconcileInterval.
+    /// </summary>
     public async Task<bool> PrimaryMayHaveChangedAsync(CancellationToken cancellationToken)
     {
         LookUpTargetAgain();

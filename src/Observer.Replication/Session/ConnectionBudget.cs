@@ -6,26 +6,17 @@ namespace Observer.Replication;
 /// scheduler sizes the live and polled accounts to fit, and this is the hard stop behind that sizing: a
 /// connection over the budget waits for one to close rather than being refused by the server.
 /// </summary>
-public sealed class ConnectionBudget(int limit, string server)
+public sealed class ConnectionBudget(int limit)
 {
     private readonly SemaphoreSlim _slots = new(limit, limit);
-    private int _peak;
 
-    public int Limit { get; } = limit;
-
-    /// <summary>The server it counts for ("primary imap.example.org:993"), for messages.</summary>
-    public string Server { get; } = server;
-
-    public int InUse => Limit - _slots.CurrentCount;
-
-    /// <summary>The most connections open at once since the service started.</summary>
-    public int Peak => Volatile.Read(ref _peak);
+    public int InUse => limit - _slots.CurrentCount;
 
     /// <summary>Waits for a free slot; the slot is given back when the lease is disposed (once, however often).</summary>
     public async Task<IDisposable> TakeAsync(CancellationToken cancellationToken)
     {
         await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
-        return Taken();
+        return new Lease(_slots);
     }
 
     /// <summary>
@@ -34,17 +25,7 @@ public sealed class ConnectionBudget(int limit, string server)
     /// pass held other slots could wait forever if every pass did the same.
     /// </summary>
     public async Task<IDisposable?> TryTakeAsync(TimeSpan patience, CancellationToken cancellationToken) =>
-        await _slots.WaitAsync(patience, cancellationToken).ConfigureAwait(false) ? Taken() : null;
-
-    private Lease Taken()
-    {
-        var inUse = InUse;
-        int peak;
-        while (inUse > (peak = Volatile.Read(ref _peak)) && Interlocked.CompareExchange(ref _peak, inUse, peak) != peak)
-        {
-        }
-        return new Lease(_slots);
-    }
+        await _slots.WaitAsync(patience, cancellationToken).ConfigureAwait(false) ? new Lease(_slots) : null;
 
     private sealed class Lease(SemaphoreSlim slots) : IDisposable
     {

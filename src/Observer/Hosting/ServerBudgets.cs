@@ -16,8 +16,6 @@ internal sealed class ServerBudgets(int limit)
     public ConnectionBudget For(string side, EndpointOptions server)
     {
         var key = $"{side} {server.Host}:{server.EffectivePort}";
-        return _budgets.GetOrAdd(key, k => new ConnectionBudget(limit, k));
+        return _budgets.GetOrAdd(key, _ => new ConnectionBudget(limit));
     }
-
-    public IReadOnlyCollection<ConnectionBudget> All => [.. _budgets.Values];
 }
