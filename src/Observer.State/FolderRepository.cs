@@ -6,7 +6,7 @@ public sealed class FolderRepository
 {
     private const string Columns =
         "id, replica_id, primary_name, replica_name, primary_uidvalidity, primary_uidnext, primary_modseq, primary_messages, "
-        + "replica_uidvalidity, replica_uidnext, replica_modseq, replica_messages, last_synced_at, dirty_since, primary_low, primary_low_at";
+        + "replica_uidvalidity, replica_uidnext, replica_modseq, replica_messages, last_synced_at, dirty_since, primary_low, primary_low_at, gone_since";
 
     private readonly StateStore _store;
 
@@ -79,6 +79,11 @@ public sealed class FolderRepository
         return null;
     }
 
+    /// <summary>Notes when the folder was first seen gone from the primary (null: it is back, or was never gone).</summary>
+    public void SetGoneSince(long replicaId, string primaryName, DateTimeOffset? since) =>
+        _store.Execute("UPDATE folders SET gone_since = $t WHERE replica_id = $r AND primary_name = $n",
+            ("$t", since is { } t ? StateStore.Iso(t) : null), ("$r", replicaId), ("$n", primaryName));
+
     public void Remove(long folderId) => _store.Execute("DELETE FROM folders WHERE id = $id", ("$id", folderId));
 
     private static object? Db(uint? v) => State.Columns.Db(v);
@@ -103,5 +108,6 @@ public sealed class FolderRepository
         DirtySince = StateStore.ReadTime(r, 13),
         PrimaryLow = r.UInt(14),
         PrimaryLowAt = StateStore.ReadTime(r, 15),
+        GoneSince = StateStore.ReadTime(r, 16),
     };
 }

@@ -48,11 +48,11 @@ public sealed class MessageRepository
             }
         });
 
-    /// <summary>Per folder, when its oldest expunge still waiting was seen.</summary>
-    public IReadOnlyList<(string Folder, DateTimeOffset Oldest)> OldestVanished(long replicaId) =>
-        _store.Query("SELECT f.primary_name, MIN(m.vanished_at) FROM messages m JOIN folders f ON f.id = m.folder_id "
+    /// <summary>Per folder, when its oldest expunge still waiting was seen, and how many wait.</summary>
+    public IReadOnlyList<(string Folder, DateTimeOffset Oldest, int Count)> OldestVanished(long replicaId) =>
+        _store.Query("SELECT f.primary_name, MIN(m.vanished_at), COUNT(*) FROM messages m JOIN folders f ON f.id = m.folder_id "
             + "WHERE f.replica_id = $r AND m.vanished_at IS NOT NULL GROUP BY f.primary_name",
-            r => (r.GetString(0), StateStore.ReadTime(r, 1)!.Value), ("$r", replicaId));
+            r => (r.GetString(0), StateStore.ReadTime(r, 1)!.Value, r.GetInt32(2)), ("$r", replicaId));
 
     /// <summary>Vanished messages marked at or before <paramref name="before"/>, by folder: expunges now due on the replica.</summary>
     public IReadOnlyList<MessageRecord> VanishedBefore(long replicaId, DateTimeOffset before) =>

@@ -24,6 +24,9 @@ public sealed record FolderRecord
     public uint? ReplicaMessages { get; init; }
     public DateTimeOffset? LastSyncedAt { get; init; }
     public DateTimeOffset? DirtySince { get; init; }
+
+    /// <summary>For a delayed replica: when the folder was first seen gone from the primary, its deletion waiting out the delay.</summary>
+    public DateTimeOffset? GoneSince { get; init; }
 }
 
 /// <summary>One primary message and its copy on the replica.</summary>

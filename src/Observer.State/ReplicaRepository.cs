@@ -12,7 +12,9 @@ public sealed class ReplicaRepository
     /// Finds the named replica of an account or creates it. Returns whether its endpoints differ from last time,
     /// in which case the caller must not trust the old checkpoints blindly.
     /// </summary>
-    public (ReplicaRecord Replica, bool EndpointsChanged) Ensure(string name, string primaryEndpoint, string replicaEndpoint, string account = "")
+    /// <param name="mode">The replica's policy (mirror, delayed, archive), and for a delayed one its delay: kept for `observer status`.</param>
+    public (ReplicaRecord Replica, bool EndpointsChanged) Ensure(string name, string primaryEndpoint, string replicaEndpoint, string account = "",
+        string mode = "mirror", int delaySeconds = 0)
     {
         ReplicaRecord? existing = null;
         var changed = false;
@@ -22,10 +24,14 @@ public sealed class ReplicaRepository
             if (existing is null)
             {
                 _store.Execute(
-                    "INSERT INTO replicas (account, name, primary_endpoint, replica_endpoint, created_at) VALUES ($a, $n, $p, $r, $t)",
-                    ("$a", account), ("$n", name), ("$p", primaryEndpoint), ("$r", replicaEndpoint), ("$t", _store.Now()));
+                    "INSERT INTO replicas (account, name, primary_endpoint, replica_endpoint, created_at, mode, delay_seconds) VALUES ($a, $n, $p, $r, $t, $m, $d)",
+                    ("$a", account), ("$n", name), ("$p", primaryEndpoint), ("$r", replicaEndpoint), ("$t", _store.Now()), ("$m", mode), ("$d", delaySeconds));
+                existing = Find(name, account);
+                return;
             }
-            else if (existing.PrimaryEndpoint != primaryEndpoint || existing.ReplicaEndpoint != replicaEndpoint)
+            if (existing.Mode != mode || existing.DelaySeconds != delaySeconds)
+                _store.Execute("UPDATE replicas SET mode = $m, delay_seconds = $d WHERE id = $id", ("$m", mode), ("$d", delaySeconds), ("$id", existing.Id));
+            if (existing.PrimaryEndpoint != primaryEndpoint || existing.ReplicaEndpoint != replicaEndpoint)
             {
                 changed = true;
                 _store.Execute("UPDATE replicas SET primary_endpoint = $p, replica_endpoint = $r WHERE id = $id",

@@ -22,6 +22,7 @@ public sealed class StateStore : IDisposable
         Replicas = new ReplicaRepository(this);
         Folders = new FolderRepository(this);
         Messages = new MessageRepository(this);
+        Kept = new KeptMessageRepository(this);
         Journal = new JournalRepository(this);
         Troubles = new TroubleRepository(this);
         Service = new ServiceRepository(this);
@@ -35,6 +36,7 @@ public sealed class StateStore : IDisposable
     public ReplicaRepository Replicas { get; }
     public FolderRepository Folders { get; }
     public MessageRepository Messages { get; }
+    public KeptMessageRepository Kept { get; }
     public JournalRepository Journal { get; }
     public TroubleRepository Troubles { get; }
     public ServiceRepository Service { get; }

@@ -14,8 +14,9 @@ internal sealed class EngineHarness : IAsyncDisposable
     private CancellationTokenSource? _live;
     private Task? _running;
 
-    private EngineHarness(PairAccounts accounts, ReplicationOptions options, string directory, TimeProvider? imapClock, bool trace)
+    private EngineHarness(PairAccounts accounts, ReplicationOptions options, string directory, TimeProvider? imapClock, bool trace, ReplicaTarget? replica)
     {
+        ReplicaTarget = replica;
         Accounts = accounts;
         Options = options;
         _directory = directory;
@@ -33,12 +34,16 @@ internal sealed class EngineHarness : IAsyncDisposable
     public ILoggerFactory Loggers { get; }
     public RecordingSessionFactory Sessions { get; }
     public ReplicationEngine Engine { get; private set; }
+
+    /// <summary>The replica's name and policy; the settings' single mirror when null.</summary>
+    public ReplicaTarget? ReplicaTarget { get; }
     public SessionLedger Replica => Sessions.Replica;
 
     /// <param name="imapClock">The clock of every IMAP session (watchdogs, IDLE re-issue), to test long idle periods.</param>
     /// <param name="trace">Capture the protocol trace too.</param>
+    /// <param name="replica">The replica's policy (delayed, archive); a mirror when null.</param>
     public static async Task<EngineHarness> CreateAsync(Action<ReplicationOptions>? configure = null, DovecotPair? pair = null,
-        TimeProvider? imapClock = null, bool trace = false)
+        TimeProvider? imapClock = null, bool trace = false, ReplicaTarget? replica = null)
     {
         var options = new ReplicationOptions
         {
@@ -50,7 +55,7 @@ internal sealed class EngineHarness : IAsyncDisposable
         };
         configure?.Invoke(options);
         var accounts = await (pair ?? PairFixture.Pair).NewAccountsAsync();
-        return new EngineHarness(accounts, options, Directory.CreateTempSubdirectory("observer-engine-").FullName, imapClock, trace);
+        return new EngineHarness(accounts, options, Directory.CreateTempSubdirectory("observer-engine-").FullName, imapClock, trace, replica);
     }
 
     /// <summary>A fresh engine on the same state, as after a restart.</summary>
@@ -58,7 +63,10 @@ internal sealed class EngineHarness : IAsyncDisposable
 
     private ReplicationEngine NewEngine() =>
         new(Sessions, Store, Options, new ReconnectOptions { InitialDelay = TimeSpan.FromMilliseconds(100), MaxDelay = TimeSpan.FromSeconds(1), SyncAttempts = 2 },
-            "primary", "replica", Loggers);
+            "primary", "replica", Loggers)
+        {
+            Replica = ReplicaTarget ?? new ReplicaTarget(Options.ReplicaName),
+        };
 
     public Task<PassResult> SyncAsync(bool full = false) => Engine.SyncOnceAsync(full, CancellationToken.None);
 

@@ -42,7 +42,7 @@ public class HeldDeletionTests
         Assert.That(pass.TreeProblems.Select(p => p.Folder), Is.EquivalentTo(new[] { "A", "B", "C" }));
         Assert.That(pass.TreeProblems.Select(p => p.Problem), Has.All.Contain("3 of 4 folders vanished"));
 
-        var replicaId = h.Store.Replicas.Find("default")!.Id;
+        var replicaId = h.Store.Replicas.Find("replica")!.Id;
         Assert.That(h.Store.Troubles.All(replicaId), Is.Empty, "INBOX is not in trouble, and a hold is not a trouble");
         Assert.That(h.Store.Holds.All(replicaId).Select(x => (x.Folder, x.Kind)),
             Is.EquivalentTo(new[] { ("A", HoldKind.Folder), ("B", HoldKind.Folder), ("C", HoldKind.Folder) }));
@@ -73,7 +73,7 @@ public class HeldDeletionTests
         var later = await h.SyncAsync();
         Assert.That(later.FoldersDeleted, Is.EqualTo(1));
         Assert.That((await h.Accounts.ReplicaSnapshotAsync()).Folders.Keys, Does.Not.Contain("E").And.SupersetOf(doomed));
-        var replicaId = h.Store.Replicas.Find("default")!.Id;
+        var replicaId = h.Store.Replicas.Find("replica")!.Id;
         Assert.That(h.Store.Holds.All(replicaId).Select(x => x.Folder), Is.EquivalentTo(doomed), "held until approved, however few are left");
         Assert.That(later.TreeProblems.Select(p => p.Folder), Is.EquivalentTo(doomed), "and still reported");
     }
@@ -93,7 +93,7 @@ public class HeldDeletionTests
         var pass = await h.SyncAsync();
 
         Assert.That((pass.Converged, pass.FoldersDeleted), Is.EqualTo((true, 4)), string.Join("; ", pass.TreeProblems));
-        Assert.That(h.Store.Holds.All(h.Store.Replicas.Find("default")!.Id), Is.Empty);
+        Assert.That(h.Store.Holds.All(h.Store.Replicas.Find("replica")!.Id), Is.Empty);
         Assert.That(await h.Accounts.DifferencesAsync(), Is.Empty);
     }
 
@@ -167,7 +167,7 @@ public class HeldDeletionTests
         await h.ConvergesAsync();
         Assert.That((await h.Accounts.ReplicaSnapshotAsync()).Folders["INBOX"], Has.Count.EqualTo(19));
         Assert.That(h.Log.AllText, Does.Not.Contain("deletions held back"));
-        Assert.That(h.Store.Holds.All(h.Store.Replicas.Find("default")!.Id), Is.Empty);
+        Assert.That(h.Store.Holds.All(h.Store.Replicas.Find("replica")!.Id), Is.Empty);
     }
 
     [Test]
@@ -195,7 +195,7 @@ public class HeldDeletionTests
             await Eventually.HoldsAsync(async () => (await h.Accounts.ReplicaSnapshotAsync()).Folders.GetValueOrDefault("Other")?.Count == others, TimeSpan.FromSeconds(30));
         }
         Assert.That((await h.Accounts.ReplicaSnapshotAsync()).Folders["Archive"], Has.Count.EqualTo(30), "the held deletions are still held");
-        Assert.That(h.Store.Holds.All(h.Store.Replicas.Find("default")!.Id).Select(x => x.Folder), Does.Contain("Archive"));
+        Assert.That(h.Store.Holds.All(h.Store.Replicas.Find("replica")!.Id).Select(x => x.Folder), Does.Contain("Archive"));
     }
 
     [TestCase(WatchMode.Notify)]
@@ -221,7 +221,7 @@ public class HeldDeletionTests
 
         await h.ConvergesAsync();
         Assert.That(h.Log.AllText, Does.Not.Contain("deletions held back"));
-        Assert.That(h.Store.Holds.All(h.Store.Replicas.Find("default")!.Id), Is.Empty);
+        Assert.That(h.Store.Holds.All(h.Store.Replicas.Find("replica")!.Id), Is.Empty);
     }
 
     [Test]
@@ -270,7 +270,7 @@ public class HeldDeletionTests
     /// <summary>No folder in trouble, P's messages gone from the replica, its child intact.</summary>
     private static async Task AssertSettledAsync(EngineHarness h, PassResult second)
     {
-        Assert.That(h.Store.Troubles.All(h.Store.Replicas.Find("default")!.Id).Select(t => $"{t.Folder}: {t.Error}"), Is.Empty);
+        Assert.That(h.Store.Troubles.All(h.Store.Replicas.Find("replica")!.Id).Select(t => $"{t.Folder}: {t.Error}"), Is.Empty);
         Assert.That(second.Converged, Is.True, string.Join("; ", second.TreeProblems.Select(p => $"{p.Folder}: {p.Problem}")
             .Concat(second.Folders.Where(f => f.Outcome is not (FolderOutcome.Synced or FolderOutcome.Unchanged)).Select(f => $"{f.Folder}: {f.Message}"))));
         var replica = await h.Accounts.ReplicaSnapshotAsync();

@@ -122,9 +122,9 @@ public class LiveReplicationTests
         await MailFactory.FillAsync(primary, "INBOX", 3);
         await h.StartLiveAsync();
         await h.StopLiveAsync();
-        var folders = h.Store.Folders.All(h.Store.Replicas.Find("default")!.Id);
+        var folders = h.Store.Folders.All(h.Store.Replicas.Find("replica")!.Id);
         Assert.That(folders.Single(f => f.PrimaryName == "INBOX").LastSyncedAt, Is.Not.Null);
-        Assert.That(h.Store.Service.Get(h.Store.Replicas.Find("default")!.Id)!.PrimaryState, Is.EqualTo("stopped"));
-        Assert.That(h.Store.Journal.OpenCount(h.Store.Replicas.Find("default")!.Id), Is.Zero);
+        Assert.That(h.Store.Service.Get(h.Store.Replicas.Find("replica")!.Id)!.PrimaryState, Is.EqualTo("stopped"));
+        Assert.That(h.Store.Journal.OpenCount(h.Store.Replicas.Find("replica")!.Id), Is.Zero);
     }
 }

@@ -19,7 +19,7 @@ public class MoveRaceTests
         await primary.SelectAsync("A");
         await primary.UidMoveAsync(UidSet.FromUids([1]), "B");
         // What B's sync does while A's is under way: it marks A's copy as expunged and moves it on the replica.
-        var replicaId = h.Store.Replicas.Find("default")!.Id;
+        var replicaId = h.Store.Replicas.Find("replica")!.Id;
         var folderA = h.Store.Folders.Find(replicaId, "A")!;
         var replicaUid = h.Store.Messages.ForFolder(folderA.Id)[1].ReplicaUid;
         h.Store.Messages.MarkVanished(folderA.Id, [1]);

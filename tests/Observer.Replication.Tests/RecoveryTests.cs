@@ -24,7 +24,7 @@ public class RecoveryTests
         Assert.That(replicaSnapshot.DuplicatesAgainst(primarySnapshot), Is.Zero);
         Assert.That(pass.Folders.Single().Adopted, Is.GreaterThan(0), "the copies the crash left behind are adopted by MD5");
         Assert.That(h.Replica.Appended, Is.EqualTo(40), "nothing was uploaded twice");
-        Assert.That(h.Store.Journal.OpenCount(h.Store.Replicas.Find("default")!.Id), Is.Zero);
+        Assert.That(h.Store.Journal.OpenCount(h.Store.Replicas.Find("replica")!.Id), Is.Zero);
     }
 
     [Test]
@@ -116,7 +116,7 @@ public class RecoveryTests
         var flaggedMd5 = (await h.Accounts.PrimarySnapshotAsync()).Folders["Precious"].Single(m => m.Uid == 45).Md5;
         Assert.That(replica.Folders["Precious"].Single(m => m.Md5 == flaggedMd5).Flags.Contains("\\Flagged"), Is.True, "flag changes go through");
         Assert.That(replica.Folders["Other"], Has.Count.EqualTo(6), "other folders keep replicating");
-        var replicaId = h.Store.Replicas.Find("default")!.Id;
+        var replicaId = h.Store.Replicas.Find("replica")!.Id;
         Assert.That(h.Store.Troubles.All(replicaId), Is.Empty, "a hold is not a trouble: the folder is not retried with backoff");
         Assert.That(h.Store.Holds.All(replicaId).Single(), Has.Property("Folder").EqualTo("Precious").And.Property("Count").EqualTo(40));
 

@@ -20,7 +20,7 @@ public class UnsyncedRenameTests
         Assert.That((await h.SyncAsync()).Converged, Is.True);
 
         // As a cut leaves them: records without checkpoints or messages, their replica folders there.
-        var replicaId = h.Store.Replicas.Find("default")!.Id;
+        var replicaId = h.Store.Replicas.Find("replica")!.Id;
         foreach (var folder in young)
         {
             var record = h.Store.Folders.Find(replicaId, folder)!;

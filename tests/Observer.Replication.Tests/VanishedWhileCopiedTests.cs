@@ -29,7 +29,7 @@ public class VanishedWhileCopiedTests
             Assert.That(replicaSizes, Has.Count.EqualTo(4).And.None.LessThan(10), "the four others are copied, and no stand-in for the empty body");
             var inbox = pass.Folders.Single(f => f.Folder == "INBOX");
             Assert.That(inbox.Outcome, Is.Not.EqualTo(FolderOutcome.Failed).And.Not.EqualTo(FolderOutcome.Incomplete), inbox.Message);
-            Assert.That(h.Store.Troubles.All(h.Store.Replicas.Find("default")!.Id), Is.Empty);
+            Assert.That(h.Store.Troubles.All(h.Store.Replicas.Find("replica")!.Id), Is.Empty);
             Assert.That(h.Log.AllText, Does.Not.Contain("zero byte"));
         }
     }
@@ -53,7 +53,7 @@ public class VanishedWhileCopiedTests
         // An empty body is Dovecot's answer for a message expunged meanwhile: gone. One that never came may still be there.
         Assert.That(first.Converged, Is.EqualTo(empty), first.Summary());
         if (!empty) Assert.That(h.Log.AllText, Does.Contain("INBOX: 2 messages listed but not sent by the primary"), "the log says the folder is not whole");
-        var inbox = h.Store.Folders.All(h.Store.Replicas.Find("default")!.Id).Single(f => f.PrimaryName == "INBOX");
+        var inbox = h.Store.Folders.All(h.Store.Replicas.Find("replica")!.Id).Single(f => f.PrimaryName == "INBOX");
         Assert.That(inbox.PrimaryMessages, Is.EqualTo(5u), "the delete guard keeps its measure of the folder");
 
         withheld.Clear();

@@ -45,8 +45,9 @@ public class AccountSchemaTests
         WriteSchemaFour();
         using var store = StateStore.Open(DbPath);
         store.WaitUntilOpen();
-        var replica = store.Replicas.Find("default");
-        Assert.That(replica, Is.EqualTo(new ReplicaRecord(7, "", "default", "mirror", 0, "u@p:143", "u@r:143")));
+        // Schema 6 renames the single replica from "default" to "replica", the name a Replicas list gives it.
+        var replica = store.Replicas.Find("replica");
+        Assert.That(replica, Is.EqualTo(new ReplicaRecord(7, "", "replica", "mirror", 0, "u@p:143", "u@r:143")));
         var inbox = store.Folders.Find(7, "INBOX")!;
         Assert.That(store.Messages.Count(inbox.Id), Is.EqualTo(1), "rebuilding the replicas table did not cascade into its folders' messages");
         Assert.That(store.Journal.OpenCount(7), Is.EqualTo(1));
@@ -62,13 +63,13 @@ public class AccountSchemaTests
     public void EachAccount_HasItsOwnReplica_UnderTheSameName()
     {
         using var store = StateStore.Open(DbPath);
-        var single = store.Replicas.Ensure("default", "p", "r").Replica;
-        var alice = store.Replicas.Ensure("default", "alice@p", "alice@r", "alice").Replica;
-        var bob = store.Replicas.Ensure("default", "bob@p", "bob@r", "bob").Replica;
+        var single = store.Replicas.Ensure("replica", "p", "r").Replica;
+        var alice = store.Replicas.Ensure("replica", "alice@p", "alice@r", "alice").Replica;
+        var bob = store.Replicas.Ensure("replica", "bob@p", "bob@r", "bob").Replica;
         Assert.That(new[] { single.Id, alice.Id, bob.Id }.Distinct().Count(), Is.EqualTo(3));
-        Assert.That(store.Replicas.Find("default", "alice"), Is.EqualTo(alice));
-        Assert.That(store.Replicas.Find("default", "carol"), Is.Null);
-        Assert.That(store.Replicas.Ensure("default", "alice@p", "alice@r", "alice"), Is.EqualTo((alice, false)), "found again, not added");
+        Assert.That(store.Replicas.Find("replica", "alice"), Is.EqualTo(alice));
+        Assert.That(store.Replicas.Find("replica", "carol"), Is.Null);
+        Assert.That(store.Replicas.Ensure("replica", "alice@p", "alice@r", "alice"), Is.EqualTo((alice, false)), "found again, not added");
         Assert.That(store.Replicas.All().Select(r => r.Account), Is.EqualTo(new[] { "", "alice", "bob" }));
 
         store.Folders.Add(alice.Id, "INBOX", "INBOX");

@@ -25,7 +25,7 @@ public class StateStoreTests
     {
         using (var store = StateStore.Open(DbPath))
         {
-            var replica = store.Replicas.Ensure("default", "p", "r").Replica;
+            var replica = store.Replicas.Ensure("replica", "p", "r").Replica;
             store.Folders.Add(replica.Id, "INBOX", "INBOX");
             foreach (var file in new[] { DbPath, DbPath + "-wal" })
                 Assert.That(File.GetUnixFileMode(file), Is.EqualTo(UnixFileMode.UserRead | UnixFileMode.UserWrite), file);
@@ -46,9 +46,9 @@ public class StateStoreTests
     public void Open_Twice_KeepsDataAndSchema()
     {
         using (var store = StateStore.Open(DbPath))
-            store.Replicas.Ensure("default", "p", "r");
+            store.Replicas.Ensure("replica", "p", "r");
         using (var again = StateStore.Open(DbPath))
-            Assert.That(again.Replicas.Find("default"), Is.Not.Null);
+            Assert.That(again.Replicas.Find("replica"), Is.Not.Null);
     }
 
     [Test]
@@ -65,7 +65,7 @@ public class StateStoreTests
     {
         using (var store = StateStore.Open(DbPath))
         {
-            var replica = store.Replicas.Ensure("default", "p", "r").Replica;
+            var replica = store.Replicas.Ensure("replica", "p", "r").Replica;
             var folder = store.Folders.Add(replica.Id, "INBOX", "INBOX");
             store.Messages.Put(Enumerable.Range(1, 3000).Select(i => new MessageRecord
             {
@@ -83,7 +83,7 @@ public class StateStoreTests
         var ex = Assert.Throws<StateException>(() =>
         {
             using var store = StateStore.Open(DbPath);
-            store.Replicas.Ensure("default", "p", "r");
+            store.Replicas.Ensure("replica", "p", "r");
         });
         Assert.That(ex!.Message, Does.Contain("is corrupt").And.Contain(DbPath).And.Contain("restore it from a backup"));
         Assert.That(File.ReadAllBytes(DbPath), Is.EqualTo(bytes), "a corrupt database is neither migrated nor written to");
@@ -94,16 +94,16 @@ public class StateStoreTests
     public void Replicas_EndpointChange_IsReported()
     {
         using var store = StateStore.Open(DbPath);
-        Assert.That(store.Replicas.Ensure("default", "p1", "r1").EndpointsChanged, Is.False);
-        Assert.That(store.Replicas.Ensure("default", "p1", "r1").EndpointsChanged, Is.False);
-        Assert.That(store.Replicas.Ensure("default", "p2", "r1").EndpointsChanged, Is.True);
+        Assert.That(store.Replicas.Ensure("replica", "p1", "r1").EndpointsChanged, Is.False);
+        Assert.That(store.Replicas.Ensure("replica", "p1", "r1").EndpointsChanged, Is.False);
+        Assert.That(store.Replicas.Ensure("replica", "p2", "r1").EndpointsChanged, Is.True);
     }
 
     [Test]
     public void Folders_Rename_CarriesChildrenOnBothSides()
     {
         using var store = StateStore.Open(DbPath);
-        var id = store.Replicas.Ensure("default", "p", "r").Replica.Id;
+        var id = store.Replicas.Ensure("replica", "p", "r").Replica.Id;
         store.Folders.Add(id, "Work", "Work");
         store.Folders.Add(id, "Work.A", "Work/A");
         store.Folders.Add(id, "Workshop", "Workshop");
@@ -117,7 +117,7 @@ public class StateStoreTests
     {
         var clock = new ManualTimeProvider();
         using var store = StateStore.Open(DbPath, clock);
-        var id = store.Replicas.Ensure("default", "p", "r").Replica.Id;
+        var id = store.Replicas.Ensure("replica", "p", "r").Replica.Id;
         var folder = store.Folders.Add(id, "INBOX", "INBOX");
         store.Folders.MarkDirty(id, "INBOX", clock.GetUtcNow());
         var syncStarted = clock.GetUtcNow().AddSeconds(1);
@@ -133,7 +133,7 @@ public class StateStoreTests
     public void Journal_BeginCompleteAndOpen()
     {
         using var store = StateStore.Open(DbPath);
-        var id = store.Replicas.Ensure("default", "p", "r").Replica.Id;
+        var id = store.Replicas.Ensure("replica", "p", "r").Replica.Id;
         var ids = store.Journal.Begin([
             new JournalEntry { ReplicaId = id, Folder = "INBOX", Operation = "append", PrimaryUid = 1, Md5 = new byte[16] },
             new JournalEntry { ReplicaId = id, Folder = "INBOX", Operation = "append", PrimaryUid = 2, Md5 = new byte[16] },
@@ -148,7 +148,7 @@ public class StateStoreTests
     public void Journal_ResolvingAFoldersCopies_LeavesItsRenameIntentForTheTreeSync()
     {
         using var store = StateStore.Open(DbPath);
-        var id = store.Replicas.Ensure("default", "p", "r").Replica.Id;
+        var id = store.Replicas.Ensure("replica", "p", "r").Replica.Id;
         store.Journal.Begin([
             new JournalEntry { ReplicaId = id, Folder = "Old", Operation = "append", PrimaryUid = 1, Md5 = new byte[16] },
             new JournalEntry { ReplicaId = id, Folder = "Old", Operation = JournalRepository.FolderRename, Detail = "New\nOld\nNew" },
@@ -161,7 +161,7 @@ public class StateStoreTests
     public void Journal_OpenEntriesFollowARenamedFolderAndItsChildren()
     {
         using var store = StateStore.Open(DbPath);
-        var id = store.Replicas.Ensure("default", "p", "r").Replica.Id;
+        var id = store.Replicas.Ensure("replica", "p", "r").Replica.Id;
         var ids = store.Journal.Begin(new[] { "Work", "Work.Old", "Workshop", "Work" }
             .Select((f, i) => new JournalEntry { ReplicaId = id, Folder = f, Operation = "append", PrimaryUid = (uint)i + 1 }));
         store.Journal.Complete([ids[3]]);
@@ -174,7 +174,7 @@ public class StateStoreTests
     {
         var clock = new ManualTimeProvider();
         using var store = StateStore.Open(DbPath, clock);
-        var id = store.Replicas.Ensure("default", "p", "r").Replica.Id;
+        var id = store.Replicas.Ensure("replica", "p", "r").Replica.Id;
         var other = store.Replicas.Ensure("other", "p", "r2").Replica.Id;
         JournalEntry Entry(long replica, uint uid) => new() { ReplicaId = replica, Folder = "INBOX", Operation = "append", PrimaryUid = uid };
 
@@ -229,7 +229,7 @@ public class StateStoreTests
     public void InTransaction_FailureRollsBackEverything()
     {
         using var store = StateStore.Open(DbPath);
-        var id = store.Replicas.Ensure("default", "p", "r").Replica.Id;
+        var id = store.Replicas.Ensure("replica", "p", "r").Replica.Id;
         var folder = store.Folders.Add(id, "INBOX", "INBOX");
         Assert.Throws<InvalidOperationException>(() => store.InTransaction(() =>
         {
@@ -243,7 +243,7 @@ public class StateStoreTests
     public void Messages_VanishedAreTheMovePool()
     {
         using var store = StateStore.Open(DbPath);
-        var id = store.Replicas.Ensure("default", "p", "r").Replica.Id;
+        var id = store.Replicas.Ensure("replica", "p", "r").Replica.Id;
         var folder = store.Folders.Add(id, "INBOX", "INBOX");
         var md5 = Enumerable.Range(0, 16).Select(i => (byte)i).ToArray();
         store.Messages.Put([new MessageRecord { FolderId = folder.Id, PrimaryUid = 7, ReplicaUid = 9, Md5 = md5, Size = 10, Flags = "\\Seen" }]);
@@ -257,7 +257,7 @@ public class StateStoreTests
     public void Troubles_CountAttemptsAndKeepTheFirstTime()
     {
         using var store = StateStore.Open(DbPath);
-        var id = store.Replicas.Ensure("default", "p", "r").Replica.Id;
+        var id = store.Replicas.Ensure("replica", "p", "r").Replica.Id;
         var first = store.Troubles.Record(id, "Big", "error", "APPEND refused: [OVERQUOTA] Quota exceeded", DateTimeOffset.UtcNow);
         var second = store.Troubles.Record(id, "Big", "error", "APPEND refused: [OVERQUOTA] Quota exceeded", DateTimeOffset.UtcNow);
         Assert.That((second.Attempts, second.Since), Is.EqualTo((2, first.Since)));

@@ -88,7 +88,7 @@ public class AccountListTests
         {
             foreach (var (name, a) in accounts)
             {
-                var replica = store.Replicas.Find("default", name)!;
+                var replica = store.Replicas.Find("replica", name)!;
                 var primary = await a.PrimarySnapshotAsync();
                 Assert.That(store.Folders.All(replica.Id).Sum(f => store.Messages.Count(f.Id)), Is.EqualTo(primary.MessageCount), name);
             }

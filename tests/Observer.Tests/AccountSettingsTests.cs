@@ -231,8 +231,8 @@ public class AccountSettingsTests
     {
         using (var store = Observer.State.StateStore.Open(Path.Combine(_dir, "s.db")))
         {
-            store.Replicas.Ensure("default", "p", "r");
-            store.Replicas.Ensure("default", "p", "r", "Carol");
+            store.Replicas.Ensure("replica", "p", "r");
+            store.Replicas.Ensure("replica", "p", "r", "Carol");
         }
         var carol = await Run(TwoAccounts, "forget", "carol");
         Assert.That((carol.Code, carol.Err), Is.EqualTo((2, "observer: the state holds no account named 'carol', but one named 'Carol'; names are matched exactly\n")));

@@ -113,7 +113,7 @@ public class ChurnTests
         observer.Terminate();
         Assert.That(await observer.WaitForExitAsync(TimeSpan.FromSeconds(60)), Is.Zero, observer.Errors);
         using var store = StateStore.Open(StatePath);
-        var replicaId = store.Replicas.Find("default")!.Id;
+        var replicaId = store.Replicas.Find("replica")!.Id;
         Assert.That(store.Holds.All(replicaId), Is.Empty);
         Assert.That(store.Troubles.All(replicaId), Is.Empty);
     }

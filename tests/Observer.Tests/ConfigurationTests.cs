@@ -166,7 +166,7 @@ public class ConfigurationTests
         var (code, _, errors) = await Run([.. StatusWith(Valid), "--Foo:Bar=1"]);
         Assert.That(code, Is.EqualTo(2), errors);
         Assert.That(errors, Is.EqualTo("observer: config: there is no settings section 'Foo' (--Foo:... on the command line); check the spelling: "
-            + "the sections are Primary, Replica, Accounts, State, Replication, Reconnect and Logging\n"));
+            + "the sections are Primary, Replica, Replicas, Accounts, State, Replication, Reconnect and Logging\n"));
     }
 
     [Test]

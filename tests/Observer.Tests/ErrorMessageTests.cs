@@ -102,7 +102,7 @@ public class ErrorMessageTests
     {
         using (var store = Observer.State.StateStore.Open(StatePath))
         {
-            var replica = store.Replicas.Find("default") ?? store.Replicas.Ensure("default", "p", "r").Replica;
+            var replica = store.Replicas.Find("replica") ?? store.Replicas.Ensure("replica", "p", "r").Replica;
             var folder = store.Folders.Add(replica.Id, "Padding", "Padding");
             store.Messages.Put(Enumerable.Range(1, 2000).Select(i => new Observer.State.MessageRecord { FolderId = folder.Id, PrimaryUid = (uint)i, Md5 = new byte[16], Flags = "" }));
         }

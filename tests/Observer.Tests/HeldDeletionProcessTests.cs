@@ -60,7 +60,7 @@ public partial class HeldDeletionProcessTests
         observer.Terminate();
         Assert.That(await observer.WaitForExitAsync(TimeSpan.FromSeconds(60)), Is.Zero, observer.Errors);
         using var store = StateStore.Open(StatePath);
-        Assert.That(store.Holds.All(store.Replicas.Find("default")!.Id), Is.Empty);
+        Assert.That(store.Holds.All(store.Replicas.Find("replica")!.Id), Is.Empty);
     }
 
     [Test]

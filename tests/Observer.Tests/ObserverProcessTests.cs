@@ -78,7 +78,7 @@ public class ObserverProcessTests
         Assert.That(p.Differences(r), Is.Empty);
         Assert.That(r.DuplicatesAgainst(p), Is.Zero);
         using var store = StateStore.Open(StatePath);
-        Assert.That(store.Journal.OpenCount(store.Replicas.Find("default")!.Id), Is.Zero, "every write left in doubt was resolved");
+        Assert.That(store.Journal.OpenCount(store.Replicas.Find("replica")!.Id), Is.Zero, "every write left in doubt was resolved");
     }
 
     [Test]

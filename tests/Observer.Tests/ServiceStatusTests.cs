@@ -28,7 +28,7 @@ public class ServiceStatusTests
     private DateTimeOffset? Heartbeat()
     {
         using var store = StateStore.OpenReadOnly(StatePath);
-        return store.Replicas.Find("default") is { } replica ? store.Service.Get(replica.Id)?.HeartbeatAt : null;
+        return store.Replicas.Find("replica") is { } replica ? store.Service.Get(replica.Id)?.HeartbeatAt : null;
     }
 
     [Test]

@@ -40,7 +40,7 @@ public class StatusCommandTests
     private (StateStore Store, long Replica) NewState()
     {
         var store = StateStore.Open(StatePath);
-        var replica = store.Replicas.Ensure("default", "127.0.0.1:1", "127.0.0.1:2").Replica.Id;
+        var replica = store.Replicas.Ensure("replica", "127.0.0.1:1", "127.0.0.1:2").Replica.Id;
         store.Folders.SaveCheckpoint(store.Folders.Add(replica, "INBOX", "INBOX"), DateTimeOffset.UtcNow);
         return (store, replica);
     }

@@ -20,6 +20,15 @@ internal static partial class Log
     [LoggerMessage(EventId = 2005, Level = LogLevel.Debug, Message = "{Folder}: expunged replica uid {ReplicaUid} (primary uid {PrimaryUid} is gone)")]
     public static partial void Expunged(ILogger logger, string folder, uint primaryUid, uint replicaUid);
 
+    [LoggerMessage(EventId = 2040, Level = LogLevel.Debug, Message = "{Folder}: kept replica uid {ReplicaUid} in the archive (primary uid {PrimaryUid} is gone)")]
+    public static partial void Kept(ILogger logger, string folder, uint primaryUid, uint replicaUid);
+
+    [LoggerMessage(EventId = 2041, Level = LogLevel.Information, Message = "folder {Folder} is gone from the primary; the archive keeps it")]
+    public static partial void FolderKept(ILogger logger, string folder);
+
+    [LoggerMessage(EventId = 2042, Level = LogLevel.Information, Message = "{Folder}: {Count} messages on the replica are not on the primary; a {Policy} replica leaves them")]
+    public static partial void ExtrasLeft(ILogger logger, string folder, int count, string policy);
+
     [LoggerMessage(EventId = 2006, Level = LogLevel.Debug, Message = "{Folder}: removed replica uid {ReplicaUid}, which the primary does not have")]
     public static partial void RemovedExtra(ILogger logger, string folder, uint replicaUid);
 

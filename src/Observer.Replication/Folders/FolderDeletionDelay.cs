@@ -1,3 +1,5 @@
+using Observer.State;
+
 namespace Observer.Replication;
 
 /// <summary>
@@ -5,11 +7,17 @@ namespace Observer.Replication;
 /// stayed gone for a while. A folder deleted and at once recreated (a restore, a tool that rebuilds
 /// it) then comes back with a new UIDVALIDITY and is re-mapped by MD5, instead of being deleted here
 /// and uploaded again. A one-shot pass sees no such gap and deletes at once.
+/// A delayed replica's clocks are kept in the state (<see cref="GoneClocks"/>): its delay may be a day,
+/// and a restart, or a one-shot sync, must neither start it again nor skip it.
 /// </summary>
-internal sealed class FolderDeletionDelay(TimeSpan delay, TimeProvider time)
+internal sealed class FolderDeletionDelay(TimeSpan delay, TimeProvider time, GoneClocks? kept = null)
 {
-    private readonly Dictionary<string, DateTimeOffset> _goneSince = new(StringComparer.Ordinal);
+    private Dictionary<string, DateTimeOffset>? _loaded;
     private readonly Lock _gate = new();
+
+    private Dictionary<string, DateTimeOffset> Clocks => _loaded ??= kept?.Load() ?? new(StringComparer.Ordinal);
+
+    private void Save(string folder, DateTimeOffset? since) => kept?.Save(folder, since);
 
     public static FolderDeletionDelay None { get; } = new(TimeSpan.Zero, TimeProvider.System);
 
@@ -22,7 +30,11 @@ internal sealed class FolderDeletionDelay(TimeSpan delay, TimeProvider time)
         var now = time.GetUtcNow();
         lock (_gate)
         {
-            if (!_goneSince.TryGetValue(folder, out var since)) _goneSince[folder] = since = now;
+            if (!Clocks.TryGetValue(folder, out var since))
+            {
+                Clocks[folder] = since = now;
+                Save(folder, now);
+            }
             return now - since >= delay;
         }
     }
@@ -31,14 +43,19 @@ internal sealed class FolderDeletionDelay(TimeSpan delay, TimeProvider time)
     public void Restart(string folder)
     {
         if (delay <= TimeSpan.Zero) return;
-        lock (_gate) _goneSince[folder] = time.GetUtcNow();
+        var now = time.GetUtcNow();
+        lock (_gate) Clocks[folder] = now;
+        Save(folder, now);
     }
 
     /// <summary>Left for later by a sync that ran out of time: due now (or when its delay ends), so the live loop comes back for it.</summary>
     public void Defer(string folder)
     {
         var now = time.GetUtcNow();
-        lock (_gate) _goneSince.TryAdd(folder, now - delay);
+        lock (_gate)
+        {
+            if (Clocks.TryAdd(folder, now - delay)) Save(folder, now - delay);
+        }
     }
 
     /// <summary>These folders exist (again) or were dealt with: their clocks stop.</summary>
@@ -46,7 +63,8 @@ internal sealed class FolderDeletionDelay(TimeSpan delay, TimeProvider time)
     {
         lock (_gate)
         {
-            foreach (var folder in folders) _goneSince.Remove(folder);
+            foreach (var folder in folders)
+                if (Clocks.Remove(folder)) Save(folder, null);
         }
     }
 
@@ -60,13 +78,32 @@ internal sealed class FolderDeletionDelay(TimeSpan delay, TimeProvider time)
         var keep = gone.ToHashSet(StringComparer.Ordinal);
         lock (_gate)
         {
-            foreach (var folder in _goneSince.Keys.Where(f => !keep.Contains(f)).ToList()) _goneSince.Remove(folder);
+            foreach (var folder in Clocks.Keys.Where(f => !keep.Contains(f)).ToList())
+            {
+                Clocks.Remove(folder);
+                Save(folder, null);
+            }
         }
+    }
+
+    /// <summary>Each waiting deletion and when it falls due, for `observer status`.</summary>
+    public IReadOnlyList<(string Folder, DateTimeOffset Due)> Waiting()
+    {
+        lock (_gate) return Clocks.Select(g => (g.Key, g.Value + delay)).OrderBy(g => g.Item2).ToList();
     }
 
     /// <summary>When the earliest waiting deletion falls due, if any waits.</summary>
     public DateTimeOffset? NextDue()
     {
-        lock (_gate) return _goneSince.Count == 0 ? null : _goneSince.Values.Min() + delay;
+        lock (_gate) return Clocks.Count == 0 ? null : Clocks.Values.Min() + delay;
     }
+}
+
+/// <summary>Where a delayed replica keeps its folders' deletion clocks: the state's folder rows.</summary>
+internal sealed class GoneClocks(StateStore store, long replicaId)
+{
+    public Dictionary<string, DateTimeOffset> Load() =>
+        store.Folders.All(replicaId).Where(f => f.GoneSince is not null).ToDictionary(f => f.PrimaryName, f => f.GoneSince!.Value, StringComparer.Ordinal);
+
+    public void Save(string folder, DateTimeOffset? since) => store.Folders.SetGoneSince(replicaId, folder, since);
 }

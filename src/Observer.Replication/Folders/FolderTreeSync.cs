@@ -229,6 +229,8 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
         // A held deletion stays held until it is approved or its folder is back. It is not counted again
         // below: each one would otherwise make every later deletion look like part of a mass one, and the
         // hold would grow for ever (seen in a 30-minute soak: one glitch of the primary's list, then 131).
+        // An archive deletes no folder, so it has nothing to hold.
+        force |= context.Policy.Keeps;
         var held = force ? [] : gone.Where(f => store.Holds.Find(context.ReplicaId, f.PrimaryName, HoldKind.Folder) is { ApprovedAt: null }).ToList();
         var candidates = gone.Except(held).ToList();
         var included = state.Where(f => filter.Includes(f.PrimaryName)).ToList();
@@ -277,8 +279,10 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
                     context.FolderDeletions.Restart(folder.PrimaryName);
                     continue;
                 }
-                if (context.Replica.SelectedFolder == folder.ReplicaName) await context.Replica.UnselectAsync(cancellationToken).ConfigureAwait(false);
-                if (replicaNames.Contains(folder.ReplicaName))
+                // An archive's folder and everything in it stay; only observer's map of it goes with the primary's folder.
+                if (!context.Policy.Keeps && context.Replica.SelectedFolder == folder.ReplicaName) await context.Replica.UnselectAsync(cancellationToken).ConfigureAwait(false);
+                if (context.Policy.Keeps) Log.FolderKept(context.Logger, folder.PrimaryName);
+                else if (replicaNames.Contains(folder.ReplicaName))
                 {
                     if (!await DeleteOnReplicaAsync(folder, replicaNames, cancellationToken).ConfigureAwait(false))
                     {
@@ -301,6 +305,7 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
             // The replica folder went with every copy in it: nothing begun there is left to recover.
             store.Journal.Resolve(context.ReplicaId, folder.PrimaryName);
             context.FolderDeletions.Forget([folder.PrimaryName]);
+            if (context.Policy.Keeps) continue;
             Log.FolderDeleted(context.Logger, folder.PrimaryName);
             result.Deleted++;
             await LetNewMailInAsync(cancellationToken).ConfigureAwait(false);

@@ -111,8 +111,8 @@ public sealed class ReplicationOptions
     /// </summary>
     public TimeSpan JournalRetention { get; set; } = TimeSpan.FromDays(7);
 
-    /// <summary>Name of this replica in the state database (several replicas can share one database).</summary>
-    public string ReplicaName { get; set; } = "default";
+    /// <summary>Name of the single Replica section's replica in the state database; a Replicas list names each entry itself.</summary>
+    public string ReplicaName { get; set; } = ReplicaTarget.DefaultName;
 }
 
 public sealed class FolderOptions

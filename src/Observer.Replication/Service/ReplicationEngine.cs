@@ -64,7 +64,7 @@ public sealed partial class ReplicationEngine
     {
         var target = new Lazy<ReplicaRecord>(() =>
         {
-            var (record, changed) = _store.Replicas.Ensure(_options.ReplicaName, _primaryEndpoint, _replicaEndpoint, Account);
+            var (record, changed) = _store.Replicas.Ensure(Replica.Name, _primaryEndpoint, _replicaEndpoint, Account, Replica.Mode, (int)Replica.Delay.TotalSeconds);
             if (changed)
                 _logger.LogWarning("the configured servers differ from those this state database was built for; every folder will be re-checked");
             return record;
@@ -73,7 +73,28 @@ public sealed partial class ReplicationEngine
         return (target, new Lazy<TroubleTracker>(() => new TroubleTracker(_store, target.Value.Id, _options, _time, _logger), LazyThreadSafetyMode.PublicationOnly));
     }
 
-    private void LookUpTargetAgain() => (_targetRecord, _troubleTracker) = LookUpTarget();
+    private void LookUpTargetAgain()
+    {
+        (_targetRecord, _troubleTracker) = LookUpTarget();
+        _delayedDeletions = null;
+    }
+
+    /// <summary>Which replica of the account this engine writes to, and its policy; the settings' single Replica unless a Replicas list names it.</summary>
+    public ReplicaTarget Replica
+    {
+        get => _replica ?? new ReplicaTarget(_options.ReplicaName);
+        init => _replica = value;
+    }
+
+    private readonly ReplicaTarget? _replica;
+
+    /// <summary>A delayed replica's folder deletions, whose clocks the state keeps (see <see cref="GoneClocks"/>); for the current row of the replica.</summary>
+    private FolderDeletionDelay? _delayedDeletions;
+
+    /// <summary>How a folder gone from the primary waits: a delayed replica's delay, kept across restarts; else a short delay while live, none in a one-shot pass.</summary>
+    private FolderDeletionDelay FolderDeletions => Replica.Delays
+        ? _delayedDeletions ??= new FolderDeletionDelay(Replica.WaitBeforeDeleting(_options.FolderDeleteDelay), _time, new GoneClocks(_store, Target.Id))
+        : _folderDeletions;
 
     private long _lastActivityTicks;
 
@@ -302,7 +323,7 @@ public sealed partial class ReplicationEngine
             }
 
             var known = _store.Folders.All(Target.Id).ToDictionary(f => f.PrimaryName, StringComparer.Ordinal);
-            var deletionDue = _folderDeletions.NextDue() <= _time.GetUtcNow() || approvedFolderDeletions;
+            var deletionDue = FolderDeletions.NextDue() <= _time.GetUtcNow() || approvedFolderDeletions;
             var vanished = reconciler.FoldersVanished;
             reconciler.FoldersVanished = false;
             if (batch.TreeChanged || deletionDue || vanished || batch.Folders.Keys.Any(f => !known.ContainsKey(f)))
@@ -353,7 +374,7 @@ public sealed partial class ReplicationEngine
                         Troubles.Postpone(name);
                 }
             }
-            await PendingExpunges.FlushAsync(context, _time.GetUtcNow() - _options.MoveWindow, Troubles, work).ConfigureAwait(false);
+            await PendingExpunges.FlushAsync(context, _time.GetUtcNow() - context.ExpungeWait, Troubles, work).ConfigureAwait(false);
         }
     }
 
@@ -388,7 +409,7 @@ public sealed partial class ReplicationEngine
         {
             nextPass, now + HeartbeatInterval, Troubles.NextRetry() ?? DateTimeOffset.MaxValue,
             NextExpungeDue() ?? DateTimeOffset.MaxValue, _rechecks.NextDue() ?? DateTimeOffset.MaxValue,
-            _folderDeletions.NextDue() ?? DateTimeOffset.MaxValue,
+            FolderDeletions.NextDue() ?? DateTimeOffset.MaxValue,
         }.Min();
         var delay = wake - now;
         if (delay <= TimeSpan.Zero) return;
@@ -405,7 +426,7 @@ public sealed partial class ReplicationEngine
     }
 
     private DateTimeOffset? NextExpungeDue() =>
-        _store.Messages.OldestVanished(Target.Id).Where(v => !Troubles.IsWaiting(v.Folder)).Select(v => (DateTimeOffset?)v.Oldest).Min() + _options.MoveWindow;
+        _store.Messages.OldestVanished(Target.Id).Where(v => !Troubles.IsWaiting(v.Folder)).Select(v => (DateTimeOffset?)v.Oldest).Min() + Replica.WaitBeforeDeleting(_options.MoveWindow);
 
     /// <summary>Failures no retry can cure: the settings (login, certificate) or the state database.</summary>
     private static bool IsFatal(Exception ex) =>
@@ -487,7 +508,8 @@ public sealed partial class ReplicationEngine
         Time = _time,
         Primary = pair.Primary,
         Replica = pair.Replica,
-        FolderDeletions = _folderDeletions,
+        FolderDeletions = FolderDeletions,
+        Policy = Replica,
         TreeWriteBudget = _live ? TimeSpan.FromSeconds(1) : null,
         Notices = _notices,
         Phantoms = _phantoms,

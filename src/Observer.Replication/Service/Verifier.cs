@@ -11,7 +11,7 @@ internal sealed class Verifier(SyncContext context, FolderFilter filter)
 {
     public async Task<VerifyReport> CompareAsync(CancellationToken cancellationToken)
     {
-        var report = new VerifyReport();
+        var report = new VerifyReport { KeepsExtras = context.Policy.ToleratesExtras };
         var primaryList = (await context.Primary.ListAsync(false, cancellationToken).ConfigureAwait(false)).Where(m => m.Mailbox.IsSelectable).ToList();
         var primaryFolders = primaryList.Select(m => m.Mailbox.Name).Where(filter.Includes).ToList();
         var replicaFolders = (await context.Replica.ListAsync(false, cancellationToken).ConfigureAwait(false))
@@ -24,7 +24,7 @@ internal sealed class Verifier(SyncContext context, FolderFilter filter)
         {
             var replicaName = state.TryGetValue(name, out var known) ? known.ReplicaName : context.Names.ToReplica(name);
             mapped.Add(replicaName);
-            var comparison = new FolderComparison(name, replicaName);
+            var comparison = new FolderComparison(name, replicaName, context.Policy.ToleratesExtras);
             var primary = await ReadAsync(context.Primary, name, cancellationToken).ConfigureAwait(false);
             comparison.PrimaryCount = primary.Count;
             List<VerifiedMessage> replica = [];
@@ -72,7 +72,8 @@ internal sealed class Verifier(SyncContext context, FolderFilter filter)
                 store.Troubles.Clear(context.ReplicaId, folder.Folder);
             });
         }
-        foreach (var (extra, messages) in report.ReplicaOnlyFolders)
+        // A delayed replica or an archive keeps what the primary deleted: that is its purpose, not damage to repair.
+        foreach (var (extra, messages) in report.KeepsExtras ? [] : report.ReplicaOnlyFolders)
         {
             if (!force && messages > context.Options.MaxDeleteFloor) continue;
             await context.Replica.UnselectAsync(cancellationToken).ConfigureAwait(false);

@@ -58,7 +58,11 @@ internal sealed class FolderSynchronizer(SyncContext context)
             Log.UidValidityChanged(context.Logger, folder.PrimaryName, "replica", folder.ReplicaUidValidity ?? 0, replicaSelected.UidValidity);
             foreach (var row in rows.Values.Where(r => r.VanishedAt is null)) knownPrimary[row.PrimaryUid] = row.Md5;
             rows.Clear();
-            store.Messages.Clear(folder.Id);
+            store.InTransaction(() =>
+            {
+                store.Messages.Clear(folder.Id);
+                store.Kept.Clear(folder.Id);
+            });
             full = true;
         }
 
@@ -84,7 +88,8 @@ internal sealed class FolderSynchronizer(SyncContext context)
         var deletions = newlyVanished.Count + plan.UnmatchedExtras.Count;
         var continuous = folder.PrimaryUidValidity == primarySelected.UidValidity;
         // A push that arrives while deletions are held vouches for itself, not for what was held before it.
-        var approved = request.Force || store.Holds.IsApproved(context.ReplicaId, folder.PrimaryName, HoldKind.Messages);
+        // An archive deletes nothing, so it has nothing to hold.
+        var approved = request.Force || context.Policy.Keeps || store.Holds.IsApproved(context.ReplicaId, folder.PrimaryName, HoldKind.Messages);
         var holdReason = approved ? null : DeleteGuard.Check(
             new GuardFacts(folder.PrimaryName, deletions, replicaSelected.Exists - Math.Min(accepted, replicaSelected.Exists), primarySelected.Exists, request.Witnessed && continuous && !held, continuous, folder.PrimaryMessages,
             DeleteGuard.RecentLow(folder, started)), context.Options);
@@ -123,7 +128,8 @@ internal sealed class FolderSynchronizer(SyncContext context)
         {
             await RemoveExtrasAsync(folder, plan.UnmatchedExtras, result, cancellationToken).ConfigureAwait(false);
             var notedNow = newlyVanished.ToHashSet();
-            var due = NeverMoved(rows, notedNow);
+            // A delayed replica's expunges all wait out the delay, however small the message.
+            var due = context.Policy.Delays ? [] : NeverMoved(rows, notedNow);
             result.Expunged = await PendingExpunges.ExpungeSelectedAsync(context, folder, due, cancellationToken).ConfigureAwait(false);
             result.Vanished += due.Count(r => !notedNow.Contains(r.PrimaryUid));
         }
@@ -247,9 +253,12 @@ internal sealed class FolderSynchronizer(SyncContext context)
     private async Task<UidSet> ReadReplicaAsync(FolderRecord folder, SelectedMailbox selected, Dictionary<uint, MessageRecord> rows,
         PrimaryDelta delta, Dictionary<uint, byte[]> knownPrimary, bool full, CancellationToken cancellationToken)
     {
-        var looksUntouched = selected.UidNext == folder.ReplicaUidNext && selected.Exists == rows.Count;
+        var kept = context.Policy.Keeps ? context.Store.Kept.ReplicaUids(folder.Id) : [];
+        var looksUntouched = selected.UidNext == folder.ReplicaUidNext && selected.Exists == rows.Count + kept.Count;
         if (!full && looksUntouched) return UidSet.Empty;
         var present = selected.Exists == 0 ? [] : (await context.Replica.SearchAsync(SearchQuery.All, cancellationToken).ConfigureAwait(false)).Expand().ToHashSet();
+        // A kept copy someone removed from the archive by hand is nothing to keep track of; the others are known, not strays.
+        if (kept.Count > 0) context.Store.Kept.Forget(folder.Id, kept.Where(u => !present.Contains(u)));
         var lost = rows.Values.Where(r => !present.Contains(r.ReplicaUid)).ToList();
         if (lost.Count > 0)
         {
@@ -266,7 +275,7 @@ internal sealed class FolderSynchronizer(SyncContext context)
                 delta.New.Add(row.PrimaryUid);
             }
         }
-        var tracked = rows.Values.Select(r => r.ReplicaUid).ToHashSet();
+        var tracked = rows.Values.Select(r => r.ReplicaUid).Concat(kept).ToHashSet();
         return UidSet.FromUids(present.Where(u => !tracked.Contains(u)));
     }
 
@@ -382,6 +391,13 @@ internal sealed class FolderSynchronizer(SyncContext context)
     private async Task RemoveExtrasAsync(FolderRecord folder, IReadOnlyList<MessageSummary> extras, FolderSyncResult result, CancellationToken cancellationToken)
     {
         if (extras.Count == 0) return;
+        // A message the primary does not have may be what a delayed replica or an archive is there to keep
+        // (a folder recreated on the primary leaves its old copies unmatched): they never remove one on their own.
+        if (context.Policy.ToleratesExtras)
+        {
+            if (context.Notices.First($"extras/{context.ReplicaId}/{folder.PrimaryName}")) Log.ExtrasLeft(context.Logger, folder.PrimaryName, extras.Count, context.Policy.Mode);
+            return;
+        }
         var journal = context.Store.Journal.Begin(new JournalEntry
         {
             ReplicaId = context.ReplicaId,

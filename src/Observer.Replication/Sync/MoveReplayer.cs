@@ -98,9 +98,12 @@ internal sealed class MoveReplayer(SyncContext context)
     /// <summary>Reads the move pool before a copy, so that most messages, matching nothing, cost no query.</summary>
     public void LoadPool() => _pool = context.Store.Messages.VanishedMd5s(context.ReplicaId).Select(Convert.ToHexString).ToHashSet(StringComparer.Ordinal);
 
-    /// <summary>Whether a copy the primary expunged elsewhere holds these bytes and date, and moving it beats uploading it.</summary>
+    /// <summary>
+    /// Whether a copy the primary expunged elsewhere holds these bytes and date, and moving it beats uploading it. Never on a
+    /// delayed replica: there the moved message shows at once in its new folder, and its old copy stays until the delay passes.
+    /// </summary>
     public Task<bool> CanMoveAsync(MessageSummary message, byte[] md5) =>
-        Task.FromResult(context.Replica.Features.UidPlus && WorthMoving(message) && _pool.Contains(Convert.ToHexString(md5)) && Candidate(message, md5) is not null);
+        Task.FromResult(context.Replica.Features.UidPlus && !context.Policy.Delays && WorthMoving(message) && _pool.Contains(Convert.ToHexString(md5)) && Candidate(message, md5) is not null);
 
     private bool WorthMoving(MessageSummary message) => WorthMoving(message.Size);
 

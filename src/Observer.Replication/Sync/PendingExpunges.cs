@@ -4,7 +4,7 @@ using Observer.State;
 
 namespace Observer.Replication;
 
-/// <summary>Applies on the replica the expunges whose move window has passed.</summary>
+/// <summary>Applies on the replica the expunges whose move window (or a delayed replica's delay) has passed.</summary>
 internal static class PendingExpunges
 {
     /// <returns>How many replica copies were removed.</returns>
@@ -46,10 +46,14 @@ internal static class PendingExpunges
         return await ExpungeSelectedAsync(context, folder, rows, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Removes these copies from the replica folder, which must be selected under the UIDVALIDITY their rows were learned in.</summary>
+    /// <summary>
+    /// Removes these copies from the replica folder, which must be selected under the UIDVALIDITY their rows were learned in.
+    /// An archive keeps them instead (<see cref="ArchivedCopies"/>).
+    /// </summary>
     public static async Task<int> ExpungeSelectedAsync(SyncContext context, FolderRecord folder, IReadOnlyList<MessageRecord> rows, CancellationToken cancellationToken)
     {
         if (rows.Count == 0) return 0;
+        if (context.Policy.Keeps) return await ArchivedCopies.KeepAsync(context, folder, rows, cancellationToken).ConfigureAwait(false);
         var journal = context.Store.Journal.Begin(rows.Select(r => new JournalEntry
         {
             ReplicaId = context.ReplicaId,

@@ -15,6 +15,15 @@ internal sealed class SyncContext
     public required IMailSession Replica { get; init; }
     public required FolderNameMapper Names { get; init; }
 
+    /// <summary>The replica's policy: a delayed replica waits before it deletes, an archive never does.</summary>
+    public ReplicaTarget Policy { get; init; } = ReplicaTarget.Default;
+
+    /// <summary>
+    /// How long an expunge seen on the primary waits before its copy goes from the replica: the move window, so a move
+    /// is replayed as a MOVE, or a delayed replica's whole delay.
+    /// </summary>
+    public TimeSpan ExpungeWait => Policy.WaitBeforeDeleting(Options.MoveWindow);
+
     /// <summary>How long a folder gone from the primary waits before it is deleted on the replica.</summary>
     public FolderDeletionDelay FolderDeletions { get; init; } = FolderDeletionDelay.None;
 

@@ -26,6 +26,9 @@ public sealed record CommandLineArguments(Verb Verb, string? ConfigFile, bool Re
     /// <summary>--account NAME: only this account of the settings' Accounts list (sync, verify, status, approve).</summary>
     public string? Account { get; init; }
 
+    /// <summary>--replica NAME: only this replica of the settings' Replicas list (sync, verify, status, approve).</summary>
+    public string? Replica { get; init; }
+
     public const string Usage = """
         usage: observer <command> [options] [--Section:Key=value ...]
 
@@ -47,6 +50,7 @@ public sealed record CommandLineArguments(Verb Verb, string? ConfigFile, bool Re
           --config FILE          settings file (default: appsettings.json here, else next to observer)
           --account NAME         sync, verify, status, approve: only this account of the Accounts list
                                  (default: every account; status then shows one line per account)
+          --replica NAME         sync, verify, status, approve: only this replica of the Replicas list
           --full                 sync: compare everything, not only changes since the last checkpoint
           --Section:Key=value    override any setting, e.g. --Primary:Host=mail.example.com
         environment: OBSERVER_Section__Key overrides too, e.g. OBSERVER_Replica__Password
@@ -67,7 +71,7 @@ public sealed record CommandLineArguments(Verb Verb, string? ConfigFile, bool Re
         if (!Enum.TryParse<Verb>(verbText, ignoreCase: true, out var verb) || verb == Verb.Help || verbText.StartsWith('-'))
             return (null, $"unknown command '{verbText}'; use one of: run, sync, verify, status, approve, forget");
 
-        string? config = null, account = null;
+        string? config = null, account = null, replica = null;
         bool repair = false, force = false, full = false, all = false;
         var overrides = new List<string>();
         var folders = new List<string>();
@@ -96,7 +100,11 @@ public sealed record CommandLineArguments(Verb Verb, string? ConfigFile, bool Re
                 case "--all" when verb == Verb.Approve:
                     all = true;
                     continue;
-                case "--account" or "--all" or "--full" or "--repair" or "--force":
+                case "--replica" when verb is not (Verb.Run or Verb.Forget):
+                    if (i + 1 >= args.Count || args[i + 1].StartsWith("--", StringComparison.Ordinal)) return (null, "--replica needs the name of a replica from the settings' Replicas list");
+                    replica = args[++i];
+                    continue;
+                case "--account" or "--replica" or "--all" or "--full" or "--repair" or "--force":
                     // A switch of another command: say so, rather than that it is not a setting.
                     return (null, $"{arg} does not apply to {verb.ToString().ToLowerInvariant()}; see observer --help");
                 case "-h" or "--help":
@@ -112,6 +120,13 @@ public sealed record CommandLineArguments(Verb Verb, string? ConfigFile, bool Re
                 if (verb is Verb.Run or Verb.Forget) return (null, $"--account does not apply to {verb.ToString().ToLowerInvariant()}; see observer --help");
                 account = arg["--account=".Length..];
                 if (account.Length == 0) return (null, "--account needs the name of an account from the settings' Accounts list");
+                continue;
+            }
+            if (arg.StartsWith("--replica=", StringComparison.Ordinal))
+            {
+                if (verb is Verb.Run or Verb.Forget) return (null, $"--replica does not apply to {verb.ToString().ToLowerInvariant()}; see observer --help");
+                replica = arg["--replica=".Length..];
+                if (replica.Length == 0) return (null, "--replica needs the name of a replica from the settings' Replicas list");
                 continue;
             }
             if (verb is Verb.Approve or Verb.Forget && !arg.StartsWith("--", StringComparison.Ordinal))
@@ -133,6 +148,6 @@ public sealed record CommandLineArguments(Verb Verb, string? ConfigFile, bool Re
         if (force && !repair) return (null, "--force only applies with --repair");
         if (verb == Verb.Approve && (folders.Count == 0) == !all)
             return (null, "approve needs the folders whose held deletions to apply, or --all (not both); `observer status` lists them");
-        return (new CommandLineArguments(verb, config, repair, force, full, overrides) { Folders = folders, All = all, Account = account }, null);
+        return (new CommandLineArguments(verb, config, repair, force, full, overrides) { Folders = folders, All = all, Account = account, Replica = replica }, null);
     }
 }

@@ -86,10 +86,10 @@ public static class ObserverProgram
         var services = host.Services;
         // Status opens the state itself, read-only: it must neither create a database nor wait for the lock.
         if (arguments.Verb == Verb.Status)
-            return await StatusCommand.RunAsync(options, arguments.Account, services.GetRequiredService<TimeProvider>(), output, errors);
+            return await StatusCommand.RunAsync(options, arguments.Account, services.GetRequiredService<TimeProvider>(), output, errors, arguments.Replica);
         // Approving only writes to the state database, which a running service shares: no instance lock.
         if (arguments.Verb == Verb.Approve)
-            return await ApproveCommand.RunAsync(services.GetRequiredService<StateStore>, options, arguments.Account, arguments.All ? null : arguments.Folders, output);
+            return await ApproveCommand.RunAsync(services.GetRequiredService<StateStore>, options, arguments.Account, arguments.All ? null : arguments.Folders, output, arguments.Replica);
 
         // Forgetting deletes one account's rows, for an account no service runs any more: no instance lock either.
         if (arguments.Verb == Verb.Forget)
@@ -97,9 +97,10 @@ public static class ObserverProgram
 
         // The --account check needs only the settings; the state is opened (and migrated) only under the lock.
         if (arguments.Account is { } named) AccountEngines.Named(named, options.EffectiveAccounts.Select(a => a.Name), options.HasAccountList);
+        if (arguments.Replica is { } replica) AccountEngines.NamedReplica(replica, options.Replicas.Select(r => r.Name), options.HasReplicaList);
         using var instance = InstanceLock.Acquire(options.State.Path);
         var accounts = services.GetRequiredService<AccountEngines>();
-        var selected = accounts.Select(arguments.Account);
+        var selected = accounts.Select(arguments.Account, arguments.Replica);
         switch (arguments.Verb)
         {
             case Verb.Run:
@@ -109,10 +110,10 @@ public static class ObserverProgram
                 await host.WaitForShutdownAsync(cancellationToken);
                 return worker.FatalError is null ? 0 : 1;
             case Verb.Sync:
-                return await EachAccountAsync(accounts.HasAccountList, selected, "sync", "every account's replica matches its primary", (engine, writer) => SyncCommand.RunAsync(engine, arguments.Full, writer, cancellationToken),
+                return await EachAccountAsync(accounts.RunsSeveral, selected, "sync", "every account's replica matches its primary", (engine, writer) => SyncCommand.RunAsync(engine, arguments.Full, writer, cancellationToken),
                     host, output, errors);
             default:
-                return await EachAccountAsync(accounts.HasAccountList, selected, "verify", "every account's replica is identical to its primary", (engine, writer) => VerifyCommand.RunAsync(engine, arguments.Repair, arguments.Force, writer, cancellationToken),
+                return await EachAccountAsync(accounts.RunsSeveral, selected, "verify", "every account's replica is identical to its primary", (engine, writer) => VerifyCommand.RunAsync(engine, arguments.Repair, arguments.Force, writer, cancellationToken),
                     host, output, errors);
         }
     }
@@ -121,10 +122,10 @@ public static class ObserverProgram
     /// Runs a one-shot command for each account in turn. With an Accounts list, an account that fails (a refused
     /// login, a server down) is reported in one line and the next one goes on; the exit code is the worst of them.
     /// </summary>
-    private static async Task<int> EachAccountAsync(bool hasAccountList, IReadOnlyList<AccountEngine> accounts, string verb, string allWell,
+    private static async Task<int> EachAccountAsync(bool runsSeveral, IReadOnlyList<AccountEngine> accounts, string verb, string allWell,
         Func<ReplicationEngine, TextWriter, Task<int>> command, IHost host, TextWriter output, TextWriter errors)
     {
-        if (!hasAccountList) return await command(accounts[0].Engine, output);
+        if (!runsSeveral) return await command(accounts[0].Engine, output);
         if (accounts.Count == 0)
         {
             await output.WriteLineAsync($"{verb}: the settings name no accounts; add them to Accounts or the AccountsFile");
@@ -134,7 +135,7 @@ public static class ObserverProgram
         var failed = new List<string>();
         foreach (var account in accounts)
         {
-            await output.WriteLineAsync($"account {account.Name}");
+            await output.WriteLineAsync(account.Name.Length == 0 ? account.Label : $"account {account.Label}");
             using var scope = account.BeginScope(logger);
             int code;
             try
@@ -146,7 +147,7 @@ public static class ObserverProgram
                 await output.WriteLineAsync($"  {verb}: FAILED: {OneLine(ex)}");
                 code = 1;
             }
-            if (code != 0) failed.Add(account.Name);
+            if (code != 0) failed.Add(account.Label);
         }
         await output.WriteLineAsync(failed.Count == 0
             ? $"{verb}: {allWell} ({Accounts(accounts.Count)})"

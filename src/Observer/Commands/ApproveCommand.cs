@@ -13,15 +13,21 @@ namespace Observer.Commands;
 public static class ApproveCommand
 {
     /// <param name="folders">The primary folder names to approve; null approves every hold.</param>
-    public static async Task<int> RunAsync(Func<StateStore> openStore, ObserverOptions options, string? account, IReadOnlyList<string>? folders, TextWriter output)
+    public static async Task<int> RunAsync(Func<StateStore> openStore, ObserverOptions options, string? account, IReadOnlyList<string>? folders, TextWriter output,
+        string? replicaName = null)
     {
         var configured = options.EffectiveAccounts.Select(a => a.Name);
         // Folder names repeat from one account to the next, so a hold is approved within one named account.
         if (account is null && options.HasAccountList)
             throw new UsageException($"approve: name the account whose deletions to approve with --account NAME; the accounts are {string.Join(", ", configured)}");
         account = account is null ? "" : AccountEngines.Named(account, configured, options.HasAccountList);
+        // And each replica holds its own.
+        var replicas = options.Units.Select(u => u.Target.Name).Distinct().ToList();
+        if (replicaName is null && replicas.Count > 1)
+            throw new UsageException($"approve: name the replica whose deletions to approve with --replica NAME; the replicas are {string.Join(", ", replicas)}");
+        replicaName = replicaName is null ? replicas[0] : AccountEngines.NamedReplica(replicaName, options.Replicas.Select(r => r.Name), options.HasReplicaList);
         var store = openStore();
-        var replica = store.Replicas.Find(options.Replication.ReplicaName, account);
+        var replica = store.Replicas.Find(replicaName, account);
         var holds = replica is null ? [] : store.Holds.All(replica.Id);
         if (replica is null || holds.Count == 0)
         {

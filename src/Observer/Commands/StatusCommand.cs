@@ -11,10 +11,12 @@ namespace Observer.Commands;
 /// </summary>
 public static class StatusCommand
 {
-    public static async Task<int> RunAsync(ObserverOptions options, string? account, TimeProvider time, TextWriter output, TextWriter errors)
+    public static async Task<int> RunAsync(ObserverOptions options, string? account, TimeProvider time, TextWriter output, TextWriter errors, string? replicaName = null)
     {
         var configured = options.EffectiveAccounts.Select(a => a.Name).ToList();
         if (account is not null) account = AccountEngines.Named(account, configured, options.HasAccountList);
+        if (replicaName is not null) replicaName = AccountEngines.NamedReplica(replicaName, options.Replicas.Select(r => r.Name), options.HasReplicaList);
+        var units = options.Units.Where(u => (account is null || u.Name == account) && (replicaName is null || u.Target.Name == replicaName)).ToList();
         var path = options.State.Path;
         if (!File.Exists(path))
         {
@@ -24,44 +26,55 @@ public static class StatusCommand
         using var store = StateStore.OpenReadOnly(path, time);
         await output.WriteLineAsync($"state: {options.State.Path}");
         var now = time.GetUtcNow();
-        if (options.HasAccountList && account is null) return await AccountsAsync(store, options.Replication.ReplicaName, configured, now, output);
+        if (options.RunsSeveral && units.Count != 1) return await AccountsAsync(store, options, units, account is null, now, output);
+        var unit = units[0];
         if (account is not null) await output.WriteLineAsync($"account: {account}");
-        return await ReportAsync(store, options.Replication.ReplicaName, account ?? "", now, output);
+        return await ReportAsync(store, unit, now, output);
     }
 
-    /// <summary>One line per account: what it holds, its lag and whether it needs attention; `--account NAME` shows its folders.</summary>
-    private static async Task<int> AccountsAsync(StateStore store, string replicaName, IReadOnlyList<string> configured, DateTimeOffset now, TextWriter output)
+    /// <summary>
+    /// One line per account and replica: what it holds, its lag and whether it needs attention; `--account NAME` (and
+    /// `--replica NAME`) shows its folders.
+    /// </summary>
+    private static async Task<int> AccountsAsync(StateStore store, ObserverOptions options, IReadOnlyList<AccountOptions> units, bool everyAccount, DateTimeOffset now, TextWriter output)
     {
-        if (configured.Count == 0)
+        if (units.Count == 0)
         {
             await output.WriteLineAsync("health: needs attention: the settings name no accounts; add them to Accounts or the AccountsFile");
             return 1;
         }
-        var width = Math.Max(12, configured.Max(n => n.Length) + 2);
-        await output.WriteLineAsync($"{"ACCOUNT".PadRight(width)}{"FOLDERS",8}{"MESSAGES",10}{"PENDING",9}  {"LAG",-8} STATE");
+        static string Name(AccountOptions unit) => !unit.NamesReplica ? unit.Name : unit.Name.Length == 0 ? unit.Target.Name : $"{unit.Name} -> {unit.Target.Name}";
+        var width = Math.Max(12, units.Max(u => Name(u).Length) + 2);
+        await output.WriteLineAsync($"{(options.HasAccountList ? "ACCOUNT" : "REPLICA").PadRight(width)}{"FOLDERS",8}{"MESSAGES",10}{"PENDING",9}  {"LAG",-8} STATE");
         var attention = new List<string>();
-        foreach (var name in configured)
+        foreach (var unit in units)
         {
-            var replica = store.Replicas.Find(replicaName, name);
+            var replica = store.Replicas.Find(unit.Target.Name, unit.Name);
             var facts = replica is null ? null : Facts.Read(store, replica, now);
             var problems = facts?.Problems() ?? ["never synced; run `observer sync` or `observer run`"];
-            if (problems.Count > 0) attention.Add($"{name}: {problems[0]}");
-            await output.WriteLineAsync($"{name.PadRight(width)}{facts?.Folders.Count ?? 0,8}{facts?.Messages ?? 0,10}{facts?.PendingWrites ?? 0,9}  "
-                + $"{(facts is null ? "-" : facts.OverallLag()),-8} {(problems.Count == 0 ? "ok" : string.Join("; ", problems))}");
+            if (problems.Count > 0) attention.Add($"{Name(unit)}: {problems[0]}");
+            var delayed = replica is null ? null : DelayedWork.Read(store, replica).Summary();
+            await output.WriteLineAsync($"{Name(unit).PadRight(width)}{facts?.Folders.Count ?? 0,8}{facts?.Messages ?? 0,10}{facts?.PendingWrites ?? 0,9}  "
+                + $"{(facts is null ? "-" : facts.OverallLag()),-8} {(problems.Count == 0 ? "ok" : string.Join("; ", problems))}{(delayed is null ? "" : $"; {delayed}")}");
         }
+        var configured = options.EffectiveAccounts.Select(a => a.Name).ToList();
+        var replicaNames = options.Units.Select(u => u.Target.Name).Distinct().ToList();
         // An account taken out of the settings keeps its state (its maps save a full comparison if it comes back).
-        foreach (var gone in store.Replicas.All().Where(r => r.Name == replicaName && !configured.Contains(r.Account, StringComparer.Ordinal)))
+        foreach (var gone in everyAccount ? store.Replicas.All().Where(r => replicaNames.Contains(r.Name) && !configured.Contains(r.Account, StringComparer.Ordinal)) : [])
             await output.WriteLineAsync(gone.Account.Length > 0
                 ? $"{gone.Account.PadRight(width)}not in the settings any more; its state is kept (observer forget {gone.Account} deletes it)"
                 : $"{"(unnamed)".PadRight(width)}the one account of the settings before they listed accounts; its state is kept (observer forget \"\" deletes it)");
+        var counted = options.HasAccountList ? $"{configured.Count} account{(configured.Count == 1 ? "" : "s")}" : "";
+        if (options.HasReplicaList) counted += (counted.Length > 0 ? ", " : "") + $"{replicaNames.Count} replica{(replicaNames.Count == 1 ? "" : "s")}";
         await output.WriteLineAsync(attention.Count == 0
-            ? $"health: ok ({configured.Count} account{(configured.Count == 1 ? "" : "s")})"
-            : $"health: needs attention: {string.Join("; ", attention)}; `observer status --account NAME` shows its folders");
+            ? $"health: ok ({counted})"
+            : $"health: needs attention: {string.Join("; ", attention)}; `observer status {(options.HasAccountList ? "--account NAME " : "")}{(options.HasReplicaList ? "--replica NAME" : "")}` shows its folders");
         return attention.Count == 0 ? 0 : 1;
     }
 
-    private static async Task<int> ReportAsync(StateStore store, string replicaName, string account, DateTimeOffset now, TextWriter output)
+    private static async Task<int> ReportAsync(StateStore store, AccountOptions unit, DateTimeOffset now, TextWriter output)
     {
+        var (replicaName, account) = (unit.Target.Name, unit.Name);
         var replica = store.Replicas.Find(replicaName, account);
         if (replica is null)
         {
@@ -69,7 +82,7 @@ public static class StatusCommand
             await output.WriteLineAsync("health: needs attention: nothing has been replicated to this replica yet");
             return 1;
         }
-        await output.WriteLineAsync($"primary {replica.PrimaryEndpoint} -> replica {replica.ReplicaEndpoint}");
+        await output.WriteLineAsync($"primary {replica.PrimaryEndpoint} -> replica {replica.ReplicaEndpoint}" + (replica.Mode == "mirror" ? "" : $" ({replica.Mode} replica '{replica.Name}')"));
         var facts = Facts.Read(store, replica, now);
         var (service, health) = (facts.Service, facts.Health);
         await output.WriteLineAsync("service: " + health.DescribeService());
@@ -106,8 +119,17 @@ public static class StatusCommand
                 var what = h.Kind == HoldKind.Folder ? "deleting the folder" : $"deleting {h.Count} messages";
                 await output.WriteLineAsync(h.ApprovedAt is { } approved
                     ? $"  {h.Folder}: {what}: approved {Format(approved)}, applied at the next sync"
-                    : $"  {h.Folder}: {what} (since {Format(h.Since)}): {h.Reason}; approve: observer approve {(account.Length > 0 ? $"--account {account} " : "")}{Quote(h.Folder)}");
+                    : $"  {h.Folder}: {what} (since {Format(h.Since)}): {h.Reason}; approve: observer approve {(account.Length > 0 ? $"--account {account} " : "")}{(unit.NamesReplica ? $"--replica {replicaName} " : "")}{Quote(h.Folder)}");
             }
+        }
+        var delayed = DelayedWork.Read(store, replica);
+        if (delayed.Summary() is { } summary)
+        {
+            await output.WriteLineAsync($"held by the delay ({summary}):");
+            foreach (var (folder, count, due) in delayed.Expunges)
+                await output.WriteLineAsync($"  {folder}: {count} expunge{(count == 1 ? "" : "s")}, the first applied at {Format(due)}");
+            foreach (var (folder, due) in delayed.FolderDeletions)
+                await output.WriteLineAsync($"  {folder}: deleting the folder, at {Format(due)}");
         }
         await output.WriteLineAsync($"lag: {facts.OverallLag()}; pending writes: {facts.PendingWrites}; folders in trouble: {troubles.Count}");
 

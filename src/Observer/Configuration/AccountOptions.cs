@@ -21,9 +21,27 @@ public sealed class AccountOptions
     /// <summary>A line of the AccountsFile: its servers and passwords are the Primary and Replica sections', with nothing of its own.</summary>
     public bool FromFile { get; set; }
 
+    /// <summary>With a Replicas list: the account's login on each replica, bound at start (its Replica keys over each entry's).</summary>
+    public List<ReplicaLogin> ReplicaLogins { get; } = [];
+
+    /// <summary>In a unit of the service (one account, one replica): which replica, and its policy.</summary>
+    public ReplicaTarget Target { get; private init; } = ReplicaTarget.Default;
+
+    /// <summary>In a unit: whether the settings list replicas, so that logs and output name the replica.</summary>
+    public bool NamesReplica { get; private init; }
+
+    /// <summary>What the service keys a unit by: the account, and the replica when the settings list them.</summary>
+    public string Id => NamesReplica ? $"{Name}/{Target.Name}" : Name;
+
+    /// <summary>This account's unit for one replica.</summary>
+    public AccountOptions For(ReplicaLogin login, bool namesReplica) => new()
+    {
+        Name = Name, Key = Key, FromFile = FromFile, Primary = Primary, Replica = login.Server, Target = login.Replica.Target, NamesReplica = namesReplica,
+    };
+
     /// <summary>Whether a reload changed nothing that this account's replication depends on.</summary>
-    public bool SameAs(AccountOptions other) => Name == other.Name && Primary.SameAs(other.Primary) && Replica.SameAs(other.Replica);
+    public bool SameAs(AccountOptions other) => Name == other.Name && Target == other.Target && Primary.SameAs(other.Primary) && Replica.SameAs(other.Replica);
 
     /// <summary>The name shown in errors, whether or not it was given.</summary>
-    public string Label => Name.Length > 0 ? $"{Key} ({Name})" : Key;
+    public string Label => (Name.Length > 0 ? $"{Key} ({Name})" : Key) + (NamesReplica ? $" on replica {Target.Name}" : "");
 }

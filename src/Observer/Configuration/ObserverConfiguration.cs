@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Configuration.CommandLine;
 using Microsoft.Extensions.Configuration.EnvironmentVariables;
 using Observer.Cli;
+using Observer.Replication;
 
 namespace Observer.Configuration;
 
@@ -47,7 +48,7 @@ public static class ObserverConfiguration
     }
 
     /// <summary>The sections a setting can be in; <see cref="BindInto"/> binds all but Logging, which the logging system reads.</summary>
-    private static readonly string[] Sections = ["Primary", "Replica", "Accounts", "State", "Replication", "Reconnect", "Logging"];
+    private static readonly string[] Sections = ["Primary", "Replica", "Replicas", "Accounts", "State", "Replication", "Reconnect", "Logging"];
 
     /// <summary>
     /// Binding checks the keys of each section it binds, but a section nobody binds (a typo such as
@@ -100,14 +101,17 @@ public static class ObserverConfiguration
         Bind(configuration, "State", section => section.Bind(options.State, Strict));
         Bind(configuration, "Replication", section => section.Bind(options.Replication, Strict));
         Bind(configuration, "Reconnect", section => section.Bind(options.Reconnect, Strict));
-        foreach (var entry in configuration.GetSection("Accounts").GetChildren()) options.Accounts.Add(BindAccount(configuration, entry));
+        var replicas = BindReplicas(configuration);
+        options.Replicas.AddRange(replicas.Select(r => r.Replica));
+        foreach (var entry in configuration.GetSection("Accounts").GetChildren()) options.Accounts.Add(BindAccount(configuration, entry, replicas));
         var baseDirectory = settingsFile is null ? Environment.CurrentDirectory : Path.GetDirectoryName(settingsFile)!;
         options.AccountsFile = Rooted(configuration[nameof(ObserverOptions.AccountsFile)], baseDirectory);
         if (!string.IsNullOrWhiteSpace(options.AccountsFile))
-            foreach (var line in AccountsFile.Read(options.AccountsFile)) options.Accounts.Add(FileAccount(configuration, options.AccountsFile, line));
+            foreach (var line in AccountsFile.Read(options.AccountsFile)) options.Accounts.Add(FileAccount(configuration, options.AccountsFile, line, replicas));
         options.State.Path = Rooted(options.State.Path, baseDirectory)!;
         options.State.SpoolDirectory = Rooted(options.State.SpoolDirectory, baseDirectory);
-        foreach (var endpoint in options.Accounts.SelectMany(a => new[] { a.Primary, a.Replica }).Append(options.Primary).Append(options.Replica))
+        foreach (var endpoint in options.Accounts.SelectMany(a => a.ReplicaLogins.Select(l => l.Server).Append(a.Primary).Append(a.Replica))
+                     .Concat(options.Replicas.Select(r => r.Server)).Append(options.Primary).Append(options.Replica).Distinct())
             endpoint.PasswordFile = Rooted(endpoint.PasswordFile, baseDirectory);
     }
 
@@ -117,7 +121,7 @@ public static class ObserverConfiguration
     /// An account's logins are the top-level Primary and Replica sections with the entry's own keys bound over them,
     /// so a server given once serves every account, and any account can still point elsewhere.
     /// </summary>
-    private static AccountOptions BindAccount(IConfiguration configuration, IConfigurationSection entry)
+    private static AccountOptions BindAccount(IConfiguration configuration, IConfigurationSection entry, IReadOnlyList<(ReplicaOptions Replica, IConfigurationRoot Server)> replicas)
     {
         var key = "Accounts:" + entry.Key;
         var unknown = entry.GetChildren().Select(c => c.Key).FirstOrDefault(k => !AccountKeys.Contains(k, StringComparer.OrdinalIgnoreCase));
@@ -130,18 +134,63 @@ public static class ObserverConfiguration
         Bind(configuration, key + ":Primary", section => section.Bind(account.Primary, Strict));
         Bind(configuration, "Replica", section => section.Bind(account.Replica, Strict));
         Bind(configuration, key + ":Replica", section => section.Bind(account.Replica, Strict));
+        foreach (var (replica, server) in replicas)
+        {
+            var login = new EndpointOptions();
+            login.From($"{key}:Replica ({replica.Name})");
+            BindWhole(server, replica.Key, section => section.Bind(login, Strict));
+            Bind(configuration, key + ":Replica", section => section.Bind(login, Strict));
+            account.ReplicaLogins.Add(new ReplicaLogin(replica, login));
+        }
         return account;
     }
 
     /// <summary>An account of the AccountsFile: the top-level Primary and Replica with the line's users.</summary>
-    private static AccountOptions FileAccount(IConfiguration configuration, string file, AccountsFile.Line line)
+    private static AccountOptions FileAccount(IConfiguration configuration, string file, AccountsFile.Line line, IReadOnlyList<(ReplicaOptions Replica, IConfigurationRoot Server)> replicas)
     {
         var account = new AccountOptions { Key = $"{Path.GetFileName(file)} line {line.Number}", Name = line.Name, FromFile = true };
         Bind(configuration, "Primary", section => section.Bind(account.Primary, Strict));
         Bind(configuration, "Replica", section => section.Bind(account.Replica, Strict));
         account.Primary.Username = line.PrimaryUser;
         account.Replica.Username = line.ReplicaUser;
+        foreach (var (replica, server) in replicas)
+        {
+            var login = new EndpointOptions();
+            BindWhole(server, replica.Key, section => section.Bind(login, Strict));
+            login.Username = line.ReplicaUser;
+            account.ReplicaLogins.Add(new ReplicaLogin(replica, login));
+        }
         return account;
+    }
+
+    /// <summary>
+    /// The Replicas list: each entry's Name, Policy, Delay and ArchiveKeyword, and its other keys as the server settings of
+    /// a Replica section (kept apart, so an account's own Replica keys can be bound over them). The Replica section then
+    /// has nothing to say: two places for one replica's settings would leave an admin guessing which one counts.
+    /// </summary>
+    private static List<(ReplicaOptions Replica, IConfigurationRoot Server)> BindReplicas(IConfiguration configuration)
+    {
+        var entries = configuration.GetSection("Replicas").GetChildren().ToList();
+        if (entries.Count == 0) return [];
+        if (configuration.GetSection("Replica").GetChildren().Any())
+            throw new ConfigurationProblemException("both Replica and Replicas are set; with a Replicas list, give each replica's server and login in its entry and remove the Replica section");
+        var replicas = new List<(ReplicaOptions, IConfigurationRoot)>();
+        foreach (var entry in entries)
+        {
+            var key = "Replicas:" + entry.Key;
+            bool IsPolicy(string path) => ReplicaOptions.PolicyKeys.Contains(path.Split(':')[0], StringComparer.OrdinalIgnoreCase);
+            var values = entry.AsEnumerable(makePathsRelative: true).Where(kv => kv.Value is not null).ToList();
+            var server = new ConfigurationBuilder().AddInMemoryCollection(values.Where(kv => !IsPolicy(kv.Key))).Build();
+            var policy = new ConfigurationBuilder().AddInMemoryCollection(values.Where(kv => IsPolicy(kv.Key))).Build();
+            var endpoint = new EndpointOptions();
+            endpoint.From(key);
+            BindWhole(server, key, section => section.Bind(endpoint, Strict));
+            var replica = ReplicaOptions.At(key, endpoint);
+            BindWhole(policy, key, section => section.Bind(replica, Strict));
+            replica.Name = replica.Name.Trim();
+            replicas.Add((replica, server));
+        }
+        return replicas;
     }
 
     private static void Strict(BinderOptions options) => options.ErrorOnUnknownConfiguration = true;
@@ -151,6 +200,19 @@ public static class ObserverConfiguration
         try
         {
             bind(configuration.GetSection(section));
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new ConfigurationProblemException(Explain(section, ex), ex);
+        }
+    }
+
+    /// <summary>Binds the whole of <paramref name="settings"/> (an entry of a list, set apart), naming <paramref name="section"/> in errors.</summary>
+    private static void BindWhole(IConfigurationRoot settings, string section, Action<IConfiguration> bind)
+    {
+        try
+        {
+            bind(settings);
         }
         catch (InvalidOperationException ex)
         {
@@ -175,6 +237,7 @@ public static class ObserverConfiguration
                 : message.Contains("Int", StringComparison.Ordinal) ? "a whole number"
                 : message.Contains("Boolean", StringComparison.Ordinal) ? "true or false"
                 : message.Contains("Security", StringComparison.Ordinal) ? "None, StartTls or Tls"
+                : message.Contains("ReplicaPolicy", StringComparison.Ordinal) ? "Mirror, Delayed or Archive"
                 : message.Contains("Compression", StringComparison.Ordinal) ? "Auto, On or Off"
                 : message.Contains("Mode", StringComparison.Ordinal) ? "one of the documented values"
                 : "a valid value";

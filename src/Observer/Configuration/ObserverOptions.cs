@@ -17,6 +17,33 @@ public sealed class ObserverOptions
     /// </summary>
     public List<AccountOptions> Accounts { get; set; } = [];
 
+    /// <summary>
+    /// The replicas every account is copied to, each with its own servers, logins and policy. Empty means one mirror,
+    /// given by the Replica section and named by Replication:ReplicaName ("replica").
+    /// </summary>
+    public List<ReplicaOptions> Replicas { get; set; } = [];
+
+    /// <summary>Whether the settings list replicas, rather than describing one in the Replica section.</summary>
+    public bool HasReplicaList => Replicas.Count > 0;
+
+    /// <summary>
+    /// Every account with every replica: what the service runs, one engine each. An account of several replicas
+    /// reads the primary once per replica, so a replica that is down or slow never holds the others back.
+    /// </summary>
+    public IReadOnlyList<AccountOptions> Units => EffectiveAccounts.SelectMany(account => LoginsOf(account).Select(login => account.For(login, HasReplicaList))).ToList();
+
+    /// <summary>Whether the service runs more than one engine (several accounts or several replicas), through the scheduler.</summary>
+    public bool RunsSeveral => HasAccountList || HasReplicaList;
+
+    private IReadOnlyList<ReplicaLogin> LoginsOf(AccountOptions account)
+    {
+        if (HasAccountList && HasReplicaList) return account.ReplicaLogins;
+        if (HasReplicaList) return Replicas.Select(r => new ReplicaLogin(r, r.Server)).ToList();
+        var single = ReplicaOptions.At("Replica", account.Replica);
+        single.Name = Replication.ReplicaName;
+        return [new ReplicaLogin(single, account.Replica)];
+    }
+
     /// <summary>More accounts, one a line (<see cref="Configuration.AccountsFile"/>); read with the settings, and again when it changes.</summary>
     public string? AccountsFile { get; set; }
 

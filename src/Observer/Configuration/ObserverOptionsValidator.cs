@@ -12,7 +12,7 @@ public sealed class ObserverOptionsValidator : IValidateOptions<ObserverOptions>
         var errors = new List<string>();
         if (options.HasAccountList)
         {
-            Accounts(options.Accounts, errors);
+            Accounts(options, errors);
             if (WritableByOthers(options.AccountsFile) && options.Accounts.Any(a => a.FromFile && (a.Primary.HasMasterUser || a.Replica.HasMasterUser)))
                 errors.Add($"AccountsFile {options.AccountsFile} may be written by others than its owner, and its accounts log in as a master user: "
                     + $"whoever edits it could copy any mailbox anywhere; chmod go-w {options.AccountsFile}");
@@ -20,10 +20,21 @@ public sealed class ObserverOptionsValidator : IValidateOptions<ObserverOptions>
         else
         {
             Endpoint("Primary", "primary", options.Primary, errors);
-            Endpoint("Replica", "replica", options.Replica, errors);
-            if (errors.Count == 0 && SameAccount(options.Primary, options.Replica))
-                errors.Add("Primary and Replica are the same account; point Replica at the server that should receive the copy");
+            if (!options.HasReplicaList) Endpoint("Replica", "replica", options.Replica, errors);
+            foreach (var entry in options.Replicas) Endpoint(entry.Key, $"replica {entry.Name}", entry.Server, errors);
+            var logins = new Dictionary<string, ReplicaOptions>(StringComparer.OrdinalIgnoreCase);
+            foreach (var unit in errors.Count == 0 ? options.Units : [])
+            {
+                var replica = options.Replicas.FirstOrDefault(r => r.Name == unit.Target.Name);
+                var section = replica?.Key ?? "Replica";
+                if (SameAccount(options.Primary, unit.Replica))
+                    errors.Add($"Primary and {section} are the same account; point {section} at the server that should receive the copy");
+                // Two replicas writing into one account would each take the other's copies for strays.
+                else if (replica is not null && !logins.TryAdd(unit.Replica.Describe(), replica))
+                    errors.Add($"{replica.Key} logs in to {unit.Replica.Describe()}, as {logins[unit.Replica.Describe()].Key} does; give each replica an account of its own");
+            }
         }
+        Replicas(options.Replicas, errors);
 
         if (string.IsNullOrWhiteSpace(options.State.Path)) errors.Add("State:Path is empty; give the path of the state database, e.g. /var/lib/observer/observer.db");
         else if (Directory.Exists(options.State.Path))
@@ -33,9 +44,9 @@ public sealed class ObserverOptionsValidator : IValidateOptions<ObserverOptions>
         if (r.MaxConnections is < 2 or > 100) errors.Add($"Replication:MaxConnections is {r.MaxConnections}; it must be between 2 and 100");
         if (r.LiveAccounts is < 0 or > 10_000) errors.Add($"Replication:LiveAccounts is {r.LiveAccounts}; it must be between 0 (poll every account) and 10000");
         if (r.ParallelAccounts is < 1 or > 64) errors.Add($"Replication:ParallelAccounts is {r.ParallelAccounts}; it must be between 1 and 64");
-        else if (r.MaxConnections is >= 2 and <= 100 && options.HasAccountList && r.ConnectionBudget < (r.ParallelAccounts + 1) * r.ConnectionsPerAccount)
+        else if (r.MaxConnections is >= 2 and <= 100 && options.RunsSeveral && r.ConnectionBudget < (r.ParallelAccounts + 1) * r.ConnectionsPerAccount)
             errors.Add($"Replication:ConnectionBudget is {r.ConnectionBudget}; with MaxConnections {r.MaxConnections} and ParallelAccounts {r.ParallelAccounts} it must be at least {(r.ParallelAccounts + 1) * r.ConnectionsPerAccount}, room for one live account and the polls ({r.ConnectionsPerAccount} connections each)");
-        else if (r.MaxConnections is >= 2 and <= 100 && !options.HasAccountList && r.ConnectionBudget < r.ConnectionsPerAccount)
+        else if (r.MaxConnections is >= 2 and <= 100 && !options.RunsSeveral && r.ConnectionBudget < r.ConnectionsPerAccount)
             errors.Add($"Replication:ConnectionBudget is {r.ConnectionBudget}; with MaxConnections {r.MaxConnections} it must be at least {r.ConnectionsPerAccount}");
         if (r.PollInterval < TimeSpan.FromSeconds(1)) errors.Add($"Replication:PollInterval is {r.PollInterval}; it must be at least 00:00:01");
         if (r.QuietPollInterval is { } quiet && (quiet < r.PollInterval || quiet > TimeSpan.FromHours(1)))
@@ -82,21 +93,48 @@ public sealed class ObserverOptionsValidator : IValidateOptions<ObserverOptions>
         return null;
     }
 
-    private static void Accounts(List<AccountOptions> accounts, List<string> errors)
+    /// <summary>The Replicas list: each entry named once, and its policy's settings only where they apply.</summary>
+    private static void Replicas(List<ReplicaOptions> replicas, List<string> errors)
+    {
+        var byName = new Dictionary<string, ReplicaOptions>(StringComparer.OrdinalIgnoreCase);
+        foreach (var r in replicas)
+        {
+            if (r.Name.Length == 0) errors.Add($"{r.Key}:Name is not set; name each replica, e.g. standby or archive");
+            else if (r.Name.Length > 64 || !r.Name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-'))
+                errors.Add($"{r.Key}:Name '{r.Name}' may hold only letters, digits and . _ - (at most 64)");
+            else if (!byName.TryAdd(r.Name, r)) errors.Add($"{r.Key}:Name '{r.Name}' is also {byName[r.Name].Key}'s; each replica needs a name of its own");
+            if (r.Policy == ReplicaPolicy.Delayed && (r.Delay < TimeSpan.FromSeconds(1) || r.Delay > TimeSpan.FromDays(90)))
+                errors.Add($"{r.Key}:Delay is {r.Delay}; a Delayed replica needs one between 00:00:01 and 90.00:00:00, e.g. 1.00:00:00 for a day");
+            if (r.Policy != ReplicaPolicy.Delayed && r.Delay != TimeSpan.Zero)
+                errors.Add($"{r.Key}:Delay only applies to a Delayed replica; set {r.Key}:Policy=Delayed, or remove the Delay");
+            if (r.ArchiveKeyword is { } keyword && r.Policy != ReplicaPolicy.Archive)
+                errors.Add($"{r.Key}:ArchiveKeyword only applies to an Archive; set {r.Key}:Policy=Archive, or remove the ArchiveKeyword");
+            else if (r.ArchiveKeyword is { } word && (word.Length == 0 || word.StartsWith('\\') || word.Any(c => c <= ' ' || c >= 127 || "(){%*\"]\\".Contains(c))))
+                errors.Add($"{r.Key}:ArchiveKeyword '{word}' is not an IMAP keyword; use letters, digits and $ _ - . such as $Expunged");
+        }
+    }
+
+    private static void Accounts(ObserverOptions options, List<string> errors)
     {
         var byName = new Dictionary<string, AccountOptions>(StringComparer.OrdinalIgnoreCase);
         var byReplicaLogin = new Dictionary<string, AccountOptions>(StringComparer.OrdinalIgnoreCase);
         var byPrimaryLogin = new Dictionary<string, AccountOptions>(StringComparer.OrdinalIgnoreCase);
         var fileEndpointsTold = false;
-        foreach (var account in accounts)
+        var named = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (var account in options.Units)
         {
-            var nameProblem = NameProblem(account, byName);
-            if (nameProblem is not null) errors.Add(nameProblem);
+            // An account of several replicas is several units: its name and primary are checked with its first.
+            var first = !named.ContainsKey(account.Key);
+            var nameProblem = first ? NameProblem(account, byName) : named[account.Key];
+            named[account.Key] = nameProblem;
+            if (nameProblem is not null && first) errors.Add(nameProblem);
 
             // A line of the AccountsFile has only its users: everything else is fixed in the Primary and Replica sections.
             var endpointErrors = new List<string>();
-            Endpoint(account.FromFile ? "Primary" : account.Key + ":Primary", "primary", account.Primary, endpointErrors);
-            Endpoint(account.FromFile ? "Replica" : account.Key + ":Replica", "replica", account.Replica, endpointErrors);
+            if (first) Endpoint(account.FromFile ? "Primary" : account.Key + ":Primary", "primary", account.Primary, endpointErrors);
+            var replicaSection = !account.NamesReplica ? (account.FromFile ? "Replica" : account.Key + ":Replica")
+                : account.FromFile ? options.Replicas.First(r => r.Name == account.Target.Name).Key : account.Replica.Section;
+            Endpoint(replicaSection, account.NamesReplica ? $"replica {account.Target.Name}" : "replica", account.Replica, endpointErrors);
             // Every line inherits the same sections: their mistake is told once, not once a line.
             if (!account.FromFile) errors.AddRange(endpointErrors);
             else if (!fileEndpointsTold) errors.AddRange(endpointErrors.Select(e => $"{account.Label}: {e}"));
@@ -109,7 +147,7 @@ public sealed class ObserverOptionsValidator : IValidateOptions<ObserverOptions>
             else if (!byReplicaLogin.TryAdd(account.Replica.Describe(), account))
                 errors.Add($"{account.Label}: its replica login {account.Replica.Describe()} is also {byReplicaLogin[account.Replica.Describe()].Label}'s; give each account a replica account of its own");
             // Most often a Username inherited from the top-level section that the account forgot to override.
-            else if (!byPrimaryLogin.TryAdd(account.Primary.Describe(), account))
+            else if (first && !byPrimaryLogin.TryAdd(account.Primary.Describe(), account))
                 errors.Add($"{account.Label}: its primary login {account.Primary.Describe()} is also {byPrimaryLogin[account.Primary.Describe()].Label}'s; give each account its own Primary:Username");
         }
     }

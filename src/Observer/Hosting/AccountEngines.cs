@@ -7,11 +7,31 @@ using Observer.State;
 
 namespace Observer.Hosting;
 
-/// <summary>One account's replication: its engine, with its own logins, over the state database every account shares.</summary>
-public sealed record AccountEngine(string Name, ReplicationEngine Engine)
+/// <summary>
+/// One account's replication to one replica: its engine, with its own logins, over the state database every account shares.
+/// <paramref name="Replica"/> names the replica when the settings list replicas.
+/// </summary>
+public sealed record AccountEngine(string Name, ReplicationEngine Engine, string? Replica = null)
 {
-    /// <summary>Tags every log line written while it runs with the account's name; nothing for the single account of the settings.</summary>
-    public IDisposable? BeginScope(ILogger logger) => Name.Length == 0 ? null : logger.BeginScope("account {Account}", Name);
+    /// <summary>What the scheduler keys it by (as <see cref="AccountOptions.Id"/>).</summary>
+    public string Id => Replica is null ? Name : $"{Name}/{Replica}";
+
+    /// <summary>How output and logs name it: "alice", "alice on replica standby", "replica standby".</summary>
+    public string Label => (Name, Replica) switch
+    {
+        (_, null) => Name,
+        ("", _) => $"replica {Replica}",
+        _ => $"{Name} on replica {Replica}",
+    };
+
+    /// <summary>Tags every log line written while it runs with the account's name and its replica's; nothing for the single account of the settings.</summary>
+    public IDisposable? BeginScope(ILogger logger) => (Name, Replica) switch
+    {
+        ("", null) => null,
+        (_, null) => logger.BeginScope("account {Account}", Name),
+        ("", _) => logger.BeginScope("replica {Replica}", Replica),
+        _ => logger.BeginScope("account {Account} replica {Replica}", Name, Replica),
+    };
 }
 
 /// <summary>The engines of every account the settings name (one, when they have no Accounts list).</summary>
@@ -27,26 +47,45 @@ public sealed class AccountEngines
     {
         (_options, _store, _loggers, _time) = (options, store, loggers, time);
         _budgets = new ServerBudgets(options.Replication.ConnectionBudget);
-        All = options.EffectiveAccounts.Select(Build).ToList();
+        All = options.Units.Select(Build).ToList();
         HasAccountList = options.HasAccountList;
+        RunsSeveral = options.RunsSeveral;
     }
 
-    /// <summary>An engine for one account, with the replication settings the service started with (also for an account added later).</summary>
+    /// <summary>An engine for one account and replica, with the replication settings the service started with (also for an account added later).</summary>
     public AccountEngine Build(AccountOptions account) => new(account.Name,
         new ReplicationEngine(new MailKitMailSessionFactory(account.Primary, account.Replica, _loggers, _time, _options.State.SpoolDirectory,
                 _budgets.For("primary", account.Primary), _budgets.For("replica", account.Replica)),
             _store, _options.Replication, _options.Reconnect, account.Primary.Describe(), account.Replica.Describe(), _loggers, _time)
         {
             Account = account.Name,
-        });
+            Replica = account.Target,
+        }, account.NamesReplica ? account.Target.Name : null);
 
     public IReadOnlyList<AccountEngine> All { get; }
 
     /// <summary>Whether the settings list accounts; otherwise <see cref="All"/> holds the one account of Primary and Replica.</summary>
     public bool HasAccountList { get; }
 
-    /// <summary>The account named on the command line, or every account when none is.</summary>
-    public IReadOnlyList<AccountEngine> Select(string? name) => name is null ? All : [All.Single(a => a.Name == Named(name, All.Select(a => a.Name), HasAccountList))];
+    /// <summary>Whether there is more than one engine to run (several accounts or several replicas), through the scheduler.</summary>
+    public bool RunsSeveral { get; }
+
+    /// <summary>The account and replica named on the command line, or every one when none is.</summary>
+    public IReadOnlyList<AccountEngine> Select(string? name, string? replica = null)
+    {
+        var account = name is null ? null : Named(name, All.Select(a => a.Name).Distinct(), HasAccountList);
+        var replicaName = replica is null ? null : NamedReplica(replica, All.Select(a => a.Replica), RunsSeveral && All.Any(a => a.Replica is not null));
+        return All.Where(a => (account is null || a.Name == account) && (replicaName is null || a.Replica == replicaName)).ToList();
+    }
+
+    /// <summary>Checks a --replica name against the settings; a one-line usage error when it names nothing.</summary>
+    public static string NamedReplica(string name, IEnumerable<string?> configured, bool hasReplicaList)
+    {
+        if (!hasReplicaList) throw new UsageException($"--replica {name}: these settings have no Replicas list, so there is only one replica; leave out --replica");
+        var names = configured.OfType<string>().Distinct().ToList();
+        return names.FirstOrDefault(n => n.Equals(name, StringComparison.OrdinalIgnoreCase))
+            ?? throw new UsageException($"--replica {name}: no such replica in the settings; the replicas are {string.Join(", ", names)}");
+    }
 
     /// <summary>Checks an --account name against the settings; a one-line usage error when it names nothing.</summary>
     public static string Named(string name, IEnumerable<string> configured, bool hasAccountList)

@@ -62,7 +62,7 @@ internal sealed class AccountScheduler(AccountEngines engines, Func<AccountEngin
 
     public async Task ApplyAsync(IReadOnlyList<AccountOptions> wanted)
     {
-        var byName = wanted.ToDictionary(a => a.Name, StringComparer.Ordinal);
+        var byName = wanted.ToDictionary(a => a.Id, StringComparer.Ordinal);
         List<Account> gone;
         List<string> changed;
         bool first;
@@ -70,9 +70,9 @@ internal sealed class AccountScheduler(AccountEngines engines, Func<AccountEngin
         {
             first = !_applied;
             _applied = true;
-            gone = _accounts.Values.Where(a => !byName.TryGetValue(a.Engine.Name, out var w) || !a.Settings.SameAs(w)).ToList();
-            changed = gone.Where(a => byName.ContainsKey(a.Engine.Name)).Select(a => a.Engine.Name).ToList();
-            foreach (var account in gone) _accounts.Remove(account.Engine.Name);
+            gone = _accounts.Values.Where(a => !byName.TryGetValue(a.Engine.Id, out var w) || !a.Settings.SameAs(w)).ToList();
+            changed = gone.Where(a => byName.ContainsKey(a.Engine.Id)).Select(a => a.Engine.Id).ToList();
+            foreach (var account in gone) _accounts.Remove(account.Engine.Id);
         }
         // Stopped outside the lock and together: each may take the shutdown grace to finish its work in flight.
         await Task.WhenAll(gone.Select(StopAsync)).ConfigureAwait(false);
@@ -80,26 +80,26 @@ internal sealed class AccountScheduler(AccountEngines engines, Func<AccountEngin
         foreach (var account in wanted)
         {
             bool known;
-            lock (_gate) known = _accounts.ContainsKey(account.Name);
+            lock (_gate) known = _accounts.ContainsKey(account.Id);
             if (known) continue;
             var engine = engines.Build(account);
-            added[account.Name] = (engine, await CopiedBeforeAsync(engine).ConfigureAwait(false));
+            added[account.Id] = (engine, await CopiedBeforeAsync(engine).ConfigureAwait(false));
         }
-        foreach (var account in gone.Where(a => !changed.Contains(a.Engine.Name)))
-            logger.LogInformation("account {Account} is no longer in the settings: stopped; its state is kept (observer forget {Account} removes it)", account.Engine.Name, account.Engine.Name);
+        foreach (var account in gone.Where(a => !changed.Contains(a.Engine.Id)))
+            logger.LogInformation("account {Account} is no longer in the settings: stopped; its state is kept (observer forget {Name} removes it)", account.Engine.Label, account.Engine.Name);
         lock (_gate)
         {
             for (var i = 0; i < wanted.Count; i++)
             {
-                if (_accounts.TryGetValue(wanted[i].Name, out var kept))
+                if (_accounts.TryGetValue(wanted[i].Id, out var kept))
                 {
                     kept.Order = i;
                     continue;
                 }
-                var (engine, copied) = added[wanted[i].Name];
-                _accounts[wanted[i].Name] = new Account(wanted[i], engine, i) { NextPoll = time.GetUtcNow(), Added = time.GetUtcNow(), Copied = copied };
+                var (engine, copied) = added[wanted[i].Id];
+                _accounts[wanted[i].Id] = new Account(wanted[i], engine, i) { NextPoll = time.GetUtcNow(), Added = time.GetUtcNow(), Copied = copied };
                 if (!first)
-                    logger.LogInformation(changed.Contains(wanted[i].Name) ? "account {Account}: its logins changed; started again" : "account {Account} added: replicating it", wanted[i].Name);
+                    logger.LogInformation(changed.Contains(wanted[i].Id) ? "account {Account}: its logins changed; started again" : "account {Account} added: replicating it", engine.Label);
             }
             // The first accounts in the settings start live; the rest are polled until they show they are busy.
             foreach (var account in _accounts.Values.Where(a => !a.Live && a.Work is null).OrderBy(a => a.Order).Take(FreeLiveSlots()).ToList()) StartLive(account);
@@ -190,7 +190,7 @@ internal sealed class AccountScheduler(AccountEngines engines, Func<AccountEngin
         var quietest = _accounts.Values.Where(a => a.Live && a.Stop is not null).MinBy(a => Max(a.LastChange, a.Engine.Engine.LastActivity));
         if (quietest is null || now - Max(quietest.LastChange, quietest.Engine.Engine.LastActivity) < QuietBeforeDemotion) return false;
         logger.LogInformation("account {Account} has been quiet for {Minutes:0} min: polled from now on, to make room for a busier one",
-            quietest.Engine.Name, (now - quietest.Engine.Engine.LastActivity).TotalMinutes);
+            quietest.Engine.Label, (now - quietest.Engine.Engine.LastActivity).TotalMinutes);
         _ = quietest.Stop!.CancelAsync();
         // Its slot frees when its work has stopped (Live is cleared then), not before: never more live than allowed.
         return false;
@@ -269,7 +269,7 @@ internal sealed class AccountScheduler(AccountEngines engines, Func<AccountEngin
                     account.Work = null;
                     account.Stop = null;
                     // The next due poll starts now, not at the next tick: a poll takes a fraction of a second.
-                    if (!stopping.IsCancellationRequested && _accounts.ContainsKey(account.Engine.Name)) Schedule(time.GetUtcNow());
+                    if (!stopping.IsCancellationRequested && _accounts.ContainsKey(account.Engine.Id)) Schedule(time.GetUtcNow());
                 }
                 stop.Dispose();
             }

@@ -24,7 +24,7 @@ public sealed class ReplicationWorker(AccountEngines accounts, IOptions<Observer
     {
         try
         {
-            if (accounts.HasAccountList) await RunAccountsAsync(stoppingToken);
+            if (accounts.RunsSeveral) await RunAccountsAsync(stoppingToken);
             else
             {
                 // systemctl reload sends SIGHUP, which would otherwise end the process.
@@ -68,7 +68,7 @@ public sealed class ReplicationWorker(AccountEngines accounts, IOptions<Observer
             Interlocked.CompareExchange(ref fatal, ex, null);
             broken.Cancel();
         }, settings.Value.Replication, settings.Value.Reconnect, time, logger, stopping);
-        await scheduler.ApplyAsync(settings.Value.EffectiveAccounts);
+        await scheduler.ApplyAsync(settings.Value.Units);
         if (scheduler.Count == 0) logger.LogWarning("no accounts to replicate yet; add them to the settings or the AccountsFile, and they start at once");
         try
         {

@@ -39,7 +39,7 @@ public sealed class SettingsReloader(CommandLineArguments arguments, string? set
             if (Read() is not { } reloaded) continue;
             current = reloaded;
             seen = Stamps(current.AccountsFile);
-            await apply(reloaded.EffectiveAccounts).ConfigureAwait(false);
+            await apply(reloaded.Units).ConfigureAwait(false);
         }
     }
 
@@ -56,9 +56,9 @@ public sealed class SettingsReloader(CommandLineArguments arguments, string? set
                 logger.LogError("settings not reloaded: {Problems}; every account runs on as before", string.Join("; ", result.Failures));
                 return null;
             }
-            if (!options.HasAccountList)
+            if (!options.RunsSeveral)
             {
-                logger.LogError("settings not reloaded: they no longer list accounts; going from several accounts to one takes a restart");
+                logger.LogError("settings not reloaded: they no longer list accounts or replicas; going from several to one takes a restart");
                 return null;
             }
             return options;

@@ -40,7 +40,7 @@ public sealed class InMemoryPair : IAsyncDisposable
     public ILoggerFactory Loggers { get; }
     public StateStore Store { get; }
     public ReplicationEngine Engine { get; private set; }
-    public long ReplicaId => Store.Replicas.Find("default")!.Id;
+    public long ReplicaId => Store.Replicas.Find("replica")!.Id;
 
     public Task<PassResult> SyncAsync(bool full = false) => Engine.SyncOnceAsync(full, CancellationToken.None);
 

@@ -88,7 +88,7 @@ internal static class MassDeleteStep
         var path = observer.Settings["State:Path"];
         if (!Path.IsPathRooted(path)) path = Path.Combine(observer.WorkDirectory, path);
         using var store = Observer.State.StateStore.OpenReadOnly(path);
-        var replica = store.Replicas.Find("default");
+        var replica = store.Replicas.Find("replica");
         var folder = replica is null ? null : store.Folders.Find(replica.Id, primaryName);
         var known = new[] { folder?.PrimaryLow, folder?.PrimaryMessages }.Where(v => v is not null).Select(v => (int)v!.Value).ToList();
         return known.Count == 0 ? null : known.Min();

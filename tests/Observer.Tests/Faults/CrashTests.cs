@@ -73,7 +73,7 @@ public class CrashTests
             {
                 // Whatever the state holds back or retries is the first thing to know about a pair that will not converge.
                 using var state = StateStore.OpenReadOnly(statePath);
-                var replicaId = state.Replicas.Find("default")!.Id;
+                var replicaId = state.Replicas.Find("replica")!.Id;
                 throw new TimeoutException(ex.Message + "\nheld: " + string.Join("; ", state.Holds.All(replicaId).Select(h => $"{h.Folder} ({h.Kind}): {h.Reason}"))
                     + "\nin trouble: " + string.Join("; ", state.Troubles.All(replicaId).Select(t => $"{t.Folder}: {t.Error}")), ex);
             }
@@ -86,7 +86,7 @@ public class CrashTests
         Assert.That(r.DuplicatesAgainst(p), Is.Zero);
         Assert.That((kills, mutations), Is.GreaterThanOrEqualTo((20, 50)).Using<(int, int)>((a, b) => a.Item1 >= b.Item1 && a.Item2 >= b.Item2 ? 0 : -1));
         using var store = StateStore.Open(statePath);
-        Assert.That(store.Journal.OpenCount(store.Replicas.Find("default")!.Id), Is.Zero);
+        Assert.That(store.Journal.OpenCount(store.Replicas.Find("replica")!.Id), Is.Zero);
         TestContext.Out.WriteLine($"{kills} kills, {mutations} mutations, {mutator!.Refusals.Count} refused by the server{string.Concat(mutator.Refusals.Select(r => "\n  " + r))}");
     }
 }

@@ -1,0 +1,98 @@
+using NUnit.Framework;
+using Observer.Mail;
+using Observer.TestSupport;
+
+namespace Observer.Replication.Tests;
+
+/// <summary>
+/// Issue 12's policies on the real Dovecot pair: an archive never expunges and never deletes a folder; a delayed replica
+/// applies new mail at once but expunges, folder deletions and the old end of a move only once they are older than its delay.
+/// </summary>
+public class ReplicaPolicyTests
+{
+    private static readonly MessageFlags Deleted = new([MessageFlags.Deleted]);
+
+    [Test]
+    public async Task Archive_KeepsExpungedMessages_MarkedWithItsKeyword_AndFoldersThePrimaryDeleted()
+    {
+        await using var h = await EngineHarness.CreateAsync(replica: new ReplicaTarget("archive", ReplicaPolicy.Archive, ArchiveKeyword: "$Expunged"));
+        await using var primary = await h.Accounts.PrimaryClientAsync();
+        await primary.CreateAsync("Old");
+        for (var i = 0; i < 3; i++) await primary.AppendAsync("INBOX", MailFactory.Message($"inbox {i}"));
+        for (var i = 0; i < 2; i++) await primary.AppendAsync("Old", MailFactory.Message($"old {i}"));
+        Assert.That((await h.SyncAsync()).Converged, Is.True);
+        var everything = (await h.Accounts.PrimarySnapshotAsync()).Folders.ToDictionary(f => f.Key, f => f.Value.Select(m => m.Md5).ToList());
+
+        await primary.SelectAsync("INBOX");
+        await primary.UidStoreAsync(UidSet.Single(1), StoreMode.Add, Deleted, silent: true);
+        await primary.ExpungeAsync();
+        await primary.UidStoreAsync(UidSet.Single(2), StoreMode.Add, new MessageFlags([MessageFlags.Seen]), silent: true);
+        await primary.UnselectAsync();
+        await primary.AppendAsync("INBOX", MailFactory.Message("after the expunge"));
+        await primary.DeleteAsync("Old");
+        var pass = await h.SyncAsync();
+        Assert.That(pass.Converged, Is.True, pass.Summary());
+
+        var replica = await h.Accounts.ReplicaSnapshotAsync();
+        Assert.That(replica.Folders.Keys, Does.Contain("Old"), "the archive keeps a folder the primary deleted");
+        Assert.That(replica.Folders["Old"].Select(m => m.Md5), Is.EquivalentTo(everything["Old"]));
+        var inbox = replica.Folders["INBOX"];
+        Assert.That(inbox.Select(m => m.Md5), Is.SupersetOf(everything["INBOX"]), "every message INBOX ever held is still there");
+        Assert.That(inbox, Has.Count.EqualTo(4), "three kept or live, one new: nothing twice");
+        var expunged = inbox.Single(m => m.Md5 == everything["INBOX"][0]);
+        Assert.That(expunged.Flags.Contains("$Expunged"), Is.True, $"the kept copy carries the archive's keyword ({expunged.Flags})");
+        Assert.That(inbox.Where(m => m.Md5 != expunged.Md5).Select(m => m.Flags.Contains("$Expunged")), Has.All.False);
+        Assert.That(inbox.Single(m => m.Md5 == everything["INBOX"][1]).Flags.Contains(MessageFlags.Seen), Is.True, "flags still follow the primary");
+
+        // Kept copies are known: a second pass, even a full one, neither removes nor copies anything.
+        var again = await h.SyncAsync(full: true);
+        Assert.That(again.ChangedAnything, Is.False, again.Summary());
+        var (verified, _) = await h.Engine.VerifyAsync(repair: false, force: false, CancellationToken.None);
+        Assert.That(verified.Identical, Is.True, "verify counts what an archive keeps as kept, not as damage");
+        Assert.That(verified.ReplicaOnlyFolders.Select(f => f.Folder), Does.Contain("Old"));
+    }
+
+    [Test]
+    public async Task Delayed_HoldsExpungesFolderDeletionsAndTheOldEndOfAMove_ForTheDelay_ThroughARestart_ThenAppliesThem()
+    {
+        var delay = TimeSpan.FromSeconds(8);
+        await using var h = await EngineHarness.CreateAsync(replica: new ReplicaTarget("yesterday", ReplicaPolicy.Delayed, delay));
+        await using var primary = await h.Accounts.PrimaryClientAsync();
+        await primary.CreateAsync("Old");
+        await primary.CreateAsync("Archive");
+        for (var i = 0; i < 4; i++) await primary.AppendAsync("INBOX", MailFactory.Message($"inbox {i}", messageId: $"<d{i}.{Guid.NewGuid():N}@example.com>"));
+        await primary.AppendAsync("Old", MailFactory.Message("old"));
+        Assert.That((await h.SyncAsync()).Converged, Is.True);
+        var before = (await h.Accounts.PrimarySnapshotAsync()).Folders["INBOX"].Select(m => m.Md5).ToList();
+
+        var changed = DateTimeOffset.UtcNow;
+        await primary.SelectAsync("INBOX");
+        await primary.UidStoreAsync(UidSet.Single(1), StoreMode.Add, Deleted, silent: true);
+        await primary.ExpungeAsync();
+        await primary.UidMoveAsync(UidSet.Single(2), "Archive");
+        await primary.UnselectAsync();
+        await primary.DeleteAsync("Old");
+        await primary.AppendAsync("INBOX", MailFactory.Message("new mail goes at once"));
+
+        Assert.That((await h.SyncAsync()).Converged, Is.True);
+        h.Restart();
+        await h.SyncAsync();
+        if (DateTimeOffset.UtcNow - changed >= delay) Assert.Inconclusive("the machine took longer than the delay to get here; nothing was shown");
+        var held = await h.Accounts.ReplicaSnapshotAsync();
+        var primaryNow = await h.Accounts.PrimarySnapshotAsync();
+        Assert.That(held.Folders.Keys, Does.Contain("Old"), "the folder deletion waits out the delay, across a restart");
+        Assert.That(held.Folders["INBOX"].Select(m => m.Md5), Is.SupersetOf(before), "the expunged and the moved message are still in INBOX");
+        Assert.That(held.Folders["INBOX"].Select(m => m.Md5), Is.SupersetOf(primaryNow.Folders["INBOX"].Select(m => m.Md5)), "new mail went at once");
+        Assert.That(held.Folders["Archive"].Select(m => m.Md5), Is.EquivalentTo(primaryNow.Folders["Archive"].Select(m => m.Md5)), "the move shows at once in its new folder");
+        var replicaId = h.Store.Replicas.Find("yesterday")!.Id;
+        Assert.That(h.Store.Folders.Find(replicaId, "Old")!.GoneSince, Is.Not.Null, "the folder's clock is in the state");
+
+        // Once the delay has passed, a pass applies it all and the replica is the primary's copy.
+        await Eventually.HoldsAsync(async () =>
+        {
+            await h.SyncAsync();
+            return (await h.Accounts.DifferencesAsync()).Count == 0;
+        }, TimeSpan.FromSeconds(60), async () => string.Join("; ", await h.Accounts.DifferencesAsync()), every: TimeSpan.FromSeconds(2));
+        Assert.That(h.Store.Folders.Find(replicaId, "Old"), Is.Null);
+    }
+}
