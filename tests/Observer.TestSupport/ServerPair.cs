@@ -26,6 +26,9 @@ public class ServerPair : IAsyncDisposable
         return new ServerPair(await primary, await replica);
     }
 
+    /// <summary>Two servers started elsewhere, seen as a pair (for a replica of several, or a link of a chain); disposing it stops both.</summary>
+    public static ServerPair Of(TestServer primary, TestServer replica) => new(primary, replica);
+
     /// <summary>An account on each server, for one test.</summary>
     public async Task<PairAccounts> NewAccountsAsync() =>
         new(this, await Primary.NewAccountAsync(), await Replica.NewAccountAsync());

@@ -107,8 +107,11 @@ internal sealed class MoveReplayer(SyncContext context)
 
     private bool WorthMoving(MessageSummary message) => WorthMoving(message.Size);
 
-    /// <summary>Whether a message of this size is moved rather than uploaded again: a smaller one costs the replica less to upload.</summary>
-    public bool WorthMoving(long size) => size >= context.Options.MoveMinimumBytes;
+    /// <summary>
+    /// Whether a message of this size is moved rather than uploaded again: a smaller one costs the replica less to upload.
+    /// On an archive every one is moved, or its old copy would be kept beside the new one.
+    /// </summary>
+    public bool WorthMoving(long size) => context.Policy.Keeps || size >= context.Options.MoveMinimumBytes;
 
     public async Task<bool> MoveAsync(FolderRecord destination, uint destinationUidValidity, MessageSummary message, byte[] md5, CancellationToken cancellationToken)
     {

@@ -216,12 +216,13 @@ public static class ObserverConfiguration
         }
         catch (InvalidOperationException ex)
         {
-            throw new ConfigurationProblemException(Explain(section, ex), ex);
+            throw new ConfigurationProblemException(Explain(section, ex, keyPrefix: section + ":"), ex);
         }
     }
 
     /// <summary>Turns the binder's messages into one line that names the key.</summary>
-    private static string Explain(string section, InvalidOperationException ex)
+    /// <param name="keyPrefix">Put before the key the binder names, where it bound a part set apart (an entry of a list).</param>
+    private static string Explain(string section, InvalidOperationException ex, string keyPrefix = "")
     {
         var message = ex.Message;
         if (message.Contains("were not found on the instance", StringComparison.Ordinal))
@@ -232,7 +233,7 @@ public static class ObserverConfiguration
         var at = message.IndexOf("at '", StringComparison.Ordinal);
         if (at >= 0)
         {
-            var key = message[(at + 4)..message.IndexOf('\'', at + 4)];
+            var key = keyPrefix + message[(at + 4)..message.IndexOf('\'', at + 4)];
             var type = message.Contains("TimeSpan", StringComparison.Ordinal) ? "a duration such as 00:00:30"
                 : message.Contains("Int", StringComparison.Ordinal) ? "a whole number"
                 : message.Contains("Boolean", StringComparison.Ordinal) ? "true or false"
