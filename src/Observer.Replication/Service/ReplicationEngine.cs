@@ -138,6 +138,17 @@ public sealed partial class ReplicationEngine
         }, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>`observer restore --from REPLICA`: copies back to the primary what this replica holds and the primary lost (see <see cref="Restorer"/>).</summary>
+    public async Task<RestoreReport> RestoreAsync(string? folder, DateTimeOffset? since, CancellationToken cancellationToken)
+    {
+        var pipeline = ReconnectPolicy.Build(_reconnect, _reconnect.SyncAttempts, _time, LogRetry);
+        return await pipeline.ExecuteAsync(async token =>
+        {
+            await using var pair = await ConnectBesideStateCheckAsync(token).ConfigureAwait(false);
+            return await new Restorer(Context(pair), Filter(pair)).RunAsync(folder, since, token).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>
     /// Logs in to both servers while the state's integrity check finishes. A damaged state is reported as
     /// soon as it is found, even while a server is down, rather than retried as an outage.

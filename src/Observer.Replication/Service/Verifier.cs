@@ -86,7 +86,8 @@ internal sealed class Verifier(SyncContext context, FolderFilter filter)
     private bool IsAncestorOfMapped(string folder, HashSet<string> mapped) =>
         context.Names.ReplicaDelimiter is { } d && mapped.Any(m => m.StartsWith(folder + d, StringComparison.Ordinal));
 
-    private static async Task<List<VerifiedMessage>> ReadAsync(IMailSession session, string folder, CancellationToken cancellationToken)
+    /// <summary>Every message of a folder, read whole: its MD5, size, flags, date and Message-ID.</summary>
+    internal static async Task<List<VerifiedMessage>> ReadAsync(IMailSession session, string folder, CancellationToken cancellationToken)
     {
         var selected = await session.SelectAsync(folder, readOnly: true, null, cancellationToken).ConfigureAwait(false);
         var messages = new List<VerifiedMessage>();

@@ -8,6 +8,7 @@ public enum Verb
     Status,
     Approve,
     Forget,
+    Restore,
     Help,
 }
 
@@ -25,6 +26,15 @@ public sealed record CommandLineArguments(Verb Verb, string? ConfigFile, bool Re
 
     /// <summary>--account NAME: only this account of the settings' Accounts list (sync, verify, status, approve).</summary>
     public string? Account { get; init; }
+
+    /// <summary>`restore --from REPLICA`: the replica to copy back from.</summary>
+    public string? From { get; init; }
+
+    /// <summary>`restore --folder FOLDER`: only this primary folder.</summary>
+    public string? Folder { get; init; }
+
+    /// <summary>`restore --since TIME`: only messages whose internal date is this or later.</summary>
+    public DateTimeOffset? Since { get; init; }
 
     /// <summary>--replica NAME: only this replica of the settings' Replicas list (sync, verify, status, approve).</summary>
     public string? Replica { get; init; }
@@ -45,6 +55,8 @@ public sealed record CommandLineArguments(Verb Verb, string? ConfigFile, bool Re
                               gone without a clean stop, a sync left unfinished, no state database yet)
           approve   FOLDER... | --all: apply deletions the delete guard held back (works while run is live)
           forget    ACCOUNT: delete the state of an account taken out of the settings (its mail is untouched)
+          restore   --from REPLICA [--folder FOLDER] [--since TIME]: copy back to the primary what the replica
+                    still holds and the primary lost (a delayed replica or an archive); never twice
 
         options:
           --config FILE          settings file (default: appsettings.json here, else next to observer)
@@ -65,13 +77,14 @@ public sealed record CommandLineArguments(Verb Verb, string? ConfigFile, bool Re
     /// <summary>Parses, or returns a one-line error that says what is wrong and what to do.</summary>
     public static (CommandLineArguments? Arguments, string? Error) Parse(IReadOnlyList<string> args)
     {
-        if (args.Count == 0) return (null, "no command given; use one of: run, sync, verify, status, approve, forget (observer --help for more)");
+        if (args.Count == 0) return (null, "no command given; use one of: run, sync, verify, status, approve, forget, restore (observer --help for more)");
         var verbText = args[0];
         if (verbText is "-h" or "--help" or "help") return (new CommandLineArguments(Verb.Help, null, false, false, false, []), null);
         if (!Enum.TryParse<Verb>(verbText, ignoreCase: true, out var verb) || verb == Verb.Help || verbText.StartsWith('-'))
-            return (null, $"unknown command '{verbText}'; use one of: run, sync, verify, status, approve, forget");
+            return (null, $"unknown command '{verbText}'; use one of: run, sync, verify, status, approve, forget, restore");
 
-        string? config = null, account = null, replica = null;
+        string? config = null, account = null, replica = null, from = null, folder = null;
+        DateTimeOffset? since = null;
         bool repair = false, force = false, full = false, all = false;
         var overrides = new List<string>();
         var folders = new List<string>();
@@ -97,6 +110,14 @@ public sealed record CommandLineArguments(Verb Verb, string? ConfigFile, bool Re
                     if (i + 1 >= args.Count || args[i + 1].StartsWith("--", StringComparison.Ordinal)) return (null, "--account needs the name of an account from the settings' Accounts list");
                     account = args[++i];
                     continue;
+                case "--from" or "--folder" or "--since" when verb == Verb.Restore:
+                    if (i + 1 >= args.Count || args[i + 1].StartsWith("--", StringComparison.Ordinal)) return (null, RestoreValueMissing(arg));
+                    var value = args[++i];
+                    if (arg == "--from") from = value;
+                    else if (arg == "--folder") folder = value;
+                    else if (ParseSince(value) is { } parsed) since = parsed;
+                    else return (null, $"--since '{value}' is not a time; give a date such as 2026-12-01, or 2026-12-01T08:00 (local time), or with an offset");
+                    continue;
                 case "--all" when verb == Verb.Approve:
                     all = true;
                     continue;
@@ -104,7 +125,7 @@ public sealed record CommandLineArguments(Verb Verb, string? ConfigFile, bool Re
                     if (i + 1 >= args.Count || args[i + 1].StartsWith("--", StringComparison.Ordinal)) return (null, "--replica needs the name of a replica from the settings' Replicas list");
                     replica = args[++i];
                     continue;
-                case "--account" or "--replica" or "--all" or "--full" or "--repair" or "--force":
+                case "--account" or "--replica" or "--all" or "--full" or "--repair" or "--force" or "--from" or "--folder" or "--since":
                     // A switch of another command: say so, rather than that it is not a setting.
                     return (null, $"{arg} does not apply to {verb.ToString().ToLowerInvariant()}; see observer --help");
                 case "-h" or "--help":
@@ -146,8 +167,20 @@ public sealed record CommandLineArguments(Verb Verb, string? ConfigFile, bool Re
             return (null, "forget needs the one account whose state to delete: observer forget NAME; `observer status` lists the accounts");
         if (verb == Verb.Forget) (account, folders) = (folders[0], []);
         if (force && !repair) return (null, "--force only applies with --repair");
+        if (verb == Verb.Restore && from is null)
+            return (null, "restore needs --from REPLICA, the replica to copy back from (a name of the settings' Replicas list); `observer status` lists them");
         if (verb == Verb.Approve && (folders.Count == 0) == !all)
             return (null, "approve needs the folders whose held deletions to apply, or --all (not both); `observer status` lists them");
-        return (new CommandLineArguments(verb, config, repair, force, full, overrides) { Folders = folders, All = all, Account = account, Replica = replica }, null);
+        return (new CommandLineArguments(verb, config, repair, force, full, overrides) { Folders = folders, All = all, Account = account, Replica = replica, From = from, Folder = folder, Since = since }, null);
     }
+
+    private static string RestoreValueMissing(string option) => option switch
+    {
+        "--from" => "--from needs the name of a replica from the settings' Replicas list",
+        "--folder" => "--folder needs the name of a folder on the primary",
+        _ => "--since needs a time, such as 2026-12-01 or 2026-12-01T08:00",
+    };
+
+    private static DateTimeOffset? ParseSince(string text) =>
+        DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeLocal, out var parsed) ? parsed : null;
 }

@@ -95,6 +95,17 @@ public static class ObserverProgram
         if (arguments.Verb == Verb.Forget)
             return await ForgetCommand.RunAsync(options, arguments.Account!, services.GetRequiredService<TimeProvider>(), output);
 
+        // Restoring reads a replica and adds to the primary; a running service then replicates what it added, so no lock.
+        if (arguments.Verb == Verb.Restore)
+        {
+            var who = arguments.Account is { } asked ? AccountEngines.Named(asked, options.EffectiveAccounts.Select(a => a.Name), options.HasAccountList) : null;
+            var from = AccountEngines.NamedReplica(arguments.From!, options.Units.Select(u => (string?)u.Target.Name), hasReplicaList: true);
+            var units = services.GetRequiredService<AccountEngines>().All
+                .Where(a => (a.Replica ?? options.Replication.ReplicaName) == from && (who is null || a.Name == who)).ToList();
+            return await EachAccountAsync(options.RunsSeveral, units, "restore", "every account's restore is done",
+                (engine, writer) => RestoreCommand.RunAsync(engine, arguments.Folder, arguments.Since, writer, cancellationToken), host, output, errors);
+        }
+
         // The --account check needs only the settings; the state is opened (and migrated) only under the lock.
         if (arguments.Account is { } named) AccountEngines.Named(named, options.EffectiveAccounts.Select(a => a.Name), options.HasAccountList);
         if (arguments.Replica is { } replica) AccountEngines.NamedReplica(replica, options.Replicas.Select(r => r.Name), options.HasReplicaList);
