@@ -24,7 +24,9 @@ public class ReplicaPolicyTests
         var everything = (await h.Accounts.PrimarySnapshotAsync()).Folders.ToDictionary(f => f.Key, f => f.Value.Select(m => m.Md5).ToList());
 
         await primary.SelectAsync("INBOX");
+        // A client marks \Deleted, the mark reaches the archive, then the client expunges.
         await primary.UidStoreAsync(UidSet.Single(1), StoreMode.Add, Deleted, silent: true);
+        Assert.That((await h.SyncAsync()).Converged, Is.True);
         await primary.ExpungeAsync();
         await primary.UidStoreAsync(UidSet.Single(2), StoreMode.Add, new MessageFlags([MessageFlags.Seen]), silent: true);
         await primary.UnselectAsync();
@@ -41,6 +43,7 @@ public class ReplicaPolicyTests
         Assert.That(inbox, Has.Count.EqualTo(4), "three kept or live, one new: nothing twice");
         var expunged = inbox.Single(m => m.Md5 == everything["INBOX"][0]);
         Assert.That(expunged.Flags.Contains("$Expunged"), Is.True, $"the kept copy carries the archive's keyword ({expunged.Flags})");
+        Assert.That(expunged.Flags.Contains(MessageFlags.Deleted), Is.False, "the kept copy lost its \\Deleted, or the archive's next EXPUNGE would wipe it");
         Assert.That(inbox.Where(m => m.Md5 != expunged.Md5).Select(m => m.Flags.Contains("$Expunged")), Has.All.False);
         Assert.That(inbox.Single(m => m.Md5 == everything["INBOX"][1]).Flags.Contains(MessageFlags.Seen), Is.True, "flags still follow the primary");
 
@@ -49,7 +52,8 @@ public class ReplicaPolicyTests
         Assert.That(again.ChangedAnything, Is.False, again.Summary());
         var (verified, _) = await h.Engine.VerifyAsync(repair: false, force: false, CancellationToken.None);
         Assert.That(verified.Identical, Is.True, "verify counts what an archive keeps as kept, not as damage");
-        Assert.That(verified.ReplicaOnlyFolders.Select(f => f.Folder), Does.Contain("Old"));
+        Assert.That(verified.KeptFolders.Select(f => f.Folder), Does.Contain("Old"));
+        Assert.That(verified.Folders.Single(f => f.Folder == "INBOX").KeptOnReplica, Has.Count.EqualTo(1));
     }
 
     [Test]
@@ -75,8 +79,12 @@ public class ReplicaPolicyTests
         await primary.AppendAsync("INBOX", MailFactory.Message("new mail goes at once"));
 
         Assert.That((await h.SyncAsync()).Converged, Is.True);
+        var replicaId = h.Store.Replicas.Find("yesterday")!.Id;
+        var goneSince = h.Store.Folders.Find(replicaId, "Old")!.GoneSince;
+        Assert.That(goneSince, Is.Not.Null, "the folder's clock is in the state");
         h.Restart();
         await h.SyncAsync();
+        Assert.That(h.Store.Folders.Find(replicaId, "Old")!.GoneSince, Is.EqualTo(goneSince), "a restart goes on with the clock it found, not a new one");
         if (DateTimeOffset.UtcNow - changed >= delay) Assert.Inconclusive("the machine took longer than the delay to get here; nothing was shown");
         var held = await h.Accounts.ReplicaSnapshotAsync();
         var primaryNow = await h.Accounts.PrimarySnapshotAsync();
@@ -84,8 +92,6 @@ public class ReplicaPolicyTests
         Assert.That(held.Folders["INBOX"].Select(m => m.Md5), Is.SupersetOf(before), "the expunged and the moved message are still in INBOX");
         Assert.That(held.Folders["INBOX"].Select(m => m.Md5), Is.SupersetOf(primaryNow.Folders["INBOX"].Select(m => m.Md5)), "new mail went at once");
         Assert.That(held.Folders["Archive"].Select(m => m.Md5), Is.EquivalentTo(primaryNow.Folders["Archive"].Select(m => m.Md5)), "the move shows at once in its new folder");
-        var replicaId = h.Store.Replicas.Find("yesterday")!.Id;
-        Assert.That(h.Store.Folders.Find(replicaId, "Old")!.GoneSince, Is.Not.Null, "the folder's clock is in the state");
 
         // Once the delay has passed, a pass applies it all and the replica is the primary's copy.
         await Eventually.HoldsAsync(async () =>
@@ -94,5 +100,41 @@ public class ReplicaPolicyTests
             return (await h.Accounts.DifferencesAsync()).Count == 0;
         }, TimeSpan.FromSeconds(60), async () => string.Join("; ", await h.Accounts.DifferencesAsync()), every: TimeSpan.FromSeconds(2));
         Assert.That(h.Store.Folders.Find(replicaId, "Old"), Is.Null);
+    }
+
+    [Test]
+    public async Task Restore_FromADelayedReplica_BringsBackWhatThePrimaryLost_IntoItsFolders_OnceOnly()
+    {
+        await using var h = await EngineHarness.CreateAsync(replica: new ReplicaTarget("yesterday", ReplicaPolicy.Delayed, TimeSpan.FromHours(1)));
+        await using var primary = await h.Accounts.PrimaryClientAsync();
+        await primary.CreateAsync("Projects");
+        await primary.CreateAsync("Archive");
+        for (var i = 0; i < 4; i++) await primary.AppendAsync("INBOX", MailFactory.Message($"inbox {i}", new MessageFlags([MessageFlags.Seen])));
+        for (var i = 0; i < 2; i++) await primary.AppendAsync("Projects", MailFactory.Message($"project {i}"));
+        Assert.That((await h.SyncAsync()).Converged, Is.True);
+        var before = await h.Accounts.PrimarySnapshotAsync();
+
+        // A user's mistake: two messages expunged, a folder deleted; and a message moved, which is not lost.
+        await primary.SelectAsync("INBOX");
+        await primary.UidStoreAsync(UidSet.Range(1, 2), StoreMode.Add, Deleted, silent: true);
+        await primary.ExpungeAsync();
+        await primary.UidMoveAsync(UidSet.Single(3), "Archive");
+        await primary.UnselectAsync();
+        await primary.DeleteAsync("Projects");
+        await h.SyncAsync();
+
+        var restored = await h.Engine.RestoreAsync(folder: null, since: null, CancellationToken.None);
+        Assert.That(restored.Folders.Select(f => (f.Folder, f.Messages, f.Created)), Is.EquivalentTo(new[] { ("INBOX", 2, false), ("Projects", 2, true) }));
+        var after = await h.Accounts.PrimarySnapshotAsync();
+        foreach (var folder in new[] { "INBOX", "Projects" })
+            Assert.That(after.Folders[folder].Select(m => (m.Md5, m.InternalDate, m.Flags.ToString())),
+                Is.SupersetOf(before.Folders[folder].Where(m => folder != "INBOX" || m.Uid != 3).Select(m => (m.Md5, m.InternalDate, m.Flags.ToString()))),
+                $"{folder}: the lost messages are back, with their dates and flags");
+        var all = after.Folders.Values.SelectMany(f => f.Select(m => m.Md5)).ToList();
+        Assert.That(all, Is.Unique, "the moved message was not copied back beside itself");
+        Assert.That(all, Has.Count.EqualTo(6));
+
+        var again = await h.Engine.RestoreAsync(folder: null, since: null, CancellationToken.None);
+        Assert.That(again.Messages, Is.Zero, "a second restore copies nothing");
     }
 }

@@ -34,6 +34,12 @@ public class CommandLineArgumentsTests
     [TestCase(new[] { "forget" }, "forget needs the one account whose state to delete")]
     [TestCase(new[] { "forget", "alice", "bob" }, "forget needs the one account whose state to delete")]
     [TestCase(new[] { "forget", "--account", "alice" }, "--account does not apply to forget")]
+    [TestCase(new[] { "restore" }, "restore needs --from REPLICA")]
+    [TestCase(new[] { "restore", "--from" }, "--from needs the name of a replica")]
+    [TestCase(new[] { "restore", "--from", "vault", "--since", "yesterday" }, "--since 'yesterday' is not a time; give a date such as 2026-12-01")]
+    [TestCase(new[] { "sync", "--from", "vault" }, "--from does not apply to sync")]
+    [TestCase(new[] { "run", "--replica", "vault" }, "--replica does not apply to run")]
+    [TestCase(new[] { "status", "--replica" }, "--replica needs the name of a replica")]
     public void Parse_Mistakes_AreOneClearLine(string[] argv, string expected)
     {
         var (args, error) = CommandLineArguments.Parse(argv);
@@ -53,6 +59,15 @@ public class CommandLineArgumentsTests
         Assert.That(error, Is.Null);
         Assert.That(args!.Account, Is.EqualTo("alice"));
         Assert.That(CommandLineArguments.Parse([verb, .. verb == "approve" ? new[] { "--all" } : []]).Arguments!.Account, Is.Null);
+    }
+
+    [Test]
+    public void Parse_Restore_TakesItsReplicaFolderAndTime()
+    {
+        var (parsed, error) = CommandLineArguments.Parse(["restore", "--from", "vault", "--folder", "Lists.Dev", "--since", "2026-12-01T08:00+01:00", "--account", "alice"]);
+        Assert.That(error, Is.Null);
+        Assert.That((parsed!.Verb, parsed.From, parsed.Folder, parsed.Since, parsed.Account),
+            Is.EqualTo((Verb.Restore, "vault", "Lists.Dev", (DateTimeOffset?)new DateTimeOffset(2026, 12, 1, 8, 0, 0, TimeSpan.FromHours(1)), "alice")));
     }
 
     [Test]

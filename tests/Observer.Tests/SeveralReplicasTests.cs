@@ -83,7 +83,11 @@ public class SeveralReplicasTests
         await NoteAsync();
         await using (var user = await east.PrimaryClientAsync())
         {
-            var mutator = new MailboxMutator(user, 1212, folders);
+            // The classic mix without folder renames: Dovecot 2.3's NOTIFY was seen not to report new mail in a folder
+            // renamed after NOTIFY SET, so such mail waits for the STATUS backstop (up to 46 s seen); that is the
+            // convergence tests' business, this test's is the replicas'.
+            var profile = MutationProfile.Classic with { Weights = MutationProfile.Classic.Weights.Where(w => w.Action != "rename").ToList() };
+            var mutator = new MailboxMutator(user, new Random(1212), new SharedFolders(folders.Select(FolderNaming.Dovecot.Path)), FolderNaming.Dovecot, profile);
             for (var i = 0; i < 100; i++)
             {
                 if (i == 40)
@@ -125,6 +129,8 @@ public class SeveralReplicasTests
         Assert.That(primaryNow.Folders.Values.SelectMany(f => f.Select(m => m.Md5)), Is.SubsetOf(archive.Folders.Values.SelectMany(f => f.Where(m => !m.Flags.Contains("$Expunged")).Select(m => m.Md5))),
             "every message the primary holds now is in the archive unmarked");
         Assert.That(archive.MessageCount, Is.GreaterThan(primaryNow.MessageCount), "the archive kept what the primary expunged");
+        var copies = archive.Folders.Values.SelectMany(f => f).GroupBy(m => m.Md5).Where(g => g.Count() > 1).Select(g => $"{g.Key} x{g.Count()}").ToList();
+        Assert.That(copies, Is.Empty, "a message the primary moved is moved on the archive too, never kept twice");
         Assert.That(eastProxy.Accepted, Is.GreaterThan(0));
         Assert.That(observer.Errors, Does.Not.Contain("Unhandled"));
     }

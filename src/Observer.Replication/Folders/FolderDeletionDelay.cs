@@ -52,9 +52,11 @@ internal sealed class FolderDeletionDelay(TimeSpan delay, TimeProvider time, Gon
     public void Defer(string folder)
     {
         var now = time.GetUtcNow();
+        // A delayed replica's clock starts now, like any other first sight: its delay is the point, not a pause to skip.
+        var since = kept is null ? now - delay : now;
         lock (_gate)
         {
-            if (Clocks.TryAdd(folder, now - delay)) Save(folder, now - delay);
+            if (Clocks.TryAdd(folder, since)) Save(folder, since);
         }
     }
 

@@ -6,11 +6,8 @@ namespace Observer.Replication;
 public sealed record VerifiedMessage(uint Uid, byte[] Md5, long Size, MessageFlags Flags, DateTimeOffset? InternalDate, string? MessageId);
 
 /// <summary>How one folder differs between the two servers.</summary>
-/// <param name="keepsExtras">A delayed replica or an archive: copies the primary no longer has are what it is there to keep, not differences.</param>
-public sealed class FolderComparison(string folder, string replicaFolder, bool keepsExtras = false)
+public sealed class FolderComparison(string folder, string replicaFolder)
 {
-    public bool KeepsExtras { get; } = keepsExtras;
-
     public string Folder { get; } = folder;
     public string ReplicaFolder { get; } = replicaFolder;
     public bool ReplicaFolderMissing { get; set; }
@@ -25,33 +22,37 @@ public sealed class FolderComparison(string folder, string replicaFolder, bool k
     public int Altered { get; set; }
     public List<VerifiedMessage> ExtraOnReplica { get; } = [];
 
+    /// <summary>Copies the primary expunged that this replica keeps by its policy (an archive's, a delayed replica's held ones), as its state records them.</summary>
+    public List<VerifiedMessage> KeptOnReplica { get; } = [];
+
     public IEnumerable<(VerifiedMessage Primary, VerifiedMessage Replica)> FlagMismatches => Matched.Where(m => !m.Primary.Flags.Equals(m.Replica.Flags));
 
-    public bool Identical => !ReplicaFolderMissing && MissingOnReplica.Count == 0 && (ExtraOnReplica.Count == 0 || KeepsExtras) && !FlagMismatches.Any();
+    public bool Identical => !ReplicaFolderMissing && MissingOnReplica.Count == 0 && ExtraOnReplica.Count == 0 && !FlagMismatches.Any();
 
     public string Describe()
     {
-        var kept = KeepsExtras && ExtraOnReplica.Count > 0 ? $", and {ExtraOnReplica.Count} more the replica keeps" : "";
+        var kept = KeptOnReplica.Count > 0 ? $", and {KeptOnReplica.Count} more the replica keeps" : "";
         if (Identical) return (Altered == 0 ? $"{PrimaryCount} messages identical" : $"{PrimaryCount} messages identical, {Altered} of them in the form the replica server stores them in (line endings, NUL or 8-bit header bytes)") + kept;
         var parts = new List<string>();
         if (ReplicaFolderMissing) parts.Add("folder missing on the replica");
         if (MissingOnReplica.Count > 0) parts.Add($"{MissingOnReplica.Count} missing on the replica");
-        if (ExtraOnReplica.Count > 0) parts.Add(KeepsExtras ? $"{ExtraOnReplica.Count} kept on the replica" : $"{ExtraOnReplica.Count} only on the replica");
+        if (ExtraOnReplica.Count > 0) parts.Add($"{ExtraOnReplica.Count} only on the replica");
         var flags = FlagMismatches.Count();
         if (flags > 0) parts.Add($"{flags} with different flags");
-        return string.Join(", ", parts);
+        return string.Join(", ", parts) + kept;
     }
 }
 
 public sealed class VerifyReport
 {
-    /// <summary>A delayed replica or an archive, which keeps folders and messages the primary no longer has.</summary>
-    public bool KeepsExtras { get; init; }
 
     public List<FolderComparison> Folders { get; } = [];
 
     /// <summary>Replica folders with no counterpart on the primary, with their message counts.</summary>
     public List<(string Folder, uint Messages)> ReplicaOnlyFolders { get; } = [];
 
-    public bool Identical => Folders.All(f => f.Identical) && (ReplicaOnlyFolders.Count == 0 || KeepsExtras);
+    /// <summary>Replica folders the primary deleted that this replica keeps by its policy: an archive's, a delayed replica's within its delay.</summary>
+    public List<(string Folder, uint Messages)> KeptFolders { get; } = [];
+
+    public bool Identical => Folders.All(f => f.Identical) && ReplicaOnlyFolders.Count == 0;
 }

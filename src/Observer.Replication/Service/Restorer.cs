@@ -69,10 +69,10 @@ internal sealed class Restorer(SyncContext context, FolderFilter filter)
         return report;
     }
 
-    /// <summary>The copy's flags, less the archive's own mark and \Recent, which no client may set.</summary>
+    /// <summary>The copy's flags, less the archive's own mark, \Recent (which no client may set) and \Deleted (set just before the loss).</summary>
     private MessageFlags Restored(MessageFlags flags)
     {
-        var restored = flags.WithoutRecent();
+        var restored = flags.WithoutRecent().Without(MessageFlags.Deleted);
         return context.Policy.ArchiveKeyword is { } keyword ? restored.Without(keyword) : restored;
     }
 }

@@ -11,7 +11,7 @@ internal sealed class Verifier(SyncContext context, FolderFilter filter)
 {
     public async Task<VerifyReport> CompareAsync(CancellationToken cancellationToken)
     {
-        var report = new VerifyReport { KeepsExtras = context.Policy.ToleratesExtras };
+        var report = new VerifyReport();
         var primaryList = (await context.Primary.ListAsync(false, cancellationToken).ConfigureAwait(false)).Where(m => m.Mailbox.IsSelectable).ToList();
         var primaryFolders = primaryList.Select(m => m.Mailbox.Name).Where(filter.Includes).ToList();
         var replicaFolders = (await context.Replica.ListAsync(false, cancellationToken).ConfigureAwait(false))
@@ -24,7 +24,7 @@ internal sealed class Verifier(SyncContext context, FolderFilter filter)
         {
             var replicaName = state.TryGetValue(name, out var known) ? known.ReplicaName : context.Names.ToReplica(name);
             mapped.Add(replicaName);
-            var comparison = new FolderComparison(name, replicaName, context.Policy.ToleratesExtras);
+            var comparison = new FolderComparison(name, replicaName);
             var primary = await ReadAsync(context.Primary, name, cancellationToken).ConfigureAwait(false);
             comparison.PrimaryCount = primary.Count;
             List<VerifiedMessage> replica = [];
@@ -33,12 +33,15 @@ internal sealed class Verifier(SyncContext context, FolderFilter filter)
             comparison.ReplicaCount = replica.Count;
             Match(primary, replica, comparison);
             await MatchStoredFormsAsync(name, comparison, cancellationToken).ConfigureAwait(false);
+            if (known is not null) SetKeptApart(known, comparison);
             report.Folders.Add(comparison);
         }
         foreach (var extra in replicaFolders.Where(f => !mapped.Contains(f) && !IsAncestorOfMapped(f, mapped)).Order(StringComparer.Ordinal))
         {
             var status = await context.Replica.StatusAsync(extra, cancellationToken).ConfigureAwait(false);
-            report.ReplicaOnlyFolders.Add((extra, status.Messages ?? 0));
+            // An archive keeps every folder the primary deleted; a delayed replica those whose deletion waits out its delay.
+            var kept = context.Policy.Keeps || (context.Policy.Delays && state.Values.Any(f => f.ReplicaName == extra && f.GoneSince is not null));
+            (kept ? report.KeptFolders : report.ReplicaOnlyFolders).Add((extra, status.Messages ?? 0));
         }
         return report;
     }
@@ -53,9 +56,14 @@ internal sealed class Verifier(SyncContext context, FolderFilter filter)
         foreach (var folder in report.Folders.Where(f => !f.Identical))
         {
             var record = store.Folders.Find(context.ReplicaId, folder.Folder) ?? store.Folders.Add(context.ReplicaId, folder.Folder, folder.ReplicaFolder);
+            // Expunges a delayed replica holds stay held (their delay starts again: later, never sooner).
+            var keptUids = folder.KeptOnReplica.Select(m => m.Uid).ToHashSet();
+            var held = store.Messages.ForFolder(record.Id).Values.Where(r => r.VanishedAt is not null && keptUids.Contains(r.ReplicaUid)).ToList();
             store.InTransaction(() =>
             {
                 store.Messages.Clear(record.Id);
+                store.Messages.Put(held);
+                store.Messages.MarkVanished(record.Id, held.Select(r => r.PrimaryUid));
                 store.Messages.Put(folder.Matched.Select(m => new MessageRecord
                 {
                     FolderId = record.Id,
@@ -72,8 +80,7 @@ internal sealed class Verifier(SyncContext context, FolderFilter filter)
                 store.Troubles.Clear(context.ReplicaId, folder.Folder);
             });
         }
-        // A delayed replica or an archive keeps what the primary deleted: that is its purpose, not damage to repair.
-        foreach (var (extra, messages) in report.KeepsExtras ? [] : report.ReplicaOnlyFolders)
+        foreach (var (extra, messages) in report.ReplicaOnlyFolders)
         {
             if (!force && messages > context.Options.MaxDeleteFloor) continue;
             await context.Replica.UnselectAsync(cancellationToken).ConfigureAwait(false);
@@ -81,6 +88,19 @@ internal sealed class Verifier(SyncContext context, FolderFilter filter)
             Log.FolderDeleted(context.Logger, extra);
         }
         await reconciler.RunAsync(full: true, force, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Copies only on the replica that its state says the policy keeps (expunges a delayed replica holds, an archive's kept
+    /// copies) are set apart: they are what the replica is for. Any other is a difference, for every policy.
+    /// </summary>
+    private void SetKeptApart(FolderRecord folder, FolderComparison comparison)
+    {
+        if (comparison.ExtraOnReplica.Count == 0 || context.Policy.Policy == ReplicaPolicy.Mirror) return;
+        var kept = context.Store.Kept.ReplicaUids(folder.Id);
+        kept.UnionWith(context.Store.Messages.ForFolder(folder.Id).Values.Where(r => r.VanishedAt is not null).Select(r => r.ReplicaUid));
+        comparison.KeptOnReplica.AddRange(comparison.ExtraOnReplica.Where(m => kept.Contains(m.Uid)));
+        comparison.ExtraOnReplica.RemoveAll(m => kept.Contains(m.Uid));
     }
 
     private bool IsAncestorOfMapped(string folder, HashSet<string> mapped) =>

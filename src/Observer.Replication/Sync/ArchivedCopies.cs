@@ -15,28 +15,48 @@ internal static class ArchivedCopies
     public static async Task<int> KeepAsync(SyncContext context, FolderRecord folder, IReadOnlyList<MessageRecord> rows, CancellationToken cancellationToken)
     {
         var store = context.Store;
-        if (context.Policy.ArchiveKeyword is { } keyword)
+        var journals = new List<long>();
+        // One STORE per set of flags, as the flag pass does. \Deleted goes: the primary's client marked the message so
+        // just before expunging it, and left on the archive it would be wiped by the first client to expunge there.
+        foreach (var group in rows.GroupBy(r => r.Flags))
         {
-            // The keyword is set over the flags each copy carries, one STORE per set of them, as the flag pass does.
-            foreach (var group in rows.GroupBy(r => r.Flags))
+            var carried = MessageFlags.Parse(group.Key);
+            var kept = carried.Without(MessageFlags.Deleted);
+            if (context.Policy.ArchiveKeyword is { } keyword) kept = kept.With(keyword);
+            if (kept.Equals(carried)) continue;
+            var uids = UidSet.FromUids(group.Select(r => r.ReplicaUid));
+            journals.Add(store.Journal.Begin(new JournalEntry
             {
-                var journal = store.Journal.Begin(new JournalEntry
-                {
-                    ReplicaId = context.ReplicaId,
-                    Folder = folder.PrimaryName,
-                    Operation = "keep",
-                    Detail = $"{keyword} on replica uids {UidSet.FromUids(group.Select(r => r.ReplicaUid))}",
-                });
-                await context.Replica.SetFlagsAsync(UidSet.FromUids(group.Select(r => r.ReplicaUid)), MessageFlags.Parse(group.Key).With(keyword), cancellationToken).ConfigureAwait(false);
-                store.Journal.Complete([journal]);
-            }
+                ReplicaId = context.ReplicaId,
+                Folder = folder.PrimaryName,
+                Operation = "keep",
+                Detail = $"FLAGS ({kept}) on replica uids {uids}",
+            }));
+            await StoreAsync(context, folder, uids, kept, carried, cancellationToken).ConfigureAwait(false);
         }
         store.InTransaction(() =>
         {
             store.Messages.Remove(folder.Id, rows.Select(r => r.PrimaryUid));
             store.Kept.Keep(folder.Id, rows);
+            store.Journal.Complete(journals);
         });
         foreach (var r in rows) Log.Kept(context.Logger, folder.PrimaryName, r.PrimaryUid, r.ReplicaUid);
         return rows.Count;
+    }
+
+    /// <summary>A folder with no room for another keyword still has its copies kept, without the keyword (told once).</summary>
+    private static async Task StoreAsync(SyncContext context, FolderRecord folder, UidSet uids, MessageFlags kept, MessageFlags carried, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await context.Replica.SetFlagsAsync(uids, kept, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ImapCommandException refusal) when (context.Policy.ArchiveKeyword is { } keyword && TroubleTracker.ConcernsTheMessages(refusal))
+        {
+            var without = kept.Without(keyword);
+            if (!without.Equals(carried)) await context.Replica.SetFlagsAsync(uids, without, cancellationToken).ConfigureAwait(false);
+            if (context.Notices.First($"archive-keyword/{context.ReplicaId}/{folder.PrimaryName}"))
+                Log.KeywordsDropped(context.Logger, folder.PrimaryName, keyword, TroubleTracker.Describe(refusal));
+        }
     }
 }

@@ -164,6 +164,10 @@ internal sealed class MoveReplayer(SyncContext context)
             return false;
         }
         var newUid = copied.DestinationUids.Expand().Single();
+        // An archive keeps what the primary expunged, but a moved message was not expunged: without MOVE, the source of
+        // the COPY goes now (its folder is still selected), as MOVE's would, or the archive would hold it twice.
+        var sourceGone = useMove || context.Policy.Keeps;
+        if (!useMove && context.Policy.Keeps) await replica.ExpungeAsync(UidSet.Single(source.ReplicaUid), cancellationToken).ConfigureAwait(false);
         // The moved copy kept its old flags; give it the primary's now.
         var flags = MessageFlags.Parse(source.Flags);
         if (!flags.Equals(message.Flags))
@@ -185,7 +189,7 @@ internal sealed class MoveReplayer(SyncContext context)
                 Flags = flags.ToString(),
                 MessageId = message.MessageId,
             }]);
-            if (useMove) store.Messages.Remove(source.FolderId, [source.PrimaryUid]);
+            if (sourceGone) store.Messages.Remove(source.FolderId, [source.PrimaryUid]);
             store.Journal.Complete([journal]);
         });
         Log.Moved(context.Logger, destination.PrimaryName, sourceFolder.PrimaryName, source.ReplicaUid, message.Uid, newUid);

@@ -161,12 +161,18 @@ public static class ObserverProgram
             if (code != 0) failed.Add(account.Label);
         }
         await output.WriteLineAsync(failed.Count == 0
-            ? $"{verb}: {allWell} ({Accounts(accounts.Count)})"
-            : $"{verb}: {failed.Count} of {Accounts(accounts.Count)} {(failed.Count == 1 ? "needs" : "need")} attention: {string.Join(", ", failed)}");
+            ? $"{verb}: {allWell} ({Counted(accounts)})"
+            : $"{verb}: {failed.Count} of {Counted(accounts)} {(failed.Count == 1 ? "needs" : "need")} attention: {string.Join(", ", failed)}");
         return failed.Count == 0 ? 0 : 1;
     }
 
-    private static string Accounts(int n) => n == 1 ? "1 account" : $"{n} accounts";
+    /// <summary>"3 accounts", or "2 replicas" for one account of several replicas, or "6 accounts and replicas".</summary>
+    private static string Counted(IReadOnlyList<AccountEngine> units)
+    {
+        var accounts = units.Select(u => u.Name).Distinct().Count();
+        if (accounts == units.Count) return accounts == 1 ? "1 account" : $"{accounts} accounts";
+        return accounts == 1 ? $"{units.Count} replicas" : $"{units.Count} accounts and replicas";
+    }
 
     private static string OneLine(Exception ex) => ex.Message.ReplaceLineEndings(" ");
 }

@@ -26,7 +26,9 @@ public static class StatusCommand
         using var store = StateStore.OpenReadOnly(path, time);
         await output.WriteLineAsync($"state: {options.State.Path}");
         var now = time.GetUtcNow();
-        if (options.RunsSeveral && units.Count != 1) return await AccountsAsync(store, options, units, account is null, now, output);
+        // The table for a list, even of one account; one replica's folders when a unit is named.
+        if (options.RunsSeveral && (units.Count != 1 || (options.HasAccountList && account is null)))
+            return await AccountsAsync(store, options, units, account is null, now, output);
         var unit = units[0];
         if (account is not null) await output.WriteLineAsync($"account: {account}");
         return await ReportAsync(store, unit, now, output);
@@ -60,7 +62,7 @@ public static class StatusCommand
         var configured = options.EffectiveAccounts.Select(a => a.Name).ToList();
         var replicaNames = options.Units.Select(u => u.Target.Name).Distinct().ToList();
         // An account taken out of the settings keeps its state (its maps save a full comparison if it comes back).
-        foreach (var gone in everyAccount ? store.Replicas.All().Where(r => replicaNames.Contains(r.Name) && !configured.Contains(r.Account, StringComparer.Ordinal)) : [])
+        foreach (var gone in everyAccount ? store.Replicas.All().Where(r => replicaNames.Contains(r.Name) && !configured.Contains(r.Account, StringComparer.Ordinal)).DistinctBy(r => r.Account) : [])
             await output.WriteLineAsync(gone.Account.Length > 0
                 ? $"{gone.Account.PadRight(width)}not in the settings any more; its state is kept (observer forget {gone.Account} deletes it)"
                 : $"{"(unnamed)".PadRight(width)}the one account of the settings before they listed accounts; its state is kept (observer forget \"\" deletes it)");

@@ -17,7 +17,7 @@ public static class VerifyCommand
         var final = after ?? before;
         await output.WriteLineAsync(final.Identical
             ? $"verify: identical ({final.Folders.Sum(f => f.PrimaryCount)} messages in {final.Folders.Count} folders)"
-            : $"verify: the replica differs from the primary in {final.Folders.Count(f => !f.Identical) + (final.KeepsExtras ? 0 : final.ReplicaOnlyFolders.Count)} folders"
+            : $"verify: the replica differs from the primary in {final.Folders.Count(f => !f.Identical) + final.ReplicaOnlyFolders.Count} folders"
               + (repair ? (force ? "" : "; some changes may need --force") : "; run `observer verify --repair` to fix it"));
         return final.Identical ? 0 : 1;
     }
@@ -31,14 +31,14 @@ public static class VerifyCommand
             await output.WriteLineAsync($"{folder.Folder.PadRight(width)}{(folder.Identical ? "ok: " : "DIFFERS: ")}{folder.Describe()}");
             foreach (var m in folder.MissingOnReplica.Take(5))
                 await output.WriteLineAsync($"  missing on replica: primary uid {m.Uid} ({m.Size} bytes, {m.MessageId ?? "no Message-ID"})");
-            foreach (var m in folder.ExtraOnReplica.Take(folder.KeepsExtras ? 0 : 5))
+            foreach (var m in folder.ExtraOnReplica.Take(5))
                 await output.WriteLineAsync($"  only on replica:    replica uid {m.Uid} ({m.Size} bytes, {m.MessageId ?? "no Message-ID"})");
             foreach (var (p, r) in folder.FlagMismatches.Take(5))
                 await output.WriteLineAsync($"  flags differ:       primary uid {p.Uid} ({p.Flags}) vs replica uid {r.Uid} ({r.Flags})");
         }
         foreach (var (folder, messages) in report.ReplicaOnlyFolders)
-            await output.WriteLineAsync(report.KeepsExtras
-                ? $"{folder.PadRight(width)}kept: folder only on the replica ({messages} messages)"
-                : $"{folder.PadRight(width)}DIFFERS: folder only on the replica ({messages} messages)");
+            await output.WriteLineAsync($"{folder.PadRight(width)}DIFFERS: folder only on the replica ({messages} messages)");
+        foreach (var (folder, messages) in report.KeptFolders)
+            await output.WriteLineAsync($"{folder.PadRight(width)}kept: deleted on the primary, kept by this replica's policy ({messages} messages)");
     }
 }

@@ -137,7 +137,7 @@ public static class ObserverConfiguration
         foreach (var (replica, server) in replicas)
         {
             var login = new EndpointOptions();
-            login.From($"{key}:Replica ({replica.Name})");
+            login.From($"{key}:Replica");
             BindWhole(server, replica.Key, section => section.Bind(login, Strict));
             Bind(configuration, key + ":Replica", section => section.Bind(login, Strict));
             account.ReplicaLogins.Add(new ReplicaLogin(replica, login));

@@ -13,7 +13,7 @@ public sealed class ObserverOptionsValidator : IValidateOptions<ObserverOptions>
         if (options.HasAccountList)
         {
             Accounts(options, errors);
-            if (WritableByOthers(options.AccountsFile) && options.Accounts.Any(a => a.FromFile && (a.Primary.HasMasterUser || a.Replica.HasMasterUser)))
+            if (WritableByOthers(options.AccountsFile) && options.Accounts.Any(a => a.FromFile && (a.Primary.HasMasterUser || a.Replica.HasMasterUser || a.ReplicaLogins.Any(l => l.Server.HasMasterUser))))
                 errors.Add($"AccountsFile {options.AccountsFile} may be written by others than its owner, and its accounts log in as a master user: "
                     + $"whoever edits it could copy any mailbox anywhere; chmod go-w {options.AccountsFile}");
         }
@@ -67,7 +67,7 @@ public sealed class ObserverOptionsValidator : IValidateOptions<ObserverOptions>
         if (r.LowLatency.ProbedFolders.Count > 8)
             errors.Add($"Replication:LowLatency:Folders names {r.LowLatency.ProbedFolders.Count} folders; probe at most 8, each costs a connection");
         if (r.JournalRetention < TimeSpan.Zero) errors.Add($"Replication:JournalRetention is {r.JournalRetention}; it cannot be negative");
-        if (string.IsNullOrWhiteSpace(r.ReplicaName)) errors.Add("Replication:ReplicaName is empty; name this replica, e.g. default");
+        if (string.IsNullOrWhiteSpace(r.ReplicaName)) errors.Add("Replication:ReplicaName is empty; name this replica, e.g. replica");
 
         var c = options.Reconnect;
         if (c.InitialDelay <= TimeSpan.Zero) errors.Add($"Reconnect:InitialDelay is {c.InitialDelay}; it must be positive");
