@@ -7,21 +7,42 @@ public sealed class KeptMessageRepository
 
     internal KeptMessageRepository(StateStore store) => _store = store;
 
-    /// <summary>Turns these rows of live messages into kept copies, in the caller's transaction.</summary>
-    public void Keep(long folderId, IEnumerable<MessageRecord> rows)
+    /// <summary>Turns these rows of live messages into kept copies, in the caller's transaction; <paramref name="flags"/> is what each copy carries now.</summary>
+    public void Keep(long folderId, IEnumerable<MessageRecord> rows, Func<MessageRecord, string> flags)
     {
         using var command = _store.Command(
-            "INSERT OR REPLACE INTO kept_messages (folder_id, replica_uid, primary_uid, md5, size, kept_at) VALUES ($f, $r, $p, $h, $s, $t)",
-            ("$f", folderId), ("$r", 0L), ("$p", 0L), ("$h", Array.Empty<byte>()), ("$s", 0L), ("$t", _store.Now()));
+            "INSERT OR REPLACE INTO kept_messages (folder_id, replica_uid, primary_uid, md5, size, internal_date, flags, kept_at) VALUES ($f, $r, $p, $h, $s, $d, $fl, $t)",
+            ("$f", folderId), ("$r", 0L), ("$p", 0L), ("$h", Array.Empty<byte>()), ("$s", 0L), ("$d", null), ("$fl", ""), ("$t", _store.Now()));
         foreach (var row in rows)
         {
             command.Parameters["$r"].Value = (long)row.ReplicaUid;
             command.Parameters["$p"].Value = (long)row.PrimaryUid;
             command.Parameters["$h"].Value = row.Md5;
             command.Parameters["$s"].Value = row.Size;
+            command.Parameters["$d"].Value = row.InternalDate is { } d ? d.ToUnixTimeSeconds() : DBNull.Value;
+            command.Parameters["$fl"].Value = flags(row);
             command.ExecuteNonQuery();
         }
     }
+
+    /// <summary>The MD5s of every kept copy of a replica: with the vanished ones, where a message that comes back can be moved from.</summary>
+    public IReadOnlyList<byte[]> Md5s(long replicaId) =>
+        _store.Query("SELECT k.md5 FROM kept_messages k JOIN folders f ON f.id = k.folder_id WHERE f.replica_id = $r", r => (byte[])r[0], ("$r", replicaId));
+
+    /// <summary>Kept copies with these bytes, as rows of the folder they are in (their primary UID is the one they had).</summary>
+    public IReadOnlyList<MessageRecord> ByMd5(long replicaId, byte[] md5) =>
+        _store.Query("SELECT k.folder_id, k.primary_uid, k.replica_uid, k.md5, k.size, k.internal_date, k.flags FROM kept_messages k "
+            + "JOIN folders f ON f.id = k.folder_id WHERE f.replica_id = $r AND k.md5 = $h ORDER BY k.kept_at",
+            r => new MessageRecord
+            {
+                FolderId = r.GetInt64(0),
+                PrimaryUid = (uint)r.GetInt64(1),
+                ReplicaUid = (uint)r.GetInt64(2),
+                Md5 = (byte[])r[3],
+                Size = r.GetInt64(4),
+                InternalDate = r.IsDBNull(5) ? null : DateTimeOffset.FromUnixTimeSeconds(r.GetInt64(5)),
+                Flags = r.GetString(6),
+            }, ("$r", replicaId), ("$h", md5));
 
     /// <summary>The replica UIDs kept in a folder.</summary>
     public HashSet<uint> ReplicaUids(long folderId) =>

@@ -54,6 +54,14 @@ public class ReplicaPolicyTests
         Assert.That(verified.Identical, Is.True, "verify counts what an archive keeps as kept, not as damage");
         Assert.That(verified.KeptFolders.Select(f => f.Folder), Does.Contain("Old"));
         Assert.That(verified.Folders.Single(f => f.Folder == "INBOX").KeptOnReplica, Has.Count.EqualTo(1));
+
+        // Restored from the archive, the message is the primary's again: the archive takes its kept copy back, not a second one.
+        var restored = await h.Engine.RestoreAsync(folder: "INBOX", since: null, CancellationToken.None);
+        Assert.That(restored.Messages, Is.EqualTo(1));
+        Assert.That((await h.SyncAsync()).Converged, Is.True);
+        var back = (await h.Accounts.ReplicaSnapshotAsync()).Folders["INBOX"];
+        Assert.That(back, Has.Count.EqualTo(4), "the kept copy was taken back, not doubled");
+        Assert.That(back.Single(m => m.Md5 == everything["INBOX"][0]).Flags.Contains("$Expunged"), Is.False, "it is a live message again");
     }
 
     [Test]

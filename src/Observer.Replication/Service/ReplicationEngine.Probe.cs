@@ -16,7 +16,7 @@ public sealed partial class ReplicationEngine
     /// <summary>
     /// A polled account's cheap look, for a service of many accounts: one login to the primary and one LIST-STATUS,
     /// compared with the checkpoints. False only when every folder's status equals its checkpoint and nothing else is
-    /// owed (a write in doubt, a folder in trouble, an approved hold); true when anything may have changed, or when
+    /// owed (a write in doubt, a folder in trouble, a hold, a delayed replica's held work fallen due); true when anything may have changed, or when
     /// the server cannot say so in one command (no LIST-STATUS or CONDSTORE): then a full pass follows. The replica
     /// is not looked at: what changes there behind Observer's back is found by the full pass every ReconcileInterval.
     /// </summary>
@@ -28,6 +28,12 @@ public sealed partial class ReplicationEngine
         var known = _store.Folders.All(id);
         if (known.Count == 0 || known.Any(f => f.LastSyncedAt is null || f.PrimaryModSeq is null)) return true;
         if (_store.Journal.OpenCount(id) > 0 || _store.Troubles.All(id).Count > 0 || _store.Holds.All(id).Count > 0) return true;
+        // A delayed replica's held work that has fallen due is owed now; until then its folders waiting to be deleted are
+        // not the primary's any more, and no reason for a pass at every poll.
+        var clock = _time.GetUtcNow();
+        if (_store.Messages.OldestVanished(id).Any(v => v.Oldest + Replica.WaitBeforeDeleting(_options.MoveWindow) <= clock)) return true;
+        if (known.Any(f => f.GoneSince is { } gone && gone + Replica.WaitBeforeDeleting(_options.FolderDeleteDelay) <= clock)) return true;
+        known = known.Where(f => f.GoneSince is null).ToList();
         await using var primary = await _sessions.ConnectAsync(ServerRole.Primary, "probe", cancellationToken).ConfigureAwait(false);
         if (!primary.Features.ListStatus || !primary.Features.CondStore) return true;
         var listed = await primary.ListAsync(withStatus: true, cancellationToken).ConfigureAwait(false);

@@ -16,6 +16,7 @@ internal static class ArchivedCopies
     {
         var store = context.Store;
         var journals = new List<long>();
+        var carriedNow = new Dictionary<string, string>(StringComparer.Ordinal);
         // One STORE per set of flags, as the flag pass does. \Deleted goes: the primary's client marked the message so
         // just before expunging it, and left on the archive it would be wiped by the first client to expunge there.
         foreach (var group in rows.GroupBy(r => r.Flags))
@@ -23,6 +24,7 @@ internal static class ArchivedCopies
             var carried = MessageFlags.Parse(group.Key);
             var kept = carried.Without(MessageFlags.Deleted);
             if (context.Policy.ArchiveKeyword is { } keyword) kept = kept.With(keyword);
+            carriedNow[group.Key] = kept.ToString();
             if (kept.Equals(carried)) continue;
             var uids = UidSet.FromUids(group.Select(r => r.ReplicaUid));
             journals.Add(store.Journal.Begin(new JournalEntry
@@ -32,12 +34,12 @@ internal static class ArchivedCopies
                 Operation = "keep",
                 Detail = $"FLAGS ({kept}) on replica uids {uids}",
             }));
-            await StoreAsync(context, folder, uids, kept, carried, cancellationToken).ConfigureAwait(false);
+            carriedNow[group.Key] = (await StoreAsync(context, folder, uids, kept, carried, cancellationToken).ConfigureAwait(false)).ToString();
         }
         store.InTransaction(() =>
         {
             store.Messages.Remove(folder.Id, rows.Select(r => r.PrimaryUid));
-            store.Kept.Keep(folder.Id, rows);
+            store.Kept.Keep(folder.Id, rows, r => carriedNow[r.Flags]);
             store.Journal.Complete(journals);
         });
         foreach (var r in rows) Log.Kept(context.Logger, folder.PrimaryName, r.PrimaryUid, r.ReplicaUid);
@@ -45,11 +47,13 @@ internal static class ArchivedCopies
     }
 
     /// <summary>A folder with no room for another keyword still has its copies kept, without the keyword (told once).</summary>
-    private static async Task StoreAsync(SyncContext context, FolderRecord folder, UidSet uids, MessageFlags kept, MessageFlags carried, CancellationToken cancellationToken)
+    /// <returns>The flags the copies carry now.</returns>
+    private static async Task<MessageFlags> StoreAsync(SyncContext context, FolderRecord folder, UidSet uids, MessageFlags kept, MessageFlags carried, CancellationToken cancellationToken)
     {
         try
         {
             await context.Replica.SetFlagsAsync(uids, kept, cancellationToken).ConfigureAwait(false);
+            return kept;
         }
         catch (ImapCommandException refusal) when (context.Policy.ArchiveKeyword is { } keyword && TroubleTracker.ConcernsTheMessages(refusal))
         {
@@ -57,6 +61,7 @@ internal static class ArchivedCopies
             if (!without.Equals(carried)) await context.Replica.SetFlagsAsync(uids, without, cancellationToken).ConfigureAwait(false);
             if (context.Notices.First($"archive-keyword/{context.ReplicaId}/{folder.PrimaryName}"))
                 Log.KeywordsDropped(context.Logger, folder.PrimaryName, keyword, TroubleTracker.Describe(refusal));
+            return without;
         }
     }
 }

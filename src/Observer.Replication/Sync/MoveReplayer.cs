@@ -96,7 +96,11 @@ internal sealed class MoveReplayer(SyncContext context)
     private HashSet<string> _pool = [];
 
     /// <summary>Reads the move pool before a copy, so that most messages, matching nothing, cost no query.</summary>
-    public void LoadPool() => _pool = context.Store.Messages.VanishedMd5s(context.ReplicaId).Select(Convert.ToHexString).ToHashSet(StringComparer.Ordinal);
+    /// An archive's kept copies are in it too: a message that comes back to the primary (moved after the move window, restored)
+    /// is moved there from the archive, not kept twice.
+    public void LoadPool() => _pool = context.Store.Messages.VanishedMd5s(context.ReplicaId)
+        .Concat(context.Policy.Keeps ? context.Store.Kept.Md5s(context.ReplicaId) : [])
+        .Select(Convert.ToHexString).ToHashSet(StringComparer.Ordinal);
 
     /// <summary>
     /// Whether a copy the primary expunged elsewhere holds these bytes and date, and moving it beats uploading it. Never on a
@@ -115,10 +119,12 @@ internal sealed class MoveReplayer(SyncContext context)
 
     public async Task<bool> MoveAsync(FolderRecord destination, uint destinationUidValidity, MessageSummary message, byte[] md5, CancellationToken cancellationToken)
     {
-        var source = Candidate(message, md5);
-        if (source is null) return false;
+        if (Candidate(message, md5) is not { } candidate) return false;
+        var (source, fromKept) = candidate;
         var sourceFolder = context.Store.Folders.Get(source.FolderId);
-        if (sourceFolder is null || sourceFolder.Id == destination.Id) return false;
+        if (sourceFolder is null) return false;
+        if (sourceFolder.Id == destination.Id)
+            return fromKept && destinationUidValidity == sourceFolder.ReplicaUidValidity && await ReadoptAsync(destination, message, md5, source, cancellationToken).ConfigureAwait(false);
 
         var store = context.Store;
         var replica = context.Replica;
@@ -189,14 +195,59 @@ internal sealed class MoveReplayer(SyncContext context)
                 Flags = flags.ToString(),
                 MessageId = message.MessageId,
             }]);
-            if (sourceGone) store.Messages.Remove(source.FolderId, [source.PrimaryUid]);
+            if (fromKept) store.Kept.Forget(source.FolderId, [source.ReplicaUid]);
+            else if (sourceGone) store.Messages.Remove(source.FolderId, [source.PrimaryUid]);
             store.Journal.Complete([journal]);
         });
         Log.Moved(context.Logger, destination.PrimaryName, sourceFolder.PrimaryName, source.ReplicaUid, message.Uid, newUid);
         return true;
     }
 
-    private MessageRecord? Candidate(MessageSummary message, byte[] md5) =>
-        context.Store.Messages.VanishedByMd5(context.ReplicaId, md5)
-            .FirstOrDefault(c => c.Size == message.Size && c.InternalDate?.ToUnixTimeSeconds() == message.InternalDate?.ToUnixTimeSeconds());
+    /// <summary>
+    /// A message back in the folder an archive kept it in (restored, or expunged and appended again): the kept copy is the
+    /// primary's message again, with the primary's flags, rather than a second copy beside it. The folder is selected.
+    /// </summary>
+    private async Task<bool> ReadoptAsync(FolderRecord folder, MessageSummary message, byte[] md5, MessageRecord kept, CancellationToken cancellationToken)
+    {
+        var store = context.Store;
+        var journal = store.Journal.Begin(new JournalEntry
+        {
+            ReplicaId = context.ReplicaId,
+            Folder = folder.PrimaryName,
+            Operation = "readopt",
+            PrimaryUid = message.Uid,
+            Md5 = md5,
+            Size = message.Size,
+            MessageId = message.MessageId,
+            Detail = $"kept replica uid {kept.ReplicaUid}",
+        });
+        await ReturnAsync(folder, cancellationToken).ConfigureAwait(false);
+        if (!MessageFlags.Parse(kept.Flags).Equals(message.Flags))
+            await context.Replica.SetFlagsAsync(UidSet.Single(kept.ReplicaUid), message.Flags, cancellationToken).ConfigureAwait(false);
+        store.InTransaction(() =>
+        {
+            store.Kept.Forget(folder.Id, [kept.ReplicaUid]);
+            store.Messages.Put([new MessageRecord
+            {
+                FolderId = folder.Id,
+                PrimaryUid = message.Uid,
+                ReplicaUid = kept.ReplicaUid,
+                Md5 = md5,
+                Size = message.Size,
+                InternalDate = message.InternalDate,
+                Flags = message.Flags.ToString(),
+                MessageId = message.MessageId,
+            }]);
+            store.Journal.Complete([journal]);
+        });
+        Log.Adopted(context.Logger, folder.PrimaryName, message.Uid, kept.ReplicaUid, Md5.Hex(md5));
+        return true;
+    }
+
+    /// <summary>The copy to move: one the primary expunged elsewhere, else (on an archive) a kept one; <c>Kept</c> says which.</summary>
+    private (MessageRecord Row, bool Kept)? Candidate(MessageSummary message, byte[] md5) =>
+        context.Store.Messages.VanishedByMd5(context.ReplicaId, md5).Select(r => (Row: r, Kept: false))
+            .Concat(context.Policy.Keeps ? context.Store.Kept.ByMd5(context.ReplicaId, md5).Select(r => (Row: r, Kept: true)) : [])
+            .Where(c => c.Row.Size == message.Size && c.Row.InternalDate?.ToUnixTimeSeconds() == message.InternalDate?.ToUnixTimeSeconds())
+            .Select(c => ((MessageRecord, bool)?)c).FirstOrDefault();
 }
