@@ -123,8 +123,10 @@ internal sealed class MoveReplayer(SyncContext context)
         var (source, fromKept) = candidate;
         var sourceFolder = context.Store.Folders.Get(source.FolderId);
         if (sourceFolder is null) return false;
+        // Back in the folder it left (moved out and in again before the archive saw it elsewhere, or restored): its copy there is taken back.
         if (sourceFolder.Id == destination.Id)
-            return fromKept && destinationUidValidity == sourceFolder.ReplicaUidValidity && await ReadoptAsync(destination, message, md5, source, cancellationToken).ConfigureAwait(false);
+            return context.Policy.Keeps && destinationUidValidity == sourceFolder.ReplicaUidValidity
+                && await ReadoptAsync(destination, message, md5, source, fromKept, cancellationToken).ConfigureAwait(false);
 
         var store = context.Store;
         var replica = context.Replica;
@@ -204,10 +206,10 @@ internal sealed class MoveReplayer(SyncContext context)
     }
 
     /// <summary>
-    /// A message back in the folder an archive kept it in (restored, or expunged and appended again): the kept copy is the
-    /// primary's message again, with the primary's flags, rather than a second copy beside it. The folder is selected.
+    /// A message back in the folder an archive holds it in (restored, or moved out and back): the copy there, kept or waiting
+    /// out the move window, is the primary's message again, with the primary's flags, rather than a second copy beside it.
     /// </summary>
-    private async Task<bool> ReadoptAsync(FolderRecord folder, MessageSummary message, byte[] md5, MessageRecord kept, CancellationToken cancellationToken)
+    private async Task<bool> ReadoptAsync(FolderRecord folder, MessageSummary message, byte[] md5, MessageRecord kept, bool fromKept, CancellationToken cancellationToken)
     {
         var store = context.Store;
         var journal = store.Journal.Begin(new JournalEntry
@@ -226,7 +228,8 @@ internal sealed class MoveReplayer(SyncContext context)
             await context.Replica.SetFlagsAsync(UidSet.Single(kept.ReplicaUid), message.Flags, cancellationToken).ConfigureAwait(false);
         store.InTransaction(() =>
         {
-            store.Kept.Forget(folder.Id, [kept.ReplicaUid]);
+            if (fromKept) store.Kept.Forget(folder.Id, [kept.ReplicaUid]);
+            else store.Messages.Remove(folder.Id, [kept.PrimaryUid]);
             store.Messages.Put([new MessageRecord
             {
                 FolderId = folder.Id,
