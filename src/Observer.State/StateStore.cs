@@ -23,7 +23,6 @@ public sealed class StateStore : IDisposable
         Folders = new FolderRepository(this);
         Messages = new MessageRepository(this);
         Kept = new KeptMessageRepository(this);
-        HeldFlags = new HeldFlagRepository(this);
         Journal = new JournalRepository(this);
         Troubles = new TroubleRepository(this);
         Service = new ServiceRepository(this);
@@ -38,7 +37,6 @@ public sealed class StateStore : IDisposable
     public FolderRepository Folders { get; }
     public MessageRepository Messages { get; }
     public KeptMessageRepository Kept { get; }
-    public HeldFlagRepository HeldFlags { get; }
     public JournalRepository Journal { get; }
     public TroubleRepository Troubles { get; }
     public ServiceRepository Service { get; }

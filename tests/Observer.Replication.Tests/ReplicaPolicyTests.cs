@@ -111,38 +111,6 @@ public class ReplicaPolicyTests
     }
 
     [Test]
-    public async Task Delayed_AddsFlagsAtOnce_ButKeepsRemovedOnesForTheDelay_ThenRemovesThem()
-    {
-        var delay = TimeSpan.FromSeconds(6);
-        await using var h = await EngineHarness.CreateAsync(replica: new ReplicaTarget("yesterday", ReplicaPolicy.Delayed, delay));
-        await using var primary = await h.Accounts.PrimaryClientAsync();
-        for (var i = 0; i < 3; i++) await primary.AppendAsync("INBOX", MailFactory.Message($"inbox {i}", new MessageFlags([MessageFlags.Seen, "$Work"])));
-        Assert.That((await h.SyncAsync()).Converged, Is.True);
-
-        var changed = DateTimeOffset.UtcNow;
-        await primary.SelectAsync("INBOX");
-        // A mistake: every message marked unread and its keyword stripped; and a flag added, which is no mistake to hold.
-        await primary.UidStoreAsync(UidSet.All, StoreMode.Remove, new MessageFlags([MessageFlags.Seen, "$Work"]), silent: true);
-        await primary.UidStoreAsync(UidSet.Single(1), StoreMode.Add, new MessageFlags([MessageFlags.Flagged]), silent: true);
-        await primary.UnselectAsync();
-        await h.SyncAsync();
-        h.Restart();
-        await h.SyncAsync();
-        if (DateTimeOffset.UtcNow - changed >= delay) Assert.Inconclusive("the machine took longer than the delay to get here; nothing was shown");
-        var held = (await h.Accounts.ReplicaSnapshotAsync()).Folders["INBOX"];
-        Assert.That(held.Select(m => m.Flags.Contains(MessageFlags.Seen) && m.Flags.Contains("$Work")), Has.All.True, "the removals wait, across a restart");
-        Assert.That(held.Count(m => m.Flags.Contains(MessageFlags.Flagged)), Is.EqualTo(1), "an added flag goes at once");
-
-        await Eventually.HoldsAsync(async () =>
-        {
-            await h.SyncAsync();
-            return (await h.Accounts.DifferencesAsync()).Count == 0;
-        }, TimeSpan.FromSeconds(60), async () => string.Join("; ", await h.Accounts.DifferencesAsync()), every: TimeSpan.FromSeconds(2));
-        var replicaId = h.Store.Replicas.Find("yesterday")!.Id;
-        Assert.That(h.Store.HeldFlags.Oldest(replicaId), Is.Empty, "nothing is held once applied");
-    }
-
-    [Test]
     public async Task Restore_FromADelayedReplica_BringsBackWhatThePrimaryLost_IntoItsFolders_OnceOnly()
     {
         await using var h = await EngineHarness.CreateAsync(replica: new ReplicaTarget("yesterday", ReplicaPolicy.Delayed, TimeSpan.FromHours(1)));

@@ -7,8 +7,8 @@ public enum ReplicaPolicy
     Mirror,
 
     /// <summary>
-    /// Applies new mail, new folders and added flags at once, but expunges, folder deletions and removed flags only once
-    /// they are older than <see cref="ReplicaTarget.Delay"/>: a copy to recover from a logical mistake without a backup.
+    /// Applies new mail, new folders and flag changes at once, but expunges and folder deletions only once they are older
+    /// than <see cref="ReplicaTarget.Delay"/>: a copy to recover from a logical mistake without a backup.
     /// </summary>
     Delayed,
 

@@ -386,8 +386,6 @@ public sealed partial class ReplicationEngine
                 }
             }
             await PendingExpunges.FlushAsync(context, _time.GetUtcNow() - context.ExpungeWait, Troubles, work).ConfigureAwait(false);
-            foreach (var due in FoldersWithHeldFlagsDue())
-                if (_store.Folders.Find(Target.Id, due) is { } folder) await SyncLiveAsync(reconciler, folder, FolderExpectation.Now(_time.GetUtcNow()), work).ConfigureAwait(false);
         }
     }
 
@@ -422,7 +420,7 @@ public sealed partial class ReplicationEngine
         {
             nextPass, now + HeartbeatInterval, Troubles.NextRetry() ?? DateTimeOffset.MaxValue,
             NextExpungeDue() ?? DateTimeOffset.MaxValue, _rechecks.NextDue() ?? DateTimeOffset.MaxValue,
-            FolderDeletions.NextDue() ?? DateTimeOffset.MaxValue, NextHeldFlagDue() ?? DateTimeOffset.MaxValue,
+            FolderDeletions.NextDue() ?? DateTimeOffset.MaxValue,
         }.Min();
         var delay = wake - now;
         if (delay <= TimeSpan.Zero) return;
@@ -437,13 +435,6 @@ public sealed partial class ReplicationEngine
             // Time for a timed duty.
         }
     }
-
-    /// <summary>A delayed replica's flag removals: when the first falls due, and the folders where one has.</summary>
-    private DateTimeOffset? NextHeldFlagDue() => !Replica.Delays ? null
-        : _store.HeldFlags.Oldest(Target.Id).Where(h => !Troubles.IsWaiting(h.Folder)).Select(h => (DateTimeOffset?)h.Oldest).Min() + Replica.Delay;
-
-    private IEnumerable<string> FoldersWithHeldFlagsDue() => !Replica.Delays ? []
-        : _store.HeldFlags.Oldest(Target.Id).Where(h => h.Oldest + Replica.Delay <= _time.GetUtcNow() && !Troubles.IsWaiting(h.Folder)).Select(h => h.Folder).ToList();
 
     private DateTimeOffset? NextExpungeDue() =>
         _store.Messages.OldestVanished(Target.Id).Where(v => !Troubles.IsWaiting(v.Folder)).Select(v => (DateTimeOffset?)v.Oldest).Min() + Replica.WaitBeforeDeleting(_options.MoveWindow);

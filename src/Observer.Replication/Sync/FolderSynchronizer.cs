@@ -29,9 +29,7 @@ internal sealed class FolderSynchronizer(SyncContext context)
         // and only a full read finds them again (to hold them still, or to apply them once approved).
         var held = store.Holds.Find(context.ReplicaId, folder.PrimaryName, HoldKind.Messages) is not null;
         var full = request.Full || folder.PrimaryUidValidity is null || folder.ReplicaUidValidity is null || open.Count > 0 || held;
-        // A delayed replica's flag removal that has fallen due is owed even when the primary shows no change.
-        var delayedFlags = DelayedFlagRemovals.For(context, folder);
-        if (!full && delayedFlags?.AnyDue != true && IsUnchanged(folder, request))
+        if (!full && IsUnchanged(folder, request))
         {
             result.Outcome = FolderOutcome.Unchanged;
             return result;
@@ -118,9 +116,8 @@ internal sealed class FolderSynchronizer(SyncContext context)
 
         var wantedFlags = new Dictionary<uint, MessageFlags>(delta.Flags);
         foreach (var a in plan.Adoptions) wantedFlags[a.Primary.Uid] = a.Primary.Flags;
-        delayedFlags?.AddDue(wantedFlags, rows);
         await RestoreReplicaFlagsAsync(folder, replicaSelected, rows, wantedFlags, cancellationToken).ConfigureAwait(false);
-        await SetFlagsAsync(folder, replicaSelected, rows, wantedFlags, delayedFlags, result, cancellationToken).ConfigureAwait(false);
+        await SetFlagsAsync(folder, replicaSelected, rows, wantedFlags, result, cancellationToken).ConfigureAwait(false);
 
         if (holdReason is null && newlyVanished.Count > 0)
         {
@@ -334,14 +331,12 @@ internal sealed class FolderSynchronizer(SyncContext context)
         }
     }
 
-    /// <param name="delayed">A delayed replica's held flag removals; null for other policies.</param>
     private async Task SetFlagsAsync(FolderRecord folder, SelectedMailbox replica, Dictionary<uint, MessageRecord> rows, Dictionary<uint, MessageFlags> wanted,
-        DelayedFlagRemovals? delayed, FolderSyncResult result, CancellationToken cancellationToken)
+        FolderSyncResult result, CancellationToken cancellationToken)
     {
         var changes = wanted
-            .Where(w => rows.TryGetValue(w.Key, out var row) && row.VanishedAt is null)
-            .Select(w => (Row: rows[w.Key], Flags: delayed?.Apply(rows[w.Key], w.Value) ?? w.Value))
-            .Where(c => !c.Flags.Equals(MessageFlags.Parse(c.Row.Flags)))
+            .Where(w => rows.TryGetValue(w.Key, out var row) && row.VanishedAt is null && !w.Value.Equals(MessageFlags.Parse(row.Flags)))
+            .Select(w => (Row: rows[w.Key], Flags: w.Value))
             .ToList();
         // One STORE per distinct set of flags: a whole folder marked read is one command.
         foreach (var group in changes.GroupBy(c => c.Flags.ToString()))

@@ -25,13 +25,3 @@ CREATE TABLE kept_messages (
 ) WITHOUT ROWID;
 
 CREATE INDEX kept_messages_by_md5 ON kept_messages (md5);
-
--- Flags a delayed replica has not removed yet: the primary's flags for the message, and when the removal was
--- first seen. Added flags go at once; the removal waits out the delay, and the row goes once it is applied.
-CREATE TABLE held_flags (
-    folder_id     INTEGER NOT NULL REFERENCES folders(id) ON DELETE CASCADE,
-    primary_uid   INTEGER NOT NULL,
-    flags         TEXT    NOT NULL,
-    since         TEXT    NOT NULL,
-    PRIMARY KEY (folder_id, primary_uid)
-) WITHOUT ROWID;

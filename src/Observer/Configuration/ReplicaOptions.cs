@@ -12,7 +12,7 @@ public sealed class ReplicaOptions
 
     public ReplicaPolicy Policy { get; set; } = ReplicaPolicy.Mirror;
 
-    /// <summary>For a Delayed replica: how old an expunge, a folder deletion or a removed flag must be before it is applied.</summary>
+    /// <summary>For a Delayed replica: how old an expunge or a folder deletion must be before it is applied.</summary>
     public TimeSpan Delay { get; set; }
 
     /// <summary>For an Archive: a keyword set on the copies the primary expunged (for example $Expunged); none when unset.</summary>
