@@ -65,6 +65,31 @@ public class ReplicaPolicyTests
     }
 
     [Test]
+    public async Task Archive_AMessageExpungedAndAppendedAgainBetweenTwoPasses_IsTakenBack_NotKeptTwice()
+    {
+        await using var h = await EngineHarness.CreateAsync(replica: new ReplicaTarget("archive", ReplicaPolicy.Archive));
+        await using var primary = await h.Accounts.PrimaryClientAsync();
+        var bytes = System.Text.Encoding.UTF8.GetBytes(MailFactory.Text("comes back"));
+        var date = new DateTimeOffset(2026, 11, 30, 9, 0, 0, TimeSpan.Zero);
+        await primary.AppendAsync("INBOX", new AppendMessage(ImapLiteral.FromBytes(bytes), null, date));
+        await primary.AppendAsync("INBOX", MailFactory.Message("stays"));
+        Assert.That((await h.SyncAsync()).Converged, Is.True);
+
+        // What a client that re-files a message in place does: the same bytes and date, under a new UID, in one pass's delta.
+        await primary.SelectAsync("INBOX");
+        await primary.UidStoreAsync(UidSet.Single(1), StoreMode.Add, Deleted, silent: true);
+        await primary.ExpungeAsync();
+        await primary.UnselectAsync();
+        await primary.AppendAsync("INBOX", new AppendMessage(ImapLiteral.FromBytes(bytes), new MessageFlags([MessageFlags.Seen]), date));
+        Assert.That((await h.SyncAsync()).Converged, Is.True);
+
+        var inbox = (await h.Accounts.ReplicaSnapshotAsync()).Folders["INBOX"];
+        Assert.That(inbox, Has.Count.EqualTo(2), "the old copy was taken back, not kept beside a new one");
+        Assert.That(inbox.Single(m => m.Flags.Contains(MessageFlags.Seen)).Size, Is.EqualTo(bytes.Length));
+        Assert.That(await h.Accounts.DifferencesAsync(), Is.Empty);
+    }
+
+    [Test]
     public async Task Delayed_HoldsExpungesFolderDeletionsAndTheOldEndOfAMove_ForTheDelay_ThroughARestart_ThenAppliesThem()
     {
         var delay = TimeSpan.FromSeconds(8);

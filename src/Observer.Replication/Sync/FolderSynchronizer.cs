@@ -102,6 +102,9 @@ internal sealed class FolderSynchronizer(SyncContext context)
         }
 
         Adopt(folder, plan.Adoptions, rows, result);
+        // On an archive (which holds nothing back), this folder's expunges are noted before its new mail is copied: a message
+        // expunged and appended again here is then taken back from its old copy, not kept beside a new one.
+        if (context.Policy.Keeps && newlyVanished.Count > 0) store.Messages.MarkVanished(folder.Id, newlyVanished);
         var copier = new MessageCopier(context, folder, result, _moves);
         if (needSummaries)
         {
