@@ -25,10 +25,6 @@ public sealed class KeptMessageRepository
         }
     }
 
-    /// <summary>The MD5s of every kept copy of a replica: with the vanished ones, where a message that comes back can be moved from.</summary>
-    public IReadOnlyList<byte[]> Md5s(long replicaId) =>
-        _store.Query("SELECT k.md5 FROM kept_messages k JOIN folders f ON f.id = k.folder_id WHERE f.replica_id = $r", r => (byte[])r[0], ("$r", replicaId));
-
     /// <summary>Kept copies with these bytes, as rows of the folder they are in (their primary UID is the one they had).</summary>
     public IReadOnlyList<MessageRecord> ByMd5(long replicaId, byte[] md5) =>
         _store.Query("SELECT k.folder_id, k.primary_uid, k.replica_uid, k.md5, k.size, k.internal_date, k.flags FROM kept_messages k "
@@ -48,9 +44,9 @@ public sealed class KeptMessageRepository
     public HashSet<uint> ReplicaUids(long folderId) =>
         _store.Query("SELECT replica_uid FROM kept_messages WHERE folder_id = $f", r => (uint)r.GetInt64(0), ("$f", folderId)).ToHashSet();
 
-    /// <summary>How many copies an archive keeps, over every folder of a replica.</summary>
-    public int Count(long replicaId) =>
-        _store.Query("SELECT COUNT(*) FROM kept_messages k JOIN folders f ON f.id = k.folder_id WHERE f.replica_id = $r", r => r.GetInt32(0), ("$r", replicaId)).Single();
+    /// <summary>How many copies an archive keeps in a folder.</summary>
+    public int Count(long folderId) =>
+        _store.Query("SELECT COUNT(*) FROM kept_messages WHERE folder_id = $f", r => r.GetInt32(0), ("$f", folderId)).Single();
 
     /// <summary>Kept copies that are gone from the replica (someone deleted them there): nothing to keep track of any more.</summary>
     public void Forget(long folderId, IEnumerable<uint> replicaUids) =>

@@ -88,12 +88,6 @@ internal sealed class FolderDeletionDelay(TimeSpan delay, TimeProvider time, Gon
         }
     }
 
-    /// <summary>Each waiting deletion and when it falls due, for `observer status`.</summary>
-    public IReadOnlyList<(string Folder, DateTimeOffset Due)> Waiting()
-    {
-        lock (_gate) return Clocks.Select(g => (g.Key, g.Value + delay)).OrderBy(g => g.Item2).ToList();
-    }
-
     /// <summary>When the earliest waiting deletion falls due, if any waits.</summary>
     public DateTimeOffset? NextDue()
     {

@@ -42,13 +42,6 @@ public sealed record ReplicaTarget(string Name, ReplicaPolicy Policy = ReplicaPo
     /// <summary>The policy as the state database and `observer status` write it.</summary>
     public string Mode => Policy.ToString().ToLowerInvariant();
 
-    public override string ToString() => Policy switch
-    {
-        ReplicaPolicy.Delayed => $"{Name} (delayed {Describe(Delay)})",
-        ReplicaPolicy.Archive => $"{Name} (archive)",
-        _ => Name,
-    };
-
     /// <summary>A duration as an admin would say it: 24 h, 90 s.</summary>
     public static string Describe(TimeSpan span) =>
         span.TotalDays >= 1 && span.TotalHours % 24 == 0 ? $"{span.TotalDays:0.#} d"

@@ -45,7 +45,6 @@ public sealed class FolderComparison(string folder, string replicaFolder)
 
 public sealed class VerifyReport
 {
-
     public List<FolderComparison> Folders { get; } = [];
 
     /// <summary>Replica folders with no counterpart on the primary, with their message counts.</summary>

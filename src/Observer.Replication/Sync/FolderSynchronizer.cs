@@ -256,9 +256,10 @@ internal sealed class FolderSynchronizer(SyncContext context)
     private async Task<UidSet> ReadReplicaAsync(FolderRecord folder, SelectedMailbox selected, Dictionary<uint, MessageRecord> rows,
         PrimaryDelta delta, Dictionary<uint, byte[]> knownPrimary, bool full, CancellationToken cancellationToken)
     {
-        var kept = context.Policy.Keeps ? context.Store.Kept.ReplicaUids(folder.Id) : [];
-        var looksUntouched = selected.UidNext == folder.ReplicaUidNext && selected.Exists == rows.Count + kept.Count;
+        var keptCount = context.Policy.Keeps ? context.Store.Kept.Count(folder.Id) : 0;
+        var looksUntouched = selected.UidNext == folder.ReplicaUidNext && selected.Exists == rows.Count + keptCount;
         if (!full && looksUntouched) return UidSet.Empty;
+        var kept = keptCount > 0 ? context.Store.Kept.ReplicaUids(folder.Id) : [];
         var present = selected.Exists == 0 ? [] : (await context.Replica.SearchAsync(SearchQuery.All, cancellationToken).ConfigureAwait(false)).Expand().ToHashSet();
         // A kept copy someone removed from the archive by hand is nothing to keep track of; the others are known, not strays.
         if (kept.Count > 0) context.Store.Kept.Forget(folder.Id, kept.Where(u => !present.Contains(u)));

@@ -96,18 +96,16 @@ internal sealed class MoveReplayer(SyncContext context)
     private HashSet<string> _pool = [];
 
     /// <summary>Reads the move pool before a copy, so that most messages, matching nothing, cost no query.</summary>
-    /// An archive's kept copies are in it too: a message that comes back to the primary (moved after the move window, restored)
-    /// is moved there from the archive, not kept twice.
-    public void LoadPool() => _pool = context.Store.Messages.VanishedMd5s(context.ReplicaId)
-        .Concat(context.Policy.Keeps ? context.Store.Kept.Md5s(context.ReplicaId) : [])
-        .Select(Convert.ToHexString).ToHashSet(StringComparer.Ordinal);
+    public void LoadPool() => _pool = context.Store.Messages.VanishedMd5s(context.ReplicaId).Select(Convert.ToHexString).ToHashSet(StringComparer.Ordinal);
 
     /// <summary>
     /// Whether a copy the primary expunged elsewhere holds these bytes and date, and moving it beats uploading it. Never on a
     /// delayed replica: there the moved message shows at once in its new folder, and its old copy stays until the delay passes.
+    /// On an archive a kept copy counts too (a message moved back, or restored); kept copies grow without bound, so they are
+    /// looked up by their indexed MD5 for each new message rather than read into the pool.
     /// </summary>
     public Task<bool> CanMoveAsync(MessageSummary message, byte[] md5) =>
-        Task.FromResult(context.Replica.Features.UidPlus && !context.Policy.Delays && WorthMoving(message) && _pool.Contains(Convert.ToHexString(md5)) && Candidate(message, md5) is not null);
+        Task.FromResult(context.Replica.Features.UidPlus && !context.Policy.Delays && WorthMoving(message) && (_pool.Contains(Convert.ToHexString(md5)) || context.Policy.Keeps) && Candidate(message, md5) is not null);
 
     private bool WorthMoving(MessageSummary message) => WorthMoving(message.Size);
 
