@@ -58,12 +58,23 @@ public class TestServer : IAsyncDisposable
         if (kind == ServerKind.Dovecot) return await DovecotServer.StartAsync(name, delimiter: delimiter ?? '.', master: master);
         if (master is not null && kind != ServerKind.Cyrus) throw new ArgumentException($"the {kind} test server has no master users", nameof(master));
         var unique = $"{name}-{Environment.ProcessId}";
-        var args = new List<string> { unique, "--port", FreePort.Next().ToString(), "--fresh" };
-        if (kind == ServerKind.Cyrus && delimiter is { } d) args.AddRange(["--delimiter", d.ToString()]);
-        if (master is not null) args.AddRange(["--master", $"{master.User}:{master.Password}"]);
-        var server = new TestServer(kind, unique, [.. args]);
-        await server.LaunchAsync(args);
-        return server;
+        for (var attempt = 1; ; attempt++)
+        {
+            var args = new List<string> { unique, "--port", FreePort.Next().ToString(), "--fresh" };
+            if (kind == ServerKind.Cyrus && delimiter is { } d) args.AddRange(["--delimiter", d.ToString()]);
+            if (master is not null) args.AddRange(["--master", $"{master.User}:{master.Password}"]);
+            var server = new TestServer(kind, unique, [.. args]);
+            try
+            {
+                await server.LaunchAsync(args);
+                return server;
+            }
+            catch (InvalidOperationException ex) when (attempt < 3 && ex.Message.Contains("(port in use?)", StringComparison.Ordinal))
+            {
+                // A port free when picked was taken before the server bound it (another test server started meanwhile,
+                // seen in CI with four servers up): pick another.
+            }
+        }
     }
 
     /// <summary>
