@@ -27,6 +27,7 @@ public sealed class StateStore : IDisposable
         Troubles = new TroubleRepository(this);
         Service = new ServiceRepository(this);
         Holds = new HoldRepository(this);
+        Failovers = new FailoverRepository(this);
     }
 
     internal Lock Gate { get; } = new();
@@ -41,6 +42,7 @@ public sealed class StateStore : IDisposable
     public TroubleRepository Troubles { get; }
     public ServiceRepository Service { get; }
     public HoldRepository Holds { get; }
+    public FailoverRepository Failovers { get; }
 
     public static StateStore Open(string path, TimeProvider? time = null)
     {
@@ -128,6 +130,28 @@ public sealed class StateStore : IDisposable
         {
             connection.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// The server `observer promote` made the primary, read when the settings are: null when there is no state database
+    /// yet, or it predates failover, or the settings' own primary is the primary. Reads only; creates and migrates nothing.
+    /// </summary>
+    public static string? ReadPromotedPrimary(string path)
+    {
+        var full = Path.GetFullPath(path);
+        if (!File.Exists(full)) return null;
+        try
+        {
+            using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = full, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+            connection.Open();
+            Execute(connection, "PRAGMA busy_timeout = 10000;");
+            if (Scalar(connection, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'roles'") is null) return null;
+            return Scalar(connection, "SELECT primary_name FROM roles WHERE id = 1") as string;
+        }
+        catch (SqliteException ex)
+        {
+            throw new StateException($"cannot read state database {full}: {ex.Message}", ex);
         }
     }
 

@@ -17,15 +17,19 @@ public static class MessageIdHeader
     /// <summary>The Message-ID from the header of a whole message.</summary>
     public static string? FromMessage(Observer.Mail.ImapLiteral message)
     {
+        using var head = OpenHead(message);
+        return Parse(head);
+    }
+
+    /// <summary>The start of a message, where its header is: at most <see cref="MostHeaderRead"/> bytes, in memory.</summary>
+    internal static MemoryStream OpenHead(Observer.Mail.ImapLiteral message)
+    {
         if (message.TryGetMemory(out var memory) && MemoryMarshal.TryGetArray(memory, out var bytes))
-        {
-            using var inMemory = new MemoryStream(bytes.Array!, bytes.Offset, Math.Min(bytes.Count, MostHeaderRead), writable: false);
-            return Parse(inMemory);
-        }
+            return new MemoryStream(bytes.Array!, bytes.Offset, Math.Min(bytes.Count, MostHeaderRead), writable: false);
         using var stream = message.OpenRead();
         var head = new byte[(int)Math.Min(message.Length, MostHeaderRead)];
         stream.ReadExactly(head);
-        return Parse(head);
+        return new MemoryStream(head, writable: false);
     }
 
     /// <summary>The Message-ID among header lines; the scan stops at the blank line that ends the header.</summary>

@@ -113,6 +113,9 @@ public sealed class ReplicationOptions
 
     /// <summary>Name of the single Replica section's replica in the state database; a Replicas list names each entry itself.</summary>
     public string ReplicaName { get; set; } = ReplicaTarget.DefaultName;
+
+    /// <summary>Name of the Primary section's server: what `observer promote` and the failover report call it, and its name as a replica after a failover.</summary>
+    public string PrimaryName { get; set; } = "primary";
 }
 
 public sealed class FolderOptions

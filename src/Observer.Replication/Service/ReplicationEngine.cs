@@ -119,6 +119,7 @@ public sealed partial class ReplicationEngine
         {
             LookUpTargetAgain();
             await using var pair = await ConnectBesideStateCheckAsync(token).ConfigureAwait(false);
+            await ReconcileFailoverAsync(pair, token).ConfigureAwait(false);
             return await Reconciler(pair, oneShot: true, polled: polled).RunAsync(full, force: false, token).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
     }
@@ -133,6 +134,7 @@ public sealed partial class ReplicationEngine
             var verifier = new Verifier(Context(pair), Filter(pair));
             var before = await verifier.CompareAsync(token).ConfigureAwait(false);
             if (!repair || before.Identical) return (before, (VerifyReport?)null);
+            await ReconcileFailoverAsync(pair, token).ConfigureAwait(false);
             await verifier.RepairAsync(before, Reconciler(pair, oneShot: true), force, token).ConfigureAwait(false);
             return (before, await verifier.CompareAsync(token).ConfigureAwait(false));
         }, cancellationToken).ConfigureAwait(false);
@@ -230,6 +232,7 @@ public sealed partial class ReplicationEngine
                             }
                             watching ??= StartWatching(pair, queue, watchStop.Token);
                             Heartbeat(force: true);
+                            await ReconcileFailoverAsync(pair, work).ConfigureAwait(false);
                             await Reconciler(pair).RunAsync(full: false, force: false, work).ConfigureAwait(false);
                         }
                         catch (Exception) when (!stopping.IsCancellationRequested)

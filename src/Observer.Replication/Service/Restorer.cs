@@ -18,9 +18,6 @@ public sealed class RestoreReport
 /// </summary>
 internal sealed class Restorer(SyncContext context, FolderFilter filter)
 {
-    /// <summary>Messages fetched and appended at a time: bodies wait on disk or in memory between the two.</summary>
-    private const int BatchSize = 50;
-
     public async Task<RestoreReport> RunAsync(string? onlyFolder, DateTimeOffset? since, CancellationToken cancellationToken)
     {
         var report = new RestoreReport();
@@ -48,22 +45,8 @@ internal sealed class Restorer(SyncContext context, FolderFilter filter)
                 await context.Primary.CreateAsync(primaryName, cancellationToken).ConfigureAwait(false);
                 primaryFolders.Add(primaryName);
             }
-            await context.Replica.SelectAsync(replicaFolder, readOnly: true, null, cancellationToken).ConfigureAwait(false);
-            foreach (var chunk in lost.Keys.Order().Chunk(BatchSize))
-            {
-                var batch = new List<MessageData>();
-                try
-                {
-                    await foreach (var m in context.Replica.FetchBodiesAsync(UidSet.FromUids(chunk), cancellationToken).ConfigureAwait(false)) batch.Add(m);
-                    var messages = batch.Where(m => m.Uid is { } uid && lost.ContainsKey(uid) && m.Body is not null)
-                        .Select(m => new AppendMessage(m.Body!, Restored(lost[m.Uid!.Value].Flags), lost[m.Uid!.Value].InternalDate)).ToList();
-                    await context.Primary.AppendAsync(primaryName, messages, cancellationToken).ConfigureAwait(false);
-                }
-                finally
-                {
-                    foreach (var m in batch) m.Dispose();
-                }
-            }
+            var wanted = lost.ToDictionary(l => l.Key, l => (Restored(l.Value.Flags), l.Value.InternalDate));
+            await MessageTransfer.CopyAsync(context.Replica, replicaFolder, context.Primary, primaryName, wanted, null, cancellationToken).ConfigureAwait(false);
             report.Folders.Add((primaryName, lost.Count, created));
         }
         return report;

@@ -9,6 +9,9 @@ public enum Verb
     Approve,
     Forget,
     Restore,
+    Drain,
+    Promote,
+    Report,
     Help,
 }
 
@@ -36,6 +39,9 @@ public sealed record CommandLineArguments(Verb Verb, string? ConfigFile, bool Re
     /// <summary>`restore --since TIME`: only messages whose internal date is this or later.</summary>
     public DateTimeOffset? Since { get; init; }
 
+    /// <summary>`promote NAME`: the replica to make the primary (or the settings' primary, by its Replication:PrimaryName, to fail back).</summary>
+    public string? Promoted { get; init; }
+
     /// <summary>--replica NAME: only this replica of the settings' Replicas list (sync, verify, status, approve).</summary>
     public string? Replica { get; init; }
 
@@ -57,12 +63,19 @@ public sealed record CommandLineArguments(Verb Verb, string? ConfigFile, bool Re
           forget    ACCOUNT: delete the state of an account taken out of the settings (its mail is untouched)
           restore   --from REPLICA [--folder FOLDER] [--since TIME]: copy back to the primary what the replica
                     still holds and the primary lost (a delayed replica or an archive); never twice
+          drain     bring every replica to zero lag and verify it; exit 0 when a mirror is identical to the
+                    primary, and say which one is safe to switch to (stop `observer run` first)
+          promote   NAME [--force]: make replica NAME the primary; the old primary becomes a replica, and what
+                    it holds that NAME lacks is copied back before anything is written to it. Without --force,
+                    NAME must first match the primary exactly; --force when the primary is lost
+          report    split-brain: after a promotion, what exists on one side only since the failover point,
+                    per folder (date, From, Subject, size); changes nothing; exit 1 when there is something
 
         options:
           --config FILE          settings file (default: appsettings.json here, else next to observer)
-          --account NAME         sync, verify, status, approve: only this account of the Accounts list
+          --account NAME         sync, verify, status, approve, drain, report: only this account of the Accounts list
                                  (default: every account; status then shows one line per account)
-          --replica NAME         sync, verify, status, approve: only this replica of the Replicas list
+          --replica NAME         sync, verify, status, approve, drain, report: only this replica of the Replicas list
           --full                 sync: compare everything, not only changes since the last checkpoint
           --Section:Key=value    override any setting, e.g. --Primary:Host=mail.example.com
         environment: OBSERVER_Section__Key overrides too, e.g. OBSERVER_Replica__Password
@@ -77,11 +90,11 @@ public sealed record CommandLineArguments(Verb Verb, string? ConfigFile, bool Re
     /// <summary>Parses, or returns a one-line error that says what is wrong and what to do.</summary>
     public static (CommandLineArguments? Arguments, string? Error) Parse(IReadOnlyList<string> args)
     {
-        if (args.Count == 0) return (null, "no command given; use one of: run, sync, verify, status, approve, forget, restore (observer --help for more)");
+        if (args.Count == 0) return (null, "no command given; use one of: run, sync, verify, status, approve, forget, restore, drain, promote, report (observer --help for more)");
         var verbText = args[0];
         if (verbText is "-h" or "--help" or "help") return (new CommandLineArguments(Verb.Help, null, false, false, false, []), null);
         if (!Enum.TryParse<Verb>(verbText, ignoreCase: true, out var verb) || verb == Verb.Help || verbText.StartsWith('-'))
-            return (null, $"unknown command '{verbText}'; use one of: run, sync, verify, status, approve, forget, restore");
+            return (null, $"unknown command '{verbText}'; use one of: run, sync, verify, status, approve, forget, restore, drain, promote, report");
 
         string? config = null, account = null, replica = null, from = null, folder = null;
         DateTimeOffset? since = null;
@@ -100,13 +113,13 @@ public sealed record CommandLineArguments(Verb Verb, string? ConfigFile, bool Re
                 case "--repair" when verb == Verb.Verify:
                     repair = true;
                     continue;
-                case "--force" when verb == Verb.Verify:
+                case "--force" when verb is Verb.Verify or Verb.Promote:
                     force = true;
                     continue;
                 case "--full" when verb == Verb.Sync:
                     full = true;
                     continue;
-                case "--account" when verb is not (Verb.Run or Verb.Forget):
+                case "--account" when verb is not (Verb.Run or Verb.Forget or Verb.Promote):
                     if (i + 1 >= args.Count || args[i + 1].StartsWith("--", StringComparison.Ordinal)) return (null, "--account needs the name of an account from the settings' Accounts list");
                     account = args[++i];
                     continue;
@@ -121,7 +134,7 @@ public sealed record CommandLineArguments(Verb Verb, string? ConfigFile, bool Re
                 case "--all" when verb == Verb.Approve:
                     all = true;
                     continue;
-                case "--replica" when verb is not (Verb.Run or Verb.Forget):
+                case "--replica" when verb is not (Verb.Run or Verb.Forget or Verb.Promote):
                     if (i + 1 >= args.Count || args[i + 1].StartsWith("--", StringComparison.Ordinal)) return (null, "--replica needs the name of a replica from the settings' Replicas list");
                     replica = args[++i];
                     continue;
@@ -138,19 +151,19 @@ public sealed record CommandLineArguments(Verb Verb, string? ConfigFile, bool Re
             }
             if (arg.StartsWith("--account=", StringComparison.Ordinal))
             {
-                if (verb is Verb.Run or Verb.Forget) return (null, $"--account does not apply to {verb.ToString().ToLowerInvariant()}; see observer --help");
+                if (verb is Verb.Run or Verb.Forget or Verb.Promote) return (null, $"--account does not apply to {verb.ToString().ToLowerInvariant()}; see observer --help");
                 account = arg["--account=".Length..];
                 if (account.Length == 0) return (null, "--account needs the name of an account from the settings' Accounts list");
                 continue;
             }
             if (arg.StartsWith("--replica=", StringComparison.Ordinal))
             {
-                if (verb is Verb.Run or Verb.Forget) return (null, $"--replica does not apply to {verb.ToString().ToLowerInvariant()}; see observer --help");
+                if (verb is Verb.Run or Verb.Forget or Verb.Promote) return (null, $"--replica does not apply to {verb.ToString().ToLowerInvariant()}; see observer --help");
                 replica = arg["--replica=".Length..];
                 if (replica.Length == 0) return (null, "--replica needs the name of a replica from the settings' Replicas list");
                 continue;
             }
-            if (verb is Verb.Approve or Verb.Forget && !arg.StartsWith("--", StringComparison.Ordinal))
+            if (verb is Verb.Approve or Verb.Forget or Verb.Promote or Verb.Report && !arg.StartsWith("--", StringComparison.Ordinal))
             {
                 folders.Add(arg);
                 continue;
@@ -166,12 +179,19 @@ public sealed record CommandLineArguments(Verb Verb, string? ConfigFile, bool Re
         if (verb == Verb.Forget && folders.Count != 1)
             return (null, "forget needs the one account whose state to delete: observer forget NAME; `observer status` lists the accounts");
         if (verb == Verb.Forget) (account, folders) = (folders[0], []);
-        if (force && !repair) return (null, "--force only applies with --repair");
+        if (force && !repair && verb == Verb.Verify) return (null, "--force only applies with --repair");
+        string? promoted = null;
+        if (verb == Verb.Promote && folders.Count != 1)
+            return (null, "promote needs the one server to make the primary: observer promote NAME [--force]; `observer status` lists the replicas");
+        if (verb == Verb.Promote) (promoted, folders) = (folders[0], []);
+        if (verb == Verb.Report && (folders.Count != 1 || !folders[0].Equals("split-brain", StringComparison.OrdinalIgnoreCase)))
+            return (null, $"report needs what to report: observer report split-brain{(folders.Count == 0 ? "" : $" (not '{string.Join(' ', folders)}')")}");
+        if (verb == Verb.Report) folders = [];
         if (verb == Verb.Restore && from is null)
             return (null, "restore needs --from REPLICA, the replica to copy back from (a name of the settings' Replicas list); `observer status` lists them");
         if (verb == Verb.Approve && (folders.Count == 0) == !all)
             return (null, "approve needs the folders whose held deletions to apply, or --all (not both); `observer status` lists them");
-        return (new CommandLineArguments(verb, config, repair, force, full, overrides) { Folders = folders, All = all, Account = account, Replica = replica, From = from, Folder = folder, Since = since }, null);
+        return (new CommandLineArguments(verb, config, repair, force, full, overrides) { Folders = folders, All = all, Account = account, Replica = replica, From = from, Folder = folder, Since = since, Promoted = promoted }, null);
     }
 
     private static string RestoreValueMissing(string option) => option switch

@@ -106,9 +106,21 @@ public static class ObserverProgram
                 (engine, writer) => RestoreCommand.RunAsync(engine, arguments.Folder, arguments.Since, writer, cancellationToken), host, output, errors);
         }
 
+        // The report reads both servers and writes nothing: no lock, so it can be run beside the service.
+        if (arguments.Verb == Verb.Report)
+        {
+            if (arguments.Account is { } who) AccountEngines.Named(who, options.EffectiveAccounts.Select(a => a.Name), options.HasAccountList);
+            if (!File.Exists(options.State.Path))
+            {
+                await output.WriteLineAsync($"report: no state database at {options.State.Path}, so no promotion recorded; nothing to compare");
+                return 0;
+            }
+            return await SplitBrainCommand.RunAsync(services.GetRequiredService<AccountEngines>().Select(arguments.Account, arguments.Replica), output, cancellationToken);
+        }
+
         // The --account check needs only the settings; the state is opened (and migrated) only under the lock.
         if (arguments.Account is { } named) AccountEngines.Named(named, options.EffectiveAccounts.Select(a => a.Name), options.HasAccountList);
-        if (arguments.Replica is { } replica) AccountEngines.NamedReplica(replica, options.Replicas.Select(r => r.Name), options.HasReplicaList);
+        if (arguments.Replica is { } replica) AccountEngines.NamedReplica(replica, options.ReplicaNames, options.NamesReplicas);
         using var instance = InstanceLock.Acquire(options.State.Path);
         var accounts = services.GetRequiredService<AccountEngines>();
         var selected = accounts.Select(arguments.Account, arguments.Replica);
@@ -120,6 +132,10 @@ public static class ObserverProgram
                 await host.StartAsync(cancellationToken);
                 await host.WaitForShutdownAsync(cancellationToken);
                 return worker.FatalError is null ? 0 : 1;
+            case Verb.Drain:
+                return await DrainCommand.RunAsync(selected, options.CurrentPrimaryName, output, cancellationToken);
+            case Verb.Promote:
+                return await PromoteCommand.RunAsync(options, accounts, services.GetRequiredService<StateStore>(), arguments.Promoted!, arguments.Force, output, cancellationToken);
             case Verb.Sync:
                 return await EachAccountAsync(accounts.RunsSeveral, selected, "sync", "every account's replica matches its primary", (engine, writer) => SyncCommand.RunAsync(engine, arguments.Full, writer, cancellationToken),
                     host, output, errors);

@@ -25,7 +25,7 @@ public static class ApproveCommand
         var replicas = options.Units.Select(u => u.Target.Name).Distinct().ToList();
         if (replicaName is null && replicas.Count > 1)
             throw new UsageException($"approve: name the replica whose deletions to approve with --replica NAME; the replicas are {string.Join(", ", replicas)}");
-        replicaName = replicaName is null ? replicas[0] : AccountEngines.NamedReplica(replicaName, options.Replicas.Select(r => r.Name), options.HasReplicaList);
+        replicaName = replicaName is null ? replicas[0] : AccountEngines.NamedReplica(replicaName, options.ReplicaNames, options.NamesReplicas);
         var store = openStore();
         var replica = store.Replicas.Find(replicaName, account);
         var holds = replica is null ? [] : store.Holds.All(replica.Id);

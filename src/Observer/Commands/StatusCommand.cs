@@ -15,7 +15,7 @@ public static class StatusCommand
     {
         var configured = options.EffectiveAccounts.Select(a => a.Name).ToList();
         if (account is not null) account = AccountEngines.Named(account, configured, options.HasAccountList);
-        if (replicaName is not null) replicaName = AccountEngines.NamedReplica(replicaName, options.Replicas.Select(r => r.Name), options.HasReplicaList);
+        if (replicaName is not null) replicaName = AccountEngines.NamedReplica(replicaName, options.ReplicaNames, options.NamesReplicas);
         var units = options.Units.Where(u => (account is null || u.Name == account) && (replicaName is null || u.Target.Name == replicaName)).ToList();
         var path = options.State.Path;
         if (!File.Exists(path))
@@ -67,10 +67,10 @@ public static class StatusCommand
                 ? $"{gone.Account.PadRight(width)}not in the settings any more; its state is kept (observer forget {gone.Account} deletes it)"
                 : $"{"(unnamed)".PadRight(width)}the one account of the settings before they listed accounts; its state is kept (observer forget \"\" deletes it)");
         var counted = options.HasAccountList ? $"{configured.Count} account{(configured.Count == 1 ? "" : "s")}" : "";
-        if (options.HasReplicaList) counted += (counted.Length > 0 ? ", " : "") + $"{replicaNames.Count} replica{(replicaNames.Count == 1 ? "" : "s")}";
+        if (options.NamesReplicas) counted += (counted.Length > 0 ? ", " : "") + $"{replicaNames.Count} replica{(replicaNames.Count == 1 ? "" : "s")}";
         await output.WriteLineAsync(attention.Count == 0
             ? $"health: ok ({counted})"
-            : $"health: needs attention: {string.Join("; ", attention)}; `observer status {(options.HasAccountList ? "--account NAME " : "")}{(options.HasReplicaList ? "--replica NAME" : "")}` shows its folders");
+            : $"health: needs attention: {string.Join("; ", attention)}; `observer status {(options.HasAccountList ? "--account NAME " : "")}{(options.NamesReplicas ? "--replica NAME" : "")}` shows its folders");
         return attention.Count == 0 ? 0 : 1;
     }
 

@@ -33,10 +33,10 @@ public sealed class AccountOptions
     /// <summary>What the service keys a unit by: the account, and the replica when the settings list them.</summary>
     public string Id => NamesReplica ? $"{Name}/{Target.Name}" : Name;
 
-    /// <summary>This account's unit for one replica.</summary>
-    public AccountOptions For(ReplicaLogin login, bool namesReplica) => new()
+    /// <summary>This account's unit for one replica; after a promotion, <paramref name="primary"/> is the promoted replica's login.</summary>
+    public AccountOptions For(ReplicaLogin login, bool namesReplica, EndpointOptions? primary = null) => new()
     {
-        Name = Name, Key = Key, FromFile = FromFile, Primary = Primary, Replica = login.Server, Target = login.Replica.Target, NamesReplica = namesReplica,
+        Name = Name, Key = Key, FromFile = FromFile, Primary = primary ?? Primary, Replica = login.Server, Target = login.Replica.Target, NamesReplica = namesReplica,
     };
 
     /// <summary>Whether a reload changed nothing that this account's replication depends on.</summary>

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration.CommandLine;
 using Microsoft.Extensions.Configuration.EnvironmentVariables;
 using Observer.Cli;
 using Observer.Replication;
+using Observer.State;
 
 namespace Observer.Configuration;
 
@@ -113,6 +114,20 @@ public static class ObserverConfiguration
         foreach (var endpoint in options.Accounts.SelectMany(a => a.ReplicaLogins.Select(l => l.Server).Append(a.Primary).Append(a.Replica))
                      .Concat(options.Replicas.Select(r => r.Server)).Append(options.Primary).Append(options.Replica).Distinct())
             endpoint.PasswordFile = Rooted(endpoint.PasswordFile, baseDirectory);
+        options.PromotedInState(ReadPromotion(options.State.Path));
+    }
+
+    /// <summary>Which server `observer promote` made the primary: kept in the state database, so that every command and a reload agree.</summary>
+    private static string? ReadPromotion(string statePath)
+    {
+        try
+        {
+            return string.IsNullOrWhiteSpace(statePath) || Directory.Exists(statePath) ? null : StateStore.ReadPromotedPrimary(statePath);
+        }
+        catch (StateException ex)
+        {
+            throw new ConfigurationProblemException(ex.Message);
+        }
     }
 
     private static readonly string[] AccountKeys = ["Name", "Primary", "Replica"];

@@ -27,13 +27,48 @@ public sealed class ObserverOptions
     public bool HasReplicaList => Replicas.Count > 0;
 
     /// <summary>
+    /// The replica `observer promote` made the primary, read from the state database with the settings (not a setting):
+    /// then that replica's server is read from, and the settings' Primary is written to as a mirror named
+    /// Replication:PrimaryName. Null while the settings' own primary is the primary.
+    /// </summary>
+    public string? Promoted { get; private set; }
+
+    public void PromotedInState(string? replicaName) => Promoted = replicaName;
+
+    /// <summary>The name of the server replication reads from now: the promoted replica's, or Replication:PrimaryName.</summary>
+    public string CurrentPrimaryName => Promoted ?? Replication.PrimaryName;
+
+    /// <summary>Whether units are named by their replica: with a Replicas list, and after a promotion (the old primary is a replica then).</summary>
+    public bool NamesReplicas => HasReplicaList || Promoted is not null;
+
+    /// <summary>
     /// Every account with every replica: what the service runs, one engine each. An account of several replicas
     /// reads the primary once per replica, so a replica that is down or slow never holds the others back.
     /// </summary>
-    public IReadOnlyList<AccountOptions> Units => EffectiveAccounts.SelectMany(account => LoginsOf(account).Select(login => account.For(login, HasReplicaList))).ToList();
+    public IReadOnlyList<AccountOptions> Units => Promoted is { } promoted && ConfiguredReplicaNames.Contains(promoted)
+        ? EffectiveAccounts.SelectMany(account => PromotedUnitsOf(account, promoted)).ToList()
+        : ConfiguredUnits;
+
+    /// <summary>The units as the settings describe them, before any promotion: what the settings are checked against.</summary>
+    public IReadOnlyList<AccountOptions> ConfiguredUnits => EffectiveAccounts.SelectMany(account => LoginsOf(account).Select(login => account.For(login, HasReplicaList))).ToList();
+
+    /// <summary>The replicas' names now (after a promotion, the old primary's is one of them and the promoted one's is not).</summary>
+    public IReadOnlyList<string> ReplicaNames => Units.Select(u => u.Target.Name).Distinct().ToList();
+
+    /// <summary>The replicas' names in the settings.</summary>
+    public IReadOnlyList<string> ConfiguredReplicaNames => HasReplicaList ? Replicas.Select(r => r.Name).ToList() : [Replication.ReplicaName];
 
     /// <summary>Whether the service runs more than one engine (several accounts or several replicas), through the scheduler.</summary>
-    public bool RunsSeveral => HasAccountList || HasReplicaList;
+    public bool RunsSeveral => HasAccountList || NamesReplicas;
+
+    /// <summary>After a promotion: the promoted replica's login is the account's primary; the old primary is a mirror, beside the other replicas.</summary>
+    private IEnumerable<AccountOptions> PromotedUnitsOf(AccountOptions account, string promoted)
+    {
+        var logins = LoginsOf(account);
+        var chosen = logins.First(l => l.Replica.Name == promoted);
+        var former = new ReplicaLogin(ReplicaOptions.FormerPrimary(Replication.PrimaryName, account.Primary), account.Primary);
+        return logins.Where(l => l != chosen).Prepend(former).Select(login => account.For(login, namesReplica: true, primary: chosen.Server));
+    }
 
     private IReadOnlyList<ReplicaLogin> LoginsOf(AccountOptions account)
     {

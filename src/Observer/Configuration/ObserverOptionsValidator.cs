@@ -23,7 +23,7 @@ public sealed class ObserverOptionsValidator : IValidateOptions<ObserverOptions>
             if (!options.HasReplicaList) Endpoint("Replica", "replica", options.Replica, errors);
             foreach (var entry in options.Replicas) Endpoint(entry.Key, $"replica {entry.Name}", entry.Server, errors);
             var logins = new Dictionary<string, ReplicaOptions>(StringComparer.OrdinalIgnoreCase);
-            foreach (var unit in errors.Count == 0 ? options.Units : [])
+            foreach (var unit in errors.Count == 0 ? options.ConfiguredUnits : [])
             {
                 var replica = options.Replicas.FirstOrDefault(r => r.Name == unit.Target.Name);
                 var section = replica?.Key ?? "Replica";
@@ -68,6 +68,7 @@ public sealed class ObserverOptionsValidator : IValidateOptions<ObserverOptions>
             errors.Add($"Replication:LowLatency:Folders names {r.LowLatency.ProbedFolders.Count} folders; probe at most 8, each costs a connection");
         if (r.JournalRetention < TimeSpan.Zero) errors.Add($"Replication:JournalRetention is {r.JournalRetention}; it cannot be negative");
         if (string.IsNullOrWhiteSpace(r.ReplicaName)) errors.Add("Replication:ReplicaName is empty; name this replica, e.g. replica");
+        Roles(options, errors);
 
         var c = options.Reconnect;
         if (c.InitialDelay <= TimeSpan.Zero) errors.Add($"Reconnect:InitialDelay is {c.InitialDelay}; it must be positive");
@@ -91,6 +92,19 @@ public sealed class ObserverOptionsValidator : IValidateOptions<ObserverOptions>
         if (!IsAccountName(account.Name)) return $"{what} may hold only letters, digits and . _ @ + -";
         if (!byName.TryAdd(account.Name, account)) return $"{what} is also {byName[account.Name].Key}'s; each account needs a name of its own";
         return null;
+    }
+
+    /// <summary>The primary's name, which a failover makes a replica's, and the promotion the state records.</summary>
+    private static void Roles(ObserverOptions options, List<string> errors)
+    {
+        var name = options.Replication.PrimaryName;
+        if (name.Length == 0 || name.Length > 64 || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-'))
+            errors.Add($"Replication:PrimaryName '{name}' may hold only letters, digits and . _ - (at most 64), e.g. primary or the server's host name");
+        else if (options.ConfiguredReplicaNames.Contains(name, StringComparer.OrdinalIgnoreCase))
+            errors.Add($"Replication:PrimaryName '{name}' is also a replica's name; give the primary a name of its own");
+        if (options.Promoted is { } promoted && !options.ConfiguredReplicaNames.Contains(promoted))
+            errors.Add($"the state database {options.State.Path} says replica '{promoted}' was promoted to primary (observer promote), but the settings have no replica '{promoted}'; "
+                + $"put its entry back in Replicas (or set Replication:ReplicaName to '{promoted}')");
     }
 
     /// <summary>The Replicas list: each entry named once, and its policy's settings only where they apply.</summary>
@@ -121,7 +135,7 @@ public sealed class ObserverOptionsValidator : IValidateOptions<ObserverOptions>
         var byPrimaryLogin = new Dictionary<string, AccountOptions>(StringComparer.OrdinalIgnoreCase);
         var fileEndpointsTold = false;
         var named = new Dictionary<string, string?>(StringComparer.Ordinal);
-        foreach (var account in options.Units)
+        foreach (var account in options.ConfiguredUnits)
         {
             // An account of several replicas is several units: its name and primary are checked with its first.
             var first = !named.ContainsKey(account.Key);

@@ -30,6 +30,9 @@ public sealed class ReplicaOptions
     public static readonly string[] PolicyKeys = [nameof(Name), nameof(Policy), nameof(Delay), nameof(ArchiveKeyword)];
 
     public static ReplicaOptions At(string key, EndpointOptions server) => new() { Key = key, Server = server };
+
+    /// <summary>The settings' primary as a replica of the server promoted in its place: a mirror, so that failback can follow.</summary>
+    public static ReplicaOptions FormerPrimary(string name, EndpointOptions server) => new() { Key = "Primary", Name = name, Server = server };
 }
 
 /// <summary>One account's login on one replica: the replica's settings with the account's own Replica keys over them.</summary>

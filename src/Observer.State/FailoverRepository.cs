@@ -1,0 +1,110 @@
+using Microsoft.Data.Sqlite;
+
+namespace Observer.State;
+
+/// <summary>One promotion of one account (see 0007_failover.sql).</summary>
+public sealed record FailoverRecord(long Id, string Account, string OldPrimary, string NewPrimary, DateTimeOffset PromotedAt, bool Forced);
+
+/// <summary>One server of a promotion that must be compared with the new primary before it is written to.</summary>
+public sealed record FailoverCheck(FailoverRecord Failover, string Server, DateTimeOffset? ReconciledAt);
+
+/// <summary>A message of the failover point: where it was on the old primary and where its copy was on the new one.</summary>
+public sealed record FailoverMessage(string OldFolder, string NewFolder, uint? OldUidValidity, uint OldUid, uint? NewUidValidity, uint NewUid, byte[] Md5, string Flags);
+
+/// <summary>A message the copy-back took from the old primary to the new one.</summary>
+public sealed record FailoverCopy(string Server, string Folder, DateTimeOffset? InternalDate, string? Sender, string? Subject, long Size, DateTimeOffset CopiedAt);
+
+/// <summary>The outcome of `observer drain` for one account and replica.</summary>
+public sealed record DrainRecord(string Account, string Replica, DateTimeOffset DrainedAt, bool Identical, string Detail);
+
+/// <summary>Who is the primary after `observer promote`, the failover points, the copy-backs and the drains.</summary>
+public sealed class FailoverRepository
+{
+    private const string Columns = "f.id, f.account, f.old_primary, f.new_primary, f.promoted_at, f.forced";
+
+    private readonly StateStore _store;
+
+    internal FailoverRepository(StateStore store) => _store = store;
+
+    /// <summary>The server promoted to primary, or null when the settings' own primary is.</summary>
+    public string? CurrentPrimary() =>
+        _store.Query("SELECT primary_name FROM roles WHERE id = 1", r => r.GetString(0)).SingleOrDefault();
+
+    /// <summary>
+    /// Records a promotion for every account in one transaction: the failover point (the promoted replica's map of each
+    /// account, read from <paramref name="promotedReplicaIds"/>), the servers to compare before writing to them
+    /// (<paramref name="checkedServers"/>), the new primary (<paramref name="roleName"/> null: the settings' own primary again),
+    /// and then drops every account's replica state, since each replica now follows another server. Mail is untouched.
+    /// </summary>
+    public void Promote(string oldPrimary, string newPrimary, string? roleName, bool forced, IReadOnlyDictionary<string, long?> promotedReplicaIds,
+        IReadOnlyList<string> checkedServers)
+    {
+        _store.InTransaction(() =>
+        {
+            var now = _store.Now();
+            foreach (var (account, replicaId) in promotedReplicaIds)
+            {
+                var id = _store.Query(
+                    "INSERT INTO failovers (account, old_primary, new_primary, promoted_at, forced) VALUES ($a, $o, $n, $t, $f) RETURNING id",
+                    r => r.GetInt64(0), ("$a", account), ("$o", oldPrimary), ("$n", newPrimary), ("$t", now), ("$f", forced ? 1 : 0)).Single();
+                foreach (var server in checkedServers)
+                    _store.Execute("INSERT INTO failover_checks (failover_id, server) VALUES ($id, $s)", ("$id", id), ("$s", server));
+                if (replicaId is null) continue;
+                // Held and pending expunges are left out: the primary had already expunged those.
+                _store.Execute("""
+                    INSERT INTO failover_messages (failover_id, old_folder, new_folder, old_uidvalidity, old_uid, new_uidvalidity, new_uid, md5, flags)
+                    SELECT $id, f.primary_name, f.replica_name, f.primary_uidvalidity, m.primary_uid, f.replica_uidvalidity, m.replica_uid, m.md5, m.flags
+                    FROM messages m JOIN folders f ON f.id = m.folder_id
+                    WHERE f.replica_id = $r AND m.vanished_at IS NULL
+                    """, ("$id", id), ("$r", replicaId));
+            }
+            // The server now promoted has nothing to be compared with: it is the primary.
+            _store.Execute("UPDATE failover_checks SET reconciled_at = $t WHERE server = $n AND reconciled_at IS NULL", ("$t", now), ("$n", newPrimary));
+            if (roleName is null) _store.Execute("DELETE FROM roles");
+            else _store.Execute("INSERT INTO roles (id, primary_name, since) VALUES (1, $n, $t) ON CONFLICT (id) DO UPDATE SET primary_name = $n, since = $t",
+                ("$n", roleName), ("$t", now));
+            _store.Execute("DELETE FROM replicas");
+            _store.Execute("DELETE FROM drains");
+        });
+    }
+
+    /// <summary>The latest promotion of an account that named <paramref name="server"/> to be compared, reconciled or not.</summary>
+    public FailoverCheck? Check(string account, string server) =>
+        _store.Query($"SELECT {Columns}, c.server, c.reconciled_at FROM failovers f JOIN failover_checks c ON c.failover_id = f.id " +
+                     "WHERE f.account = $a AND c.server = $s ORDER BY f.id DESC LIMIT 1",
+            r => new FailoverCheck(Read(r), r.GetString(6), StateStore.ReadTime(r, 7)), ("$a", account), ("$s", server)).SingleOrDefault();
+
+    /// <summary>Every promotion, newest first.</summary>
+    public IReadOnlyList<FailoverRecord> All() => _store.Query($"SELECT {Columns} FROM failovers f ORDER BY f.id DESC", Read);
+
+    public IReadOnlyList<FailoverMessage> Point(long failoverId) =>
+        _store.Query("SELECT old_folder, new_folder, old_uidvalidity, old_uid, new_uidvalidity, new_uid, md5, flags FROM failover_messages WHERE failover_id = $id",
+            r => new FailoverMessage(r.GetString(0), r.GetString(1), r.UInt(2), (uint)r.GetInt64(3), r.UInt(4), (uint)r.GetInt64(5), (byte[])r[6], r.GetString(7)),
+            ("$id", failoverId));
+
+    /// <summary>Records a message copied back, at once, so that a copy-back cut short still shows what it did.</summary>
+    public void AddCopy(long failoverId, FailoverCopy copy) =>
+        _store.Execute("INSERT INTO failover_copies (failover_id, server, folder, internal_date, sender, subject, size, copied_at) VALUES ($id, $v, $f, $d, $s, $j, $z, $t)",
+            ("$id", failoverId), ("$v", copy.Server), ("$f", copy.Folder), ("$d", copy.InternalDate is { } d ? StateStore.Iso(d) : null), ("$s", copy.Sender), ("$j", copy.Subject),
+            ("$z", copy.Size), ("$t", StateStore.Iso(copy.CopiedAt)));
+
+    public IReadOnlyList<FailoverCopy> Copies(long failoverId) =>
+        _store.Query("SELECT server, folder, internal_date, sender, subject, size, copied_at FROM failover_copies WHERE failover_id = $id ORDER BY rowid", r =>
+            new FailoverCopy(r.GetString(0), r.GetString(1), StateStore.ReadTime(r, 2), r.Text(3), r.Text(4), r.GetInt64(5), StateStore.ReadTime(r, 6)!.Value), ("$id", failoverId));
+
+    /// <summary>The copy-back from <paramref name="server"/> is done: from now on it is written to as any replica.</summary>
+    public void MarkReconciled(long failoverId, string server) =>
+        _store.Execute("UPDATE failover_checks SET reconciled_at = $t WHERE failover_id = $id AND server = $s", ("$t", _store.Now()), ("$id", failoverId), ("$s", server));
+
+    public void RecordDrain(DrainRecord drain) =>
+        _store.Execute("INSERT INTO drains (account, replica, drained_at, identical, detail) VALUES ($a, $r, $t, $i, $d) " +
+                       "ON CONFLICT (account, replica) DO UPDATE SET drained_at = $t, identical = $i, detail = $d",
+            ("$a", drain.Account), ("$r", drain.Replica), ("$t", StateStore.Iso(drain.DrainedAt)), ("$i", drain.Identical ? 1 : 0), ("$d", drain.Detail));
+
+    public IReadOnlyList<DrainRecord> Drains() =>
+        _store.Query("SELECT account, replica, drained_at, identical, detail FROM drains ORDER BY account, replica",
+            r => new DrainRecord(r.GetString(0), r.GetString(1), StateStore.ReadTime(r, 2)!.Value, r.GetInt64(3) != 0, r.GetString(4)));
+
+    private static FailoverRecord Read(SqliteDataReader r) =>
+        new(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3), StateStore.ReadTime(r, 4)!.Value, r.GetInt64(5) != 0);
+}
