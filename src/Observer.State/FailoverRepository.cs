@@ -74,6 +74,11 @@ public sealed class FailoverRepository
                      "WHERE f.account = $a AND c.server = $s ORDER BY f.id DESC LIMIT 1",
             r => new FailoverCheck(Read(r), r.GetString(6), StateStore.ReadTime(r, 7)), ("$a", account), ("$s", server)).SingleOrDefault();
 
+    /// <summary>Servers not yet compared with the primary they were promoted away from or to (nothing is written to them until then).</summary>
+    public IReadOnlyList<FailoverCheck> Pending() =>
+        _store.Query($"SELECT {Columns}, c.server, c.reconciled_at FROM failovers f JOIN failover_checks c ON c.failover_id = f.id " +
+                     "WHERE c.reconciled_at IS NULL ORDER BY f.account, c.server", r => new FailoverCheck(Read(r), r.GetString(6), null));
+
     /// <summary>Every promotion, newest first.</summary>
     public IReadOnlyList<FailoverRecord> All() => _store.Query($"SELECT {Columns} FROM failovers f ORDER BY f.id DESC", Read);
 

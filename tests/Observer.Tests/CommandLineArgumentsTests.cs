@@ -40,6 +40,14 @@ public class CommandLineArgumentsTests
     [TestCase(new[] { "sync", "--from", "vault" }, "--from does not apply to sync")]
     [TestCase(new[] { "run", "--replica", "vault" }, "--replica does not apply to run")]
     [TestCase(new[] { "status", "--replica" }, "--replica needs the name of a replica")]
+    [TestCase(new[] { "promote" }, "promote needs the one server to make the primary: observer promote NAME [--force]")]
+    [TestCase(new[] { "promote", "east", "west" }, "promote needs the one server to make the primary")]
+    [TestCase(new[] { "promote", "east", "--account", "alice" }, "--account does not apply to promote")]
+    [TestCase(new[] { "promote", "east", "--replica", "west" }, "--replica does not apply to promote")]
+    [TestCase(new[] { "drain", "--force" }, "--force does not apply to drain")]
+    [TestCase(new[] { "drain", "east" }, "unknown option 'east' for drain")]
+    [TestCase(new[] { "report" }, "report needs what to report: observer report split-brain")]
+    [TestCase(new[] { "report", "lag" }, "report needs what to report: observer report split-brain (not 'lag')")]
     public void Parse_Mistakes_AreOneClearLine(string[] argv, string expected)
     {
         var (args, error) = CommandLineArguments.Parse(argv);
@@ -68,6 +76,26 @@ public class CommandLineArgumentsTests
         Assert.That(error, Is.Null);
         Assert.That((parsed!.Verb, parsed.From, parsed.Folder, parsed.Since, parsed.Account),
             Is.EqualTo((Verb.Restore, "vault", "Lists.Dev", (DateTimeOffset?)new DateTimeOffset(2026, 12, 1, 8, 0, 0, TimeSpan.FromHours(1)), "alice")));
+    }
+
+    [Test]
+    public void Parse_Promote_TakesTheServerAndForce()
+    {
+        var (soft, error) = CommandLineArguments.Parse(["promote", "east"]);
+        Assert.That(error, Is.Null);
+        Assert.That((soft!.Verb, soft.Promoted, soft.Force, soft.Folders.Count), Is.EqualTo((Verb.Promote, "east", false, 0)));
+        Assert.That(CommandLineArguments.Parse(["promote", "--force", "east"]).Arguments!.Force, Is.True);
+    }
+
+    [Test]
+    public void Parse_ReportAndDrain_TakeAccountAndReplica()
+    {
+        var (report, error) = CommandLineArguments.Parse(["report", "split-brain", "--replica", "primary", "--account", "alice"]);
+        Assert.That(error, Is.Null);
+        Assert.That((report!.Verb, report.Replica, report.Account, report.Folders.Count), Is.EqualTo((Verb.Report, "primary", "alice", 0)));
+        var (drain, problem) = CommandLineArguments.Parse(["drain", "--replica=east"]);
+        Assert.That(problem, Is.Null);
+        Assert.That((drain!.Verb, drain.Replica), Is.EqualTo((Verb.Drain, "east")));
     }
 
     [Test]

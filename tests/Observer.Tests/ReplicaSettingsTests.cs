@@ -122,6 +122,8 @@ public class ReplicaSettingsTests
     [TestCase("Replicas:1:Port", "2", "Replicas:1 logs in to b@127.0.0.1:2, as Replicas:0 does; give each replica an account of its own")]
     [TestCase("Replicas:2:Port", "1", "Primary and Replicas:2 are the same account; point Replicas:2 at the server that should receive the copy")]
     [TestCase("Replicas:0:Hots", "x", "Replicas:0 has no setting 'Hots'; check the spelling (see README, Configuration)")]
+    [TestCase("Replication:PrimaryName", "Standby", "Replication:PrimaryName 'Standby' is also a replica's name; give the primary a name of its own")]
+    [TestCase("Replication:PrimaryName", "main site", "Replication:PrimaryName 'main site' may hold only letters, digits and . _ - (at most 64), e.g. primary or the server's host name")]
     public async Task AMistake_IsOneLine_NamingTheKey(string key, string value, string expected)
     {
         var settings = With((key, value));
@@ -144,5 +146,46 @@ public class ReplicaSettingsTests
         var errors = new StringWriter();
         var code = await ObserverProgram.RunAsync(["status", "--replica", "nowhere", "--State:Path=" + Path.Combine(_dir, "s.db"), .. Valid.Select(kv => $"--{kv.Key}={kv.Value}")], output, errors);
         Assert.That((code, errors.ToString()), Is.EqualTo((2, "observer: --replica nowhere: no such replica in the settings; the replicas are standby, yesterday, archive\n")));
+    }
+
+    [Test]
+    public void AfterAPromotion_ThePromotedReplicaIsReadFrom_AndTheOldPrimaryIsAMirrorOfIt_ForEveryAccount()
+    {
+        var options = Bind(With(("Accounts:0:Name", "alice"), ("Accounts:0:Primary:Username", "alice"), ("Accounts:0:Replica:Username", "alice-copy")));
+        options.PromotedInState("standby");
+        Assert.That(options.Units.Select(u => (u.Id, u.Target.Policy, u.Primary.Port, u.Primary.Username, u.Replica.Port, u.Replica.Username)), Is.EqualTo(new[]
+        {
+            ("alice/primary", Replication.ReplicaPolicy.Mirror, 2, "alice-copy", 1, "alice"),
+            ("alice/yesterday", Replication.ReplicaPolicy.Delayed, 2, "alice-copy", 3, "alice-copy"),
+            ("alice/archive", Replication.ReplicaPolicy.Archive, 2, "alice-copy", 4, "alice-copy"),
+        }));
+        Assert.That((options.CurrentPrimaryName, options.ReplicaNames), Is.EqualTo(("standby", new[] { "primary", "yesterday", "archive" })));
+        Assert.That(new ObserverOptionsValidator().Validate(null, options).Failed, Is.False, "the settings are checked as written");
+    }
+
+    [Test]
+    public void AfterAPromotion_OfTheSingleReplica_TheSettingsPrimaryIsItsOneReplica()
+    {
+        var options = Bind(new Dictionary<string, string>
+        {
+            ["Primary:Host"] = "127.0.0.1", ["Primary:Username"] = "a", ["Primary:Password"] = "x",
+            ["Replica:Host"] = "127.0.0.1", ["Replica:Port"] = "2", ["Replica:Username"] = "b", ["Replica:Password"] = "y",
+            ["Replication:PrimaryName"] = "mail1",
+        });
+        options.PromotedInState("replica");
+        Assert.That(options.Units.Select(u => (u.Id, u.Primary.Port, u.Primary.Username, u.Replica.Username)), Is.EqualTo(new[] { ("/mail1", 2, "b", "a") }));
+        Assert.That(options.RunsSeveral, Is.True, "output names the replica, now the old primary");
+    }
+
+    [Test]
+    public void APromotionOfAReplicaTheSettingsNoLongerHave_IsOneLine()
+    {
+        var options = Bind(Valid);
+        options.PromotedInState("east");
+        var result = new ObserverOptionsValidator().Validate(null, options);
+        Assert.That(result.Failures, Is.EqualTo(new[]
+        {
+            $"the state database {options.State.Path} says replica 'east' was promoted to primary (observer promote), but the settings have no replica 'east'; put its entry back in Replicas (or set Replication:ReplicaName to 'east')",
+        }));
     }
 }

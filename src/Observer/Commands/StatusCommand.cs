@@ -25,6 +25,7 @@ public static class StatusCommand
         }
         using var store = StateStore.OpenReadOnly(path, time);
         await output.WriteLineAsync($"state: {options.State.Path}");
+        await RolesAsync(store, options, output);
         var now = time.GetUtcNow();
         // The table for a list, even of one account; one replica's folders when a unit is named.
         if (options.RunsSeveral && (units.Count != 1 || (options.HasAccountList && account is null)))
@@ -72,6 +73,17 @@ public static class StatusCommand
             ? $"health: ok ({counted})"
             : $"health: needs attention: {string.Join("; ", attention)}; `observer status {(options.HasAccountList ? "--account NAME " : "")}{(options.NamesReplicas ? "--replica NAME" : "")}` shows its folders");
         return attention.Count == 0 ? 0 : 1;
+    }
+
+    /// <summary>After `observer promote`: which server is the primary, and the servers not yet compared with it.</summary>
+    private static async Task RolesAsync(StateStore store, ObserverOptions options, TextWriter output)
+    {
+        if (options.Promoted is { } promoted)
+            await output.WriteLineAsync($"primary: {promoted}, promoted with observer promote; the settings' Primary ({options.Replication.PrimaryName}) is a mirror of it " +
+                                        $"(observer promote {options.Replication.PrimaryName} fails back)");
+        foreach (var check in store.Failovers.Pending())
+            await output.WriteLineAsync($"failover: {check.Server}{(check.Failover.Account.Length > 0 ? $" (account {check.Failover.Account})" : "")} is not compared with " +
+                                        $"{check.Failover.NewPrimary} yet; nothing is written to it until it answers (observer report split-brain shows the difference)");
     }
 
     private static async Task<int> ReportAsync(StateStore store, AccountOptions unit, DateTimeOffset now, TextWriter output)
