@@ -28,6 +28,7 @@ public sealed class StateStore : IDisposable
         Service = new ServiceRepository(this);
         Holds = new HoldRepository(this);
         Failovers = new FailoverRepository(this);
+        HeldFlags = new HeldFlagRepository(this);
     }
 
     internal Lock Gate { get; } = new();
@@ -43,6 +44,7 @@ public sealed class StateStore : IDisposable
     public ServiceRepository Service { get; }
     public HoldRepository Holds { get; }
     public FailoverRepository Failovers { get; }
+    public HeldFlagRepository HeldFlags { get; }
 
     public static StateStore Open(string path, TimeProvider? time = null)
     {

@@ -136,6 +136,78 @@ public class ReplicaPolicyTests
     }
 
     [Test]
+    public async Task Delayed_AddsFlagsAtOnce_HoldsEachRemovalOnItsOwnClock_ThroughARestart_AndVerifySetsThemApart()
+    {
+        var delay = TimeSpan.FromSeconds(8);
+        await using var h = await EngineHarness.CreateAsync(replica: new ReplicaTarget("yesterday", ReplicaPolicy.Delayed, delay));
+        await using var primary = await h.Accounts.PrimaryClientAsync();
+        for (var i = 0; i < 3; i++) await primary.AppendAsync("INBOX", MailFactory.Message($"inbox {i}", new MessageFlags([MessageFlags.Seen, MessageFlags.Answered, "$Work"])));
+        Assert.That((await h.SyncAsync()).Converged, Is.True);
+
+        var first = DateTimeOffset.UtcNow;
+        await primary.SelectAsync("INBOX");
+        // A mistake: every message marked unread and its keyword stripped; and a flag added, which is no mistake to hold.
+        await primary.UidStoreAsync(UidSet.All, StoreMode.Remove, new MessageFlags([MessageFlags.Seen, "$Work"]), silent: true);
+        await primary.UidStoreAsync(UidSet.Single(1), StoreMode.Add, new MessageFlags([MessageFlags.Flagged]), silent: true);
+        await h.SyncAsync();
+        h.Restart();
+        await h.SyncAsync();
+        var (report, _) = await h.Engine.VerifyAsync(repair: false, force: false, CancellationToken.None);
+        if (DateTimeOffset.UtcNow - first >= delay) Assert.Inconclusive("the machine took longer than the delay to get here; nothing was shown");
+        var held = (await h.Accounts.ReplicaSnapshotAsync()).Folders["INBOX"];
+        Assert.That(held.Select(m => m.Flags.Contains(MessageFlags.Seen) && m.Flags.Contains("$Work")), Has.All.True, "the removals wait, across a restart");
+        Assert.That(held.Count(m => m.Flags.Contains(MessageFlags.Flagged)), Is.EqualTo(1), "an added flag goes at once");
+        Assert.That(report.Identical, Is.True, "held removals are the policy, not damage: " + string.Join("; ", report.Folders.Select(f => f.Describe())));
+        Assert.That(report.Folders.Single(f => f.Folder == "INBOX").FlagRemovalsHeld, Has.Count.EqualTo(3));
+
+        // A second removal, later: it waits for its own delay, not for the first one's.
+        await Eventually.HoldsAsync(() => Task.FromResult(DateTimeOffset.UtcNow - first >= delay / 2), delay);
+        var second = DateTimeOffset.UtcNow;
+        await primary.UidStoreAsync(UidSet.Single(2), StoreMode.Remove, new MessageFlags([MessageFlags.Answered]), silent: true);
+        await primary.UnselectAsync();
+        await h.SyncAsync();
+        await Eventually.HoldsAsync(async () =>
+        {
+            await h.SyncAsync();
+            return (await h.Accounts.ReplicaSnapshotAsync()).Folders["INBOX"].All(m => !m.Flags.Contains(MessageFlags.Seen));
+        }, TimeSpan.FromSeconds(60), every: TimeSpan.FromMilliseconds(500));
+        var afterFirst = (await h.Accounts.ReplicaSnapshotAsync()).Folders["INBOX"];
+        if (DateTimeOffset.UtcNow - second >= delay) Assert.Inconclusive("the machine took longer than the second delay to get here; nothing was shown");
+        Assert.That(afterFirst.All(m => !m.Flags.Contains("$Work")), Is.True, "the first removals were applied together, once due");
+        Assert.That(afterFirst.Single(m => m.Uid == 2).Flags.Contains(MessageFlags.Answered), Is.True, "the second removal still waits");
+
+        await Eventually.HoldsAsync(async () =>
+        {
+            await h.SyncAsync();
+            return (await h.Accounts.DifferencesAsync()).Count == 0;
+        }, TimeSpan.FromSeconds(60), async () => string.Join("; ", await h.Accounts.DifferencesAsync()), every: TimeSpan.FromSeconds(1));
+        Assert.That(h.Store.HeldFlags.Oldest(h.Store.Replicas.Find("yesterday")!.Id), Is.Empty, "nothing is held once applied");
+    }
+
+    [Test]
+    public async Task Delayed_WhileLive_AppliesAHeldFlagRemovalWhenItFallsDue_WithNoFurtherChangeOnThePrimary()
+    {
+        var delay = TimeSpan.FromSeconds(4);
+        await using var h = await EngineHarness.CreateAsync(replica: new ReplicaTarget("yesterday", ReplicaPolicy.Delayed, delay));
+        await using var primary = await h.Accounts.PrimaryClientAsync();
+        await primary.AppendAsync("INBOX", MailFactory.Message("read", new MessageFlags([MessageFlags.Seen])));
+        await h.StartLiveAsync();
+        await h.ConvergesAsync();
+
+        var removed = DateTimeOffset.UtcNow;
+        await primary.SelectAsync("INBOX");
+        await primary.UidStoreAsync(UidSet.All, StoreMode.Remove, new MessageFlags([MessageFlags.Seen]), silent: true);
+        await primary.UnselectAsync();
+        var replicaId = h.Store.Replicas.Find("yesterday")!.Id;
+        await Eventually.HoldsAsync(() => Task.FromResult(h.Store.HeldFlags.Oldest(replicaId).Count == 1), TimeSpan.FromSeconds(30));
+        Assert.That((await h.Accounts.ReplicaSnapshotAsync()).Folders["INBOX"].Single().Flags.Contains(MessageFlags.Seen), Is.True, "held");
+
+        await h.ConvergesAsync(seconds: 40);
+        Assert.That(DateTimeOffset.UtcNow - removed, Is.GreaterThanOrEqualTo(delay), "not before its delay");
+        await Eventually.HoldsAsync(() => Task.FromResult(h.Store.HeldFlags.Oldest(replicaId).Count == 0), TimeSpan.FromSeconds(10));
+    }
+
+    [Test]
     public async Task Restore_FromADelayedReplica_BringsBackWhatThePrimaryLost_IntoItsFolders_OnceOnly()
     {
         await using var h = await EngineHarness.CreateAsync(replica: new ReplicaTarget("yesterday", ReplicaPolicy.Delayed, TimeSpan.FromHours(1)));

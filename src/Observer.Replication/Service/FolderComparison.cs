@@ -25,13 +25,18 @@ public sealed class FolderComparison(string folder, string replicaFolder)
     /// <summary>Copies the primary expunged that this replica keeps by its policy (an archive's, a delayed replica's held ones), as its state records them.</summary>
     public List<VerifiedMessage> KeptOnReplica { get; } = [];
 
-    public IEnumerable<(VerifiedMessage Primary, VerifiedMessage Replica)> FlagMismatches => Matched.Where(m => !m.Primary.Flags.Equals(m.Replica.Flags));
+    /// <summary>Replica copies (by UID) whose extra flags are removals a delayed replica holds, as its state records them.</summary>
+    public HashSet<uint> FlagRemovalsHeld { get; } = [];
+
+    public IEnumerable<(VerifiedMessage Primary, VerifiedMessage Replica)> FlagMismatches =>
+        Matched.Where(m => !m.Primary.Flags.Equals(m.Replica.Flags) && !FlagRemovalsHeld.Contains(m.Replica.Uid));
 
     public bool Identical => !ReplicaFolderMissing && MissingOnReplica.Count == 0 && ExtraOnReplica.Count == 0 && !FlagMismatches.Any();
 
     public string Describe()
     {
-        var kept = KeptOnReplica.Count > 0 ? $", and {KeptOnReplica.Count} more the replica keeps" : "";
+        var kept = (KeptOnReplica.Count > 0 ? $", and {KeptOnReplica.Count} more the replica keeps" : "")
+            + (FlagRemovalsHeld.Count > 0 ? $", {FlagRemovalsHeld.Count} with a flag removal held" : "");
         if (Identical) return (Altered == 0 ? $"{PrimaryCount} messages identical" : $"{PrimaryCount} messages identical, {Altered} of them in the form the replica server stores them in (line endings, NUL or 8-bit header bytes)") + kept;
         var parts = new List<string>();
         if (ReplicaFolderMissing) parts.Add("folder missing on the replica");

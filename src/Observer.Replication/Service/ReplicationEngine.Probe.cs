@@ -33,6 +33,7 @@ public sealed partial class ReplicationEngine
         var clock = _time.GetUtcNow();
         if (_store.Messages.OldestVanished(id).Any(v => v.Oldest + Replica.WaitBeforeDeleting(_options.MoveWindow) <= clock)) return true;
         if (known.Any(f => f.GoneSince is { } gone && gone + Replica.WaitBeforeDeleting(_options.FolderDeleteDelay) <= clock)) return true;
+        if (_store.HeldFlags.Oldest(id).Any(h => !Replica.Delays || h.Oldest + Replica.Delay <= clock)) return true;
         known = known.Where(f => f.GoneSince is null).ToList();
         await using var primary = await _sessions.ConnectAsync(ServerRole.Primary, "probe", cancellationToken).ConfigureAwait(false);
         if (!primary.Features.ListStatus || !primary.Features.CondStore) return true;

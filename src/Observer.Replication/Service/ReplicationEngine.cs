@@ -389,6 +389,8 @@ public sealed partial class ReplicationEngine
                 }
             }
             await PendingExpunges.FlushAsync(context, _time.GetUtcNow() - context.ExpungeWait, Troubles, work).ConfigureAwait(false);
+            foreach (var due in FoldersWithHeldFlagsDue())
+                if (_store.Folders.Find(Target.Id, due) is { } folder) await SyncLiveAsync(reconciler, folder, FolderExpectation.Now(_time.GetUtcNow()), work).ConfigureAwait(false);
         }
     }
 
@@ -423,7 +425,7 @@ public sealed partial class ReplicationEngine
         {
             nextPass, now + HeartbeatInterval, Troubles.NextRetry() ?? DateTimeOffset.MaxValue,
             NextExpungeDue() ?? DateTimeOffset.MaxValue, _rechecks.NextDue() ?? DateTimeOffset.MaxValue,
-            FolderDeletions.NextDue() ?? DateTimeOffset.MaxValue,
+            FolderDeletions.NextDue() ?? DateTimeOffset.MaxValue, HeldFlagsDue().Select(h => (DateTimeOffset?)h.Due).Min() ?? DateTimeOffset.MaxValue,
         }.Min();
         var delay = wake - now;
         if (delay <= TimeSpan.Zero) return;
@@ -438,6 +440,15 @@ public sealed partial class ReplicationEngine
             // Time for a timed duty.
         }
     }
+
+    /// <summary>
+    /// Per folder, when a held flag removal falls due: after the delay on a delayed replica, at once on one that no longer
+    /// delays. Folders in trouble wait for their retry, and folders the primary deleted are not synced (their holds go with them).
+    /// </summary>
+    private IEnumerable<(string Folder, DateTimeOffset Due)> HeldFlagsDue() =>
+        _store.HeldFlags.Oldest(Target.Id).Where(h => !Troubles.IsWaiting(h.Folder)).Select(h => (h.Folder, Replica.Delays ? h.Oldest + Replica.Delay : h.Oldest));
+
+    private IEnumerable<string> FoldersWithHeldFlagsDue() => HeldFlagsDue().Where(h => h.Due <= _time.GetUtcNow()).Select(h => h.Folder).ToList();
 
     private DateTimeOffset? NextExpungeDue() =>
         _store.Messages.OldestVanished(Target.Id).Where(v => !Troubles.IsWaiting(v.Folder)).Select(v => (DateTimeOffset?)v.Oldest).Min() + Replica.WaitBeforeDeleting(_options.MoveWindow);

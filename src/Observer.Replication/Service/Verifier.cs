@@ -34,6 +34,7 @@ internal sealed class Verifier(SyncContext context, FolderFilter filter)
             Match(primary, replica, comparison);
             await MatchStoredFormsAsync(name, comparison, cancellationToken).ConfigureAwait(false);
             if (known is not null) SetKeptApart(known, comparison);
+            if (known is not null) SetHeldFlagsApart(known, comparison);
             report.Folders.Add(comparison);
         }
         foreach (var extra in replicaFolders.Where(f => !mapped.Contains(f) && !IsAncestorOfMapped(f, mapped)).Order(StringComparer.Ordinal))
@@ -101,6 +102,23 @@ internal sealed class Verifier(SyncContext context, FolderFilter filter)
         kept.UnionWith(context.Store.Messages.ForFolder(folder.Id).Values.Where(r => r.VanishedAt is not null).Select(r => r.ReplicaUid));
         comparison.KeptOnReplica.AddRange(comparison.ExtraOnReplica.Where(m => kept.Contains(m.Uid)));
         comparison.ExtraOnReplica.RemoveAll(m => kept.Contains(m.Uid));
+    }
+
+    /// <summary>
+    /// A copy that carries the primary's flags and, besides, only flags whose removal the state says a delayed replica holds,
+    /// is as its policy wants it, not damaged.
+    /// </summary>
+    private void SetHeldFlagsApart(FolderRecord folder, FolderComparison comparison)
+    {
+        var held = context.Store.HeldFlags.ForFolder(folder.Id);
+        if (held.Count == 0) return;
+        var byReplicaUid = context.Store.Messages.ForFolder(folder.Id).Values.ToDictionary(r => r.ReplicaUid, r => r.PrimaryUid);
+        foreach (var (p, r) in comparison.Matched)
+        {
+            if (p.Flags.Equals(r.Flags) || !byReplicaUid.TryGetValue(r.Uid, out var primaryUid) || !held.TryGetValue(primaryUid, out var flags)) continue;
+            var extra = r.Flags.All.Where(f => !p.Flags.Contains(f)).ToList();
+            if (p.Flags.All.All(r.Flags.Contains) && extra.All(flags.ContainsKey)) comparison.FlagRemovalsHeld.Add(r.Uid);
+        }
     }
 
     private bool IsAncestorOfMapped(string folder, HashSet<string> mapped) =>

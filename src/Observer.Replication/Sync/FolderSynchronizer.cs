@@ -29,7 +29,9 @@ internal sealed class FolderSynchronizer(SyncContext context)
         // and only a full read finds them again (to hold them still, or to apply them once approved).
         var held = store.Holds.Find(context.ReplicaId, folder.PrimaryName, HoldKind.Messages) is not null;
         var full = request.Full || folder.PrimaryUidValidity is null || folder.ReplicaUidValidity is null || open.Count > 0 || held;
-        if (!full && IsUnchanged(folder, request))
+        // A delayed replica's flag removal that has fallen due is owed even when the primary shows no change.
+        var delayedFlags = DelayedFlagRemovals.For(context, folder);
+        if (!full && delayedFlags?.AnyDue != true && IsUnchanged(folder, request))
         {
             result.Outcome = FolderOutcome.Unchanged;
             return result;
@@ -119,8 +121,11 @@ internal sealed class FolderSynchronizer(SyncContext context)
 
         var wantedFlags = new Dictionary<uint, MessageFlags>(delta.Flags);
         foreach (var a in plan.Adoptions) wantedFlags[a.Primary.Uid] = a.Primary.Flags;
-        await RestoreReplicaFlagsAsync(folder, replicaSelected, rows, wantedFlags, cancellationToken).ConfigureAwait(false);
-        await SetFlagsAsync(folder, replicaSelected, rows, wantedFlags, result, cancellationToken).ConfigureAwait(false);
+        // Where the copy's flags differ for a reason of the replica's own (an adopted copy, a change behind Observer's back), no removal waits.
+        var replicaOwn = plan.Adoptions.Select(a => a.Primary.Uid).ToHashSet();
+        delayedFlags?.AddDue(wantedFlags, rows);
+        await RestoreReplicaFlagsAsync(folder, replicaSelected, rows, wantedFlags, delayedFlags, replicaOwn, cancellationToken).ConfigureAwait(false);
+        await SetFlagsAsync(folder, replicaSelected, rows, wantedFlags, delayedFlags, replicaOwn, result, cancellationToken).ConfigureAwait(false);
 
         if (holdReason is null && newlyVanished.Count > 0)
         {
@@ -319,7 +324,7 @@ internal sealed class FolderSynchronizer(SyncContext context)
     /// to what the primary says: the primary knows best.
     /// </summary>
     private async Task RestoreReplicaFlagsAsync(FolderRecord folder, SelectedMailbox selected, Dictionary<uint, MessageRecord> rows,
-        Dictionary<uint, MessageFlags> wanted, CancellationToken cancellationToken)
+        Dictionary<uint, MessageFlags> wanted, DelayedFlagRemovals? delayed, HashSet<uint> replicaOwn, CancellationToken cancellationToken)
     {
         if (!context.Replica.Features.CondStore || folder.ReplicaModSeq is not { } since || selected.HighestModSeq is not { } now || now == since) return;
         using var changed = await context.Replica.FetchFlagsAsync(UidSet.All, since, cancellationToken).ConfigureAwait(false);
@@ -331,17 +336,28 @@ internal sealed class FolderSynchronizer(SyncContext context)
             if (actual.Equals(MessageFlags.Parse(row.Flags))) continue;
             // Record what the replica really has, so the flag pass sees the difference.
             rows[row.PrimaryUid] = row with { Flags = actual.ToString() };
-            wanted.TryAdd(row.PrimaryUid, MessageFlags.Parse(row.Flags));
+            wanted.TryAdd(row.PrimaryUid, delayed?.PrimaryFlags(row) ?? MessageFlags.Parse(row.Flags));
+            replicaOwn.Add(row.PrimaryUid);
         }
     }
 
+    /// <param name="delayed">A delayed replica's held flag removals (or ones left from when it was one); null otherwise.</param>
+    /// <param name="replicaOwn">Messages whose copy differs for a reason of the replica's own: no removal starts to wait for them.</param>
     private async Task SetFlagsAsync(FolderRecord folder, SelectedMailbox replica, Dictionary<uint, MessageRecord> rows, Dictionary<uint, MessageFlags> wanted,
-        FolderSyncResult result, CancellationToken cancellationToken)
+        DelayedFlagRemovals? delayed, HashSet<uint> replicaOwn, FolderSyncResult result, CancellationToken cancellationToken)
     {
-        var changes = wanted
-            .Where(w => rows.TryGetValue(w.Key, out var row) && row.VanishedAt is null && !w.Value.Equals(MessageFlags.Parse(row.Flags)))
-            .Select(w => (Row: rows[w.Key], Flags: w.Value))
+        var planned = wanted
+            .Where(w => rows.TryGetValue(w.Key, out var row) && row.VanishedAt is null)
+            .Select(w => (Row: rows[w.Key], Plan: delayed?.PlanFor(rows[w.Key], w.Value, fromPrimary: !replicaOwn.Contains(w.Key))
+                                                  ?? new DelayedFlagRemovals.Plan(w.Value, [], [])))
             .ToList();
+        var changes = planned.Where(c => !c.Plan.Set.Equals(MessageFlags.Parse(c.Row.Flags))).Select(c => (c.Row, Flags: c.Plan.Set, c.Plan)).ToList();
+        // A hold that starts or ends without a STORE (the copy already carries what it should) is recorded on its own.
+        if (delayed is not null)
+        {
+            var storeless = planned.Where(c => c.Plan.ChangesHolds && c.Plan.Set.Equals(MessageFlags.Parse(c.Row.Flags))).Select(c => c.Plan).ToList();
+            if (storeless.Count > 0) context.Store.InTransaction(() => delayed.Save(storeless));
+        }
         // One STORE per distinct set of flags: a whole folder marked read is one command.
         foreach (var group in changes.GroupBy(c => c.Flags.ToString()))
         {
@@ -357,9 +373,10 @@ internal sealed class FolderSynchronizer(SyncContext context)
             context.Store.InTransaction(() =>
             {
                 context.Store.Messages.SetFlags(folder.Id, items.Select(i => (i.Row.PrimaryUid, group.Key)));
+                delayed?.Save(items.Select(i => i.Plan));
                 context.Store.Journal.Complete([journal]);
             });
-            foreach (var (row, flags) in items) Log.FlagsSet(context.Logger, folder.PrimaryName, row.PrimaryUid, row.ReplicaUid, flags.ToString());
+            foreach (var (row, flags, _) in items) Log.FlagsSet(context.Logger, folder.PrimaryName, row.PrimaryUid, row.ReplicaUid, flags.ToString());
             result.FlagsSet += items.Count;
         }
     }

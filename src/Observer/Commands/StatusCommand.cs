@@ -144,6 +144,8 @@ public static class StatusCommand
                 await output.WriteLineAsync($"  {folder}: {count} expunge{(count == 1 ? "" : "s")}, the first applied at {Format(due)}");
             foreach (var (folder, due) in delayed.FolderDeletions)
                 await output.WriteLineAsync($"  {folder}: deleting the folder, at {Format(due)}");
+            foreach (var (folder, count, due) in delayed.FlagRemovals)
+                await output.WriteLineAsync($"  {folder}: {count} flag removal{(count == 1 ? "" : "s")}, the first applied at {Format(due)}");
         }
         await output.WriteLineAsync($"lag: {facts.OverallLag()}; pending writes: {facts.PendingWrites}; folders in trouble: {troubles.Count}");
 
