@@ -12,7 +12,7 @@ public sealed record FailoverCheck(FailoverRecord Failover, string Server, DateT
 public sealed record FailoverMessage(string OldFolder, string NewFolder, uint? OldUidValidity, uint OldUid, uint? NewUidValidity, uint NewUid, byte[] Md5, string Flags);
 
 /// <summary>A message the copy-back took from the old primary to the new one.</summary>
-public sealed record FailoverCopy(string Server, string Folder, DateTimeOffset? InternalDate, string? Sender, string? Subject, long Size, DateTimeOffset CopiedAt);
+public sealed record FailoverCopy(string Server, string Folder, byte[] Md5, DateTimeOffset? InternalDate, string? Sender, string? Subject, long Size, DateTimeOffset CopiedAt);
 
 /// <summary>The outcome of `observer drain` for one account and replica.</summary>
 public sealed record DrainRecord(string Account, string Replica, DateTimeOffset DrainedAt, bool Identical, string Detail);
@@ -50,12 +50,13 @@ public sealed class FailoverRepository
                 foreach (var server in checkedServers)
                     _store.Execute("INSERT INTO failover_checks (failover_id, server) VALUES ($id, $s)", ("$id", id), ("$s", server));
                 if (replicaId is null) continue;
-                // Held and pending expunges are left out: the primary had already expunged those.
+                // Expunges still pending (a move in flight, a held deletion) are in it too: the promoted server still holds those
+                // copies, and the old primary's other end of a move must not come back beside them.
                 _store.Execute("""
                     INSERT INTO failover_messages (failover_id, old_folder, new_folder, old_uidvalidity, old_uid, new_uidvalidity, new_uid, md5, flags)
                     SELECT $id, f.primary_name, f.replica_name, f.primary_uidvalidity, m.primary_uid, f.replica_uidvalidity, m.replica_uid, m.md5, m.flags
                     FROM messages m JOIN folders f ON f.id = m.folder_id
-                    WHERE f.replica_id = $r AND m.vanished_at IS NULL
+                    WHERE f.replica_id = $r
                     """, ("$id", id), ("$r", replicaId));
             }
             // The server now promoted has nothing to be compared with: it is the primary.
@@ -89,13 +90,31 @@ public sealed class FailoverRepository
 
     /// <summary>Records a message copied back, at once, so that a copy-back cut short still shows what it did.</summary>
     public void AddCopy(long failoverId, FailoverCopy copy) =>
-        _store.Execute("INSERT INTO failover_copies (failover_id, server, folder, internal_date, sender, subject, size, copied_at) VALUES ($id, $v, $f, $d, $s, $j, $z, $t)",
-            ("$id", failoverId), ("$v", copy.Server), ("$f", copy.Folder), ("$d", copy.InternalDate is { } d ? StateStore.Iso(d) : null), ("$s", copy.Sender), ("$j", copy.Subject),
+        _store.Execute("INSERT INTO failover_copies (failover_id, server, folder, md5, internal_date, sender, subject, size, copied_at) VALUES ($id, $v, $f, $m, $d, $s, $j, $z, $t)",
+            ("$id", failoverId), ("$v", copy.Server), ("$f", copy.Folder), ("$m", copy.Md5), ("$d", copy.InternalDate is { } d ? StateStore.Iso(d) : null), ("$s", copy.Sender), ("$j", copy.Subject),
             ("$z", copy.Size), ("$t", StateStore.Iso(copy.CopiedAt)));
 
     public IReadOnlyList<FailoverCopy> Copies(long failoverId) =>
-        _store.Query("SELECT server, folder, internal_date, sender, subject, size, copied_at FROM failover_copies WHERE failover_id = $id ORDER BY rowid", r =>
-            new FailoverCopy(r.GetString(0), r.GetString(1), StateStore.ReadTime(r, 2), r.Text(3), r.Text(4), r.GetInt64(5), StateStore.ReadTime(r, 6)!.Value), ("$id", failoverId));
+        _store.Query("SELECT server, folder, md5, internal_date, sender, subject, size, copied_at FROM failover_copies WHERE failover_id = $id ORDER BY rowid", r =>
+            new FailoverCopy(r.GetString(0), r.GetString(1), (byte[])r[2], StateStore.ReadTime(r, 3), r.Text(4), r.Text(5), r.GetInt64(6), StateStore.ReadTime(r, 7)!.Value), ("$id", failoverId));
+
+    /// <summary>
+    /// Starts a comparison for a server no promotion named (an account added, a server renamed, a replica added since): with no
+    /// failover point, every message it holds that the new primary lacks is copied back, so nothing it holds is lost.
+    /// </summary>
+    public FailoverCheck AddCheck(string account, string server, string newPrimary)
+    {
+        FailoverCheck? check = null;
+        _store.InTransaction(() =>
+        {
+            var id = _store.Query(
+                "INSERT INTO failovers (account, old_primary, new_primary, promoted_at, forced) VALUES ($a, $o, $n, $t, 0) RETURNING id",
+                r => r.GetInt64(0), ("$a", account), ("$o", server), ("$n", newPrimary), ("$t", _store.Now())).Single();
+            _store.Execute("INSERT INTO failover_checks (failover_id, server) VALUES ($id, $s)", ("$id", id), ("$s", server));
+            check = Check(account, server);
+        });
+        return check!;
+    }
 
     /// <summary>The copy-back from <paramref name="server"/> is done: from now on it is written to as any replica.</summary>
     public void MarkReconciled(long failoverId, string server) =>

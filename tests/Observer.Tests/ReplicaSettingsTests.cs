@@ -122,7 +122,6 @@ public class ReplicaSettingsTests
     [TestCase("Replicas:1:Port", "2", "Replicas:1 logs in to b@127.0.0.1:2, as Replicas:0 does; give each replica an account of its own")]
     [TestCase("Replicas:2:Port", "1", "Primary and Replicas:2 are the same account; point Replicas:2 at the server that should receive the copy")]
     [TestCase("Replicas:0:Hots", "x", "Replicas:0 has no setting 'Hots'; check the spelling (see README, Configuration)")]
-    [TestCase("Replication:PrimaryName", "Standby", "Replication:PrimaryName 'Standby' is also a replica's name; give the primary a name of its own")]
     [TestCase("Replication:PrimaryName", "main site", "Replication:PrimaryName 'main site' may hold only letters, digits and . _ - (at most 64), e.g. primary or the server's host name")]
     public async Task AMistake_IsOneLine_NamingTheKey(string key, string value, string expected)
     {
@@ -175,6 +174,16 @@ public class ReplicaSettingsTests
         options.PromotedInState("replica");
         Assert.That(options.Units.Select(u => (u.Id, u.Primary.Port, u.Primary.Username, u.Replica.Username)), Is.EqualTo(new[] { ("/mail1", 2, "b", "a") }));
         Assert.That(options.RunsSeveral, Is.True, "output names the replica, now the old primary");
+    }
+
+    [Test]
+    public void APrimaryNameThatIsAlsoAReplicasName_IsRefusedOnlyOnceAPromotionNeedsIt()
+    {
+        var options = Bind(With(("Replication:PrimaryName", "Standby")));
+        Assert.That(new ObserverOptionsValidator().Validate(null, options).Failed, Is.False, "settings from before failover may name a replica primary");
+        options.PromotedInState("yesterday");
+        Assert.That(new ObserverOptionsValidator().Validate(null, options).Failures,
+            Does.Contain("Replication:PrimaryName 'Standby' is also a replica's name; give the primary a name of its own, such as its host name"));
     }
 
     [Test]

@@ -10,7 +10,9 @@ namespace Observer.Replication;
 /// when it was promoted): the old primary's mail since the failover, or a mirror's copy the new primary never received.
 /// A message the new primary held and deleted since is not brought back: the new primary wins, as for flags.
 /// </summary>
-internal sealed class SplitBrain(SyncContext context, FolderFilter filter, FailoverCheck check, IReadOnlyList<FailoverMessage> point)
+/// <param name="known">The MD5s (hex) the new primary is known to have held: the failover point's, and every copy already copied back
+/// for this failover, from any server (so two servers holding one message, or a comparison run again later, copy it once).</param>
+internal sealed class SplitBrain(SyncContext context, FolderFilter filter, FailoverCheck check, IReadOnlyList<FailoverMessage> point, IReadOnlySet<string> known)
 {
     private IMailSession NewPrimary => context.Primary;
 
@@ -21,27 +23,27 @@ internal sealed class SplitBrain(SyncContext context, FolderFilter filter, Failo
     public async Task<SplitBrainReport> CompareAsync(CancellationToken cancellationToken)
     {
         var report = new SplitBrainReport(check) { Copied = context.Store.Failovers.Copies(check.Failover.Id).Where(c => c.Server == check.Server).ToList() };
-        var heldAtFailover = point.Select(p => Md5.Hex(p.Md5)).ToHashSet(StringComparer.Ordinal);
         var pointFolders = point.GroupBy(p => p.OldFolder).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
         var pointNewFolders = point.Select(p => p.NewFolder).ToHashSet(StringComparer.Ordinal);
         // The old primary's folders have the names the point recorded; another mirror's are translated (delimiter, prefix).
         var names = FolderNameMapper.For(Server, NewPrimary);
+        var back = FolderNameMapper.For(NewPrimary, Server);
         var serverFolders = await SelectableAsync(Server, cancellationToken).ConfigureAwait(false);
         var newFolders = await SelectableAsync(NewPrimary, cancellationToken).ConfigureAwait(false);
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var serverFolder in serverFolders.Order(StringComparer.Ordinal))
         {
-            var known = OfOldPrimary && pointFolders.TryGetValue(serverFolder, out var rows) ? rows : null;
-            var name = known?[0].NewFolder ?? names.ToReplica(serverFolder);
+            var recorded = OfOldPrimary && pointFolders.TryGetValue(serverFolder, out var rows) ? rows : null;
+            var name = recorded?[0].NewFolder ?? names.ToReplica(serverFolder);
             if (!filter.Includes(name) || !seen.Add(name)) continue;
             var onServer = await ReadAsync(Server, serverFolder, cancellationToken).ConfigureAwait(false);
             var onNew = newFolders.Contains(name) ? await ReadAsync(NewPrimary, name, cancellationToken).ConfigureAwait(false) : [];
-            var folder = new SplitBrainFolder(name, serverFolder) { MissingOnNew = !newFolders.Contains(name), CreatedSince = OfOldPrimary && known is null && !pointNewFolders.Contains(name) };
-            folder.OnlyOnServer.AddRange(OneSided(onServer, onNew, heldAtFailover));
+            var folder = new SplitBrainFolder(name, serverFolder) { MissingOnNew = !newFolders.Contains(name), CreatedSince = recorded is null && !pointNewFolders.Contains(name) };
+            folder.OnlyOnServer.AddRange(OneSided(onServer, onNew, known));
             if (OfOldPrimary)
             {
-                folder.OnlyOnNew.AddRange(OneSided(onNew, onServer, heldAtFailover));
-                if (known is not null) folder.FlagConflicts.AddRange(Conflicts(known, onServer, onNew));
+                folder.OnlyOnNew.AddRange(OneSided(onNew, onServer, known));
+                if (recorded is not null) folder.FlagConflicts.AddRange(Conflicts(recorded, onServer, onNew));
             }
             if (folder.HasFindings || folder.ToCreate) report.Folders.Add(folder);
         }
@@ -50,8 +52,8 @@ internal sealed class SplitBrain(SyncContext context, FolderFilter filter, Failo
         {
             // On the new primary only: created there since the failover, or deleted on the old primary since (the new primary's stays).
             var onNew = await ReadAsync(NewPrimary, name, cancellationToken).ConfigureAwait(false);
-            var folder = new SplitBrainFolder(name, names.ToReplica(name)) { MissingOnServer = true, CreatedSince = !pointNewFolders.Contains(name) };
-            folder.OnlyOnNew.AddRange(OneSided(onNew, [], heldAtFailover));
+            var folder = new SplitBrainFolder(name, back.ToReplica(name)) { MissingOnServer = true, CreatedSince = !pointNewFolders.Contains(name) };
+            folder.OnlyOnNew.AddRange(OneSided(onNew, [], known));
             if (folder.HasFindings) report.Folders.Add(folder);
         }
         return report;
@@ -74,7 +76,7 @@ internal sealed class SplitBrain(SyncContext context, FolderFilter filter, Failo
                 var now = context.Time.GetUtcNow();
                 foreach (var m in uids.Select(u => byUid[u]))
                 {
-                    context.Store.Failovers.AddCopy(check.Failover.Id, new FailoverCopy(check.Server, folder.Folder, m.InternalDate, m.Sender, m.Subject, m.Size, now));
+                    context.Store.Failovers.AddCopy(check.Failover.Id, new FailoverCopy(check.Server, folder.Folder, Convert.FromHexString(m.Md5), m.InternalDate, m.Sender, m.Subject, m.Size, now));
                     Log.CopiedBack(context.Logger, check.Server, folder.Folder, m.InternalDate, m.Sender ?? "(no sender)", m.Subject ?? "(no subject)", m.Size);
                 }
                 copied += uids.Count;
@@ -83,8 +85,8 @@ internal sealed class SplitBrain(SyncContext context, FolderFilter filter, Failo
         return copied;
     }
 
-    /// <summary>Messages of <paramref name="side"/> whose bytes <paramref name="other"/> lacks (as a multiset) and the failover point never held.</summary>
-    private static IEnumerable<SplitBrainMessage> OneSided(List<SplitBrainMessage> side, List<SplitBrainMessage> other, HashSet<string> heldAtFailover)
+    /// <summary>Messages of <paramref name="side"/> whose bytes <paramref name="other"/> lacks (as a multiset) and the new primary was never known to hold.</summary>
+    private static IEnumerable<SplitBrainMessage> OneSided(List<SplitBrainMessage> side, List<SplitBrainMessage> other, IReadOnlySet<string> heldAtFailover)
     {
         var available = other.GroupBy(m => m.Md5).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
         foreach (var m in side.OrderBy(m => m.Uid))
@@ -112,13 +114,16 @@ internal sealed class SplitBrain(SyncContext context, FolderFilter filter, Failo
     private static async Task<HashSet<string>> SelectableAsync(IMailSession session, CancellationToken cancellationToken) =>
         (await session.ListAsync(false, cancellationToken).ConfigureAwait(false)).Where(m => m.Mailbox.IsSelectable).Select(m => m.Mailbox.Name).ToHashSet(StringComparer.Ordinal);
 
-    /// <summary>Every message of a folder, read whole once: its MD5, and its sender and subject for the report.</summary>
-    private static async Task<List<SplitBrainMessage>> ReadAsync(IMailSession session, string folder, CancellationToken cancellationToken)
+    /// <summary>Every message of a folder (or those of <paramref name="uids"/>, in the folder as it is selected), read whole once: its MD5, and its sender and subject for the report.</summary>
+    internal static async Task<List<SplitBrainMessage>> ReadAsync(IMailSession session, string folder, CancellationToken cancellationToken, UidSet? uids = null)
     {
-        var selected = await session.SelectAsync(folder, readOnly: true, null, cancellationToken).ConfigureAwait(false);
         var messages = new List<SplitBrainMessage>();
-        if (selected.Exists == 0) return messages;
-        await foreach (var m in session.FetchMessagesAsync(UidSet.All, cancellationToken).ConfigureAwait(false))
+        if (session.SelectedFolder != folder || uids is null)
+        {
+            var selected = await session.SelectAsync(folder, readOnly: uids is null, null, cancellationToken).ConfigureAwait(false);
+            if (selected.Exists == 0) return messages;
+        }
+        await foreach (var m in session.FetchMessagesAsync(uids ?? UidSet.All, cancellationToken).ConfigureAwait(false))
         {
             using (m)
             {

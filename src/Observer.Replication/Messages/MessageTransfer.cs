@@ -17,7 +17,8 @@ internal static class MessageTransfer
         CancellationToken cancellationToken)
     {
         if (messages.Count == 0) return;
-        await from.SelectAsync(fromFolder, readOnly: true, null, cancellationToken).ConfigureAwait(false);
+        // A folder the caller has open already (read-write, to expunge next) stays as it is.
+        if (from.SelectedFolder != fromFolder) await from.SelectAsync(fromFolder, readOnly: true, null, cancellationToken).ConfigureAwait(false);
         foreach (var chunk in messages.Keys.Order().Chunk(BatchSize))
         {
             var batch = new List<MessageData>();

@@ -3,24 +3,54 @@ using Observer.State;
 
 namespace Observer.Replication;
 
-/// <summary>What a promotion asks of a replica's engine: the split-brain comparison and copy-back, and the drain.</summary>
+/// <summary>What a promotion asks of a replica's engine: the split-brain comparison and copy-back, the rescue of the old primary's extras, and the drain.</summary>
 public sealed partial class ReplicationEngine
 {
     /// <summary>The server replication reads from now: a promoted replica (the state says), or the settings' primary.</summary>
     private string CurrentPrimary => _store.Failovers.CurrentPrimary() ?? _options.PrimaryName;
 
+    /// <summary>Looked up again at every attempt (see <see cref="LookUpTarget"/>): the old primary's extras are rescued, not removed.</summary>
+    private ExtrasRescue? _rescue;
+
     /// <summary>
     /// Before the first write to a server that followed the old primary: copies back to the new primary what only that server
     /// holds since the failover (see <see cref="SplitBrain"/>), then lets replication write to it as to any replica.
-    /// A server that cannot be read leaves the check pending, and nothing is written to it.
+    /// A server that cannot be read, or a copy the new primary refuses, leaves the check pending, and nothing is written to it.
     /// </summary>
     private async Task ReconcileFailoverAsync(SessionPair pair, CancellationToken cancellationToken)
     {
-        if (_store.Failovers.Check(Account, Replica.Name) is not { ReconciledAt: null } check) return;
-        var splitBrain = SplitBrainOf(pair, check);
-        var report = await splitBrain.CompareAsync(cancellationToken).ConfigureAwait(false);
-        var copied = await splitBrain.CopyBackAsync(report, cancellationToken).ConfigureAwait(false);
-        _store.Failovers.MarkReconciled(check.Failover.Id, check.Server);
+        _rescue = null;
+        if (CheckFor() is not { } check) return;
+        if (check.ReconciledAt is null)
+        {
+            using (await CopyBackLock.TakeAsync(_store, check.Failover.Id, cancellationToken).ConfigureAwait(false))
+            {
+                var splitBrain = SplitBrainOf(pair, check);
+                var report = await splitBrain.CompareAsync(cancellationToken).ConfigureAwait(false);
+                var copied = await splitBrain.CopyBackAsync(report, cancellationToken).ConfigureAwait(false);
+                _store.Failovers.MarkReconciled(check.Failover.Id, check.Server);
+                LogReconciled(check, report, copied);
+            }
+        }
+        // The old primary may still receive mail after its comparison (its queue, a backup MX): never removed as an extra.
+        if (check.Server == check.Failover.OldPrimary && check.Failover.NewPrimary == CurrentPrimary)
+            _rescue = new ExtrasRescue(check, Known(check));
+    }
+
+    /// <summary>
+    /// The comparison this replica owes, if any. Under a promotion, a mirror that has never been written to and that no promotion
+    /// named (an account added since, a server renamed, a replica added) is compared too, with no failover point: every message
+    /// it holds that the new primary lacks is copied back, so nothing on it is lost.
+    /// </summary>
+    private FailoverCheck? CheckFor()
+    {
+        if (_store.Failovers.Check(Account, Replica.Name) is { } check) return check;
+        if (_store.Failovers.CurrentPrimary() is not { } promoted || Replica.Policy != ReplicaPolicy.Mirror || _store.Folders.All(Target.Id).Count > 0) return null;
+        return _store.Failovers.AddCheck(Account, Replica.Name, promoted);
+    }
+
+    private void LogReconciled(FailoverCheck check, SplitBrainReport report, int copied)
+    {
         var onlyOnNew = report.Folders.Sum(f => f.OnlyOnNew.Count);
         var conflicts = report.Folders.Sum(f => f.FlagConflicts.Count);
         if (copied + onlyOnNew + conflicts == 0)
@@ -31,7 +61,7 @@ public sealed partial class ReplicationEngine
                 check.Failover.NewPrimary, copied, check.Server, onlyOnNew, conflicts);
     }
 
-    /// <summary>`observer report split-brain`: the comparison alone, writing nothing; null when no promotion concerns this replica.</summary>
+    /// <summary>`observer report split-brain`: the comparison alone, writing nothing to the servers; null when no promotion concerns this replica.</summary>
     public async Task<SplitBrainReport?> SplitBrainReportAsync(CancellationToken cancellationToken)
     {
         if (_store.Failovers.Check(Account, Replica.Name) is not { } check) return null;
@@ -43,13 +73,18 @@ public sealed partial class ReplicationEngine
         }, cancellationToken).ConfigureAwait(false);
     }
 
-    private SplitBrain SplitBrainOf(SessionPair pair, FailoverCheck check)
-    {
-        // The point is what the promoted server held: it says nothing of another server promoted since, so then every
-        // message the new primary lacks is the compared server's own, and nothing it holds is lost.
-        var point = check.Failover.NewPrimary == CurrentPrimary ? _store.Failovers.Point(check.Failover.Id) : [];
-        return new SplitBrain(Context(pair), Filter(pair), check, point);
-    }
+    /// <summary>
+    /// The point is what the promoted server held: it says nothing of another server promoted since, so then every message the
+    /// new primary lacks is the compared server's own, and nothing it holds is lost.
+    /// </summary>
+    private IReadOnlyList<FailoverMessage> PointOf(FailoverCheck check) =>
+        check.Failover.NewPrimary == CurrentPrimary ? _store.Failovers.Point(check.Failover.Id) : [];
+
+    /// <summary>What the new primary is known to have held: the point's MD5s, and every copy made back for this failover.</summary>
+    private HashSet<string> Known(FailoverCheck check) =>
+        PointOf(check).Select(p => Md5.Hex(p.Md5)).Concat(_store.Failovers.Copies(check.Failover.Id).Select(c => Md5.Hex(c.Md5))).ToHashSet(StringComparer.Ordinal);
+
+    private SplitBrain SplitBrainOf(SessionPair pair, FailoverCheck check) => new(Context(pair), Filter(pair), check, PointOf(check), Known(check));
 
     /// <summary>`observer drain` and a soft `observer promote`: one pass, then a comparison of every message; recorded in the state.</summary>
     public async Task<DrainRecord> DrainAsync(CancellationToken cancellationToken)

@@ -76,6 +76,7 @@ public sealed partial class ReplicationEngine
     private void LookUpTargetAgain()
     {
         (_targetRecord, _troubleTracker) = LookUpTarget();
+        _rescue = null;
         _delayedDeletions = null;
     }
 
@@ -131,10 +132,11 @@ public sealed partial class ReplicationEngine
         return await pipeline.ExecuteAsync(async token =>
         {
             await using var pair = await ConnectBesideStateCheckAsync(token).ConfigureAwait(false);
+            // A repair writes to the replica: what only it holds since a failover is copied back first, and the comparison sees that.
+            if (repair) await ReconcileFailoverAsync(pair, token).ConfigureAwait(false);
             var verifier = new Verifier(Context(pair), Filter(pair));
             var before = await verifier.CompareAsync(token).ConfigureAwait(false);
             if (!repair || before.Identical) return (before, (VerifyReport?)null);
-            await ReconcileFailoverAsync(pair, token).ConfigureAwait(false);
             await verifier.RepairAsync(before, Reconciler(pair, oneShot: true), force, token).ConfigureAwait(false);
             return (before, await verifier.CompareAsync(token).ConfigureAwait(false));
         }, cancellationToken).ConfigureAwait(false);
@@ -535,6 +537,7 @@ public sealed partial class ReplicationEngine
         Replica = pair.Replica,
         FolderDeletions = FolderDeletions,
         Policy = Replica,
+        Rescue = _rescue,
         TreeWriteBudget = _live ? TimeSpan.FromSeconds(1) : null,
         Notices = _notices,
         Phantoms = _phantoms,

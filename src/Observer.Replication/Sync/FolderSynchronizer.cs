@@ -419,6 +419,11 @@ internal sealed class FolderSynchronizer(SyncContext context)
             if (context.Notices.First($"extras/{context.ReplicaId}/{folder.PrimaryName}")) Log.ExtrasLeft(context.Logger, folder.PrimaryName, extras.Count, context.Policy.Mode);
             return;
         }
+        if (context.Rescue is { } rescue)
+        {
+            extras = await rescue.KeepOwnAsync(context, folder, extras, cancellationToken).ConfigureAwait(false);
+            if (extras.Count == 0) return;
+        }
         var journal = context.Store.Journal.Begin(new JournalEntry
         {
             ReplicaId = context.ReplicaId,

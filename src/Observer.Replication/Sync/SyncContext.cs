@@ -18,6 +18,9 @@ internal sealed class SyncContext
     /// <summary>The replica's policy: a delayed replica waits before it deletes, an archive never does.</summary>
     public ReplicaTarget Policy { get; init; } = ReplicaTarget.Default;
 
+    /// <summary>On the old primary after a promotion: what copies back, rather than removes, an extra the new primary never held.</summary>
+    public ExtrasRescue? Rescue { get; init; }
+
     /// <summary>
     /// How long an expunge seen on the primary waits before its copy goes from the replica: the move window, so a move
     /// is replayed as a MOVE, or a delayed replica's whole delay.

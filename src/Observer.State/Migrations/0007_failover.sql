@@ -49,6 +49,8 @@ CREATE TABLE failover_copies (
     failover_id    INTEGER NOT NULL REFERENCES failovers(id) ON DELETE CASCADE,
     server         TEXT    NOT NULL,
     folder         TEXT    NOT NULL,
+    -- What was copied, so that no other server (nor a later comparison) copies the same message back again.
+    md5            BLOB    NOT NULL,
     internal_date  TEXT,
     sender         TEXT,
     subject        TEXT,

@@ -133,7 +133,7 @@ public static class ObserverProgram
                 await host.WaitForShutdownAsync(cancellationToken);
                 return worker.FatalError is null ? 0 : 1;
             case Verb.Drain:
-                return await DrainCommand.RunAsync(selected, options.CurrentPrimaryName, output, cancellationToken);
+                return await DrainCommand.RunAsync(selected, options.CurrentPrimaryName, arguments.Account is not null || arguments.Replica is not null, output, cancellationToken);
             case Verb.Promote:
                 return await PromoteCommand.RunAsync(options, accounts, services.GetRequiredService<StateStore>(), arguments.Promoted!, arguments.Force, output, cancellationToken);
             case Verb.Sync:

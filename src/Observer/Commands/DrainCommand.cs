@@ -10,7 +10,8 @@ namespace Observer.Commands;
 /// </summary>
 public static class DrainCommand
 {
-    public static async Task<int> RunAsync(IReadOnlyList<AccountEngine> units, string primary, TextWriter output, CancellationToken cancellationToken)
+    /// <param name="some">Whether --account or --replica narrowed the drain: what is safe is then said of the units drained only.</param>
+    public static async Task<int> RunAsync(IReadOnlyList<AccountEngine> units, string primary, bool some, TextWriter output, CancellationToken cancellationToken)
     {
         var outcomes = await EachAsync(units, output, cancellationToken);
         var verdicts = outcomes.GroupBy(o => o.Unit.Engine.Replica).Select(g => (Replica: g.Key, Identical: g.All(o => o.Drain?.Identical == true))).ToList();
@@ -18,7 +19,9 @@ public static class DrainCommand
         foreach (var (replica, identical) in verdicts.Where(v => v.Replica.Policy != ReplicaPolicy.Mirror))
             await output.WriteLineAsync($"drain: {replica.Name} is {(replica.Policy == ReplicaPolicy.Archive ? "an archive" : "a delayed replica")} and holds mail {primary} deleted: never a failover target");
         await output.WriteLineAsync(safe.Count > 0
-            ? $"drain: {string.Join(" and ", safe)} {(safe.Count == 1 ? "is" : "are")} identical to {primary}: safe to switch to (observer promote {safe[0]})"
+            ? $"drain: {string.Join(" and ", safe)} {(safe.Count == 1 ? "is" : "are")} identical to {primary}" + (some
+                ? " for what was drained; a promotion covers every account, so drain them all before one"
+                : $": safe to switch to (observer promote {safe[0]})")
             : $"drain: no mirror is identical to {primary}; mail that reaches {primary} now is not on any of them (see above)");
         return safe.Count > 0 ? 0 : 1;
     }

@@ -18,6 +18,8 @@ public static class PromoteCommand
         CancellationToken cancellationToken)
     {
         var current = options.CurrentPrimaryName;
+        if (options.ConfiguredReplicaNames.Contains(options.Replication.PrimaryName, StringComparer.OrdinalIgnoreCase))
+            throw new ConfigurationProblemException(ObserverOptionsValidator.PrimaryNameTaken(options.Replication.PrimaryName));
         if (name.Equals(current, StringComparison.OrdinalIgnoreCase))
             throw new UsageException($"promote {name}: {current} is the primary already; `observer status` lists the replicas");
         var target = options.ReplicaNames.FirstOrDefault(n => n.Equals(name, StringComparison.OrdinalIgnoreCase))
@@ -41,6 +43,9 @@ public static class PromoteCommand
 
         var accounts = options.EffectiveAccounts.Select(a => a.Name).ToList();
         var points = accounts.ToDictionary(a => a, a => store.Replicas.Find(target, a)?.Id);
+        foreach (var account in points.Where(p => p.Value is null).Select(p => p.Key))
+            await output.WriteLineAsync($"promote: {(account.Length > 0 ? $"account {account}: " : "")}{target} was never replicated to, so there is no failover point: " +
+                                        $"every message {current} holds that {target} lacks will be copied back to {target}, including any deleted on {target} since");
         var mirrors = engines.All.Select(u => u.Engine.Replica).Where(r => r.Name != target && r.Policy == ReplicaPolicy.Mirror).Select(r => r.Name);
         var compared = mirrors.Prepend(current).Distinct().ToList();
         store.Failovers.Promote(current, target, target == options.Replication.PrimaryName ? null : target, force, points, compared);

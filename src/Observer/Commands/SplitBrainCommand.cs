@@ -38,11 +38,14 @@ public static class SplitBrainCommand
         }
         if (compared == 0)
         {
-            await output.WriteLineAsync("report: no promotion concerns these replicas (observer promote records one); nothing to compare");
+            await output.WriteLineAsync(findings
+                ? "report: nothing could be compared (above); run it again once the servers answer"
+                : "report: no promotion concerns these replicas (observer promote records one); nothing to compare");
             return findings ? 1 : 0;
         }
         await output.WriteLineAsync(findings
-            ? "report: some mail exists on one side only since the failover (above); the service copies the old side's back to the new primary before it writes there"
+            ? "report: some mail exists on one side only since the failover (above). Nothing is written to a server before its comparison, which copies " +
+              "what only it holds to the new primary; on the old primary, mail the new primary never had is copied back rather than removed, always"
             : "report: nothing exists on one side only since the failover");
         return findings ? 1 : 0;
     }

@@ -100,12 +100,16 @@ public sealed class ObserverOptionsValidator : IValidateOptions<ObserverOptions>
         var name = options.Replication.PrimaryName;
         if (name.Length == 0 || name.Length > 64 || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-'))
             errors.Add($"Replication:PrimaryName '{name}' may hold only letters, digits and . _ - (at most 64), e.g. primary or the server's host name");
-        else if (options.ConfiguredReplicaNames.Contains(name, StringComparer.OrdinalIgnoreCase))
-            errors.Add($"Replication:PrimaryName '{name}' is also a replica's name; give the primary a name of its own");
+        // Only a promotion needs the name (settings from before failover may have a replica called primary): `promote` checks it too.
+        else if (options.Promoted is not null && options.ConfiguredReplicaNames.Contains(name, StringComparer.OrdinalIgnoreCase))
+            errors.Add(PrimaryNameTaken(name));
         if (options.Promoted is { } promoted && !options.ConfiguredReplicaNames.Contains(promoted))
             errors.Add($"the state database {options.State.Path} says replica '{promoted}' was promoted to primary (observer promote), but the settings have no replica '{promoted}'; "
                 + $"put its entry back in Replicas (or set Replication:ReplicaName to '{promoted}')");
     }
+
+    public static string PrimaryNameTaken(string name) =>
+        $"Replication:PrimaryName '{name}' is also a replica's name; give the primary a name of its own, such as its host name";
 
     /// <summary>The Replicas list: each entry named once, and its policy's settings only where they apply.</summary>
     private static void Replicas(List<ReplicaOptions> replicas, List<string> errors)

@@ -1,0 +1,42 @@
+using Observer.Mail;
+using Observer.State;
+
+namespace Observer.Replication;
+
+/// <summary>
+/// On the old primary after a promotion: a message it holds that the new primary lacks is never simply removed as an
+/// extra. Mail can still reach it after its comparison (its own queue, a backup MX, a client saving a sent copy), and
+/// that mail was accepted by a primary. Just before extras are removed from a folder, each is read: one whose bytes
+/// the new primary is not known to have held (not in the failover point, not copied back already, not in this
+/// folder's map) is copied to the new primary and left in place, for the next pass to pair with its copy.
+/// </summary>
+/// <param name="known">What the new primary is known to have held: the failover point's MD5s (hex) and every copy made back.</param>
+internal sealed class ExtrasRescue(FailoverCheck check, IReadOnlySet<string> known)
+{
+    /// <summary>Copies back what only the old primary holds; returns the extras that are safe to remove.</summary>
+    public async Task<IReadOnlyList<MessageSummary>> KeepOwnAsync(SyncContext context, FolderRecord folder, IReadOnlyList<MessageSummary> extras,
+        CancellationToken cancellationToken)
+    {
+        var mapped = context.Store.Messages.ForFolder(folder.Id).Values.Select(r => Md5.Hex(r.Md5)).ToHashSet(StringComparer.Ordinal);
+        var read = await SplitBrain.ReadAsync(context.Replica, folder.ReplicaName, cancellationToken, UidSet.FromUids(extras.Select(e => e.Uid))).ConfigureAwait(false);
+        var candidates = read.Where(m => !known.Contains(m.Md5) && !mapped.Contains(m.Md5)).ToList();
+        if (candidates.Count == 0) return extras;
+        using var _ = await CopyBackLock.TakeAsync(context.Store, check.Failover.Id, cancellationToken).ConfigureAwait(false);
+        // Under the lock: what another server copied back meanwhile counts as known.
+        var copied = context.Store.Failovers.Copies(check.Failover.Id).Select(c => Md5.Hex(c.Md5)).ToHashSet(StringComparer.Ordinal);
+        var own = candidates.Where(m => !copied.Contains(m.Md5)).ToList();
+        var byUid = own.ToDictionary(m => m.Uid);
+        await MessageTransfer.CopyAsync(context.Replica, folder.ReplicaName, context.Primary, folder.PrimaryName,
+            byUid.ToDictionary(m => m.Key, m => (m.Value.Flags.Without(MessageFlags.Deleted), m.Value.InternalDate)), uids =>
+            {
+                foreach (var m in uids.Select(u => byUid[u]))
+                {
+                    context.Store.Failovers.AddCopy(check.Failover.Id, new FailoverCopy(check.Server, folder.PrimaryName, Convert.FromHexString(m.Md5), m.InternalDate, m.Sender, m.Subject, m.Size, context.Time.GetUtcNow()));
+                    Log.CopiedBack(context.Logger, check.Server, folder.PrimaryName, m.InternalDate, m.Sender ?? "(no sender)", m.Subject ?? "(no subject)", m.Size);
+                }
+            }, cancellationToken).ConfigureAwait(false);
+        // What was copied back now stays until the next pass pairs it with its copy; one another server copied back may go, as the new primary has it.
+        var kept = own.Select(m => m.Uid).ToHashSet();
+        return extras.Where(e => !kept.Contains(e.Uid)).ToList();
+    }
+}
