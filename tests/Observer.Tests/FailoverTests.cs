@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using NUnit.Framework;
 using Observer.Mail;
 using Observer.TestSupport;
@@ -161,10 +162,27 @@ public class FailoverTests
             await MailFactory.FillAsync(filler, "INBOX", 10);
         }
         await using var primaryLink = FaultProxy.Start(pair.Primary.Host, pair.Primary.Port);
-        var settings = Settings(primaryLink.Port, primary, ("east", pair.Replica.Port, east), ("west", _west.Port, west));
+        await using var eastLink = FaultProxy.Start(pair.Replica.Host, pair.Replica.Port);
+        var settings = Settings(primaryLink.Port, primary, ("east", eastLink.Port, east), ("west", _west.Port, west));
         var toEast = new PairAccounts(ServerPair.Of(pair.Primary, pair.Replica), primary, east);
         var toWest = new PairAccounts(ServerPair.Of(pair.Primary, _west), primary, west);
         await RunUntilConvergedAsync(settings, toEast, toWest);
+
+        // East falls behind for a while: a message reaches west and not east, then the service stops.
+        string westOnly;
+        await using (var service = ObserverProcess.Start("run", settings, _dir))
+        {
+            await RunningAsync(service, 2);
+            eastLink.RefuseFor(TimeSpan.FromHours(1));
+            eastLink.CutAll();
+            var before = await Md5sAsync(toWest, primary: true);
+            await AppendAsync(pair.Primary, primary, "INBOX", "reached west only");
+            westOnly = (await Md5sAsync(toWest, primary: true)).Except(before).Single();
+            await Eventually.HoldsAsync(async () => (await Md5sAsync(toWest, primary: false)).Contains(westOnly), TimeSpan.FromSeconds(60), () => Task.FromResult(service.Errors));
+            await StopAsync(service);
+        }
+        eastLink.RefuseFor(TimeSpan.Zero);
+        Assert.That(await Md5sAsync(toEast, primary: false), Does.Not.Contain(westOnly));
 
         // The primary accepts mail that is never replicated, then dies.
         await AppendAsync(pair.Primary, primary, "INBOX", "late mail 1");
@@ -175,6 +193,7 @@ public class FailoverTests
             await user.AppendAsync("Late", MailFactory.Message("late in a new folder", messageId: "<late-folder@failover.example>"));
         }
         var late = (await toEast.PrimarySnapshotAsync()).Folders.Values.SelectMany(f => f).Select(m => m.Md5).Except(await Md5sAsync(toEast, primary: false)).ToList();
+        late.Remove(westOnly);
         Assert.That(late, Has.Count.EqualTo(3));
         primaryLink.RefuseFor(TimeSpan.FromHours(1));
         primaryLink.CutAll();
@@ -215,15 +234,35 @@ public class FailoverTests
         Assert.That(report.Output, Does.Contain("Late (created on primary since the failover)"));
         Assert.That(report.Output, Does.Contain("only on east").And.Contain("\"new on east\""));
         Assert.That(report.Output, Does.Not.Contain("\"msg"), "a message deleted on east since the failover is not one-sided mail");
+        Assert.That(report.Output, Does.Contain("copied back from west to east: 1 message").And.Contain("\"reached west only\""),
+            "west, a mirror of the old primary, held mail east never got: compared before west was written to, while the old primary was away");
+        Assert.That(report.Output.Split('\n').Where(l => l.Contains("only on primary: ") && l.Contains("reached west only")), Is.Empty,
+            "what west copied back is not the old primary's to copy again");
 
         await RunUntilConvergedAsync(settings, eastFirst, eastToWest);
         var eastNow = await Md5sAsync(eastFirst, primary: true);
         foreach (var md5 in late) Assert.That(eastNow.Count(m => m == md5), Is.EqualTo(1), "the old primary's late mail is on the new primary once");
+        Assert.That(eastNow.Count(m => m == westOnly), Is.EqualTo(1), "the message only west and the old primary had is on the new primary once, though both hold it");
         Assert.That(eastNow, Does.Not.Contain(deleted), "east's deletion stands");
         Assert.That(await Md5sAsync(eastFirst, primary: false), Does.Not.Contain(deleted));
         var after = await ObserverAsync(settings, "report", "split-brain");
         Assert.That(after.ExitCode, Is.Zero, after.Output + after.Errors);
-        Assert.That(after.Output, Does.Contain("copied back from primary to east: 3 messages").And.Contain("\"late mail 1\""));
+        Assert.That(after.Output, Does.Contain("\"late mail 1\"").And.Contain("\"reached west only\""));
+        Assert.That(Regex.Matches(after.Output, @"copied back from (primary|west) to east: (\d+) message").Sum(m => int.Parse(m.Groups[2].Value)), Is.EqualTo(4),
+            "the three late messages and the one west had, each copied back once, by one server or the other");
+
+        // A crash after the copies landed and before the comparison was marked done: the comparison runs again and copies nothing twice.
+        using (var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_dir, "state.db")};Pooling=False"))
+        {
+            db.Open();
+            using var undo = db.CreateCommand();
+            undo.CommandText = "UPDATE failover_checks SET reconciled_at = NULL";
+            Assert.That(undo.ExecuteNonQuery(), Is.GreaterThan(0));
+        }
+        var again = await ObserverAsync(settings, "sync");
+        Assert.That(again.ExitCode, Is.Zero, again.Output + again.Errors);
+        eastNow = await Md5sAsync(eastFirst, primary: true);
+        foreach (var md5 in late.Append(westOnly)) Assert.That(eastNow.Count(m => m == md5), Is.EqualTo(1), "nothing copied back twice");
 
         // Mail the old primary still receives after its comparison (its own queue, a backup MX) is copied back, not removed as an extra.
         var oldBefore = await Md5sAsync(eastFirst, primary: false);
@@ -243,8 +282,8 @@ public class FailoverTests
         Assert.That(back.ExitCode, Is.Zero, back.Output + back.Errors);
         await RunUntilConvergedAsync(settings, toEast, toWest);
         var final = await toEast.PrimarySnapshotAsync();
-        Assert.That(final.MessageCount, Is.EqualTo(10 + 3 + 1 - 1 + 1));
-        foreach (var md5 in late) Assert.That(final.Folders.Values.SelectMany(f => f).Count(m => m.Md5 == md5), Is.EqualTo(1));
+        Assert.That(final.MessageCount, Is.EqualTo(10 + 1 + 3 + 1 - 1 + 1));
+        foreach (var md5 in late.Append(westOnly)) Assert.That(final.Folders.Values.SelectMany(f => f).Count(m => m.Md5 == md5), Is.EqualTo(1));
         Assert.That((await toEast.ReplicaSnapshotAsync()).DuplicatesAgainst(final), Is.Zero);
         Assert.That((await toWest.ReplicaSnapshotAsync()).DuplicatesAgainst(final), Is.Zero);
     }
