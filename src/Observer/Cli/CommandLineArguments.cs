@@ -69,7 +69,7 @@ public sealed record CommandLineArguments(Verb Verb, string? ConfigFile, bool Re
                     it holds that NAME lacks is copied back before anything is written to it. Without --force,
                     NAME must first match the primary exactly; --force when the primary is lost
           report    split-brain: after a promotion, what exists on one side only since the failover point,
-                    per folder (date, From, Subject, size); changes nothing; exit 1 when there is something
+                    per folder (date, From, Subject, size); writes to neither server; exit 1 when there is something
 
         options:
           --config FILE          settings file (default: appsettings.json here, else next to observer)

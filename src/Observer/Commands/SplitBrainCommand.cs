@@ -6,7 +6,7 @@ namespace Observer.Commands;
 
 /// <summary>
 /// `observer report split-brain`: after a promotion, what exists on one side only since the failover point, per server that
-/// followed the old primary and per folder. Reads both servers and changes nothing. Exit 1 when there is something to report.
+/// followed the old primary and per folder. Reads both servers and writes to neither. Exit 1 when there is something to report.
 /// </summary>
 public static class SplitBrainCommand
 {
