@@ -99,18 +99,26 @@ public sealed class FailoverRepository
             new FailoverCopy(r.GetString(0), r.GetString(1), (byte[])r[2], StateStore.ReadTime(r, 3), r.Text(4), r.Text(5), r.GetInt64(6), StateStore.ReadTime(r, 7)!.Value), ("$id", failoverId));
 
     /// <summary>
-    /// Starts a comparison for a server no promotion named (an account added, a server renamed, a replica added since): with no
-    /// failover point, every message it holds that the new primary lacks is copied back, so nothing it holds is lost.
+    /// Adds a comparison for a server the promotion did not name (an account added since, a server renamed, a replica added):
+    /// to the account's promotion to <paramref name="newPrimary"/>, or, for an account that had none, to a new one from the
+    /// server the other accounts were promoted away from (<paramref name="oldPrimary"/> when none was), with no failover
+    /// point: every message the server holds that the new primary lacks is then copied back, so nothing on it is lost.
     /// </summary>
-    public FailoverCheck AddCheck(string account, string server, string newPrimary)
+    public FailoverCheck AddCheck(string account, string server, string newPrimary, string oldPrimary)
     {
         FailoverCheck? check = null;
         _store.InTransaction(() =>
         {
-            var id = _store.Query(
-                "INSERT INTO failovers (account, old_primary, new_primary, promoted_at, forced) VALUES ($a, $o, $n, $t, 0) RETURNING id",
-                r => r.GetInt64(0), ("$a", account), ("$o", server), ("$n", newPrimary), ("$t", _store.Now())).Single();
-            _store.Execute("INSERT INTO failover_checks (failover_id, server) VALUES ($id, $s)", ("$id", id), ("$s", server));
+            var id = _store.Query("SELECT id FROM failovers WHERE account = $a AND new_primary = $n ORDER BY id DESC LIMIT 1", r => (long?)r.GetInt64(0),
+                ("$a", account), ("$n", newPrimary)).SingleOrDefault();
+            if (id is null)
+            {
+                var from = _store.Query("SELECT old_primary FROM failovers WHERE new_primary = $n ORDER BY id DESC LIMIT 1", r => r.GetString(0), ("$n", newPrimary))
+                    .SingleOrDefault() ?? oldPrimary;
+                id = _store.Query("INSERT INTO failovers (account, old_primary, new_primary, promoted_at, forced) VALUES ($a, $o, $n, $t, 0) RETURNING id",
+                    r => r.GetInt64(0), ("$a", account), ("$o", from), ("$n", newPrimary), ("$t", _store.Now())).Single();
+            }
+            _store.Execute("INSERT OR IGNORE INTO failover_checks (failover_id, server) VALUES ($id, $s)", ("$id", id), ("$s", server));
             check = Check(account, server);
         });
         return check!;

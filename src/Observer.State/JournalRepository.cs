@@ -60,6 +60,11 @@ public sealed class JournalRepository
             + "WHERE replica_id = $r AND state = 'begun' AND ($f IS NULL OR folder = $f) ORDER BY id",
             Read, ("$r", replicaId), ("$f", folder));
 
+    /// <summary>The MD5s of the messages appended to a replica since <paramref name="since"/>, as far as the journal still reaches.</summary>
+    public HashSet<string> AppendedSince(long replicaId, DateTimeOffset since) =>
+        _store.Query("SELECT DISTINCT md5 FROM journal WHERE replica_id = $r AND operation = 'append' AND md5 IS NOT NULL AND begun_at >= $t",
+            r => Convert.ToHexString((byte[])r[0]).ToLowerInvariant(), ("$r", replicaId), ("$t", StateStore.Iso(since))).ToHashSet(StringComparer.Ordinal);
+
     public int OpenCount(long replicaId) =>
         _store.Query("SELECT COUNT(*) FROM journal WHERE replica_id = $r AND state = 'begun'", r => r.GetInt32(0), ("$r", replicaId)).Single();
 

@@ -66,10 +66,13 @@ internal sealed class SplitBrain(SyncContext context, FolderFilter filter, Failo
     public async Task<int> CopyBackAsync(SplitBrainReport report, CancellationToken cancellationToken)
     {
         var copied = 0;
+        // The comparison ran outside the lock (it may read for long); what another server copied back meanwhile is left out under it.
+        using var _ = await CopyBackLock.TakeAsync(context.Store, check.Failover.Id, cancellationToken).ConfigureAwait(false);
+        var already = context.Store.Failovers.Copies(check.Failover.Id).Select(c => Md5.Hex(c.Md5)).ToHashSet(StringComparer.Ordinal);
         foreach (var folder in report.Folders.Where(f => f.ToCreate || f.OnlyOnServer.Count > 0))
         {
             if (folder.MissingOnNew) await NewPrimary.CreateAsync(folder.Folder, cancellationToken).ConfigureAwait(false);
-            var byUid = folder.OnlyOnServer.ToDictionary(m => m.Uid);
+            var byUid = folder.OnlyOnServer.Where(m => !already.Contains(m.Md5)).ToDictionary(m => m.Uid);
             var wanted = byUid.ToDictionary(m => m.Key, m => (m.Value.Flags.Without(MessageFlags.Deleted), m.Value.InternalDate));
             await MessageTransfer.CopyAsync(Server, folder.ServerFolder, NewPrimary, folder.Folder, wanted, uids =>
             {

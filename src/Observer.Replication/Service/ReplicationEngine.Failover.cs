@@ -21,32 +21,37 @@ public sealed partial class ReplicationEngine
     {
         _rescue = null;
         if (CheckFor() is not { } check) return;
-        if (check.ReconciledAt is null)
+        var reconciledAt = check.ReconciledAt;
+        if (reconciledAt is null)
         {
-            using (await CopyBackLock.TakeAsync(_store, check.Failover.Id, cancellationToken).ConfigureAwait(false))
-            {
-                var splitBrain = SplitBrainOf(pair, check);
-                var report = await splitBrain.CompareAsync(cancellationToken).ConfigureAwait(false);
-                var copied = await splitBrain.CopyBackAsync(report, cancellationToken).ConfigureAwait(false);
-                _store.Failovers.MarkReconciled(check.Failover.Id, check.Server);
-                LogReconciled(check, report, copied);
-            }
+            var splitBrain = SplitBrainOf(pair, check);
+            var report = await splitBrain.CompareAsync(cancellationToken).ConfigureAwait(false);
+            var copied = await splitBrain.CopyBackAsync(report, cancellationToken).ConfigureAwait(false);
+            _store.Failovers.MarkReconciled(check.Failover.Id, check.Server);
+            LogReconciled(check, report, copied);
+            reconciledAt = _time.GetUtcNow();
         }
-        // The old primary may still receive mail after its comparison (its queue, a backup MX): never removed as an extra.
-        if (check.Server == check.Failover.OldPrimary && check.Failover.NewPrimary == CurrentPrimary)
-            _rescue = new ExtrasRescue(check, Known(check));
+        // The old primary may still receive mail after its comparison (its queue, a backup MX): for as long as the journal
+        // tells what Observer itself appended there, such mail is copied back rather than removed as an extra.
+        if (check.Server == check.Failover.OldPrimary && _time.GetUtcNow() < reconciledAt + _options.JournalRetention)
+        {
+            var known = Known(check);
+            known.UnionWith(_store.Journal.AppendedSince(Target.Id, check.Failover.PromotedAt));
+            _rescue = new ExtrasRescue(check, known);
+        }
     }
 
     /// <summary>
-    /// The comparison this replica owes, if any. Under a promotion, a mirror that has never been written to and that no promotion
-    /// named (an account added since, a server renamed, a replica added) is compared too, with no failover point: every message
-    /// it holds that the new primary lacks is copied back, so nothing on it is lost.
+    /// The comparison this replica owes under the current primary, if any. A mirror that has never been written to and that
+    /// the promotion did not name (an account added since, a server renamed, a replica added) is compared too: with no
+    /// failover point, every message it holds that the new primary lacks is copied back, so nothing on it is lost.
     /// </summary>
     private FailoverCheck? CheckFor()
     {
-        if (_store.Failovers.Check(Account, Replica.Name) is { } check) return check;
-        if (_store.Failovers.CurrentPrimary() is not { } promoted || Replica.Policy != ReplicaPolicy.Mirror || _store.Folders.All(Target.Id).Count > 0) return null;
-        return _store.Failovers.AddCheck(Account, Replica.Name, promoted);
+        var current = CurrentPrimary;
+        if (_store.Failovers.Check(Account, Replica.Name) is { } check && check.Failover.NewPrimary == current) return check;
+        if (_store.Failovers.CurrentPrimary() is null || Replica.Policy != ReplicaPolicy.Mirror || _store.Folders.All(Target.Id).Count > 0) return null;
+        return _store.Failovers.AddCheck(Account, Replica.Name, current, _options.PrimaryName);
     }
 
     private void LogReconciled(FailoverCheck check, SplitBrainReport report, int copied)

@@ -392,7 +392,12 @@ public sealed partial class ReplicationEngine
             }
             await PendingExpunges.FlushAsync(context, _time.GetUtcNow() - context.ExpungeWait, Troubles, work).ConfigureAwait(false);
             foreach (var due in FoldersWithHeldFlagsDue())
-                if (_store.Folders.Find(Target.Id, due) is { } folder) await SyncLiveAsync(reconciler, folder, FolderExpectation.Now(_time.GetUtcNow()), work).ConfigureAwait(false);
+            {
+                // Not a witnessed change (the delete guard weighs it as any pass), and not tried again at once if the folder cannot be synced.
+                _heldFlagsTried[due] = _time.GetUtcNow();
+                if (_store.Folders.Find(Target.Id, due) is { } folder && !Troubles.IsWaiting(due))
+                    await reconciler.SyncFolderAsync(folder, SyncRequest.Incremental, work).ConfigureAwait(false);
+            }
         }
     }
 
@@ -448,7 +453,17 @@ public sealed partial class ReplicationEngine
     /// delays. Folders in trouble wait for their retry, and folders the primary deleted are not synced (their holds go with them).
     /// </summary>
     private IEnumerable<(string Folder, DateTimeOffset Due)> HeldFlagsDue() =>
-        _store.HeldFlags.Oldest(Target.Id).Where(h => !Troubles.IsWaiting(h.Folder)).Select(h => (h.Folder, Replica.Delays ? h.Oldest + Replica.Delay : h.Oldest));
+        _store.HeldFlags.Oldest(Target.Id).Where(h => !Troubles.IsWaiting(h.Folder)).Select(h =>
+        {
+            var due = Replica.Delays ? h.Oldest + Replica.Delay : h.Oldest;
+            // A folder synced for its holds that still has them due (held for deletion, gone from the primary) waits a while, not a spin.
+            return (h.Folder, _heldFlagsTried.TryGetValue(h.Folder, out var tried) && tried + HeldFlagsRetry > due ? tried + HeldFlagsRetry : due);
+        });
+
+    private static readonly TimeSpan HeldFlagsRetry = TimeSpan.FromMinutes(1);
+
+    /// <summary>When the live loop last synced a folder because a held flag removal fell due there.</summary>
+    private readonly Dictionary<string, DateTimeOffset> _heldFlagsTried = new(StringComparer.Ordinal);
 
     private IEnumerable<string> FoldersWithHeldFlagsDue() => HeldFlagsDue().Where(h => h.Due <= _time.GetUtcNow()).Select(h => h.Folder).ToList();
 

@@ -14,7 +14,7 @@ internal sealed class DelayedFlagRemovals
 {
     private readonly SyncContext _context;
     private readonly FolderRecord _folder;
-    private readonly Dictionary<uint, Dictionary<string, DateTimeOffset>> _held;
+    private Dictionary<uint, Dictionary<string, DateTimeOffset>> _held;
 
     private DelayedFlagRemovals(SyncContext context, FolderRecord folder, Dictionary<uint, Dictionary<string, DateTimeOffset>> held) =>
         (_context, _folder, _held) = (context, folder, held);
@@ -47,6 +47,8 @@ internal sealed class DelayedFlagRemovals
     /// </summary>
     public void AddDue(Dictionary<uint, MessageFlags> wanted, Dictionary<uint, MessageRecord> rows)
     {
+        // Read again: since the sync began, a changed UIDVALIDITY or a lost copy may have taken rows, and their holds with them.
+        _held = _context.Store.HeldFlags.ForFolder(_folder.Id);
         var gone = _held.Where(h => !rows.TryGetValue(h.Key, out var row) || row.VanishedAt is not null).Select(h => h.Key).ToList();
         if (gone.Count > 0)
         {

@@ -355,8 +355,14 @@ internal sealed class FolderSynchronizer(SyncContext context)
         // A hold that starts or ends without a STORE (the copy already carries what it should) is recorded on its own.
         if (delayed is not null)
         {
-            var storeless = planned.Where(c => c.Plan.ChangesHolds && c.Plan.Set.Equals(MessageFlags.Parse(c.Row.Flags))).Select(c => c.Plan).ToList();
-            if (storeless.Count > 0) context.Store.InTransaction(() => delayed.Save(storeless));
+            var storeless = planned.Where(c => c.Plan.ChangesHolds && c.Plan.Set.Equals(MessageFlags.Parse(c.Row.Flags))).ToList();
+            // The record is written too: the copy may carry what it should only since a change made on the replica itself.
+            if (storeless.Count > 0)
+                context.Store.InTransaction(() =>
+                {
+                    context.Store.Messages.SetFlags(folder.Id, storeless.Select(c => (c.Row.PrimaryUid, c.Plan.Set.ToString())));
+                    delayed.Save(storeless.Select(c => c.Plan));
+                });
         }
         // One STORE per distinct set of flags: a whole folder marked read is one command.
         foreach (var group in changes.GroupBy(c => c.Flags.ToString()))
