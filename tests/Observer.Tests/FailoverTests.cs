@@ -287,4 +287,44 @@ public class FailoverTests
         Assert.That((await toEast.ReplicaSnapshotAsync()).DuplicatesAgainst(final), Is.Zero);
         Assert.That((await toWest.ReplicaSnapshotAsync()).DuplicatesAgainst(final), Is.Zero);
     }
+
+    [Test]
+    public async Task AnAccountAddedAfterAPromotion_KeepsTheMailOnlyTheOldPrimaryHas_CopiedBack_NotRemoved()
+    {
+        var pair = PairFixture.Pair;
+        var alice = await pair.NewAccountsAsync();
+        var bob = await pair.NewAccountsAsync();
+        await using (var filler = await alice.PrimaryClientAsync()) await MailFactory.FillAsync(filler, "INBOX", 4);
+        await using (var filler = await bob.PrimaryClientAsync()) await MailFactory.FillAsync(filler, "INBOX", 3, prefix: "bob");
+        var settings = new Dictionary<string, string>
+        {
+            ["Primary:Host"] = "127.0.0.1", ["Primary:Port"] = pair.Primary.Port.ToString(), ["Primary:Security"] = "None",
+            ["Replica:Host"] = "127.0.0.1", ["Replica:Port"] = pair.Replica.Port.ToString(), ["Replica:Security"] = "None",
+            ["State:Path"] = Path.Combine(_dir, "state.db"),
+            ["Reconnect:SyncAttempts"] = "1",
+        };
+        void Add(int index, string name, PairAccounts accounts)
+        {
+            settings[$"Accounts:{index}:Name"] = name;
+            settings[$"Accounts:{index}:Primary:Username"] = accounts.Primary.User;
+            settings[$"Accounts:{index}:Primary:Password"] = accounts.Primary.Password;
+            settings[$"Accounts:{index}:Replica:Username"] = accounts.Replica.User;
+            settings[$"Accounts:{index}:Replica:Password"] = accounts.Replica.Password;
+        }
+        Add(0, "alice", alice);
+        Assert.That((await ObserverAsync(settings, "sync")).ExitCode, Is.Zero);
+        var forced = await ObserverAsync(settings, "promote", "replica", "--force");
+        Assert.That(forced.ExitCode, Is.Zero, forced.Output + forced.Errors);
+
+        // Bob joins the settings after the promotion: his old primary holds mail his new primary never had.
+        Add(1, "bob", bob);
+        var sync = await ObserverAsync(settings, "sync");
+        Assert.That(sync.ExitCode, Is.Zero, sync.Output + sync.Errors);
+        var bobFirst = new PairAccounts(ServerPair.Of(pair.Replica, pair.Primary), bob.Replica, bob.Primary);
+        Assert.That(await bobFirst.DifferencesAsync(), Is.Empty);
+        Assert.That((await bobFirst.PrimarySnapshotAsync()).MessageCount, Is.EqualTo(3), "copied back to the new primary, not removed from the old one");
+        Assert.That((await bobFirst.ReplicaSnapshotAsync()).MessageCount, Is.EqualTo(3), "and not doubled on the old primary");
+        var aliceFirst = new PairAccounts(ServerPair.Of(pair.Replica, pair.Primary), alice.Replica, alice.Primary);
+        Assert.That(await aliceFirst.DifferencesAsync(), Is.Empty);
+    }
 }
