@@ -40,6 +40,7 @@ public class CommandLineArgumentsTests
     [TestCase(new[] { "sync", "--from", "vault" }, "--from does not apply to sync")]
     [TestCase(new[] { "run", "--replica", "vault" }, "--replica does not apply to run")]
     [TestCase(new[] { "status", "--replica" }, "--replica needs the name of a replica")]
+    [TestCase(new[] { "--version", "--config", "x.json" }, "--version takes nothing more; observer --version")]
     [TestCase(new[] { "promote" }, "promote needs the one server to make the primary: observer promote NAME [--force]")]
     [TestCase(new[] { "promote", "east", "west" }, "promote needs the one server to make the primary")]
     [TestCase(new[] { "promote", "east", "--account", "alice" }, "--account does not apply to promote")]
@@ -76,6 +77,16 @@ public class CommandLineArgumentsTests
         Assert.That(error, Is.Null);
         Assert.That((parsed!.Verb, parsed.From, parsed.Folder, parsed.Since, parsed.Account),
             Is.EqualTo((Verb.Restore, "vault", "Lists.Dev", (DateTimeOffset?)new DateTimeOffset(2026, 12, 1, 8, 0, 0, TimeSpan.FromHours(1)), "alice")));
+    }
+
+    [Test]
+    public async Task Version_PrintsTheVersionAndTheCommit_WithoutSettings()
+    {
+        var output = new StringWriter();
+        var errors = new StringWriter();
+        Assert.That(await ObserverProgram.RunAsync(["--version"], output, errors), Is.Zero);
+        Assert.That(errors.ToString(), Is.Empty);
+        Assert.That(output.ToString(), Does.Match(@"^observer \d+\.\d+\.\d+ \(commit [0-9a-f]{12}\)\n$"), "built from a git clone, the commit is known");
     }
 
     [Test]

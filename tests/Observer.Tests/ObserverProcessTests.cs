@@ -47,6 +47,25 @@ public class ObserverProcessTests
     }
 
     [Test]
+    public async Task Sync_WithTheJsonLogFormat_WritesOneJsonObjectALine_WithoutThePasswords()
+    {
+        var accounts = await PairFixture.Pair.NewAccountsAsync();
+        await using (var primary = await accounts.PrimaryClientAsync()) await MailFactory.FillAsync(primary, "INBOX", 2);
+        var settings = accounts.Settings(StatePath);
+        settings["Logging:Format"] = "Json";
+        settings["Logging:LogLevel:Default"] = "Information";
+        var (code, output, errors) = await ObserverProcess.RunAsync("sync", settings, _dir, TimeSpan.FromSeconds(60));
+        Assert.That(code, Is.Zero, output + errors);
+        var lines = errors.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.That(lines, Is.Not.Empty);
+        var events = lines.Select(l => System.Text.Json.JsonDocument.Parse(l)).ToList();
+        Assert.That(events.Select(e => e.RootElement.GetProperty("Message").GetString()), Has.Some.Contains("INBOX: 2 appended"));
+        Assert.That(events.Select(e => e.RootElement.GetProperty("Timestamp").GetString()), Has.All.Match(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$"));
+        Assert.That(errors, Does.Not.Contain(accounts.Primary.Password).And.Not.Contain(accounts.Replica.Password));
+        Assert.That(output, Does.Contain("sync: the replica matches the primary (1 folder; 2 appended"));
+    }
+
+    [Test]
     public async Task Sync_KilledWithSigkillMidway_RestartsWithoutDuplicates()
     {
         var accounts = await PairFixture.Pair.NewAccountsAsync();
@@ -131,7 +150,7 @@ public class ObserverProcessTests
         Assert.That(found.Output, Does.Contain("INBOX").And.Contain("1 with different flags").And.Contain("$Tampered"));
         var fixedUp = await ObserverProcess.RunAsync("verify", settings, _dir, TimeSpan.FromMinutes(1), "--repair");
         Assert.That(fixedUp.ExitCode, Is.Zero, fixedUp.Output);
-        Assert.That(fixedUp.Output, Does.Contain("verify: identical (8 messages in 1 folders)"));
+        Assert.That(fixedUp.Output, Does.Contain("verify: identical (8 messages in 1 folder)"));
     }
 
     [Test]

@@ -98,11 +98,10 @@ public sealed partial class ReplicationEngine
         var (report, _) = await VerifyAsync(repair: false, force: false, cancellationToken).ConfigureAwait(false);
         var identical = pass.Converged && report.Identical;
         var detail = identical
-            ? $"identical ({Counted(report.Folders.Sum(f => f.PrimaryCount), "message")} in {Counted(report.Folders.Count, "folder")})"
+            ? $"identical ({Counted.Of(report.Folders.Sum(f => f.PrimaryCount), "message")} in {Counted.Of(report.Folders.Count, "folder")})"
             : "differs: " + string.Join("; ", report.Folders.Where(f => !f.Identical).Take(5).Select(f => $"{f.Folder}: {f.Describe()}")
                 .Concat(report.ReplicaOnlyFolders.Take(5).Select(f => $"{f.Folder}: folder only on the replica"))
                 .DefaultIfEmpty(pass.Converged ? "" : "the pass did not finish (`observer sync` says why)"));
-        static string Counted(int n, string noun) => n == 1 ? $"1 {noun}" : $"{n} {noun}s";
         var drain = new DrainRecord(Account, Replica.Name, _time.GetUtcNow(), identical, detail);
         _store.Failovers.RecordDrain(drain);
         return drain;

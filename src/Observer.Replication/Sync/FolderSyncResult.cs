@@ -88,9 +88,9 @@ public sealed class FolderSyncResult(string folder)
         if (Appended > 0) parts.Add($"{Appended} appended");
         if (Adopted > 0) parts.Add($"{Adopted} adopted");
         if (Moved > 0) parts.Add($"{Moved} moved");
-        if (FlagsSet > 0) parts.Add($"{FlagsSet} flag updates");
-        if (Vanished > 0) parts.Add($"{Vanished} expunges");
-        if (ExtrasRemoved > 0) parts.Add($"{ExtrasRemoved} extra removed");
+        if (FlagsSet > 0) parts.Add(Counted.Of(FlagsSet, "flag update"));
+        if (Vanished > 0) parts.Add(Counted.Of(Vanished, "expunge"));
+        if (ExtrasRemoved > 0) parts.Add(Counted.Of(ExtrasRemoved, "extra") + " removed");
         if (Altered > 0) parts.Add($"{Altered} stored altered by the replica");
         if (KeywordsDropped > 0) parts.Add($"{KeywordsDropped} without keywords the replica folder cannot hold");
         return parts.Count == 0 ? "no changes" : string.Join(", ", parts);

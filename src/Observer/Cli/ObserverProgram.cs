@@ -1,3 +1,4 @@
+using System.Reflection;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -29,6 +30,11 @@ public static class ObserverProgram
         if (arguments.Verb == Verb.Help)
         {
             await output.WriteLineAsync(CommandLineArguments.Usage);
+            return 0;
+        }
+        if (arguments.Verb == Verb.Version)
+        {
+            await output.WriteLineAsync("observer " + VersionText);
             return 0;
         }
 
@@ -188,6 +194,19 @@ public static class ObserverProgram
         var accounts = units.Select(u => u.Name).Distinct().Count();
         if (accounts == units.Count) return accounts == 1 ? "1 account" : $"{accounts} accounts";
         return accounts == 1 ? $"{units.Count} replicas" : $"{units.Count} accounts and replicas";
+    }
+
+    /// <summary>"0.12.0 (commit 12fd728504a8)": the version, and the commit it was built from when the build knew it.</summary>
+    public static string VersionText
+    {
+        get
+        {
+            var informational = typeof(ObserverProgram).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+            var plus = informational.IndexOf('+', StringComparison.Ordinal);
+            if (plus < 0) return informational;
+            var commit = informational[(plus + 1)..];
+            return $"{informational[..plus]} (commit {commit[..Math.Min(12, commit.Length)]})";
+        }
     }
 
     private static string OneLine(Exception ex) => ex.Message.ReplaceLineEndings(" ");

@@ -1,3 +1,4 @@
+using Observer.Replication;
 using Observer.Cli;
 using Observer.Configuration;
 using Observer.State;
@@ -38,7 +39,7 @@ public static class ForgetCommand
         {
             foreach (var replica in replicas) store.Replicas.Remove(replica.Id);
         });
-        await output.WriteLineAsync($"forget: account {(account.Length > 0 ? account : "\"\"")}'s state is deleted ({folders} folder{(folders == 1 ? "" : "s")}); the mail on both servers is untouched");
+        await output.WriteLineAsync($"forget: account {(account.Length > 0 ? account : "\"\"")}'s state is deleted ({Counted.Of(folders, "folder")}); the mail on both servers is untouched");
         return 0;
     }
 }

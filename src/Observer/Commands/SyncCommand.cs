@@ -26,7 +26,7 @@ public static class SyncCommand
         var bad = pass.Folders.Count(f => f.Outcome is FolderOutcome.Held or FolderOutcome.Failed or FolderOutcome.Incomplete) + pass.TreeProblems.Count;
         var total = pass.Folders.Count + pass.TreeProblems.Count;
         await output.WriteLineAsync(pass.Converged
-            ? $"sync: the replica matches the primary ({pass.Folders.Count} folders; {pass.Summary()})"
+            ? $"sync: the replica matches the primary ({Counted.Of(pass.Folders.Count, "folder")}; {pass.Summary()})"
             : $"sync: {bad} of {total} folders do not match the primary");
         return pass.Converged ? 0 : 1;
     }

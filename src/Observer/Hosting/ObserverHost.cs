@@ -19,14 +19,30 @@ public static class ObserverHost
         builder.Configuration.AddConfiguration(configuration);
 
         builder.Logging.AddConfiguration(configuration.GetSection("Logging"));
-        builder.Logging.AddSimpleConsole(o =>
+        // One JSON object a line for a log collector, or one line of text for a person and the journal.
+        switch (configuration["Logging:Format"]?.Trim().ToLowerInvariant())
         {
-            o.SingleLine = true;
-            // The account a line is about, in a service of several ("=> account alice").
-            o.IncludeScopes = true;
-            o.TimestampFormat = "yyyy-MM-dd HH:mm:ss.fff ";
-            o.ColorBehavior = LoggerColorBehavior.Disabled;
-        });
+            case null or "" or "text":
+                builder.Logging.AddSimpleConsole(o =>
+                {
+                    o.SingleLine = true;
+                    // The account a line is about, in a service of several ("=> account alice").
+                    o.IncludeScopes = true;
+                    o.TimestampFormat = "yyyy-MM-dd HH:mm:ss.fff ";
+                    o.ColorBehavior = LoggerColorBehavior.Disabled;
+                });
+                break;
+            case "json":
+                builder.Logging.AddJsonConsole(o =>
+                {
+                    o.IncludeScopes = true;
+                    o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+                    o.UseUtcTimestamp = true;
+                });
+                break;
+            default:
+                throw new ConfigurationProblemException($"Logging:Format is '{configuration["Logging:Format"]}'; it must be Text (the default) or Json");
+        }
         // Logs go to stderr; stdout carries the command's own report.
         builder.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
 
