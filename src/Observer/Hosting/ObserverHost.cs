@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Systemd;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
@@ -18,10 +19,18 @@ public static class ObserverHost
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddConfiguration(configuration);
 
+        // Under systemd (Type=notify): READY=1 once started, STOPPING=1 on SIGTERM; nothing elsewhere. Registered before the
+        // log format, whose choice must win over the journal format it sets.
+        builder.Services.AddSystemd();
+        var inJournal = SystemdHelpers.IsSystemdService();
         builder.Logging.AddConfiguration(configuration.GetSection("Logging"));
         // One JSON object a line for a log collector, or one line of text for a person and the journal.
         switch (configuration["Logging:Format"]?.Trim().ToLowerInvariant())
         {
+            case null or "" or "text" when inJournal:
+                // The journal stamps each line itself and reads the <6> level prefix this format writes.
+                builder.Logging.AddSystemdConsole(o => o.IncludeScopes = true);
+                break;
             case null or "" or "text":
                 builder.Logging.AddSimpleConsole(o =>
                 {
