@@ -117,7 +117,7 @@ public class ObserverProcessTests
         Assert.That(code, Is.EqualTo(1));
         Assert.That(output, Does.Contain("Big").And.Contain("HELD: the primary folder shrank from 40 to 10"));
         Assert.That(output, Does.Contain("Small").And.Contain("up to date"));
-        Assert.That(output, Does.Contain("1 of 3 folders do not match"));
+        Assert.That(output, Does.Contain("1 of 3 folders does not match"));
         NoStackTrace(errors);
 
         var status = await ObserverProcess.RunAsync("status", settings, _dir, TimeSpan.FromSeconds(30));

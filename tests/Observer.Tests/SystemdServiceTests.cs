@@ -31,7 +31,9 @@ public class SystemdServiceTests
         var copy = Path.Combine(_dir, instance);
         await File.WriteAllTextAsync(copy, text.Replace("/opt/observer/observer", ObserverProcess.Executable, StringComparison.Ordinal));
         var (code, output) = await RunAsync("systemd-analyze", "verify", copy);
-        Assert.That((code, output), Is.EqualTo((0, "")), "an unknown key or a bad value is only a warning to systemd, so any output fails the test");
+        // An unknown key or a bad value is only a warning to systemd: any line about this unit fails the test (other units of the host may warn too).
+        var ours = output.Split('\n').Where(l => l.Contains(instance, StringComparison.Ordinal) || l.Contains(_dir, StringComparison.Ordinal)).ToList();
+        Assert.That((code, ours), Is.EqualTo((0, new List<string>())), output);
     }
 
     [Test]
@@ -47,23 +49,25 @@ public class SystemdServiceTests
         var systemd = Path.Combine(_dir, "systemd");
         File.Copy("/bin/sh", systemd);
         var info = new ProcessStartInfo(systemd) { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var a in new[] { "-c", "\"$0\" run --config \"$1\" & echo $! > \"$2\"; wait $!", ObserverProcess.Executable, config, Path.Combine(_dir, "pid") })
+        foreach (var a in new[] { "-c", "\"$0\" run --config \"$1\" & echo $! > \"$2.new\" && mv \"$2.new\" \"$2\"; wait $!", ObserverProcess.Executable, config, Path.Combine(_dir, "pid") })
             info.ArgumentList.Add(a);
         info.Environment["NOTIFY_SOCKET"] = socketPath;
         using var parent = Process.Start(info)!;
         var errors = parent.StandardError.ReadToEndAsync();
+        var pidFile = Path.Combine(_dir, "pid");
         try
         {
             Assert.That(await ReceiveAsync(notify, TimeSpan.FromSeconds(60)), Is.EqualTo("READY=1"));
+            await Eventually.HoldsAsync(() => Task.FromResult(File.Exists(pidFile)), TimeSpan.FromSeconds(10));
+            // SIGTERM, as systemctl stop sends it (Process.Kill would send SIGKILL).
+            Assert.That((await RunAsync("kill", "-TERM", (await File.ReadAllTextAsync(pidFile)).Trim())).Code, Is.Zero);
+            Assert.That(await ReceiveAsync(notify, TimeSpan.FromSeconds(60)), Is.EqualTo("STOPPING=1"));
+            await parent.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
         }
         finally
         {
-            // SIGTERM, as systemctl stop sends it (Process.Kill would send SIGKILL).
-            await Eventually.HoldsAsync(() => Task.FromResult(File.Exists(Path.Combine(_dir, "pid"))), TimeSpan.FromSeconds(10));
-            await RunAsync("kill", "-TERM", (await File.ReadAllTextAsync(Path.Combine(_dir, "pid"))).Trim());
+            if (!parent.HasExited) parent.Kill(entireProcessTree: true);
         }
-        Assert.That(await ReceiveAsync(notify, TimeSpan.FromSeconds(60)), Is.EqualTo("STOPPING=1"));
-        await parent.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
         Assert.That(parent.ExitCode, Is.Zero, await errors);
         Assert.That(await errors, Does.StartWith("<6>Microsoft.Hosting.Lifetime"), "the journal's level prefix, not the terminal's timestamps");
     }

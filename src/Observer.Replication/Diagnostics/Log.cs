@@ -80,11 +80,11 @@ internal static partial class Log
     [LoggerMessage(EventId = 2025, Level = LogLevel.Debug, Message = "folder {Folder} is gone from the primary; it is deleted on the replica once gone for {Seconds:0} s")]
     public static partial void FolderDeletePending(ILogger logger, string folder, double seconds);
 
-    [LoggerMessage(EventId = 2030, Level = LogLevel.Information, Message = "pass complete: {Folders}, {Summary} in {Elapsed} ms")]
-    public static partial void PassComplete(ILogger logger, string folders, string summary, long elapsed);
+    [LoggerMessage(EventId = 2030, Level = LogLevel.Information, Message = "pass complete: {Folders} {FolderNoun}, {Summary} in {Elapsed} ms")]
+    public static partial void PassComplete(ILogger logger, int folders, string folderNoun, string summary, long elapsed);
 
-    [LoggerMessage(EventId = 2031, Level = LogLevel.Debug, Message = "pass complete: {Folders}, {Summary} in {Elapsed} ms")]
-    public static partial void PassCompleteQuietly(ILogger logger, string folders, string summary, long elapsed);
+    [LoggerMessage(EventId = 2031, Level = LogLevel.Debug, Message = "pass complete: {Folders} {FolderNoun}, {Summary} in {Elapsed} ms")]
+    public static partial void PassCompleteQuietly(ILogger logger, int folders, string folderNoun, string summary, long elapsed);
 
     [LoggerMessage(EventId = 2036, Level = LogLevel.Debug, Message = "journal: pruned {Count} entries finished more than {Days:0.#} days ago")]
     public static partial void JournalPruned(ILogger logger, int count, double days);

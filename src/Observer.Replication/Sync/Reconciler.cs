@@ -172,8 +172,8 @@ internal sealed class Reconciler(SyncContext context, FolderFilter filter, Troub
         // Passes are rare (one per sync, one per ReconcileInterval when live), so pruning here costs nothing.
         var pruned = context.Store.Journal.Prune(context.ReplicaId, context.Options.JournalRetention);
         if (pruned > 0) Log.JournalPruned(context.Logger, pruned, context.Options.JournalRetention.TotalDays);
-        if (QuietWhenUnchanged && !result.ChangedAnything) Log.PassCompleteQuietly(context.Logger, Counted.Of(tree.Folders.Count, "folder"), result.Summary(), clock.ElapsedMilliseconds);
-        else Log.PassComplete(context.Logger, Counted.Of(tree.Folders.Count, "folder"), result.Summary(), clock.ElapsedMilliseconds);
+        if (QuietWhenUnchanged && !result.ChangedAnything) Log.PassCompleteQuietly(context.Logger, tree.Folders.Count, tree.Folders.Count == 1 ? "folder" : "folders", result.Summary(), clock.ElapsedMilliseconds);
+        else Log.PassComplete(context.Logger, tree.Folders.Count, tree.Folders.Count == 1 ? "folder" : "folders", result.Summary(), clock.ElapsedMilliseconds);
         return result;
     }
 

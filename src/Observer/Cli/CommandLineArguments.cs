@@ -95,7 +95,7 @@ public sealed record CommandLineArguments(Verb Verb, string? ConfigFile, bool Re
         if (args.Count == 0) return (null, "no command given; use one of: run, sync, verify, status, approve, forget, restore, drain, promote, report (observer --help for more)");
         var verbText = args[0];
         if (verbText is "-h" or "--help" or "help") return (new CommandLineArguments(Verb.Help, null, false, false, false, []), null);
-        if (verbText is "--version" or "version")
+        if (verbText.Equals("--version", StringComparison.OrdinalIgnoreCase) || verbText.Equals("version", StringComparison.OrdinalIgnoreCase))
             return args.Count == 1 ? (new CommandLineArguments(Verb.Version, null, false, false, false, []), null) : (null, $"{verbText} takes nothing more; observer --version");
         if (!Enum.TryParse<Verb>(verbText, ignoreCase: true, out var verb) || verb is Verb.Help or Verb.Version || verbText.StartsWith('-'))
             return (null, $"unknown command '{verbText}'; use one of: run, sync, verify, status, approve, forget, restore, drain, promote, report");

@@ -27,7 +27,7 @@ public static class SyncCommand
         var total = pass.Folders.Count + pass.TreeProblems.Count;
         await output.WriteLineAsync(pass.Converged
             ? $"sync: the replica matches the primary ({Counted.Of(pass.Folders.Count, "folder")}; {pass.Summary()})"
-            : $"sync: {bad} of {total} folders do not match the primary");
+            : $"sync: {bad} of {Counted.Of(total, "folder")} {(bad == 1 ? "does" : "do")} not match the primary");
         return pass.Converged ? 0 : 1;
     }
 }

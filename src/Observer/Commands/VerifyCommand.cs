@@ -17,7 +17,7 @@ public static class VerifyCommand
         var final = after ?? before;
         await output.WriteLineAsync(final.Identical
             ? $"verify: identical ({Counted.Of(final.Folders.Sum(f => f.PrimaryCount), "message")} in {Counted.Of(final.Folders.Count, "folder")})"
-            : $"verify: the replica differs from the primary in {final.Folders.Count(f => !f.Identical) + final.ReplicaOnlyFolders.Count} folders"
+            : $"verify: the replica differs from the primary in {Counted.Of(final.Folders.Count(f => !f.Identical) + final.ReplicaOnlyFolders.Count, "folder")}"
               + (repair ? (force ? "" : "; some changes may need --force") : "; run `observer verify --repair` to fix it"));
         return final.Identical ? 0 : 1;
     }
