@@ -68,22 +68,12 @@ internal sealed class SplitBrain(SyncContext context, FolderFilter filter, Failo
         var copied = 0;
         // The comparison ran outside the lock (it may read for long); what another server copied back meanwhile is left out under it.
         using var _ = await CopyBackLock.TakeAsync(context.Store, check.Failover.Id, cancellationToken).ConfigureAwait(false);
-        var already = context.Store.Failovers.Copies(check.Failover.Id).Select(c => Md5.Hex(c.Md5)).ToHashSet(StringComparer.Ordinal);
+        var already = CopiedBack.Md5s(context.Store, check);
         foreach (var folder in report.Folders.Where(f => f.ToCreate || f.OnlyOnServer.Count > 0))
         {
             if (folder.MissingOnNew) await NewPrimary.CreateAsync(folder.Folder, cancellationToken).ConfigureAwait(false);
-            var byUid = folder.OnlyOnServer.Where(m => !already.Contains(m.Md5)).ToDictionary(m => m.Uid);
-            var wanted = byUid.ToDictionary(m => m.Key, m => (m.Value.Flags.Without(MessageFlags.Deleted), m.Value.InternalDate));
-            await MessageTransfer.CopyAsync(Server, folder.ServerFolder, NewPrimary, folder.Folder, wanted, uids =>
-            {
-                var now = context.Time.GetUtcNow();
-                foreach (var m in uids.Select(u => byUid[u]))
-                {
-                    context.Store.Failovers.AddCopy(check.Failover.Id, new FailoverCopy(check.Server, folder.Folder, Convert.FromHexString(m.Md5), m.InternalDate, m.Sender, m.Subject, m.Size, now));
-                    Log.CopiedBack(context.Logger, check.Server, folder.Folder, m.InternalDate, m.Sender ?? "(no sender)", m.Subject ?? "(no subject)", m.Size);
-                }
-                copied += uids.Count;
-            }, cancellationToken).ConfigureAwait(false);
+            var fresh = folder.OnlyOnServer.Where(m => !already.Contains(m.Md5)).ToList();
+            copied += await CopiedBack.CopyAsync(context, check, folder.ServerFolder, folder.Folder, fresh, cancellationToken).ConfigureAwait(false);
         }
         return copied;
     }

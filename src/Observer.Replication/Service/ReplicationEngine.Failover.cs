@@ -35,9 +35,13 @@ public sealed partial class ReplicationEngine
         // tells what Observer itself appended there, such mail is copied back rather than removed as an extra.
         if (check.Server == check.Failover.OldPrimary && _time.GetUtcNow() < reconciledAt + _options.JournalRetention)
         {
-            var known = Known(check);
-            known.UnionWith(_store.Journal.AppendedSince(Target.Id, check.Failover.PromotedAt));
-            _rescue = new ExtrasRescue(check, known);
+            var replicaId = Target.Id;
+            _rescue = new ExtrasRescue(check, () =>
+            {
+                var known = Known(check);
+                known.UnionWith(_store.Journal.AppendedSince(replicaId, check.Failover.PromotedAt));
+                return known;
+            });
         }
     }
 
@@ -87,7 +91,7 @@ public sealed partial class ReplicationEngine
 
     /// <summary>What the new primary is known to have held: the point's MD5s, and every copy made back for this failover.</summary>
     private HashSet<string> Known(FailoverCheck check) =>
-        PointOf(check).Select(p => Md5.Hex(p.Md5)).Concat(_store.Failovers.Copies(check.Failover.Id).Select(c => Md5.Hex(c.Md5))).ToHashSet(StringComparer.Ordinal);
+        PointOf(check).Select(p => Md5.Hex(p.Md5)).Concat(CopiedBack.Md5s(_store, check)).ToHashSet(StringComparer.Ordinal);
 
     private SplitBrain SplitBrainOf(SessionPair pair, FailoverCheck check) => new(Context(pair), Filter(pair), check, PointOf(check), Known(check));
 
