@@ -104,6 +104,6 @@ internal static partial class Log
     [LoggerMessage(EventId = 2034, Level = LogLevel.Warning, Message = "watcher {Watcher} stopped: {Reason}; restarting")]
     public static partial void WatcherFailed(ILogger logger, string watcher, string reason);
 
-    [LoggerMessage(EventId = 2040, Level = LogLevel.Warning, Message = "split brain: copied back from {Server} to the new primary, {Folder}: {Date:yyyy-MM-dd HH:mm}, from {Sender}, \"{Subject}\", {Size} bytes")]
+    [LoggerMessage(EventId = 2050, Level = LogLevel.Warning, Message = "split brain: copied back from {Server} to the new primary, {Folder}: {Date:yyyy-MM-dd HH:mm}, from {Sender}, \"{Subject}\", {Size} bytes")]
     public static partial void CopiedBack(ILogger logger, string server, string folder, DateTimeOffset? date, string sender, string subject, long size);
 }
