@@ -16,6 +16,10 @@ public sealed class TroubleRepository
         return Find(replicaId, folder)!;
     }
 
+    /// <summary>Ends the backoff of a folder (or of every folder) in trouble: it is due at once. Its attempts still count.</summary>
+    public int RetryNow(long replicaId, string? folder) =>
+        _store.Execute("UPDATE troubles SET next_attempt = $t WHERE replica_id = $r AND ($f IS NULL OR folder = $f)", ("$r", replicaId), ("$f", folder), ("$t", _store.Now()));
+
     public void Clear(long replicaId, string folder) =>
         _store.Execute("DELETE FROM troubles WHERE replica_id = $r AND folder = $f", ("$r", replicaId), ("$f", folder));
 

@@ -132,7 +132,7 @@ public class AccountListTests
         {
             var status = await ObserverProcess.RunAsync("status", settings, _dir, TimeSpan.FromSeconds(30));
             carolLine = status.Output.Split('\n').FirstOrDefault(l => l.StartsWith("carol ", StringComparison.Ordinal)) ?? status.Output;
-            return carolLine.Contains("replication stopped: the primary", StringComparison.Ordinal) && status.ExitCode == 1
+            return carolLine.Contains("replication stopped: the primary", StringComparison.Ordinal) && status.ExitCode == 2
                 && status.Output.Contains("\nalice ", StringComparison.Ordinal) && !status.Output.Split('\n').First(l => l.StartsWith("alice ", StringComparison.Ordinal)).Contains("stopped");
         }, TimeSpan.FromSeconds(30), () => Task.FromResult(carolLine));
         Assert.That(observer.Errors, Does.Contain("=> account carol"), "carol's lines say whose they are");

@@ -249,7 +249,7 @@ public class AccountSettingsTests
     public async Task TheTopLevelLogins_NeedNoUserWhenAccountsGiveThem()
     {
         var (code, _, errors) = await Run(TwoAccounts, "status");
-        Assert.That((code, errors), Is.EqualTo((1, $"observer: no state database at {Path.Combine(_dir, "s.db")}; run observer sync or observer run first\n")));
+        Assert.That((code, errors), Is.EqualTo((2, $"observer: no state database at {Path.Combine(_dir, "s.db")}; run observer sync or observer run first\n")));
     }
 
     [Test]

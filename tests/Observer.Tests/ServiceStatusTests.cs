@@ -85,14 +85,14 @@ public class ServiceStatusTests
         await Eventually.HoldsAsync(async () => (await StatusAsync(settings)).Output.Contains("primary: unavailable since"), TimeSpan.FromSeconds(30),
             async () => (await StatusAsync(settings)).Output + "\nobserver's log:\n" + observer.Errors);
         var (code, status) = await StatusAsync(settings);
-        Assert.That(status, Does.Contain("health: needs attention: the primary is unavailable"));
-        Assert.That(code, Is.EqualTo(1));
+        Assert.That(status, Does.Contain("health: not running or not connected: the primary is unavailable"));
+        Assert.That(code, Is.EqualTo(2));
 
         observer.Kill();
         (code, status) = await StatusAsync(settings);
         Assert.That(status, Does.Contain("primary: unknown (service not running); replica: unknown (service not running)"));
         Assert.That(status, Does.Contain("the service is not running, and it did not stop cleanly"));
-        Assert.That(code, Is.EqualTo(1));
+        Assert.That(code, Is.EqualTo(2));
     }
 
     private static async Task<uint> InboxCountAsync(UserImapClient replica) => (await replica.StatusAsync("INBOX", StatusItems.Messages)).Messages ?? 0;

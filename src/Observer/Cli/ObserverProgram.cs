@@ -13,7 +13,8 @@ namespace Observer.Cli;
 
 /// <summary>
 /// The observer command. Exit codes: 0 success; 1 the replica differs, or replication failed;
-/// 2 a mistake in the command line or the settings. Errors are one line on stderr.
+/// 2 a mistake in the command line or the settings (`status` has its own: see <see cref="Monitoring.HealthLevel"/>).
+/// Errors are one line on stderr.
 /// </summary>
 public static class ObserverProgram
 {
@@ -92,13 +93,17 @@ public static class ObserverProgram
         var services = host.Services;
         // Status opens the state itself, read-only: it must neither create a database nor wait for the lock.
         if (arguments.Verb == Verb.Status)
-            return await StatusCommand.RunAsync(options, arguments.Account, services.GetRequiredService<TimeProvider>(), output, errors, arguments.Replica);
+            return await StatusCommand.RunAsync(options, arguments.Account, services.GetRequiredService<TimeProvider>(), output, errors, arguments.Replica, arguments.Json);
         // Approving only writes to the state database, which a running service shares: no instance lock.
         if (arguments.Verb == Verb.Approve)
             return await ApproveCommand.RunAsync(services.GetRequiredService<StateStore>, options, arguments.Account, arguments.All ? null : arguments.Folders, output, arguments.Replica);
 
+        // Ending a backoff only moves a time in the state, which the running service reads: no instance lock either.
+        if (arguments.Verb == Verb.Retry)
+            return await RetryCommand.RunAsync(options, arguments.Account, arguments.Replica, arguments.Folders, services.GetRequiredService<TimeProvider>(), output);
+
         // Forgetting deletes one account's rows, for an account no service runs any more: no instance lock either.
-        if (arguments.Verb == Verb.Forget)
+        if (arguments.Verb == Verb.Forget && arguments.Folder is null)
             return await ForgetCommand.RunAsync(options, arguments.Account!, services.GetRequiredService<TimeProvider>(), output);
 
         // Restoring reads a replica and adds to the primary; a running service then replicates what it added, so no lock.

@@ -49,7 +49,7 @@ public static class ObserverConfiguration
     }
 
     /// <summary>The sections a setting can be in; <see cref="BindInto"/> binds all but Logging, which the logging system reads.</summary>
-    private static readonly string[] Sections = ["Primary", "Replica", "Replicas", "Accounts", "State", "Replication", "Reconnect", "Logging"];
+    private static readonly string[] Sections = ["Primary", "Replica", "Replicas", "Accounts", "State", "Replication", "Reconnect", "Health", "Http", "Logging"];
 
     /// <summary>
     /// Binding checks the keys of each section it binds, but a section nobody binds (a typo such as
@@ -102,6 +102,8 @@ public static class ObserverConfiguration
         Bind(configuration, "State", section => section.Bind(options.State, Strict));
         Bind(configuration, "Replication", section => section.Bind(options.Replication, Strict));
         Bind(configuration, "Reconnect", section => section.Bind(options.Reconnect, Strict));
+        Bind(configuration, "Health", section => section.Bind(options.Health, Strict));
+        Bind(configuration, "Http", section => section.Bind(options.Http, Strict));
         var replicas = BindReplicas(configuration);
         options.Replicas.AddRange(replicas.Select(r => r.Replica));
         foreach (var entry in configuration.GetSection("Accounts").GetChildren()) options.Accounts.Add(BindAccount(configuration, entry, replicas));

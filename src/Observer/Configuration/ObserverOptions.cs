@@ -10,6 +10,8 @@ public sealed class ObserverOptions
     public StateOptions State { get; set; } = new();
     public ReplicationOptions Replication { get; set; } = new();
     public ReconnectOptions Reconnect { get; set; } = new();
+    public Monitoring.HealthOptions Health { get; set; } = new();
+    public Monitoring.HttpOptions Http { get; set; } = new();
 
     /// <summary>
     /// The accounts one service replicates, each with its logins inherited from <see cref="Primary"/> and

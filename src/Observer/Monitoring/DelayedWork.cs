@@ -1,10 +1,11 @@
+using Observer.Commands;
 using Observer.Replication;
 using Observer.State;
 
-namespace Observer.Commands;
+namespace Observer.Monitoring;
 
 /// <summary>What a delayed replica holds back for its delay, and when each is applied: for `observer status`.</summary>
-internal sealed record DelayedWork(TimeSpan Delay, IReadOnlyList<(string Folder, int Count, DateTimeOffset Due)> Expunges,
+public sealed record DelayedWork(TimeSpan Delay, IReadOnlyList<(string Folder, int Count, DateTimeOffset Due)> Expunges,
     IReadOnlyList<(string Folder, DateTimeOffset Due)> FolderDeletions, IReadOnlyList<(string Folder, int Count, DateTimeOffset Due)> FlagRemovals)
 {
     public static DelayedWork Read(StateStore store, ReplicaRecord replica)
