@@ -82,6 +82,9 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
 
         result.Folders.AddRange(state.Where(f => primary.ContainsKey(f.PrimaryName))
             .OrderBy(f => FolderNameMapper.IsInbox(f.PrimaryName) ? 0 : 1).ThenBy(f => f.PrimaryName, StringComparer.Ordinal));
+        ReplicationMetrics.Wrote(context.Target, "create", result.Created);
+        ReplicationMetrics.Wrote(context.Target, "rename", result.Renamed);
+        ReplicationMetrics.Wrote(context.Target, "delete", result.Deleted);
         return result;
     }
 

@@ -300,6 +300,7 @@ public sealed partial class ReplicationEngine
     {
         if (ex is LiveFailure { InnerException: { } inner }) ex = inner;
         _lastError = ex.Message;
+        ReplicationMetrics.Failed(Target, ReconnectPolicy.IsTransient(ex) ? "connection" : "other");
         if (ReconnectPolicy.IsTransient(ex))
         {
             if (_brokenSide is { } side) _outages.Down(side, ex.Message);

@@ -374,6 +374,7 @@ internal sealed class MessageCopier(SyncContext context, FolderRecord folder, Fo
             store.Journal.Complete(journal);
         });
         result.Appended += batch.Count;
+        ReplicationMetrics.Appended(context.Target, batch.Count, rows.Sum(r => r.Size));
         foreach (var row in rows)
             Log.Appended(context.Logger, folder.PrimaryName, row.PrimaryUid, row.ReplicaUid, row.Size, Md5.Hex(row.Md5));
     }

@@ -71,6 +71,7 @@ internal static class PendingExpunges
             context.Store.Journal.Complete(journal);
         });
         foreach (var r in rows) Log.Expunged(context.Logger, folder.PrimaryName, r.PrimaryUid, r.ReplicaUid);
+        ReplicationMetrics.Wrote(context.Target, "expunge", rows.Count);
         return rows.Count;
     }
 }

@@ -257,6 +257,7 @@ internal sealed class Reconciler(SyncContext context, FolderFilter filter, Troub
         try
         {
             var outcome = await synchronizer.SyncAsync(folder, request, cancellationToken).ConfigureAwait(false);
+            ReplicationMetrics.Synced(context.Target, outcome);
             troubles.Clear(folder.PrimaryName);
             if (outcome.Outcome == FolderOutcome.Held)
             {
@@ -281,6 +282,7 @@ internal sealed class Reconciler(SyncContext context, FolderFilter filter, Troub
         catch (Exception ex) when (TroubleTracker.IsFolderError(ex))
         {
             var message = TroubleTracker.Describe(ex);
+            ReplicationMetrics.Failed(context.Target, "folder");
             troubles.Record(folder.PrimaryName, "error", message);
             return new FolderSyncResult(folder.PrimaryName) { Outcome = FolderOutcome.Failed, Message = message };
         }

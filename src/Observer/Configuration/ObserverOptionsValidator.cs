@@ -1,3 +1,4 @@
+using System.Net;
 using Microsoft.Extensions.Options;
 using Observer.Mail;
 using Observer.Replication;
@@ -70,6 +71,8 @@ public sealed class ObserverOptionsValidator : IValidateOptions<ObserverOptions>
         if (string.IsNullOrWhiteSpace(r.ReplicaName)) errors.Add("Replication:ReplicaName is empty; name this replica, e.g. replica");
         Roles(options, errors);
 
+        if (options.Health.MaxLag <= TimeSpan.Zero) errors.Add($"Health:MaxLag is {options.Health.MaxLag}; it must be positive, such as 00:02:00");
+        if (HttpUrlProblem(options.Http.Url) is { } http) errors.Add(http);
         var c = options.Reconnect;
         if (c.InitialDelay <= TimeSpan.Zero) errors.Add($"Reconnect:InitialDelay is {c.InitialDelay}; it must be positive");
         if (c.MaxDelay < c.InitialDelay) errors.Add($"Reconnect:MaxDelay ({c.MaxDelay}) is less than Reconnect:InitialDelay ({c.InitialDelay})");
@@ -196,4 +199,17 @@ public sealed class ObserverOptionsValidator : IValidateOptions<ObserverOptions>
 
     private static bool SameAccount(EndpointOptions a, EndpointOptions b) =>
         a.Host.Equals(b.Host, StringComparison.OrdinalIgnoreCase) && a.EffectivePort == b.EffectivePort && a.Username == b.Username;
+
+    /// <summary>The status page and metrics name accounts and folders: loopback only, plain HTTP, behind a proxy of the admin's choice for more.</summary>
+    private static string? HttpUrlProblem(string? url)
+    {
+        if (string.IsNullOrEmpty(url)) return null;
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttp || uri.IsDefaultPort && !url.Contains(":80", StringComparison.Ordinal))
+            return $"Http:Url '{url}' is not an http:// address with a port; give one such as http://127.0.0.1:9477";
+        if (uri.AbsolutePath != "/" || uri.Query.Length > 0)
+            return $"Http:Url '{url}' has a path; give only the address and port, such as http://127.0.0.1:9477 (the endpoint serves /, /metrics and /healthz)";
+        var loopback = uri.Host == "localhost" || (IPAddress.TryParse(uri.Host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address));
+        return loopback ? null
+            : $"Http:Url '{url}' is not a loopback address; Observer serves its status only on 127.0.0.1, [::1] or localhost. To reach it from elsewhere, put a reverse proxy with TLS and authentication in front";
+    }
 }

@@ -70,6 +70,12 @@ public static class ObserverHost
                 sp.GetRequiredService<ILogger<SettingsReloader>>()));
             builder.Services.AddSingleton<ReplicationWorker>();
             builder.Services.AddHostedService(sp => sp.GetRequiredService<ReplicationWorker>());
+            if (!string.IsNullOrEmpty(configuration["Http:Url"]))
+            {
+                builder.Services.AddSingleton<Monitoring.MetricsExporter>();
+                builder.Services.AddHostedService(sp => new Monitoring.MonitoringServer(Options(sp), sp.GetRequiredService<SettingsReloader>(),
+                    sp.GetRequiredService<Monitoring.MetricsExporter>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<Monitoring.MonitoringServer>>()));
+            }
         }
         return builder.Build();
     }

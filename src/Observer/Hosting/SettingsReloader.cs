@@ -15,6 +15,9 @@ public sealed class SettingsReloader(CommandLineArguments arguments, string? set
     /// <summary>How often the files are looked at: an edit reaches the service within this.</summary>
     public static readonly TimeSpan CheckInterval = TimeSpan.FromSeconds(2);
 
+    /// <summary>The settings of the last accepted reload; null until one. The status page and /metrics show their accounts.</summary>
+    public ObserverOptions? Current { get; private set; }
+
     /// <summary>Hands each accepted reload's accounts to <paramref name="apply"/>, until <paramref name="stopping"/>.</summary>
     public async Task WatchAsync(ObserverOptions current, Func<IReadOnlyList<AccountOptions>, Task> apply, CancellationToken stopping)
     {
@@ -38,6 +41,7 @@ public sealed class SettingsReloader(CommandLineArguments arguments, string? set
             logger.LogInformation("reading the settings again ({Why})", signalled ? "SIGHUP" : "a file changed");
             if (Read() is not { } reloaded) continue;
             current = reloaded;
+            Current = reloaded;
             seen = Stamps(current.AccountsFile);
             await apply(reloaded.Units).ConfigureAwait(false);
         }

@@ -1,0 +1,57 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Observer.State;
+
+namespace Observer.Replication;
+
+/// <summary>
+/// What replication did, as .NET metrics (System.Diagnostics.Metrics) on the meter "Observer": the engine counts,
+/// and whoever listens (the service's /metrics) decides how to show it. Each measurement is tagged with its account
+/// and replica. What the state already knows (lag, troubles, holds) is read from the state, not counted here.
+/// </summary>
+public static class ReplicationMetrics
+{
+    public const string MeterName = "Observer";
+
+    private static readonly Meter Meter = new(MeterName);
+
+    public static readonly Counter<long> MessagesCopied = Meter.CreateCounter<long>("observer.messages.copied", "{message}", "Messages appended to a replica");
+
+    public static readonly Counter<long> BytesCopied = Meter.CreateCounter<long>("observer.bytes.copied", "By", "Bytes of messages appended to a replica");
+
+    /// <summary>Tagged with the kind of write: append, flags, move, expunge, extra, create, rename, delete.</summary>
+    public static readonly Counter<long> Writes = Meter.CreateCounter<long>("observer.writes", "{write}", "Writes to a replica, by kind");
+
+    /// <summary>Tagged with the kind: folder (a folder's sync failed), connection (a server was lost or refused).</summary>
+    public static readonly Counter<long> Errors = Meter.CreateCounter<long>("observer.errors", "{error}", "Replication errors, by kind");
+
+    public static void Wrote(ReplicaRecord target, string kind, long count)
+    {
+        if (count > 0) Writes.Add(count, Tags(target, ("kind", kind)));
+    }
+
+    public static void Failed(ReplicaRecord target, string kind) => Errors.Add(1, Tags(target, ("kind", kind)));
+
+    /// <summary>Counted as each batch lands, so a long first copy shows its progress.</summary>
+    public static void Appended(ReplicaRecord target, int messages, long bytes)
+    {
+        MessagesCopied.Add(messages, Tags(target));
+        BytesCopied.Add(bytes, Tags(target));
+        Wrote(target, "append", messages);
+    }
+
+    /// <summary>One folder sync's other writes, counted when it ends.</summary>
+    public static void Synced(ReplicaRecord target, FolderSyncResult result)
+    {
+        Wrote(target, "flags", result.FlagsSet);
+        Wrote(target, "move", result.Moved);
+        Wrote(target, "extra", result.ExtrasRemoved);
+    }
+
+    private static TagList Tags(ReplicaRecord target, (string Key, string Value)? extra = null)
+    {
+        var tags = new TagList { { "account", target.Account }, { "replica", target.Name } };
+        if (extra is { } e) tags.Add(e.Key, e.Value);
+        return tags;
+    }
+}
