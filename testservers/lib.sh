@@ -20,7 +20,9 @@ ensure_packages() {
   [ -e "$stamp" ] || { as_root apt-get update -qq >&2 && touch "$stamp"; }
   # policy-rc.d keeps the packages' own system-wide services from starting; we run private instances.
   as_root sh -c 'printf "#!/bin/sh\nexit 101\n" > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d'
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+  # Package lists from an earlier update may name versions the mirror has dropped since: update once more and retry.
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 \
+    || { as_root apt-get update -qq >&2 && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2; }
 }
 
 # Waits until an IMAP greeting arrives on 127.0.0.1:$1 and prints the greeting line.

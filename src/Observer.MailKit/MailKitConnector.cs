@@ -28,7 +28,7 @@ public static class MailKitConnector
     public static async Task<MailKitConnection> ConnectAsync(EndpointOptions endpoint, string side, string purpose, ILogger trace, CancellationToken cancellationToken,
         string? spoolDirectory = null, TimeProvider? time = null)
     {
-        var prefix = (endpoint.Section.Length > 0 ? endpoint.Section : side == "primary" ? "Primary" : "Replica") + ":";
+        var prefix = endpoint.SettingsPrefix(side);
         // Always there, tracing or not: it also keeps the completion lines whose response codes MailKit drops.
         var tap = new ProtocolTraceLogger(trace, $"{side}/{purpose}#{Interlocked.Increment(ref s_opened)}");
         var client = new SpoolingImapClient(tap, spoolDirectory ?? Path.GetTempPath()) { Timeout = (int)endpoint.CommandTimeout.TotalMilliseconds };
@@ -153,7 +153,7 @@ public static class MailKitConnector
         var authorize = master && string.IsNullOrEmpty(endpoint.MasterUserSeparator);
         var credentials = new NetworkCredential(
             !master ? endpoint.Username : authorize ? endpoint.MasterUser : endpoint.Username + endpoint.MasterUserSeparator + endpoint.MasterUser,
-            endpoint.ResolvePassword());
+            await endpoint.ResolvePasswordAsync(side, cancellationToken).ConfigureAwait(false));
         if (authorize)
         {
             // Only SASL PLAIN carries an authorization identity: the master user logs in, the account's mailbox opens.

@@ -160,6 +160,14 @@ public class TestServer : IAsyncDisposable
         }
     }
 
+    /// <summary>Gives <paramref name="account"/> a new password, as a token rotation would; the old one stops working.</summary>
+    public async Task<TestAccount> ChangePasswordAsync(TestAccount account, string password)
+    {
+        await ScriptRunner.RunAsync(Kind.Script("add-user.sh"), [Name, account.User, password], TimeSpan.FromSeconds(60));
+        if (AccountSettleTime > TimeSpan.Zero) await Task.Delay(AccountSettleTime);
+        return account with { Password = password };
+    }
+
     /// <summary>A mail user's client, logged in as <paramref name="account"/> on a new connection.</summary>
     public Task<UserImapClient> ConnectUserAsync(TestAccount account) => UserImapClient.ConnectAsync(Host, Port, account.User, account.Password);
 

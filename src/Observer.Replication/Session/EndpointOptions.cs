@@ -20,6 +20,18 @@ public sealed class EndpointOptions
     /// <summary>A file whose first line is the password; read at each connect, so it can be rotated.</summary>
     public string? PasswordFile { get; set; }
 
+    /// <summary>
+    /// A command (run by /bin/sh) whose first line of output is the password or OAuth access token, run at each login,
+    /// as isync's PassCmd: for a token helper that refreshes OAuth2 tokens, or a secret store.
+    /// </summary>
+    public string? PasswordCommand { get; set; }
+
+    /// <summary>How long <see cref="PasswordCommand"/> may take before it is stopped and the login tried again later.</summary>
+    public TimeSpan PasswordCommandTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The folder of the settings file: where <see cref="PasswordCommand"/> runs. Not a setting, as <see cref="Section"/>.</summary>
+    public string? SettingsDirectory { get; private set; }
+
     /// <summary>Login, Plain, SCRAM-SHA-256, SCRAM-SHA-1, XOAuth2 or OAuthBearer. Auto uses the strongest the server offers (SCRAM before PLAIN before LOGIN).</summary>
     public string AuthMechanism { get; set; } = "Auto";
 
@@ -57,6 +69,16 @@ public sealed class EndpointOptions
     /// </summary>
     public string Section { get; private set; } = "";
 
+    /// <summary>"Primary:", or "Accounts:2:Primary:": how errors name this login's settings.</summary>
+    public string SettingsPrefix(string role) => (Section.Length > 0 ? Section : role == "primary" ? "Primary" : "Replica") + ":";
+
+    /// <summary>Names the folder of the settings file these settings were read from.</summary>
+    public EndpointOptions InDirectory(string? directory)
+    {
+        SettingsDirectory = directory;
+        return this;
+    }
+
     /// <summary>Names the section these settings were read from.</summary>
     public EndpointOptions From(string section)
     {
@@ -76,8 +98,11 @@ public sealed class EndpointOptions
     /// <summary>host:port, for logs and for telling endpoints apart in the state database.</summary>
     public string Describe() => $"{Username}@{Host}:{EffectivePort}";
 
-    /// <summary>The password, from the file if one is named. Never logged.</summary>
-    public string ResolvePassword()
+    /// <summary>The password: from the command or the file if one is named. Never logged.</summary>
+    public async Task<string> ResolvePasswordAsync(string role, CancellationToken cancellationToken) =>
+        string.IsNullOrEmpty(PasswordCommand) ? ResolvePassword() : await Replication.PasswordCommand.RunAsync(this, role, cancellationToken).ConfigureAwait(false);
+
+    private string ResolvePassword()
     {
         if (!string.IsNullOrEmpty(PasswordFile))
         {
@@ -92,7 +117,7 @@ public sealed class EndpointOptions
 
     private IEnumerable<string?> Fields() =>
     [
-        Host, Port.ToString(System.Globalization.CultureInfo.InvariantCulture), Security.ToString(), Username, Password, PasswordFile, AuthMechanism,
+        Host, Port.ToString(System.Globalization.CultureInfo.InvariantCulture), Security.ToString(), Username, Password, PasswordFile, PasswordCommand, PasswordCommandTimeout.ToString(), AuthMechanism,
         MasterUser, MasterUserSeparator, AllowInvalidCertificate.ToString(), CertificateThumbprint, AllowPlaintextLogin.ToString(), Compress.ToString(),
         ConnectTimeout.ToString(), CommandTimeout.ToString(),
     ];

@@ -115,7 +115,10 @@ public static class ObserverConfiguration
         options.State.SpoolDirectory = Rooted(options.State.SpoolDirectory, baseDirectory);
         foreach (var endpoint in options.Accounts.SelectMany(a => a.ReplicaLogins.Select(l => l.Server).Append(a.Primary).Append(a.Replica))
                      .Concat(options.Replicas.Select(r => r.Server)).Append(options.Primary).Append(options.Replica).Distinct())
+        {
             endpoint.PasswordFile = Rooted(endpoint.PasswordFile, baseDirectory);
+            endpoint.InDirectory(baseDirectory);
+        }
         options.PromotedInState(ReadPromotion(options.State.Path));
     }
 

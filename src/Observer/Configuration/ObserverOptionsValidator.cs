@@ -178,13 +178,18 @@ public sealed class ObserverOptionsValidator : IValidateOptions<ObserverOptions>
         if (string.IsNullOrWhiteSpace(e.Host)) errors.Add($"{section}:Host is not set; give the {role} server's host name");
         if (e.Port is < 0 or > 65535) errors.Add($"{section}:Port is {e.Port}; it must be between 1 and 65535 (or 0 for the default)");
         if (string.IsNullOrWhiteSpace(e.Username)) errors.Add($"{section}:Username is not set; give the account to log in as");
-        if (!string.IsNullOrEmpty(e.PasswordFile))
+        if (!string.IsNullOrEmpty(e.PasswordCommand))
+        {
+            if (!string.IsNullOrEmpty(e.PasswordFile)) errors.Add($"{section}:PasswordCommand and {section}:PasswordFile are both set; keep one");
+            if (e.PasswordCommandTimeout <= TimeSpan.Zero) errors.Add($"{section}:PasswordCommandTimeout is {e.PasswordCommandTimeout}; it must be positive, such as 00:00:30");
+        }
+        else if (!string.IsNullOrEmpty(e.PasswordFile))
         {
             if (!File.Exists(e.PasswordFile)) errors.Add($"{section}:PasswordFile '{e.PasswordFile}' does not exist");
         }
         else if (string.IsNullOrEmpty(e.Password))
         {
-            errors.Add($"{section}:Password is not set; set {section}:PasswordFile, or OBSERVER_{section.Replace(":", "__", StringComparison.Ordinal)}__Password in the environment");
+            errors.Add($"{section}:Password is not set; set {section}:PasswordFile or {section}:PasswordCommand, or OBSERVER_{section.Replace(":", "__", StringComparison.Ordinal)}__Password in the environment");
         }
         if (e.AuthMechanism.ToUpperInvariant() is not ("AUTO" or "LOGIN" or "PLAIN" or "SCRAM-SHA-256" or "SCRAM-SHA-1" or "XOAUTH2" or "OAUTHBEARER"))
             errors.Add($"{section}:AuthMechanism is '{e.AuthMechanism}'; use Auto, Login, Plain, SCRAM-SHA-256, SCRAM-SHA-1, XOAuth2 or OAuthBearer");
