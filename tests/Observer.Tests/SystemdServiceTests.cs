@@ -29,7 +29,7 @@ public class SystemdServiceTests
             .And.Contain("ProtectSystem=strict").And.Contain("StateDirectory=observer").And.Contain("User=observer"));
         // The analyzer checks that the command exists: the installed path is swapped for the binary the tests run.
         var copy = Path.Combine(_dir, instance);
-        await File.WriteAllTextAsync(copy, text.Replace("/opt/observer/observer", ObserverProcess.Executable, StringComparison.Ordinal));
+        await File.WriteAllTextAsync(copy, text.Replace("/usr/local/bin/observer", ObserverProcess.Executable, StringComparison.Ordinal));
         var (code, output) = await RunAsync("systemd-analyze", "verify", copy);
         // An unknown key or a bad value is only a warning to systemd: any line about this unit fails the test (other units of the host may warn too).
         var ours = output.Split('\n').Where(l => l.Contains(instance, StringComparison.Ordinal) || l.Contains(_dir, StringComparison.Ordinal)).ToList();
