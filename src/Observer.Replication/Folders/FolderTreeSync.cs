@@ -70,7 +70,7 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
         foreach (var m in primaryList.Where(m => m.Status is not null)) result.PrimaryStatus[m.Mailbox.Name] = m.Status!;
         foreach (var m in replicaList.Where(m => m.Status is not null)) result.ReplicaStatus[m.Mailbox.Name] = m.Status!;
         Listed?.Invoke(new ListedTree(LooksChanged(primary, result), Settled(primary, replicaNames, renameHints), result.PrimaryStatus, result.ReplicaStatus));
-        await RenameAsync(primary, replicaNames, renameHints, listing, result, cancellationToken).ConfigureAwait(false);
+        if (!filter.Scoped) await RenameAsync(primary, replicaNames, renameHints, listing, result, cancellationToken).ConfigureAwait(false);
         await DeleteAsync(primary, replicaNames, force, result, cancellationToken).ConfigureAwait(false);
         await CreateAsync(primary, replicaNames, result, cancellationToken).ConfigureAwait(false);
 
@@ -213,7 +213,7 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
     {
         var store = context.Store;
         var state = store.Folders.All(context.ReplicaId);
-        foreach (var excluded in state.Where(f => !filter.Includes(f.PrimaryName)))
+        foreach (var excluded in state.Where(f => !filter.Includes(f.PrimaryName) && !filter.OutOfScope(f.PrimaryName)))
         {
             store.Folders.Remove(excluded.Id);
             store.Troubles.Clear(context.ReplicaId, excluded.PrimaryName);
@@ -228,7 +228,8 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
             store.Holds.Clear(context.ReplicaId, back.Folder, HoldKind.Folder);
             Log.HoldReleased(context.Logger, back.Folder, "the folder is back on the primary");
         }
-        if (gone.Count == 0) return;
+        // Only a pass that sees every folder can tell a deletion from a folder it was not asked to look at.
+        if (gone.Count == 0 || filter.Scoped) return;
         // A held deletion stays held until it is approved or its folder is back. It is not counted again
         // below: each one would otherwise make every later deletion look like part of a mass one, and the
         // hold would grow for ever (seen in a 30-minute soak: one glitch of the primary's list, then 131).

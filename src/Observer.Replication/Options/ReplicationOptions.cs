@@ -122,4 +122,19 @@ public sealed class FolderOptions
 {
     /// <summary>Primary folder names or patterns (* any text, % any text without the delimiter) not to replicate.</summary>
     public List<string> Exclude { get; set; } = [];
+
+    /// <summary>
+    /// When set, only primary folders matching one of these patterns are replicated (Exclude still applies). As with
+    /// Exclude, a folder left out is forgotten by the state; its replica copy stays as it is.
+    /// </summary>
+    public List<string> Include { get; set; } = [];
+
+    /// <summary>
+    /// `--folders PATTERN` of a one-shot command: only matching folders are looked at this time. Not a setting (the
+    /// private setter keeps the binder off it): folders outside it are left alone, not forgotten, and no folder is
+    /// renamed or deleted, which waits for a pass that sees every folder.
+    /// </summary>
+    public IReadOnlyList<string> Scope { get; private set; } = [];
+
+    public void ScopeTo(IReadOnlyList<string> patterns) => Scope = patterns;
 }

@@ -28,8 +28,28 @@ public sealed class FolderComparison(string folder, string replicaFolder)
     /// <summary>Replica copies (by UID) whose extra flags are removals a delayed replica holds, as its state records them.</summary>
     public HashSet<uint> FlagRemovalsHeld { get; } = [];
 
+    /// <summary>Replica copies (by UID) whose flags differed in one look and not the same way in the next: a change on its way.</summary>
+    public HashSet<uint> FlagsInFlight { get; } = [];
+
     public IEnumerable<(VerifiedMessage Primary, VerifiedMessage Replica)> FlagMismatches =>
-        Matched.Where(m => !m.Primary.Flags.Equals(m.Replica.Flags) && !FlagRemovalsHeld.Contains(m.Replica.Uid));
+        Matched.Where(m => !m.Primary.Flags.Equals(m.Replica.Flags) && !FlagRemovalsHeld.Contains(m.Replica.Uid) && !FlagsInFlight.Contains(m.Replica.Uid));
+
+    /// <summary>
+    /// This later look at the folder, keeping only the differences <paramref name="earlier"/> saw too: beside a running
+    /// service, a message missing, extra or flagged differently in only one look was a change on its way.
+    /// </summary>
+    public void KeepOnlyWhatPersists(FolderComparison earlier)
+    {
+        static string Key(VerifiedMessage m) => $"{m.Uid}:{Convert.ToHexString(m.Md5)}";
+        var missing = earlier.MissingOnReplica.Select(Key).ToHashSet(StringComparer.Ordinal);
+        MissingOnReplica.RemoveAll(m => !missing.Contains(Key(m)));
+        var extra = earlier.ExtraOnReplica.Select(Key).ToHashSet(StringComparer.Ordinal);
+        ExtraOnReplica.RemoveAll(m => !extra.Contains(Key(m)));
+        var flags = earlier.FlagMismatches.Select(m => (m.Replica.Uid, Primary: m.Primary.Flags.ToString(), Replica: m.Replica.Flags.ToString())).ToHashSet();
+        foreach (var (primary, replica) in FlagMismatches.ToList())
+            if (!flags.Contains((replica.Uid, primary.Flags.ToString(), replica.Flags.ToString()))) FlagsInFlight.Add(replica.Uid);
+        ReplicaFolderMissing &= earlier.ReplicaFolderMissing;
+    }
 
     public bool Identical => !ReplicaFolderMissing && MissingOnReplica.Count == 0 && ExtraOnReplica.Count == 0 && !FlagMismatches.Any();
 

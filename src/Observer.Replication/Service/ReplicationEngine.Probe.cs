@@ -38,7 +38,7 @@ public sealed partial class ReplicationEngine
         await using var primary = await _sessions.ConnectAsync(ServerRole.Primary, "probe", cancellationToken).ConfigureAwait(false);
         if (!primary.Features.ListStatus || !primary.Features.CondStore) return true;
         var listed = await primary.ListAsync(withStatus: true, cancellationToken).ConfigureAwait(false);
-        var filter = new FolderFilter(_options.Folders.Exclude, primary.Delimiter);
+        var filter = new FolderFilter(_options.Folders, primary.Delimiter);
         var now = listed.Where(m => m.Mailbox.IsSelectable && filter.Includes(m.Mailbox.Name)).ToDictionary(m => m.Mailbox.Name, m => m.Status, StringComparer.Ordinal);
         if (now.Count != known.Count) return true;
         foreach (var folder in known)

@@ -136,10 +136,59 @@ public sealed partial class ReplicationEngine
             if (repair) await ReconcileFailoverAsync(pair, token).ConfigureAwait(false);
             var verifier = new Verifier(Context(pair), Filter(pair));
             var before = await verifier.CompareAsync(token).ConfigureAwait(false);
-            if (!repair || before.Identical) return (before, (VerifyReport?)null);
+            if (!repair) return (ServiceRunsBeside() ? await RecheckAsync(verifier, before, token).ConfigureAwait(false) : before, (VerifyReport?)null);
+            if (before.Identical) return (before, (VerifyReport?)null);
             await verifier.RepairAsync(before, Reconciler(pair, oneShot: true), force, token).ConfigureAwait(false);
             return (before, await verifier.CompareAsync(token).ConfigureAwait(false));
         }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>`observer sync --dry-run`: compares both servers as verify does, and says what a sync would write; writes nothing.</summary>
+    public async Task<DryRunPlan> PlanAsync(bool repair, bool force, CancellationToken cancellationToken)
+    {
+        var (report, _) = await VerifyAsync(repair: false, force: false, cancellationToken).ConfigureAwait(false);
+        var replicated = _store.Folders.All(Target.Id).Select(f => f.ReplicaName).ToHashSet(StringComparer.Ordinal);
+        return DryRunPlan.From(report, Replica, _options, repair, force, replicated);
+    }
+
+    /// <summary>How long a plain verify waits before each look again at what differed: a running service's changes land within seconds.</summary>
+    private static readonly TimeSpan[] Rechecks = [TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(10)];
+
+    /// <summary>
+    /// Plain verify runs beside `observer run`: a difference is reported only if it is still there, the same, at each of
+    /// a few later looks at its folder. One that came and went was a change in flight, not damage.
+    /// </summary>
+    /// <summary>Whether `observer run` replicates this account to this replica now, from another process: its heartbeat is fresh.</summary>
+    private bool ServiceRunsBeside() =>
+        _store.Service.Get(Target.Id) is { HeartbeatAt: { } beat, Pid: { } pid } service && pid != Environment.ProcessId && service.PrimaryState != "stopped"
+        && _time.GetUtcNow() - beat < HeartbeatInterval * 6;
+
+    private async Task<VerifyReport> RecheckAsync(Verifier verifier, VerifyReport report, CancellationToken cancellationToken)
+    {
+        foreach (var wait in Rechecks)
+        {
+            if (report.Identical) return report;
+            await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);
+            var differing = report.Folders.Where(f => !f.Identical).Select(f => f.Folder).ToHashSet(StringComparer.Ordinal);
+            var again = await verifier.CompareAsync(cancellationToken, differing).ConfigureAwait(false);
+            var reread = again.Folders.ToDictionary(f => f.Folder, StringComparer.Ordinal);
+            var settled = new VerifyReport();
+            foreach (var folder in report.Folders)
+            {
+                // A folder identical at the first look stays as found; one that differed is what the new look still finds,
+                // and one the primary has deleted since was a change in flight.
+                if (!differing.Contains(folder.Folder)) settled.Folders.Add(folder);
+                else if (reread.TryGetValue(folder.Folder, out var now))
+                {
+                    now.KeepOnlyWhatPersists(folder);
+                    settled.Folders.Add(now);
+                }
+            }
+            settled.ReplicaOnlyFolders.AddRange(again.ReplicaOnlyFolders.Where(f => report.ReplicaOnlyFolders.Any(r => r.Folder == f.Folder)));
+            settled.KeptFolders.AddRange(again.KeptFolders);
+            report = settled;
+        }
+        return report;
     }
 
     /// <summary>`observer restore --from REPLICA`: copies back to the primary what this replica holds and the primary lost (see <see cref="Restorer"/>).</summary>
@@ -522,7 +571,7 @@ public sealed partial class ReplicationEngine
         string.Join(' ', new[] { (f.QResync, "QRESYNC"), (f.CondStore && !f.QResync, "CONDSTORE"), (f.Notify, "NOTIFY"), (f.Idle, "IDLE"),
             (f.UidPlus, "UIDPLUS"), (f.Move, "MOVE"), (f.MultiAppend, "MULTIAPPEND") }.Where(x => x.Item1).Select(x => x.Item2));
 
-    private FolderFilter Filter(SessionPair pair) => new(_options.Folders.Exclude, pair.Primary.Delimiter);
+    private FolderFilter Filter(SessionPair pair) => new(_options.Folders, pair.Primary.Delimiter);
 
     private Reconciler Reconciler(SessionPair pair, bool oneShot = false, bool polled = false) =>
         new(Context(pair), Filter(pair), Troubles, OpenWorkerAsync, ParallelFolders)

@@ -9,7 +9,8 @@ namespace Observer.Replication;
 /// </summary>
 internal sealed class Verifier(SyncContext context, FolderFilter filter)
 {
-    public async Task<VerifyReport> CompareAsync(CancellationToken cancellationToken)
+    /// <param name="only">Read only these primary folders' messages (a recheck of those that differed); null reads every one.</param>
+    public async Task<VerifyReport> CompareAsync(CancellationToken cancellationToken, IReadOnlySet<string>? only = null)
     {
         var report = new VerifyReport();
         var primaryList = (await context.Primary.ListAsync(false, cancellationToken).ConfigureAwait(false)).Where(m => m.Mailbox.IsSelectable).ToList();
@@ -24,6 +25,7 @@ internal sealed class Verifier(SyncContext context, FolderFilter filter)
         {
             var replicaName = state.TryGetValue(name, out var known) ? known.ReplicaName : context.Names.ToReplica(name);
             mapped.Add(replicaName);
+            if (only is not null && !only.Contains(name)) continue;
             var comparison = new FolderComparison(name, replicaName);
             var primary = await ReadAsync(context.Primary, name, cancellationToken).ConfigureAwait(false);
             comparison.PrimaryCount = primary.Count;
@@ -37,7 +39,8 @@ internal sealed class Verifier(SyncContext context, FolderFilter filter)
             if (known is not null) SetHeldFlagsApart(known, comparison);
             report.Folders.Add(comparison);
         }
-        foreach (var extra in replicaFolders.Where(f => !mapped.Contains(f) && !IsAncestorOfMapped(f, mapped)).Order(StringComparer.Ordinal))
+        // Looking at some folders only (--folders), a folder on the replica alone is not within what was asked.
+        foreach (var extra in replicaFolders.Where(f => !filter.Scoped && !mapped.Contains(f) && !IsAncestorOfMapped(f, mapped)).Order(StringComparer.Ordinal))
         {
             var status = await context.Replica.StatusAsync(extra, cancellationToken).ConfigureAwait(false);
             // An archive keeps every folder the primary deleted; a delayed replica those whose deletion waits out its delay.

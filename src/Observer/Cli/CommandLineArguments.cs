@@ -50,7 +50,7 @@ public sealed record CommandLineArguments(Verb Verb, string? ConfigFile, bool Re
     /// <summary>`sync --dry-run`, `verify --repair --dry-run`: say what would be written to the replica, and write nothing.</summary>
     public bool DryRun { get; init; }
 
-    /// <summary>--folders PATTERN (repeatable): only the primary folders matching one (run, sync, verify, drain).</summary>
+    /// <summary>--folders PATTERN (repeatable): sync and verify look only at the primary folders matching one.</summary>
     public IReadOnlyList<string> FolderPatterns { get; init; } = [];
 
     /// <summary>--replica NAME: only this replica of the settings' Replicas list (sync, verify, status, approve).</summary>
@@ -100,9 +100,10 @@ public sealed record CommandLineArguments(Verb Verb, string? ConfigFile, bool Re
                                  (default: every account; status then shows one line per account)
           --replica NAME         sync, verify, status, approve, drain, report: only this replica of the Replicas list
           --full                 sync: compare everything, not only changes since the last checkpoint
-          --folders PATTERN      run, sync, verify, drain: only primary folders matching PATTERN (repeatable;
-                                 * matches anything, % anything but the hierarchy delimiter), beside
-                                 Replication:Folders:Exclude; the setting is Replication:Folders:Include
+          --folders PATTERN      sync, verify: look only at the primary folders matching PATTERN (repeatable;
+                                 * matches anything, % anything but the hierarchy delimiter). Folders are
+                                 created, never renamed or deleted, under it. For the service, the setting
+                                 Replication:Folders:Include replicates only matching folders
           --Section:Key=value    override any setting, e.g. --Primary:Host=mail.example.com
         environment: OBSERVER_Section__Key overrides too, e.g. OBSERVER_Replica__Password
 
@@ -169,7 +170,7 @@ public sealed record CommandLineArguments(Verb Verb, string? ConfigFile, bool Re
                 case "--dry-run" when verb is Verb.Sync or Verb.Verify:
                     dryRun = true;
                     continue;
-                case "--folders" when verb is Verb.Run or Verb.Sync or Verb.Verify or Verb.Drain:
+                case "--folders" when verb is Verb.Sync or Verb.Verify:
                     if (i + 1 >= args.Count || args[i + 1].StartsWith("--", StringComparison.Ordinal))
                         return (null, "--folders needs a folder pattern, such as --folders 'INBOX*' (* matches anything, % anything but the hierarchy delimiter)");
                     patterns.Add(args[++i]);

@@ -46,6 +46,8 @@ public static class ObserverProgram
             var (configuration, file) = ObserverConfiguration.Build(arguments);
             host = ObserverHost.Build(arguments, configuration, file);
             options = ObserverHost.Options(host.Services);
+            // Not a setting: this command's own look at some folders, before any engine reads the options.
+            if (arguments.FolderPatterns.Count > 0) options.Replication.Folders.ScopeTo(arguments.FolderPatterns);
         }
         catch (ConfigurationProblemException ex)
         {
@@ -102,6 +104,9 @@ public static class ObserverProgram
         if (arguments.Verb == Verb.Retry)
             return await RetryCommand.RunAsync(options, arguments.Account, arguments.Replica, arguments.Folders, services.GetRequiredService<TimeProvider>(), output);
 
+        if (arguments.Verb == Verb.Forget && arguments.Folder is { } forgotten)
+            return await ForgetCommand.ForgetFolderAsync(options, forgotten, arguments.Account, arguments.Replica, services.GetRequiredService<TimeProvider>(), output);
+
         // Forgetting deletes one account's rows, for an account no service runs any more: no instance lock either.
         if (arguments.Verb == Verb.Forget && arguments.Folder is null)
             return await ForgetCommand.RunAsync(options, arguments.Account!, services.GetRequiredService<TimeProvider>(), output);
@@ -132,6 +137,16 @@ public static class ObserverProgram
         // The --account check needs only the settings; the state is opened (and migrated) only under the lock.
         if (arguments.Account is { } named) AccountEngines.Named(named, options.EffectiveAccounts.Select(a => a.Name), options.HasAccountList);
         if (arguments.Replica is { } replica) AccountEngines.NamedReplica(replica, options.ReplicaNames, options.NamesReplicas);
+        // Comparing writes nothing to the replica, so it runs beside the service, without its lock.
+        if (arguments.DryRun || (arguments.Verb == Verb.Verify && !arguments.Repair))
+        {
+            var readers = services.GetRequiredService<AccountEngines>();
+            return arguments.DryRun
+                ? await EachAccountAsync(readers.RunsSeveral, readers.Select(arguments.Account, arguments.Replica), "dry run", "nothing to do for any account",
+                    (engine, writer) => DryRunCommand.RunAsync(engine, arguments.Verb == Verb.Verify, arguments.Force, writer, cancellationToken), host, output, errors)
+                : await EachAccountAsync(readers.RunsSeveral, readers.Select(arguments.Account, arguments.Replica), "verify", "every account's replica is identical to its primary",
+                    (engine, writer) => VerifyCommand.RunAsync(engine, false, false, writer, cancellationToken), host, output, errors);
+        }
         using var instance = InstanceLock.Acquire(options.State.Path);
         var accounts = services.GetRequiredService<AccountEngines>();
         var selected = accounts.Select(arguments.Account, arguments.Replica);

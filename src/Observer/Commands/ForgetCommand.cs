@@ -1,6 +1,7 @@
 using Observer.Replication;
 using Observer.Cli;
 using Observer.Configuration;
+using Observer.Hosting;
 using Observer.Monitoring;
 using Observer.State;
 
@@ -41,6 +42,51 @@ public static class ForgetCommand
             foreach (var replica in replicas) store.Replicas.Remove(replica.Id);
         });
         await output.WriteLineAsync($"forget: account {(account.Length > 0 ? account : "\"\"")}'s state is deleted ({Counted.Of(folders, "folder")}); the mail on both servers is untouched");
+        return 0;
+    }
+
+    /// <summary>
+    /// `observer forget --folder FOLDER [--account A] [--replica R]`: drops what the state remembers of one folder (its
+    /// map, troubles, holds and writes in doubt). Nothing on either server is touched: the next sync finds the folder
+    /// anew and pairs its messages by content, so nothing is copied twice. For a map gone wrong, or a folder stuck.
+    /// </summary>
+    public static async Task<int> ForgetFolderAsync(ObserverOptions options, string folder, string? account, string? replicaName, TimeProvider time, TextWriter output)
+    {
+        if (account is not null) account = AccountEngines.Named(account, options.EffectiveAccounts.Select(a => a.Name), options.HasAccountList);
+        else if (options.HasAccountList)
+            throw new UsageException($"forget --folder: name the account with --account NAME; the accounts are {string.Join(", ", options.EffectiveAccounts.Select(a => a.Name))}");
+        if (replicaName is not null) replicaName = AccountEngines.NamedReplica(replicaName, options.ReplicaNames, options.NamesReplicas);
+        if (!File.Exists(options.State.Path))
+            throw new UsageException($"there is no state database at {options.State.Path}, so nothing to forget");
+        using var store = StateStore.Open(options.State.Path, time);
+        var now = time.GetUtcNow();
+        var replicas = options.Units.Where(u => u.Name == (account ?? "") && (replicaName is null || u.Target.Name == replicaName))
+            .Select(u => store.Replicas.Find(u.Target.Name, u.Name)).OfType<ReplicaRecord>().ToList();
+        var known = replicas.Select(r => (Replica: r, Folder: store.Folders.Find(r.Id, folder))).Where(k => k.Folder is not null).ToList();
+        if (known.Count == 0)
+        {
+            var folders = replicas.SelectMany(r => store.Folders.All(r.Id).Select(f => f.PrimaryName)).Distinct().ToList();
+            var near = folders.FirstOrDefault(f => f.Equals(folder, StringComparison.OrdinalIgnoreCase));
+            throw new UsageException(near is not null
+                ? $"the state knows no folder named '{folder}', but one named '{near}'; names are matched exactly"
+                : $"the state knows no folder named '{folder}'; `observer status{(account is null ? "" : $" --account {account}")}` lists the folders it knows");
+        }
+        // A running service holds this folder's rows in its hands: they would be pulled from under a sync in flight.
+        if (ServiceFacts.Read(store, now).Running)
+            throw new UsageException($"the running service replicates {folder}; stop it first (systemctl stop observer), forget the folder, then start it again");
+        store.InTransaction(() =>
+        {
+            foreach (var (replica, record) in known)
+            {
+                store.Folders.Remove(record!.Id);
+                store.Troubles.Clear(replica.Id, folder);
+                store.Holds.Clear(replica.Id, folder, HoldKind.Messages);
+                store.Holds.Clear(replica.Id, folder, HoldKind.Folder);
+                store.Journal.Resolve(replica.Id, folder);
+            }
+        });
+        await output.WriteLineAsync($"forget: what the state knew of {folder} is deleted ({Counted.Of(known.Count, "replica")}); the mail on both servers is untouched, " +
+                                    "and the next sync pairs its messages again by content");
         return 0;
     }
 }
