@@ -19,6 +19,12 @@ public static class ReplicationMetrics
 
     public static readonly Counter<long> BytesCopied = Meter.CreateCounter<long>("observer.bytes.copied", "By", "Bytes of messages appended to a replica");
 
+    /// <summary>
+    /// Messages a copy has yet to append, tagged with the folder: raised when a folder's copy starts and lowered as each batch
+    /// lands (or the copy ends), for progress displays.
+    /// </summary>
+    public static readonly UpDownCounter<long> CopyQueued = Meter.CreateUpDownCounter<long>("observer.copy.queued", "{message}", "Messages a folder's copy has yet to append");
+
     /// <summary>Tagged with the kind of write: append, flags, move, expunge, extra, create, rename, delete.</summary>
     public static readonly Counter<long> Writes = Meter.CreateCounter<long>("observer.writes", "{write}", "Writes to a replica, by kind");
 
@@ -33,11 +39,20 @@ public static class ReplicationMetrics
     public static void Failed(ReplicaRecord target, string kind) => Errors.Add(1, Tags(target, ("kind", kind)));
 
     /// <summary>Counted as each batch lands, so a long first copy shows its progress.</summary>
-    public static void Appended(ReplicaRecord target, int messages, long bytes)
+    public static void Appended(ReplicaRecord target, string folder, int messages, long bytes)
     {
-        MessagesCopied.Add(messages, Tags(target));
-        BytesCopied.Add(bytes, Tags(target));
+        MessagesCopied.Add(messages, Tags(target, ("folder", folder)));
+        BytesCopied.Add(bytes, Tags(target, ("folder", folder)));
+        CopyQueued.Add(-messages, Tags(target, ("folder", folder)));
         Wrote(target, "append", messages);
+    }
+
+    /// <summary>A folder's copy starts with this many messages to append; <see cref="CopyEnded"/> takes back what it did not.</summary>
+    public static void CopyStarted(ReplicaRecord target, string folder, int messages) => CopyQueued.Add(messages, Tags(target, ("folder", folder)));
+
+    public static void CopyEnded(ReplicaRecord target, string folder, int left)
+    {
+        if (left > 0) CopyQueued.Add(-left, Tags(target, ("folder", folder)));
     }
 
     /// <summary>One folder sync's other writes, counted when it ends.</summary>

@@ -36,6 +36,9 @@ internal sealed class MessageCopier(SyncContext context, FolderRecord folder, Fo
 
     private int _batchSize;
 
+    /// <summary>Of the messages this copy set out to append, those not appended yet: for progress.</summary>
+    private int _left;
+
     private uint _replicaUidValidity;
     private uint _replicaUidNext = 1;
     private SelectedMailbox _replica = null!;
@@ -55,6 +58,21 @@ internal sealed class MessageCopier(SyncContext context, FolderRecord folder, Fo
         _replicaUidValidity = replica.UidValidity;
         _replicaUidNext = replica.UidNext ?? 1;
         _batchSize = BatchSize(uids.Count, context.Options.AppendBatchSize);
+        _left = (int)Math.Min(uids.Count, int.MaxValue);
+        ReplicationMetrics.CopyStarted(context.Target, folder.PrimaryName, _left);
+        try
+        {
+            await CopyStartedAsync(uids, messages, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Moves replayed, messages gone meanwhile or refused: none of them is waiting any more.
+            ReplicationMetrics.CopyEnded(context.Target, folder.PrimaryName, _left);
+        }
+    }
+
+    private async Task CopyStartedAsync(UidSet uids, IReadOnlyDictionary<uint, MessageSummary>? messages, CancellationToken cancellationToken)
+    {
         moves.LoadPool();
         var steps = Channel.CreateBounded<Step>(new BoundedChannelOptions(QueuedBatches) { SingleReader = true, SingleWriter = true });
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -374,7 +392,8 @@ internal sealed class MessageCopier(SyncContext context, FolderRecord folder, Fo
             store.Journal.Complete(journal);
         });
         result.Appended += batch.Count;
-        ReplicationMetrics.Appended(context.Target, batch.Count, rows.Sum(r => r.Size));
+        ReplicationMetrics.Appended(context.Target, folder.PrimaryName, batch.Count, rows.Sum(r => r.Size));
+        _left -= batch.Count;
         foreach (var row in rows)
             Log.Appended(context.Logger, folder.PrimaryName, row.PrimaryUid, row.ReplicaUid, row.Size, Md5.Hex(row.Md5));
     }

@@ -150,14 +150,37 @@ public static class ObserverProgram
         using var instance = InstanceLock.Acquire(options.State.Path);
         var accounts = services.GetRequiredService<AccountEngines>();
         var selected = accounts.Select(arguments.Account, arguments.Replica);
+        if (arguments.Verb == Verb.Run) return await RunServiceAsync(host, services, cancellationToken);
+        // On a terminal the report waits for the live display to end, which it would otherwise run through.
+        var display = Progress.ProgressReporter.Displays(arguments);
+        var report = display ? new StringWriter() : output;
+        try
+        {
+            await using var progress = Progress.ProgressReporter.Start(display, services.GetRequiredService<ILoggerFactory>().CreateLogger("Observer"),
+                services.GetRequiredService<TimeProvider>());
+            return await RunCommandAsync(arguments, host, options, accounts, selected, report, errors, cancellationToken);
+        }
+        finally
+        {
+            if (display) await output.WriteAsync(report.ToString());
+        }
+    }
+
+    private static async Task<int> RunServiceAsync(IHost host, IServiceProvider services, CancellationToken cancellationToken)
+    {
+        services.GetRequiredService<StateStore>().WaitUntilOpen();
+        var worker = services.GetRequiredService<ReplicationWorker>();
+        await host.StartAsync(cancellationToken);
+        await host.WaitForShutdownAsync(cancellationToken);
+        return worker.FatalError is null ? 0 : 1;
+    }
+
+    private static async Task<int> RunCommandAsync(CommandLineArguments arguments, IHost host, ObserverOptions options, AccountEngines accounts,
+        IReadOnlyList<AccountEngine> selected, TextWriter output, TextWriter errors, CancellationToken cancellationToken)
+    {
+        var services = host.Services;
         switch (arguments.Verb)
         {
-            case Verb.Run:
-                services.GetRequiredService<StateStore>().WaitUntilOpen();
-                var worker = services.GetRequiredService<ReplicationWorker>();
-                await host.StartAsync(cancellationToken);
-                await host.WaitForShutdownAsync(cancellationToken);
-                return worker.FatalError is null ? 0 : 1;
             case Verb.Drain:
                 return await DrainCommand.RunAsync(selected, options.CurrentPrimaryName, arguments.Account is not null || arguments.Replica is not null, output, cancellationToken);
             case Verb.Promote:

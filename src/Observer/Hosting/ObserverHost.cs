@@ -52,6 +52,8 @@ public static class ObserverHost
             default:
                 throw new ConfigurationProblemException($"Logging:Format is '{configuration["Logging:Format"]}'; it must be Text (the default) or Json");
         }
+        // The live progress display shares stderr with the console log: it takes the place of its information lines.
+        if (Progress.ProgressReporter.Displays(arguments)) builder.Logging.AddFilter<ConsoleLoggerProvider>(null, LogLevel.Warning);
         // Logs go to stderr; stdout carries the command's own report.
         builder.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
 
@@ -70,6 +72,7 @@ public static class ObserverHost
                 sp.GetRequiredService<ILogger<SettingsReloader>>()));
             builder.Services.AddSingleton<ReplicationWorker>();
             builder.Services.AddHostedService(sp => sp.GetRequiredService<ReplicationWorker>());
+            builder.Services.AddHostedService<Progress.ProgressLogging>();
             if (!string.IsNullOrEmpty(configuration["Http:Url"]))
             {
                 builder.Services.AddSingleton<Monitoring.MetricsExporter>();
