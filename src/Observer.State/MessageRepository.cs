@@ -14,6 +14,11 @@ public sealed class MessageRepository
     public Dictionary<uint, MessageRecord> ForFolder(long folderId) =>
         _store.Query($"SELECT {Columns} FROM messages WHERE folder_id = $f", Read, ("$f", folderId)).ToDictionary(m => m.PrimaryUid);
 
+    /// <summary>Messages per folder of one replica, in one query: status and every scrape read them for each folder.</summary>
+    public Dictionary<long, int> CountByFolder(long replicaId) =>
+        _store.Query("SELECT m.folder_id, COUNT(*) FROM messages m JOIN folders f ON f.id = m.folder_id WHERE f.replica_id = $r GROUP BY m.folder_id",
+            r => (Folder: r.GetInt64(0), Count: r.GetInt32(1)), ("$r", replicaId)).ToDictionary(c => c.Folder, c => c.Count);
+
     public int Count(long folderId) =>
         _store.Query("SELECT COUNT(*) FROM messages WHERE folder_id = $f", r => r.GetInt32(0), ("$f", folderId)).Single();
 

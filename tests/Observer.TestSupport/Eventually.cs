@@ -35,10 +35,12 @@ public static class Eventually
                 return false;
             }
             catch (Exception ex) when (ex is Observer.Mail.ImapProtocolException or Observer.Mail.ImapConnectionException
-                && ex.Message.Contains("deleted under us", StringComparison.OrdinalIgnoreCase))
+                && (ex.Message.Contains("deleted under us", StringComparison.OrdinalIgnoreCase)
+                    || ex.ToString().Contains("unexpectedly disconnected", StringComparison.OrdinalIgnoreCase)))
             {
                 // Dovecot closes a session whose selected folder another session deletes ("BYE Mailbox was
-                // deleted under us"): Observer deleted the folder while we read it, and is still at work.
+                // deleted under us"; MailKit may report only the disconnect when it reads the BYE in the middle
+                // of a FETCH): Observer deleted the folder while we read it, and is still at work.
                 last = [ex.Message];
                 return false;
             }

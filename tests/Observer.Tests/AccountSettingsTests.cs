@@ -116,7 +116,7 @@ public class AccountSettingsTests
     [TestCase("Accounts:1:Name", "ALICE", "Accounts:1:Name 'ALICE' is also Accounts:0's; each account needs a name of its own")]
     [TestCase("Accounts:1:Name", "bob smith", "Accounts:1:Name 'bob smith' may hold only letters, digits and . _ @ + -")]
     [TestCase("Accounts:1:Primary:Password", null,
-        "Accounts:1:Primary:Password is not set; set Accounts:1:Primary:PasswordFile, or OBSERVER_Accounts__1__Primary__Password in the environment")]
+        "Accounts:1:Primary:Password is not set; set Accounts:1:Primary:PasswordFile or Accounts:1:Primary:PasswordCommand, or OBSERVER_Accounts__1__Primary__Password in the environment")]
     [TestCase("Accounts:1:Replica:Port", "99999", "Accounts:1:Replica:Port is 99999")]
     [TestCase("Accounts:1:Replica:Username", "alice", "Accounts:1 (bob): its replica login alice@127.0.0.1:2 is also Accounts:0 (alice)'s")]
     [TestCase("Accounts:1:Replica:Port", "1", "Accounts:1 (bob): Primary and Replica are the same account")]
@@ -184,8 +184,8 @@ public class AccountSettingsTests
         Assert.That(code, Is.EqualTo(2), errors);
         Assert.That(errors.Trim().Split('\n'), Is.EqualTo(new[]
         {
-            "observer: config: accounts.txt line 1 (user1): Primary:Password is not set; set Primary:PasswordFile, or OBSERVER_Primary__Password in the environment",
-            "observer: config: accounts.txt line 1 (user1): Replica:Password is not set; set Replica:PasswordFile, or OBSERVER_Replica__Password in the environment",
+            "observer: config: accounts.txt line 1 (user1): Primary:Password is not set; set Primary:PasswordFile or Primary:PasswordCommand, or OBSERVER_Primary__Password in the environment",
+            "observer: config: accounts.txt line 1 (user1): Replica:Password is not set; set Replica:PasswordFile or Replica:PasswordCommand, or OBSERVER_Replica__Password in the environment",
         }));
     }
 

@@ -54,7 +54,7 @@ public class ConfigurationTests
     private static void Accepted((int Code, string Out, string Err) result)
     {
         Assert.That(result.Err, Does.StartWith("observer: no state database at "), "the settings were accepted");
-        Assert.That(result.Code, Is.EqualTo(1));
+        Assert.That(result.Code, Is.EqualTo(2), "status: not running");
     }
 
     [Test]
@@ -65,7 +65,7 @@ public class ConfigurationTests
 
     [TestCase("Primary:Host", null, "Primary:Host is not set")]
     [TestCase("Replica:Username", null, "Replica:Username is not set")]
-    [TestCase("Primary:Password", null, "Primary:Password is not set; set Primary:PasswordFile, or OBSERVER_Primary__Password")]
+    [TestCase("Primary:Password", null, "Primary:Password is not set; set Primary:PasswordFile or Primary:PasswordCommand, or OBSERVER_Primary__Password")]
     [TestCase("Primary:Port", "abc", "Primary:Port has an invalid value; it must be a whole number")]
     [TestCase("Primary:Port", "70000", "Primary:Port is 70000")]
     [TestCase("Replica:Security", "Maybe", "Replica:Security has an invalid value; it must be None, StartTls or Tls")]
@@ -166,7 +166,7 @@ public class ConfigurationTests
         var (code, _, errors) = await Run([.. StatusWith(Valid), "--Foo:Bar=1"]);
         Assert.That(code, Is.EqualTo(2), errors);
         Assert.That(errors, Is.EqualTo("observer: config: there is no settings section 'Foo' (--Foo:... on the command line); check the spelling: "
-            + "the sections are Primary, Replica, Replicas, Accounts, State, Replication, Reconnect and Logging\n"));
+            + "the sections are Primary, Replica, Replicas, Accounts, State, Replication, Reconnect, Health, Http and Logging\n"));
     }
 
     [Test]

@@ -66,8 +66,9 @@ public class PasswordCommandTests
         Assert.That(await observer.WaitForExitAsync(TimeSpan.FromSeconds(60)), Is.Zero, observer.Errors);
     }
 
-    [TestCase("echo 'refresh token revoked' >&2; exit 3", "Primary:PasswordCommand failed for the primary (exit 3: refresh token revoked)")]
+    [TestCase("echo 'refresh token rt-SECRET revoked' >&2; exit 3", "Primary:PasswordCommand failed for the primary (exit 3); it is run again at the next attempt")]
     [TestCase("true", "Primary:PasswordCommand printed nothing for the primary")]
+    [TestCase("sleep 30 & echo token", "Primary:PasswordCommand gave no answer within 1 s for the primary")]
     [TestCase("/nonexistent/helper", "Primary:PasswordCommand could not be run for the primary (exit 127")]
     [TestCase("sleep 20", "Primary:PasswordCommand gave no answer within 1 s for the primary")]
     public async Task Sync_WithAFailingPasswordCommand_SaysSoInOneLine(string command, string expected)
@@ -80,6 +81,7 @@ public class PasswordCommandTests
         var (code, output, errors) = await ObserverProcess.RunAsync("sync", settings, _dir, TimeSpan.FromSeconds(60));
         Assert.That(code, Is.EqualTo(1), output);
         Assert.That(errors, Does.Contain(expected));
+        Assert.That(errors, Does.Not.Contain("SECRET"), "a helper's stderr may hold secrets: never shown");
         Assert.That(StackTraces.Find(errors), Is.Null);
     }
 

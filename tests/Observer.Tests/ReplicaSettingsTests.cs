@@ -108,7 +108,7 @@ public class ReplicaSettingsTests
     public async Task AValidList_IsAccepted()
     {
         var (code, _, errors) = await StatusAsync(Valid);
-        Assert.That((code, errors), Is.EqualTo((1, $"observer: no state database at {Path.Combine(_dir, "s.db")}; run observer sync or observer run first\n")));
+        Assert.That((code, errors), Is.EqualTo((2, $"observer: no state database at {Path.Combine(_dir, "s.db")}; run observer sync or observer run first\n")));
     }
 
     [TestCase("Replica:Host", "127.0.0.1", "both Replica and Replicas are set; with a Replicas list, give each replica's server and login in its entry and remove the Replica section")]

@@ -216,7 +216,7 @@ public class StatusCommandTests
         var trouble = unit.GetProperty("troubles").EnumerateArray().Single();
         Assert.That(trouble.GetProperty("error").GetString(), Does.Contain("[OVERQUOTA]"));
         Assert.That(root.GetProperty("problems").EnumerateArray().Select(p => p.GetString()),
-            Is.EqualTo(new[] { "1 folder with deletions held by the delete guard (see above)", "1 folder in trouble" }));
+            Is.EqualTo(new[] { "1 folder with deletions held by the delete guard", "1 folder in trouble" }));
         var states = unit.GetProperty("folderList").EnumerateArray().ToDictionary(f => f.GetProperty("name").GetString()!, f => f.GetProperty("state").GetString());
         Assert.That(states, Is.EqualTo(new Dictionary<string, string?> { ["INBOX"] = "TROUBLE", ["Old Stuff"] = "HELD" }));
     }

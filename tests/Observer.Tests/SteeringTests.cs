@@ -95,8 +95,24 @@ public class SteeringTests
         Assert.That(verify.ExitCode, Is.Zero, verify.Output);
         Assert.That(verify.Output, Does.Not.Contain("INBOX").And.Not.Contain("Private"));
 
-        // A pass over every folder takes up INBOX and Private from the maps the scoped passes kept: no copy twice.
-        Assert.That((await Observer(settings, "sync")).ExitCode, Is.Zero);
+        // A move out of what is looked at: the copy in Work stays until a pass that sees both ends.
+        await primary.CreateAsync("Elsewhere");
+        await primary.SelectAsync("Work");
+        await primary.UidMoveAsync(UidSet.Range(1, 1), "Elsewhere");
+        // A rename within it: not copied afresh under a new name, but left for a pass that can tell.
+        await primary.RenameAsync("Work.Old", "Work.Older");
+        (code, output, errors) = await Observer(settings, "sync", "--folders", "Work*");
+        Assert.That(code, Is.Zero, output + errors);
+        Assert.That(errors, Does.Contain(" is gone from the primary (renamed, or deleted): new folders wait for a sync of every folder"));
+        replica = await accounts.ReplicaSnapshotAsync();
+        Assert.That(replica.Folders["Work"].Count, Is.EqualTo(3), "the moved message's copy is kept until its other end is seen");
+        Assert.That(replica.Folders, Does.Not.ContainKey("Work/Older"));
+
+        // A pass over every folder takes up INBOX and Private from the maps the scoped passes kept, replays the rename
+        // and the move: no copy twice.
+        (code, output, errors) = await Observer(settings, "sync");
+        Assert.That(code, Is.Zero, output + errors);
+        Assert.That(output, Does.Contain("~1"), "the rename replayed as a rename");
         var p = await accounts.PrimarySnapshotAsync();
         var r = await accounts.ReplicaSnapshotAsync();
         Assert.That(p.Differences(r), Is.Empty);

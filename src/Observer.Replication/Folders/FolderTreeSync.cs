@@ -72,7 +72,7 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
         Listed?.Invoke(new ListedTree(LooksChanged(primary, result), Settled(primary, replicaNames, renameHints), result.PrimaryStatus, result.ReplicaStatus));
         if (!filter.Scoped) await RenameAsync(primary, replicaNames, renameHints, listing, result, cancellationToken).ConfigureAwait(false);
         await DeleteAsync(primary, replicaNames, force, result, cancellationToken).ConfigureAwait(false);
-        await CreateAsync(primary, replicaNames, result, cancellationToken).ConfigureAwait(false);
+        if (!filter.Scoped || !MaybeRenamed(primaryList)) await CreateAsync(primary, replicaNames, result, cancellationToken).ConfigureAwait(false);
 
         var state = store.Folders.All(context.ReplicaId);
         var replicated = state.Select(f => f.PrimaryName).Concat(primary.Keys).ToHashSet(StringComparer.Ordinal);
@@ -207,6 +207,21 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
         for (var at = name.LastIndexOf(delimiter); at > 0; at = name.LastIndexOf(delimiter, at - 1))
             if (fresh.Contains(name[..at])) return true;
         return false;
+    }
+
+    /// <summary>
+    /// A pass that looks at some folders only cannot tell a new folder from a known one renamed (the other name may be
+    /// outside what it looks at): while a folder the state knows is missing from the primary, it creates none, and a
+    /// pass over every folder replays the rename instead of copying the folder again.
+    /// </summary>
+    private bool MaybeRenamed(IReadOnlyList<MailboxWithStatus> primaryList)
+    {
+        var listed = primaryList.Select(m => m.Mailbox.Name).ToHashSet(StringComparer.Ordinal);
+        var missing = context.Store.Folders.All(context.ReplicaId)
+            .FirstOrDefault(f => (filter.Includes(f.PrimaryName) || filter.OutOfScope(f.PrimaryName)) && !listed.Contains(f.PrimaryName));
+        if (missing is not null)
+            context.Logger.LogWarning("{Folder} is gone from the primary (renamed, or deleted): new folders wait for a sync of every folder, which can tell", missing.PrimaryName);
+        return missing is not null;
     }
 
     private async Task DeleteAsync(Dictionary<string, MailboxWithStatus> primary, HashSet<string> replicaNames, bool force, Result result, CancellationToken cancellationToken)

@@ -93,7 +93,9 @@ public sealed partial class ReplicationEngine
     private HashSet<string> Known(FailoverCheck check) =>
         PointOf(check).Select(p => Md5.Hex(p.Md5)).Concat(CopiedBack.Md5s(_store, check)).ToHashSet(StringComparer.Ordinal);
 
-    private SplitBrain SplitBrainOf(SessionPair pair, FailoverCheck check) => new(Context(pair), Filter(pair), check, PointOf(check), Known(check));
+    /// <summary>A failover's comparison covers every replicated folder, whatever `--folders` a command was given: it is recorded as done for the whole server.</summary>
+    private SplitBrain SplitBrainOf(SessionPair pair, FailoverCheck check) =>
+        new(Context(pair), new FolderFilter(_options.Folders.Exclude, pair.Primary.Delimiter, _options.Folders.Include), check, PointOf(check), Known(check));
 
     /// <summary>`observer drain` and a soft `observer promote`: one pass, then a comparison of every message; recorded in the state.</summary>
     public async Task<DrainRecord> DrainAsync(CancellationToken cancellationToken)

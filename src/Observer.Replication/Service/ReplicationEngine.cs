@@ -116,14 +116,36 @@ public sealed partial class ReplicationEngine
     public async Task<PassResult> SyncOnceAsync(bool full, CancellationToken cancellationToken, bool polled = false)
     {
         var pipeline = ReconnectPolicy.Build(_reconnect, _reconnect.SyncAttempts, _time, LogRetry);
-        return await pipeline.ExecuteAsync(async token =>
+        try
         {
-            LookUpTargetAgain();
-            await using var pair = await ConnectBesideStateCheckAsync(token).ConfigureAwait(false);
-            await ReconcileFailoverAsync(pair, token).ConfigureAwait(false);
-            return await Reconciler(pair, oneShot: true, polled: polled).RunAsync(full, force: false, token).ConfigureAwait(false);
-        }, cancellationToken).ConfigureAwait(false);
+            var pass = await pipeline.ExecuteAsync(async token =>
+            {
+                LookUpTargetAgain();
+                await using var pair = await ConnectBesideStateCheckAsync(token).ConfigureAwait(false);
+                await ReconcileFailoverAsync(pair, token).ConfigureAwait(false);
+                return await Reconciler(pair, oneShot: true, polled: polled).RunAsync(full, force: false, token).ConfigureAwait(false);
+            }, cancellationToken).ConfigureAwait(false);
+            if (polled) RecordPoll(null);
+            return pass;
+        }
+        catch (Exception ex) when (polled && ex is not OperationCanceledException and not StateException)
+        {
+            RecordPoll(ex.Message);
+            throw;
+        }
     }
+
+    /// <summary>What `observer status` judges a polled account by, having no heartbeat of its own: how its last poll ended.</summary>
+    private void RecordPoll(string? error) =>
+        _store.Service.Save(Target.Id, new ServiceRecord
+        {
+            StartedAt = _started, HeartbeatAt = _time.GetUtcNow(), PrimaryState = StoppedState, ReplicaState = StoppedState, WatchMode = PolledMode, LastError = error,
+        });
+
+    /// <summary>How a polled account's record says it is watched: by the service's polls, one pass at a time.</summary>
+    public const string PolledMode = "poll";
+
+    private const string StoppedState = "stopped";
 
     /// <summary>`observer verify [--repair] [--force]`: compares both servers; with repair, fixes the replica and compares again.</summary>
     public async Task<(VerifyReport Before, VerifyReport? After)> VerifyAsync(bool repair, bool force, CancellationToken cancellationToken)
@@ -136,7 +158,7 @@ public sealed partial class ReplicationEngine
             if (repair) await ReconcileFailoverAsync(pair, token).ConfigureAwait(false);
             var verifier = new Verifier(Context(pair), Filter(pair));
             var before = await verifier.CompareAsync(token).ConfigureAwait(false);
-            if (!repair) return (ServiceRunsBeside() ? await RecheckAsync(verifier, before, token).ConfigureAwait(false) : before, (VerifyReport?)null);
+            if (!repair) return (BesideService ? await RecheckAsync(verifier, before, token).ConfigureAwait(false) : before, (VerifyReport?)null);
             if (before.Identical) return (before, (VerifyReport?)null);
             await verifier.RepairAsync(before, Reconciler(pair, oneShot: true), force, token).ConfigureAwait(false);
             return (before, await verifier.CompareAsync(token).ConfigureAwait(false));
@@ -158,10 +180,11 @@ public sealed partial class ReplicationEngine
     /// Plain verify runs beside `observer run`: a difference is reported only if it is still there, the same, at each of
     /// a few later looks at its folder. One that came and went was a change in flight, not damage.
     /// </summary>
-    /// <summary>Whether `observer run` replicates this account to this replica now, from another process: its heartbeat is fresh.</summary>
-    private bool ServiceRunsBeside() =>
-        _store.Service.Get(Target.Id) is { HeartbeatAt: { } beat, Pid: { } pid } service && pid != Environment.ProcessId && service.PrimaryState != "stopped"
-        && _time.GetUtcNow() - beat < HeartbeatInterval * 6;
+    /// <summary>
+    /// Set for a command that compares while another observer holds the state (a running service, a sync): changes may
+    /// be on their way to the replica, so a plain verify looks again before it calls a difference damage.
+    /// </summary>
+    public bool BesideService { get; set; }
 
     private async Task<VerifyReport> RecheckAsync(Verifier verifier, VerifyReport report, CancellationToken cancellationToken)
     {
@@ -609,5 +632,6 @@ public sealed partial class ReplicationEngine
         Validities = _validities,
         Names = FolderNameMapper.For(pair.Primary, pair.Replica),
         OpenSession = (role, token) => _sessions.TryConnectAsync(role, "lister", ListerPatience, token),
+        DefersExpunges = _options.Folders.Scope.Count > 0,
     };
 }

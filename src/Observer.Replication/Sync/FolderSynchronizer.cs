@@ -137,7 +137,7 @@ internal sealed class FolderSynchronizer(SyncContext context)
             await RemoveExtrasAsync(folder, plan.UnmatchedExtras, result, cancellationToken).ConfigureAwait(false);
             var notedNow = newlyVanished.ToHashSet();
             // A delayed replica's expunges all wait out the delay, however small the message.
-            var due = context.Policy.Delays ? [] : NeverMoved(rows, notedNow);
+            var due = context.Policy.Delays || context.DefersExpunges ? [] : NeverMoved(rows, notedNow);
             result.Expunged = await PendingExpunges.ExpungeSelectedAsync(context, folder, due, cancellationToken).ConfigureAwait(false);
             result.Vanished += due.Count(r => !notedNow.Contains(r.PrimaryUid));
         }

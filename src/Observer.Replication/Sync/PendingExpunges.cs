@@ -13,9 +13,7 @@ internal static class PendingExpunges
         FlushAsync([context], markedBefore, troubles, cancellationToken);
 
     /// <param name="contexts">Connections to share the folders among: each folder is flushed over one of them.</param>
-    /// <param name="looksAt">The folders this pass may write to (a one-shot command's `--folders`); all by default.</param>
-    public static async Task<int> FlushAsync(IReadOnlyList<SyncContext> contexts, DateTimeOffset markedBefore, TroubleTracker troubles, CancellationToken cancellationToken,
-        Func<string, bool>? looksAt = null)
+    public static async Task<int> FlushAsync(IReadOnlyList<SyncContext> contexts, DateTimeOffset markedBefore, TroubleTracker troubles, CancellationToken cancellationToken)
     {
         var store = contexts[0].Store;
         var due = new ConcurrentQueue<IGrouping<long, MessageRecord>>(store.Messages.VanishedBefore(contexts[0].ReplicaId, markedBefore).GroupBy(m => m.FolderId));
@@ -25,7 +23,7 @@ internal static class PendingExpunges
             while (due.TryDequeue(out var group))
             {
                 var folder = store.Folders.Get(group.Key);
-                if (folder is null || troubles.IsWaiting(folder.PrimaryName) || looksAt?.Invoke(folder.PrimaryName) == false) continue;
+                if (folder is null || troubles.IsWaiting(folder.PrimaryName)) continue;
                 try
                 {
                     Interlocked.Add(ref removed, await FlushFolderAsync(context, folder, group.ToList(), cancellationToken).ConfigureAwait(false));

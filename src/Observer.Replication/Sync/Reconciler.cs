@@ -168,7 +168,7 @@ internal sealed class Reconciler(SyncContext context, FolderFilter filter, Troub
         IReadOnlyList<SyncContext> flushers = [context, .. (await Task.WhenAll(contexts).ConfigureAwait(false)).OfType<SyncContext>().Where(w => w.Replica.IsConnected)];
         // A delayed replica's expunges still wait out their delay, even in a one-shot pass.
         var markedBefore = context.Policy.Delays ? context.Time.GetUtcNow() - context.ExpungeWait : context.Time.GetUtcNow().AddSeconds(1);
-        result.Expunged = await PendingExpunges.FlushAsync(flushers, markedBefore, troubles, cancellationToken, filter.Includes).ConfigureAwait(false);
+        if (!context.DefersExpunges) result.Expunged = await PendingExpunges.FlushAsync(flushers, markedBefore, troubles, cancellationToken).ConfigureAwait(false);
         // Passes are rare (one per sync, one per ReconcileInterval when live), so pruning here costs nothing.
         var pruned = context.Store.Journal.Prune(context.ReplicaId, context.Options.JournalRetention);
         if (pruned > 0) Log.JournalPruned(context.Logger, pruned, context.Options.JournalRetention.TotalDays);

@@ -52,4 +52,10 @@ internal sealed class SyncContext
     public TimeSpan? TreeWriteBudget { get; init; }
 
     public long ReplicaId => Target.Id;
+
+    /// <summary>
+    /// A pass that looks at some folders only (`--folders`): the primary's expunges are noted, not applied, since the
+    /// other end of a move may be a folder it does not look at; a pass over every folder applies them.
+    /// </summary>
+    public bool DefersExpunges { get; init; }
 }

@@ -137,10 +137,15 @@ public static class ObserverProgram
         // The --account check needs only the settings; the state is opened (and migrated) only under the lock.
         if (arguments.Account is { } named) AccountEngines.Named(named, options.EffectiveAccounts.Select(a => a.Name), options.HasAccountList);
         if (arguments.Replica is { } replica) AccountEngines.NamedReplica(replica, options.ReplicaNames, options.NamesReplicas);
-        // Comparing writes nothing to the replica, so it runs beside the service, without its lock.
+        // Comparing writes nothing to the servers, so it runs beside the service, without its lock.
         if (arguments.DryRun || (arguments.Verb == Verb.Verify && !arguments.Repair))
         {
+            using var alone = InstanceLock.TryAcquire(options.State.Path);
+            // Beside a running service: a state it has not brought up to this version's schema is not touched, and
+            // a difference may be a change on its way.
+            if (alone is null && File.Exists(options.State.Path)) StateStore.OpenReadOnly(options.State.Path).Dispose();
             var readers = services.GetRequiredService<AccountEngines>();
+            foreach (var reader in readers.All) reader.Engine.BesideService = alone is null;
             return arguments.DryRun
                 ? await EachAccountAsync(readers.RunsSeveral, readers.Select(arguments.Account, arguments.Replica), "dry run", "nothing to do for any account",
                     (engine, writer) => DryRunCommand.RunAsync(engine, arguments.Verb == Verb.Verify, arguments.Force, writer, cancellationToken), host, output, errors)

@@ -58,8 +58,10 @@ public static class ForgetCommand
         if (replicaName is not null) replicaName = AccountEngines.NamedReplica(replicaName, options.ReplicaNames, options.NamesReplicas);
         if (!File.Exists(options.State.Path))
             throw new UsageException($"there is no state database at {options.State.Path}, so nothing to forget");
+        // Any other observer on this state (the service, polled accounts and all; a sync) may hold the folder's rows in its hands.
+        using var alone = InstanceLock.TryAcquire(options.State.Path)
+            ?? throw new UsageException($"another observer is using the state database (the service, or a sync); stop it first (systemctl stop observer), forget {folder}, then start it again");
         using var store = StateStore.Open(options.State.Path, time);
-        var now = time.GetUtcNow();
         var replicas = options.Units.Where(u => u.Name == (account ?? "") && (replicaName is null || u.Target.Name == replicaName))
             .Select(u => store.Replicas.Find(u.Target.Name, u.Name)).OfType<ReplicaRecord>().ToList();
         var known = replicas.Select(r => (Replica: r, Folder: store.Folders.Find(r.Id, folder))).Where(k => k.Folder is not null).ToList();
@@ -71,9 +73,6 @@ public static class ForgetCommand
                 ? $"the state knows no folder named '{folder}', but one named '{near}'; names are matched exactly"
                 : $"the state knows no folder named '{folder}'; `observer status{(account is null ? "" : $" --account {account}")}` lists the folders it knows");
         }
-        // A running service holds this folder's rows in its hands: they would be pulled from under a sync in flight.
-        if (ServiceFacts.Read(store, now).Running)
-            throw new UsageException($"the running service replicates {folder}; stop it first (systemctl stop observer), forget the folder, then start it again");
         store.InTransaction(() =>
         {
             foreach (var (replica, record) in known)

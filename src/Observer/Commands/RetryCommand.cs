@@ -41,9 +41,9 @@ public static class RetryCommand
         store.InTransaction(() => retried = troubled.Sum(r => folders.Count == 0
             ? store.Troubles.RetryNow(r.Replica.Id, null)
             : folders.Sum(f => store.Troubles.RetryNow(r.Replica.Id, f))));
-        var service = ServiceFacts.Read(store, time.GetUtcNow());
+        var service = ServiceFacts.Read(store, time.GetUtcNow(), options.State.Path);
         await output.WriteLineAsync($"retry: {Counted.Of(retried, "folder")} due now; "
-            + (service.Running ? "the running service tries them within seconds" : "run `observer sync` (or start `observer run`) to try them"));
+            + (service.Running ? "the running service tries them within seconds (a polled account at its next poll)" : "run `observer sync` (or start `observer run`) to try them"));
         return 0;
     }
 }

@@ -40,6 +40,8 @@ public sealed class ObserverOptionsValidator : IValidateOptions<ObserverOptions>
         if (string.IsNullOrWhiteSpace(options.State.Path)) errors.Add("State:Path is empty; give the path of the state database, e.g. /var/lib/observer/observer.db");
         else if (Directory.Exists(options.State.Path))
             errors.Add($"State:Path {options.State.Path} is a folder; give a file name, e.g. {Path.Combine(options.State.Path, "observer.db")}");
+        if (!string.IsNullOrEmpty(options.State.SpoolDirectory) && !Directory.Exists(options.State.SpoolDirectory))
+            errors.Add($"State:SpoolDirectory {options.State.SpoolDirectory} does not exist; create it (mode 0700, owned by the user observer runs as), or leave the setting out for the system's temp folder");
 
         var r = options.Replication;
         if (r.MaxConnections is < 2 or > 100) errors.Add($"Replication:MaxConnections is {r.MaxConnections}; it must be between 2 and 100");

@@ -17,6 +17,21 @@ public sealed class InstanceLock : IDisposable
 
     private InstanceLock(FileStream file) => _file = file;
 
+    /// <summary>The lock, or null while another observer holds it (a running service, a sync).</summary>
+    public static InstanceLock? TryAcquire(string statePath)
+    {
+        try
+        {
+            return Acquire(statePath);
+        }
+        catch (IOException ex) when (ex.Data.Contains(HeldKey))
+        {
+            return null;
+        }
+    }
+
+    private const string HeldKey = "observer.lock.held";
+
     public static InstanceLock Acquire(string statePath)
     {
         var path = statePath + ".lock";
@@ -43,7 +58,10 @@ public sealed class InstanceLock : IDisposable
             {
                 // Unreadable while locked on some systems; the message still says what to do.
             }
-            throw new IOException($"another observer is already using the state database {statePath}{holder}; stop it first, or give this one its own State:Path");
+            throw new IOException($"another observer is already using the state database {statePath}{holder}; stop it first, or give this one its own State:Path")
+            {
+                Data = { [HeldKey] = true },
+            };
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

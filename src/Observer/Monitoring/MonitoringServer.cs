@@ -33,21 +33,41 @@ public sealed class MonitoringServer(ObserverOptions options, SettingsReloader r
         }
         logger.LogInformation("serving /metrics, /healthz and the status page at {Url}", options.Http.Url);
         await using var stop = stoppingToken.Register(listener.Stop);
+        // A few answers at a time: a client that stops reading holds up only its own, and the state's readers stay few.
+        var answering = new SemaphoreSlim(MaxAnswersAtOnce);
         while (!stoppingToken.IsCancellationRequested)
         {
             HttpListenerContext context;
             try
             {
                 context = await listener.GetContextAsync().ConfigureAwait(false);
+                await answering.WaitAsync(stoppingToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException or InvalidOperationException && stoppingToken.IsCancellationRequested)
+            catch (Exception) when (stoppingToken.IsCancellationRequested)
             {
                 return;
             }
-            // One at a time is plenty for a scraper and a person, and keeps the state's readers few.
-            await AnswerAsync(context, stoppingToken).ConfigureAwait(false);
+            catch (Exception ex) when (ex is HttpListenerException or IOException)
+            {
+                // A request that broke before it was read: the next one is answered as usual.
+                logger.LogDebug("monitoring endpoint: {Reason}", ex.Message);
+                continue;
+            }
+            _ = Task.Run(async () =>
+            {
+                try
+                {
+                    await AnswerAsync(context, stoppingToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    answering.Release();
+                }
+            }, CancellationToken.None);
         }
     }
+
+    private const int MaxAnswersAtOnce = 4;
 
     private async Task AnswerAsync(HttpListenerContext context, CancellationToken cancellationToken)
     {

@@ -1,3 +1,4 @@
+using Observer.Replication;
 using Observer.Commands;
 using Observer.State;
 
@@ -39,7 +40,7 @@ internal sealed class StatusHealth(ServiceRecord? service, DateTimeOffset now, b
     {
         var problems = new List<HealthProblem>();
         var held = holds.Select(h => h.Folder).Distinct().Count();
-        if (held > 0) problems.Add(new($"{Folders(held)} with deletions held by the delete guard (see above)", HealthLevel.Attention));
+        if (held > 0) problems.Add(new($"{Folders(held)} with deletions held by the delete guard", HealthLevel.Attention));
         if (troubles.Count > 0) problems.Add(new($"{Folders(troubles.Count)} in trouble", HealthLevel.Attention));
         if (ServiceAlive)
         {
@@ -47,8 +48,10 @@ internal sealed class StatusHealth(ServiceRecord? service, DateTimeOffset now, b
             if (IsDown(service.ReplicaState)) problems.Add(new("the replica is unavailable", HealthLevel.Down));
             return problems;
         }
+        // A polled account of a running service: its last poll says how it fares.
+        if (service is { WatchMode: ReplicationEngine.PolledMode, LastError: { } failed }) problems.Add(new($"its last poll failed: {failed}", HealthLevel.Down));
         // Stopped on an error no retry can fix (a refused login): with several accounts, the others may well run on.
-        if (service?.LastError is { } why && StoppedCleanly) problems.Add(new($"replication stopped: {why}", HealthLevel.Down));
+        else if (service?.LastError is { } why && StoppedCleanly) problems.Add(new($"replication stopped: {why}", HealthLevel.Down));
         else if (!serviceRunning && !StoppedCleanly) problems.Add(new("the service is not running, and it did not stop cleanly", HealthLevel.Down));
         else if (!serviceRunning && serviceEverRan) problems.Add(new("the service is not running", HealthLevel.Down));
         if (!caughtUp) problems.Add(new(serviceRunning ? "its last poll did not complete" : "the last sync did not complete; run observer sync or observer run", HealthLevel.Attention));

@@ -15,7 +15,7 @@ public sealed record StatusSnapshot(string StatePath, string PrimaryName, string
 
     public static StatusSnapshot Read(StateStore store, ObserverOptions options, IReadOnlyList<AccountOptions> units, TimeSpan maxLag, DateTimeOffset now, bool everyAccount = true)
     {
-        var service = ServiceFacts.Read(store, now);
+        var service = ServiceFacts.Read(store, now, options.State.Path);
         var configured = options.EffectiveAccounts.Select(a => a.Name).ToHashSet(StringComparer.Ordinal);
         var replicaNames = options.Units.Select(u => u.Target.Name).ToHashSet(StringComparer.Ordinal);
         // An account taken out of the settings keeps its state (its maps save a full comparison if it comes back).

@@ -81,6 +81,7 @@ public sealed class UnitStatus
         }
         var record = store.Service.Get(replica.Id);
         var folders = store.Folders.All(replica.Id);
+        var counts = store.Messages.CountByFolder(replica.Id);
         var status = new UnitStatus(unit, replica, new StatusHealth(record, now, service.Running, service.EverRan))
         {
             Folders = folders,
@@ -88,7 +89,7 @@ public sealed class UnitStatus
             Troubles = store.Troubles.All(replica.Id).ToDictionary(t => t.Folder, StringComparer.Ordinal),
             Holds = store.Holds.All(replica.Id),
             Service = record,
-            MessageCounts = folders.ToDictionary(f => f.Id, f => store.Messages.Count(f.Id)),
+            MessageCounts = folders.ToDictionary(f => f.Id, f => counts.GetValueOrDefault(f.Id)),
             Delayed = DelayedWork.Read(store, replica),
             Now = now,
         };
@@ -114,9 +115,29 @@ public sealed class UnitStatus
 /// <summary>Whether an `observer run` service is alive for this state, and whether one ever ran.</summary>
 public sealed record ServiceFacts(bool Running, bool EverRan)
 {
-    public static ServiceFacts Read(StateStore store, DateTimeOffset now)
+    /// <param name="statePath">Where the state is: a service whose accounts are all polled has no fresh heartbeat, but holds its lock.</param>
+    public static ServiceFacts Read(StateStore store, DateTimeOffset now, string? statePath = null)
     {
         var records = store.Replicas.All().Select(r => store.Service.Get(r.Id)).Where(s => s is not null).ToList();
-        return new ServiceFacts(records.Any(s => StatusHealth.IsAlive(s, now)), records.Count > 0);
+        return new ServiceFacts(records.Any(s => StatusHealth.IsAlive(s, now)) || (statePath is not null && LockHeldByRun(statePath)), records.Count > 0);
+    }
+
+    /// <summary>
+    /// Whether the process named in the state's lock file is alive and is `observer run` (its command line has that verb).
+    /// The lock file keeps the pid of the last holder; the process's command line tells a live service from a reused pid.
+    /// </summary>
+    private static bool LockHeldByRun(string statePath)
+    {
+        try
+        {
+            var text = File.ReadAllText(statePath + ".lock").Trim();
+            if (!int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var pid)) return false;
+            var arguments = File.ReadAllText($"/proc/{pid}/cmdline").Split('\0');
+            return arguments.Length > 1 && arguments.Skip(1).Contains("run");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
     }
 }
