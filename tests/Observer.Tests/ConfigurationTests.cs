@@ -197,4 +197,17 @@ public class ConfigurationTests
         Assert.That(sync.Code, Is.EqualTo(2), sync.Err);
         Assert.That(sync.Err, Does.Contain($"State:Path {_dir} is a folder"));
     }
+
+    /// <summary>The files an admin starts from are settings Observer accepts, once their secrets exist.</summary>
+    [TestCase("deploy/appsettings.sample.json", true)]
+    [TestCase("deploy/recipes/gmail.json", false)]
+    [TestCase("deploy/recipes/office365.json", false)]
+    public async Task ShippedSampleAndRecipes_AreAcceptedSettings(string file, bool primaryFromFile)
+    {
+        var secret = Path.Combine(_dir, "secret");
+        File.WriteAllText(secret, "x\n");
+        string[] args = ["status", "--config", Path.Combine(RepoPaths.Root, file), "--State:Path=" + Path.Combine(_dir, "s.db"), "--Replica:PasswordFile=" + secret];
+        if (primaryFromFile) args = [.. args, "--Primary:PasswordFile=" + secret];
+        Accepted(await Run(args));
+    }
 }

@@ -22,7 +22,7 @@ public sealed class ProgressDisplay : IAsyncDisposable
         _running = console.Progress()
             .AutoClear(true)
             .HideCompleted(true)
-            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn())
             .StartAsync(ShowAsync);
     }
 
@@ -44,7 +44,7 @@ public sealed class ProgressDisplay : IAsyncDisposable
                 var figures = ProgressFigures.Of(folders, now);
                 total.MaxValue = Math.Max(1, figures.Total);
                 total.Value = figures.Copied;
-                total.Description = Markup.Escape(Line("total", figures.Copied, figures.Total, figures.Bytes, figures.Rate));
+                total.Description = Markup.Escape(Line("total", figures));
                 foreach (var folder in folders)
                 {
                     var key = (folder.Account, folder.Replica, folder.Folder);
@@ -56,7 +56,7 @@ public sealed class ProgressDisplay : IAsyncDisposable
                     task.MaxValue = Math.Max(1, folder.Total);
                     task.Value = folder.Copied;
                     var rate = ProgressFigures.Of([folder], now);
-                    task.Description = Markup.Escape(Line(folder.Label, folder.Copied, folder.Total, folder.Bytes, rate.Rate));
+                    task.Description = Markup.Escape(Line(folder.Label, rate));
                     if (folder.Done) task.StopTask();
                 }
             }
@@ -71,9 +71,10 @@ public sealed class ProgressDisplay : IAsyncDisposable
         }
     }
 
-    /// <summary>One row's words; the bar, the percentage and the time left are columns of their own.</summary>
-    private static string Line(string label, long copied, long total, long bytes, double rate) =>
-        $"{(label.Length > 24 ? label[..23] + "~" : label),-24} {copied,7:N0}/{total:N0} msgs {ProgressFigures.Size(bytes),9} {rate,5:0}/s";
+    /// <summary>One row's words, with the time left as its own rate says (the bar and the percentage are columns of their own).</summary>
+    private static string Line(string label, ProgressFigures figures) =>
+        $"{(label.Length > 24 ? label[..23] + "~" : label),-24} {figures.Copied,7:N0}/{figures.Total:N0} msgs {ProgressFigures.Size(figures.Bytes),9} {figures.Rate,5:0}/s " +
+        $"{(figures.Left is { } left ? ProgressFigures.Duration(left) + " left" : ""),-12}";
 
     public async ValueTask DisposeAsync()
     {
