@@ -38,4 +38,18 @@ public class DeleteGuardLowTests
         if (held is null) Assert.That(reason, Is.Null);
         else Assert.That(reason, Does.Contain(held));
     }
+
+    /// <summary>
+    /// A first sync over a replica that holds more than the primary (the state lost, or a new Observer on an old copy)
+    /// holds the deletions and records no size before them: the next pass must hold them again, not take the unknown size
+    /// for a folder that never shrank.
+    /// </summary>
+    [Test]
+    public void Check_HeldAtAFirstSync_IsHeldAgainAtTheNext()
+    {
+        var first = new GuardFacts("Lists", Deletions: 900, ReplicaMessages: 1500, PrimaryMessages: 600, Witnessed: false, Continuous: false, PrimaryBefore: null);
+        Assert.That(DeleteGuard.Check(first, new ReplicationOptions()), Does.Contain("would delete 900 of 1500"));
+        var next = first with { Continuous = true };
+        Assert.That(DeleteGuard.Check(next, new ReplicationOptions()), Does.Contain("would delete 900 of 1500"));
+    }
 }

@@ -26,7 +26,9 @@ internal static class DeleteGuard
     public static string? Check(GuardFacts facts, ReplicationOptions options)
     {
         if (facts.Witnessed || facts.Deletions <= options.MaxDeleteFloor || facts.ReplicaMessages == 0) return null;
-        if (facts.Continuous && facts.PrimaryBefore is null or 0) return null;
+        // A folder seen empty before: what its copy holds is not the primary's. One whose size was never recorded (its
+        // first sync held deletions, so the size before them stands) proves nothing, and is weighed by share below.
+        if (facts.Continuous && facts.PrimaryBefore is 0) return null;
         if (facts.Continuous && facts.PrimaryBefore is { } before && before > 0)
         {
             var baseline = facts.PrimaryLow is { } low ? Math.Min(low, before) : before;
