@@ -38,6 +38,24 @@ public class ProgressTests
     }
 
     [Test]
+    public async Task WithoutATerminal_AComparisonHasItsOwnLine()
+    {
+        var time = new ManualTimeProvider();
+        var log = new CapturingLogger();
+        var tags = new TagList { { "account", "cmp-" + Guid.NewGuid().ToString("N")[..8] }, { "replica", "replica" }, { "folder", "Archive" } };
+        await using (var reporter = ProgressReporter.Start(terminal: false, log, time))
+        {
+            ReplicationMetrics.VerifyQueued.Add(500, tags);
+            ReplicationMetrics.MessagesVerified.Add(100, tags);
+            ReplicationMetrics.BytesVerified.Add(2048, tags);
+            ReplicationMetrics.VerifyQueued.Add(-100, tags);
+            time.Advance(TimeSpan.FromSeconds(10));
+            Assert.That(log.AllText, Does.StartWith("Information: comparing (read on both servers): 100 of 500 messages (2 KB), 10 messages/s, about 40 s left; now in compare "));
+            ReplicationMetrics.VerifyQueued.Add(-400, tags);
+        }
+    }
+
+    [Test]
     public async Task OnATerminal_SyncShowsTheLiveDisplay_ThenItsReport()
     {
         var accounts = await PairFixture.Pair.NewAccountsAsync();

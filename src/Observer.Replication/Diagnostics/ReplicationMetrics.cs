@@ -25,6 +25,13 @@ public static class ReplicationMetrics
     /// </summary>
     public static readonly UpDownCounter<long> CopyQueued = Meter.CreateUpDownCounter<long>("observer.copy.queued", "{message}", "Messages a folder's copy has yet to append");
 
+    /// <summary>Messages a comparison (verify, a dry run) has yet to read, on both servers, tagged with the folder: for progress displays.</summary>
+    public static readonly UpDownCounter<long> VerifyQueued = Meter.CreateUpDownCounter<long>("observer.verify.queued", "{message}", "Messages a folder's comparison has yet to read");
+
+    public static readonly Counter<long> MessagesVerified = Meter.CreateCounter<long>("observer.messages.verified", "{message}", "Messages read and hashed by a comparison");
+
+    public static readonly Counter<long> BytesVerified = Meter.CreateCounter<long>("observer.bytes.verified", "By", "Bytes read and hashed by a comparison");
+
     /// <summary>Tagged with the kind of write: append, flags, move, expunge, extra, create, rename, delete.</summary>
     public static readonly Counter<long> Writes = Meter.CreateCounter<long>("observer.writes", "{write}", "Writes to a replica, by kind");
 
@@ -62,6 +69,8 @@ public static class ReplicationMetrics
         Wrote(target, "move", result.Moved);
         Wrote(target, "extra", result.ExtrasRemoved);
     }
+
+    internal static TagList FolderTags(ReplicaRecord target, string folder) => Tags(target, ("folder", folder));
 
     private static TagList Tags(ReplicaRecord target, (string Key, string Value)? extra = null)
     {

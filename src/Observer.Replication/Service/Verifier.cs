@@ -27,10 +27,11 @@ internal sealed class Verifier(SyncContext context, FolderFilter filter)
             mapped.Add(replicaName);
             if (only is not null && !only.Contains(name)) continue;
             var comparison = new FolderComparison(name, replicaName);
-            var primary = await ReadAsync(context.Primary, name, cancellationToken).ConfigureAwait(false);
+            var progress = new ReadProgress(context.Target, name);
+            var primary = await ReadAsync(context.Primary, name, cancellationToken, progress).ConfigureAwait(false);
             comparison.PrimaryCount = primary.Count;
             List<VerifiedMessage> replica = [];
-            if (replicaFolders.Contains(replicaName)) replica = await ReadAsync(context.Replica, replicaName, cancellationToken).ConfigureAwait(false);
+            if (replicaFolders.Contains(replicaName)) replica = await ReadAsync(context.Replica, replicaName, cancellationToken, progress).ConfigureAwait(false);
             else comparison.ReplicaFolderMissing = true;
             comparison.ReplicaCount = replica.Count;
             Match(primary, replica, comparison);
@@ -128,11 +129,26 @@ internal sealed class Verifier(SyncContext context, FolderFilter filter)
         context.Names.ReplicaDelimiter is { } d && mapped.Any(m => m.StartsWith(folder + d, StringComparison.Ordinal));
 
     /// <summary>Every message of a folder, read whole: its MD5, size, flags, date and Message-ID.</summary>
-    internal static async Task<List<VerifiedMessage>> ReadAsync(IMailSession session, string folder, CancellationToken cancellationToken)
+    /// <param name="progress">Told how many messages there are to read, then of each one read with its size (a verify's progress display).</param>
+    internal static async Task<List<VerifiedMessage>> ReadAsync(IMailSession session, string folder, CancellationToken cancellationToken, ReadProgress? progress = null)
     {
         var selected = await session.SelectAsync(folder, readOnly: true, null, cancellationToken).ConfigureAwait(false);
         var messages = new List<VerifiedMessage>();
         if (selected.Exists == 0) return messages;
+        progress?.Started((int)selected.Exists);
+        try
+        {
+            await ReadAllAsync(session, messages, progress, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            progress?.Ended((int)selected.Exists - messages.Count);
+        }
+        return messages;
+    }
+
+    private static async Task ReadAllAsync(IMailSession session, List<VerifiedMessage> messages, ReadProgress? progress, CancellationToken cancellationToken)
+    {
         var ids = new Dictionary<uint, string?>();
         using (var summaries = await session.FetchSummariesAsync(UidSet.All, cancellationToken).ConfigureAwait(false))
             foreach (var s in summaries.Messages) ids[s.Uid!.Value] = MessageSummary.From(s).MessageId;
@@ -142,9 +158,9 @@ internal sealed class Verifier(SyncContext context, FolderFilter filter)
             {
                 var md5 = await Md5.OfAsync(m.Body!, cancellationToken).ConfigureAwait(false);
                 messages.Add(new VerifiedMessage(m.Uid!.Value, md5, m.Body!.Length, (m.Flags ?? MessageFlags.None).WithoutRecent(), m.InternalDate, ids.GetValueOrDefault(m.Uid.Value)));
+                progress?.Read(m.Body!.Length);
             }
         }
-        return messages;
     }
 
     /// <summary>Pairs messages with equal bytes and internal date, as multisets: duplicates need duplicates.</summary>

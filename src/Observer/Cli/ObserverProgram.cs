@@ -138,24 +138,15 @@ public static class ObserverProgram
         if (arguments.Account is { } named) AccountEngines.Named(named, options.EffectiveAccounts.Select(a => a.Name), options.HasAccountList);
         if (arguments.Replica is { } replica) AccountEngines.NamedReplica(replica, options.ReplicaNames, options.NamesReplicas);
         // Comparing writes nothing to the servers, so it runs beside the service, without its lock.
-        if (arguments.DryRun || (arguments.Verb == Verb.Verify && !arguments.Repair))
-        {
-            using var alone = InstanceLock.TryAcquire(options.State.Path);
-            // Beside a running service: a state it has not brought up to this version's schema is not touched, and
-            // a difference may be a change on its way.
-            if (alone is null && File.Exists(options.State.Path)) StateStore.OpenReadOnly(options.State.Path).Dispose();
-            var readers = services.GetRequiredService<AccountEngines>();
-            foreach (var reader in readers.All) reader.Engine.BesideService = alone is null;
-            return arguments.DryRun
-                ? await EachAccountAsync(readers.RunsSeveral, readers.Select(arguments.Account, arguments.Replica), "dry run", "nothing to do for any account",
-                    (engine, writer) => DryRunCommand.RunAsync(engine, arguments.Verb == Verb.Verify, arguments.Force, writer, cancellationToken), host, output, errors)
-                : await EachAccountAsync(readers.RunsSeveral, readers.Select(arguments.Account, arguments.Replica), "verify", "every account's replica is identical to its primary",
-                    (engine, writer) => VerifyCommand.RunAsync(engine, false, false, writer, cancellationToken), host, output, errors);
-        }
-        using var instance = InstanceLock.Acquire(options.State.Path);
+        var compareOnly = arguments.DryRun || (arguments.Verb == Verb.Verify && !arguments.Repair);
+        using var instance = compareOnly ? InstanceLock.TryAcquire(options.State.Path) : InstanceLock.Acquire(options.State.Path);
+        // Beside a running service: a state it has not brought up to this version's schema is not touched.
+        if (instance is null && File.Exists(options.State.Path)) StateStore.OpenReadOnly(options.State.Path).Dispose();
         var accounts = services.GetRequiredService<AccountEngines>();
-        var selected = accounts.Select(arguments.Account, arguments.Replica);
         if (arguments.Verb == Verb.Run) return await RunServiceAsync(host, services, cancellationToken);
+        // Beside a running service (or a sync), a difference may be a change on its way.
+        foreach (var unit in accounts.All) unit.Engine.BesideService = instance is null;
+        var selected = accounts.Select(arguments.Account, arguments.Replica);
         // On a terminal the report waits for the live display to end, which it would otherwise run through.
         var display = Progress.ProgressReporter.Displays(arguments);
         var report = display ? new StringWriter() : output;
@@ -163,7 +154,7 @@ public static class ObserverProgram
         {
             await using var progress = Progress.ProgressReporter.Start(display, services.GetRequiredService<ILoggerFactory>().CreateLogger("Observer"),
                 services.GetRequiredService<TimeProvider>());
-            return await RunCommandAsync(arguments, host, options, accounts, selected, report, errors, cancellationToken);
+            return await RunCommandAsync(arguments, host, accounts, selected, report, errors, cancellationToken);
         }
         finally
         {
@@ -180,10 +171,14 @@ public static class ObserverProgram
         return worker.FatalError is null ? 0 : 1;
     }
 
-    private static async Task<int> RunCommandAsync(CommandLineArguments arguments, IHost host, ObserverOptions options, AccountEngines accounts,
+    private static async Task<int> RunCommandAsync(CommandLineArguments arguments, IHost host, AccountEngines accounts,
         IReadOnlyList<AccountEngine> selected, TextWriter output, TextWriter errors, CancellationToken cancellationToken)
     {
         var services = host.Services;
+        var options = ObserverHost.Options(services);
+        if (arguments.DryRun)
+            return await EachAccountAsync(accounts.RunsSeveral, selected, "dry run", "nothing to do for any account",
+                (engine, writer) => DryRunCommand.RunAsync(engine, arguments.Verb == Verb.Verify, arguments.Force, writer, cancellationToken), host, output, errors);
         switch (arguments.Verb)
         {
             case Verb.Drain:

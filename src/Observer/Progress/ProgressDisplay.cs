@@ -31,7 +31,7 @@ public sealed class ProgressDisplay : IAsyncDisposable
 
     private async Task ShowAsync(ProgressContext context)
     {
-        var tasks = new Dictionary<(string, string, string), ProgressTask>();
+        var tasks = new Dictionary<(bool, string, string, string), ProgressTask>();
         ProgressTask? total = null;
         while (!_stop.IsCancellationRequested)
         {
@@ -47,7 +47,7 @@ public sealed class ProgressDisplay : IAsyncDisposable
                 total.Description = Markup.Escape(Line("total", figures));
                 foreach (var folder in folders)
                 {
-                    var key = (folder.Account, folder.Replica, folder.Folder);
+                    var key = (folder.Comparing, folder.Account, folder.Replica, folder.Folder);
                     if (!tasks.TryGetValue(key, out var task))
                     {
                         if (folder.Done) continue;

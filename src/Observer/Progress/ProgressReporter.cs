@@ -18,14 +18,9 @@ public sealed class ProgressReporter : IAsyncDisposable
         return new ProgressReporter(progress, terminal ? new ProgressDisplay(progress, time) : new ProgressLog(progress, logger, time));
     }
 
-    /// <summary>The commands that copy for long: on a terminal they show the live display, and their console logs only warnings.</summary>
+    /// <summary>The commands that copy or compare for long: on a terminal they show the live display, and their console logs only warnings.</summary>
     public static bool Displays(CommandLineArguments arguments) =>
-        ProgressDisplay.Wanted && !arguments.DryRun && arguments.Verb switch
-        {
-            Verb.Sync or Verb.Drain or Verb.Promote or Verb.Restore => true,
-            Verb.Verify => arguments.Repair,
-            _ => false,
-        };
+        ProgressDisplay.Wanted && arguments.Verb is Verb.Sync or Verb.Verify or Verb.Drain or Verb.Promote or Verb.Restore;
 
     public async ValueTask DisposeAsync()
     {
