@@ -136,7 +136,7 @@ public sealed partial class ReplicationEngine
     }
 
     /// <summary>What `observer status` judges a polled account by, having no heartbeat of its own: how its last poll ended.</summary>
-    private void RecordPoll(string? error) =>
+    public void RecordPoll(string? error) =>
         _store.Service.Save(Target.Id, new ServiceRecord
         {
             StartedAt = _started, HeartbeatAt = _time.GetUtcNow(), PrimaryState = StoppedState, ReplicaState = StoppedState, WatchMode = PolledMode, LastError = error,

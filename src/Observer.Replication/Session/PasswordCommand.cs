@@ -16,9 +16,9 @@ public static class PasswordCommand
         var setting = endpoint.SettingsPrefix(role) + "PasswordCommand";
         var start = new ProcessStartInfo("/bin/sh")
         {
-            ArgumentList = { "-c", endpoint.PasswordCommand! },
+            // Its stderr goes nowhere: it may hold secrets (`set -x`, `curl -v`), and would otherwise reach the journal.
+            ArgumentList = { "-c", "exec 2>/dev/null\n" + endpoint.PasswordCommand! },
             RedirectStandardOutput = true,
-            RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
             WorkingDirectory = endpoint.SettingsDirectory ?? Environment.CurrentDirectory,
@@ -39,17 +39,23 @@ public static class PasswordCommand
         process.StandardInput.Close();
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(endpoint.PasswordCommandTimeout);
-        var output = process.StandardOutput.ReadToEndAsync(deadline.Token);
-        // Read, so that a helper writing much there never blocks on a full pipe; never shown.
-        var errors = process.StandardError.ReadToEndAsync(deadline.Token);
+        // Only the first line counts: read it as soon as it comes, so a helper that leaves a child holding its output
+        // open (`daemon &`) is not waited for.
+        var output = process.StandardOutput.ReadLineAsync(deadline.Token).AsTask();
         try
         {
-            // A helper that leaves a child holding its output open (`daemon &`) ends its reads only at the deadline.
-            await Task.WhenAll(process.WaitForExitAsync(deadline.Token), output, errors).WaitAsync(deadline.Token).ConfigureAwait(false);
+            await Task.WhenAll(process.WaitForExitAsync(deadline.Token), output).WaitAsync(deadline.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
-            if (!process.HasExited) process.Kill(entireProcessTree: true);
+            try
+            {
+                if (!process.HasExited) process.Kill(entireProcessTree: true);
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception)
+            {
+                // Gone meanwhile, or a child we may not signal: the deadline's message says enough.
+            }
             cancellationToken.ThrowIfCancellationRequested();
             // A helper that hangs (an OAuth server that does not answer) may answer next time: retried with the reconnect backoff.
             throw new ImapAuthenticationException($"{setting} gave no answer within {endpoint.PasswordCommandTimeout.TotalSeconds:0} s for the {role}; it was stopped, and is run again at the next attempt",
@@ -62,7 +68,7 @@ public static class PasswordCommand
             throw new ImapAuthenticationException($"{setting} failed for the {role} (exit {process.ExitCode}); it is run again at the next attempt " +
                                                   "(its messages are not shown, as they may hold secrets: run it by hand as the user observer runs as to see why)",
                 new ResponseCode(ResponseCodeKind.Unavailable, "UNAVAILABLE"));
-        var secret = (await output.ConfigureAwait(false)).Split('\n', 2)[0].TrimEnd('\r');
+        var secret = ((await output.ConfigureAwait(false)) ?? "").TrimEnd('\r');
         if (secret.Length == 0)
             throw new ImapAuthenticationException($"{setting} printed nothing for the {role}; it must print the password or token on its first line");
         return secret;

@@ -95,6 +95,10 @@ internal sealed class FolderSynchronizer(SyncContext context)
         var holdReason = approved ? null : DeleteGuard.Check(
             new GuardFacts(folder.PrimaryName, deletions, replicaSelected.Exists - Math.Min(accepted, replicaSelected.Exists), primarySelected.Exists, request.Witnessed && continuous && !held, continuous, folder.PrimaryMessages,
             DeleteGuard.RecentLow(folder, started)), context.Options);
+        // A hold stands until it is approved or the primary no longer asks for the deletions: weighed afresh, it would
+        // wear away as new mail grows the folder or the primary's size creeps back, and go through unapproved.
+        if (holdReason is null && held && !approved && deletions > context.Options.MaxDeleteFloor)
+            holdReason = store.Holds.Find(context.ReplicaId, folder.PrimaryName, HoldKind.Messages)!.Reason;
         if (holdReason is not null)
         {
             // Only the deletions wait: new mail, adoptions and flag changes still go through.

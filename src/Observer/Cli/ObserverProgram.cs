@@ -139,13 +139,21 @@ public static class ObserverProgram
         if (arguments.Replica is { } replica) AccountEngines.NamedReplica(replica, options.ReplicaNames, options.NamesReplicas);
         // Comparing writes nothing to the servers, so it runs beside the service, without its lock.
         var compareOnly = arguments.DryRun || (arguments.Verb == Verb.Verify && !arguments.Repair);
-        using var instance = compareOnly ? InstanceLock.TryAcquire(options.State.Path) : InstanceLock.Acquire(options.State.Path);
+        var instance = compareOnly ? InstanceLock.TryAcquire(options.State.Path) : InstanceLock.Acquire(options.State.Path);
+        using var held = instance;
         // Beside a running service: a state it has not brought up to this version's schema is not touched.
         if (instance is null && File.Exists(options.State.Path)) StateStore.OpenReadOnly(options.State.Path).Dispose();
         var accounts = services.GetRequiredService<AccountEngines>();
         if (arguments.Verb == Verb.Run) return await RunServiceAsync(host, services, cancellationToken);
         // Beside a running service (or a sync), a difference may be a change on its way.
         foreach (var unit in accounts.All) unit.Engine.BesideService = instance is null;
+        if (compareOnly && instance is not null)
+        {
+            // The lock only while the state is opened (and brought up to date): a comparison takes long, and a service
+            // starting meanwhile must not find it taken and give up.
+            services.GetRequiredService<StateStore>().WaitUntilOpen();
+            instance.Dispose();
+        }
         var selected = accounts.Select(arguments.Account, arguments.Replica);
         // On a terminal the report waits for the live display to end, which it would otherwise run through.
         var display = Progress.ProgressReporter.Displays(arguments);

@@ -233,6 +233,15 @@ internal sealed class AccountScheduler(AccountEngines engines, Func<AccountEngin
         catch (Exception ex) when (ex is not (OperationCanceledException or StateException))
         {
             lock (_gate) account.Backoff = TimeSpan.FromTicks(Math.Min(reconnect.MaxDelay.Ticks * 10, Math.Max(reconnect.MaxDelay.Ticks, account.Backoff.Ticks * 2)));
+            // Also a failure before the pass (the look for changes): status judges a polled account by its last poll.
+            try
+            {
+                account.Engine.Engine.RecordPoll(ex.Message.ReplaceLineEndings(" "));
+            }
+            catch (StateException)
+            {
+                // The state's own trouble reaches the service through the next pass.
+            }
             logger.LogError("this account's poll failed: {Reason}; polled again in {Seconds:0} s (the other accounts go on)", ex.Message.ReplaceLineEndings(" "), account.Backoff.TotalSeconds);
         }
     }, () =>

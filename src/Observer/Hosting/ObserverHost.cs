@@ -73,6 +73,7 @@ public static class ObserverHost
             builder.Services.AddSingleton<ReplicationWorker>();
             builder.Services.AddHostedService(sp => sp.GetRequiredService<ReplicationWorker>());
             builder.Services.AddHostedService<Progress.ProgressLogging>();
+            builder.Services.AddHostedService(sp => new ServiceBeacon(Options(sp).State.Path, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ServiceBeacon>>()));
             if (!string.IsNullOrEmpty(configuration["Http:Url"]))
             {
                 builder.Services.AddSingleton<Monitoring.MetricsExporter>();

@@ -49,7 +49,7 @@ internal sealed class StatusHealth(ServiceRecord? service, DateTimeOffset now, b
             return problems;
         }
         // A polled account of a running service: its last poll says how it fares.
-        if (service is { WatchMode: ReplicationEngine.PolledMode, LastError: { } failed }) problems.Add(new($"its last poll failed: {failed}", HealthLevel.Down));
+        if (serviceRunning && service is { WatchMode: ReplicationEngine.PolledMode, LastError: { } failed }) problems.Add(new($"its last poll failed: {failed}", HealthLevel.Down));
         // Stopped on an error no retry can fix (a refused login): with several accounts, the others may well run on.
         else if (service?.LastError is { } why && StoppedCleanly) problems.Add(new($"replication stopped: {why}", HealthLevel.Down));
         else if (!serviceRunning && !StoppedCleanly) problems.Add(new("the service is not running, and it did not stop cleanly", HealthLevel.Down));

@@ -115,29 +115,10 @@ public sealed class UnitStatus
 /// <summary>Whether an `observer run` service is alive for this state, and whether one ever ran.</summary>
 public sealed record ServiceFacts(bool Running, bool EverRan)
 {
-    /// <param name="statePath">Where the state is: a service whose accounts are all polled has no fresh heartbeat, but holds its lock.</param>
+    /// <param name="statePath">Where the state is: a service whose accounts are all polled has no fresh heartbeat, but its beacon.</param>
     public static ServiceFacts Read(StateStore store, DateTimeOffset now, string? statePath = null)
     {
         var records = store.Replicas.All().Select(r => store.Service.Get(r.Id)).Where(s => s is not null).ToList();
-        return new ServiceFacts(records.Any(s => StatusHealth.IsAlive(s, now)) || (statePath is not null && LockHeldByRun(statePath)), records.Count > 0);
-    }
-
-    /// <summary>
-    /// Whether the process named in the state's lock file is alive and is `observer run` (its command line has that verb).
-    /// The lock file keeps the pid of the last holder; the process's command line tells a live service from a reused pid.
-    /// </summary>
-    private static bool LockHeldByRun(string statePath)
-    {
-        try
-        {
-            var text = File.ReadAllText(statePath + ".lock").Trim();
-            if (!int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var pid)) return false;
-            var arguments = File.ReadAllText($"/proc/{pid}/cmdline").Split('\0');
-            return arguments.Length > 1 && arguments.Skip(1).Contains("run");
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return false;
-        }
+        return new ServiceFacts(records.Any(s => StatusHealth.IsAlive(s, now)) || (statePath is not null && Hosting.ServiceBeacon.Fresh(statePath, now)), records.Count > 0);
     }
 }
