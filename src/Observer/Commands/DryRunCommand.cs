@@ -47,6 +47,5 @@ public static class DryRunCommand
         return 1;
     }
 
-    private static string Bytes(long bytes) =>
-        bytes < 1024 ? $"{bytes} bytes" : bytes < 1024 * 1024 ? $"{bytes / 1024.0:0.#} KB" : $"{bytes / (1024.0 * 1024):0.#} MB";
+    private static string Bytes(long bytes) => Progress.ProgressFigures.Size(bytes);
 }

@@ -69,11 +69,10 @@ public sealed class ServiceBeacon(string statePath, TimeProvider time, ILogger<S
         {
             var path = PathFor(statePath);
             if (!File.Exists(path) || now - File.GetLastWriteTimeUtc(path) > StaleAfter) return false;
-            if (!int.TryParse(File.ReadAllText(path).Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var pid)) return false;
-            using var process = System.Diagnostics.Process.GetProcessById(pid);
-            return !process.HasExited;
+            return int.TryParse(File.ReadAllText(path).Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var pid)
+                   && Monitoring.StatusHealth.IsAlive(pid);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             return false;
         }

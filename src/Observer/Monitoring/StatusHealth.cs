@@ -62,7 +62,8 @@ internal sealed class StatusHealth(ServiceRecord? service, DateTimeOffset now, b
 
     private static string Folders(int n) => n == 1 ? "1 folder" : $"{n} folders";
 
-    private static bool IsAlive(int pid)
+    /// <summary>Whether a process of this pid exists now (the service's, as its heartbeat or beacon names it).</summary>
+    internal static bool IsAlive(int pid)
     {
         try
         {
