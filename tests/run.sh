@@ -9,7 +9,7 @@ source testservers/lib.sh
 # lib.sh sets -e for the server scripts; here a failing step must still reach the last line.
 set +e
 # clang and zlib1g-dev build Observer as it ships (native AOT, src/Observer/Properties/PublishProfiles).
-ensure_packages dovecot-core dovecot-imapd openssl clang zlib1g-dev systemd chromium || { echo "installing the test servers' Debian packages failed"; echo "0 passed, 1 failed"; exit 1; }
+ensure_packages dovecot-core dovecot-imapd openssl postgresql clang zlib1g-dev systemd chromium || { echo "installing the test servers' Debian packages failed"; echo "0 passed, 1 failed"; exit 1; }
 for kind in cyrus courier; do bash "testservers/$kind/install.sh" >/dev/null || { echo "installing the $kind test server failed"; echo "0 passed, 1 failed"; exit 1; }; done
 
 log=$(mktemp -d /tmp/test-run.XXXX)

@@ -15,4 +15,8 @@ for d in "$TESTSERVERS_ROOT"/courier-*/; do
   [ -d "$d" ] || continue
   n=$(basename "$d"); "$here/courier/stop.sh" "${n#courier-}"
 done
+for d in "$TESTSERVERS_ROOT"/postgresql-*/; do
+  [ -d "$d" ] || continue
+  n=$(basename "$d"); "$here/postgresql/stop.sh" "${n#postgresql-}"
+done
 exit 0

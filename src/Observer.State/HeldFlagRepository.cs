@@ -11,8 +11,8 @@ public sealed class HeldFlagRepository
     public Dictionary<uint, Dictionary<string, DateTimeOffset>> ForFolder(long folderId)
     {
         var held = new Dictionary<uint, Dictionary<string, DateTimeOffset>>();
-        foreach (var (uid, flag, since) in _store.Query("SELECT primary_uid, flag, since FROM held_flags WHERE folder_id = $f",
-                     r => ((uint)r.GetInt64(0), r.GetString(1), StateStore.ReadTime(r, 2)!.Value), ("$f", folderId)))
+        foreach (var (uid, flag, since) in _store.Query("SELECT primary_uid, flag, since FROM held_flags WHERE folder_id = @f",
+                     r => ((uint)r.GetInt64(0), r.GetString(1), StateStore.ReadTime(r, 2)!.Value), ("@f", folderId)))
         {
             if (!held.TryGetValue(uid, out var flags)) held[uid] = flags = new Dictionary<string, DateTimeOffset>(StringComparer.OrdinalIgnoreCase);
             flags[flag] = since;
@@ -25,15 +25,15 @@ public sealed class HeldFlagRepository
         _store.InTransaction(() =>
         {
             foreach (var (uid, flag, since) in holds)
-                _store.Execute("INSERT OR IGNORE INTO held_flags (folder_id, primary_uid, flag, since) VALUES ($f, $u, $g, $t)",
-                    ("$f", folderId), ("$u", (long)uid), ("$g", flag), ("$t", StateStore.Iso(since)));
+                _store.Execute("INSERT INTO held_flags (folder_id, primary_uid, flag, since) VALUES (@f, @u, @g, @t) ON CONFLICT DO NOTHING",
+                    ("@f", folderId), ("@u", (long)uid), ("@g", flag), ("@t", StateStore.Iso(since)));
             foreach (var (uid, flag) in releases)
-                _store.Execute("DELETE FROM held_flags WHERE folder_id = $f AND primary_uid = $u AND flag = $g", ("$f", folderId), ("$u", (long)uid), ("$g", flag));
+                _store.Execute("DELETE FROM held_flags WHERE folder_id = @f AND primary_uid = @u AND flag = @g", ("@f", folderId), ("@u", (long)uid), ("@g", flag));
         });
 
     /// <summary>Per folder still on the primary: when its oldest held removal was seen, and how many wait.</summary>
     public IReadOnlyList<(string Folder, DateTimeOffset Oldest, int Count)> Oldest(long replicaId) =>
         _store.Query("SELECT f.primary_name, MIN(h.since), COUNT(*) FROM held_flags h JOIN folders f ON f.id = h.folder_id "
-            + "WHERE f.replica_id = $r AND f.gone_since IS NULL GROUP BY f.primary_name",
-            r => (r.GetString(0), StateStore.ReadTime(r, 1)!.Value, r.GetInt32(2)), ("$r", replicaId));
+            + "WHERE f.replica_id = @r AND f.gone_since IS NULL GROUP BY f.primary_name",
+            r => (r.GetString(0), StateStore.ReadTime(r, 1)!.Value, r.Int(2)), ("@r", replicaId));
 }

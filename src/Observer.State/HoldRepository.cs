@@ -15,21 +15,21 @@ public sealed class HoldRepository
     {
         var isNew = Find(replicaId, folder, kind) is null;
         _store.Execute(
-            "INSERT INTO holds (replica_id, folder, kind, count, reason, since) VALUES ($r, $f, $k, $c, $why, $t) "
-            + "ON CONFLICT (replica_id, folder, kind) DO UPDATE SET count = $c, reason = $why",
-            ("$r", replicaId), ("$f", folder), ("$k", Name(kind)), ("$c", count), ("$why", reason), ("$t", _store.Now()));
+            "INSERT INTO holds (replica_id, folder, kind, count, reason, since) VALUES (@r, @f, @k, @c, @why, @t) "
+            + "ON CONFLICT (replica_id, folder, kind) DO UPDATE SET count = @c, reason = @why",
+            ("@r", replicaId), ("@f", folder), ("@k", Name(kind)), ("@c", count), ("@why", reason), ("@t", _store.Now()));
         return isNew;
     }
 
     /// <summary>The deletion was done, or is no longer wanted.</summary>
     public void Clear(long replicaId, string folder, HoldKind kind) =>
-        _store.Execute("DELETE FROM holds WHERE replica_id = $r AND folder = $f AND kind = $k", ("$r", replicaId), ("$f", folder), ("$k", Name(kind)));
+        _store.Execute("DELETE FROM holds WHERE replica_id = @r AND folder = @f AND kind = @k", ("@r", replicaId), ("@f", folder), ("@k", Name(kind)));
 
     /// <summary>Approves the holds of one folder, or every hold when <paramref name="folder"/> is null.</summary>
     /// <returns>How many holds were approved.</returns>
     public int Approve(long replicaId, string? folder) =>
-        _store.Execute("UPDATE holds SET approved_at = $t WHERE replica_id = $r AND approved_at IS NULL AND ($f IS NULL OR folder = $f)",
-            ("$r", replicaId), ("$f", folder), ("$t", _store.Now()));
+        _store.Execute("UPDATE holds SET approved_at = @t WHERE replica_id = @r AND approved_at IS NULL AND (CAST(@f AS TEXT) IS NULL OR folder = @f)",
+            ("@r", replicaId), ("@f", folder), ("@t", _store.Now()));
 
     public bool IsApproved(long replicaId, string folder, HoldKind kind) => Find(replicaId, folder, kind)?.ApprovedAt is not null;
 
@@ -37,9 +37,9 @@ public sealed class HoldRepository
         All(replicaId).SingleOrDefault(h => h.Folder == folder && h.Kind == kind);
 
     public IReadOnlyList<HoldRecord> All(long replicaId) =>
-        _store.Query("SELECT folder, kind, count, reason, since, approved_at FROM holds WHERE replica_id = $r ORDER BY folder, kind",
-            r => new HoldRecord(r.GetString(0), Parse(r.GetString(1)), r.GetInt32(2), r.GetString(3), StateStore.ReadTime(r, 4)!.Value, StateStore.ReadTime(r, 5)),
-            ("$r", replicaId));
+        _store.Query("SELECT folder, kind, count, reason, since, approved_at FROM holds WHERE replica_id = @r ORDER BY folder, kind",
+            r => new HoldRecord(r.GetString(0), Parse(r.GetString(1)), r.Int(2), r.GetString(3), StateStore.ReadTime(r, 4)!.Value, StateStore.ReadTime(r, 5)),
+            ("@r", replicaId));
 
     /// <summary>Follows a rename of a folder and everything below it.</summary>
     public void Rename(long replicaId, string oldFolder, string newFolder, char? delimiter) =>
@@ -51,8 +51,8 @@ public sealed class HoldRepository
                     : delimiter is { } d && h.Folder.StartsWith(oldFolder + d, StringComparison.Ordinal) ? newFolder + h.Folder[oldFolder.Length..]
                     : null;
                 if (renamed is not null)
-                    _store.Execute("UPDATE OR REPLACE holds SET folder = $n WHERE replica_id = $r AND folder = $o AND kind = $k",
-                        ("$r", replicaId), ("$o", h.Folder), ("$n", renamed), ("$k", Name(h.Kind)));
+                    _store.Execute("DELETE FROM holds WHERE replica_id = @r AND folder = @n AND kind = @k; UPDATE holds SET folder = @n WHERE replica_id = @r AND folder = @o AND kind = @k",
+                        ("@r", replicaId), ("@o", h.Folder), ("@n", renamed), ("@k", Name(h.Kind)));
             }
         });
 

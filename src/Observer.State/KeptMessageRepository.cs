@@ -11,16 +11,16 @@ public sealed class KeptMessageRepository
     public void Keep(long folderId, IEnumerable<MessageRecord> rows, Func<MessageRecord, string> flags)
     {
         using var command = _store.Command(
-            "INSERT OR REPLACE INTO kept_messages (folder_id, replica_uid, primary_uid, md5, size, internal_date, flags, kept_at) VALUES ($f, $r, $p, $h, $s, $d, $fl, $t)",
-            ("$f", folderId), ("$r", 0L), ("$p", 0L), ("$h", Array.Empty<byte>()), ("$s", 0L), ("$d", null), ("$fl", ""), ("$t", _store.Now()));
+            _store.Replace("kept_messages", "folder_id = @f AND replica_uid = @r", "(folder_id, replica_uid, primary_uid, md5, size, internal_date, flags, kept_at) VALUES (@f, @r, @p, @h, @s, @d, @fl, @t)"),
+            ("@f", folderId), ("@r", 0L), ("@p", 0L), ("@h", Array.Empty<byte>()), ("@s", 0L), ("@d", null), ("@fl", ""), ("@t", _store.Now()));
         foreach (var row in rows)
         {
-            command.Parameters["$r"].Value = (long)row.ReplicaUid;
-            command.Parameters["$p"].Value = (long)row.PrimaryUid;
-            command.Parameters["$h"].Value = row.Md5;
-            command.Parameters["$s"].Value = row.Size;
-            command.Parameters["$d"].Value = row.InternalDate is { } d ? d.ToUnixTimeSeconds() : DBNull.Value;
-            command.Parameters["$fl"].Value = flags(row);
+            command.Parameters["@r"].Value = (long)row.ReplicaUid;
+            command.Parameters["@p"].Value = (long)row.PrimaryUid;
+            command.Parameters["@h"].Value = row.Md5;
+            command.Parameters["@s"].Value = row.Size;
+            command.Parameters["@d"].Value = row.InternalDate is { } d ? d.ToUnixTimeSeconds() : DBNull.Value;
+            command.Parameters["@fl"].Value = flags(row);
             command.ExecuteNonQuery();
         }
     }
@@ -28,7 +28,7 @@ public sealed class KeptMessageRepository
     /// <summary>Kept copies with these bytes, as rows of the folder they are in (their primary UID is the one they had).</summary>
     public IReadOnlyList<MessageRecord> ByMd5(long replicaId, byte[] md5) =>
         _store.Query("SELECT k.folder_id, k.primary_uid, k.replica_uid, k.md5, k.size, k.internal_date, k.flags FROM kept_messages k "
-            + "JOIN folders f ON f.id = k.folder_id WHERE f.replica_id = $r AND k.md5 = $h ORDER BY k.kept_at",
+            + "JOIN folders f ON f.id = k.folder_id WHERE f.replica_id = @r AND k.md5 = @h ORDER BY k.kept_at",
             r => new MessageRecord
             {
                 FolderId = r.GetInt64(0),
@@ -38,28 +38,28 @@ public sealed class KeptMessageRepository
                 Size = r.GetInt64(4),
                 InternalDate = r.IsDBNull(5) ? null : DateTimeOffset.FromUnixTimeSeconds(r.GetInt64(5)),
                 Flags = r.GetString(6),
-            }, ("$r", replicaId), ("$h", md5));
+            }, ("@r", replicaId), ("@h", md5));
 
     /// <summary>The replica UIDs kept in a folder.</summary>
     public HashSet<uint> ReplicaUids(long folderId) =>
-        _store.Query("SELECT replica_uid FROM kept_messages WHERE folder_id = $f", r => (uint)r.GetInt64(0), ("$f", folderId)).ToHashSet();
+        _store.Query("SELECT replica_uid FROM kept_messages WHERE folder_id = @f", r => (uint)r.GetInt64(0), ("@f", folderId)).ToHashSet();
 
     /// <summary>How many copies an archive keeps in a folder.</summary>
     public int Count(long folderId) =>
-        _store.Query("SELECT COUNT(*) FROM kept_messages WHERE folder_id = $f", r => r.GetInt32(0), ("$f", folderId)).Single();
+        _store.Query("SELECT COUNT(*) FROM kept_messages WHERE folder_id = @f", r => r.Int(0), ("@f", folderId)).Single();
 
     /// <summary>Kept copies that are gone from the replica (someone deleted them there): nothing to keep track of any more.</summary>
     public void Forget(long folderId, IEnumerable<uint> replicaUids) =>
         _store.InTransaction(() =>
         {
-            using var command = _store.Command("DELETE FROM kept_messages WHERE folder_id = $f AND replica_uid = $r", ("$f", folderId), ("$r", 0L));
+            using var command = _store.Command("DELETE FROM kept_messages WHERE folder_id = @f AND replica_uid = @r", ("@f", folderId), ("@r", 0L));
             foreach (var uid in replicaUids)
             {
-                command.Parameters["$r"].Value = (long)uid;
+                command.Parameters["@r"].Value = (long)uid;
                 command.ExecuteNonQuery();
             }
         });
 
     /// <summary>The replica folder was recreated: its UIDs changed, and what it keeps is re-learned as it is found.</summary>
-    public void Clear(long folderId) => _store.Execute("DELETE FROM kept_messages WHERE folder_id = $f", ("$f", folderId));
+    public void Clear(long folderId) => _store.Execute("DELETE FROM kept_messages WHERE folder_id = @f", ("@f", folderId));
 }

@@ -1,4 +1,4 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
 namespace Observer.State;
 
@@ -12,43 +12,43 @@ public sealed class MessageRepository
     internal MessageRepository(StateStore store) => _store = store;
 
     public Dictionary<uint, MessageRecord> ForFolder(long folderId) =>
-        _store.Query($"SELECT {Columns} FROM messages WHERE folder_id = $f", Read, ("$f", folderId)).ToDictionary(m => m.PrimaryUid);
+        _store.Query($"SELECT {Columns} FROM messages WHERE folder_id = @f", Read, ("@f", folderId)).ToDictionary(m => m.PrimaryUid);
 
     /// <summary>Messages per folder of one replica, in one query: status and every scrape read them for each folder.</summary>
     public Dictionary<long, int> CountByFolder(long replicaId) =>
-        _store.Query("SELECT m.folder_id, COUNT(*) FROM messages m JOIN folders f ON f.id = m.folder_id WHERE f.replica_id = $r GROUP BY m.folder_id",
-            r => (Folder: r.GetInt64(0), Count: r.GetInt32(1)), ("$r", replicaId)).ToDictionary(c => c.Folder, c => c.Count);
+        _store.Query("SELECT m.folder_id, COUNT(*) FROM messages m JOIN folders f ON f.id = m.folder_id WHERE f.replica_id = @r GROUP BY m.folder_id",
+            r => (Folder: r.GetInt64(0), Count: r.Int(1)), ("@r", replicaId)).ToDictionary(c => c.Folder, c => c.Count);
 
     public int Count(long folderId) =>
-        _store.Query("SELECT COUNT(*) FROM messages WHERE folder_id = $f", r => r.GetInt32(0), ("$f", folderId)).Single();
+        _store.Query("SELECT COUNT(*) FROM messages WHERE folder_id = @f", r => r.Int(0), ("@f", folderId)).Single();
 
     /// <summary>Copies on the replica whose primary message vanished, with this MD5: where a moved message already is.</summary>
     public IReadOnlyList<MessageRecord> VanishedByMd5(long replicaId, byte[] md5) =>
         _store.Query($"SELECT m.{Columns.Replace(", ", ", m.")} FROM messages m JOIN folders f ON f.id = m.folder_id "
-            + "WHERE f.replica_id = $r AND m.md5 = $h AND m.vanished_at IS NOT NULL ORDER BY m.vanished_at",
-            Read, ("$r", replicaId), ("$h", md5));
+            + "WHERE f.replica_id = @r AND m.md5 = @h AND m.vanished_at IS NOT NULL ORDER BY m.vanished_at",
+            Read, ("@r", replicaId), ("@h", md5));
 
     /// <summary>The MD5s of every copy whose primary message vanished: the move pool, to test against without a query per message.</summary>
     public IReadOnlyList<byte[]> VanishedMd5s(long replicaId) =>
-        _store.Query("SELECT m.md5 FROM messages m JOIN folders f ON f.id = m.folder_id WHERE f.replica_id = $r AND m.vanished_at IS NOT NULL",
-            r => (byte[])r[0], ("$r", replicaId));
+        _store.Query("SELECT m.md5 FROM messages m JOIN folders f ON f.id = m.folder_id WHERE f.replica_id = @r AND m.vanished_at IS NOT NULL",
+            r => (byte[])r[0], ("@r", replicaId));
 
     /// <summary>Live copies elsewhere that look like this message (same Message-ID, size and date): possible sources of a move.</summary>
     public IReadOnlyList<MessageRecord> LookAlikes(long replicaId, long exceptFolderId, string messageId, long size, DateTimeOffset? internalDate) =>
         _store.Query($"SELECT m.{Columns.Replace(", ", ", m.")} FROM messages m JOIN folders f ON f.id = m.folder_id "
-            + "WHERE f.replica_id = $r AND m.message_id = $m AND m.size = $s AND m.folder_id <> $f AND m.vanished_at IS NULL "
-            + "AND (m.internal_date IS $d)",
-            Read, ("$r", replicaId), ("$m", messageId), ("$s", size), ("$f", exceptFolderId), ("$d", internalDate?.ToUnixTimeSeconds()));
+            + "WHERE f.replica_id = @r AND m.message_id = @m AND m.size = @s AND m.folder_id <> @f AND m.vanished_at IS NULL "
+            + "AND m.internal_date IS NOT DISTINCT FROM @d",
+            Read, ("@r", replicaId), ("@m", messageId), ("@s", size), ("@f", exceptFolderId), ("@d", internalDate?.ToUnixTimeSeconds()));
 
     /// <summary>Marks messages the primary expunged; their replica copies are removed later.</summary>
     public void MarkVanished(long folderId, IEnumerable<uint> primaryUids) =>
         _store.InTransaction(() =>
         {
-            using var command = _store.Command("UPDATE messages SET vanished_at = $t WHERE folder_id = $f AND primary_uid = $p AND vanished_at IS NULL",
-                ("$t", _store.Now()), ("$f", folderId), ("$p", 0L));
+            using var command = _store.Command("UPDATE messages SET vanished_at = @t WHERE folder_id = @f AND primary_uid = @p AND vanished_at IS NULL",
+                ("@t", _store.Now()), ("@f", folderId), ("@p", 0L));
             foreach (var uid in primaryUids)
             {
-                command.Parameters["$p"].Value = (long)uid;
+                command.Parameters["@p"].Value = (long)uid;
                 command.ExecuteNonQuery();
             }
         });
@@ -56,32 +56,32 @@ public sealed class MessageRepository
     /// <summary>Per folder, when its oldest expunge still waiting was seen, and how many wait.</summary>
     public IReadOnlyList<(string Folder, DateTimeOffset Oldest, int Count)> OldestVanished(long replicaId) =>
         _store.Query("SELECT f.primary_name, MIN(m.vanished_at), COUNT(*) FROM messages m JOIN folders f ON f.id = m.folder_id "
-            + "WHERE f.replica_id = $r AND m.vanished_at IS NOT NULL GROUP BY f.primary_name",
-            r => (r.GetString(0), StateStore.ReadTime(r, 1)!.Value, r.GetInt32(2)), ("$r", replicaId));
+            + "WHERE f.replica_id = @r AND m.vanished_at IS NOT NULL GROUP BY f.primary_name",
+            r => (r.GetString(0), StateStore.ReadTime(r, 1)!.Value, r.Int(2)), ("@r", replicaId));
 
     /// <summary>Vanished messages marked at or before <paramref name="before"/>, by folder: expunges now due on the replica.</summary>
     public IReadOnlyList<MessageRecord> VanishedBefore(long replicaId, DateTimeOffset before) =>
         _store.Query($"SELECT m.{Columns.Replace(", ", ", m.")} FROM messages m JOIN folders f ON f.id = m.folder_id "
-            + "WHERE f.replica_id = $r AND m.vanished_at IS NOT NULL AND m.vanished_at <= $t ORDER BY m.folder_id, m.replica_uid",
-            Read, ("$r", replicaId), ("$t", StateStore.Iso(before)));
+            + "WHERE f.replica_id = @r AND m.vanished_at IS NOT NULL AND m.vanished_at <= @t ORDER BY m.folder_id, m.replica_uid",
+            Read, ("@r", replicaId), ("@t", StateStore.Iso(before)));
 
     /// <summary>Inserts or replaces rows, in one transaction.</summary>
     public void Put(IEnumerable<MessageRecord> rows) =>
         _store.InTransaction(() =>
         {
             using var command = _store.Command(
-                $"INSERT OR REPLACE INTO messages ({InsertColumns}) VALUES ($f, $p, $r, $h, $s, $d, $fl, $m)",
-                ("$f", 0L), ("$p", 0L), ("$r", 0L), ("$h", Array.Empty<byte>()), ("$s", 0L), ("$d", null), ("$fl", ""), ("$m", null));
+                _store.Replace("messages", "folder_id = @f AND primary_uid = @p", $"({InsertColumns}) VALUES (@f, @p, @r, @h, @s, @d, @fl, @m)"),
+                ("@f", 0L), ("@p", 0L), ("@r", 0L), ("@h", Array.Empty<byte>()), ("@s", 0L), ("@d", null), ("@fl", ""), ("@m", null));
             foreach (var row in rows)
             {
-                command.Parameters["$f"].Value = row.FolderId;
-                command.Parameters["$p"].Value = (long)row.PrimaryUid;
-                command.Parameters["$r"].Value = (long)row.ReplicaUid;
-                command.Parameters["$h"].Value = row.Md5;
-                command.Parameters["$s"].Value = row.Size;
-                command.Parameters["$d"].Value = row.InternalDate is { } d ? d.ToUnixTimeSeconds() : DBNull.Value;
-                command.Parameters["$fl"].Value = row.Flags;
-                command.Parameters["$m"].Value = (object?)row.MessageId ?? DBNull.Value;
+                command.Parameters["@f"].Value = row.FolderId;
+                command.Parameters["@p"].Value = (long)row.PrimaryUid;
+                command.Parameters["@r"].Value = (long)row.ReplicaUid;
+                command.Parameters["@h"].Value = row.Md5;
+                command.Parameters["@s"].Value = row.Size;
+                command.Parameters["@d"].Value = row.InternalDate is { } d ? d.ToUnixTimeSeconds() : DBNull.Value;
+                command.Parameters["@fl"].Value = row.Flags;
+                command.Parameters["@m"].Value = (object?)row.MessageId ?? DBNull.Value;
                 command.ExecuteNonQuery();
             }
         });
@@ -89,10 +89,10 @@ public sealed class MessageRepository
     public void Remove(long folderId, IEnumerable<uint> primaryUids) =>
         _store.InTransaction(() =>
         {
-            using var command = _store.Command("DELETE FROM messages WHERE folder_id = $f AND primary_uid = $p", ("$f", folderId), ("$p", 0L));
+            using var command = _store.Command("DELETE FROM messages WHERE folder_id = @f AND primary_uid = @p", ("@f", folderId), ("@p", 0L));
             foreach (var uid in primaryUids)
             {
-                command.Parameters["$p"].Value = (long)uid;
+                command.Parameters["@p"].Value = (long)uid;
                 command.ExecuteNonQuery();
             }
         });
@@ -100,18 +100,18 @@ public sealed class MessageRepository
     public void SetFlags(long folderId, IEnumerable<(uint PrimaryUid, string Flags)> changes) =>
         _store.InTransaction(() =>
         {
-            using var command = _store.Command("UPDATE messages SET flags = $fl WHERE folder_id = $f AND primary_uid = $p", ("$fl", ""), ("$f", folderId), ("$p", 0L));
+            using var command = _store.Command("UPDATE messages SET flags = @fl WHERE folder_id = @f AND primary_uid = @p", ("@fl", ""), ("@f", folderId), ("@p", 0L));
             foreach (var (uid, flags) in changes)
             {
-                command.Parameters["$fl"].Value = flags;
-                command.Parameters["$p"].Value = (long)uid;
+                command.Parameters["@fl"].Value = flags;
+                command.Parameters["@p"].Value = (long)uid;
                 command.ExecuteNonQuery();
             }
         });
 
-    public void Clear(long folderId) => _store.Execute("DELETE FROM messages WHERE folder_id = $f", ("$f", folderId));
+    public void Clear(long folderId) => _store.Execute("DELETE FROM messages WHERE folder_id = @f", ("@f", folderId));
 
-    private static MessageRecord Read(SqliteDataReader r) => new()
+    private static MessageRecord Read(DbDataReader r) => new()
     {
         FolderId = r.GetInt64(0),
         PrimaryUid = (uint)r.GetInt64(1),

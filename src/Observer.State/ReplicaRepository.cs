@@ -1,3 +1,5 @@
+using System.Data.Common;
+
 namespace Observer.State;
 
 public sealed class ReplicaRepository
@@ -24,18 +26,19 @@ public sealed class ReplicaRepository
             if (existing is null)
             {
                 _store.Execute(
-                    "INSERT INTO replicas (account, name, primary_endpoint, replica_endpoint, created_at, mode, delay_seconds) VALUES ($a, $n, $p, $r, $t, $m, $d)",
-                    ("$a", account), ("$n", name), ("$p", primaryEndpoint), ("$r", replicaEndpoint), ("$t", _store.Now()), ("$m", mode), ("$d", delaySeconds));
+                    "INSERT INTO replicas (account, name, primary_endpoint, replica_endpoint, created_at, mode, delay_seconds) VALUES (@a, @n, @p, @r, @t, @m, @d) "
+                    + "ON CONFLICT (account, name) DO NOTHING",
+                    ("@a", account), ("@n", name), ("@p", primaryEndpoint), ("@r", replicaEndpoint), ("@t", _store.Now()), ("@m", mode), ("@d", delaySeconds));
                 existing = Find(name, account);
                 return;
             }
             if (existing.Mode != mode || existing.DelaySeconds != delaySeconds)
-                _store.Execute("UPDATE replicas SET mode = $m, delay_seconds = $d WHERE id = $id", ("$m", mode), ("$d", delaySeconds), ("$id", existing.Id));
+                _store.Execute("UPDATE replicas SET mode = @m, delay_seconds = @d WHERE id = @id", ("@m", mode), ("@d", delaySeconds), ("@id", existing.Id));
             if (existing.PrimaryEndpoint != primaryEndpoint || existing.ReplicaEndpoint != replicaEndpoint)
             {
                 changed = true;
-                _store.Execute("UPDATE replicas SET primary_endpoint = $p, replica_endpoint = $r WHERE id = $id",
-                    ("$p", primaryEndpoint), ("$r", replicaEndpoint), ("$id", existing.Id));
+                _store.Execute("UPDATE replicas SET primary_endpoint = @p, replica_endpoint = @r WHERE id = @id",
+                    ("@p", primaryEndpoint), ("@r", replicaEndpoint), ("@id", existing.Id));
             }
             existing = Find(name, account);
         });
@@ -43,14 +46,14 @@ public sealed class ReplicaRepository
     }
 
     public ReplicaRecord? Find(string name, string account = "") =>
-        _store.Query($"SELECT {Columns} FROM replicas WHERE account = $a AND name = $n", Read, ("$a", account), ("$n", name)).SingleOrDefault();
+        _store.Query($"SELECT {Columns} FROM replicas WHERE account = @a AND name = @n", Read, ("@a", account), ("@n", name)).SingleOrDefault();
 
     /// <summary>Every account's replicas, by account and name.</summary>
     public IReadOnlyList<ReplicaRecord> All() => _store.Query($"SELECT {Columns} FROM replicas ORDER BY account, name", Read);
 
     /// <summary>Deletes a replica and everything that hangs off it (folders, messages, journal, troubles, holds, service row).</summary>
-    public void Remove(long replicaId) => _store.Execute("DELETE FROM replicas WHERE id = $id", ("$id", replicaId));
+    public void Remove(long replicaId) => _store.Execute("DELETE FROM replicas WHERE id = @id", ("@id", replicaId));
 
-    private static ReplicaRecord Read(Microsoft.Data.Sqlite.SqliteDataReader r) =>
-        new(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetInt32(4), r.GetString(5), r.GetString(6));
+    private static ReplicaRecord Read(DbDataReader r) =>
+        new(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3), r.Int(4), r.GetString(5), r.GetString(6));
 }

@@ -1,5 +1,6 @@
-using System.Reflection;
 using Microsoft.Data.Sqlite;
+using System.Reflection;
+using System.Data.Common;
 
 namespace Observer.State;
 

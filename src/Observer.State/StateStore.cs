@@ -1,22 +1,23 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
+using Observer.State.Databases;
 
 namespace Observer.State;
 
 /// <summary>
-/// The SQLite state database: UID maps, checkpoints, the journal of replica writes and folders in
-/// trouble. One connection, used under a lock; the file and its WAL are readable only by the owner.
+/// The state database: UID maps, checkpoints, the journal of replica writes and folders in trouble. SQLite on this box
+/// by default, or PostgreSQL shared by several workers. One connection, used under a lock.
 /// </summary>
 public sealed class StateStore : IDisposable
 {
-    private readonly SqliteConnection _connection;
-    private SqliteTransaction? _transaction;
+    private readonly StateDatabase _database;
+    private DbTransaction? _transaction;
 
     /// <summary>The integrity check and migration begun at open; every statement waits for it.</summary>
     private readonly Task _opening;
 
-    private StateStore(SqliteConnection connection, TimeProvider time, Task? opening = null)
+    private StateStore(StateDatabase database, TimeProvider time, Task? opening = null)
     {
-        _connection = connection;
+        _database = database;
         _opening = opening ?? Task.CompletedTask;
         Time = time;
         Replicas = new ReplicaRepository(this);
@@ -29,11 +30,14 @@ public sealed class StateStore : IDisposable
         Holds = new HoldRepository(this);
         Failovers = new FailoverRepository(this);
         HeldFlags = new HeldFlagRepository(this);
+        Leases = new LeaseRepository(this);
     }
 
     internal Lock Gate { get; } = new();
 
     internal TimeProvider Time { get; }
+
+    internal StateDatabase Database => _database;
 
     public ReplicaRepository Replicas { get; }
     public FolderRepository Folders { get; }
@@ -46,49 +50,31 @@ public sealed class StateStore : IDisposable
     public FailoverRepository Failovers { get; }
     public HeldFlagRepository HeldFlags { get; }
 
-    public static StateStore Open(string path, TimeProvider? time = null)
-    {
-        var full = Path.GetFullPath(path);
-        try
-        {
-            CreatePrivately(full);
-            var connection = new SqliteConnection(new SqliteConnectionStringBuilder
-            {
-                DataSource = full,
-                Mode = SqliteOpenMode.ReadWriteCreate,
-                Pooling = false,
-            }.ToString());
-            connection.Open();
-            // WAL lets `observer status` read while the service writes. synchronous=NORMAL survives a
-            // killed process; after a power loss the newest commits may roll back, which recovery handles
-            // like any crash: copies on the replica are found again by MD5, never uploaded twice.
-            Execute(connection, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;");
-            // The check reads every page (a fifth of a one-shot sync's start on a state of 5,000 messages), so
-            // it runs beside what follows, such as logging in to both servers. Nothing reads or writes the
-            // state before it has passed, and a database that fails it is neither migrated nor used.
-            return new StateStore(connection, time ?? TimeProvider.System, Task.Run(() => CheckAndMigrate(connection, full)));
-        }
-        catch (Exception ex) when (ex is SqliteException or UnauthorizedAccessException)
-        {
-            throw CannotOpen(full, ex);
-        }
-    }
+    /// <summary>Workers and their leases on accounts; only a shared (PostgreSQL) state has them.</summary>
+    public LeaseRepository Leases { get; }
 
-    private static StateException CannotOpen(string full, Exception ex) => new($"cannot open state database {full}: {ex.Message}", ex);
+    /// <summary>Whether several workers share this state, each writing only for the accounts it holds a lease on.</summary>
+    public bool Shared => _database.Shared;
 
-    private static void CheckAndMigrate(SqliteConnection connection, string full)
+    /// <summary>
+    /// The fence of the accounts this process holds leases on, when the state is shared: the journal is written only
+    /// under an account's current token. Null on SQLite, where the instance lock makes this process the only writer.
+    /// </summary>
+    public ILeaseFence? Fence { get; set; }
+
+    public string Describe => _database.Describe;
+
+    public static StateStore Open(string path, TimeProvider? time = null) => Open(StateLocation.File(path), time);
+
+    public static StateStore Open(StateLocation location, TimeProvider? time = null)
     {
-        try
-        {
-            var check = Scalar(connection, "PRAGMA quick_check") as string;
-            if (check != "ok") throw new StateException($"state database {full} is corrupt ({check}); restore it from a backup or delete it to start over");
-            SchemaMigrator.Migrate(connection);
-            RestrictCompanions(full);
-        }
-        catch (Exception ex) when (ex is SqliteException or UnauthorizedAccessException)
-        {
-            throw CannotOpen(full, ex);
-        }
+        StateDatabase database = location.Shared
+            ? PostgreSqlStateDatabase.Open(location.ConnectionString!)
+            : SqliteStateDatabase.Open(Path.GetFullPath(location.Path));
+        // The check reads every page (a fifth of a one-shot sync's start on a state of 5,000 messages), so
+        // it runs beside what follows, such as logging in to both servers. Nothing reads or writes the
+        // state before it has passed, and a database that fails it is neither migrated nor used.
+        return new StateStore(database, time ?? TimeProvider.System, Task.Run(database.CheckAndMigrate));
     }
 
     /// <summary>The check begun at open, to wait for beside other work; it fails with the <see cref="StateException"/>.</summary>
@@ -103,34 +89,25 @@ public sealed class StateStore : IDisposable
         if (!_opening.IsCompletedSuccessfully) _opening.GetAwaiter().GetResult();
     }
 
+    public static StateStore OpenReadOnly(string path, TimeProvider? time = null) => OpenReadOnly(StateLocation.File(path), time);
+
     /// <summary>
-    /// Opens an existing database for reading only (`observer status`): it creates, migrates and changes
-    /// nothing, so a mistyped State:Path does not leave an empty database behind.
+    /// Opens an existing state for reading only (`observer status`): it creates, migrates and changes nothing, so a
+    /// mistyped State:Path does not leave an empty database behind.
     /// </summary>
-    public static StateStore OpenReadOnly(string path, TimeProvider? time = null)
+    public static StateStore OpenReadOnly(StateLocation location, TimeProvider? time = null)
     {
-        var full = Path.GetFullPath(path);
-        var connection = new SqliteConnection(new SqliteConnectionStringBuilder
-        {
-            DataSource = full,
-            Mode = SqliteOpenMode.ReadOnly,
-            Pooling = false,
-        }.ToString());
+        StateDatabase database = location.Shared
+            ? PostgreSqlStateDatabase.Open(location.ConnectionString!)
+            : SqliteStateDatabase.OpenReadOnly(Path.GetFullPath(location.Path));
         try
         {
-            connection.Open();
-            Execute(connection, "PRAGMA busy_timeout = 10000;");
-            SchemaMigrator.EnsureCurrent(connection, full);
-            return new StateStore(connection, time ?? TimeProvider.System);
+            database.EnsureCurrent();
+            return new StateStore(database, time ?? TimeProvider.System);
         }
-        catch (SqliteException ex)
+        catch
         {
-            connection.Dispose();
-            throw new StateException($"cannot read state database {full}: {ex.Message}", ex);
-        }
-        catch (StateException)
-        {
-            connection.Dispose();
+            database.Dispose();
             throw;
         }
     }
@@ -139,52 +116,11 @@ public sealed class StateStore : IDisposable
     /// The server `observer promote` made the primary, read when the settings are: null when there is no state database
     /// yet, or it predates failover, or the settings' own primary is the primary. Reads only; creates and migrates nothing.
     /// </summary>
-    public static string? ReadPromotedPrimary(string path)
+    public static string? ReadPromotedPrimary(StateLocation location)
     {
-        var full = Path.GetFullPath(path);
-        if (!File.Exists(full)) return null;
-        try
-        {
-            using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = full, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
-            connection.Open();
-            Execute(connection, "PRAGMA busy_timeout = 10000;");
-            if (Scalar(connection, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'roles'") is null) return null;
-            return Scalar(connection, "SELECT primary_name FROM roles WHERE id = 1") as string;
-        }
-        catch (SqliteException ex)
-        {
-            throw new StateException($"cannot read state database {full}: {ex.Message}", ex);
-        }
-    }
-
-    /// <summary>Creates the database file (and its folder) with owner-only permissions before SQLite opens it.</summary>
-    private static void CreatePrivately(string path)
-    {
-        var directory = Path.GetDirectoryName(path)!;
-        if (!Directory.Exists(directory))
-        {
-            if (OperatingSystem.IsWindows()) Directory.CreateDirectory(directory);
-            else Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        }
-        if (OperatingSystem.IsWindows()) return;
-        if (!File.Exists(path))
-        {
-            using var _ = new FileStream(path, new FileStreamOptions
-            {
-                Mode = FileMode.CreateNew,
-                Access = FileAccess.Write,
-                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-            });
-        }
-        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-    }
-
-    /// <summary>SQLite gives -wal and -shm the main file's mode; this also tightens files left by an older, laxer setup.</summary>
-    private static void RestrictCompanions(string path)
-    {
-        if (OperatingSystem.IsWindows()) return;
-        foreach (var suffix in new[] { "-wal", "-shm" })
-            if (File.Exists(path + suffix)) File.SetUnixFileMode(path + suffix, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        if (!location.Shared) return SqliteStateDatabase.ReadPromotedPrimary(Path.GetFullPath(location.Path));
+        using var database = PostgreSqlStateDatabase.Open(location.ConnectionString!);
+        return database.ReadPromotedPrimary();
     }
 
     /// <summary>Runs <paramref name="work"/> in one transaction: all of it lands, or none.</summary>
@@ -198,76 +134,106 @@ public sealed class StateStore : IDisposable
                 work();
                 return;
             }
-            _transaction = _connection.BeginTransaction();
             try
             {
-                work();
-                _transaction.Commit();
+                _transaction = _database.Connection.BeginTransaction();
+                try
+                {
+                    work();
+                    _transaction.Commit();
+                }
+                catch
+                {
+                    TryRollback(_transaction);
+                    throw;
+                }
+                finally
+                {
+                    _transaction.Dispose();
+                    _transaction = null;
+                }
             }
-            catch
+            catch (Exception ex) when (_database.Translate(ex) is { } translated)
             {
-                _transaction.Rollback();
-                throw;
-            }
-            finally
-            {
-                _transaction.Dispose();
-                _transaction = null;
+                throw translated;
             }
         }
     }
 
-    internal SqliteCommand Command(string sql, params (string Name, object? Value)[] parameters)
+    /// <summary>A rollback on a connection already lost fails too; the transaction is gone either way.</summary>
+    private void TryRollback(DbTransaction transaction)
+    {
+        try
+        {
+            transaction.Rollback();
+        }
+        catch (Exception ex) when (_database.Translate(ex) is not null)
+        {
+        }
+    }
+
+    internal DbCommand Command(string sql, params (string Name, object? Value)[] parameters)
     {
         WaitUntilOpen();
-        var command = _connection.CreateCommand();
+        var command = (_transaction?.Connection ?? _database.Connection).CreateCommand();
         command.CommandText = sql;
         command.Transaction = _transaction;
-        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        foreach (var (name, value) in parameters) Add(command, name, value);
         return command;
+    }
+
+    internal static void Add(DbCommand command, string name, object? value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.Value = value ?? DBNull.Value;
+        command.Parameters.Add(parameter);
     }
 
     internal int Execute(string sql, params (string Name, object? Value)[] parameters)
     {
         lock (Gate)
         {
-            using var command = Command(sql, parameters);
-            return command.ExecuteNonQuery();
+            try
+            {
+                using var command = Command(sql, parameters);
+                return command.ExecuteNonQuery();
+            }
+            catch (Exception ex) when (_transaction is null && _database.Translate(ex) is { } translated)
+            {
+                throw translated;
+            }
         }
     }
 
-    internal List<T> Query<T>(string sql, Func<SqliteDataReader, T> read, params (string Name, object? Value)[] parameters)
+    internal List<T> Query<T>(string sql, Func<DbDataReader, T> read, params (string Name, object? Value)[] parameters)
     {
         lock (Gate)
         {
-            using var command = Command(sql, parameters);
-            using var reader = command.ExecuteReader();
-            var rows = new List<T>();
-            while (reader.Read()) rows.Add(read(reader));
-            return rows;
+            try
+            {
+                using var command = Command(sql, parameters);
+                using var reader = command.ExecuteReader();
+                var rows = new List<T>();
+                while (reader.Read()) rows.Add(read(reader));
+                return rows;
+            }
+            catch (Exception ex) when (_transaction is null && _database.Translate(ex) is { } translated)
+            {
+                throw translated;
+            }
         }
     }
+
+    /// <summary>Replaces a row by key, cascading to the rows that hang off the old one (SQLite's INSERT OR REPLACE).</summary>
+    internal string Replace(string table, string keyCondition, string insert) => _database.Replace(table, keyCondition, insert);
 
     internal string Now() => Iso(Time.GetUtcNow());
 
     internal static string Iso(DateTimeOffset value) => value.UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture);
 
-    internal static DateTimeOffset? ReadTime(SqliteDataReader reader, int ordinal) =>
+    internal static DateTimeOffset? ReadTime(DbDataReader reader, int ordinal) =>
         reader.IsDBNull(ordinal) ? null : DateTimeOffset.Parse(reader.GetString(ordinal), System.Globalization.CultureInfo.InvariantCulture);
-
-    private static void Execute(SqliteConnection connection, string sql)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
-    }
-
-    private static object? Scalar(SqliteConnection connection, string sql)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        return command.ExecuteScalar();
-    }
 
     public void Dispose()
     {
@@ -279,6 +245,6 @@ public sealed class StateStore : IDisposable
         catch (AggregateException)
         {
         }
-        lock (Gate) _connection.Dispose();
+        lock (Gate) _database.Dispose();
     }
 }

@@ -14,7 +14,7 @@ internal sealed class EngineHarness : IAsyncDisposable
     private CancellationTokenSource? _live;
     private Task? _running;
 
-    private EngineHarness(PairAccounts accounts, ReplicationOptions options, string directory, TimeProvider? imapClock, bool trace, ReplicaTarget? replica)
+    private EngineHarness(PairAccounts accounts, ReplicationOptions options, string directory, StateStore store, TimeProvider? imapClock, bool trace, ReplicaTarget? replica)
     {
         ReplicaTarget = replica;
         Accounts = accounts;
@@ -23,7 +23,7 @@ internal sealed class EngineHarness : IAsyncDisposable
         Loggers = LoggerFactory.Create(b => b.AddProvider(Log).SetMinimumLevel(trace ? LogLevel.Trace : LogLevel.Debug));
         IMailSessionFactory factory = new MailKitMailSessionFactory(Endpoint(accounts.Pair.Primary, accounts.Primary), Endpoint(accounts.Pair.Replica, accounts.Replica), Loggers, imapClock);
         Sessions = new RecordingSessionFactory(factory);
-        Store = StateStore.Open(Path.Combine(directory, "state.db"));
+        Store = store;
         Engine = NewEngine();
     }
 
@@ -55,7 +55,8 @@ internal sealed class EngineHarness : IAsyncDisposable
         };
         configure?.Invoke(options);
         var accounts = await (pair ?? PairFixture.Pair).NewAccountsAsync();
-        return new EngineHarness(accounts, options, Directory.CreateTempSubdirectory("observer-engine-").FullName, imapClock, trace, replica);
+        var directory = Directory.CreateTempSubdirectory("observer-engine-").FullName;
+        return new EngineHarness(accounts, options, directory, await TestStateStores.OpenAsync(directory), imapClock, trace, replica);
     }
 
     /// <summary>A fresh engine on the same state, as after a restart.</summary>

@@ -65,6 +65,8 @@ public static class ReconnectPolicy
         ImapCertificateException => false,
         ImapConnectionException or ImapProtocolException => true,
         IOException or SocketException or TimeoutException => true,
+        // The shared state's server restarting or out of reach; nothing was committed that the journal does not cover.
+        State.StateUnavailableException => true,
         _ => false,
     };
 }

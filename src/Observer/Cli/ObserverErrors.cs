@@ -9,6 +9,6 @@ namespace Observer;
 public static class ObserverErrors
 {
     public static bool IsUserFacing(Exception ex) =>
-        ex is ImapException or StateException or ConfigurationProblemException or ReplicationException or IOException
+        ex is ImapException or StateException or StateUnavailableException or LeaseLostException or ConfigurationProblemException or ReplicationException or IOException
             or UnauthorizedAccessException or System.Net.Sockets.SocketException or TimeoutException or Polly.Timeout.TimeoutRejectedException;
 }

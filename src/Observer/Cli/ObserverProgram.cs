@@ -126,9 +126,9 @@ public static class ObserverProgram
         if (arguments.Verb == Verb.Report)
         {
             if (arguments.Account is { } who) AccountEngines.Named(who, options.EffectiveAccounts.Select(a => a.Name), options.HasAccountList);
-            if (!File.Exists(options.State.Path))
+            if (!options.State.Location.MayExist)
             {
-                await output.WriteLineAsync($"report: no state database at {options.State.Path}, so no promotion recorded; nothing to compare");
+                await output.WriteLineAsync($"report: no state database at {options.State.Describe}, so no promotion recorded; nothing to compare");
                 return 0;
             }
             return await SplitBrainCommand.RunAsync(services.GetRequiredService<AccountEngines>().Select(arguments.Account, arguments.Replica), output, cancellationToken);
@@ -139,10 +139,10 @@ public static class ObserverProgram
         if (arguments.Replica is { } replica) AccountEngines.NamedReplica(replica, options.ReplicaNames, options.NamesReplicas);
         // Comparing writes nothing to the servers, so it runs beside the service, without its lock.
         var compareOnly = arguments.DryRun || (arguments.Verb == Verb.Verify && !arguments.Repair);
-        var instance = compareOnly ? InstanceLock.TryAcquire(options.State.Path) : InstanceLock.Acquire(options.State.Path);
+        var instance = compareOnly ? InstanceLock.TryAcquire(options.State.Location) : InstanceLock.Acquire(options.State.Location, worker: arguments.Verb == Verb.Run);
         using var held = instance;
         // Beside a running service: a state it has not brought up to this version's schema is not touched.
-        if (instance is null && File.Exists(options.State.Path)) StateStore.OpenReadOnly(options.State.Path).Dispose();
+        if (instance is null && options.State.Location.MayExist) StateStore.OpenReadOnly(options.State.Location).Dispose();
         var accounts = services.GetRequiredService<AccountEngines>();
         if (arguments.Verb == Verb.Run) return await RunServiceAsync(host, services, cancellationToken);
         // Beside a running service (or a sync), a difference may be a change on its way.

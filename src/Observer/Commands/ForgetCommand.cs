@@ -20,9 +20,9 @@ public static class ForgetCommand
             throw new UsageException(account.Length == 0
                 ? "these settings have no Accounts list, so their one account is still replicated; forget \"\" only after moving to a list"
                 : $"account {configured.Name} is still in the settings ({configured.Key}); take it out of the settings first, or its state is only built again");
-        if (!File.Exists(options.State.Path))
-            throw new UsageException($"there is no state database at {options.State.Path}, so nothing to forget");
-        using var store = StateStore.Open(options.State.Path, time);
+        if (!options.State.Location.MayExist)
+            throw new UsageException($"there is no state database at {options.State.Describe}, so nothing to forget");
+        using var store = StateStore.Open(options.State.Location, time);
         var all = store.Replicas.All();
         var replicas = all.Where(r => r.Account == account).ToList();
         if (replicas.Count == 0)
@@ -56,12 +56,12 @@ public static class ForgetCommand
         else if (options.HasAccountList)
             throw new UsageException($"forget --folder: name the account with --account NAME; the accounts are {string.Join(", ", options.EffectiveAccounts.Select(a => a.Name))}");
         if (replicaName is not null) replicaName = AccountEngines.NamedReplica(replicaName, options.ReplicaNames, options.NamesReplicas);
-        if (!File.Exists(options.State.Path))
-            throw new UsageException($"there is no state database at {options.State.Path}, so nothing to forget");
+        if (!options.State.Location.MayExist)
+            throw new UsageException($"there is no state database at {options.State.Describe}, so nothing to forget");
         // Any other observer on this state (the service, polled accounts and all; a sync) may hold the folder's rows in its hands.
-        using var alone = InstanceLock.TryAcquire(options.State.Path)
+        using var alone = InstanceLock.TryAcquire(options.State.Location)
             ?? throw new UsageException($"another observer is using the state database (the service, or a sync); stop it first (systemctl stop observer), forget {folder}, then start it again");
-        using var store = StateStore.Open(options.State.Path, time);
+        using var store = StateStore.Open(options.State.Location, time);
         var replicas = options.Units.Where(u => u.Name == (account ?? "") && (replicaName is null || u.Target.Name == replicaName))
             .Select(u => store.Replicas.Find(u.Target.Name, u.Name)).OfType<ReplicaRecord>().ToList();
         var known = replicas.Select(r => (Replica: r, Folder: store.Folders.Find(r.Id, folder))).Where(k => k.Folder is not null).ToList();

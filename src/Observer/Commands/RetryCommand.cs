@@ -18,12 +18,12 @@ public static class RetryCommand
     {
         if (account is not null) account = AccountEngines.Named(account, options.EffectiveAccounts.Select(a => a.Name), options.HasAccountList);
         if (replicaName is not null) replicaName = AccountEngines.NamedReplica(replicaName, options.ReplicaNames, options.NamesReplicas);
-        if (!File.Exists(options.State.Path))
+        if (!options.State.Location.MayExist)
         {
-            await output.WriteLineAsync($"retry: no state database at {options.State.Path}, so no folder is in trouble");
+            await output.WriteLineAsync($"retry: no state database at {options.State.Describe}, so no folder is in trouble");
             return 0;
         }
-        using var store = StateStore.Open(options.State.Path, time);
+        using var store = StateStore.Open(options.State.Location, time);
         var troubled = options.Units
             .Where(u => (account is null || u.Name == account) && (replicaName is null || u.Target.Name == replicaName))
             .Select(u => store.Replicas.Find(u.Target.Name, u.Name)).OfType<ReplicaRecord>()
@@ -41,7 +41,7 @@ public static class RetryCommand
         store.InTransaction(() => retried = troubled.Sum(r => folders.Count == 0
             ? store.Troubles.RetryNow(r.Replica.Id, null)
             : folders.Sum(f => store.Troubles.RetryNow(r.Replica.Id, f))));
-        var service = ServiceFacts.Read(store, time.GetUtcNow(), options.State.Path);
+        var service = ServiceFacts.Read(store, time.GetUtcNow(), options.State.Location.Shared ? null : options.State.Path);
         await output.WriteLineAsync($"retry: {Counted.Of(retried, "folder")} due now; "
             + (service.Running ? "the running service tries them within seconds (a polled account at its next poll)" : "run `observer sync` (or start `observer run`) to try them"));
         return 0;

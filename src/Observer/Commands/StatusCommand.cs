@@ -24,16 +24,16 @@ public static class StatusCommand
         var snapshot = StatusSnapshot.TryRead(options, units, time, everyAccount: account is null);
         if (snapshot is null)
         {
-            if (json) await StatusJson.WriteAsync(null, options.State.Path, output);
-            else await errors.WriteLineAsync($"observer: no state database at {options.State.Path}; run observer sync or observer run first");
+            if (json) await StatusJson.WriteAsync(null, options.State.Describe, output);
+            else await errors.WriteLineAsync($"observer: no state database at {options.State.Describe}; run observer sync or observer run first");
             return (int)HealthLevel.Down;
         }
         if (json)
         {
-            await StatusJson.WriteAsync(snapshot, options.State.Path, output);
+            await StatusJson.WriteAsync(snapshot, options.State.Describe, output);
             return (int)snapshot.Level;
         }
-        await output.WriteLineAsync($"state: {options.State.Path}");
+        await output.WriteLineAsync($"state: {options.State.Describe}");
         await RolesAsync(snapshot, options, output);
         // The table for a list, even of one account; one replica's folders when a unit is named.
         if (options.RunsSeveral && (units.Count != 1 || (options.HasAccountList && account is null)))

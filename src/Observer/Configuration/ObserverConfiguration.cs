@@ -113,23 +113,29 @@ public static class ObserverConfiguration
             foreach (var line in AccountsFile.Read(options.AccountsFile)) options.Accounts.Add(FileAccount(configuration, options.AccountsFile, line, replicas));
         options.State.Path = Rooted(options.State.Path, baseDirectory)!;
         options.State.SpoolDirectory = Rooted(options.State.SpoolDirectory, baseDirectory);
+        options.State.PasswordFile = Rooted(options.State.PasswordFile, baseDirectory);
         foreach (var endpoint in options.Accounts.SelectMany(a => a.ReplicaLogins.Select(l => l.Server).Append(a.Primary).Append(a.Replica))
                      .Concat(options.Replicas.Select(r => r.Server)).Append(options.Primary).Append(options.Replica).Distinct())
         {
             endpoint.PasswordFile = Rooted(endpoint.PasswordFile, baseDirectory);
             endpoint.InDirectory(baseDirectory);
         }
-        options.PromotedInState(ReadPromotion(options.State.Path));
+        options.PromotedInState(ReadPromotion(options.State));
     }
 
     /// <summary>Which server `observer promote` made the primary: kept in the state database, so that every command and a reload agree.</summary>
-    private static string? ReadPromotion(string statePath)
+    private static string? ReadPromotion(StateOptions state)
     {
         try
         {
-            return string.IsNullOrWhiteSpace(statePath) || Directory.Exists(statePath) ? null : StateStore.ReadPromotedPrimary(statePath);
+            if (state.Provider == StateProvider.PostgreSql)
+                return string.IsNullOrWhiteSpace(state.ConnectionString) || StateLocation.ConnectionStringProblem(state.ConnectionString) is not null
+                    || (!string.IsNullOrEmpty(state.PasswordFile) && !File.Exists(state.PasswordFile))
+                    ? null // The settings' check names what is wrong.
+                    : StateStore.ReadPromotedPrimary(state.Location);
+            return string.IsNullOrWhiteSpace(state.Path) || Directory.Exists(state.Path) ? null : StateStore.ReadPromotedPrimary(StateLocation.File(state.Path));
         }
-        catch (StateException ex)
+        catch (Exception ex) when (ex is StateException or StateUnavailableException)
         {
             throw new ConfigurationProblemException(ex.Message);
         }

@@ -1,3 +1,4 @@
+using Observer.State;
 using Observer.Replication;
 
 namespace Observer.Configuration;
@@ -94,8 +95,44 @@ public sealed class ObserverOptions
 
 public sealed class StateOptions
 {
+    /// <summary>Sqlite (the default: one file on this box) or PostgreSql (shared by several workers, each leasing accounts).</summary>
+    public StateProvider Provider { get; set; } = StateProvider.Sqlite;
+
     /// <summary>The SQLite state database. Created with mode 0600.</summary>
     public string Path { get; set; } = "observer.db";
+
+    /// <summary>PostgreSQL's connection string (Host=...;Port=...;Username=...;Database=...), best without its password.</summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>The PostgreSQL password, from the environment (OBSERVER_State__Password); never logged.</summary>
+    public string? Password { get; set; }
+
+    /// <summary>A file whose first line is the PostgreSQL password (mode 0600).</summary>
+    public string? PasswordFile { get; set; }
+
+    /// <summary>How long a worker's lease on an account lasts without renewal: how soon the others take over a dead worker's accounts.</summary>
+    public TimeSpan LeaseTime { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How this worker is named in the leases and in status; by default host:pid.</summary>
+    public string? WorkerName { get; set; }
+
+    /// <summary>How messages name the state: its file, or its PostgreSQL database without the password.</summary>
+    public string Describe => Provider == StateProvider.PostgreSql ? new StateLocation(Provider, Path, ConnectionString ?? "").Describe : Path;
+
+    /// <summary>Where the state lives, with the password put into the connection string (only here, never in a log).</summary>
+    public StateLocation Location => Provider == StateProvider.PostgreSql
+        ? new StateLocation(StateProvider.PostgreSql, Path, StateLocation.WithPassword(ConnectionString ?? "", ResolvePassword()))
+        : StateLocation.File(Path);
+
+    private string? ResolvePassword()
+    {
+        if (!string.IsNullOrEmpty(PasswordFile))
+        {
+            var lines = File.ReadAllLines(PasswordFile);
+            return lines.Length > 0 ? lines[0].TrimEnd('\r') : "";
+        }
+        return Password;
+    }
 
     /// <summary>Where large messages are spooled while they are copied (files are 0600 and unlinked at once).</summary>
     public string? SpoolDirectory { get; set; }

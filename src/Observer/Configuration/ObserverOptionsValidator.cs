@@ -1,3 +1,4 @@
+using Observer.State;
 using System.Net;
 using Microsoft.Extensions.Options;
 using Observer.Mail;
@@ -37,9 +38,7 @@ public sealed class ObserverOptionsValidator : IValidateOptions<ObserverOptions>
         }
         Replicas(options.Replicas, errors);
 
-        if (string.IsNullOrWhiteSpace(options.State.Path)) errors.Add("State:Path is empty; give the path of the state database, e.g. /var/lib/observer/observer.db");
-        else if (Directory.Exists(options.State.Path))
-            errors.Add($"State:Path {options.State.Path} is a folder; give a file name, e.g. {Path.Combine(options.State.Path, "observer.db")}");
+        CheckState(options.State, errors);
         if (!string.IsNullOrEmpty(options.State.SpoolDirectory) && !Directory.Exists(options.State.SpoolDirectory))
             errors.Add($"State:SpoolDirectory {options.State.SpoolDirectory} does not exist; create it (mode 0700, owned by the user observer runs as), or leave the setting out for the system's temp folder");
 
@@ -84,6 +83,29 @@ public sealed class ObserverOptionsValidator : IValidateOptions<ObserverOptions>
     }
 
     /// <summary>Letters, digits and what an e-mail address uses: a name that is safe in a log, a shell and a file name.</summary>
+    private static void CheckState(StateOptions state, List<string> errors)
+    {
+        if (state.Provider == StateProvider.PostgreSql)
+        {
+            if (string.IsNullOrWhiteSpace(state.ConnectionString))
+                errors.Add("State:Provider is PostgreSql but State:ConnectionString is empty; give it, e.g. Host=db.example.org;Username=observer;Database=observer, and the password in State:PasswordFile or OBSERVER_State__Password");
+            else if (StateLocation.ConnectionStringProblem(state.ConnectionString) is { } problem)
+                errors.Add($"State:ConnectionString {problem}");
+            if (!string.IsNullOrEmpty(state.PasswordFile) && !File.Exists(state.PasswordFile))
+                errors.Add($"State:PasswordFile '{state.PasswordFile}' does not exist");
+            if (!string.IsNullOrEmpty(state.PasswordFile) && !string.IsNullOrEmpty(state.Password))
+                errors.Add("State:Password and State:PasswordFile are both set; keep one");
+            if (state.LeaseTime < TimeSpan.FromSeconds(5) || state.LeaseTime > TimeSpan.FromMinutes(30))
+                errors.Add($"State:LeaseTime is {state.LeaseTime}; it must be between 00:00:05 and 00:30:00 (how soon other workers take over a dead worker's accounts)");
+            return;
+        }
+        if (!string.IsNullOrWhiteSpace(state.ConnectionString))
+            errors.Add("State:ConnectionString is set but State:Provider is Sqlite (the default); set State:Provider to PostgreSql to share the state, or remove the connection string");
+        if (string.IsNullOrWhiteSpace(state.Path)) errors.Add("State:Path is empty; give the path of the state database, e.g. /var/lib/observer/observer.db");
+        else if (Directory.Exists(state.Path))
+            errors.Add($"State:Path {state.Path} is a folder; give a file name, e.g. {Path.Combine(state.Path, "observer.db")}");
+    }
+
     private static bool IsAccountName(string name) => name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '@' or '+' or '-');
 
     private static bool WritableByOthers(string? path) =>
@@ -109,7 +131,7 @@ public sealed class ObserverOptionsValidator : IValidateOptions<ObserverOptions>
         else if (options.Promoted is not null && options.ConfiguredReplicaNames.Contains(name, StringComparer.OrdinalIgnoreCase))
             errors.Add(PrimaryNameTaken(name));
         if (options.Promoted is { } promoted && !options.ConfiguredReplicaNames.Contains(promoted))
-            errors.Add($"the state database {options.State.Path} says replica '{promoted}' was promoted to primary (observer promote), but the settings have no replica '{promoted}'; "
+            errors.Add($"the state database {options.State.Describe} says replica '{promoted}' was promoted to primary (observer promote), but the settings have no replica '{promoted}'; "
                 + $"put its entry back in Replicas (or set Replication:ReplicaName to '{promoted}')");
     }
 

@@ -43,9 +43,12 @@ public sealed class AccountEngines
     private readonly TimeProvider _time;
     private readonly ServerBudgets _budgets;
 
-    public AccountEngines(ObserverOptions options, StateStore store, ILoggerFactory loggers, TimeProvider time)
+    private readonly LeaseKeeper? _leases;
+
+    /// <param name="leases">On a shared state, the worker's leases: each account's replica writes are fenced by its own.</param>
+    public AccountEngines(ObserverOptions options, StateStore store, ILoggerFactory loggers, TimeProvider time, LeaseKeeper? leases = null)
     {
-        (_options, _store, _loggers, _time) = (options, store, loggers, time);
+        (_options, _store, _loggers, _time, _leases) = (options, store, loggers, time, leases);
         _budgets = new ServerBudgets(options.Replication.ConnectionBudget);
         All = options.Units.Select(Build).ToList();
         HasAccountList = options.HasAccountList;
@@ -54,13 +57,18 @@ public sealed class AccountEngines
 
     /// <summary>An engine for one account and replica, with the replication settings the service started with (also for an account added later).</summary>
     public AccountEngine Build(AccountOptions account) => new(account.Name,
-        new ReplicationEngine(new MailKitMailSessionFactory(account.Primary, account.Replica, _loggers, _time, _options.State.SpoolDirectory,
-                _budgets.For("primary", account.Primary), _budgets.For("replica", account.Replica)),
-            _store, _options.Replication, _options.Reconnect, account.Primary.Describe(), account.Replica.Describe(), _loggers, _time)
+        new ReplicationEngine(Sessions(account), _store, _options.Replication, _options.Reconnect, account.Primary.Describe(), account.Replica.Describe(), _loggers, _time)
         {
             Account = account.Name,
             Replica = account.Target,
         }, account.NamesReplica ? account.Target.Name : null);
+
+    private IMailSessionFactory Sessions(AccountOptions account)
+    {
+        IMailSessionFactory sessions = new MailKitMailSessionFactory(account.Primary, account.Replica, _loggers, _time, _options.State.SpoolDirectory,
+            _budgets.For("primary", account.Primary), _budgets.For("replica", account.Replica));
+        return _leases is { } leases ? new FencedMailSessionFactory(sessions, () => leases.EnsureHeld(account.Name)) : sessions;
+    }
 
     public IReadOnlyList<AccountEngine> All { get; }
 

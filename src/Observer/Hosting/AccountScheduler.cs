@@ -51,6 +51,9 @@ internal sealed class AccountScheduler(AccountEngines engines, Func<AccountEngin
         public bool Copied { get; set; }
     }
 
+    /// <summary>On a shared state, accounts come and go with this worker's leases, not only with the settings.</summary>
+    public bool Leased { get; init; }
+
     private readonly Lock _gate = new();
     private readonly Dictionary<string, Account> _accounts = new(StringComparer.Ordinal);
     private bool _applied;
@@ -86,7 +89,8 @@ internal sealed class AccountScheduler(AccountEngines engines, Func<AccountEngin
             added[account.Id] = (engine, await CopiedBeforeAsync(engine).ConfigureAwait(false));
         }
         foreach (var account in gone.Where(a => !changed.Contains(a.Engine.Id)))
-            logger.LogInformation("account {Account} is no longer in the settings: stopped; its state is kept (observer forget {Name} removes it)", account.Engine.Label, account.Engine.Name);
+            if (Leased) logger.LogInformation("account {Account} stopped on this worker: its lease went to another worker, or it left the settings", account.Engine.Label);
+            else logger.LogInformation("account {Account} is no longer in the settings: stopped; its state is kept (observer forget {Name} removes it)", account.Engine.Label, account.Engine.Name);
         lock (_gate)
         {
             for (var i = 0; i < wanted.Count; i++)
@@ -125,6 +129,11 @@ internal sealed class AccountScheduler(AccountEngines engines, Func<AccountEngin
         catch (StateException ex)
         {
             failed(ex);
+            return false;
+        }
+        catch (StateUnavailableException)
+        {
+            // A shared state out of reach for a moment: the account's first pass finds out.
             return false;
         }
     }

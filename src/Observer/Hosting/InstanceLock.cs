@@ -1,10 +1,12 @@
 using Observer.Configuration;
+using Observer.State;
 
 namespace Observer.Hosting;
 
 /// <summary>
 /// Keeps two observers from writing one state database: an exclusive lock on "&lt;state&gt;.lock",
-/// held for the life of the process (the OS releases it if the process dies).
+/// held for the life of the process (the OS releases it if the process dies). On a shared (PostgreSQL) state,
+/// workers share an advisory lock instead and a one-shot command that writes takes it alone (<see cref="SharedStateLock"/>).
 /// </summary>
 public sealed class InstanceLock : IDisposable
 {
@@ -13,16 +15,16 @@ public sealed class InstanceLock : IDisposable
     private const int IsADirectory = 21;
     private const int ReadOnlyFileSystem = 30;
 
-    private readonly FileStream _file;
+    private readonly IDisposable _held;
 
-    private InstanceLock(FileStream file) => _file = file;
+    private InstanceLock(IDisposable held) => _held = held;
 
     /// <summary>The lock, or null while another observer holds it (a running service, a sync).</summary>
-    public static InstanceLock? TryAcquire(string statePath)
+    public static InstanceLock? TryAcquire(StateLocation location)
     {
         try
         {
-            return Acquire(statePath);
+            return Acquire(location);
         }
         catch (IOException ex) when (ex.Data.Contains(HeldKey))
         {
@@ -31,6 +33,19 @@ public sealed class InstanceLock : IDisposable
     }
 
     private const string HeldKey = "observer.lock.held";
+
+    /// <param name="worker">A worker of a shared state, which runs beside others of its kind (not beside a one-shot command).</param>
+    public static InstanceLock Acquire(StateLocation location, bool worker = false)
+    {
+        if (!location.Shared) return Acquire(location.Path);
+        return SharedStateLock.TryTake(location, exclusive: !worker) is { } taken ? new InstanceLock(taken)
+            : throw new IOException(worker
+                ? $"a one-shot observer command is writing the shared state, {location.Describe}; start the worker when it is done"
+                : $"workers (observer run) are using the shared state, {location.Describe}; stop them first, or run this where no worker holds the account")
+            {
+                Data = { [HeldKey] = true },
+            };
+    }
 
     public static InstanceLock Acquire(string statePath)
     {
@@ -87,5 +102,5 @@ public sealed class InstanceLock : IDisposable
         return $"State:Path {statePath}: cannot create the lock file {lockPath}: {why}; give State:Path a file in a folder observer can write to";
     }
 
-    public void Dispose() => _file.Dispose();
+    public void Dispose() => _held.Dispose();
 }

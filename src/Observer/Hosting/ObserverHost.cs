@@ -62,9 +62,18 @@ public static class ObserverHost
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<ObserverOptions>, ObserverOptionsValidator>();
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton(sp => StateStore.Open(Options(sp).State.Path, sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton(sp => StateStore.Open(Options(sp).State.Location, sp.GetRequiredService<TimeProvider>()));
+        var leased = arguments.Verb == Verb.Run && string.Equals(configuration["State:Provider"], nameof(StateProvider.PostgreSql), StringComparison.OrdinalIgnoreCase);
+        if (leased)
+            builder.Services.AddSingleton(sp =>
+            {
+                var keeper = new LeaseKeeper(sp.GetRequiredService<StateStore>(), Options(sp).State.WorkerName, Options(sp).State.LeaseTime,
+                    sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<LeaseKeeper>>());
+                sp.GetRequiredService<StateStore>().Fence = keeper;
+                return keeper;
+            });
         builder.Services.AddSingleton(sp => new AccountEngines(Options(sp), sp.GetRequiredService<StateStore>(),
-            sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>(), leased ? sp.GetRequiredService<LeaseKeeper>() : null));
         if (arguments.Verb == Verb.Run)
         {
             builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(60));
@@ -73,7 +82,9 @@ public static class ObserverHost
             builder.Services.AddSingleton<ReplicationWorker>();
             builder.Services.AddHostedService(sp => sp.GetRequiredService<ReplicationWorker>());
             builder.Services.AddHostedService<Progress.ProgressLogging>();
-            builder.Services.AddHostedService(sp => new ServiceBeacon(Options(sp).State.Path, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ServiceBeacon>>()));
+            // A worker of a shared state says it is alive in the workers table instead (LeaseKeeper).
+            if (!leased)
+                builder.Services.AddHostedService(sp => new ServiceBeacon(Options(sp).State.Path, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ServiceBeacon>>()));
             if (!string.IsNullOrEmpty(configuration["Http:Url"]))
             {
                 builder.Services.AddSingleton<Monitoring.MetricsExporter>();

@@ -15,7 +15,7 @@ namespace Observer.Hosting;
 /// go on; only a broken state database, which every account shares, stops them all.
 /// </summary>
 public sealed class ReplicationWorker(AccountEngines accounts, IOptions<ObserverOptions> settings, SettingsReloader reloader, TimeProvider time,
-    IHostApplicationLifetime lifetime, ILogger<ReplicationWorker> logger) : BackgroundService
+    IHostApplicationLifetime lifetime, ILogger<ReplicationWorker> logger, LeaseKeeper? leases = null) : BackgroundService
 {
     /// <summary>Set when replication stopped on an error no retry can fix.</summary>
     public string? FatalError { get; private set; }
@@ -24,7 +24,8 @@ public sealed class ReplicationWorker(AccountEngines accounts, IOptions<Observer
     {
         try
         {
-            if (accounts.RunsSeveral) await RunAccountsAsync(stoppingToken);
+            if (leases is not null) await RunLeasedAccountsAsync(leases, stoppingToken);
+            else if (accounts.RunsSeveral) await RunAccountsAsync(stoppingToken);
             else
             {
                 // systemctl reload sends SIGHUP, which would otherwise end the process.
@@ -79,6 +80,73 @@ public sealed class ReplicationWorker(AccountEngines accounts, IOptions<Observer
             await scheduler.StopAllAsync();
         }
         if (fatal is not null) throw fatal;
+    }
+
+    /// <summary>
+    /// On a shared state: only the accounts this worker holds a lease on, the set following each round of the leases
+    /// (every <see cref="LeaseKeeper.RenewEvery"/>, or at once when another worker signals) and each reload of the settings.
+    /// </summary>
+    private async Task RunLeasedAccountsAsync(LeaseKeeper keeper, CancellationToken stopping)
+    {
+        using var broken = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        using var lateHangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context => context.Cancel = true);
+        using var signals = new LeaseSignals(settings.Value.State.Location);
+        using var applying = new SemaphoreSlim(1, 1);
+        Exception? fatal = null;
+        var scheduler = new AccountScheduler(accounts, SuperviseAsync, ex =>
+        {
+            Interlocked.CompareExchange(ref fatal, ex, null);
+            broken.Cancel();
+        }, settings.Value.Replication, settings.Value.Reconnect, time, logger, stopping) { Leased = true };
+        var configured = settings.Value.Units;
+        // Serialised: a round and a reload may both change the accounts run here.
+        async Task ApplyAsync(IReadOnlySet<string> held)
+        {
+            await applying.WaitAsync(CancellationToken.None);
+            try
+            {
+                await scheduler.ApplyAsync(configured.Where(u => held.Contains(u.Name)).ToList());
+            }
+            finally
+            {
+                applying.Release();
+            }
+        }
+        keeper.Join();
+        logger.LogInformation("worker {Worker} joined the shared state {State}; it takes its share of {Count} accounts", keeper.Worker,
+            settings.Value.State.Describe, configured.Select(u => u.Name).Distinct().Count());
+        using var wake = new SemaphoreSlim(0);
+        async Task RoundsAsync(CancellationToken token)
+        {
+            while (!token.IsCancellationRequested)
+            {
+                var held = await keeper.RoundAsync(configured.Select(u => u.Name).Distinct(StringComparer.Ordinal).ToList(), _ => ApplyAsync(keeper.Held));
+                await ApplyAsync(held);
+                // A signal from another worker, a reload, or the renewal interval, whichever comes first; never more than 5 rounds a second.
+                var signal = signals.WaitAsync(keeper.RenewEvery, time, token);
+                await Task.WhenAny(signal, wake.WaitAsync(token));
+                await Task.Delay(TimeSpan.FromMilliseconds(200), time, token);
+            }
+        }
+        try
+        {
+            await Task.WhenAll(RoundsAsync(broken.Token), scheduler.RunAsync(broken.Token), reloader.WatchAsync(settings.Value, units =>
+            {
+                configured = units;
+                wake.Release();
+                return ApplyAsync(keeper.Held);
+            }, broken.Token));
+        }
+        catch (OperationCanceledException) when (broken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            await scheduler.StopAllAsync();
+            keeper.Leave();
+        }
+        if (fatal is not null) throw fatal;
+        stopping.ThrowIfCancellationRequested();
     }
 
     /// <summary>

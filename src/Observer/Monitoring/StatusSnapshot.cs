@@ -15,22 +15,22 @@ public sealed record StatusSnapshot(string StatePath, string PrimaryName, string
 
     public static StatusSnapshot Read(StateStore store, ObserverOptions options, IReadOnlyList<AccountOptions> units, TimeSpan maxLag, DateTimeOffset now, bool everyAccount = true)
     {
-        var service = ServiceFacts.Read(store, now, options.State.Path);
+        var service = ServiceFacts.Read(store, now, options.State.Location.Shared ? null : options.State.Path);
         var configured = options.EffectiveAccounts.Select(a => a.Name).ToHashSet(StringComparer.Ordinal);
         var replicaNames = options.Units.Select(u => u.Target.Name).ToHashSet(StringComparer.Ordinal);
         // An account taken out of the settings keeps its state (its maps save a full comparison if it comes back).
         var gone = everyAccount
             ? store.Replicas.All().Where(r => replicaNames.Contains(r.Name) && !configured.Contains(r.Account)).Select(r => r.Account).Distinct().ToList()
             : [];
-        return new StatusSnapshot(options.State.Path, options.CurrentPrimaryName, options.Promoted,
+        return new StatusSnapshot(options.State.Describe, options.CurrentPrimaryName, options.Promoted,
             units.Select(u => UnitStatus.Read(store, u, now, service, maxLag)).ToList(), gone, store.Failovers.Pending(), maxLag, now);
     }
 
     /// <summary>Reads the state at <paramref name="path"/> read-only; null when there is none yet (nothing ran).</summary>
     public static StatusSnapshot? TryRead(ObserverOptions options, IReadOnlyList<AccountOptions> units, TimeProvider time, bool everyAccount = true)
     {
-        if (!File.Exists(options.State.Path)) return null;
-        using var store = StateStore.OpenReadOnly(options.State.Path, time);
+        if (!options.State.Location.MayExist) return null;
+        using var store = StateStore.OpenReadOnly(options.State.Location, time);
         return Read(store, options, units, options.Health.MaxLag, time.GetUtcNow(), everyAccount);
     }
 }
