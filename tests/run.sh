@@ -41,6 +41,11 @@ export OBSERVER_TEST_BINARY=$PWD/artifacts/observer/observer
 setsid dotnet test Observer.sln -c Release --no-build --blame-hang-timeout 10m \
   --logger "console;verbosity=normal" --logger "trx" --results-directory "$log/results" 2>&1 | tee "$log/test.txt"
 status=${PIPESTATUS[0]}
+# The engine's tests again with the state on PostgreSQL (a private server on loopback, started by the tests): the same
+# schema, journal and crash-safety rules, proved by the same tests, for the shared state several workers use.
+OBSERVER_TEST_STATE=postgresql setsid dotnet test tests/Observer.Replication.Tests -c Release --no-build --blame-hang-timeout 10m \
+  --logger "console;verbosity=normal" --logger "trx;LogFilePrefix=on-postgresql" --results-directory "$log/results" 2>&1 | tee -a "$log/test.txt"
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 summarize
 [ "$failed" -eq 0 ]
 

@@ -67,6 +67,8 @@ public sealed class PostgreSqlServer : IAsyncDisposable
         await ScriptRunner.RunAsync(Script("stop.sh"), [Name], TimeSpan.FromMinutes(1));
         if (down is { } wait) await Task.Delay(wait);
         await ScriptRunner.RunAsync(Script("start.sh"), [Name, "--port", Port.ToString(), "--user", $"{User}:{Password}", "--database", User], TimeSpan.FromMinutes(2));
+        // The pool's connections died with the server.
+        NpgsqlConnection.ClearAllPools();
     }
 
     public async ValueTask DisposeAsync()

@@ -89,6 +89,35 @@ public class ConfigurationTests
         Assert.That(StackTraces.Find(errors), Is.Null, "no stack trace");
     }
 
+    [TestCase("State:Provider=Postgres", "State:Provider has an invalid value")]
+    [TestCase("State:Provider=PostgreSql", "State:Provider is PostgreSql but State:ConnectionString is empty")]
+    [TestCase("State:ConnectionString=Host=db;Username=observer", "State:ConnectionString is set but State:Provider is Sqlite")]
+    [TestCase("State:Provider=PostgreSql|State:ConnectionString=Hots=db", "State:ConnectionString is not a valid PostgreSQL connection string")]
+    [TestCase("State:Provider=PostgreSql|State:ConnectionString=Host=db", "State:ConnectionString names no Username")]
+    [TestCase("State:Provider=PostgreSql|State:ConnectionString=Host=db;Username=o|State:LeaseTime=00:00:01", "State:LeaseTime is 00:00:01; it must be between 00:00:05 and 00:30:00")]
+    [TestCase("State:Provider=PostgreSql|State:ConnectionString=Host=db;Username=o|State:PasswordFile=/nonexistent/pg", "State:PasswordFile '/nonexistent/pg' does not exist")]
+    public async Task BadSharedStateSettings_AreOneLineEach(string settings, string expected)
+    {
+        var changes = settings.Split('|').Select(kv => kv.Split('=', 2)).Select(kv => (kv[0], (string?)kv[1])).ToArray();
+        var (code, _, errors) = await Run(StatusWith(With(changes)));
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(errors, Does.Contain(expected));
+        Assert.That(errors.Trim().Split('\n'), Has.All.StartWith("observer: config: "));
+        Assert.That(StackTraces.Find(errors), Is.Null, "no stack trace");
+    }
+
+    [Test]
+    public async Task ASharedStateThatCannotBeReached_IsOneLineNamingIt_WithoutThePassword()
+    {
+        var (code, _, errors) = await Run(StatusWith(With(("State:Provider", "PostgreSql"),
+            ("State:ConnectionString", $"Host=127.0.0.1;Port={FreePort.Next()};Username=observer;Database=shared;Timeout=3"), ("State:Password", "pg-secret-password"))));
+        Assert.That(code, Is.EqualTo(1), "an outage, not a mistake in the settings: systemd starts the service again");
+        Assert.That(errors, Does.StartWith("observer: the state database, PostgreSQL database shared on 127.0.0.1:").And.Contain("cannot be reached"));
+        Assert.That(errors, Does.Not.Contain("pg-secret-password"));
+        Assert.That(errors.Trim().Split('\n'), Has.Length.EqualTo(1));
+        Assert.That(StackTraces.Find(errors), Is.Null, "no stack trace");
+    }
+
     [Test]
     public async Task PlaintextLoginToARemoteHost_IsRefusedUnlessAllowed()
     {

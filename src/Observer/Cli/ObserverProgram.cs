@@ -54,6 +54,12 @@ public static class ObserverProgram
             await errors.WriteLineAsync("observer: config: " + ex.Message);
             return 2;
         }
+        catch (StateUnavailableException ex)
+        {
+            // An outage, not a mistake: exit 1, so that systemd starts the service again (it does not after a 2).
+            await errors.WriteLineAsync("observer: " + ex.Message);
+            return 1;
+        }
         catch (OptionsValidationException ex)
         {
             foreach (var failure in ex.Failures) await errors.WriteLineAsync("observer: config: " + failure);

@@ -34,7 +34,7 @@ public static class ForgetCommand
         }
         var now = time.GetUtcNow();
         // A service not yet reloaded still writes for it: its rows would be pulled from under it.
-        if (replicas.Any(r => StatusHealth.IsAlive(store.Service.Get(r.Id), now)))
+        if (replicas.Any(r => StatusHealth.IsAlive(store.Service.Get(r.Id), now, anyHost: store.Shared)))
             throw new UsageException($"the running service still replicates account {account}; reload it first (systemctl reload, or kill -HUP its pid), then forget it");
         var folders = replicas.Sum(r => store.Folders.All(r.Id).Count);
         store.InTransaction(() =>

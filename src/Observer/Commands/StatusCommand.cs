@@ -42,6 +42,20 @@ public static class StatusCommand
         return await ReportAsync(snapshot.Units[0], output);
     }
 
+    /// <summary>The lease holder as the table shows it: "-" when no live worker holds the account.</summary>
+    private static string Owner(UnitStatus unit) => unit.Lease is { Live: true, Owner: { } owner } ? owner : "-";
+
+    /// <summary>On a shared state, one line per worker: how many accounts it holds, and the ones that stopped renewing.</summary>
+    private static async Task WorkersAsync(StatusSnapshot snapshot, TextWriter output)
+    {
+        if (snapshot.Workers is not { } workers) return;
+        var live = workers.Where(w => w.Live).ToList();
+        await output.WriteLineAsync(live.Count == 0 ? "workers: none running"
+            : $"workers: {string.Join(", ", live.Select(w => $"{w.Id} ({snapshot.HeldBy(w.Id)} accounts, pid {w.Pid} on {w.Host})"))}");
+        foreach (var gone in workers.Where(w => !w.Live))
+            await output.WriteLineAsync($"  {gone.Id} stopped renewing {Format(gone.RenewedAt)}");
+    }
+
     /// <summary>
     /// One line per account and replica: what it holds, its lag and whether it needs attention; `--account NAME` (and
     /// `--replica NAME`) shows its folders.
@@ -55,7 +69,10 @@ public static class StatusCommand
             return (int)snapshot.Level;
         }
         var width = Math.Max(12, units.Max(u => u.Label.Length) + 2);
-        await output.WriteLineAsync($"{(options.HasAccountList ? "ACCOUNT" : "REPLICA").PadRight(width)}{"FOLDERS",8}{"MESSAGES",10}{"PENDING",9}  {"LAG",-8} STATE");
+        var shared = snapshot.Workers is not null;
+        var ownerWidth = shared ? Math.Max(8, units.Max(u => u.Lease?.Owner?.Length ?? 1) + 2) : 0;
+        await WorkersAsync(snapshot, output);
+        await output.WriteLineAsync($"{(options.HasAccountList ? "ACCOUNT" : "REPLICA").PadRight(width)}{"FOLDERS",8}{"MESSAGES",10}{"PENDING",9}  {"LAG",-8} {(shared ? "OWNER".PadRight(ownerWidth) : "")}STATE");
         var attention = new List<string>();
         foreach (var unit in units)
         {
@@ -63,7 +80,7 @@ public static class StatusCommand
             if (problems.Count > 0) attention.Add($"{unit.Label}: {problems[0]}");
             var delayed = unit.Delayed?.Summary();
             await output.WriteLineAsync($"{unit.Label.PadRight(width)}{unit.Folders.Count,8}{unit.Messages,10}{unit.PendingWrites,9}  "
-                + $"{(unit.Replica is null ? "-" : OverallLag(unit)),-8} {(problems.Count == 0 ? "ok" : string.Join("; ", problems))}{(delayed is null ? "" : $"; {delayed}")}");
+                + $"{(unit.Replica is null ? "-" : OverallLag(unit)),-8} {(shared ? Owner(unit).PadRight(ownerWidth) : "")}{(problems.Count == 0 ? "ok" : string.Join("; ", problems))}{(delayed is null ? "" : $"; {delayed}")}");
         }
         foreach (var gone in snapshot.GoneAccounts)
             await output.WriteLineAsync(gone.Length > 0

@@ -128,14 +128,12 @@ public static class ObserverConfiguration
     {
         try
         {
+            // Settings the check will refuse are not used to reach a database; the check names what is wrong.
             if (state.Provider == StateProvider.PostgreSql)
-                return string.IsNullOrWhiteSpace(state.ConnectionString) || StateLocation.ConnectionStringProblem(state.ConnectionString) is not null
-                    || (!string.IsNullOrEmpty(state.PasswordFile) && !File.Exists(state.PasswordFile))
-                    ? null // The settings' check names what is wrong.
-                    : StateStore.ReadPromotedPrimary(state.Location);
+                return ObserverOptionsValidator.StateProblems(state).Count > 0 ? null : StateStore.ReadPromotedPrimary(state.Location);
             return string.IsNullOrWhiteSpace(state.Path) || Directory.Exists(state.Path) ? null : StateStore.ReadPromotedPrimary(StateLocation.File(state.Path));
         }
-        catch (Exception ex) when (ex is StateException or StateUnavailableException)
+        catch (StateException ex)
         {
             throw new ConfigurationProblemException(ex.Message);
         }

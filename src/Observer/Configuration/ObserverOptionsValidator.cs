@@ -83,6 +83,14 @@ public sealed class ObserverOptionsValidator : IValidateOptions<ObserverOptions>
     }
 
     /// <summary>Letters, digits and what an e-mail address uses: a name that is safe in a log, a shell and a file name.</summary>
+    /// <summary>What is wrong with the State section alone; also asked before the state is first read, to read it only when it makes sense.</summary>
+    internal static List<string> StateProblems(StateOptions state)
+    {
+        var errors = new List<string>();
+        CheckState(state, errors);
+        return errors;
+    }
+
     private static void CheckState(StateOptions state, List<string> errors)
     {
         if (state.Provider == StateProvider.PostgreSql)

@@ -49,7 +49,7 @@ public sealed class AccountEngines
     public AccountEngines(ObserverOptions options, StateStore store, ILoggerFactory loggers, TimeProvider time, LeaseKeeper? leases = null)
     {
         (_options, _store, _loggers, _time, _leases) = (options, store, loggers, time, leases);
-        _budgets = new ServerBudgets(options.Replication.ConnectionBudget);
+        _budgets = new ServerBudgets(options.Replication.ConnectionBudget, options.Replication.ConnectionsPerAccount * 2);
         All = options.Units.Select(Build).ToList();
         HasAccountList = options.HasAccountList;
         RunsSeveral = options.RunsSeveral;
@@ -68,6 +68,13 @@ public sealed class AccountEngines
         IMailSessionFactory sessions = new MailKitMailSessionFactory(account.Primary, account.Replica, _loggers, _time, _options.State.SpoolDirectory,
             _budgets.For("primary", account.Primary), _budgets.For("replica", account.Replica));
         return _leases is { } leases ? new FencedMailSessionFactory(sessions, () => leases.EnsureHeld(account.Name)) : sessions;
+    }
+
+    /// <summary>Splits every server's connection budget among <paramref name="workers"/> workers sharing the state; returns this one's share.</summary>
+    public int ShareBudgets(int workers)
+    {
+        _budgets.Share(workers);
+        return _budgets.Limit;
     }
 
     public IReadOnlyList<AccountEngine> All { get; }

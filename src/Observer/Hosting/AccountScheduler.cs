@@ -54,6 +54,19 @@ internal sealed class AccountScheduler(AccountEngines engines, Func<AccountEngin
     /// <summary>On a shared state, accounts come and go with this worker's leases, not only with the settings.</summary>
     public bool Leased { get; init; }
 
+    private volatile int _workers = 1;
+
+    /// <summary>Workers sharing the state: each runs its share of Replication:LiveAccounts live and of ParallelAccounts at a time.</summary>
+    public int Workers
+    {
+        get => _workers;
+        set => _workers = Math.Max(1, value);
+    }
+
+    private int LiveSlots => options.LiveAccountsWithinBudget / Workers;
+
+    private int PollSlots => Math.Max(1, options.ParallelAccounts / Workers);
+
     private readonly Lock _gate = new();
     private readonly Dictionary<string, Account> _accounts = new(StringComparer.Ordinal);
     private bool _applied;
@@ -166,7 +179,7 @@ internal sealed class AccountScheduler(AccountEngines engines, Func<AccountEngin
         await Task.WhenAll(all.Select(StopAsync)).ConfigureAwait(false);
     }
 
-    private int FreeLiveSlots() => Math.Max(0, options.LiveAccountsWithinBudget - _accounts.Values.Count(a => a.Live));
+    private int FreeLiveSlots() => Math.Max(0, LiveSlots - _accounts.Values.Count(a => a.Live));
 
     private void Schedule(DateTimeOffset now)
     {
@@ -180,10 +193,10 @@ internal sealed class AccountScheduler(AccountEngines engines, Func<AccountEngin
         var polling = _accounts.Values.Count(a => !a.Live && a.Work is not null);
         var copying = _accounts.Values.Count(a => !a.Live && a.Work is not null && !a.Copied);
         // One slot stays free of first copies, for the polls of accounts already copied (when there are any, and more than one slot).
-        var mostCopying = _accounts.Values.Any(a => !a.Live && a.Copied) ? Math.Max(1, options.ParallelAccounts - 1) : options.ParallelAccounts;
+        var mostCopying = _accounts.Values.Any(a => !a.Live && a.Copied) ? Math.Max(1, PollSlots - 1) : PollSlots;
         foreach (var due in _accounts.Values.Where(a => !a.Live && a.Work is null && a.NextPoll <= now).OrderBy(a => a.NextPoll).ToList())
         {
-            if (polling >= options.ParallelAccounts) break;
+            if (polling >= PollSlots) break;
             if (!due.Copied && copying >= mostCopying) continue;
             StartPoll(due);
             polling++;

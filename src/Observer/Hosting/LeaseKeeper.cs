@@ -31,6 +31,9 @@ public sealed class LeaseKeeper : ILeaseFence
 
     public string Worker { get; }
 
+    /// <summary>The workers that renewed in time at the last round, this one included.</summary>
+    public int Workers { get; private set; } = 1;
+
     /// <summary>How long a lease lasts in the database past its last renewal.</summary>
     public TimeSpan Expiry => _leaseTime * 2 / 3;
 
@@ -73,7 +76,8 @@ public sealed class LeaseKeeper : ILeaseFence
             var renewed = _store.Leases.Renew(Worker, Environment.MachineName, Environment.ProcessId, Expiry);
             Record(renewed, started, replace: true);
             _store.Leases.Offer(accounts);
-            var fair = (int)Math.Ceiling(accounts.Count / (double)Math.Max(1, _store.Leases.LiveWorkers()));
+            Workers = Math.Max(1, _store.Leases.LiveWorkers());
+            var fair = (int)Math.Ceiling(accounts.Count / (double)Workers);
             var mine = renewed.Keys.Where(accounts.Contains).ToList();
             // Accounts no longer in the settings are let go at once; over the share, the last ones by name.
             var extra = renewed.Keys.Except(mine).Concat(mine.Order(StringComparer.Ordinal).Skip(fair)).ToHashSet(StringComparer.Ordinal);

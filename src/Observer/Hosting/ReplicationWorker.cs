@@ -121,6 +121,7 @@ public sealed class ReplicationWorker(AccountEngines accounts, IOptions<Observer
             while (!token.IsCancellationRequested)
             {
                 var held = await keeper.RoundAsync(configured.Select(u => u.Name).Distinct(StringComparer.Ordinal).ToList(), _ => ApplyAsync(keeper.Held));
+                if (keeper.Workers != scheduler.Workers) Share(keeper.Workers, scheduler);
                 await ApplyAsync(held);
                 // A signal from another worker, a reload, or the renewal interval, whichever comes first; never more than 5 rounds a second.
                 var signal = signals.WaitAsync(keeper.RenewEvery, time, token);
@@ -147,6 +148,16 @@ public sealed class ReplicationWorker(AccountEngines accounts, IOptions<Observer
         }
         if (fatal is not null) throw fatal;
         stopping.ThrowIfCancellationRequested();
+    }
+
+    /// <summary>The servers' connection budget, the live accounts and the parallel polls are for all workers together: this one takes its share.</summary>
+    private void Share(int workers, AccountScheduler scheduler)
+    {
+        scheduler.Workers = workers;
+        var connections = accounts.ShareBudgets(workers);
+        var r = settings.Value.Replication;
+        logger.LogInformation("{Workers} workers share the servers: this one opens at most {Connections} connections to each, "
+            + "runs up to {Live} accounts live and polls {Parallel} at a time", workers, connections, r.LiveAccountsWithinBudget / workers, Math.Max(1, r.ParallelAccounts / workers));
     }
 
     /// <summary>

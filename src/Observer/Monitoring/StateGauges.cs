@@ -28,6 +28,14 @@ internal static class StateGauges
         var up = factory.CreateGauge("observer_service_up", "1 while the service replicates this account live (its heartbeat is fresh), else 0.", Unit);
         var connected = factory.CreateGauge("observer_connected", "1 while the service is connected to the server (primary or replica), else 0.", [.. Unit, "server"]);
         var watch = factory.CreateGauge("observer_watch_mode", "1 for the way the primary is watched: notify, idle or poll.", [.. Unit, "mode"]);
+        if (snapshot.Workers is { } workers)
+        {
+            var owned = factory.CreateGauge("observer_account_owner", "1 for the worker holding the account's lease, renewed in time (a shared state).", ["account", "worker"]);
+            var holding = factory.CreateGauge("observer_worker_accounts", "Accounts each live worker holds (a shared state).", ["worker"]);
+            foreach (var worker in workers.Where(w => w.Live)) holding.WithLabels(worker.Id).Set(snapshot.HeldBy(worker.Id));
+            foreach (var unit in snapshot.Units.Where(u => u.Lease is { Live: true, Owner: not null }).DistinctBy(u => u.Account))
+                owned.WithLabels(unit.Account, unit.Lease!.Owner!).Set(1);
+        }
         foreach (var unit in snapshot.Units)
         {
             string[] labels = [unit.Account, unit.ReplicaName];

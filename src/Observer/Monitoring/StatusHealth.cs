@@ -9,7 +9,8 @@ namespace Observer.Monitoring;
 /// replica's heartbeat is fresh; an account it polls rather than watches has none of its own, and is judged by its
 /// last pass, as is every replica of settings only ever synced by one-shot `observer sync`.
 /// </summary>
-internal sealed class StatusHealth(ServiceRecord? service, DateTimeOffset now, bool serviceRunning = false, bool serviceEverRan = false)
+/// <param name="anyHost">On a shared state the worker may run on another box: its heartbeat alone says it is alive.</param>
+internal sealed class StatusHealth(ServiceRecord? service, DateTimeOffset now, bool serviceRunning = false, bool serviceEverRan = false, bool anyHost = false)
 {
     /// <summary>The service writes a heartbeat every few seconds; this much silence means it is gone or stuck.</summary>
     private static readonly TimeSpan StaleAfter = TimeSpan.FromSeconds(30);
@@ -18,12 +19,12 @@ internal sealed class StatusHealth(ServiceRecord? service, DateTimeOffset now, b
     private const string StoppedState = "stopped";
 
     /// <summary>Whether this replica's own engine is running live (its heartbeat is fresh and its process alive).</summary>
-    public bool ServiceAlive { get; } = IsAlive(service, now);
+    public bool ServiceAlive { get; } = IsAlive(service, now, anyHost);
 
     private bool StoppedCleanly => service is null || service.PrimaryState == StoppedState;
 
-    public static bool IsAlive(ServiceRecord? service, DateTimeOffset now) =>
-        service is { HeartbeatAt: { } beat, Pid: { } pid } && now - beat < StaleAfter && IsAlive(pid);
+    public static bool IsAlive(ServiceRecord? service, DateTimeOffset now, bool anyHost = false) =>
+        service is { HeartbeatAt: { } beat, Pid: { } pid } && now - beat < StaleAfter && (anyHost || IsAlive(pid));
 
     public string DescribeService()
     {

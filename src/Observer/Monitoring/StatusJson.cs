@@ -47,6 +47,22 @@ public static class StatusJson
         json.WriteStartArray("units");
         foreach (var unit in snapshot.Units) WriteUnit(json, unit);
         json.WriteEndArray();
+        if (snapshot.Workers is { } workers)
+        {
+            json.WriteStartArray("workers");
+            foreach (var worker in workers)
+            {
+                json.WriteStartObject();
+                json.WriteString("id", worker.Id);
+                json.WriteString("host", worker.Host);
+                json.WriteNumber("pid", worker.Pid);
+                json.WriteBoolean("live", worker.Live);
+                json.WriteString("renewedAt", worker.RenewedAt.UtcDateTime);
+                json.WriteNumber("accounts", snapshot.HeldBy(worker.Id));
+                json.WriteEndObject();
+            }
+            json.WriteEndArray();
+        }
         json.WriteStartArray("accountsNotInSettings");
         foreach (var gone in snapshot.GoneAccounts) json.WriteStringValue(gone);
         json.WriteEndArray();
@@ -70,6 +86,15 @@ public static class StatusJson
         json.WriteString("replica", unit.ReplicaName);
         json.WriteString("mode", unit.Replica?.Mode ?? unit.Unit.Target.Mode);
         json.WriteString("health", unit.Level.Word());
+        if (unit.Lease is { } lease)
+        {
+            json.WriteStartObject("lease");
+            json.WriteString("owner", lease.Owner);
+            json.WriteBoolean("live", lease.Live);
+            json.WriteNumber("token", lease.Token);
+            if (lease.ExpiresAt is { } expires) json.WriteString("expiresAt", expires.UtcDateTime);
+            json.WriteEndObject();
+        }
         json.WriteStartArray("problems");
         foreach (var problem in unit.Problems.Where(p => p.Level > HealthLevel.Ok)) json.WriteStringValue(problem.Text);
         json.WriteEndArray();

@@ -10,6 +10,12 @@ namespace Observer.Monitoring;
 public sealed record StatusSnapshot(string StatePath, string PrimaryName, string? Promoted, IReadOnlyList<UnitStatus> Units, IReadOnlyList<string> GoneAccounts,
     IReadOnlyList<FailoverCheck> PendingChecks, TimeSpan MaxLag, DateTimeOffset Now)
 {
+    /// <summary>The workers sharing the state (PostgreSQL), live or not; null on a state of one box.</summary>
+    public IReadOnlyList<WorkerRecord>? Workers { get; init; }
+
+    /// <summary>Accounts held per worker, by lease, counting only leases renewed in time.</summary>
+    public int HeldBy(string worker) => Units.Where(u => u.Lease is { Live: true } l && l.Owner == worker).Select(u => u.Account).Distinct().Count();
+
     /// <summary>The worst of every unit's health; settings with no account at all need attention.</summary>
     public HealthLevel Level => Units.Count == 0 ? HealthLevel.Attention : Units.Max(u => u.Level);
 
@@ -23,7 +29,7 @@ public sealed record StatusSnapshot(string StatePath, string PrimaryName, string
             ? store.Replicas.All().Where(r => replicaNames.Contains(r.Name) && !configured.Contains(r.Account)).Select(r => r.Account).Distinct().ToList()
             : [];
         return new StatusSnapshot(options.State.Describe, options.CurrentPrimaryName, options.Promoted,
-            units.Select(u => UnitStatus.Read(store, u, now, service, maxLag)).ToList(), gone, store.Failovers.Pending(), maxLag, now);
+            units.Select(u => UnitStatus.Read(store, u, now, service, maxLag)).ToList(), gone, store.Failovers.Pending(), maxLag, now) { Workers = service.Workers };
     }
 
     /// <summary>Reads the state at <paramref name="path"/> read-only; null when there is none yet (nothing ran).</summary>

@@ -39,6 +39,9 @@ public sealed class UnitStatus
 
     public ServiceRecord? Service { get; private init; }
 
+    /// <summary>On a shared state: which worker holds this account's lease, and whether it renews it in time.</summary>
+    public LeaseRecord? Lease { get; private init; }
+
     /// <summary>Messages per folder id.</summary>
     public IReadOnlyDictionary<long, int> MessageCounts { get; private init; } = new Dictionary<long, int>();
 
@@ -71,19 +74,23 @@ public sealed class UnitStatus
         var replica = store.Replicas.Find(unit.Target.Name, unit.Name);
         if (replica is null)
         {
-            var health = new StatusHealth(null, now, service.Running, service.EverRan);
-            return new UnitStatus(unit, null, health)
+            var health = new StatusHealth(null, now, service.Running, service.EverRan, service.Shared);
+            var fresh = new UnitStatus(unit, null, health)
             {
                 Now = now,
+                Lease = service.Leases?.GetValueOrDefault(unit.Name),
                 Problems = [new(service.Running ? "its first sync has not begun yet" : "never synced; run `observer sync` or `observer run`",
                     service.Running ? HealthLevel.Attention : HealthLevel.Down)],
             };
+            fresh.Problems = [.. fresh.Problems, .. fresh.LeaseProblems(service)];
+            return fresh;
         }
         var record = store.Service.Get(replica.Id);
         var folders = store.Folders.All(replica.Id);
         var counts = store.Messages.CountByFolder(replica.Id);
-        var status = new UnitStatus(unit, replica, new StatusHealth(record, now, service.Running, service.EverRan))
+        var status = new UnitStatus(unit, replica, new StatusHealth(record, now, service.Running, service.EverRan, service.Shared))
         {
+            Lease = service.Leases?.GetValueOrDefault(unit.Name),
             Folders = folders,
             Open = store.Journal.Open(replica.Id).GroupBy(j => j.Folder).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal),
             Troubles = store.Troubles.All(replica.Id).ToDictionary(t => t.Folder, StringComparer.Ordinal),
@@ -93,8 +100,16 @@ public sealed class UnitStatus
             Delayed = DelayedWork.Read(store, replica),
             Now = now,
         };
-        status.Problems = status.Diagnose(maxLag);
+        status.Problems = [.. status.Diagnose(maxLag), .. status.LeaseProblems(service)];
         return status;
+    }
+
+    /// <summary>On a shared state, while workers run, an account no live worker holds waits to be taken over.</summary>
+    private IEnumerable<HealthProblem> LeaseProblems(ServiceFacts service)
+    {
+        if (!service.Shared || !service.Running || Lease is { Live: true }) yield break;
+        yield return new(Lease?.Owner is { } last ? $"no live worker holds its lease (its owner {last} stopped renewing; another takes it within State:LeaseTime)"
+            : "no worker holds its lease yet", HealthLevel.Attention);
     }
 
     private List<HealthProblem> Diagnose(TimeSpan maxLag)
@@ -112,13 +127,24 @@ public sealed class UnitStatus
     }
 }
 
-/// <summary>Whether an `observer run` service is alive for this state, and whether one ever ran.</summary>
-public sealed record ServiceFacts(bool Running, bool EverRan)
+/// <summary>
+/// Whether an `observer run` service is alive for this state, and whether one ever ran. On a shared state, the workers
+/// and who holds each account's lease: a worker alive is one that renewed in time, on whichever box it runs.
+/// </summary>
+public sealed record ServiceFacts(bool Running, bool EverRan, IReadOnlyDictionary<string, LeaseRecord>? Leases = null, IReadOnlyList<WorkerRecord>? Workers = null)
 {
+    public bool Shared => Leases is not null;
+
     /// <param name="statePath">Where the state is: a service whose accounts are all polled has no fresh heartbeat, but its beacon.</param>
     public static ServiceFacts Read(StateStore store, DateTimeOffset now, string? statePath = null)
     {
         var records = store.Replicas.All().Select(r => store.Service.Get(r.Id)).Where(s => s is not null).ToList();
+        if (store.Shared)
+        {
+            var workers = store.Leases.Workers();
+            return new ServiceFacts(workers.Any(w => w.Live), workers.Count > 0 || records.Count > 0,
+                store.Leases.All().ToDictionary(l => l.Account, StringComparer.Ordinal), workers);
+        }
         return new ServiceFacts(records.Any(s => StatusHealth.IsAlive(s, now)) || (statePath is not null && Hosting.ServiceBeacon.Fresh(statePath, now)), records.Count > 0);
     }
 }
