@@ -33,6 +33,11 @@ public sealed class LeaseRepository
         RequireShared();
         _store.InTransaction(() =>
         {
+            // Two processes under one name would both take the same accounts for theirs.
+            var twin = _store.Query("SELECT host, pid FROM workers WHERE id = @w AND expires_at > now() FOR UPDATE", r => (Host: r.GetString(0), Pid: r.GetInt64(1)), ("@w", worker))
+                .Where(w => w.Host != host || w.Pid != pid).Select(w => $"pid {w.Pid} on {w.Host}").FirstOrDefault();
+            if (twin is not null)
+                throw new StateException($"another worker named {worker} is running ({twin}); give each worker its own State:WorkerName, or leave it out for host:pid");
             UpsertWorker(worker, host, pid, ttl);
             _store.Execute("DELETE FROM workers WHERE expires_at < now() - interval '1 day'; NOTIFY " + Channel);
         });
@@ -109,6 +114,10 @@ public sealed class LeaseRepository
         RequireShared();
         _store.Execute("UPDATE leases SET owner = NULL, expires_at = NULL WHERE owner = @w; DELETE FROM workers WHERE id = @w; NOTIFY " + Channel, ("@w", worker));
     }
+
+    /// <summary>Drops the lease row of an account taken out of the settings (`observer forget`), unless a live worker holds it.</summary>
+    public void Forget(string account) =>
+        _store.Execute("DELETE FROM leases WHERE account = @a AND (owner IS NULL OR expires_at IS NULL OR expires_at < now())", ("@a", account));
 
     public void Notify() => _store.Execute("NOTIFY " + Channel);
 

@@ -201,4 +201,27 @@ public class PostgreSqlStateTests
         Assert.That(alone, Is.Not.Null);
         Assert.That(SharedStateLock.TryTake(Location(), exclusive: false), Is.Null, "a worker beside a sync");
     }
+
+    [Test]
+    public async Task TwoLiveWorkersUnderOneName_AreRefused_AndTheNameIsFreeOnceTheFirstStoppedRenewing()
+    {
+        using var store = Open();
+        store.Leases.Join("backup-1", "box-a", 100, TimeSpan.FromSeconds(30));
+        var ex = Assert.Throws<StateException>(() => store.Leases.Join("backup-1", "box-b", 200, TimeSpan.FromSeconds(30)));
+        Assert.That(ex!.Message, Does.Contain("another worker named backup-1 is running (pid 100 on box-a)").And.Contain("State:WorkerName"));
+        Assert.DoesNotThrow(() => store.Leases.Join("backup-1", "box-a", 100, TimeSpan.FromSeconds(30)), "the same process joining again");
+        await _server.ScalarAsync(_database, "UPDATE workers SET expires_at = now() - interval '1 second'");
+        Assert.DoesNotThrow(() => store.Leases.Join("backup-1", "box-b", 200, TimeSpan.FromSeconds(30)), "the first one is gone");
+    }
+
+    [TestCase("Host=db.example.com;Username=o", Npgsql.SslMode.VerifyFull)]
+    [TestCase("Host=db.example.com;Username=o;SSL Mode=Require", Npgsql.SslMode.Require)]
+    [TestCase("Host=db.example.com;Username=o;SslMode=Disable", Npgsql.SslMode.Disable)]
+    [TestCase("Host=127.0.0.1;Username=o", Npgsql.SslMode.Prefer)]
+    [TestCase("Host=/var/run/postgresql;Username=o", Npgsql.SslMode.Prefer)]
+    [TestCase("Host=localhost,db.example.com;Username=o", Npgsql.SslMode.VerifyFull)]
+    public void ACertificateIsVerified_OffThisBox_UnlessTheSettingsSayOtherwise(string connectionString, Npgsql.SslMode expected)
+    {
+        Assert.That(PostgreSqlStateDatabase.Settings(connectionString).SslMode, Is.EqualTo(expected));
+    }
 }

@@ -43,7 +43,8 @@ public static class ReplicationMetrics
         if (count > 0) Writes.Add(count, Tags(target, ("kind", kind)));
     }
 
-    public static void Failed(ReplicaRecord target, string kind) => Errors.Add(1, Tags(target, ("kind", kind)));
+    /// <summary>By the names in the settings, not the state's row: a failure to reach the state is counted too.</summary>
+    public static void Failed(string account, string replica, string kind) => Errors.Add(1, new TagList { { "account", account }, { "replica", replica }, { "kind", kind } });
 
     /// <summary>Counted as each batch lands, so a long first copy shows its progress.</summary>
     public static void Appended(ReplicaRecord target, string folder, int messages, long bytes)

@@ -274,7 +274,15 @@ public sealed partial class ReplicationEngine
         string? stoppedBy = null;
         var queue = new SignalQueue(10_000, signal =>
         {
-            if (signal is FolderChanged changed) _store.Folders.MarkDirty(Target.Id, changed.Folder, changed.SeenAt);
+            // The mark only dates the lag; a shared state out of reach for a moment must not stop the watching.
+            if (signal is FolderChanged changed)
+                try
+                {
+                    _store.Folders.MarkDirty(Target.Id, changed.Folder, changed.SeenAt);
+                }
+                catch (StateUnavailableException)
+                {
+                }
             _inboxMail.Note(signal);
         });
         Task? watching = null;
@@ -352,7 +360,15 @@ public sealed partial class ReplicationEngine
             // An account of many may be polled by one-shot passes after its live run: those pass as `sync` does.
             _live = false;
             _folderDeletions = FolderDeletionDelay.None;
-            _store.Service.Save(Target.Id, new ServiceRecord { StartedAt = _started, HeartbeatAt = _time.GetUtcNow(), PrimaryState = "stopped", ReplicaState = "stopped", WatchMode = _watchMode, LastError = stoppedBy });
+            try
+            {
+                _store.Service.Save(Target.Id, new ServiceRecord { StartedAt = _started, HeartbeatAt = _time.GetUtcNow(), PrimaryState = "stopped", ReplicaState = "stopped", WatchMode = _watchMode, LastError = stoppedBy });
+            }
+            catch (StateUnavailableException ex)
+            {
+                // Never in place of what ended the run: status sees the stale heartbeat instead.
+                _logger.LogWarning("cannot record that this account stopped: {Reason}", ex.Message);
+            }
         }
     }
 
@@ -372,8 +388,10 @@ public sealed partial class ReplicationEngine
     {
         if (ex is LiveFailure { InnerException: { } inner }) ex = inner;
         _lastError = ex.Message;
-        ReplicationMetrics.Failed(Target, ReconnectPolicy.IsTransient(ex) ? "connection" : "other");
-        if (ReconnectPolicy.IsTransient(ex))
+        ReplicationMetrics.Failed(Account, Replica.Name, ReconnectPolicy.IsTransient(ex) ? ex is StateUnavailableException ? "state" : "connection" : "other");
+        // The shared state out of reach is neither server's outage.
+        if (ex is StateUnavailableException) _logger.LogWarning("{Reason}; trying again in {Seconds:0.0} s", ex.Message, retryIn.TotalSeconds);
+        else if (ReconnectPolicy.IsTransient(ex))
         {
             if (_brokenSide is { } side) _outages.Down(side, ex.Message);
         }
@@ -573,16 +591,23 @@ public sealed partial class ReplicationEngine
         var now = _time.GetUtcNow();
         if (!force && now - _lastHeartbeat < HeartbeatInterval) return;
         _lastHeartbeat = now;
-        _store.Service.Save(Target.Id, new ServiceRecord
+        try
         {
-            Pid = Environment.ProcessId,
-            StartedAt = _started,
-            HeartbeatAt = now,
-            PrimaryState = _outages.State(ServerRole.Primary),
-            ReplicaState = _outages.State(ServerRole.Replica),
-            WatchMode = _watchMode,
-            LastError = _lastError,
-        });
+            _store.Service.Save(Target.Id, new ServiceRecord
+            {
+                Pid = Environment.ProcessId,
+                StartedAt = _started,
+                HeartbeatAt = now,
+                PrimaryState = _outages.State(ServerRole.Primary),
+                ReplicaState = _outages.State(ServerRole.Replica),
+                WatchMode = _watchMode,
+                LastError = _lastError,
+            });
+        }
+        catch (StateUnavailableException)
+        {
+            // Only status reads it; a shared state out of reach is reported where it stops the work, and the next beat records again.
+        }
     }
 
     private void LogRetry(Exception error, TimeSpan delay) => Log.Retrying(_logger, error.Message, delay.TotalSeconds);

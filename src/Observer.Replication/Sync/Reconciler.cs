@@ -282,7 +282,7 @@ internal sealed class Reconciler(SyncContext context, FolderFilter filter, Troub
         catch (Exception ex) when (TroubleTracker.IsFolderError(ex))
         {
             var message = TroubleTracker.Describe(ex);
-            ReplicationMetrics.Failed(context.Target, "folder");
+            ReplicationMetrics.Failed(context.Target.Account, context.Target.Name, "folder");
             troubles.Record(folder.PrimaryName, "error", message);
             return new FolderSyncResult(folder.PrimaryName) { Outcome = FolderOutcome.Failed, Message = message };
         }

@@ -19,6 +19,25 @@ internal sealed class PostgreSqlStateDatabase : StateDatabase
 
     private PostgreSqlStateDatabase(string connectionString)
     {
+        var settings = Settings(connectionString);
+        _describe = Name(connectionString);
+        _connectionString = settings.ConnectionString;
+        _source = new NpgsqlSlimDataSourceBuilder(settings.ConnectionString).EnableArrays().EnableTransportSecurity().Build();
+    }
+
+    private static bool Names(string connectionString, params string[] keys)
+    {
+        var given = new DbConnectionStringBuilder { ConnectionString = connectionString };
+        return keys.Any(given.ContainsKey);
+    }
+
+    private static bool IsLocal(string? hosts) =>
+        (hosts ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .All(h => h.StartsWith('/') || h is "localhost" || (System.Net.IPAddress.TryParse(h, out var ip) && System.Net.IPAddress.IsLoopback(ip)));
+
+    /// <summary>The connection settings Observer uses: the admin's, with the password kept out of reach and TLS verified off this box.</summary>
+    internal static NpgsqlConnectionStringBuilder Settings(string connectionString)
+    {
         NpgsqlConnectionStringBuilder settings;
         try
         {
@@ -30,10 +49,11 @@ internal sealed class PostgreSqlStateDatabase : StateDatabase
         }
         // Npgsql would otherwise keep the password readable from the connection's settings, where an exception's text may show it.
         settings.PersistSecurityInfo = false;
+        // As with the mail servers, a certificate is verified unless the settings say otherwise: Npgsql's own default
+        // (Prefer) would send the password over TLS to whoever answers. Loopback and a Unix socket need no TLS.
+        if (!Names(connectionString, "sslmode", "ssl mode") && !IsLocal(settings.Host)) settings.SslMode = SslMode.VerifyFull;
         if (string.IsNullOrEmpty(settings.ApplicationName)) settings.ApplicationName = "observer";
-        _describe = Name(connectionString);
-        _connectionString = settings.ConnectionString;
-        _source = new NpgsqlSlimDataSourceBuilder(settings.ConnectionString).EnableArrays().Build();
+        return settings;
     }
 
     public static PostgreSqlStateDatabase Open(string connectionString)
@@ -102,7 +122,7 @@ internal sealed class PostgreSqlStateDatabase : StateDatabase
                 _connection = _source.OpenConnection();
                 return _connection;
             }
-            catch (Exception ex) when (ex is NpgsqlException or SocketException or TimeoutException)
+            catch (Exception ex) when (ex is NpgsqlException or SocketException or TimeoutException or IOException or System.Security.Authentication.AuthenticationException)
             {
                 throw Translate(ex) ?? Unreachable(ex);
             }
@@ -125,7 +145,7 @@ internal sealed class PostgreSqlStateDatabase : StateDatabase
                 connection.Open();
                 return connection;
             }
-            catch (Exception ex) when (ex is NpgsqlException or SocketException or TimeoutException)
+            catch (Exception ex) when (ex is NpgsqlException or SocketException or TimeoutException or IOException or System.Security.Authentication.AuthenticationException)
             {
                 connection.Dispose();
                 throw database.Translate(ex) ?? database.Unreachable(ex);
@@ -176,6 +196,9 @@ internal sealed class PostgreSqlStateDatabase : StateDatabase
     public override Exception? Translate(Exception error) => error switch
     {
         StateException or StateUnavailableException => null,
+        // A certificate refused is the settings' fault, or an attack: no retry helps.
+        _ when Refused(error) is { } tls => new StateException($"cannot open the state database, {_describe}: its TLS certificate was refused ({tls.Message.ReplaceLineEndings(" ")}); "
+            + "give State:ConnectionString a Root Certificate=FILE that signed it, or check Host against its name"),
         // A refused login or a missing database is the settings' fault: no retry helps.
         PostgresException { SqlState: "28P01" or "28000" or "3D000" } pg => new StateException($"cannot open the state database, {_describe}: {pg.MessageText}; check State:ConnectionString and its password"),
         NpgsqlException { IsTransient: true } or SocketException or TimeoutException => Unreachable(error),
@@ -183,6 +206,13 @@ internal sealed class PostgreSqlStateDatabase : StateDatabase
         NpgsqlException or InvalidOperationException when _connection is not { State: ConnectionState.Open } => Unreachable(error),
         _ => null,
     };
+
+    private static System.Security.Authentication.AuthenticationException? Refused(Exception? error)
+    {
+        for (; error is not null; error = error.InnerException)
+            if (error is System.Security.Authentication.AuthenticationException refused) return refused;
+        return null;
+    }
 
     private StateUnavailableException Unreachable(Exception ex) =>
         new($"the state database, {_describe}, cannot be reached: {(ex is PostgresException pg ? pg.MessageText : ex.Message).ReplaceLineEndings(" ")}", ex);

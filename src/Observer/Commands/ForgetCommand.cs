@@ -36,10 +36,13 @@ public static class ForgetCommand
         // A service not yet reloaded still writes for it: its rows would be pulled from under it.
         if (replicas.Any(r => StatusHealth.IsAlive(store.Service.Get(r.Id), now, anyHost: store.Shared)))
             throw new UsageException($"the running service still replicates account {account}; reload it first (systemctl reload, or kill -HUP its pid), then forget it");
+        if (store.Leases.All().FirstOrDefault(l => l.Account == account && l.Live) is { Owner: { } owner })
+            throw new UsageException($"worker {owner} still holds account {account}'s lease; reload it first (systemctl reload on its box), then forget it");
         var folders = replicas.Sum(r => store.Folders.All(r.Id).Count);
         store.InTransaction(() =>
         {
             foreach (var replica in replicas) store.Replicas.Remove(replica.Id);
+            if (store.Shared) store.Leases.Forget(account);
         });
         await output.WriteLineAsync($"forget: account {(account.Length > 0 ? account : "\"\"")}'s state is deleted ({Counted.Of(folders, "folder")}); the mail on both servers is untouched");
         return 0;
