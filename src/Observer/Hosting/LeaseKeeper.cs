@@ -64,64 +64,118 @@ public sealed class LeaseKeeper : ILeaseFence
         get { lock (_gate) return _held.Keys.ToHashSet(StringComparer.Ordinal); }
     }
 
+    /// <summary>Accounts given back whose work is still stopping: still this worker's in the database, no longer in <see cref="Held"/>.</summary>
+    private readonly HashSet<string> _releasing = new(StringComparer.Ordinal);
+
+    /// <summary>A database call and what is recorded of its answer, one at a time: a renewal read before a claim must not undo it.</summary>
+    private readonly Lock _calls = new();
+
+    /// <summary>Called when a renewal finds leases lost, so that their work is stopped at once rather than at the next round.</summary>
+    public Action? Lost { get; set; }
+
     /// <summary>
-    /// One round: renew, then release or claim toward the fair share. <paramref name="stop"/> stops the work of accounts
-    /// this worker gives back, before the database hears of it; returns the accounts held afterwards.
+    /// Extends every lease this worker holds, on its own loop every <see cref="RenewEvery"/>: never held up by accounts
+    /// being stopped or started. A lease another worker claimed meanwhile is dropped from <see cref="Held"/>.
     /// </summary>
-    public async Task<IReadOnlySet<string>> RoundAsync(IReadOnlyCollection<string> accounts, Func<IReadOnlySet<string>, Task> stop)
+    public void Renew()
     {
+        bool lost;
         try
         {
-            var started = _time.GetTimestamp();
-            var renewed = _store.Leases.Renew(Worker, Environment.MachineName, Environment.ProcessId, Expiry);
-            Record(renewed, started, replace: true);
-            _store.Leases.Offer(accounts);
-            Workers = Math.Max(1, _store.Leases.LiveWorkers());
-            var fair = (int)Math.Ceiling(accounts.Count / (double)Workers);
-            var mine = renewed.Keys.Where(accounts.Contains).ToList();
-            // Accounts no longer in the settings are let go at once; over the share, the last ones by name.
-            var extra = renewed.Keys.Except(mine).Concat(mine.Order(StringComparer.Ordinal).Skip(fair)).ToHashSet(StringComparer.Ordinal);
-            if (extra.Count > 0)
+            lock (_calls)
             {
+                var started = _time.GetTimestamp();
+                var renewed = _store.Leases.Renew(Worker, Environment.MachineName, Environment.ProcessId, Expiry);
                 lock (_gate)
-                    foreach (var account in extra) _held.Remove(account);
-                await stop(extra).ConfigureAwait(false);
-                _store.Leases.Release(Worker, extra);
-                _logger.LogInformation("gave {Count} accounts back for other workers to take (this worker's share is {Fair})", extra.Count, fair);
-            }
-            var want = fair - (mine.Count - extra.Count(mine.Contains));
-            if (want > 0)
-            {
-                started = _time.GetTimestamp();
-                var claimed = _store.Leases.Claim(Worker, accounts, want, Expiry);
-                Record(claimed, started, replace: false);
-                if (claimed.Count > 0) _logger.LogInformation("took the lease on {Count} accounts: {Accounts}", claimed.Count, Summary(claimed.Keys));
+                    foreach (var releasing in _releasing) renewed.Remove(releasing);
+                lost = Record(renewed, started, replace: true);
             }
             if (_unreachable) _logger.LogInformation("the state database answers again; this worker holds {Count} accounts", Held.Count);
             _unreachable = false;
         }
         catch (StateUnavailableException ex)
         {
-            // Leases run out on their own clock meanwhile; the fence stops writes then, and the next round renews.
+            // Leases run out on their own clock meanwhile; the fence stops writes then, and the next renewal that works renews them.
             if (!_unreachable) _logger.LogWarning("cannot renew this worker's leases: {Reason}; it stops writing for its accounts if this lasts over {Seconds:0} s", ex.Message, WritesFor.TotalSeconds);
             _unreachable = true;
+            return;
+        }
+        if (lost) Lost?.Invoke();
+    }
+
+    /// <summary>
+    /// One round toward the fair share: give back what is over it (<paramref name="stop"/> stops that work first, and only
+    /// then does the database hear of it), or claim what is missing. Returns the accounts held afterwards.
+    /// </summary>
+    public async Task<IReadOnlySet<string>> RoundAsync(IReadOnlyCollection<string> accounts, Func<IReadOnlySet<string>, Task> stop)
+    {
+        try
+        {
+            int fair;
+            HashSet<string> extra;
+            lock (_calls)
+            {
+                _store.Leases.Offer(accounts);
+                Workers = Math.Max(1, _store.Leases.LiveWorkers());
+                fair = (int)Math.Ceiling(accounts.Count / (double)Workers);
+                var held = Held;
+                var mine = held.Where(accounts.Contains).ToList();
+                // Accounts no longer in the settings are let go at once; over the share, the last ones by name.
+                extra = held.Except(mine).Concat(mine.Order(StringComparer.Ordinal).Skip(fair)).ToHashSet(StringComparer.Ordinal);
+                lock (_gate)
+                    foreach (var account in extra)
+                    {
+                        _held.Remove(account);
+                        _releasing.Add(account);
+                    }
+                var want = fair - (mine.Count - extra.Count(mine.Contains)) - _releasing.Count(r => !extra.Contains(r));
+                if (want > 0)
+                {
+                    var started = _time.GetTimestamp();
+                    var claimed = _store.Leases.Claim(Worker, accounts, want, Expiry);
+                    Record(claimed, started, replace: false);
+                    if (claimed.Count > 0) _logger.LogInformation("took the lease on {Count} accounts: {Accounts}", claimed.Count, Summary(claimed.Keys));
+                }
+            }
+            if (extra.Count > 0)
+            {
+                try
+                {
+                    await stop(extra).ConfigureAwait(false);
+                    _store.Leases.Release(Worker, extra);
+                    _logger.LogInformation("gave {Count} accounts back for other workers to take (this worker's share is {Fair})", extra.Count, fair);
+                }
+                finally
+                {
+                    // Not released (the database out of reach): they expire, and the others take them then.
+                    lock (_gate) _releasing.ExceptWith(extra);
+                }
+            }
+        }
+        catch (StateUnavailableException)
+        {
+            // The renewal loop says so; the next round tries again.
         }
         return Held;
     }
 
-    private void Record(Dictionary<string, long> leases, long renewalStarted, bool replace)
+    /// <summary>Records leases with their write deadline; with <paramref name="replace"/>, those missing are lost. Returns whether any were.</summary>
+    private bool Record(Dictionary<string, long> leases, long renewalStarted, bool replace)
     {
         var deadline = renewalStarted + (long)(WritesFor.TotalSeconds * _time.TimestampFrequency);
+        var lost = false;
         lock (_gate)
         {
             if (replace)
-                foreach (var lost in _held.Keys.Where(a => !leases.ContainsKey(a)).ToList())
+                foreach (var gone in _held.Keys.Where(a => !leases.ContainsKey(a)).ToList())
                 {
-                    _held.Remove(lost);
-                    _logger.LogWarning("lost the lease on account {Account} (another worker took it while this one was not renewing)", lost);
+                    _held.Remove(gone);
+                    lost = true;
+                    _logger.LogWarning("lost the lease on account {Account} (another worker took it while this one was not renewing)", gone);
                 }
             foreach (var (account, token) in leases) _held[account] = (token, deadline);
         }
+        return lost;
     }
 
     private static string Summary(IEnumerable<string> accounts)

@@ -116,22 +116,49 @@ public sealed class ReplicationWorker(AccountEngines accounts, IOptions<Observer
         logger.LogInformation("worker {Worker} joined the shared state {State}; it takes its share of {Count} accounts", keeper.Worker,
             settings.Value.State.Describe, configured.Select(u => u.Name).Distinct().Count());
         using var wake = new SemaphoreSlim(0);
+        keeper.Lost = () => wake.Release();
+        async Task RenewalsAsync(CancellationToken token)
+        {
+            while (!token.IsCancellationRequested)
+            {
+                await Task.Delay(keeper.RenewEvery, time, token);
+                keeper.Renew();
+            }
+        }
         async Task RoundsAsync(CancellationToken token)
         {
+            // One wait of each kind at a time: the LISTEN connection takes one wait, and a wake is not to be swallowed by a stale one.
+            Task? signal = null, woken = null;
             while (!token.IsCancellationRequested)
             {
                 var held = await keeper.RoundAsync(configured.Select(u => u.Name).Distinct(StringComparer.Ordinal).ToList(), _ => ApplyAsync(keeper.Held));
                 if (keeper.Workers != scheduler.Workers) Share(keeper.Workers, scheduler);
                 await ApplyAsync(held);
-                // A signal from another worker, a reload, or the renewal interval, whichever comes first; never more than 5 rounds a second.
-                var signal = signals.WaitAsync(keeper.RenewEvery, time, token);
-                await Task.WhenAny(signal, wake.WaitAsync(token));
+                // A signal from another worker, a lease lost, a reload, or the renewal interval, whichever comes first; at most 5 rounds a second.
+                signal ??= signals.WaitAsync(keeper.RenewEvery, time, token);
+                woken ??= wake.WaitAsync(token);
+                await Task.WhenAny(signal, woken);
+                if (signal.IsCompleted) signal = null;
+                if (woken.IsCompleted) woken = null;
                 await Task.Delay(TimeSpan.FromMilliseconds(200), time, token);
+            }
+        }
+        // Without its renewals a worker would go on, fenced, writing nothing: a failure there ends the worker, for systemd to start again.
+        async Task Vital(Func<CancellationToken, Task> loop)
+        {
+            try
+            {
+                await loop(broken.Token);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                Interlocked.CompareExchange(ref fatal, ex, null);
+                await broken.CancelAsync();
             }
         }
         try
         {
-            await Task.WhenAll(RoundsAsync(broken.Token), scheduler.RunAsync(broken.Token), reloader.WatchAsync(settings.Value, units =>
+            await Task.WhenAll(Vital(RenewalsAsync), Vital(RoundsAsync), scheduler.RunAsync(broken.Token), reloader.WatchAsync(settings.Value, units =>
             {
                 configured = units;
                 wake.Release();
