@@ -24,6 +24,8 @@ public sealed class SharedStateLock : IDisposable
         try
         {
             using var command = new NpgsqlCommand(exclusive ? $"SELECT pg_try_advisory_lock({Key})" : $"SELECT pg_try_advisory_lock_shared({Key})", connection);
+            // A worker's lock dies with its connection (the database restarted) while the worker goes on: its renewals say it runs.
+            command.CommandText += exclusive ? " AND (to_regclass('workers') IS NULL OR NOT EXISTS (SELECT 1 FROM workers WHERE expires_at > now()))" : "";
             if ((bool)command.ExecuteScalar()!) return new SharedStateLock(connection);
         }
         catch (NpgsqlException ex)

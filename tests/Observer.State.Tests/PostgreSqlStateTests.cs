@@ -197,9 +197,15 @@ public class PostgreSqlStateTests
             Assert.That(worker2, Is.Not.Null);
             Assert.That(SharedStateLock.TryTake(Location(), exclusive: true), Is.Null, "a sync beside running workers");
         }
-        using var alone = SharedStateLock.TryTake(Location(), exclusive: true);
-        Assert.That(alone, Is.Not.Null);
-        Assert.That(SharedStateLock.TryTake(Location(), exclusive: false), Is.Null, "a worker beside a sync");
+        using (var alone = SharedStateLock.TryTake(Location(), exclusive: true))
+        {
+            Assert.That(alone, Is.Not.Null);
+            Assert.That(SharedStateLock.TryTake(Location(), exclusive: false), Is.Null, "a worker beside a sync");
+        }
+        // A worker whose lock went with a restart of the database still renews: a sync is refused all the same.
+        using var worker = Open();
+        worker.Leases.Join("w", "h", 1, TimeSpan.FromSeconds(30));
+        Assert.That(SharedStateLock.TryTake(Location(), exclusive: true), Is.Null);
     }
 
     [Test]
