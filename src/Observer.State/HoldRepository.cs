@@ -50,9 +50,11 @@ public sealed class HoldRepository
                 string? renamed = h.Folder == oldFolder ? newFolder
                     : delimiter is { } d && h.Folder.StartsWith(oldFolder + d, StringComparison.Ordinal) ? newFolder + h.Folder[oldFolder.Length..]
                     : null;
-                if (renamed is not null)
-                    _store.Execute("DELETE FROM holds WHERE replica_id = @r AND folder = @n AND kind = @k; UPDATE holds SET folder = @n WHERE replica_id = @r AND folder = @o AND kind = @k",
-                        ("@r", replicaId), ("@o", h.Folder), ("@n", renamed), ("@k", Name(h.Kind)));
+                if (renamed is null) continue;
+                // Two commands, not one of two statements (see StateStore.Statements).
+                _store.Execute("DELETE FROM holds WHERE replica_id = @r AND folder = @n AND kind = @k", ("@r", replicaId), ("@n", renamed), ("@k", Name(h.Kind)));
+                _store.Execute("UPDATE holds SET folder = @n WHERE replica_id = @r AND folder = @o AND kind = @k",
+                    ("@r", replicaId), ("@o", h.Folder), ("@n", renamed), ("@k", Name(h.Kind)));
             }
         });
 

@@ -10,18 +10,18 @@ public sealed class KeptMessageRepository
     /// <summary>Turns these rows of live messages into kept copies, in the caller's transaction; <paramref name="flags"/> is what each copy carries now.</summary>
     public void Keep(long folderId, IEnumerable<MessageRecord> rows, Func<MessageRecord, string> flags)
     {
-        using var command = _store.Command(
-            _store.Replace("kept_messages", "folder_id = @f AND replica_uid = @r", "(folder_id, replica_uid, primary_uid, md5, size, internal_date, flags, kept_at) VALUES (@f, @r, @p, @h, @s, @d, @fl, @t)"),
+        using var replace = _store.Replace("kept_messages", "folder_id = @f AND replica_uid = @r",
+            "(folder_id, replica_uid, primary_uid, md5, size, internal_date, flags, kept_at) VALUES (@f, @r, @p, @h, @s, @d, @fl, @t)",
             ("@f", folderId), ("@r", 0L), ("@p", 0L), ("@h", Array.Empty<byte>()), ("@s", 0L), ("@d", null), ("@fl", ""), ("@t", _store.Now()));
         foreach (var row in rows)
         {
-            command.Parameters["@r"].Value = (long)row.ReplicaUid;
-            command.Parameters["@p"].Value = (long)row.PrimaryUid;
-            command.Parameters["@h"].Value = row.Md5;
-            command.Parameters["@s"].Value = row.Size;
-            command.Parameters["@d"].Value = row.InternalDate is { } d ? d.ToUnixTimeSeconds() : DBNull.Value;
-            command.Parameters["@fl"].Value = flags(row);
-            command.ExecuteNonQuery();
+            replace["@r"] = (long)row.ReplicaUid;
+            replace["@p"] = (long)row.PrimaryUid;
+            replace["@h"] = row.Md5;
+            replace["@s"] = row.Size;
+            replace["@d"] = row.InternalDate?.ToUnixTimeSeconds();
+            replace["@fl"] = flags(row);
+            replace.Execute();
         }
     }
 

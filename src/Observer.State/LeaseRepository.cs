@@ -39,7 +39,9 @@ public sealed class LeaseRepository
             if (twin is not null)
                 throw new StateException($"another worker named {worker} is running ({twin}); give each worker its own State:WorkerName, or leave it out for host:pid");
             UpsertWorker(worker, host, pid, ttl);
-            _store.Execute("DELETE FROM workers WHERE expires_at < now() - interval '1 day'; NOTIFY " + Channel);
+            // Each statement a command of its own (see StateStore.Statements); the notification goes out at the commit.
+            _store.Execute("DELETE FROM workers WHERE expires_at < now() - interval '1 day'");
+            Notify();
         });
     }
 
@@ -104,15 +106,23 @@ public sealed class LeaseRepository
     {
         RequireShared();
         if (accounts.Count == 0) return;
-        _store.Execute("UPDATE leases SET owner = NULL, expires_at = NULL WHERE owner = @w AND account = ANY(@a); NOTIFY " + Channel,
-            ("@w", worker), ("@a", accounts.ToArray()));
+        _store.InTransaction(() =>
+        {
+            _store.Execute("UPDATE leases SET owner = NULL, expires_at = NULL WHERE owner = @w AND account = ANY(@a)", ("@w", worker), ("@a", accounts.ToArray()));
+            Notify();
+        });
     }
 
     /// <summary>Leaves: every lease given up and the worker's row removed, so the others take its accounts at once.</summary>
     public void Leave(string worker)
     {
         RequireShared();
-        _store.Execute("UPDATE leases SET owner = NULL, expires_at = NULL WHERE owner = @w; DELETE FROM workers WHERE id = @w; NOTIFY " + Channel, ("@w", worker));
+        _store.InTransaction(() =>
+        {
+            _store.Execute("UPDATE leases SET owner = NULL, expires_at = NULL WHERE owner = @w", ("@w", worker));
+            _store.Execute("DELETE FROM workers WHERE id = @w", ("@w", worker));
+            Notify();
+        });
     }
 
     /// <summary>Drops the lease row of an account taken out of the settings (`observer forget`), unless a live worker holds it.</summary>

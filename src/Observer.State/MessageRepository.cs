@@ -69,20 +69,19 @@ public sealed class MessageRepository
     public void Put(IEnumerable<MessageRecord> rows) =>
         _store.InTransaction(() =>
         {
-            using var command = _store.Command(
-                _store.Replace("messages", "folder_id = @f AND primary_uid = @p", $"({InsertColumns}) VALUES (@f, @p, @r, @h, @s, @d, @fl, @m)"),
+            using var replace = _store.Replace("messages", "folder_id = @f AND primary_uid = @p", $"({InsertColumns}) VALUES (@f, @p, @r, @h, @s, @d, @fl, @m)",
                 ("@f", 0L), ("@p", 0L), ("@r", 0L), ("@h", Array.Empty<byte>()), ("@s", 0L), ("@d", null), ("@fl", ""), ("@m", null));
             foreach (var row in rows)
             {
-                command.Parameters["@f"].Value = row.FolderId;
-                command.Parameters["@p"].Value = (long)row.PrimaryUid;
-                command.Parameters["@r"].Value = (long)row.ReplicaUid;
-                command.Parameters["@h"].Value = row.Md5;
-                command.Parameters["@s"].Value = row.Size;
-                command.Parameters["@d"].Value = row.InternalDate is { } d ? d.ToUnixTimeSeconds() : DBNull.Value;
-                command.Parameters["@fl"].Value = row.Flags;
-                command.Parameters["@m"].Value = (object?)row.MessageId ?? DBNull.Value;
-                command.ExecuteNonQuery();
+                replace["@f"] = row.FolderId;
+                replace["@p"] = (long)row.PrimaryUid;
+                replace["@r"] = (long)row.ReplicaUid;
+                replace["@h"] = row.Md5;
+                replace["@s"] = row.Size;
+                replace["@d"] = row.InternalDate?.ToUnixTimeSeconds();
+                replace["@fl"] = row.Flags;
+                replace["@m"] = row.MessageId;
+                replace.Execute();
             }
         });
 

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Text.RegularExpressions;
 using Observer.State.Databases;
 
 namespace Observer.State;
@@ -225,8 +226,39 @@ public sealed class StateStore : IDisposable
         }
     }
 
-    /// <summary>Replaces a row by key, cascading to the rows that hang off the old one (SQLite's INSERT OR REPLACE).</summary>
-    internal string Replace(string table, string keyCondition, string insert) => _database.Replace(table, keyCondition, insert);
+    /// <summary>
+    /// Replaces rows by key, cascading to the rows that hang off the old one (SQLite's INSERT OR REPLACE), in the caller's
+    /// transaction: set the parameters, then <see cref="Statements.Execute"/> for each row.
+    /// </summary>
+    internal Statements Replace(string table, string keyCondition, string insert, params (string Name, object? Value)[] parameters) =>
+        new([.. _database.Replace(table, keyCondition, insert).Select(sql => Command(sql, [.. parameters.Where(p => Regex.IsMatch(sql, Regex.Escape(p.Name) + @"\b"))]))]);
+
+    /// <summary>
+    /// Statements run one after the other, each a command of its own. Never one command of several statements: Npgsql
+    /// sends the statements after a command's first asynchronously, and while this store's lock is held and the account
+    /// engines' thread-pool threads all wait for it, the send waits for a free thread that never comes (the worker stalls).
+    /// </summary>
+    internal sealed class Statements(IReadOnlyList<DbCommand> commands) : IDisposable
+    {
+        /// <summary>Sets a parameter in every statement that has it.</summary>
+        public object? this[string name]
+        {
+            set
+            {
+                foreach (var command in commands.Where(c => c.Parameters.Contains(name))) command.Parameters[name].Value = value ?? DBNull.Value;
+            }
+        }
+
+        public void Execute()
+        {
+            foreach (var command in commands) command.ExecuteNonQuery();
+        }
+
+        public void Dispose()
+        {
+            foreach (var command in commands) command.Dispose();
+        }
+    }
 
     internal string Now() => Iso(Time.GetUtcNow());
 

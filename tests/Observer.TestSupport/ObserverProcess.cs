@@ -122,11 +122,20 @@ public sealed class ObserverProcess : IAsyncDisposable
     }
 
     /// <summary>SIGTERM: the polite stop a service manager sends.</summary>
-    public void Terminate() => Signal(15);
+    public void Terminate() => Signal("TERM");
 
-    public void Interrupt() => Signal(2);
+    public void Interrupt() => Signal("INT");
 
-    private void Signal(int signal)
+    /// <summary>SIGSTOP: the process is frozen where it stands (as a VM paused, or a long GC), until <see cref="Continue"/>.</summary>
+    public void Pause() => Signal("STOP");
+
+    /// <summary>SIGCONT: a paused process runs on from where it stood.</summary>
+    public void Continue() => Signal("CONT");
+
+    /// <summary>Whether the process is stopped now (state T in /proc), as after <see cref="Pause"/>.</summary>
+    public bool IsPaused => !_process.HasExited && File.ReadAllText($"/proc/{_process.Id}/stat") is var stat && stat[(stat.LastIndexOf(')') + 2)..].StartsWith('T');
+
+    private void Signal(string signal)
     {
         if (!_process.HasExited) Process.Start("kill", [$"-{signal}", _process.Id.ToString()])!.WaitForExit();
     }

@@ -61,6 +61,23 @@ public sealed class PostgreSqlServer : IAsyncDisposable
         return await command.ExecuteScalarAsync();
     }
 
+    /// <summary>Runs one query in <paramref name="database"/> as the test user, returning every row's columns (DBNull as null).</summary>
+    public async Task<List<object?[]>> RowsAsync(string database, string sql)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString(database) + $";Password={Password};Pooling=false");
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        var rows = new List<object?[]>();
+        while (await reader.ReadAsync())
+        {
+            var row = new object?[reader.FieldCount];
+            for (var i = 0; i < row.Length; i++) row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
+            rows.Add(row);
+        }
+        return rows;
+    }
+
     /// <summary>Stops and starts the server again on the same port, keeping its data: every client's connection is cut.</summary>
     public async Task RestartAsync(TimeSpan? down = null)
     {

@@ -391,6 +391,8 @@ public sealed partial class ReplicationEngine
         ReplicationMetrics.Failed(Account, Replica.Name, ReconnectPolicy.IsTransient(ex) ? ex is StateUnavailableException ? "state" : "connection" : "other");
         // The shared state out of reach is neither server's outage.
         if (ex is StateUnavailableException) _logger.LogWarning("{Reason}; trying again in {Seconds:0.0} s", ex.Message, retryIn.TotalSeconds);
+        // The fence at work (this worker was paused or cut off past its lease), not a bug: the next lease round stops the account here.
+        else if (ex is LeaseLostException) _logger.LogWarning("{Reason}", ex.Message);
         else if (ReconnectPolicy.IsTransient(ex))
         {
             if (_brokenSide is { } side) _outages.Down(side, ex.Message);

@@ -217,7 +217,7 @@ internal sealed class PostgreSqlStateDatabase : StateDatabase
     private StateUnavailableException Unreachable(Exception ex) =>
         new($"the state database, {_describe}, cannot be reached: {(ex is PostgresException pg ? pg.MessageText : ex.Message).ReplaceLineEndings(" ")}", ex);
 
-    public override string Replace(string table, string keyCondition, string insert) => $"DELETE FROM {table} WHERE {keyCondition}; INSERT INTO {table} {insert}";
+    public override string[] Replace(string table, string keyCondition, string insert) => [$"DELETE FROM {table} WHERE {keyCondition}", $"INSERT INTO {table} {insert}"];
 
     public override void Dispose()
     {

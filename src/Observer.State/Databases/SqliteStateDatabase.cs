@@ -109,7 +109,7 @@ internal sealed class SqliteStateDatabase : StateDatabase
     // A local file's errors (a full disk, a damaged page) are reported where they happen, as they always were.
     public override Exception? Translate(Exception error) => null;
 
-    public override string Replace(string table, string keyCondition, string insert) => $"INSERT OR REPLACE INTO {table} {insert}";
+    public override string[] Replace(string table, string keyCondition, string insert) => [$"INSERT OR REPLACE INTO {table} {insert}"];
 
     private static StateException CannotOpen(string path, Exception ex) => new($"cannot open state database {path}: {ex.Message}", ex);
 

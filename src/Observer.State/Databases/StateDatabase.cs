@@ -26,8 +26,11 @@ internal abstract class StateDatabase : IDisposable
 
     public abstract string Describe { get; }
 
-    /// <summary>Replaces a row by key, as SQLite's INSERT OR REPLACE does (delete, cascading to what hangs off it, then insert).</summary>
-    public abstract string Replace(string table, string keyCondition, string insert);
+    /// <summary>
+    /// The statements that replace a row by key, as SQLite's INSERT OR REPLACE does (delete, cascading to what hangs off
+    /// it, then insert), each to be run as a command of its own.
+    /// </summary>
+    public abstract string[] Replace(string table, string keyCondition, string insert);
 
     public abstract void Dispose();
 }
