@@ -163,6 +163,11 @@ public sealed class LeaseRepository
         return row.Token;
     }
 
+    /// <summary>Whether this worker holds the live lease on the replica's account (no fence: always).</summary>
+    internal bool HeldHere(long replicaId) => _store.Fence is not { } fence || _store.Query(
+        "SELECT 1 FROM leases l JOIN replicas r ON r.account = l.account WHERE r.id = @r AND l.owner = @me AND l.expires_at > now()",
+        r => 1, ("@r", replicaId), ("@me", fence.Worker)).Count > 0;
+
     /// <summary>The replica of journal entry <paramref name="id"/>, to fence its completion.</summary>
     internal long? ReplicaOfEntry(long id) =>
         _store.Query("SELECT replica_id FROM journal WHERE id = @id", r => r.GetInt64(0), ("@id", id)).Select(v => (long?)v).SingleOrDefault();

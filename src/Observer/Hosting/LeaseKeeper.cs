@@ -8,8 +8,9 @@ namespace Observer.Hosting;
 /// workers, rounded up), renews what it holds, gives back what is over its share when others join, and takes what
 /// a dead worker left once its lease ran out. It is the fence the journal and the replica sessions check.
 /// <para>
-/// Timing, from <see cref="StateOptions.LeaseTime"/> (T): a lease lasts 2T/3 in the database and is renewed every T/6,
-/// so a dead worker's accounts are claimed within about 5T/6. This worker stops writing for an account T/2 after its
+/// Timing, from <see cref="StateOptions.LeaseTime"/> (T): a lease lasts T/2 in the database and is renewed every T/6, and
+/// the workers look for leases to claim every T/12, so a dead worker's accounts are claimed within about 7T/12, well
+/// inside T. This worker stops writing for an account T/3 after its
 /// last successful renewal began, by its own monotonic clock: before the lease can expire and another worker own it.
 /// </para>
 /// </summary>
@@ -35,13 +36,16 @@ public sealed class LeaseKeeper : ILeaseFence
     public int Workers { get; private set; } = 1;
 
     /// <summary>How long a lease lasts in the database past its last renewal.</summary>
-    public TimeSpan Expiry => _leaseTime * 2 / 3;
+    public TimeSpan Expiry => _leaseTime / 2;
 
     /// <summary>How often leases are renewed and the share looked at again, when no signal comes first.</summary>
     public TimeSpan RenewEvery => _leaseTime / 6;
 
     /// <summary>How long after a renewal began this worker still writes, by its own clock.</summary>
-    private TimeSpan WritesFor => _leaseTime / 2;
+    private TimeSpan WritesFor => _leaseTime / 3;
+
+    /// <summary>How often the share is looked at again when no worker signals: how soon a dead worker's expired leases are seen.</summary>
+    public TimeSpan LookEvery => _leaseTime / 12;
 
     public long? TokenOf(string account)
     {

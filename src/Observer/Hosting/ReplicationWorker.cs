@@ -134,8 +134,8 @@ public sealed class ReplicationWorker(AccountEngines accounts, IOptions<Observer
                 var held = await keeper.RoundAsync(configured.Select(u => u.Name).Distinct(StringComparer.Ordinal).ToList(), _ => ApplyAsync(keeper.Held));
                 if (keeper.Workers != scheduler.Workers) Share(keeper.Workers, scheduler);
                 await ApplyAsync(held);
-                // A signal from another worker, a lease lost, a reload, or the renewal interval, whichever comes first; at most 5 rounds a second.
-                signal ??= signals.WaitAsync(keeper.RenewEvery, time, token);
+                // A signal from another worker, a lease lost, a reload, or LookEvery, whichever comes first; at most 5 rounds a second.
+                signal ??= signals.WaitAsync(keeper.LookEvery, time, token);
                 woken ??= wake.WaitAsync(token);
                 await Task.WhenAny(signal, woken);
                 if (signal.IsCompleted) signal = null;
