@@ -95,7 +95,7 @@ public sealed class FailoverRepository
             ("@z", copy.Size), ("@t", StateStore.Iso(copy.CopiedAt)));
 
     public IReadOnlyList<FailoverCopy> Copies(long failoverId) =>
-        _store.Query("SELECT server, folder, md5, internal_date, sender, subject, size, copied_at FROM failover_copies WHERE failover_id = @id ORDER BY rowid", r =>
+        _store.Query("SELECT server, folder, md5, internal_date, sender, subject, size, copied_at FROM failover_copies WHERE failover_id = @id ORDER BY copied_at, folder, md5", r =>
             new FailoverCopy(r.GetString(0), r.GetString(1), (byte[])r[2], StateStore.ReadTime(r, 3), r.Text(4), r.Text(5), r.GetInt64(6), StateStore.ReadTime(r, 7)!.Value), ("@id", failoverId));
 
     /// <summary>

@@ -35,7 +35,10 @@ public sealed class LeaseRepository
         {
             // Two processes under one name would both take the same accounts for theirs.
             var twin = _store.Query("SELECT host, pid FROM workers WHERE id = @w AND expires_at > now() FOR UPDATE", r => (Host: r.GetString(0), Pid: r.GetInt64(1)), ("@w", worker))
-                .Where(w => w.Host != host || w.Pid != pid).Select(w => $"pid {w.Pid} on {w.Host}").FirstOrDefault();
+                .Where(w => w.Host != host || w.Pid != pid)
+                // A worker of this box that died (restarted by systemd) is no twin, even before its row expires.
+                .Where(w => w.Host != host || Processes.IsAlive((int)w.Pid))
+                .Select(w => $"pid {w.Pid} on {w.Host}").FirstOrDefault();
             if (twin is not null)
                 throw new StateException($"another worker named {worker} is running ({twin}); give each worker its own State:WorkerName, or leave it out for host:pid");
             UpsertWorker(worker, host, pid, ttl);
@@ -61,21 +64,25 @@ public sealed class LeaseRepository
     }
 
     /// <summary>
-    /// Extends this worker's row and every lease it still owns; returns those leases (account → token). A lease that
-    /// expired but that nobody claimed since is still this worker's, under the same token: nobody else wrote for it.
+    /// Extends this worker's row and those of its leases it holds under the tokens it claimed (<paramref name="held"/>,
+    /// account → token); returns them. A lease that expired but that nobody claimed since is still this worker's, under
+    /// the same token: nobody else wrote for it. One under another token (another process under the same name) is not touched.
     /// </summary>
-    public Dictionary<string, long> Renew(string worker, string host, int pid, TimeSpan ttl)
+    public Dictionary<string, long> Renew(string worker, string host, int pid, TimeSpan ttl, IReadOnlyDictionary<string, long> held)
     {
         RequireShared();
-        var held = new Dictionary<string, long>(StringComparer.Ordinal);
+        var renewed = new Dictionary<string, long>(StringComparer.Ordinal);
         _store.InTransaction(() =>
         {
             UpsertWorker(worker, host, pid, ttl);
-            foreach (var (account, token) in _store.Query("UPDATE leases SET expires_at = now() + @ttl * interval '1 second' WHERE owner = @w RETURNING account, token",
-                         r => (r.GetString(0), r.GetInt64(1)), ("@w", worker), ("@ttl", ttl.TotalSeconds)))
-                held[account] = token;
+            if (held.Count == 0) return;
+            foreach (var (account, token) in _store.Query(
+                         "UPDATE leases l SET expires_at = now() + @ttl * interval '1 second' FROM unnest(@a, @t) AS m(account, token) "
+                         + "WHERE l.owner = @w AND l.account = m.account AND l.token = m.token RETURNING l.account, l.token",
+                         r => (r.GetString(0), r.GetInt64(1)), ("@w", worker), ("@ttl", ttl.TotalSeconds), ("@a", held.Keys.ToArray()), ("@t", held.Values.ToArray())))
+                renewed[account] = token;
         });
-        return held;
+        return renewed;
     }
 
     /// <summary>How many workers renewed in time, this one included.</summary>

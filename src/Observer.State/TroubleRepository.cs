@@ -32,8 +32,10 @@ public sealed class TroubleRepository
                 string? renamed = t.Folder == oldFolder ? newFolder
                     : delimiter is { } d && t.Folder.StartsWith(oldFolder + d, StringComparison.Ordinal) ? newFolder + t.Folder[oldFolder.Length..]
                     : null;
-                if (renamed is not null)
-                    _store.Execute("UPDATE OR REPLACE troubles SET folder = @n WHERE replica_id = @r AND folder = @o", ("@r", replicaId), ("@o", t.Folder), ("@n", renamed));
+                if (renamed is null) continue;
+                // What SQLite's UPDATE OR REPLACE does, in SQL PostgreSQL speaks too; two commands (see StateStore.Statements).
+                _store.Execute("DELETE FROM troubles WHERE replica_id = @r AND folder = @n", ("@r", replicaId), ("@n", renamed));
+                _store.Execute("UPDATE troubles SET folder = @n WHERE replica_id = @r AND folder = @o", ("@r", replicaId), ("@o", t.Folder), ("@n", renamed));
             }
         });
 

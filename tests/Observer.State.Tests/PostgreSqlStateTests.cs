@@ -144,7 +144,9 @@ public class PostgreSqlStateTests
         var second = b.Leases.Claim("B", ["x", "y"], 2, TimeSpan.FromSeconds(30));
         Assert.That(second.Keys, Is.EquivalentTo(new[] { "x" }));
         Assert.That(second["x"], Is.GreaterThan(first["x"]));
-        Assert.That(a.Leases.Renew("A", "host", 1, TimeSpan.FromSeconds(30)).Keys, Is.EquivalentTo(new[] { "y" }));
+        Assert.That(a.Leases.Renew("A", "host", 1, TimeSpan.FromSeconds(30), first).Keys, Is.EquivalentTo(new[] { "y" }));
+        // Another process under the same name, with tokens it never claimed, renews nothing.
+        Assert.That(a.Leases.Renew("A", "host", 2, TimeSpan.FromSeconds(30), new Dictionary<string, long> { ["y"] = first["y"] + 1 }), Is.Empty);
     }
 
     [Test]
@@ -182,7 +184,7 @@ public class PostgreSqlStateTests
         await _server.ScalarAsync(_database, "UPDATE leases SET expires_at = now() - interval '1 second'");
         Assert.That(Assert.Throws<LeaseLostException>(() => a.Journal.Begin(Append(replica.Id)))!.Message, Does.Contain("expired"));
         // Renewed before anyone else claimed it: the same token, and writing goes on.
-        Assert.That(a.Leases.Renew("A", "host", 1, TimeSpan.FromSeconds(30))["bob"], Is.EqualTo(fence.Tokens["bob"]));
+        Assert.That(a.Leases.Renew("A", "host", 1, TimeSpan.FromSeconds(30), fence.Tokens)["bob"], Is.EqualTo(fence.Tokens["bob"]));
         Assert.DoesNotThrow(() => a.Journal.Begin(Append(replica.Id)));
     }
 
@@ -229,5 +231,39 @@ public class PostgreSqlStateTests
     public void ACertificateIsVerified_OffThisBox_UnlessTheSettingsSayOtherwise(string connectionString, Npgsql.SslMode expected)
     {
         Assert.That(PostgreSqlStateDatabase.Settings(connectionString).SslMode, Is.EqualTo(expected));
+    }
+
+    [Test]
+    public void FolderRenames_FailoversAndDrains_RunOnPostgreSql_AsOnSqlite()
+    {
+        // The paths the engine's tests on PostgreSQL rarely reach: renames that carry troubles and holds, and failover records.
+        using var store = Open();
+        var replica = store.Replicas.Ensure("r", "p", "r", account: "alice").Replica;
+        store.Troubles.Record(replica.Id, "Work", "sync", "refused", DateTimeOffset.UtcNow);
+        store.Troubles.Record(replica.Id, "Work.2026", "sync", "refused", DateTimeOffset.UtcNow);
+        store.Troubles.Record(replica.Id, "Projects.2026", "sync", "an older one, replaced by the rename", DateTimeOffset.UtcNow);
+        store.Holds.Put(replica.Id, "Work", HoldKind.Messages, 30, "30 of 40");
+        store.Holds.Put(replica.Id, "Projects", HoldKind.Messages, 5, "in the way");
+        store.Journal.Begin(new JournalEntry { ReplicaId = replica.Id, Folder = "Work.2026", Operation = "append", PrimaryUid = 1, Md5 = [1] });
+        store.InTransaction(() =>
+        {
+            store.Troubles.Rename(replica.Id, "Work", "Projects", '.');
+            store.Holds.Rename(replica.Id, "Work", "Projects", '.');
+            store.Journal.Rename(replica.Id, "Work", "Projects", '.');
+        });
+        Assert.That(store.Troubles.All(replica.Id).Select(t => (t.Folder, t.Error)),
+            Is.EquivalentTo(new[] { ("Projects", "refused"), ("Projects.2026", "refused") }));
+        Assert.That(store.Holds.All(replica.Id).Select(h => (h.Folder, h.Count)), Is.EquivalentTo(new[] { ("Projects", 30) }));
+        Assert.That(store.Journal.Open(replica.Id).Single().Folder, Is.EqualTo("Projects.2026"));
+
+        var check = store.Failovers.AddCheck("alice", "east", "east", "primary");
+        var later = DateTimeOffset.UtcNow;
+        store.Failovers.AddCopy(check.Failover.Id, new FailoverCopy("primary", "INBOX", [2], null, "a@example.org", "second", 20, later.AddSeconds(1)));
+        store.Failovers.AddCopy(check.Failover.Id, new FailoverCopy("primary", "INBOX", [1], later, "a@example.org", "first", 10, later));
+        Assert.That(store.Failovers.Copies(check.Failover.Id).Select(c => c.Subject), Is.EqualTo(new[] { "first", "second" }));
+        store.Failovers.MarkReconciled(check.Failover.Id, "east");
+        store.Failovers.RecordDrain(new DrainRecord("alice", "east", later, true, "identical"));
+        store.Failovers.RecordDrain(new DrainRecord("alice", "east", later, false, "again"));
+        Assert.That(store.Failovers.Drains().Single().Detail, Is.EqualTo("again"));
     }
 }

@@ -201,7 +201,9 @@ public class ConfigurationTests
     [Test]
     public async Task UnknownSection_InTheEnvironment_IsAnError_ButOtherToolsVariablesAreNot()
     {
-        Environment.SetEnvironmentVariable("OBSERVER_TESTSERVERS_DIR", _dir);
+        // Put back as it was: the test servers of this run (and of the tests after it) live where it says.
+        var servers = Environment.GetEnvironmentVariable("OBSERVER_TESTSERVERS_DIR");
+        Environment.SetEnvironmentVariable("OBSERVER_TESTSERVERS_DIR", servers ?? _dir);
         try
         {
             Accepted(await Run(StatusWith(Valid)));
@@ -212,7 +214,7 @@ public class ConfigurationTests
         }
         finally
         {
-            Environment.SetEnvironmentVariable("OBSERVER_TESTSERVERS_DIR", null);
+            Environment.SetEnvironmentVariable("OBSERVER_TESTSERVERS_DIR", servers);
             Environment.SetEnvironmentVariable("OBSERVER_Replicaa__Host", null);
         }
     }

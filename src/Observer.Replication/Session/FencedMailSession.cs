@@ -4,18 +4,54 @@ using Observer.Mail;
 namespace Observer.Replication;
 
 /// <summary>
-/// A replica session that writes only while this worker holds the account's lease. No IMAP server checks a fencing
-/// token, so the check is the worker's own: before each write, <paramref name="ensureHeld"/> throws once the lease's
-/// deadline on this process's monotonic clock has passed, a deadline kept shorter than the lease in the database, so a
-/// worker paused past it stops writing before another can own the account. Reads pass through untouched.
+/// A session that writes only while this worker holds the account's lease. No IMAP server checks a fencing token, so
+/// the check is the worker's own: before each write, <paramref name="remaining"/> says how long the worker may still
+/// write (and throws <see cref="State.LeaseLostException"/> when it may not), by a deadline on this process's monotonic
+/// clock that is kept shorter than the lease in the database. A write still running when the deadline passes, not
+/// moved on by a renewal meanwhile, is cut off: its connection is dropped with it, so a half-sent message is never
+/// stored, and another worker can own the account only later. Reads pass through untouched.
 /// </summary>
-public sealed class FencedMailSession(IMailSession inner, Action ensureHeld) : IMailSession
+public sealed class FencedMailSession(IMailSession inner, Func<TimeSpan> remaining, TimeProvider time) : IMailSession
 {
-    private T Write<T>(Func<T> write)
+    private async Task<T> WriteAsync<T>(Func<CancellationToken, Task<T>> write, CancellationToken cancellationToken)
     {
-        ensureHeld();
-        return write();
+        var left = remaining();
+        using var cutOff = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var done = new CancellationTokenSource();
+        var writing = write(cutOff.Token);
+        while (!writing.IsCompleted)
+        {
+            await Task.WhenAny(writing, Task.Delay(left, time, done.Token)).ConfigureAwait(false);
+            if (writing.IsCompleted) break;
+            try
+            {
+                left = remaining();
+            }
+            catch (State.LeaseLostException lost)
+            {
+                await cutOff.CancelAsync().ConfigureAwait(false);
+                try
+                {
+                    // Landed all the same just now: still before the lease can expire in the database, so it stands.
+                    return await writing.ConfigureAwait(false);
+                }
+                catch (Exception) when (!cancellationToken.IsCancellationRequested)
+                {
+                    // Cut off (the session broke with it): the lease lost is the cause, whatever the session made of it.
+                    throw lost;
+                }
+            }
+        }
+        await done.CancelAsync().ConfigureAwait(false);
+        return await writing.ConfigureAwait(false);
     }
+
+    private async Task WriteAsync(Func<CancellationToken, Task> write, CancellationToken cancellationToken) =>
+        await WriteAsync(async token =>
+        {
+            await write(token).ConfigureAwait(false);
+            return true;
+        }, cancellationToken).ConfigureAwait(false);
 
     public string Role => inner.Role;
     public SessionFeatures Features => inner.Features;
@@ -38,15 +74,15 @@ public sealed class FencedMailSession(IMailSession inner, Action ensureHeld) : I
     public Task<UidSet> SearchAsync(SearchQuery query, CancellationToken cancellationToken) => inner.SearchAsync(query, cancellationToken);
 
     public Task<AppendResult> AppendAsync(string folder, IReadOnlyList<AppendMessage> messages, CancellationToken cancellationToken) =>
-        Write(() => inner.AppendAsync(folder, messages, cancellationToken));
-    public Task SetFlagsAsync(UidSet uids, MessageFlags flags, CancellationToken cancellationToken) => Write(() => inner.SetFlagsAsync(uids, flags, cancellationToken));
-    public Task ExpungeAsync(UidSet uids, CancellationToken cancellationToken) => Write(() => inner.ExpungeAsync(uids, cancellationToken));
-    public Task<CopyResult?> CopyAsync(UidSet uids, string destination, CancellationToken cancellationToken) => Write(() => inner.CopyAsync(uids, destination, cancellationToken));
-    public Task<CopyResult?> MoveAsync(UidSet uids, string destination, CancellationToken cancellationToken) => Write(() => inner.MoveAsync(uids, destination, cancellationToken));
-    public Task CreateAsync(string folder, CancellationToken cancellationToken) => Write(() => inner.CreateAsync(folder, cancellationToken));
-    public Task DeleteAsync(string folder, CancellationToken cancellationToken) => Write(() => inner.DeleteAsync(folder, cancellationToken));
-    public Task RenameAsync(string folder, string newName, CancellationToken cancellationToken) => Write(() => inner.RenameAsync(folder, newName, cancellationToken));
-    public Task SetSubscribedAsync(string folder, bool subscribed, CancellationToken cancellationToken) => Write(() => inner.SetSubscribedAsync(folder, subscribed, cancellationToken));
+        WriteAsync(token => inner.AppendAsync(folder, messages, token), cancellationToken);
+    public Task SetFlagsAsync(UidSet uids, MessageFlags flags, CancellationToken cancellationToken) => WriteAsync(token => inner.SetFlagsAsync(uids, flags, token), cancellationToken);
+    public Task ExpungeAsync(UidSet uids, CancellationToken cancellationToken) => WriteAsync(token => inner.ExpungeAsync(uids, token), cancellationToken);
+    public Task<CopyResult?> CopyAsync(UidSet uids, string destination, CancellationToken cancellationToken) => WriteAsync(token => inner.CopyAsync(uids, destination, token), cancellationToken);
+    public Task<CopyResult?> MoveAsync(UidSet uids, string destination, CancellationToken cancellationToken) => WriteAsync(token => inner.MoveAsync(uids, destination, token), cancellationToken);
+    public Task CreateAsync(string folder, CancellationToken cancellationToken) => WriteAsync(token => inner.CreateAsync(folder, token), cancellationToken);
+    public Task DeleteAsync(string folder, CancellationToken cancellationToken) => WriteAsync(token => inner.DeleteAsync(folder, token), cancellationToken);
+    public Task RenameAsync(string folder, string newName, CancellationToken cancellationToken) => WriteAsync(token => inner.RenameAsync(folder, newName, token), cancellationToken);
+    public Task SetSubscribedAsync(string folder, bool subscribed, CancellationToken cancellationToken) => WriteAsync(token => inner.SetSubscribedAsync(folder, subscribed, token), cancellationToken);
 
     public Task NoopAsync(CancellationToken cancellationToken) => inner.NoopAsync(cancellationToken);
     public Task WatchFolderAsync(string folder, CancellationToken cancellationToken) => inner.WatchFolderAsync(folder, cancellationToken);
@@ -58,22 +94,25 @@ public sealed class FencedMailSession(IMailSession inner, Action ensureHeld) : I
     public ValueTask DisposeAsync() => inner.DisposeAsync();
 }
 
-/// <summary>Hands out replica sessions fenced by the account's lease (<see cref="FencedMailSession"/>); primary sessions as they are.</summary>
-public sealed class FencedMailSessionFactory(IMailSessionFactory inner, Action ensureHeld) : IMailSessionFactory
+/// <summary>
+/// Hands out sessions fenced by the account's lease (<see cref="FencedMailSession"/>): the replica's, and the primary's
+/// too, which a failover's copy-back and a restore write to.
+/// </summary>
+public sealed class FencedMailSessionFactory(IMailSessionFactory inner, Func<TimeSpan> remaining, TimeProvider time) : IMailSessionFactory
 {
-    private IMailSession Fence(ServerRole role, IMailSession session) => role == ServerRole.Replica ? new FencedMailSession(session, ensureHeld) : session;
+    private IMailSession Fence(IMailSession session) => new FencedMailSession(session, remaining, time);
 
     public async Task<IMailSession> ConnectAsync(ServerRole role, string purpose, CancellationToken cancellationToken) =>
-        Fence(role, await inner.ConnectAsync(role, purpose, cancellationToken).ConfigureAwait(false));
+        Fence(await inner.ConnectAsync(role, purpose, cancellationToken).ConfigureAwait(false));
 
     public async Task<IMailSession?> TryConnectAsync(ServerRole role, string purpose, TimeSpan patience, CancellationToken cancellationToken) =>
-        await inner.TryConnectAsync(role, purpose, patience, cancellationToken).ConfigureAwait(false) is { } session ? Fence(role, session) : null;
+        await inner.TryConnectAsync(role, purpose, patience, cancellationToken).ConfigureAwait(false) is { } session ? Fence(session) : null;
 
     public async Task<(Task<IMailSession> Primary, Task<IMailSession> Replica)?> StartPairAsync(string purpose, bool optional, CancellationToken cancellationToken)
     {
         if (await inner.StartPairAsync(purpose, optional, cancellationToken).ConfigureAwait(false) is not { } pair) return null;
-        return (pair.Primary, FenceAsync(pair.Replica));
+        return (FenceAsync(pair.Primary), FenceAsync(pair.Replica));
     }
 
-    private async Task<IMailSession> FenceAsync(Task<IMailSession> replica) => Fence(ServerRole.Replica, await replica.ConfigureAwait(false));
+    private async Task<IMailSession> FenceAsync(Task<IMailSession> session) => Fence(await session.ConfigureAwait(false));
 }

@@ -91,6 +91,19 @@ public sealed class ObserverOptionsValidator : IValidateOptions<ObserverOptions>
         return errors;
     }
 
+    private static string? Unreadable(string path)
+    {
+        try
+        {
+            using var _ = File.OpenRead(path);
+            return null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return ex.Message;
+        }
+    }
+
     private static void CheckState(StateOptions state, List<string> errors)
     {
         if (state.Provider == StateProvider.PostgreSql)
@@ -101,6 +114,8 @@ public sealed class ObserverOptionsValidator : IValidateOptions<ObserverOptions>
                 errors.Add($"State:ConnectionString {problem}");
             if (!string.IsNullOrEmpty(state.PasswordFile) && !File.Exists(state.PasswordFile))
                 errors.Add($"State:PasswordFile '{state.PasswordFile}' does not exist");
+            else if (!string.IsNullOrEmpty(state.PasswordFile) && Unreadable(state.PasswordFile) is { } why)
+                errors.Add($"State:PasswordFile '{state.PasswordFile}' cannot be read ({why}); make it readable by the user observer runs as, and by no one else");
             if (!string.IsNullOrEmpty(state.PasswordFile) && !string.IsNullOrEmpty(state.Password))
                 errors.Add("State:Password and State:PasswordFile are both set; keep one");
             if (state.LeaseTime < TimeSpan.FromSeconds(5) || state.LeaseTime > TimeSpan.FromMinutes(30))

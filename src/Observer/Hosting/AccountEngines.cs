@@ -67,7 +67,7 @@ public sealed class AccountEngines
     {
         IMailSessionFactory sessions = new MailKitMailSessionFactory(account.Primary, account.Replica, _loggers, _time, _options.State.SpoolDirectory,
             _budgets.For("primary", account.Primary), _budgets.For("replica", account.Replica));
-        return _leases is { } leases ? new FencedMailSessionFactory(sessions, () => leases.EnsureHeld(account.Name)) : sessions;
+        return _leases is { } leases ? new FencedMailSessionFactory(sessions, () => leases.Remaining(account.Name), _time) : sessions;
     }
 
     /// <summary>Splits every server's connection budget among <paramref name="workers"/> workers sharing the state; returns this one's share.</summary>

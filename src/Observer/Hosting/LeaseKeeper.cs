@@ -14,7 +14,7 @@ namespace Observer.Hosting;
 /// last successful renewal began, by its own monotonic clock: before the lease can expire and another worker own it.
 /// </para>
 /// </summary>
-public sealed class LeaseKeeper : ILeaseFence
+public sealed class LeaseKeeper : ILeaseFence, IDisposable
 {
     private readonly StateStore _store;
     private readonly TimeProvider _time;
@@ -24,6 +24,7 @@ public sealed class LeaseKeeper : ILeaseFence
     private readonly Dictionary<string, (long Token, long Deadline)> _held = new(StringComparer.Ordinal);
     private bool _unreachable;
 
+    /// <param name="store">A store of its own on the shared state (its own connection), disposed with the keeper.</param>
     public LeaseKeeper(StateStore store, string? name, TimeSpan leaseTime, TimeProvider time, ILogger logger)
     {
         (_store, _time, _logger, _leaseTime) = (store, time, logger, leaseTime);
@@ -52,34 +53,40 @@ public sealed class LeaseKeeper : ILeaseFence
         lock (_gate) return _held.TryGetValue(account, out var lease) && _time.GetTimestamp() < lease.Deadline ? lease.Token : null;
     }
 
-    /// <summary>Before a replica write: throws unless this worker holds the account's lease and its deadline has not passed.</summary>
-    public void EnsureHeld(string account)
+    /// <summary>
+    /// Before a write to either server: how long this worker may still write for the account, by its own clock; throws
+    /// once it holds no lease on it or its deadline has passed. A write still running then is cut off (<see cref="FencedMailSession"/>).
+    /// </summary>
+    public TimeSpan Remaining(string account)
     {
         lock (_gate)
         {
             if (!_held.TryGetValue(account, out var lease)) throw new LeaseLostException(account, "not held by this worker");
-            if (_time.GetTimestamp() >= lease.Deadline) throw new LeaseLostException(account, "not renewed in time");
+            var left = _time.GetElapsedTime(_time.GetTimestamp(), lease.Deadline);
+            return left > TimeSpan.Zero ? left : throw new LeaseLostException(account, "not renewed in time");
         }
     }
 
-    /// <summary>The accounts this worker holds now.</summary>
+    /// <summary>The accounts this worker runs now: those it holds, but not those it is giving back.</summary>
     public IReadOnlySet<string> Held
     {
-        get { lock (_gate) return _held.Keys.ToHashSet(StringComparer.Ordinal); }
+        get { lock (_gate) return _held.Keys.Where(a => !_releasing.Contains(a)).ToHashSet(StringComparer.Ordinal); }
     }
 
-    /// <summary>Accounts given back whose work is still stopping: still this worker's in the database, no longer in <see cref="Held"/>.</summary>
+    /// <summary>Accounts being given back: still fenced as this worker's until their work has stopped and the database let them go.</summary>
     private readonly HashSet<string> _releasing = new(StringComparer.Ordinal);
 
-    /// <summary>A database call and what is recorded of its answer, one at a time: a renewal read before a claim must not undo it.</summary>
+    /// <summary>A database call and what is recorded of its answer, one at a time: a renewal read before a claim or a release must not undo it.</summary>
     private readonly Lock _calls = new();
 
     /// <summary>Called when a renewal finds leases lost, so that their work is stopped at once rather than at the next round.</summary>
     public Action? Lost { get; set; }
 
     /// <summary>
-    /// Extends every lease this worker holds, on its own loop every <see cref="RenewEvery"/>: never held up by accounts
-    /// being stopped or started. A lease another worker claimed meanwhile is dropped from <see cref="Held"/>.
+    /// Extends the leases this worker holds, on its own loop every <see cref="RenewEvery"/> and its own connection: never
+    /// held up by accounts being stopped or started, nor by their statements. Only leases under the tokens this process
+    /// claimed are renewed, so another process under the same name cannot renew them too. One another worker claimed
+    /// meanwhile is dropped.
     /// </summary>
     public void Renew()
     {
@@ -89,9 +96,9 @@ public sealed class LeaseKeeper : ILeaseFence
             lock (_calls)
             {
                 var started = _time.GetTimestamp();
-                var renewed = _store.Leases.Renew(Worker, Environment.MachineName, Environment.ProcessId, Expiry);
-                lock (_gate)
-                    foreach (var releasing in _releasing) renewed.Remove(releasing);
+                Dictionary<string, long> mine;
+                lock (_gate) mine = _held.ToDictionary(l => l.Key, l => l.Value.Token, StringComparer.Ordinal);
+                var renewed = _store.Leases.Renew(Worker, Environment.MachineName, Environment.ProcessId, Expiry, mine);
                 lost = Record(renewed, started, replace: true);
             }
             if (_unreachable) _logger.LogInformation("the state database answers again; this worker holds {Count} accounts", Held.Count);
@@ -108,8 +115,8 @@ public sealed class LeaseKeeper : ILeaseFence
     }
 
     /// <summary>
-    /// One round toward the fair share: give back what is over it (<paramref name="stop"/> stops that work first, and only
-    /// then does the database hear of it), or claim what is missing. Returns the accounts held afterwards.
+    /// One round toward the fair share: give back what is over it (<paramref name="stop"/> stops that work first, fenced as
+    /// this worker's until then, and only then does the database hear of it), or claim what is missing. Returns the accounts to run.
     /// </summary>
     public async Task<IReadOnlySet<string>> RoundAsync(IReadOnlyCollection<string> accounts, Func<IReadOnlySet<string>, Task> stop)
     {
@@ -126,13 +133,10 @@ public sealed class LeaseKeeper : ILeaseFence
                 var mine = held.Where(accounts.Contains).ToList();
                 // Accounts no longer in the settings are let go at once; over the share, the last ones by name.
                 extra = held.Except(mine).Concat(mine.Order(StringComparer.Ordinal).Skip(fair)).ToHashSet(StringComparer.Ordinal);
-                lock (_gate)
-                    foreach (var account in extra)
-                    {
-                        _held.Remove(account);
-                        _releasing.Add(account);
-                    }
-                var want = fair - (mine.Count - extra.Count(mine.Contains)) - _releasing.Count(r => !extra.Contains(r));
+                lock (_gate) _releasing.UnionWith(extra);
+                int releasing;
+                lock (_gate) releasing = _releasing.Count;
+                var want = fair - (held.Count - extra.Count) - (releasing - extra.Count);
                 if (want > 0)
                 {
                     var started = _time.GetTimestamp();
@@ -141,26 +145,33 @@ public sealed class LeaseKeeper : ILeaseFence
                     if (claimed.Count > 0) _logger.LogInformation("took the lease on {Count} accounts: {Accounts}", claimed.Count, Summary(claimed.Keys));
                 }
             }
-            if (extra.Count > 0)
-            {
-                try
-                {
-                    await stop(extra).ConfigureAwait(false);
-                    _store.Leases.Release(Worker, extra);
-                    _logger.LogInformation("gave {Count} accounts back for other workers to take (this worker's share is {Fair})", extra.Count, fair);
-                }
-                finally
-                {
-                    // Not released (the database out of reach): they expire, and the others take them then.
-                    lock (_gate) _releasing.ExceptWith(extra);
-                }
-            }
+            if (extra.Count > 0) await GiveBackAsync(extra, fair, stop).ConfigureAwait(false);
         }
         catch (StateUnavailableException)
         {
             // The renewal loop says so; the next round tries again.
         }
         return Held;
+    }
+
+    private async Task GiveBackAsync(HashSet<string> extra, int fair, Func<IReadOnlySet<string>, Task> stop)
+    {
+        try
+        {
+            await stop(extra).ConfigureAwait(false);
+            lock (_calls)
+            {
+                _store.Leases.Release(Worker, extra);
+                lock (_gate)
+                    foreach (var account in extra) _held.Remove(account);
+            }
+            _logger.LogInformation("gave {Count} accounts back for other workers to take (this worker's share is {Fair})", extra.Count, fair);
+        }
+        finally
+        {
+            // Not released (the database out of reach): they stay this worker's until they expire, and the others take them then.
+            lock (_gate) _releasing.ExceptWith(extra);
+        }
     }
 
     /// <summary>Records leases with their write deadline; with <paramref name="replace"/>, those missing are lost. Returns whether any were.</summary>
@@ -174,6 +185,7 @@ public sealed class LeaseKeeper : ILeaseFence
                 foreach (var gone in _held.Keys.Where(a => !leases.ContainsKey(a)).ToList())
                 {
                     _held.Remove(gone);
+                    _releasing.Remove(gone);
                     lost = true;
                     _logger.LogWarning("lost the lease on account {Account} (another worker took it while this one was not renewing)", gone);
                 }
@@ -204,4 +216,6 @@ public sealed class LeaseKeeper : ILeaseFence
             _logger.LogWarning("could not give the leases back: {Reason}; the other workers take them when they expire", ex.Message);
         }
     }
+
+    public void Dispose() => _store.Dispose();
 }

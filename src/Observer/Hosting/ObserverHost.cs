@@ -67,8 +67,9 @@ public static class ObserverHost
         if (leased)
             builder.Services.AddSingleton(sp =>
             {
-                var keeper = new LeaseKeeper(sp.GetRequiredService<StateStore>(), Options(sp).State.WorkerName, Options(sp).State.LeaseTime,
-                    sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<LeaseKeeper>>());
+                // Its own connection: renewals must never queue behind the accounts' statements on the store's one connection.
+                var keeper = new LeaseKeeper(StateStore.Open(Options(sp).State.Location, sp.GetRequiredService<TimeProvider>()), Options(sp).State.WorkerName,
+                    Options(sp).State.LeaseTime, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<LeaseKeeper>>());
                 sp.GetRequiredService<StateStore>().Fence = keeper;
                 return keeper;
             });

@@ -112,18 +112,35 @@ public sealed class ReplicationWorker(AccountEngines accounts, IOptions<Observer
                 applying.Release();
             }
         }
+        // Account work blocks pool threads on the state's one connection; a pool that grows only slowly would starve the rest.
+        ThreadPool.GetMinThreads(out var workerThreads, out var ioThreads);
+        ThreadPool.SetMinThreads(Math.Max(workerThreads, 64), ioThreads);
         keeper.Join();
         logger.LogInformation("worker {Worker} joined the shared state {State}; it takes its share of {Count} accounts", keeper.Worker,
             settings.Value.State.Describe, configured.Select(u => u.Name).Distinct().Count());
         using var wake = new SemaphoreSlim(0);
         keeper.Lost = () => wake.Release();
-        async Task RenewalsAsync(CancellationToken token)
+        // Renewals go on until every account has stopped, on a token of their own: a stop lets work in flight finish (up to
+        // the shutdown grace), and that work must stay fenced as this worker's, not expire under it. On a thread of their
+        // own with a plain wait, not the thread pool's timers: many accounts starting at once block pool threads on the
+        // state's lock, and a renewal that waited for a pool thread would let every lease of this worker lapse.
+        using var renewing = new CancellationTokenSource();
+        Task RenewalsAsync(CancellationToken token)
         {
-            while (!token.IsCancellationRequested)
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            new Thread(() =>
             {
-                await Task.Delay(keeper.RenewEvery, time, token);
-                keeper.Renew();
-            }
+                try
+                {
+                    while (!token.WaitHandle.WaitOne(keeper.RenewEvery)) keeper.Renew();
+                    done.SetResult();
+                }
+                catch (Exception ex)
+                {
+                    done.SetException(ex);
+                }
+            }) { IsBackground = true, Name = "lease renewals" }.Start();
+            return done.Task;
         }
         async Task RoundsAsync(CancellationToken token)
         {
@@ -144,11 +161,11 @@ public sealed class ReplicationWorker(AccountEngines accounts, IOptions<Observer
             }
         }
         // Without its renewals a worker would go on, fenced, writing nothing: a failure there ends the worker, for systemd to start again.
-        async Task Vital(Func<CancellationToken, Task> loop)
+        async Task Vital(Func<CancellationToken, Task> loop, CancellationToken token)
         {
             try
             {
-                await loop(broken.Token);
+                await loop(token);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -156,9 +173,10 @@ public sealed class ReplicationWorker(AccountEngines accounts, IOptions<Observer
                 await broken.CancelAsync();
             }
         }
+        var renewals = Vital(RenewalsAsync, renewing.Token);
         try
         {
-            await Task.WhenAll(Vital(RenewalsAsync), Vital(RoundsAsync), scheduler.RunAsync(broken.Token), reloader.WatchAsync(settings.Value, units =>
+            await Task.WhenAll(Vital(RoundsAsync, broken.Token), scheduler.RunAsync(broken.Token), reloader.WatchAsync(settings.Value, units =>
             {
                 configured = units;
                 wake.Release();
@@ -171,6 +189,8 @@ public sealed class ReplicationWorker(AccountEngines accounts, IOptions<Observer
         finally
         {
             await scheduler.StopAllAsync();
+            await renewing.CancelAsync();
+            await renewals;
             keeper.Leave();
         }
         if (fatal is not null) throw fatal;

@@ -64,16 +64,5 @@ internal sealed class StatusHealth(ServiceRecord? service, DateTimeOffset now, b
     private static string Folders(int n) => n == 1 ? "1 folder" : $"{n} folders";
 
     /// <summary>Whether a process of this pid exists now (the service's, as its heartbeat or beacon names it).</summary>
-    internal static bool IsAlive(int pid)
-    {
-        try
-        {
-            using var process = System.Diagnostics.Process.GetProcessById(pid);
-            return !process.HasExited;
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
-    }
+    internal static bool IsAlive(int pid) => Processes.IsAlive(pid);
 }
