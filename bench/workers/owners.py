@@ -1,7 +1,9 @@
 """Reads `observer status --json` on stdin.
 usage: owners.py counts | owned-by WORKER | unowned-of ACCOUNTS-FILE DEAD-WORKER | balanced WORKERS FAIR (exit 0 when so)"""
 import json, sys
-d = json.load(sys.stdin)
+text = sys.stdin.read()
+# Before the first worker set the state up, status prints no JSON: nothing is owned yet.
+d = json.loads(text) if text.strip() else {}
 units = d.get("units", [])
 live = {u["account"]: u["lease"]["owner"] for u in units if u.get("lease", {}).get("live")}
 if sys.argv[1] == "counts":

@@ -33,7 +33,7 @@ obs=$root/artifacts/observer/observer
 [ -x "$obs" ] || dotnet publish "$root/src/Observer" -p:PublishProfile=linux-x64 -o "$root/artifacts/observer" -v quiet -nologo
 pids=()
 cleanup() {
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
   for s in wkp wkr; do bash "$root/testservers/dovecot/stop.sh" "$s" >/dev/null 2>&1 || true; done
   bash "$root/testservers/postgresql/stop.sh" wkdb --wipe >/dev/null 2>&1 || true
 }
@@ -86,6 +86,7 @@ victim=${pids[0]}
 status | python3 "$here/owners.py" owned-by "$host:$victim" > victim.txt
 t_kill=$(now)
 kill -9 "$victim"
+wait "$victim" 2>/dev/null || true
 python3 "$here/probe.py" write 14711 probe.txt $(head -10 victim.txt) &
 probe=$!
 taken() { [ "$(status | python3 "$here/owners.py" unowned-of victim.txt "$host:$victim")" = 0 ]; }

@@ -165,7 +165,8 @@ public sealed class LeaseRepository
         }
         var mine = fence.TokenOf(row.Account);
         if (row.Owner != fence.Worker) throw new LeaseLostException(row.Account, row.Owner is null ? "released" : $"now owned by {row.Owner}");
-        if (mine != row.Token) throw new LeaseLostException(row.Account, $"claimed again since, token {row.Token} against this worker's {mine?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}");
+        if (mine is null) throw new LeaseLostException(row.Account, "this worker's own deadline passed before it could renew");
+        if (mine != row.Token) throw new LeaseLostException(row.Account, $"claimed again since, token {row.Token} against this worker's {mine}");
         if (!row.Live) throw new LeaseLostException(row.Account, "expired");
         return row.Token;
     }

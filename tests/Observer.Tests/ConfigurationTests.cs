@@ -109,13 +109,17 @@ public class ConfigurationTests
     [Test]
     public async Task ASharedStateThatCannotBeReached_IsOneLineNamingIt_WithoutThePassword()
     {
-        var (code, _, errors) = await Run(StatusWith(With(("State:Provider", "PostgreSql"),
-            ("State:ConnectionString", $"Host=127.0.0.1;Port={FreePort.Next()};Username=observer;Database=shared;Timeout=3"), ("State:Password", "pg-secret-password"))));
-        Assert.That(code, Is.EqualTo(1), "an outage, not a mistake in the settings: systemd starts the service again");
+        var unreachable = With(("State:Provider", "PostgreSql"),
+            ("State:ConnectionString", $"Host=127.0.0.1;Port={FreePort.Next()};Username=observer;Database=shared;Timeout=3"), ("State:Password", "pg-secret-password"));
+        var (code, _, errors) = await Run(StatusWith(unreachable));
+        Assert.That(code, Is.EqualTo(2), "status: not connected, critical for a monitoring check");
         Assert.That(errors, Does.StartWith("observer: the state database, PostgreSQL database shared on 127.0.0.1:").And.Contain("cannot be reached"));
         Assert.That(errors, Does.Not.Contain("pg-secret-password"));
         Assert.That(errors.Trim().Split('\n'), Has.Length.EqualTo(1));
         Assert.That(StackTraces.Find(errors), Is.Null, "no stack trace");
+        var (syncCode, _, syncErrors) = await Run(["sync", .. StatusWith(unreachable).Skip(1)]);
+        Assert.That(syncCode, Is.EqualTo(1), "an outage, not a mistake in the settings: systemd starts the service again");
+        Assert.That(syncErrors, Does.Contain("cannot be reached").And.Not.Contain("pg-secret-password"));
     }
 
     [Test]

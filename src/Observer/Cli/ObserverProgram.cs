@@ -56,9 +56,10 @@ public static class ObserverProgram
         }
         catch (StateUnavailableException ex)
         {
-            // An outage, not a mistake: exit 1, so that systemd starts the service again (it does not after a 2).
+            // An outage, not a mistake: exit 1, so that systemd starts the service again (it does not after a 2); for
+            // status, 2: not connected, which a monitoring check must read as critical.
             await errors.WriteLineAsync("observer: " + ex.Message);
-            return 1;
+            return arguments.Verb == Verb.Status ? 2 : 1;
         }
         catch (OptionsValidationException ex)
         {
