@@ -48,6 +48,7 @@ sleep 1.1  # Dovecot looks at its passwd file at most once a second.
 python3 "$root/bench/accounts/fill.py" 14711 "$accounts" "$folders" "$messages"
 
 cd "$work"
+rm -f victim.txt probe.txt worker-*.log
 for i in $(seq 1 "$accounts"); do printf 'user%04d\n' "$i"; done > accounts.txt
 printf 'dbpw\n' > db.password
 chmod 600 db.password
@@ -56,7 +57,7 @@ cat > settings.json <<JSON
   "Primary": { "Host": "127.0.0.1", "Port": 14711, "Security": "None", "MasterUser": "admin", "Password": "adminpw" },
   "Replica": { "Host": "127.0.0.1", "Port": 14712, "Security": "None", "MasterUser": "admin", "Password": "adminpw" },
   "AccountsFile": "accounts.txt",
-  "Replication": { "LiveAccounts": 2000 },
+  "Replication": { "LiveAccounts": 2000, "ParallelAccounts": 12, "ConnectionBudget": 800 },
   "State": { "Provider": "PostgreSql", "ConnectionString": "Host=127.0.0.1;Port=14713;Username=observer;Database=observer",
              "PasswordFile": "db.password", "LeaseTime": "$lease" }
 }
