@@ -102,7 +102,8 @@ public sealed class LeaseRepository
         if (count <= 0 || accounts.Count == 0) return new(StringComparer.Ordinal);
         return _store.Query(
                 "UPDATE leases SET owner = @w, token = token + 1, expires_at = now() + @ttl * interval '1 second', claimed_at = now() "
-                + "WHERE account IN (SELECT account FROM leases WHERE account = ANY(@a) AND (owner IS NULL OR expires_at IS NULL OR expires_at < now()) "
+                // Never this worker's own: one that expired unclaimed is renewed under its token, not claimed anew.
+                + "WHERE account IN (SELECT account FROM leases WHERE account = ANY(@a) AND owner IS DISTINCT FROM @w AND (owner IS NULL OR expires_at IS NULL OR expires_at < now()) "
                 + "ORDER BY account LIMIT @n FOR UPDATE SKIP LOCKED) RETURNING account, token",
                 r => (Account: r.GetString(0), Token: r.GetInt64(1)), ("@w", worker), ("@a", accounts.ToArray()), ("@n", (long)count), ("@ttl", ttl.TotalSeconds))
             .ToDictionary(l => l.Account, l => l.Token, StringComparer.Ordinal);
