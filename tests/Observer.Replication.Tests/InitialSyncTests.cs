@@ -63,6 +63,46 @@ public class InitialSyncTests
     }
 
     [Test]
+    public async Task ABigFirstCopy_AppendsOnTwoConnections_AndTheReplicaIsExactWithoutDuplicates()
+    {
+        await using var h = await EngineHarness.CreateAsync(o => o.AppendBatchSize = 40);
+        await using (var primary = await h.Accounts.PrimaryClientAsync())
+            await MailFactory.FillAsync(primary, "INBOX", 2400);
+
+        var pass = await h.SyncAsync();
+
+        Assert.That(pass.Converged, Is.True, pass.Summary());
+        var primarySnapshot = await h.Accounts.PrimarySnapshotAsync();
+        var replicaSnapshot = await h.Accounts.ReplicaSnapshotAsync();
+        Assert.That(primarySnapshot.Differences(replicaSnapshot), Is.Empty);
+        Assert.That(replicaSnapshot.DuplicatesAgainst(primarySnapshot), Is.Zero);
+        Assert.That(h.Replica.Appended, Is.EqualTo(2400), "every message uploaded once");
+        Assert.That(h.Replica.AppendedBy.GetValueOrDefault("append lane"), Is.GreaterThan(0), "the second lane appended some of the batches");
+        Assert.That(InboxRows(h).Values.Select(r => r.ReplicaUid).Distinct().Count(),
+            Is.EqualTo(2400), "each copy recorded under its own replica UID");
+        Assert.That((await h.SyncAsync()).Folders.Sum(f => f.Appended), Is.Zero, "the next pass finds nothing to copy");
+    }
+
+    [Test]
+    public async Task ABigFirstCopy_WithOneAppendLane_KeepsThePrimarysOrder()
+    {
+        await using var h = await EngineHarness.CreateAsync(o => (o.AppendBatchSize, o.AppendLanes) = (40, 1));
+        await using (var primary = await h.Accounts.PrimaryClientAsync())
+            await MailFactory.FillAsync(primary, "INBOX", 2000);
+
+        var pass = await h.SyncAsync();
+
+        Assert.That(pass.Converged, Is.True, pass.Summary());
+        Assert.That(h.Replica.AppendedBy.ContainsKey("append lane"), Is.False);
+        var rows = InboxRows(h).Values.OrderBy(r => r.PrimaryUid).ToList();
+        Assert.That(rows, Has.Count.EqualTo(2000));
+        Assert.That(rows.Select(r => r.ReplicaUid), Is.Ordered.Ascending, "replica UIDs follow the primary's");
+    }
+
+    private static Dictionary<uint, Observer.State.MessageRecord> InboxRows(EngineHarness h) =>
+        h.Store.Messages.ForFolder(h.Store.Folders.Find(h.Store.Replicas.Find("replica")!.Id, "INBOX")!.Id);
+
+    [Test]
     public async Task AFlagSetWhileAFolderIsFirstCopied_AfterItsScan_ReachesTheReplicaByTheNextPass()
     {
         await using var h = await EngineHarness.CreateAsync(o => o.AppendBatchSize = 5);

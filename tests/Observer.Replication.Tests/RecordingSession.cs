@@ -22,6 +22,7 @@ internal sealed class RecordingSession(IMailSession inner, SessionLedger ledger,
         Interlocked.Add(ref ledger.EmptyAppends, messages.Count(m => m.Content.Length == 0));
         var result = await inner.AppendAsync(folder, messages, cancellationToken);
         Interlocked.Add(ref ledger.Appended, messages.Count);
+        ledger.AppendedBy.AddOrUpdate(purpose, messages.Count, (_, n) => n + messages.Count);
         if (ledger.WithholdAppendUid) result = new AppendResult(null, null);
         if (Interlocked.Exchange(ref ledger.CrashAfterNextAppend, 0) == 1)
             throw new ImapConnectionException("simulated crash after APPEND, before its result was recorded");
@@ -119,6 +120,10 @@ internal sealed class RecordingSession(IMailSession inner, SessionLedger ledger,
 internal sealed class SessionLedger
 {
     public int Appended;
+
+    /// <summary>Messages appended, by the purpose of the connection they went over ("append lane" for a big copy's extra lanes).</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<string, int> AppendedBy { get; } = new();
+
     public int Moves;
     public int Copies;
     public int Renames;

@@ -20,6 +20,9 @@ internal sealed record ListingDoubt(IReadOnlyCollection<string> ExpectedOnPrimar
 /// </summary>
 internal sealed class FolderListing(SyncContext context)
 {
+    /// <summary>How long a second look waits for room in the connection budget before the pass goes on with the list it has.</summary>
+    private static readonly TimeSpan ListerPatience = TimeSpan.FromSeconds(5);
+
     public async Task<IReadOnlyList<MailboxWithStatus>> ReadAsync(ServerRole role, ListingDoubt doubt, CancellationToken cancellationToken)
     {
         var session = role == ServerRole.Primary ? context.Primary : context.Replica;
@@ -29,7 +32,7 @@ internal sealed class FolderListing(SyncContext context)
         var reason = WhyInDoubt(role, list, withStatus, doubt);
         if (reason is null) return list;
 
-        await using var fresh = await context.OpenSession(role, cancellationToken).ConfigureAwait(false);
+        await using var fresh = await context.OpenSession(role, "lister", ListerPatience, cancellationToken).ConfigureAwait(false);
         if (fresh is null)
         {
             var side = role.ToString().ToLowerInvariant();

@@ -632,9 +632,6 @@ public sealed partial class ReplicationEngine
     /// <summary>Folders copied at once: what the primary's connection budget leaves after the watchers.</summary>
     private int ParallelFolders => Math.Max(1, Math.Min(_options.ParallelFolders, _options.MaxConnections - _watchConnections));
 
-    /// <summary>How long a second look at a folder list waits for room in the connection budget before the pass goes on with the list it has.</summary>
-    private static readonly TimeSpan ListerPatience = TimeSpan.FromSeconds(5);
-
     /// <summary>Connections the watchers hold on the primary (none during `sync` and `verify`).</summary>
     private int _watchConnections;
 
@@ -658,7 +655,7 @@ public sealed partial class ReplicationEngine
         Phantoms = _phantoms,
         Validities = _validities,
         Names = FolderNameMapper.For(pair.Primary, pair.Replica),
-        OpenSession = (role, token) => _sessions.TryConnectAsync(role, "lister", ListerPatience, token),
+        OpenSession = _sessions.TryConnectAsync,
         DefersExpunges = _options.Folders.Scope.Count > 0,
     };
 }

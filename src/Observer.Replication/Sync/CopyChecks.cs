@@ -73,7 +73,8 @@ internal sealed class CopyChecks(SyncContext context, FolderRecord folder, Folde
         var raw = sent.Sent.ToArray();
         if (MD5.HashData(raw).AsSpan().SequenceEqual(copyMd5)) return true;
         if (StoredForms.Which(raw, copyMd5) is not { } form) return false;
-        result.Altered++;
+        // The copier's lanes verify at the same time.
+        lock (result) result.Altered++;
         if (context.Notices.First($"altered/{context.ReplicaId}/{folder.PrimaryName}"))
             Log.StoredAltered(context.Logger, folder.PrimaryName, $"with its {form} changed by the replica server", "it stores messages that way");
         return true;

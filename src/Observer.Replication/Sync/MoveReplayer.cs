@@ -98,6 +98,9 @@ internal sealed class MoveReplayer(SyncContext context)
     /// <summary>Reads the move pool before a copy, so that most messages, matching nothing, cost no query.</summary>
     public void LoadPool() => _pool = context.Store.Messages.VanishedMd5s(context.ReplicaId).Select(Convert.ToHexString).ToHashSet(StringComparer.Ordinal);
 
+    /// <summary>Whether any new message of this copy could be replayed as a move (see <see cref="CanMoveAsync"/>).</summary>
+    public bool MayMove => context.Replica.Features.UidPlus && !context.Policy.Delays && (_pool.Count > 0 || context.Policy.Keeps);
+
     /// <summary>
     /// Whether a copy the primary expunged elsewhere holds these bytes and date, and moving it beats uploading it. Never on a
     /// delayed replica: there the moved message shows at once in its new folder, and its old copy stays until the delay passes.

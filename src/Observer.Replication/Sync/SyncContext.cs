@@ -4,7 +4,7 @@ using Observer.State;
 namespace Observer.Replication;
 
 /// <summary>Everything a sync step needs: both sessions, the state, the settings.</summary>
-internal sealed class SyncContext
+internal sealed record SyncContext
 {
     public required StateStore Store { get; init; }
     public required ReplicaRecord Target { get; init; }
@@ -40,10 +40,11 @@ internal sealed class SyncContext
     public ListedValidities Validities { get; init; } = new();
 
     /// <summary>
-    /// Opens a new connection, for a second opinion on a folder list (see <see cref="FolderListing"/>);
-    /// null where every connection is new anyway.
+    /// Opens a new connection within the connection budget, waiting at most the given time for room (null: none came):
+    /// for a second opinion on a folder list (see <see cref="FolderListing"/>), or another append lane for a big copy
+    /// (see <see cref="MessageCopier"/>). Null where every connection is new anyway.
     /// </summary>
-    public Func<ServerRole, CancellationToken, Task<IMailSession?>>? OpenSession { get; init; }
+    public Func<ServerRole, string, TimeSpan, CancellationToken, Task<IMailSession?>>? OpenSession { get; init; }
 
     /// <summary>
     /// How long one tree sync may spend deleting folders before it lets message changes go first (live

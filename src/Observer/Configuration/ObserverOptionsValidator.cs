@@ -60,6 +60,7 @@ public sealed class ObserverOptionsValidator : IValidateOptions<ObserverOptions>
         if (r.MoveWindow < TimeSpan.Zero || r.MoveWindow > TimeSpan.FromMinutes(5)) errors.Add($"Replication:MoveWindow is {r.MoveWindow}; it must be between 00:00:00 and 00:05:00");
         if (r.ParallelFolders is < 1 or > 32) errors.Add($"Replication:ParallelFolders is {r.ParallelFolders}; it must be between 1 and 32");
         if (r.AppendBatchSize is < 1 or > 1000) errors.Add($"Replication:AppendBatchSize is {r.AppendBatchSize}; it must be between 1 and 1000");
+        if (r.AppendLanes is < 1 or > 4) errors.Add($"Replication:AppendLanes is {r.AppendLanes}; it must be between 1 and 4");
         if (r.AppendBatchBytes < 1024) errors.Add($"Replication:AppendBatchBytes is {r.AppendBatchBytes}; it must be at least 1024");
         if (r.MoveMinimumBytes < 0) errors.Add($"Replication:MoveMinimumBytes is {r.MoveMinimumBytes}; it must be 0 (move every message) or more");
         if (r.TroubleRetryDelay <= TimeSpan.Zero || r.TroubleMaxDelay < r.TroubleRetryDelay)
