@@ -84,6 +84,29 @@ public class InitialSyncTests
     }
 
     [Test]
+    public async Task ABigCopy_WhereTheReplicaGivesNoAppendUid_FindsItsCopiesOnOneLane_AndNeverTakesOneCopyForTwo()
+    {
+        await using var h = await EngineHarness.CreateAsync(o => o.AppendBatchSize = 40);
+        h.Replica.WithholdAppendUid = true;
+        await using (var primary = await h.Accounts.PrimaryClientAsync())
+        {
+            await MailFactory.FillAsync(primary, "INBOX", 2000);
+            // Identical messages in batches of both lanes: found by content, each could be taken for another's copy.
+            var same = MailFactory.Message("the same message again", messageId: "<same@observer.test>");
+            for (var i = 0; i < 10; i++) await primary.MultiAppendAsync("INBOX", Enumerable.Repeat(same, 40).ToList());
+        }
+
+        for (var pass = 0; pass < 3 && !(await h.SyncAsync()).Converged; pass++) { }
+
+        var primarySnapshot = await h.Accounts.PrimarySnapshotAsync();
+        var replicaSnapshot = await h.Accounts.ReplicaSnapshotAsync();
+        Assert.That(primarySnapshot.Differences(replicaSnapshot), Is.Empty);
+        Assert.That(replicaSnapshot.DuplicatesAgainst(primarySnapshot), Is.Zero);
+        Assert.That(InboxRows(h).Values.Select(r => r.ReplicaUid).Distinct().Count(), Is.EqualTo(2400), "no replica copy recorded for two primary messages");
+        Assert.That((await h.SyncAsync()).Folders.Sum(f => f.Appended), Is.Zero, "the next pass finds nothing to copy");
+    }
+
+    [Test]
     public async Task ABigFirstCopy_WithOneAppendLane_KeepsThePrimarysOrder()
     {
         await using var h = await EngineHarness.CreateAsync(o => (o.AppendBatchSize, o.AppendLanes) = (40, 1));

@@ -248,8 +248,22 @@ internal sealed class MessageCopier(SyncContext context, FolderRecord folder, Fo
     /// </summary>
     private int MoreLanes(long count) =>
         count >= MoreLanesFrom && context.OpenSession is not null && context.Replica.Features.UidPlus && context.Replica.Features.MultiAppend && !moves.MayMove
+            && !context.Notices.Given(OneLaneKey)
             ? Math.Max(0, context.Options.AppendLanes - 1)
             : 0;
+
+    /// <summary>Set once this folder's replica answered an APPEND without a usable APPENDUID: its copies go on one lane from then on.</summary>
+    private string OneLaneKey => $"one-lane/{context.ReplicaId}/{folder.PrimaryName}";
+
+    /// <summary>
+    /// Lanes beyond the first that are appending, and whether a batch of this copy was found by content (no usable
+    /// APPENDUID), under one lock: a copy found by content could be another lane's identical one not yet recorded, so
+    /// the two never meet. Whichever comes second gives way: a late lane does not start, a batch found by content
+    /// while another lane appends fails the copy, and the folder's next sync appends on one lane.
+    /// </summary>
+    private readonly Lock _laneGate = new();
+    private int _lanes;
+    private bool _foundByContent;
 
     /// <summary>
     /// Appends on a connection of its own, beside the first lane, taking batches from the same queue. No room in the
@@ -257,23 +271,41 @@ internal sealed class MessageCopier(SyncContext context, FolderRecord folder, Fo
     /// </summary>
     private async Task WriteOnAnotherLaneAsync(ChannelReader<Step> steps, CancellationTokenSource stop)
     {
-        IMailSession? session;
+        IMailSession? session = null;
         try
         {
             session = await context.OpenSession!(ServerRole.Replica, "append lane", TimeSpan.Zero, stop.Token).ConfigureAwait(false);
+            if (session is null) return;
+            var selected = await session.SelectAsync(folder.ReplicaName, readOnly: false, null, stop.Token).ConfigureAwait(false);
+            // Recreated since the first lane selected it: that lane's checks will say so; this one stays out of it.
+            if (selected.UidValidity != _replicaUidValidity)
+            {
+                await session.DisposeAsync().ConfigureAwait(false);
+                return;
+            }
         }
         catch (ImapException ex) when (!stop.IsCancellationRequested)
         {
+            // Nothing was appended on it yet: the copy goes on without it.
+            if (session is not null) await session.DisposeAsync().ConfigureAwait(false);
             context.Logger.LogDebug("{Folder}: no other replica connection for this copy ({Reason}); the first lane appends it", folder.PrimaryName, ex.Message);
             return;
         }
-        if (session is null) return;
         await using (session.ConfigureAwait(false))
         {
-            var selected = await session.SelectAsync(folder.ReplicaName, readOnly: false, null, stop.Token).ConfigureAwait(false);
-            // Recreated since the first lane selected it: that lane's checks will say so; this one stays out of it.
-            if (selected.UidValidity != _replicaUidValidity) return;
-            await WriteAsync(steps, context with { Replica = session }, stop).ConfigureAwait(false);
+            lock (_laneGate)
+            {
+                if (_foundByContent) return;
+                _lanes++;
+            }
+            try
+            {
+                await WriteAsync(steps, context with { Replica = session }, stop).ConfigureAwait(false);
+            }
+            finally
+            {
+                lock (_laneGate) _lanes--;
+            }
         }
     }
 
@@ -422,8 +454,22 @@ internal sealed class MessageCopier(SyncContext context, FolderRecord folder, Fo
         }
 
         var checks = new CopyChecks(lane, folder, result, _replicaUidNext);
-        var uids = appended.Uids is { } set && appended.UidValidity == _replicaUidValidity && set.Count == batch.Count
-            ? set.Expand().ToList()
+        var usable = appended.Uids is { } set && appended.UidValidity == _replicaUidValidity && set.Count == batch.Count;
+        if (!usable)
+        {
+            lock (_laneGate)
+            {
+                if (_lanes > 0)
+                {
+                    // The batch's journal entries stay open, so the next sync accounts for its copies.
+                    context.Notices.First(OneLaneKey);
+                    throw new ReplicationException("the replica gave no usable APPENDUID for a batch appended beside another connection; the folder's next sync copies on one connection");
+                }
+                _foundByContent = true;
+            }
+        }
+        var uids = usable
+            ? appended.Uids!.Expand().ToList()
             : await checks.LocateAsync(batch, cancellationToken).ConfigureAwait(false);
 
         await checks.VerifyAsync(batch, uids, journal, cancellationToken).ConfigureAwait(false);

@@ -12,4 +12,7 @@ internal sealed class Notices
 
     /// <summary>True the first time <paramref name="key"/> is seen.</summary>
     public bool First(string key) => _given.TryAdd(key, 0);
+
+    /// <summary>Whether <paramref name="key"/> was seen before.</summary>
+    public bool Given(string key) => _given.ContainsKey(key);
 }
