@@ -76,6 +76,7 @@ public class ConfigurationTests
     [TestCase("Replication:ConnectionBudget", "5", "Replication:ConnectionBudget is 5; with MaxConnections 6 it must be at least 7")]
     [TestCase("Replication:JournalRetention", "-1.00:00:00", "Replication:JournalRetention is -1.00:00:00; it cannot be negative")]
     [TestCase("Replication:MoveMinimumBytes", "-1", "Replication:MoveMinimumBytes is -1; it must be 0 (move every message) or more")]
+    [TestCase("Replication:AppendLanes", "9", "Replication:AppendLanes is 9; it must be between 1 and 4")]
     [TestCase("Replication:Verify", "Maybe", "Replication:Verify has an invalid value")]
     [TestCase("Primary:Hots", "typo", "Primary has no setting 'Hots'")]
     [TestCase("Primary:PasswordFile", "/nonexistent/pw", "Primary:PasswordFile '/nonexistent/pw' does not exist")]
