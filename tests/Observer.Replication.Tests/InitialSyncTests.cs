@@ -72,15 +72,9 @@ public class InitialSyncTests
         var pass = await h.SyncAsync();
 
         Assert.That(pass.Converged, Is.True, pass.Summary());
-        var primarySnapshot = await h.Accounts.PrimarySnapshotAsync();
-        var replicaSnapshot = await h.Accounts.ReplicaSnapshotAsync();
-        Assert.That(primarySnapshot.Differences(replicaSnapshot), Is.Empty);
-        Assert.That(replicaSnapshot.DuplicatesAgainst(primarySnapshot), Is.Zero);
+        await AssertEachMessageCopiedOnceAsync(h, 2400);
         Assert.That(h.Replica.Appended, Is.EqualTo(2400), "every message uploaded once");
         Assert.That(h.Replica.AppendedBy.GetValueOrDefault("append lane"), Is.GreaterThan(0), "the second lane appended some of the batches");
-        Assert.That(InboxRows(h).Values.Select(r => r.ReplicaUid).Distinct().Count(),
-            Is.EqualTo(2400), "each copy recorded under its own replica UID");
-        Assert.That((await h.SyncAsync()).Folders.Sum(f => f.Appended), Is.Zero, "the next pass finds nothing to copy");
     }
 
     [Test]
@@ -98,12 +92,7 @@ public class InitialSyncTests
 
         for (var pass = 0; pass < 3 && !(await h.SyncAsync()).Converged; pass++) { }
 
-        var primarySnapshot = await h.Accounts.PrimarySnapshotAsync();
-        var replicaSnapshot = await h.Accounts.ReplicaSnapshotAsync();
-        Assert.That(primarySnapshot.Differences(replicaSnapshot), Is.Empty);
-        Assert.That(replicaSnapshot.DuplicatesAgainst(primarySnapshot), Is.Zero);
-        Assert.That(InboxRows(h).Values.Select(r => r.ReplicaUid).Distinct().Count(), Is.EqualTo(2400), "no replica copy recorded for two primary messages");
-        Assert.That((await h.SyncAsync()).Folders.Sum(f => f.Appended), Is.Zero, "the next pass finds nothing to copy");
+        await AssertEachMessageCopiedOnceAsync(h, 2400);
     }
 
     [Test]
@@ -120,6 +109,20 @@ public class InitialSyncTests
         var rows = InboxRows(h).Values.OrderBy(r => r.PrimaryUid).ToList();
         Assert.That(rows, Has.Count.EqualTo(2000));
         Assert.That(rows.Select(r => r.ReplicaUid), Is.Ordered.Ascending, "replica UIDs follow the primary's");
+    }
+
+    /// <summary>
+    /// The replica equals the primary with no duplicates, each copy is recorded under a replica UID of its own (never one
+    /// copy for two primary messages), and the next pass finds nothing left to copy.
+    /// </summary>
+    private static async Task AssertEachMessageCopiedOnceAsync(EngineHarness h, int messages)
+    {
+        var primarySnapshot = await h.Accounts.PrimarySnapshotAsync();
+        var replicaSnapshot = await h.Accounts.ReplicaSnapshotAsync();
+        Assert.That(primarySnapshot.Differences(replicaSnapshot), Is.Empty);
+        Assert.That(replicaSnapshot.DuplicatesAgainst(primarySnapshot), Is.Zero);
+        Assert.That(InboxRows(h).Values.Select(r => r.ReplicaUid).Distinct().Count(), Is.EqualTo(messages), "each copy recorded under its own replica UID");
+        Assert.That((await h.SyncAsync()).Folders.Sum(f => f.Appended), Is.Zero, "the next pass finds nothing to copy");
     }
 
     private static Dictionary<uint, Observer.State.MessageRecord> InboxRows(EngineHarness h) =>
