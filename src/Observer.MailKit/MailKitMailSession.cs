@@ -548,8 +548,8 @@ public sealed partial class MailKitMailSession : IMailSession
     {
         if (stream is SpoolingFolder.KeptFileStream kept)
         {
-            var file = kept.Take();
-            return TempFileLiteralSpool.Adopt(file, file.Length);
+            var (file, md5) = kept.Take();
+            return TempFileLiteralSpool.Adopt(file, file.Length, md5);
         }
         // Filled to its exact size (SpoolingFolder.CreateStream): its array is the body.
         if (stream is MemoryStream filled && filled.Length == filled.Capacity)

@@ -1,6 +1,7 @@
 using MailKit;
 using MailKit.Net.Imap;
 using Observer.Mail;
+using System.Security.Cryptography;
 using ImapClient = MailKit.Net.Imap.ImapClient;
 
 namespace Observer.MailKit;
@@ -102,21 +103,38 @@ public sealed class SpoolingFolder : ImapFolder
 
     /// <summary>
     /// A spool file that the session can take over as a message's body when MailKit is done with it,
-    /// rather than copy a large message once more.
+    /// rather than copy a large message once more. It works out the MD5 of the bytes as MailKit writes
+    /// them, so that a body hashed for its copy's identity is not read back from disk for that.
     /// </summary>
     public sealed class KeptFileStream(FileStream file) : Stream
     {
+        private readonly IncrementalHash _md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
+        private long _hashed;
+        private bool _unhashed;
         private bool _taken;
 
         private FileStream File { get; } = file;
 
         /// <summary>Hands the file over, every byte written to it: this stream no longer closes it.</summary>
-        public FileStream Take()
+        /// <returns>The file, and the MD5 of its bytes; null where they were not all written once, in order.</returns>
+        public (FileStream File, byte[]? Md5) Take()
         {
             // Its new owner reads through the file's handle, which a write buffer would not have reached.
             File.Flush();
             _taken = true;
-            return File;
+            return (File, _unhashed || _hashed != File.Length ? null : _md5.GetHashAndReset());
+        }
+
+        /// <summary>Hashes what is written, as long as every write follows the last one.</summary>
+        private void Hash(ReadOnlySpan<byte> bytes)
+        {
+            if (_unhashed) return;
+            if (File.Position != _hashed) _unhashed = true;
+            else
+            {
+                _md5.AppendData(bytes);
+                _hashed += bytes.Length;
+            }
         }
 
         public override bool CanRead => File.CanRead;
@@ -135,15 +153,38 @@ public sealed class SpoolingFolder : ImapFolder
         public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => File.ReadAsync(buffer, offset, count, cancellationToken);
         public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => File.ReadAsync(buffer, cancellationToken);
         public override long Seek(long offset, SeekOrigin origin) => File.Seek(offset, origin);
-        public override void SetLength(long value) => File.SetLength(value);
-        public override void Write(byte[] buffer, int offset, int count) => File.Write(buffer, offset, count);
-        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => File.WriteAsync(buffer, offset, count, cancellationToken);
-        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => File.WriteAsync(buffer, cancellationToken);
+
+        public override void SetLength(long value)
+        {
+            _unhashed = true;
+            File.SetLength(value);
+        }
+
+        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            Hash(buffer);
+            File.Write(buffer);
+        }
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            Hash(buffer.Span);
+            return File.WriteAsync(buffer, cancellationToken);
+        }
 
         /// <summary>Closes the file unless it was taken over.</summary>
         protected override void Dispose(bool disposing)
         {
-            if (disposing && !_taken) File.Dispose();
+            if (disposing)
+            {
+                if (!_taken) File.Dispose();
+                _md5.Dispose();
+            }
             base.Dispose(disposing);
         }
     }

@@ -32,6 +32,9 @@ public class SpoolingImapClientTests
                 Assert.That(fetched, Is.InstanceOf<SpoolingFolder.KeptFileStream>(), $"{large.Length} bytes is above the {SpoolingImapClient.DefaultThreshold}-byte threshold");
                 Assert.That(Directory.GetFiles(spool), Is.Empty, "the spool file is unlinked while in use");
                 Assert.That(Convert.ToHexString(await MD5.HashDataAsync(fetched)), Is.EqualTo(Convert.ToHexString(MD5.HashData(large))));
+                var (file, md5) = ((SpoolingFolder.KeptFileStream)fetched).Take();
+                using (file)
+                    Assert.That(md5 is null ? null : Convert.ToHexString(md5), Is.EqualTo(Convert.ToHexString(MD5.HashData(large))), "the MD5 worked out as MailKit wrote the spool file");
             }
             using (var fetched = await client.Inbox.GetStreamAsync(uids[1], ""))
             {
@@ -39,6 +42,39 @@ public class SpoolingImapClientTests
                 Assert.That(Convert.ToHexString(await MD5.HashDataAsync(fetched)), Is.EqualTo(Convert.ToHexString(MD5.HashData(small))));
             }
             await client.DisconnectAsync(quit: true);
+        }
+        finally
+        {
+            Directory.Delete(spool, recursive: true);
+        }
+    }
+
+    [Test]
+    public async Task ASpoolFile_KnowsItsMd5_OnlyWhenEveryByteWasWrittenOnceInOrder()
+    {
+        var spool = Directory.CreateTempSubdirectory("observer-spool-").FullName;
+        try
+        {
+            var bytes = Encoding.ASCII.GetBytes("Subject: x\r\n\r\n" + new string('y', 200_000));
+            using (var inOrder = new SpoolingFolder.KeptFileStream(Observer.Mail.TempFileLiteralSpool.CreateUnlinkedFile(spool, "t", 4096)))
+            {
+                inOrder.Write(bytes, 0, 10);
+                await inOrder.WriteAsync(bytes.AsMemory(10, 100_000));
+                inOrder.Write(bytes.AsSpan(100_010));
+                var (file, md5) = inOrder.Take();
+                using (file) Assert.That(md5, Is.EqualTo(MD5.HashData(bytes)));
+            }
+            using (var rewritten = new SpoolingFolder.KeptFileStream(Observer.Mail.TempFileLiteralSpool.CreateUnlinkedFile(spool, "t", 4096)))
+            {
+                // As many bytes written as the file holds, but not once each: 5-10 twice, 15-20 never.
+                rewritten.Write(bytes.AsSpan(0, 10));
+                rewritten.Position = 5;
+                rewritten.Write(bytes.AsSpan(5, 5));
+                rewritten.Position = 15;
+                rewritten.Write(bytes.AsSpan(15, 5));
+                var (file, md5) = rewritten.Take();
+                using (file) Assert.That(md5, Is.Null, "a write that did not follow the last one leaves the digest unknown, to be read from the file");
+            }
         }
         finally
         {

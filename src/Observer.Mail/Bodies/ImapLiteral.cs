@@ -11,6 +11,12 @@ public abstract class ImapLiteral : IDisposable
     /// <summary>Opens an independent read-only view from the first byte.</summary>
     public abstract Stream OpenRead();
 
+    /// <summary>
+    /// The MD5 of the bytes, where it was worked out as they arrived (a large body spooled from a server);
+    /// null otherwise. Saves reading a spool file back only to hash it.
+    /// </summary>
+    public virtual byte[]? KnownMd5 => null;
+
     /// <summary>True when the bytes are in memory and can be read without I/O.</summary>
     public virtual bool TryGetMemory(out ReadOnlyMemory<byte> memory)
     {

@@ -9,7 +9,8 @@ namespace Observer.Mail;
 public static class TempFileLiteralSpool
 {
     /// <summary>A body over a spool file written by the IMAP library: it owns the file from now on.</summary>
-    public static ImapLiteral Adopt(FileStream file, long length) => new SpooledLiteral(file, length);
+    /// <param name="md5">The MD5 of the file's bytes, if it was worked out as they were written.</param>
+    public static ImapLiteral Adopt(FileStream file, long length, byte[]? md5 = null) => new SpooledLiteral(file, length, md5);
 
     /// <summary>A new owner-only file in <paramref name="directory"/>, already unlinked where the system allows it.</summary>
     /// <param name="bufferSize">0 for writes straight to the file; a writer that writes in small pieces wants a buffer (then flush before reading through the handle).</param>
@@ -33,9 +34,11 @@ public static class TempFileLiteralSpool
         return file;
     }
 
-    private sealed class SpooledLiteral(FileStream file, long length) : ImapLiteral
+    private sealed class SpooledLiteral(FileStream file, long length, byte[]? md5) : ImapLiteral
     {
         public override long Length => length;
+
+        public override byte[]? KnownMd5 => md5;
 
         public override Stream OpenRead() => new HandleReadStream(file.SafeFileHandle, length);
 

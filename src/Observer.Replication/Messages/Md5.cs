@@ -12,6 +12,7 @@ public static class Md5
 
     public static async Task<byte[]> OfAsync(ImapLiteral content, CancellationToken cancellationToken)
     {
+        if (content.KnownMd5 is { } known) return known;
         if (content.TryGetMemory(out var memory)) return MD5.HashData(memory.Span);
         await using var stream = content.OpenRead();
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.MD5);

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging;
 using System.Threading.Channels;
 using Observer.Mail;
 using Observer.State;
@@ -13,7 +12,7 @@ namespace Observer.Replication;
 /// sequence, instead of an upload. The replica stage keeps primary UID order, except in a big copy
 /// given more lanes (see <see cref="MoreLanesFrom"/>).
 /// </summary>
-internal sealed class MessageCopier(SyncContext context, FolderRecord folder, FolderSyncResult result, MoveReplayer moves)
+internal sealed partial class MessageCopier(SyncContext context, FolderRecord folder, FolderSyncResult result, MoveReplayer moves)
 {
     private const int QueuedBatches = 2;
 
@@ -36,17 +35,6 @@ internal sealed class MessageCopier(SyncContext context, FolderRecord folder, Fo
     /// <summary>The batch of a small copy, where more batches overlap the primary's reads with the replica's writes.</summary>
     private const int SmallestBatch = 50;
 
-    /// <summary>
-    /// A copy of at least this many messages also appends on more replica connections (<see cref="ReplicationOptions.AppendLanes"/>),
-    /// where the budget has room. Dovecot writes and syncs each message of an APPEND to disk one after another: on this
-    /// project's 2-core test box a bare client appended 40,000 messages in 20.7 s on one connection and 17.8 s on two,
-    /// and Observer's copy of them went from about 28 s to 21 s (bench/results/2026-12-05-1020-append-lanes.md). Each lane
-    /// verifies what it appended, so one lane's verification overlaps another's appends. The price is order: the lanes'
-    /// batches get their replica UIDs in the order the server finishes them, so a big first copy can hold neighbouring
-    /// batches swapped (bytes, flags and dates are the primary's all the same). Below this size a login costs more than it saves.
-    /// </summary>
-    private const int MoreLanesFrom = 2000;
-
     private int _batchSize;
 
     /// <summary>Of the messages this copy set out to append, those not appended yet: for progress.</summary>
@@ -55,7 +43,6 @@ internal sealed class MessageCopier(SyncContext context, FolderRecord folder, Fo
     private uint _replicaUidValidity;
     private uint _replicaUidNext = 1;
     private SelectedMailbox _replica = null!;
-
 
     /// <summary>A step for the replica stage: a batch to append, or one message to replay as a move.</summary>
     private sealed record Step(IReadOnlyList<PendingCopy> Batch, bool TryMove);
@@ -242,73 +229,6 @@ internal sealed class MessageCopier(SyncContext context, FolderRecord folder, Fo
         return (batch, batchBytes);
     }
 
-    /// <summary>
-    /// Lanes beyond the first need a copy big enough, APPENDUID (so each lane knows its own copies without searching for
-    /// them) and no move to replay: moves keep their place in the sequence, and an archive must never upload what it could move.
-    /// </summary>
-    private int MoreLanes(long count) =>
-        count >= MoreLanesFrom && context.OpenSession is not null && context.Replica.Features.UidPlus && context.Replica.Features.MultiAppend && !moves.MayMove
-            && !context.Notices.Given(OneLaneKey)
-            ? Math.Max(0, context.Options.AppendLanes - 1)
-            : 0;
-
-    /// <summary>Set once this folder's replica answered an APPEND without a usable APPENDUID: its copies go on one lane from then on.</summary>
-    private string OneLaneKey => $"one-lane/{context.ReplicaId}/{folder.PrimaryName}";
-
-    /// <summary>
-    /// Lanes beyond the first that are appending, and whether a batch of this copy was found by content (no usable
-    /// APPENDUID), under one lock: a copy found by content could be another lane's identical one not yet recorded, so
-    /// the two never meet. Whichever comes second gives way: a late lane does not start, a batch found by content
-    /// while another lane appends fails the copy, and the folder's next sync appends on one lane.
-    /// </summary>
-    private readonly Lock _laneGate = new();
-    private int _lanes;
-    private bool _foundByContent;
-
-    /// <summary>
-    /// Appends on a connection of its own, beside the first lane, taking batches from the same queue. No room in the
-    /// budget, or no connection, leaves the copy to the other lanes: another lane is only ever a speed-up.
-    /// </summary>
-    private async Task WriteOnAnotherLaneAsync(ChannelReader<Step> steps, CancellationTokenSource stop)
-    {
-        IMailSession? session = null;
-        try
-        {
-            session = await context.OpenSession!(ServerRole.Replica, "append lane", TimeSpan.Zero, stop.Token).ConfigureAwait(false);
-            if (session is null) return;
-            var selected = await session.SelectAsync(folder.ReplicaName, readOnly: false, null, stop.Token).ConfigureAwait(false);
-            // Recreated since the first lane selected it: that lane's checks will say so; this one stays out of it.
-            if (selected.UidValidity != _replicaUidValidity)
-            {
-                await session.DisposeAsync().ConfigureAwait(false);
-                return;
-            }
-        }
-        catch (ImapException ex) when (!stop.IsCancellationRequested)
-        {
-            // Nothing was appended on it yet: the copy goes on without it.
-            if (session is not null) await session.DisposeAsync().ConfigureAwait(false);
-            context.Logger.LogDebug("{Folder}: no other replica connection for this copy ({Reason}); the first lane appends it", folder.PrimaryName, ex.Message);
-            return;
-        }
-        await using (session.ConfigureAwait(false))
-        {
-            lock (_laneGate)
-            {
-                if (_foundByContent) return;
-                _lanes++;
-            }
-            try
-            {
-                await WriteAsync(steps, context with { Replica = session }, stop).ConfigureAwait(false);
-            }
-            finally
-            {
-                lock (_laneGate) _lanes--;
-            }
-        }
-    }
-
     /// <summary>The replica stage, on one lane. A failure here stops the primary stage and the other lane too.</summary>
     private async Task WriteAsync(ChannelReader<Step> steps, SyncContext lane, CancellationTokenSource stop)
     {
@@ -340,163 +260,5 @@ internal sealed class MessageCopier(SyncContext context, FolderRecord folder, Fo
             await stop.CancelAsync().ConfigureAwait(false);
             throw;
         }
-    }
-
-    /// <summary>
-    /// Appends a batch. A refusal that concerns the messages, not the folder, never holds the folder
-    /// back: the batch is tried one message at a time, a message is tried again with the keywords the
-    /// folder can hold, and a message still refused is reported and left for the next sync.
-    /// </summary>
-    private async Task AppendAsync(SyncContext lane, IReadOnlyList<PendingCopy> batch, CancellationToken cancellationToken)
-    {
-        // Without MULTIAPPEND a batch is several APPENDs, not one atomic command: a refusal halfway would
-        // leave the earlier copies stored but unrecorded. One journaled message at a time keeps it exact.
-        if (batch.Count > 1 && !lane.Replica.Features.MultiAppend)
-        {
-            foreach (var pending in batch) await AppendAsync(lane, [pending], cancellationToken).ConfigureAwait(false);
-            return;
-        }
-        try
-        {
-            await AppendAsync(lane, batch, batch.Select(p => p.Summary.Flags).ToList(), cancellationToken).ConfigureAwait(false);
-        }
-        catch (ImapCommandException ex) when (TroubleTracker.ConcernsTheMessages(ex))
-        {
-            if (batch.Count > 1)
-            {
-                foreach (var pending in batch) await AppendAsync(lane, [pending], cancellationToken).ConfigureAwait(false);
-                return;
-            }
-            await AppendRefusedAsync(lane, batch[0], ex, cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    private async Task AppendRefusedAsync(SyncContext lane, PendingCopy pending, ImapCommandException refusal, CancellationToken cancellationToken)
-    {
-        var wanted = pending.Summary.Flags;
-        foreach (var fewer in new[] { KeywordFit.Trim(wanted, _replica), KeywordFit.SystemOnly(wanted) }.OfType<MessageFlags>().Distinct())
-        {
-            try
-            {
-                await AppendAsync(lane, [pending], [fewer], cancellationToken).ConfigureAwait(false);
-                lock (result) result.KeywordsDropped++;
-                if (context.Notices.First($"keywords/{context.ReplicaId}/{folder.PrimaryName}"))
-                    Log.KeywordsDropped(context.Logger, folder.PrimaryName, KeywordFit.Dropped(wanted, fewer), TroubleTracker.Describe(refusal));
-                return;
-            }
-            catch (ImapCommandException ex) when (TroubleTracker.ConcernsTheMessages(ex))
-            {
-                refusal = ex;
-            }
-        }
-        if (await AppendCanonicalAsync(lane, pending, refusal, cancellationToken).ConfigureAwait(false)) return;
-        var reason = TroubleTracker.Describe(refusal);
-        if (context.Notices.First($"refused/{context.ReplicaId}/{folder.PrimaryName}/{pending.Summary.Uid}/{reason}"))
-            Log.MessageRefused(context.Logger, folder.PrimaryName, pending.Summary.Uid, reason);
-        lock (result)
-        {
-            result.Refused++;
-            result.RefusedReason ??= reason;
-        }
-    }
-
-    /// <summary>
-    /// A strict replica (Cyrus) refuses bare newlines and NUL bytes. Rather than leave the message out,
-    /// it is copied with CRLF line endings and without NULs, and reported once per folder.
-    /// </summary>
-    private async Task<bool> AppendCanonicalAsync(SyncContext lane, PendingCopy pending, ImapCommandException refusal, CancellationToken cancellationToken)
-    {
-        if (pending.Data.Body!.Length > StoredForms.MaxBytes || pending.Data.Body.Length == 0) return false;
-        var raw = pending.Data.Body.ToArray();
-        var canonical = StoredForms.Canonical(raw, dropNul: true);
-        if (canonical.AsSpan().SequenceEqual(raw)) return false;
-        try
-        {
-            await AppendAsync(lane, [pending with { Sent = ImapLiteral.FromBytes(canonical) }], [pending.Summary.Flags], cancellationToken).ConfigureAwait(false);
-        }
-        catch (ImapCommandException ex) when (TroubleTracker.ConcernsTheMessages(ex))
-        {
-            return false;
-        }
-        lock (result) result.Altered++;
-        if (context.Notices.First($"canonical/{context.ReplicaId}/{folder.PrimaryName}"))
-            Log.StoredAltered(context.Logger, folder.PrimaryName, "with CRLF line endings and no NUL bytes", TroubleTracker.Describe(refusal));
-        return true;
-    }
-
-    /// <param name="flags">What to set on each copy: the primary's flags, or fewer where the replica cannot hold them all.
-    /// The record keeps the primary's, so a flag pass does not try again what the folder cannot take.</param>
-    private async Task AppendAsync(SyncContext lane, IReadOnlyList<PendingCopy> batch, IReadOnlyList<MessageFlags> flags, CancellationToken cancellationToken)
-    {
-        var store = context.Store;
-        var journal = store.Journal.Begin(batch.Select(p => new JournalEntry
-        {
-            ReplicaId = context.ReplicaId,
-            Folder = folder.PrimaryName,
-            Operation = "append",
-            PrimaryUid = p.Summary.Uid,
-            Md5 = p.Md5,
-            Size = p.Sent.Length,
-            MessageId = p.Summary.MessageId,
-        }));
-
-        AppendResult appended;
-        try
-        {
-            appended = await lane.Replica.AppendAsync(folder.ReplicaName,
-                batch.Select((p, i) => new AppendMessage(p.Sent, flags[i], p.Summary.InternalDate)).ToList(), cancellationToken).ConfigureAwait(false);
-        }
-        catch (ImapCommandException)
-        {
-            // The server refused the APPEND: nothing was stored, so there is nothing to recover.
-            store.Journal.Abandon(journal);
-            throw;
-        }
-
-        var checks = new CopyChecks(lane, folder, result, _replicaUidNext);
-        var usable = appended.Uids is { } set && appended.UidValidity == _replicaUidValidity && set.Count == batch.Count;
-        if (!usable)
-        {
-            lock (_laneGate)
-            {
-                if (_lanes > 0)
-                {
-                    // The batch's journal entries stay open, so the next sync accounts for its copies.
-                    context.Notices.First(OneLaneKey);
-                    throw new ReplicationException("the replica gave no usable APPENDUID for a batch appended beside another connection; the folder's next sync copies on one connection");
-                }
-                _foundByContent = true;
-            }
-        }
-        var uids = usable
-            ? appended.Uids!.Expand().ToList()
-            : await checks.LocateAsync(batch, cancellationToken).ConfigureAwait(false);
-
-        await checks.VerifyAsync(batch, uids, journal, cancellationToken).ConfigureAwait(false);
-
-        var rows = batch.Select((p, i) => new MessageRecord
-        {
-            FolderId = folder.Id,
-            PrimaryUid = p.Summary.Uid,
-            ReplicaUid = uids[i],
-            Md5 = p.Md5,
-            Size = p.Data.Body!.Length,
-            InternalDate = p.Summary.InternalDate,
-            Flags = p.Summary.Flags.ToString(),
-            MessageId = p.Summary.MessageId,
-        }).ToList();
-        store.InTransaction(() =>
-        {
-            store.Messages.Put(rows);
-            store.Journal.Complete(journal);
-        });
-        lock (result)
-        {
-            result.Appended += batch.Count;
-            _left -= batch.Count;
-        }
-        ReplicationMetrics.Appended(context.Target, folder.PrimaryName, batch.Count, rows.Sum(r => r.Size));
-        foreach (var row in rows)
-            Log.Appended(context.Logger, folder.PrimaryName, row.PrimaryUid, row.ReplicaUid, row.Size, Md5.Hex(row.Md5));
     }
 }
