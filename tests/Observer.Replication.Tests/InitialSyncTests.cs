@@ -75,6 +75,7 @@ public class InitialSyncTests
         await AssertEachMessageCopiedOnceAsync(h, 2400);
         Assert.That(h.Replica.Appended, Is.EqualTo(2400), "every message uploaded once");
         Assert.That(h.Replica.AppendedBy.GetValueOrDefault("append lane"), Is.GreaterThan(0), "the second lane appended some of the batches");
+        Assert.That(pass.Folders.Single(f => f.Folder == "INBOX").Summary(), Is.EqualTo("2400 appended on 2 connections"), "the folder's report says the copy used a second connection");
     }
 
     [Test]
@@ -106,6 +107,7 @@ public class InitialSyncTests
 
         Assert.That(pass.Converged, Is.True, pass.Summary());
         Assert.That(h.Replica.AppendedBy.ContainsKey("append lane"), Is.False);
+        Assert.That(pass.Folders.Single(f => f.Folder == "INBOX").Summary(), Is.EqualTo("2000 appended"));
         var rows = InboxRows(h).Values.OrderBy(r => r.PrimaryUid).ToList();
         Assert.That(rows, Has.Count.EqualTo(2000));
         Assert.That(rows.Select(r => r.ReplicaUid), Is.Ordered.Ascending, "replica UIDs follow the primary's");

@@ -20,6 +20,9 @@ public sealed class FolderSyncResult(string folder)
     public string Folder { get; } = folder;
     public FolderOutcome Outcome { get; set; } = FolderOutcome.Synced;
     public int Appended { get; set; }
+
+    /// <summary>Replica connections beyond the first that appended part of a big copy (see <see cref="ReplicationOptions.AppendLanes"/>).</summary>
+    public int MoreLanes { get; set; }
     public int Adopted { get; set; }
     public int Moved { get; set; }
     public int FlagsSet { get; set; }
@@ -85,7 +88,7 @@ public sealed class FolderSyncResult(string folder)
     public string Counts()
     {
         var parts = new List<string>();
-        if (Appended > 0) parts.Add($"{Appended} appended");
+        if (Appended > 0) parts.Add(MoreLanes > 0 ? $"{Appended} appended on {MoreLanes + 1} connections" : $"{Appended} appended");
         if (Adopted > 0) parts.Add($"{Adopted} adopted");
         if (Moved > 0) parts.Add($"{Moved} moved");
         if (FlagsSet > 0) parts.Add(Counted.Of(FlagsSet, "flag update"));

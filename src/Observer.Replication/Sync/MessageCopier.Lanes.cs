@@ -76,7 +76,8 @@ internal sealed partial class MessageCopier
             }
             try
             {
-                await WriteAsync(steps, context with { Replica = session }, stop).ConfigureAwait(false);
+                if (await WriteAsync(steps, context with { Replica = session }, stop).ConfigureAwait(false) > 0)
+                    lock (result) result.MoreLanes++;
             }
             finally
             {

@@ -230,8 +230,10 @@ internal sealed partial class MessageCopier(SyncContext context, FolderRecord fo
     }
 
     /// <summary>The replica stage, on one lane. A failure here stops the primary stage and the other lane too.</summary>
-    private async Task WriteAsync(ChannelReader<Step> steps, SyncContext lane, CancellationTokenSource stop)
+    /// <returns>The batches this lane appended.</returns>
+    private async Task<int> WriteAsync(ChannelReader<Step> steps, SyncContext lane, CancellationTokenSource stop)
     {
+        var appended = 0;
         try
         {
             await foreach (var step in steps.ReadAllAsync(stop.Token).ConfigureAwait(false))
@@ -246,6 +248,7 @@ internal sealed partial class MessageCopier(SyncContext context, FolderRecord fo
                     }
                     await moves.ReturnAsync(folder, stop.Token).ConfigureAwait(false);
                     await AppendAsync(lane, step.Batch, stop.Token).ConfigureAwait(false);
+                    appended++;
                 }
                 finally
                 {
@@ -253,6 +256,7 @@ internal sealed partial class MessageCopier(SyncContext context, FolderRecord fo
                 }
             }
             await moves.ReturnAsync(folder, stop.Token).ConfigureAwait(false);
+            return appended;
         }
         catch
         {
