@@ -19,8 +19,9 @@ public sealed partial class MailKitMailSession
     /// Streams the bodies of <paramref name="expected"/> (ascending UIDs), each with its flags, date and size
     /// from <paramref name="summaries"/> when given. A UID that does not exist is simply not there.
     /// </summary>
+    /// <param name="digestsOnly">Each body's MD5 and length only, its bytes kept nowhere (<see cref="SpoolingFolder.DigestsOnly"/>).</param>
     private async IAsyncEnumerable<MessageData> StreamBodiesAsync(List<uint> expected, IReadOnlyDictionary<uint, IMessageSummary>? summaries,
-        [EnumeratorCancellation] CancellationToken cancellationToken)
+        bool digestsOnly, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         if (expected.Count == 0) yield break;
         var bodies = Channel.CreateBounded<MessageData>(4);
@@ -29,7 +30,7 @@ public sealed partial class MailKitMailSession
         {
             try
             {
-                await FetchBodiesInOrderAsync(Selected(), expected, summaries, bodies.Writer, ct).ConfigureAwait(false);
+                await FetchBodiesInOrderAsync(Selected(), expected, summaries, digestsOnly, bodies.Writer, ct).ConfigureAwait(false);
                 return true;
             }
             finally
@@ -70,11 +71,13 @@ public sealed partial class MailKitMailSession
     /// which nothing came (first in line, or the answer had no body at all) is looked for, and fetched alone.
     /// </summary>
     private async Task FetchBodiesInOrderAsync(ImapFolder folder, List<uint> expected, IReadOnlyDictionary<uint, IMessageSummary>? summaries,
-        ChannelWriter<MessageData> bodies, CancellationToken cancellationToken)
+        bool digestsOnly, ChannelWriter<MessageData> bodies, CancellationToken cancellationToken)
     {
         var pending = expected;
         var tap = _connection.Tap;
+        var spooling = (SpoolingFolder)folder;
         tap.StrictLiteralTails = true;
+        spooling.DigestsOnly = digestsOnly;
         try
         {
             await FetchPendingAsync(folder, summaries, pending, bodies, cancellationToken).ConfigureAwait(false);
@@ -82,6 +85,7 @@ public sealed partial class MailKitMailSession
         finally
         {
             tap.StrictLiteralTails = false;
+            spooling.DigestsOnly = false;
         }
     }
 

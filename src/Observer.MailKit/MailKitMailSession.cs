@@ -229,7 +229,7 @@ public sealed partial class MailKitMailSession : IMailSession
     {
         // MailKit fetches bodies apart from their flags, date and size: those come first, in a command of their own.
         var summaries = await RunAsync("FETCH", ct => AttributesAsync(uids, ct), cancellationToken).ConfigureAwait(false);
-        await foreach (var message in StreamBodiesAsync(summaries.Keys.Order().ToList(), summaries, cancellationToken).ConfigureAwait(false))
+        await foreach (var message in StreamBodiesAsync(summaries.Keys.Order().ToList(), summaries, digestsOnly: false, cancellationToken).ConfigureAwait(false))
             yield return message;
     }
 
@@ -248,7 +248,17 @@ public sealed partial class MailKitMailSession : IMailSession
 
     public IAsyncEnumerable<MessageData> FetchBodiesAsync(UidSet uids, CancellationToken cancellationToken) =>
         // "*" names UIDs only the server knows: they are learnt the long way.
-        uids.Ranges.Any(r => r.End == UidSet.Star) ? FetchMessagesAsync(uids, cancellationToken) : StreamBodiesAsync(uids.Expand().ToList(), null, cancellationToken);
+        uids.Ranges.Any(r => r.End == UidSet.Star) ? FetchMessagesAsync(uids, cancellationToken) : StreamBodiesAsync(uids.Expand().ToList(), null, digestsOnly: false, cancellationToken);
+
+    public async IAsyncEnumerable<MessageDigest> FetchDigestsAsync(UidSet uids, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        if (uids.Ranges.Any(r => r.End == UidSet.Star)) throw new ArgumentException("digests are fetched for explicit UIDs only", nameof(uids));
+        await foreach (var message in StreamBodiesAsync(uids.Expand().ToList(), null, digestsOnly: true, cancellationToken).ConfigureAwait(false))
+        {
+            using (message)
+                yield return new MessageDigest(message.Uid!.Value, message.Body!.Length, message.Body.KnownMd5!);
+        }
+    }
 
     public Task<UidSet> SearchAsync(SearchQuery query, CancellationToken cancellationToken) =>
         RunAsync("SEARCH", async ct => (await Selected().SearchAsync(ToKit(query), ct).ConfigureAwait(false)).ToEngine(), cancellationToken);
@@ -546,6 +556,7 @@ public sealed partial class MailKitMailSession : IMailSession
     /// <summary>Takes the fetched body over: a spool file as it is, a small one into memory.</summary>
     private static async Task<ImapLiteral> BodyAsync(Stream stream, CancellationToken cancellationToken)
     {
+        if (stream is SpoolingFolder.DigestStream digest) return new DigestedLiteral(digest.Length, digest.Md5);
         if (stream is SpoolingFolder.KeptFileStream kept)
         {
             var (file, md5) = kept.Take();

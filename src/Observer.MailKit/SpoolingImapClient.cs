@@ -63,7 +63,14 @@ public sealed class SpoolingFolder : ImapFolder
     /// stream of small blocks would have to be copied once more, doubling the garbage of every fetch.
     /// </remarks>
     protected override Stream CreateStream(UniqueId? uid, string section, int offset, int length) =>
-        length > _threshold ? new KeptFileStream(TempFileLiteralSpool.CreateUnlinkedFile(_directory, "observer-fetch", WriteBuffer)) : new MemoryStream(length);
+        DigestsOnly ? new DigestStream()
+        : length > _threshold ? new KeptFileStream(TempFileLiteralSpool.CreateUnlinkedFile(_directory, "observer-fetch", WriteBuffer)) : new MemoryStream(length);
+
+    /// <summary>
+    /// While set, a fetched literal is hashed and counted as it arrives, and its bytes are kept nowhere (see
+    /// <see cref="DigestStream"/>). Set by the session around one FETCH; commands on a session never overlap.
+    /// </summary>
+    public bool DigestsOnly { get; set; }
 
     /// <summary>
     /// MailKit copies a literal in pieces of a few KB: unbuffered, each would be a system call of its own.
@@ -98,6 +105,67 @@ public sealed class SpoolingFolder : ImapFolder
         finally
         {
             DirectorySeparator = delimiter;
+        }
+    }
+
+    /// <summary>
+    /// A literal's MD5 and length, worked out as MailKit writes it, its bytes dropped: a copy read back only to
+    /// be checked against what was sent need not be written to disk or held in memory first.
+    /// </summary>
+    public sealed class DigestStream : Stream
+    {
+        private readonly IncrementalHash _md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
+        private long _length;
+        private byte[]? _digest;
+
+        /// <summary>The MD5 of every byte written; no byte may be written after it is asked for.</summary>
+        public byte[] Md5 => _digest ??= _md5.GetHashAndReset();
+
+        public override bool CanRead => false;
+        public override bool CanSeek => true;
+        public override bool CanWrite => true;
+        public override long Length => _length;
+
+        /// <remarks>MailKit rewinds a literal's stream when it has written it: that is the only move allowed.</remarks>
+        public override long Position
+        {
+            get => _length;
+            set
+            {
+                if (value != 0 && value != _length) throw new NotSupportedException("a digest stream only ever appends");
+            }
+        }
+
+        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            if (_digest is not null) throw new InvalidOperationException("the digest was already taken");
+            _md5.AppendData(buffer);
+            _length += buffer.Length;
+        }
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+        {
+            Write(buffer.AsSpan(offset, count));
+            return Task.CompletedTask;
+        }
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            Write(buffer.Span);
+            return ValueTask.CompletedTask;
+        }
+
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("a digest stream keeps no bytes");
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException("a digest stream only ever appends");
+        public override void SetLength(long value) => throw new NotSupportedException("a digest stream only ever appends");
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) _md5.Dispose();
+            base.Dispose(disposing);
         }
     }
 

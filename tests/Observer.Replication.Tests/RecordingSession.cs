@@ -80,6 +80,13 @@ internal sealed class RecordingSession(IMailSession inner, SessionLedger ledger,
         return EmptiedAsync(inner.FetchBodiesAsync(uids, cancellationToken));
     }
 
+    public async IAsyncEnumerable<MessageDigest> FetchDigestsAsync(UidSet uids, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref ledger.BodyFetches);
+        await foreach (var digest in inner.FetchDigestsAsync(uids, cancellationToken)) yield return digest;
+        if (Interlocked.Exchange(ref ledger.AfterNextDigestFetch, null) is { } then) await then();
+    }
+
 
     private async IAsyncEnumerable<MessageData> EmptiedAsync(IAsyncEnumerable<MessageData> fetched)
     {
@@ -137,6 +144,9 @@ internal sealed class SessionLedger
 
     /// <summary>What another client does right after the next attribute FETCH has been answered, once.</summary>
     public Func<Task>? AfterNextAttributeFetch;
+
+    /// <summary>What another client does right after the next fetch of digests has been answered, once.</summary>
+    public Func<Task>? AfterNextDigestFetch;
 
     /// <summary>SELECTs (and EXAMINEs) sent, by folder, on every connection.</summary>
     public System.Collections.Concurrent.ConcurrentDictionary<string, int> Selects { get; } = new();

@@ -195,6 +195,24 @@ public class RecoveryTests
     }
 
     [Test]
+    public async Task AFolderDeletedOnThePrimaryWhileVerifyReads_IsLeftOut_NotAFailedVerify()
+    {
+        await using var h = await EngineHarness.CreateAsync();
+        await using var primary = await h.Accounts.PrimaryClientAsync();
+        await MailFactory.FillAsync(primary, "A", 3);
+        await MailFactory.FillAsync(primary, "B", 3);
+        await h.SyncAsync();
+        // Verify reads the folders in order: the user deletes B once A's messages have been read, before B is opened.
+        h.Sessions.Primary.AfterNextDigestFetch = () => primary.DeleteAsync("B");
+
+        var (report, _) = await h.Engine.VerifyAsync(repair: false, force: false, CancellationToken.None);
+
+        Assert.That(h.Sessions.Primary.AfterNextDigestFetch, Is.Null, "B was deleted while verify ran");
+        Assert.That(report.Folders.Select(f => f.Folder), Does.Contain("A").And.Not.Contain("B"), "a folder gone meanwhile is a change on its way, not judged");
+        Assert.That(report.Identical, Is.True);
+    }
+
+    [Test]
     public async Task Verify_CatchesChangesBehindOurBack_AndRepairFixesThem()
     {
         await using var h = await EngineHarness.CreateAsync();

@@ -147,6 +147,7 @@ public class SteeringTests
         {
             await MailFactory.FillAsync(filler, "INBOX", 20);
             await MailFactory.FillAsync(filler, "Work", 10);
+            await MailFactory.FillAsync(filler, "Quiet", 5);
         }
         var settings = accounts.Settings(StatePath);
         await using var observer = ObserverProcess.Start("run", settings, _dir);
@@ -162,30 +163,40 @@ public class SteeringTests
             while (!stopChurn.IsCancellationRequested)
             {
                 await mutator.MutateOnceAsync();
-                churned++;
+                Interlocked.Increment(ref churned);
                 await Task.Delay(200);
             }
         });
-        var verify = await Observer(settings, "verify");
+        // One verify of 30 messages can end before the user's next change on a fast machine: verify again, each time
+        // with the same verdict, until the user has made more than ten changes while they ran.
+        (int ExitCode, string Output, string Errors) verify;
+        var verifies = 0;
+        do
+        {
+            verify = await Observer(settings, "verify");
+            verifies++;
+            Assert.That(verify.Errors, Does.Not.Contain("another observer"), "verify takes no lock");
+            Assert.That(verify.ExitCode, Is.Zero, $"verify {verifies}: {verify.Output}{verify.Errors}");
+            Assert.That(verify.Output, Does.Match(@"(^|\n)INBOX\s+ok: ").And.Match(@"\nWork\s+ok: ").And.Contain("verify: identical"));
+        }
+        while (Volatile.Read(ref churned) <= 10 && verifies < 20);
         await stopChurn.CancelAsync();
         await churn;
         Assert.That(churned, Is.GreaterThan(10), "the primary changed while verify ran");
-        Assert.That(verify.Errors, Does.Not.Contain("another observer"), "verify takes no lock");
-        Assert.That(verify.ExitCode, Is.Zero, verify.Output + verify.Errors);
-        Assert.That(verify.Output, Does.Match(@"(^|\n)INBOX\s+ok: ").And.Match(@"\nWork\s+ok: ").And.Contain("verify: identical"));
 
-        // Damage no service repairs (a copy deleted on the replica behind its back) is still reported.
+        // Damage behind the service's back (a copy deleted on the replica) is still reported. In a folder the user left
+        // alone: one the service syncs again meanwhile, for changes still on their way, it repairs before the verify's last look.
         await Eventually.ConvergesAsync(accounts, TimeSpan.FromSeconds(60), observer: observer);
         await using (var replica = await accounts.ReplicaClientAsync())
         {
-            var selected = await replica.SelectAsync("Work");
+            var selected = await replica.SelectAsync("Quiet");
             var first = (await replica.UidSearchAsync(SearchQuery.All)).Expand().First();
             await replica.UidStoreAsync(UidSet.Range(first, first), StoreMode.Add, new MessageFlags(["\\Deleted"]));
             await replica.UidExpungeAsync(UidSet.Range(first, first));
         }
         verify = await Observer(settings, "verify");
         Assert.That(verify.ExitCode, Is.EqualTo(1), verify.Output);
-        Assert.That(verify.Output, Does.Match(@"Work\s+DIFFERS: 1 missing on the replica"));
+        Assert.That(verify.Output, Does.Match(@"Quiet\s+DIFFERS: 1 missing on the replica"));
 
         observer.Terminate();
         Assert.That(await observer.WaitForExitAsync(TimeSpan.FromSeconds(60)), Is.Zero, observer.Errors);

@@ -28,11 +28,12 @@ internal sealed class Verifier(SyncContext context, FolderFilter filter)
             if (only is not null && !only.Contains(name)) continue;
             var comparison = new FolderComparison(name, replicaName);
             var progress = new ReadProgress(context.Target, name);
-            var primary = await ReadAsync(context.Primary, name, cancellationToken, progress).ConfigureAwait(false);
+            // Deleted or renamed on the primary since it was listed: a change on its way, not this folder's to judge now.
+            if (await ReadIfThereAsync(context.Primary, name, progress, cancellationToken).ConfigureAwait(false) is not { } primary) continue;
             comparison.PrimaryCount = primary.Count;
-            List<VerifiedMessage> replica = [];
-            if (replicaFolders.Contains(replicaName)) replica = await ReadAsync(context.Replica, replicaName, cancellationToken, progress).ConfigureAwait(false);
-            else comparison.ReplicaFolderMissing = true;
+            var replica = replicaFolders.Contains(replicaName) ? await ReadIfThereAsync(context.Replica, replicaName, progress, cancellationToken).ConfigureAwait(false) : null;
+            comparison.ReplicaFolderMissing = replica is null;
+            replica ??= [];
             comparison.ReplicaCount = replica.Count;
             Match(primary, replica, comparison);
             await MatchStoredFormsAsync(name, comparison, cancellationToken).ConfigureAwait(false);
@@ -43,7 +44,7 @@ internal sealed class Verifier(SyncContext context, FolderFilter filter)
         // Looking at some folders only (--folders), a folder on the replica alone is not within what was asked.
         foreach (var extra in replicaFolders.Where(f => !filter.Scoped && !mapped.Contains(f) && !IsAncestorOfMapped(f, mapped)).Order(StringComparer.Ordinal))
         {
-            var status = await context.Replica.StatusAsync(extra, cancellationToken).ConfigureAwait(false);
+            if (await IfStillThereAsync(context.Replica, extra, () => context.Replica.StatusAsync(extra, cancellationToken), cancellationToken).ConfigureAwait(false) is not { } status) continue;
             // An archive keeps every folder the primary deleted; a delayed replica those whose deletion waits out its delay.
             var kept = context.Policy.Keeps || (context.Policy.Delays && state.Values.Any(f => f.ReplicaName == extra && f.GoneSince is not null));
             (kept ? report.KeptFolders : report.ReplicaOnlyFolders).Add((extra, status.Messages ?? 0));
@@ -128,6 +129,27 @@ internal sealed class Verifier(SyncContext context, FolderFilter filter)
     private bool IsAncestorOfMapped(string folder, HashSet<string> mapped) =>
         context.Names.ReplicaDelimiter is { } d && mapped.Any(m => m.StartsWith(folder + d, StringComparison.Ordinal));
 
+    /// <summary>
+    /// Runs <paramref name="look"/> at a folder listed a moment ago. A folder deleted or renamed since (a change on its way,
+    /// beside a running service or a user at work) makes the server say NO: then null, rather than a failed verify.
+    /// </summary>
+    private static async Task<T?> IfStillThereAsync<T>(IMailSession session, string folder, Func<Task<T>> look, CancellationToken cancellationToken) where T : class
+    {
+        try
+        {
+            return await look().ConfigureAwait(false);
+        }
+        catch (ImapCommandException ex) when (ex.Condition == ResponseCondition.No)
+        {
+            var listed = (await session.ListAsync(false, cancellationToken).ConfigureAwait(false)).Any(m => m.Mailbox.Name == folder && m.Mailbox.IsSelectable);
+            if (listed) throw;
+            return null;
+        }
+    }
+
+    private static Task<List<VerifiedMessage>?> ReadIfThereAsync(IMailSession session, string folder, ReadProgress progress, CancellationToken cancellationToken) =>
+        IfStillThereAsync(session, folder, () => ReadAsync(session, folder, cancellationToken, progress), cancellationToken);
+
     /// <summary>Every message of a folder, read whole: its MD5, size, flags, date and Message-ID.</summary>
     /// <param name="progress">Told how many messages there are to read, then of each one read with its size (a verify's progress display).</param>
     internal static async Task<List<VerifiedMessage>> ReadAsync(IMailSession session, string folder, CancellationToken cancellationToken, ReadProgress? progress = null)
@@ -147,19 +169,21 @@ internal sealed class Verifier(SyncContext context, FolderFilter filter)
         return messages;
     }
 
+    /// <remarks>
+    /// Flags, dates and Message-IDs come from one FETCH, the bodies' MD5s and sizes from another, worked out as the
+    /// bytes arrive: a verify reads every message of both servers, and keeps none of them.
+    /// </remarks>
     private static async Task ReadAllAsync(IMailSession session, List<VerifiedMessage> messages, ReadProgress? progress, CancellationToken cancellationToken)
     {
-        var ids = new Dictionary<uint, string?>();
-        using (var summaries = await session.FetchSummariesAsync(UidSet.All, cancellationToken).ConfigureAwait(false))
-            foreach (var s in summaries.Messages) ids[s.Uid!.Value] = MessageSummary.From(s).MessageId;
-        await foreach (var m in session.FetchMessagesAsync(UidSet.All, cancellationToken).ConfigureAwait(false))
+        var summaries = new Dictionary<uint, MessageData>();
+        using var fetched = await session.FetchSummariesAsync(UidSet.All, cancellationToken).ConfigureAwait(false);
+        foreach (var s in fetched.Messages) summaries[s.Uid!.Value] = s;
+        if (summaries.Count == 0) return;
+        await foreach (var digest in session.FetchDigestsAsync(UidSet.FromUids(summaries.Keys), cancellationToken).ConfigureAwait(false))
         {
-            using (m)
-            {
-                var md5 = await Md5.OfAsync(m.Body!, cancellationToken).ConfigureAwait(false);
-                messages.Add(new VerifiedMessage(m.Uid!.Value, md5, m.Body!.Length, (m.Flags ?? MessageFlags.None).WithoutRecent(), m.InternalDate, ids.GetValueOrDefault(m.Uid.Value)));
-                progress?.Read(m.Body!.Length);
-            }
+            if (!summaries.TryGetValue(digest.Uid, out var summary)) continue;
+            messages.Add(new VerifiedMessage(digest.Uid, digest.Md5, digest.Length, (summary.Flags ?? MessageFlags.None).WithoutRecent(), summary.InternalDate, MessageSummary.From(summary).MessageId));
+            progress?.Read(digest.Length);
         }
     }
 
@@ -185,7 +209,8 @@ internal sealed class Verifier(SyncContext context, FolderFilter filter)
         var candidates = comparison.MissingOnReplica.Where(m => m.Size <= StoredForms.MaxBytes).ToDictionary(m => m.Uid);
         if (candidates.Count == 0) return;
         var forms = new Dictionary<uint, IReadOnlyList<(string Form, byte[] Md5)>>();
-        await context.Primary.SelectAsync(folder, readOnly: true, null, cancellationToken).ConfigureAwait(false);
+        // Gone since it was read: the differences stand as found, for a later look to settle.
+        if (await IfStillThereAsync(context.Primary, folder, () => context.Primary.SelectAsync(folder, readOnly: true, null, cancellationToken), cancellationToken).ConfigureAwait(false) is null) return;
         await foreach (var m in context.Primary.FetchBodiesAsync(UidSet.FromUids(candidates.Keys), cancellationToken).ConfigureAwait(false))
         {
             using (m)

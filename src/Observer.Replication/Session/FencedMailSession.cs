@@ -71,6 +71,7 @@ public sealed class FencedMailSession(IMailSession inner, Func<TimeSpan> remaini
     public Task<FetchResult> FetchSummariesAsync(UidSet uids, CancellationToken cancellationToken) => inner.FetchSummariesAsync(uids, cancellationToken);
     public IAsyncEnumerable<MessageData> FetchMessagesAsync(UidSet uids, CancellationToken cancellationToken) => inner.FetchMessagesAsync(uids, cancellationToken);
     public IAsyncEnumerable<MessageData> FetchBodiesAsync(UidSet uids, CancellationToken cancellationToken) => inner.FetchBodiesAsync(uids, cancellationToken);
+    public IAsyncEnumerable<MessageDigest> FetchDigestsAsync(UidSet uids, CancellationToken cancellationToken) => inner.FetchDigestsAsync(uids, cancellationToken);
     public Task<UidSet> SearchAsync(SearchQuery query, CancellationToken cancellationToken) => inner.SearchAsync(query, cancellationToken);
 
     public Task<AppendResult> AppendAsync(string folder, IReadOnlyList<AppendMessage> messages, CancellationToken cancellationToken) =>

@@ -47,6 +47,19 @@ public interface IMailSession : IAsyncDisposable
     /// <summary>Whole messages with their UIDs alone, streamed, for comparing content: one command fewer where flags, dates and sizes are not wanted. Each must be disposed.</summary>
     IAsyncEnumerable<MessageData> FetchBodiesAsync(UidSet uids, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The size and MD5 of each message's raw bytes, worked out as they arrive and kept nowhere: for checking a copy,
+    /// where the bytes themselves are not wanted. Explicit UIDs only; one that does not exist is simply not there.
+    /// </summary>
+    async IAsyncEnumerable<MessageDigest> FetchDigestsAsync(UidSet uids, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var message in FetchBodiesAsync(uids, cancellationToken).ConfigureAwait(false))
+        {
+            using (message)
+                yield return new MessageDigest(message.Uid!.Value, message.Body!.Length, await Md5.OfAsync(message.Body, cancellationToken).ConfigureAwait(false));
+        }
+    }
+
     Task<UidSet> SearchAsync(SearchQuery query, CancellationToken cancellationToken);
 
     Task<AppendResult> AppendAsync(string folder, IReadOnlyList<AppendMessage> messages, CancellationToken cancellationToken);

@@ -66,10 +66,8 @@ internal sealed class ContentMatcher(IMailSession primary, IMailSession replica)
             else unknown.Add(m.Uid);
         }
         if (unknown.Count == 0) return hashes;
-        await foreach (var message in session.FetchBodiesAsync(UidSet.FromUids(unknown), cancellationToken).ConfigureAwait(false))
-        {
-            using (message) hashes[message.Uid!.Value] = await Md5.OfAsync(message.Body!, cancellationToken).ConfigureAwait(false);
-        }
+        await foreach (var message in session.FetchDigestsAsync(UidSet.FromUids(unknown), cancellationToken).ConfigureAwait(false))
+            hashes[message.Uid] = message.Md5;
         foreach (var uid in unknown.Where(u => !hashes.ContainsKey(u)))
             throw new ReplicationException($"{session.Role} message uid {uid} disappeared while being compared");
         return hashes;

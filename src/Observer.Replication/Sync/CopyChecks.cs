@@ -39,14 +39,8 @@ internal sealed class CopyChecks(SyncContext context, FolderRecord folder, Folde
             uint match = 0;
             if (candidates.Count > 0)
             {
-                await foreach (var message in context.Replica.FetchBodiesAsync(UidSet.FromUids(candidates), cancellationToken).ConfigureAwait(false))
-                {
-                    using (message)
-                    {
-                        if (match == 0 && (await Md5.OfAsync(message.Body!, cancellationToken).ConfigureAwait(false)).AsSpan().SequenceEqual(pending.Md5))
-                            match = message.Uid!.Value;
-                    }
-                }
+                await foreach (var copy in context.Replica.FetchDigestsAsync(UidSet.FromUids(candidates), cancellationToken).ConfigureAwait(false))
+                    if (match == 0 && copy.Md5.AsSpan().SequenceEqual(pending.Md5)) match = copy.Uid;
             }
             if (match == 0)
                 throw new ReplicationException($"the copy of primary uid {pending.Summary.Uid} cannot be found on the replica after APPEND");
@@ -56,11 +50,20 @@ internal sealed class CopyChecks(SyncContext context, FolderRecord folder, Folde
         return uids;
     }
 
-    /// <summary>Where a bad copy first differs from what was sent, so an admin (or a bug report) can tell a server's habit from damage.</summary>
-    private static string FirstDifference(ImapLiteral sent, ImapLiteral copy)
+    /// <summary>
+    /// Where a bad copy first differs from what was sent, so an admin (or a bug report) can tell a server's habit from
+    /// damage. The check kept only the copy's digest, so its bytes are read again for this.
+    /// </summary>
+    private async Task<string> FirstDifferenceAsync(ImapLiteral sent, MessageDigest copy, CancellationToken cancellationToken)
     {
         if (sent.Length > StoredForms.MaxBytes || copy.Length > StoredForms.MaxBytes) return "";
-        var (a, b) = (sent.ToArray(), copy.ToArray());
+        byte[]? stored = null;
+        await foreach (var message in context.Replica.FetchBodiesAsync(UidSet.FromUids([copy.Uid]), cancellationToken).ConfigureAwait(false))
+        {
+            using (message) stored ??= message.Body!.ToArray();
+        }
+        if (stored is null) return "";
+        var (a, b) = (sent.ToArray(), stored);
         var at = a.AsSpan().CommonPrefixLength(b);
         static string Around(byte[] bytes, int at) => Convert.ToHexString(bytes.AsSpan(at, Math.Min(8, bytes.Length - at))).ToLowerInvariant();
         return $" ({a.Length} bytes sent, {b.Length} stored; first difference at byte {at}: sent {Around(a, at)}, stored {Around(b, at)})";
@@ -86,6 +89,7 @@ internal sealed class CopyChecks(SyncContext context, FolderRecord folder, Folde
         if (mode == VerifyMode.None) return;
         var expected = uids.Select((u, i) => (u, batch[i])).ToDictionary(x => x.u, x => x.Item2);
         var bad = new List<string>();
+        var wrong = new List<MessageDigest>();
         var seen = new HashSet<uint>();
         // Courier stores the copies and answers APPENDUID, but announces them to the selected session only
         // after a later command: a FETCH right away finds nothing. One NOOP lets it catch up.
@@ -100,16 +104,16 @@ internal sealed class CopyChecks(SyncContext context, FolderRecord folder, Folde
                     if (m.Size != expected[m.Uid!.Value].Sent.Length) bad.Add($"uid {m.Uid} has {m.Size} bytes, the primary {expected[m.Uid.Value].Sent.Length}");
                 continue;
             }
-            await foreach (var copy in context.Replica.FetchBodiesAsync(missing, cancellationToken).ConfigureAwait(false))
+            await foreach (var copy in context.Replica.FetchDigestsAsync(missing, cancellationToken).ConfigureAwait(false))
             {
-                using (copy)
-                {
-                    if (copy.Uid is not { } uid || !expected.ContainsKey(uid) || !seen.Add(uid)) continue;
-                    var md5 = await Md5.OfAsync(copy.Body!, cancellationToken).ConfigureAwait(false);
-                    if (!md5.AsSpan().SequenceEqual(expected[uid].Md5) && !IsStoredForm(expected[uid], md5))
-                        bad.Add($"uid {uid} has md5 {Md5.Hex(md5)}, the primary {Md5.Hex(expected[uid].Md5)}{FirstDifference(expected[uid].Sent, copy.Body!)}");
-                }
+                if (!expected.ContainsKey(copy.Uid) || !seen.Add(copy.Uid)) continue;
+                if (!copy.Md5.AsSpan().SequenceEqual(expected[copy.Uid].Md5) && !IsStoredForm(expected[copy.Uid], copy.Md5)) wrong.Add(copy);
             }
+        }
+        foreach (var copy in wrong.Take(3))
+        {
+            var sent = expected[copy.Uid];
+            bad.Add($"uid {copy.Uid} has md5 {Md5.Hex(copy.Md5)}, the primary {Md5.Hex(sent.Md5)}{await FirstDifferenceAsync(sent.Sent, copy, cancellationToken).ConfigureAwait(false)}");
         }
         if (seen.Count != uids.Count) bad.Add($"{uids.Count - seen.Count} copies missing");
         if (bad.Count == 0) return;
