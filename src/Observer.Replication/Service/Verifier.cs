@@ -28,10 +28,14 @@ internal sealed class Verifier(SyncContext context, FolderFilter filter)
             if (only is not null && !only.Contains(name)) continue;
             var comparison = new FolderComparison(name, replicaName);
             var progress = new ReadProgress(context.Target, name);
+            // Both sides at once: each read is mostly hashing, on a core of its own.
+            var primaryRead = ReadIfThereAsync(context.Primary, name, progress, cancellationToken);
+            var replicaRead = replicaFolders.Contains(replicaName) ? ReadIfThereAsync(context.Replica, replicaName, progress, cancellationToken) : Task.FromResult<List<VerifiedMessage>?>(null);
+            await Task.WhenAll(primaryRead, replicaRead).ConfigureAwait(false);
             // Deleted or renamed on the primary since it was listed: a change on its way, not this folder's to judge now.
-            if (await ReadIfThereAsync(context.Primary, name, progress, cancellationToken).ConfigureAwait(false) is not { } primary) continue;
+            if (await primaryRead.ConfigureAwait(false) is not { } primary) continue;
             comparison.PrimaryCount = primary.Count;
-            var replica = replicaFolders.Contains(replicaName) ? await ReadIfThereAsync(context.Replica, replicaName, progress, cancellationToken).ConfigureAwait(false) : null;
+            var replica = await replicaRead.ConfigureAwait(false);
             comparison.ReplicaFolderMissing = replica is null;
             replica ??= [];
             comparison.ReplicaCount = replica.Count;
@@ -147,12 +151,20 @@ internal sealed class Verifier(SyncContext context, FolderFilter filter)
         }
     }
 
-    private static Task<List<VerifiedMessage>?> ReadIfThereAsync(IMailSession session, string folder, ReadProgress progress, CancellationToken cancellationToken) =>
-        IfStillThereAsync(session, folder, () => ReadAsync(session, folder, cancellationToken, progress), cancellationToken);
+    private Task<List<VerifiedMessage>?> ReadIfThereAsync(IMailSession session, string folder, ReadProgress progress, CancellationToken cancellationToken) =>
+        IfStillThereAsync(session, folder, () => ReadAsync(session, folder, cancellationToken, progress, _summariesOneAtATime), cancellationToken);
+
+    /// <summary>
+    /// The two sides' summaries are read one after the other: MailKit's summaries of a big folder are the bulk of a verify's
+    /// memory while they are read. Only the hashing of the bodies runs side by side.
+    /// </summary>
+    private readonly SemaphoreSlim _summariesOneAtATime = new(1, 1);
 
     /// <summary>Every message of a folder, read whole: its MD5, size, flags, date and Message-ID.</summary>
     /// <param name="progress">Told how many messages there are to read, then of each one read with its size (a verify's progress display).</param>
-    internal static async Task<List<VerifiedMessage>> ReadAsync(IMailSession session, string folder, CancellationToken cancellationToken, ReadProgress? progress = null)
+    /// <param name="oneAtATime">Held while the summaries are read, where another folder is read at the same time.</param>
+    internal static async Task<List<VerifiedMessage>> ReadAsync(IMailSession session, string folder, CancellationToken cancellationToken, ReadProgress? progress = null,
+        SemaphoreSlim? oneAtATime = null)
     {
         var selected = await session.SelectAsync(folder, readOnly: true, null, cancellationToken).ConfigureAwait(false);
         var messages = new List<VerifiedMessage>();
@@ -160,7 +172,7 @@ internal sealed class Verifier(SyncContext context, FolderFilter filter)
         progress?.Started((int)selected.Exists);
         try
         {
-            await ReadAllAsync(session, messages, progress, cancellationToken).ConfigureAwait(false);
+            await ReadAllAsync(session, messages, progress, oneAtATime, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -173,16 +185,26 @@ internal sealed class Verifier(SyncContext context, FolderFilter filter)
     /// Flags, dates and Message-IDs come from one FETCH, the bodies' MD5s and sizes from another, worked out as the
     /// bytes arrive: a verify reads every message of both servers, and keeps none of them.
     /// </remarks>
-    private static async Task ReadAllAsync(IMailSession session, List<VerifiedMessage> messages, ReadProgress? progress, CancellationToken cancellationToken)
+    private static async Task ReadAllAsync(IMailSession session, List<VerifiedMessage> messages, ReadProgress? progress, SemaphoreSlim? oneAtATime,
+        CancellationToken cancellationToken)
     {
-        var summaries = new Dictionary<uint, MessageData>();
-        using var fetched = await session.FetchSummariesAsync(UidSet.All, cancellationToken).ConfigureAwait(false);
-        foreach (var s in fetched.Messages) summaries[s.Uid!.Value] = s;
+        // Only what is compared is kept of the summaries, not their header bytes.
+        var summaries = new Dictionary<uint, (MessageFlags Flags, DateTimeOffset? InternalDate, string? MessageId)>();
+        if (oneAtATime is not null) await oneAtATime.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var fetched = await session.FetchSummariesAsync(UidSet.All, cancellationToken).ConfigureAwait(false);
+            foreach (var s in fetched.Messages) summaries[s.Uid!.Value] = ((s.Flags ?? MessageFlags.None).WithoutRecent(), s.InternalDate, MessageSummary.From(s).MessageId);
+        }
+        finally
+        {
+            oneAtATime?.Release();
+        }
         if (summaries.Count == 0) return;
         await foreach (var digest in session.FetchDigestsAsync(UidSet.FromUids(summaries.Keys), cancellationToken).ConfigureAwait(false))
         {
             if (!summaries.TryGetValue(digest.Uid, out var summary)) continue;
-            messages.Add(new VerifiedMessage(digest.Uid, digest.Md5, digest.Length, (summary.Flags ?? MessageFlags.None).WithoutRecent(), summary.InternalDate, MessageSummary.From(summary).MessageId));
+            messages.Add(new VerifiedMessage(digest.Uid, digest.Md5, digest.Length, summary.Flags, summary.InternalDate, summary.MessageId));
             progress?.Read(digest.Length);
         }
     }
