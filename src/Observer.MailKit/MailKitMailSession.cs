@@ -252,11 +252,13 @@ public sealed partial class MailKitMailSession : IMailSession
 
     public async IAsyncEnumerable<MessageDigest> FetchDigestsAsync(UidSet uids, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        if (uids.Ranges.Any(r => r.End == UidSet.Star)) throw new ArgumentException("digests are fetched for explicit UIDs only", nameof(uids));
-        await foreach (var message in StreamBodiesAsync(uids.Expand().ToList(), null, digestsOnly: true, cancellationToken).ConfigureAwait(false))
+        // As for bodies, "*" (or the highest UID there is, which reads the same) is learnt the long way.
+        var star = uids.Ranges.Any(r => r.End == UidSet.Star);
+        var messages = star ? FetchMessagesAsync(uids, cancellationToken) : StreamBodiesAsync(uids.Expand().ToList(), null, digestsOnly: true, cancellationToken);
+        await foreach (var message in messages.ConfigureAwait(false))
         {
             using (message)
-                yield return new MessageDigest(message.Uid!.Value, message.Body!.Length, message.Body.KnownMd5!);
+                yield return new MessageDigest(message.Uid!.Value, message.Body!.Length, await Md5.OfAsync(message.Body, cancellationToken).ConfigureAwait(false));
         }
     }
 

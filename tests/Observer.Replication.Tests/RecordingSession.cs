@@ -83,10 +83,14 @@ internal sealed class RecordingSession(IMailSession inner, SessionLedger ledger,
     public async IAsyncEnumerable<MessageDigest> FetchDigestsAsync(UidSet uids, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref ledger.BodyFetches);
-        await foreach (var digest in inner.FetchDigestsAsync(uids, cancellationToken)) yield return digest;
+        await foreach (var digest in inner.FetchDigestsAsync(uids, cancellationToken))
+        {
+            // The same faults as for bodies: a message not delivered at all, or delivered empty.
+            if (ledger.UndeliveredBodies.Contains(digest.Uid)) continue;
+            yield return ledger.EmptyBodies.Contains(digest.Uid) ? digest with { Length = 0, Md5 = System.Security.Cryptography.MD5.HashData(Array.Empty<byte>()) } : digest;
+        }
         if (Interlocked.Exchange(ref ledger.AfterNextDigestFetch, null) is { } then) await then();
     }
-
 
     private async IAsyncEnumerable<MessageData> EmptiedAsync(IAsyncEnumerable<MessageData> fetched)
     {

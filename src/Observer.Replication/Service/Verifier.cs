@@ -146,7 +146,8 @@ internal sealed class Verifier(SyncContext context, FolderFilter filter)
         catch (ImapCommandException ex) when (ex.Condition == ResponseCondition.No)
         {
             var listed = (await session.ListAsync(false, cancellationToken).ConfigureAwait(false)).Any(m => m.Mailbox.Name == folder && m.Mailbox.IsSelectable);
-            if (listed) throw;
+            // Still listed, but without a STATUS either: Dovecot's list index can name a folder just deleted for a moment.
+            if (listed && await session.AnswersStatusAsync(folder, cancellationToken).ConfigureAwait(false)) throw;
             return null;
         }
     }
