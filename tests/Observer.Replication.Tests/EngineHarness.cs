@@ -42,7 +42,7 @@ internal sealed class EngineHarness : IAsyncDisposable
     /// <param name="imapClock">The clock of every IMAP session (watchdogs, IDLE re-issue), to test long idle periods.</param>
     /// <param name="trace">Capture the protocol trace too.</param>
     /// <param name="replica">The replica's policy (delayed, archive); a mirror when null.</param>
-    public static async Task<EngineHarness> CreateAsync(Action<ReplicationOptions>? configure = null, DovecotPair? pair = null,
+    public static async Task<EngineHarness> CreateAsync(Action<ReplicationOptions>? configure = null, ServerPair? pair = null,
         TimeProvider? imapClock = null, bool trace = false, ReplicaTarget? replica = null)
     {
         var options = new ReplicationOptions

@@ -111,7 +111,11 @@ internal sealed class RecordingSession(IMailSession inner, SessionLedger ledger,
             yield return data;
         }
     }
-    public Task<UidSet> SearchAsync(SearchQuery query, CancellationToken cancellationToken) => inner.SearchAsync(query, cancellationToken);
+    public Task<UidSet> SearchAsync(SearchQuery query, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref ledger.Searches);
+        return inner.SearchAsync(query, cancellationToken);
+    }
     public Task SetFlagsAsync(UidSet uids, MessageFlags flags, CancellationToken cancellationToken) => inner.SetFlagsAsync(uids, flags, cancellationToken);
     public Task ExpungeAsync(UidSet uids, CancellationToken cancellationToken) => inner.ExpungeAsync(uids, cancellationToken);
     public Task CreateAsync(string folder, CancellationToken cancellationToken) => inner.CreateAsync(folder, cancellationToken);
@@ -154,6 +158,9 @@ internal sealed class SessionLedger
 
     /// <summary>SELECTs (and EXAMINEs) sent, by folder, on every connection.</summary>
     public System.Collections.Concurrent.ConcurrentDictionary<string, int> Selects { get; } = new();
+
+    /// <summary>SEARCH commands sent, on every connection: how often a folder's UIDs were listed whole.</summary>
+    public int Searches;
 
     /// <summary>LIST commands sent, on every connection: a loop that spins shows here.</summary>
     public int Lists;

@@ -40,13 +40,12 @@ internal sealed class PrimaryDelta
         {
             delta.How = $"changes since modseq {since}";
             if (now == since && selected.UidNext == folder.PrimaryUidNext && selected.Exists == folder.PrimaryMessages) return delta;
-            using var changes = await primary.FetchFlagsAsync(UidSet.All, since, cancellationToken).ConfigureAwait(false);
+            using var changes = await primary.FetchFlagsAsync(UpToLastGiven(selected, rows), since, cancellationToken).ConfigureAwait(false);
             delta.Absorb(changes.Messages, rows);
             foreach (var uid in changes.Vanished.Expand()) if (rows.ContainsKey(uid)) delta.Vanished.Add(uid);
 
             // Without QRESYNC (or if the counts disagree) expunges must be found by listing every UID.
-            var expected = rows.Count - rows.Values.Count(r => r.VanishedAt is not null) - delta.Vanished.Count + delta.New.Count;
-            if (!primary.Features.QResync || expected != selected.Exists)
+            if (!primary.Features.QResync || delta.ExpectedCount(rows) != selected.Exists)
             {
                 if (selected.Exists == 0 && rows.Count == 0) return delta;
                 var present = (await primary.SearchAsync(SearchQuery.All, cancellationToken).ConfigureAwait(false)).Expand().ToHashSet();
@@ -96,8 +95,25 @@ internal sealed class PrimaryDelta
             if (rows.ContainsKey(uid)) delta.Flags[uid] = flags;
         foreach (var uid in hints.Expunged)
             if (rows.ContainsKey(uid)) delta.Vanished.Add(uid);
-        var expected = rows.Values.Count(r => r.VanishedAt is null) - delta.Vanished.Count(u => rows[u].VanishedAt is null) + delta.New.Count;
-        return expected == selected.Exists ? delta : null;
+        return delta.ExpectedCount(rows) == selected.Exists ? delta : null;
+    }
+
+    /// <summary>
+    /// The primary's message count if this delta is the whole story. An expunge already noted (a watcher's, noted
+    /// before the folder's sync) is reported again since the checkpoint, and must not be taken off twice: counted
+    /// twice, it hides a missing one, and the counts agree while a copy the primary no longer has stays on the replica.
+    /// </summary>
+    private long ExpectedCount(IReadOnlyDictionary<uint, MessageRecord> rows) =>
+        rows.Values.Count(r => r.VanishedAt is null) - Vanished.Count(u => rows[u].VanishedAt is null) + New.Count;
+
+    /// <summary>
+    /// Every UID the primary has given out, by number. Cyrus reads "*" as the highest UID the folder still holds, so
+    /// <c>UID FETCH 1:* (CHANGEDSINCE n VANISHED)</c> leaves the expunges of its newest messages out of VANISHED (EARLIER).
+    /// </summary>
+    private static UidSet UpToLastGiven(SelectedMailbox selected, IReadOnlyDictionary<uint, MessageRecord> rows)
+    {
+        var last = Math.Max(selected.UidNext is { } next and > 0 ? next - 1 : 0, rows.Count > 0 ? rows.Keys.Max() : 0);
+        return last is 0 or >= UidSet.Star ? UidSet.All : UidSet.Range(1, last);
     }
 
     private void Absorb(IEnumerable<MessageData> messages, IReadOnlyDictionary<uint, MessageRecord> rows)
