@@ -42,7 +42,10 @@ public static partial class ObserverLog
     {
         var found = new List<(string, int)>();
         var names = FolderNameMask(folderNames ?? []);
-        foreach (var group in Parse(stderr).Where(l => l.Time >= since).GroupBy(l => Mask(names(l.Text))))
+        // A run that asked for the debug log (`soak --debug`) hears every message copied or expunged: only what a
+        // service says at its usual level shows a loop.
+        var usual = Parse(stderr).Where(l => l.Time >= since && !l.Text.StartsWith("dbug:", StringComparison.Ordinal) && !l.Text.StartsWith("trce:", StringComparison.Ordinal));
+        foreach (var group in usual.GroupBy(l => Mask(names(l.Text))))
         {
             var times = group.Select(l => l.Time).Order().ToList();
             var most = 0;

@@ -33,6 +33,15 @@ public class RepeatedLogLineTests
     }
 
     [Test]
+    public void DebugLines_AreNotCounted_AnInfoLineAsOftenIs()
+    {
+        var lines = Enumerable.Range(1, 10).Select(i => $"2026-12-01 23:10:{i:00}.000 dbug: Observer.Replication[2003] Archive: expunged replica uid {i}").ToList();
+        Assert.That(ObserverLog.Repeated(string.Join('\n', lines), Start, 5), Is.Empty, "a soak run with --debug logs every expunge");
+        var asInfo = string.Join('\n', lines.Select(l => l.Replace(" dbug: ", " info: ")));
+        Assert.That(ObserverLog.Repeated(asInfo, Start, 5), Has.Count.EqualTo(1));
+    }
+
+    [Test]
     public void FolderPaths_AreThoseCreatedAndRenamedTo()
     {
         var log = new MutationLog();
