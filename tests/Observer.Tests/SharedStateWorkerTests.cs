@@ -188,8 +188,9 @@ public class SharedStateWorkerTests
         await Eventually.HoldsAsync(() => Task.FromResult(lost.All(x => a.Errors.Contains($"lost the lease on account {x.Name} ", StringComparison.Ordinal))),
             TimeSpan.FromSeconds(30), () => Task.FromResult(StackTraces.Tail(a.Errors, 30)));
         var rejoined = await WaitForSharesAsync(accounts, ["w1", "w2"], TimeSpan.FromSeconds(60));
-        Assert.That(a.Errors.LastIndexOf("took the lease on ", StringComparison.Ordinal),
-            Is.GreaterThan(a.Errors.IndexOf("lost the lease on account", StringComparison.Ordinal)), "the first worker took leases again after it found it had lost its own");
+        // The lease row can be written before the worker's log line about it reaches this test: the line is waited for.
+        await Eventually.HoldsAsync(() => Task.FromResult(a.Errors.LastIndexOf("took the lease on ", StringComparison.Ordinal) > a.Errors.IndexOf("lost the lease on account", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(10), () => Task.FromResult("the first worker took leases again after it found it had lost its own; its log: " + StackTraces.Tail(a.Errors, 30)));
         await WaitExactAsync(accounts, TimeSpan.FromSeconds(60));
         TestContext.Progress.WriteLine($"SIGSTOP of a worker holding 5 of 10 accounts: the other owned all {takeover.TotalSeconds:0.0} s later; resumed after {stoppedFor.TotalSeconds:0.0} s, "
             + $"it lost its {lost.Count} leases and rejoined ({Describe(rejoined)})");
