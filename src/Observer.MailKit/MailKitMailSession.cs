@@ -50,6 +50,7 @@ public sealed partial class MailKitMailSession : IMailSession
             Notify = caps.HasFlag(ImapCapabilities.Notify),
             Idle = caps.HasFlag(ImapCapabilities.Idle),
             ListStatus = caps.HasFlag(ImapCapabilities.ListStatus) && caps.HasFlag(ImapCapabilities.ListExtended),
+            Unselect = caps.HasFlag(ImapCapabilities.Unselect),
         };
         var personal = _client.PersonalNamespaces.FirstOrDefault();
         Delimiter = personal?.DirectorySeparator;

@@ -14,6 +14,15 @@ public sealed class MessageRepository
     public Dictionary<uint, MessageRecord> ForFolder(long folderId) =>
         _store.Query($"SELECT {Columns} FROM messages WHERE folder_id = @f", Read, ("@f", folderId)).ToDictionary(m => m.PrimaryUid);
 
+    /// <summary>
+    /// A folder's rows from <paramref name="fromUid"/> up, and its rows noted expunged below it: all that a copy of
+    /// messages from that UID up can have written there, read by key and by the expunge index instead of the whole folder.
+    /// </summary>
+    public IReadOnlyList<MessageRecord> ForFolderFrom(long folderId, uint fromUid) =>
+        _store.Query($"SELECT {Columns} FROM messages WHERE folder_id = @f AND primary_uid >= @u "
+            + $"UNION ALL SELECT {Columns} FROM messages WHERE folder_id = @f AND primary_uid < @u AND vanished_at IS NOT NULL",
+            Read, ("@f", folderId), ("@u", (long)fromUid));
+
     /// <summary>Messages per folder of one replica, in one query: status and every scrape read them for each folder.</summary>
     public Dictionary<long, int> CountByFolder(long replicaId) =>
         _store.Query("SELECT m.folder_id, COUNT(*) FROM messages m JOIN folders f ON f.id = m.folder_id WHERE f.replica_id = @r GROUP BY m.folder_id",

@@ -118,6 +118,24 @@ public class PostgreSqlStateTests
     }
 
     [Test]
+    public void MessagesReadFromAUid_AsOnSqlite_AreThoseFromIt_AndTheExpungedBelowIt()
+    {
+        using var store = Open();
+        var replica = store.Replicas.Ensure("r", "p", "r").Replica;
+        var folder = store.Folders.Add(replica.Id, "A", "A");
+        var other = store.Folders.Add(replica.Id, "B", "B");
+        store.Messages.Put(Enumerable.Range(1, 6).SelectMany(uid => new[] { folder, other }.Select(f =>
+            new MessageRecord { FolderId = f.Id, PrimaryUid = (uint)uid, ReplicaUid = (uint)uid + 10, Md5 = [(byte)uid], Size = uid, Flags = "" })));
+        store.Messages.MarkVanished(folder.Id, [2, 5]);
+        store.Messages.MarkVanished(other.Id, [1]);
+
+        var read = store.Messages.ForFolderFrom(folder.Id, 4);
+
+        Assert.That(read.Select(r => (r.FolderId, r.PrimaryUid, r.VanishedAt is null)).OrderBy(r => r.PrimaryUid),
+            Is.EqualTo(new[] { (folder.Id, 2u, false), (folder.Id, 4u, true), (folder.Id, 5u, false), (folder.Id, 6u, true) }));
+    }
+
+    [Test]
     public void Claim_GivesEachAccountToOneWorker_EvenWhenTheyClaimAtOnce()
     {
         var accounts = Enumerable.Range(0, 60).Select(i => $"a{i:00}").ToList();

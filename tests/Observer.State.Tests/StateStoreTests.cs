@@ -254,6 +254,24 @@ public class StateStoreTests
     }
 
     [Test]
+    public void Messages_ReadFromAUid_AreThoseFromIt_AndTheExpungedBelowIt_OfThatFolderOnly()
+    {
+        using var store = StateStore.Open(DbPath);
+        var id = store.Replicas.Ensure("replica", "p", "r").Replica.Id;
+        var folder = store.Folders.Add(id, "A", "A");
+        var other = store.Folders.Add(id, "B", "B");
+        store.Messages.Put(Enumerable.Range(1, 6).SelectMany(uid => new[] { folder, other }.Select(f =>
+            new MessageRecord { FolderId = f.Id, PrimaryUid = (uint)uid, ReplicaUid = (uint)uid + 10, Md5 = [(byte)uid], Size = uid, Flags = "" })));
+        store.Messages.MarkVanished(folder.Id, [2, 5]);
+        store.Messages.MarkVanished(other.Id, [1]);
+
+        var read = store.Messages.ForFolderFrom(folder.Id, 4);
+
+        Assert.That(read.Select(r => (r.FolderId, r.PrimaryUid, r.ReplicaUid, r.VanishedAt is null)).OrderBy(r => r.PrimaryUid),
+            Is.EqualTo(new[] { (folder.Id, 2u, 12u, false), (folder.Id, 4u, 14u, true), (folder.Id, 5u, 15u, false), (folder.Id, 6u, 16u, true) }));
+    }
+
+    [Test]
     public void Troubles_CountAttemptsAndKeepTheFirstTime()
     {
         using var store = StateStore.Open(DbPath);

@@ -11,4 +11,5 @@ public sealed record SessionFeatures
     public bool Notify { get; init; }
     public bool Idle { get; init; }
     public bool ListStatus { get; init; }
+    public bool Unselect { get; init; }
 }

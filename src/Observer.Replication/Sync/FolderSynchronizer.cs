@@ -37,11 +37,13 @@ internal sealed class FolderSynchronizer(SyncContext context)
             return result;
         }
 
-        var rows = store.Messages.ForFolder(folder.Id);
+        // The folder's rows are read while the primary opens it: on a folder of 100,000 messages each takes 150-200 ms.
+        var rowsRead = Task.Run(() => store.Messages.ForFolder(folder.Id), CancellationToken.None);
         var knownPrimary = new Dictionary<uint, byte[]>();
         var knownReplica = new Dictionary<uint, byte[]>();
 
-        var primarySelected = await SelectPrimaryAsync(folder, cancellationToken).ConfigureAwait(false);
+        var primarySelected = await AlongsideAsync(SelectPrimaryAsync(folder, cancellationToken), rowsRead).ConfigureAwait(false);
+        var rows = await rowsRead.ConfigureAwait(false);
         context.Validities.Note(folder.PrimaryName, primarySelected.UidValidity);
         if (folder.PrimaryUidValidity is { } oldPrimary && oldPrimary != primarySelected.UidValidity)
         {
@@ -123,7 +125,8 @@ internal sealed class FolderSynchronizer(SyncContext context)
         }
         var wantedFlags = new Dictionary<uint, MessageFlags>(delta.Flags);
         foreach (var a in plan.Adoptions) wantedFlags[a.Primary.Uid] = a.Primary.Flags;
-        if (RowsReadAfterCopy(folder, replicaSelected, rows, wantedFlags, newlyVanished, delayedFlags)) rows = store.Messages.ForFolder(folder.Id);
+        if (RowsReadAfterCopy(folder, replicaSelected, rows, wantedFlags, newlyVanished, delayedFlags))
+            ReadRowsAfterCopy(folder, rows, needSummaries ? plan.ToCopy.Select(m => m.Uid) : delta.New);
         // Where the copy's flags differ for a reason of the replica's own (an adopted copy, a change behind Observer's back), no removal waits.
         var replicaOwn = plan.Adoptions.Select(a => a.Primary.Uid).ToHashSet();
         delayedFlags?.AddDue(wantedFlags, rows);
@@ -145,11 +148,10 @@ internal sealed class FolderSynchronizer(SyncContext context)
             result.Vanished += due.Count(r => !notedNow.Contains(r.PrimaryUid));
         }
 
-        // A fresh SELECT rather than STATUS: RFC 3501 advises against STATUS on the selected mailbox. Where this
-        // sync wrote nothing there, the first SELECT still stands; a change by anyone else since shows next time.
+        // Where this sync wrote nothing there, the first SELECT still stands; a change by anyone else since shows next time.
         var after = result.WroteToReplica
-            ? await context.Replica.SelectAsync(folder.ReplicaName, readOnly: false, null, cancellationToken).ConfigureAwait(false)
-            : replicaSelected;
+            ? await ReplicaAfterWritesAsync(folder, cancellationToken).ConfigureAwait(false)
+            : new MailboxStatus { Messages = replicaSelected.Exists, UidNext = replicaSelected.UidNext, HighestModSeq = replicaSelected.HighestModSeq };
         // While deletions are held, the size before them stays the measure the guard compares with.
         var primaryMessages = holdReason is not null ? folder.PrimaryMessages : primarySelected.Exists;
         var (low, lowAt) = DeleteGuard.RememberLow(folder, primarySelected.UidValidity, primaryMessages, started);
@@ -168,7 +170,7 @@ internal sealed class FolderSynchronizer(SyncContext context)
                 ReplicaUidValidity = replicaSelected.UidValidity,
                 ReplicaUidNext = after.UidNext,
                 ReplicaModSeq = after.HighestModSeq,
-                ReplicaMessages = after.Exists,
+                ReplicaMessages = after.Messages,
             }, started);
             // A full pass has accounted for every copy on the replica, so nothing begun is left in doubt.
             if (full) store.Journal.Resolve(context.ReplicaId, folder.PrimaryName);
@@ -191,6 +193,52 @@ internal sealed class FolderSynchronizer(SyncContext context)
         Dictionary<uint, MessageFlags> wantedFlags, List<uint> newlyVanished, DelayedFlagRemovals? delayedFlags) =>
         wantedFlags.Count > 0 || newlyVanished.Count > 0 || delayedFlags is not null
         || ReplicaFlagsMayHaveChanged(folder, replica) || rows.Values.Any(r => r.VanishedAt is not null);
+
+    /// <summary>
+    /// The replica folder as this sync's writes left it, for the checkpoint that the next LIST-STATUS is compared with.
+    /// RFC 3501 advises against STATUS on the selected mailbox, so the folder is closed first where the server can
+    /// (UNSELECT); elsewhere it is selected again. Dovecot opens a big Maildir folder just written to again from its
+    /// files: 200 ms for SELECT of 100,000 messages, against 55 ms for STATUS.
+    /// </summary>
+    private async Task<MailboxStatus> ReplicaAfterWritesAsync(FolderRecord folder, CancellationToken cancellationToken)
+    {
+        if (!context.Replica.Features.Unselect)
+        {
+            var selected = await context.Replica.SelectAsync(folder.ReplicaName, readOnly: false, null, cancellationToken).ConfigureAwait(false);
+            return new MailboxStatus { Messages = selected.Exists, UidNext = selected.UidNext, HighestModSeq = selected.HighestModSeq };
+        }
+        await context.Replica.UnselectAsync(cancellationToken).ConfigureAwait(false);
+        return await context.Replica.StatusAsync(folder.ReplicaName, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Brings <paramref name="rows"/> to what the state holds after copying <paramref name="copied"/>: the copy writes
+    /// rows only for those UIDs, and a move or a message taken back changes only rows noted expunged. The rest of the
+    /// folder is as it was read, so only these are read again, not all of a big folder.
+    /// </summary>
+    private void ReadRowsAfterCopy(FolderRecord folder, Dictionary<uint, MessageRecord> rows, IEnumerable<uint> copied)
+    {
+        var from = copied.DefaultIfEmpty(uint.MaxValue).Min();
+        foreach (var stale in rows.Values.Where(r => r.PrimaryUid >= from || r.VanishedAt is not null).ToList()) rows.Remove(stale.PrimaryUid);
+        foreach (var row in context.Store.Messages.ForFolderFrom(folder.Id, from)) rows[row.PrimaryUid] = row;
+    }
+
+    /// <summary>
+    /// Awaits <paramref name="work"/>; should it fail, waits for <paramref name="beside"/> too before passing the failure
+    /// on, so that no read of the state outlives the sync that started it.
+    /// </summary>
+    private static async Task<T> AlongsideAsync<T>(Task<T> work, Task beside)
+    {
+        try
+        {
+            return await work.ConfigureAwait(false);
+        }
+        catch
+        {
+            await beside.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).ConfigureAwait(false);
+            throw;
+        }
+    }
 
     /// <summary>
     /// Expunged copies too small ever to be moved (<see cref="MoveReplayer"/>), noted before or <paramref name="notedNow"/>:
