@@ -90,6 +90,39 @@ public class ReplicaPolicyTests
     }
 
     [Test]
+    public async Task Archive_AMessageTakenBack_WhileAFlagWasChangedOnTheReplica_LeavesOneRowForItsCopy()
+    {
+        await using var h = await EngineHarness.CreateAsync(replica: new ReplicaTarget("archive", ReplicaPolicy.Archive));
+        await using var primary = await h.Accounts.PrimaryClientAsync();
+        var bytes = System.Text.Encoding.UTF8.GetBytes(MailFactory.Text("comes back"));
+        var date = new DateTimeOffset(2026, 11, 30, 9, 0, 0, TimeSpan.Zero);
+        await primary.AppendAsync("INBOX", new AppendMessage(ImapLiteral.FromBytes(bytes), null, date));
+        await primary.AppendAsync("INBOX", MailFactory.Message("stays"));
+        Assert.That((await h.SyncAsync()).Converged, Is.True);
+
+        await primary.SelectAsync("INBOX");
+        await primary.UidStoreAsync(UidSet.Single(1), StoreMode.Add, Deleted, silent: true);
+        await primary.ExpungeAsync();
+        await primary.UnselectAsync();
+        await primary.AppendAsync("INBOX", new AppendMessage(ImapLiteral.FromBytes(bytes), new MessageFlags([MessageFlags.Seen]), date));
+        // A change behind Observer's back: the pass must read the replica's flags against the rows its copy left.
+        await using (var replica = await h.Accounts.ReplicaClientAsync())
+        {
+            await replica.SelectAsync("INBOX");
+            await replica.UidStoreAsync(UidSet.Single(2), StoreMode.Add, new MessageFlags([MessageFlags.Flagged]), silent: true);
+        }
+
+        var pass = await h.SyncAsync();
+
+        Assert.That(pass.Converged, Is.True, h.Log.AllText);
+        var inbox = (await h.Accounts.ReplicaSnapshotAsync()).Folders["INBOX"];
+        Assert.That(inbox, Has.Count.EqualTo(2), "the old copy was taken back, not kept beside a new one");
+        Assert.That(await h.Accounts.DifferencesAsync(), Is.Empty, "the flag set on the replica is put back to the primary's");
+        var rows = h.Store.Messages.ForFolder(h.Store.Folders.Find(h.Store.Replicas.Find("archive")!.Id, "INBOX")!.Id).Values;
+        Assert.That(rows.Select(r => r.ReplicaUid), Is.Unique, "one row per replica copy");
+    }
+
+    [Test]
     public async Task Delayed_HoldsExpungesFolderDeletionsAndTheOldEndOfAMove_ForTheDelay_ThroughARestart_ThenAppliesThem()
     {
         var delay = TimeSpan.FromSeconds(8);

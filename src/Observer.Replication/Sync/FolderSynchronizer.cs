@@ -45,7 +45,17 @@ internal sealed class FolderSynchronizer(SyncContext context)
         var knownPrimary = new Dictionary<uint, byte[]>();
         var knownReplica = new Dictionary<uint, byte[]>();
 
-        var primarySelected = await AlongsideAsync(SelectPrimaryAsync(folder, cancellationToken), Task.WhenAll(rowsRead, replicaOpening)).ConfigureAwait(false);
+        SelectedMailbox primarySelected;
+        try
+        {
+            primarySelected = await SelectPrimaryAsync(folder, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Whatever the primary answered, nothing started here is left running: no read of the state outlives
+            // this sync, and no SELECT is still in flight on the replica's connection when the next command goes.
+            await SettledAsync(Task.WhenAll(rowsRead, replicaOpening)).ConfigureAwait(false);
+        }
         var rows = await rowsRead.ConfigureAwait(false);
         context.Validities.Note(folder.PrimaryName, primarySelected.UidValidity);
         if (folder.PrimaryUidValidity is { } oldPrimary && oldPrimary != primarySelected.UidValidity)
@@ -115,7 +125,12 @@ internal sealed class FolderSynchronizer(SyncContext context)
         Adopt(folder, plan.Adoptions, rows, result);
         // On an archive (which holds nothing back), this folder's expunges are noted before its new mail is copied: a message
         // expunged and appended again here is then taken back from its old copy, not kept beside a new one.
-        if (context.Policy.Keeps && newlyVanished.Count > 0) store.Messages.MarkVanished(folder.Id, newlyVanished);
+        // The rows in hand are noted too: the copy may take one of them back, and only rows noted expunged are read again after it.
+        if (context.Policy.Keeps && newlyVanished.Count > 0)
+        {
+            store.Messages.MarkVanished(folder.Id, newlyVanished);
+            foreach (var uid in newlyVanished) rows[uid] = rows[uid] with { VanishedAt = started };
+        }
         var copier = new MessageCopier(context, folder, result, _moves);
         if (needSummaries)
         {
@@ -226,22 +241,9 @@ internal sealed class FolderSynchronizer(SyncContext context)
         foreach (var row in context.Store.Messages.ForFolderFrom(folder.Id, from)) rows[row.PrimaryUid] = row;
     }
 
-    /// <summary>
-    /// Awaits <paramref name="work"/>; should it fail, waits for <paramref name="beside"/> too before passing the failure
-    /// on, so that no read of the state outlives the sync that started it.
-    /// </summary>
-    private static async Task<T> AlongsideAsync<T>(Task<T> work, Task beside)
-    {
-        try
-        {
-            return await work.ConfigureAwait(false);
-        }
-        catch
-        {
-            await beside.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).ConfigureAwait(false);
-            throw;
-        }
-    }
+    /// <summary>Waits for <paramref name="task"/> to end, without its failure: that is for whoever awaits it next.</summary>
+    private static Task SettledAsync(Task task) =>
+        task.ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
     /// <summary>
     /// Expunged copies too small ever to be moved (<see cref="MoveReplayer"/>), noted before or <paramref name="notedNow"/>:
