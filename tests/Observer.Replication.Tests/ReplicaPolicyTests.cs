@@ -69,18 +69,7 @@ public class ReplicaPolicyTests
     {
         await using var h = await EngineHarness.CreateAsync(replica: new ReplicaTarget("archive", ReplicaPolicy.Archive));
         await using var primary = await h.Accounts.PrimaryClientAsync();
-        var bytes = System.Text.Encoding.UTF8.GetBytes(MailFactory.Text("comes back"));
-        var date = new DateTimeOffset(2026, 11, 30, 9, 0, 0, TimeSpan.Zero);
-        await primary.AppendAsync("INBOX", new AppendMessage(ImapLiteral.FromBytes(bytes), null, date));
-        await primary.AppendAsync("INBOX", MailFactory.Message("stays"));
-        Assert.That((await h.SyncAsync()).Converged, Is.True);
-
-        // What a client that re-files a message in place does: the same bytes and date, under a new UID, in one pass's delta.
-        await primary.SelectAsync("INBOX");
-        await primary.UidStoreAsync(UidSet.Single(1), StoreMode.Add, Deleted, silent: true);
-        await primary.ExpungeAsync();
-        await primary.UnselectAsync();
-        await primary.AppendAsync("INBOX", new AppendMessage(ImapLiteral.FromBytes(bytes), new MessageFlags([MessageFlags.Seen]), date));
+        var bytes = await ExpungedAndAppendedAgainAsync(h, primary);
         Assert.That((await h.SyncAsync()).Converged, Is.True);
 
         var inbox = (await h.Accounts.ReplicaSnapshotAsync()).Folders["INBOX"];
@@ -94,17 +83,7 @@ public class ReplicaPolicyTests
     {
         await using var h = await EngineHarness.CreateAsync(replica: new ReplicaTarget("archive", ReplicaPolicy.Archive));
         await using var primary = await h.Accounts.PrimaryClientAsync();
-        var bytes = System.Text.Encoding.UTF8.GetBytes(MailFactory.Text("comes back"));
-        var date = new DateTimeOffset(2026, 11, 30, 9, 0, 0, TimeSpan.Zero);
-        await primary.AppendAsync("INBOX", new AppendMessage(ImapLiteral.FromBytes(bytes), null, date));
-        await primary.AppendAsync("INBOX", MailFactory.Message("stays"));
-        Assert.That((await h.SyncAsync()).Converged, Is.True);
-
-        await primary.SelectAsync("INBOX");
-        await primary.UidStoreAsync(UidSet.Single(1), StoreMode.Add, Deleted, silent: true);
-        await primary.ExpungeAsync();
-        await primary.UnselectAsync();
-        await primary.AppendAsync("INBOX", new AppendMessage(ImapLiteral.FromBytes(bytes), new MessageFlags([MessageFlags.Seen]), date));
+        await ExpungedAndAppendedAgainAsync(h, primary);
         // A change behind Observer's back: the pass must read the replica's flags against the rows its copy left.
         await using (var replica = await h.Accounts.ReplicaClientAsync())
         {
@@ -120,6 +99,26 @@ public class ReplicaPolicyTests
         Assert.That(await h.Accounts.DifferencesAsync(), Is.Empty, "the flag set on the replica is put back to the primary's");
         var rows = h.Store.Messages.ForFolder(h.Store.Folders.Find(h.Store.Replicas.Find("archive")!.Id, "INBOX")!.Id).Values;
         Assert.That(rows.Select(r => r.ReplicaUid), Is.Unique, "one row per replica copy");
+    }
+
+    /// <summary>
+    /// Two messages copied to the archive; then what a client that re-files a message in place does: the first one
+    /// expunged and appended again, the same bytes and date under a new UID, in one pass's delta. Returns its bytes.
+    /// </summary>
+    private static async Task<byte[]> ExpungedAndAppendedAgainAsync(EngineHarness h, UserImapClient primary)
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes(MailFactory.Text("comes back"));
+        var date = new DateTimeOffset(2026, 11, 30, 9, 0, 0, TimeSpan.Zero);
+        await primary.AppendAsync("INBOX", new AppendMessage(ImapLiteral.FromBytes(bytes), null, date));
+        await primary.AppendAsync("INBOX", MailFactory.Message("stays"));
+        Assert.That((await h.SyncAsync()).Converged, Is.True);
+
+        await primary.SelectAsync("INBOX");
+        await primary.UidStoreAsync(UidSet.Single(1), StoreMode.Add, Deleted, silent: true);
+        await primary.ExpungeAsync();
+        await primary.UnselectAsync();
+        await primary.AppendAsync("INBOX", new AppendMessage(ImapLiteral.FromBytes(bytes), new MessageFlags([MessageFlags.Seen]), date));
+        return bytes;
     }
 
     [Test]
