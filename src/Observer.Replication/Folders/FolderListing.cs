@@ -27,7 +27,7 @@ internal sealed class FolderListing(SyncContext context)
     {
         var session = role == ServerRole.Primary ? context.Primary : context.Replica;
         var withStatus = session.Features.ListStatus;
-        var list = await session.ListAsync(withStatus, cancellationToken).ConfigureAwait(false);
+        var list = context.EarlyListing?.Take(role) ?? await session.ListAsync(withStatus, cancellationToken).ConfigureAwait(false);
         if (context.OpenSession is null) return list;
         var reason = WhyInDoubt(role, list, withStatus, doubt);
         if (reason is null) return list;

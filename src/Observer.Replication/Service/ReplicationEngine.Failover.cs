@@ -21,6 +21,8 @@ public sealed partial class ReplicationEngine
     {
         _rescue = null;
         if (CheckFor() is not { } check) return;
+        // What follows may write to either server: lists read before it may no longer be true.
+        pair.EarlyListing?.Drop();
         var reconciledAt = check.ReconciledAt;
         if (reconciledAt is null)
         {

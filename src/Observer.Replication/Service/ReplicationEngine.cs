@@ -121,7 +121,7 @@ public sealed partial class ReplicationEngine
             var pass = await pipeline.ExecuteAsync(async token =>
             {
                 LookUpTargetAgain();
-                await using var pair = await ConnectBesideStateCheckAsync(token).ConfigureAwait(false);
+                await using var pair = await ConnectBesideStateCheckAsync(token, listEarly: true).ConfigureAwait(false);
                 await ReconcileFailoverAsync(pair, token).ConfigureAwait(false);
                 return await Reconciler(pair, oneShot: true, polled: polled).RunAsync(full, force: false, token).ConfigureAwait(false);
             }, cancellationToken).ConfigureAwait(false);
@@ -229,25 +229,39 @@ public sealed partial class ReplicationEngine
     /// Logs in to both servers while the state's integrity check finishes. A damaged state is reported as
     /// soon as it is found, even while a server is down, rather than retried as an outage.
     /// </summary>
-    private async Task<SessionPair> ConnectBesideStateCheckAsync(CancellationToken cancellationToken)
+    /// <param name="listEarly">Reads both folder lists as soon as the logins are done, beside the check (<see cref="EarlyListing"/>).</param>
+    private async Task<SessionPair> ConnectBesideStateCheckAsync(CancellationToken cancellationToken, bool listEarly = false)
     {
         var connecting = SessionPair.ConnectAsync(_sessions, _outages, cancellationToken);
+        var listing = listEarly ? EarlyListing.ReadAsync(connecting, cancellationToken) : Task.FromResult<EarlyListing?>(null);
         try
         {
             await _store.Opened.ConfigureAwait(false);
         }
         catch (StateException)
         {
-            _ = LogOutWhenConnectedAsync(connecting);
+            _ = LogOutWhenConnectedAsync(connecting, listing);
             throw;
         }
-        return await connecting.ConfigureAwait(false);
+        var pair = await connecting.ConfigureAwait(false);
+        try
+        {
+            pair.EarlyListing = await listing.ConfigureAwait(false);
+            return pair;
+        }
+        catch
+        {
+            await pair.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
     }
 
-    private static async Task LogOutWhenConnectedAsync(Task<SessionPair> connecting)
+    private static async Task LogOutWhenConnectedAsync(Task<SessionPair> connecting, Task listing)
     {
         try
         {
+            // Not while a list is still being read on its sessions.
+            await Task.WhenAny(listing).ConfigureAwait(false);
             await (await connecting.ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);
         }
         catch (Exception)
@@ -647,6 +661,7 @@ public sealed partial class ReplicationEngine
         Time = _time,
         Primary = pair.Primary,
         Replica = pair.Replica,
+        EarlyListing = pair.EarlyListing,
         FolderDeletions = FolderDeletions,
         Policy = Replica,
         Rescue = _rescue,

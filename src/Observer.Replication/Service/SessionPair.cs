@@ -12,6 +12,9 @@ internal sealed class SessionPair : IAsyncDisposable
     public IMailSession Primary { get; }
     public IMailSession Replica { get; }
 
+    /// <summary>The folder lists a one-shot pass read while the state's check ran, for its tree sync; see <see cref="Replication.EarlyListing"/>.</summary>
+    public EarlyListing? EarlyListing { get; set; }
+
     /// <summary>
     /// Logs in to both servers at once: each login is a round trip or two the other need not wait for
     /// (about 15 ms of every run against a local Dovecot). If either fails the other is closed, and the
