@@ -238,8 +238,9 @@ public sealed partial class ReplicationEngine
         {
             await _store.Opened.ConfigureAwait(false);
         }
-        catch (StateException)
+        catch (Exception)
         {
+            // Damaged, or a shared state out of reach: either way these connections are not used.
             _ = LogOutWhenConnectedAsync(connecting, listing);
             throw;
         }
@@ -261,12 +262,19 @@ public sealed partial class ReplicationEngine
         try
         {
             // Not while a list is still being read on its sessions.
-            await Task.WhenAny(listing).ConfigureAwait(false);
+            await listing.ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // The state's failure is the one reported; the sessions are closed below all the same.
+        }
+        try
+        {
             await (await connecting.ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);
         }
         catch (Exception)
         {
-            // It never came up: beside a damaged state, why does not matter.
+            // It never came up: beside the state's failure, why does not matter.
         }
     }
 
