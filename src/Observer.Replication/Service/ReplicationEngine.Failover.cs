@@ -21,11 +21,11 @@ public sealed partial class ReplicationEngine
     {
         _rescue = null;
         if (CheckFor() is not { } check) return;
-        // What follows may write to either server: lists read before it may no longer be true.
-        pair.EarlyListing?.Drop();
         var reconciledAt = check.ReconciledAt;
         if (reconciledAt is null)
         {
+            // The copy-back may write to either server: lists read before it may no longer be true.
+            pair.EarlyListing?.Drop();
             var splitBrain = SplitBrainOf(pair, check);
             var report = await splitBrain.CompareAsync(cancellationToken).ConfigureAwait(false);
             var copied = await splitBrain.CopyBackAsync(report, cancellationToken).ConfigureAwait(false);
