@@ -259,15 +259,8 @@ public sealed partial class ReplicationEngine
 
     private static async Task LogOutWhenConnectedAsync(Task<SessionPair> connecting, Task listing)
     {
-        try
-        {
-            // Not while a list is still being read on its sessions.
-            await listing.ConfigureAwait(false);
-        }
-        catch (Exception)
-        {
-            // The state's failure is the one reported; the sessions are closed below all the same.
-        }
+        // Not while a list is still being read on its sessions; the state's failure is the one reported.
+        await listing.SettledAsync().ConfigureAwait(false);
         try
         {
             await (await connecting.ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);

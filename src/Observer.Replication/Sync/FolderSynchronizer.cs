@@ -54,7 +54,7 @@ internal sealed class FolderSynchronizer(SyncContext context)
         {
             // Whatever the primary answered, nothing started here is left running: no read of the state outlives
             // this sync, and no SELECT is still in flight on the replica's connection when the next command goes.
-            await SettledAsync(Task.WhenAll(rowsRead, replicaOpening)).ConfigureAwait(false);
+            await Task.WhenAll(rowsRead, replicaOpening).SettledAsync().ConfigureAwait(false);
         }
         var rows = await rowsRead.ConfigureAwait(false);
         context.Validities.Note(folder.PrimaryName, primarySelected.UidValidity);
@@ -240,10 +240,6 @@ internal sealed class FolderSynchronizer(SyncContext context)
         foreach (var stale in rows.Values.Where(r => r.PrimaryUid >= from || r.VanishedAt is not null).ToList()) rows.Remove(stale.PrimaryUid);
         foreach (var row in context.Store.Messages.ForFolderFrom(folder.Id, from)) rows[row.PrimaryUid] = row;
     }
-
-    /// <summary>Waits for <paramref name="task"/> to end, without its failure: that is for whoever awaits it next.</summary>
-    private static Task SettledAsync(Task task) =>
-        task.ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
     /// <summary>
     /// Expunged copies too small ever to be moved (<see cref="MoveReplayer"/>), noted before or <paramref name="notedNow"/>:

@@ -141,7 +141,8 @@ internal sealed class Reconciler(SyncContext context, FolderFilter filter, Troub
             // Not one worker may still use its connections when the pass ends with this failure.
             jobs.Writer.TryComplete();
             await drainStop.CancelAsync().ConfigureAwait(false);
-            await Task.WhenAll(drains.Select(QuietlyAsync)).ConfigureAwait(false);
+            // Cancelled with the pass, or their connections failed to open: the pass's own error is what is reported.
+            await Task.WhenAll(drains).SettledAsync().ConfigureAwait(false);
             throw;
         }
         result.FoldersCreated = tree.Created;
@@ -198,19 +199,6 @@ internal sealed class Reconciler(SyncContext context, FolderFilter filter, Troub
     {
         var inbox = context.Store.Folders.All(context.ReplicaId).FirstOrDefault(f => FolderNameMapper.IsInbox(f.PrimaryName));
         return inbox?.PrimaryUidValidity is null || troubles.IsWaiting(inbox.PrimaryName) ? null : inbox;
-    }
-
-    /// <summary>Waits for a worker a failed pass stopped; why it ended is the pass's failure to report, not its own.</summary>
-    private static async Task QuietlyAsync(Task drain)
-    {
-        try
-        {
-            await drain.ConfigureAwait(false);
-        }
-        catch (Exception)
-        {
-            // Cancelled with the pass, or its connections failed to open: the pass's own error is what is reported.
-        }
     }
 
     /// <summary>A folder to sync in this pass, and what the lists said of it.</summary>

@@ -13,10 +13,10 @@ internal sealed record SyncContext
     public required TimeProvider Time { get; init; }
     public required IMailSession Primary { get; init; }
     public required IMailSession Replica { get; init; }
+    public required FolderNameMapper Names { get; init; }
 
     /// <summary>Folder lists read while the pass logged in, which its first tree sync uses instead of listing again.</summary>
     public EarlyListing? EarlyListing { get; init; }
-    public required FolderNameMapper Names { get; init; }
 
     /// <summary>The replica's policy: a delayed replica waits before it deletes, an archive never does.</summary>
     public ReplicaTarget Policy { get; init; } = ReplicaTarget.Default;
