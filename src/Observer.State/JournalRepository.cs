@@ -72,14 +72,23 @@ public sealed class JournalRepository
 
     /// <summary>The MD5s of the messages appended to a replica since <paramref name="since"/>, as far as the journal still reaches.</summary>
     public HashSet<string> AppendedSince(long replicaId, DateTimeOffset since) =>
-        _store.Query("SELECT DISTINCT md5 FROM journal WHERE replica_id = @r AND operation = 'append' AND md5 IS NOT NULL AND begun_at >= @t",
-            r => Convert.ToHexString((byte[])r[0]).ToLowerInvariant(), ("@r", replicaId), ("@t", StateStore.Iso(since))).ToHashSet(StringComparer.Ordinal);
+        _store.Query("SELECT DISTINCT md5 FROM journal WHERE replica_id = @r AND operation = @o AND md5 IS NOT NULL AND begun_at >= @t",
+            r => Convert.ToHexString((byte[])r[0]).ToLowerInvariant(), ("@r", replicaId), ("@o", Append), ("@t", StateStore.Iso(since))).ToHashSet(StringComparer.Ordinal);
 
     public int OpenCount(long replicaId) =>
         _store.Query("SELECT COUNT(*) FROM journal WHERE replica_id = @r AND state = 'begun'", r => r.Int(0), ("@r", replicaId)).Single();
 
     /// <summary>The journal operation of a folder rename, which the tree sync alone settles.</summary>
     public const string FolderRename = "rename-folder";
+
+    /// <summary>The journal operation of messages appended to the replica, with each one's primary UID and MD5.</summary>
+    public const string Append = "append";
+
+    /// <summary>The journal operation of replica messages removed because the primary has no message they are a copy of.</summary>
+    public const string RemoveExtra = "remove-extra";
+
+    /// <summary>The journal operations of a replica copy moved (or copied, without MOVE) into the folder of its primary UID and MD5.</summary>
+    public const string Move = "move", Copy = "copy";
 
     /// <summary>
     /// Resolves open entries of a folder once a full reconciliation has accounted for every copy. A folder

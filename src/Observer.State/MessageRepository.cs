@@ -23,6 +23,10 @@ public sealed class MessageRepository
             + $"UNION ALL SELECT {Columns} FROM messages WHERE folder_id = @f AND primary_uid < @u AND vanished_at IS NOT NULL",
             Read, ("@f", folderId), ("@u", (long)fromUid));
 
+    /// <summary>A folder's rows whose replica copy has a UID of <paramref name="fromReplicaUid"/> or above: those of copies made since then.</summary>
+    public IReadOnlyList<MessageRecord> FromReplicaUid(long folderId, uint fromReplicaUid) =>
+        _store.Query($"SELECT {Columns} FROM messages WHERE folder_id = @f AND replica_uid >= @u", Read, ("@f", folderId), ("@u", (long)fromReplicaUid));
+
     /// <summary>Messages per folder of one replica, in one query: status and every scrape read them for each folder.</summary>
     public Dictionary<long, int> CountByFolder(long replicaId) =>
         _store.Query("SELECT m.folder_id, COUNT(*) FROM messages m JOIN folders f ON f.id = m.folder_id WHERE f.replica_id = @r GROUP BY m.folder_id",

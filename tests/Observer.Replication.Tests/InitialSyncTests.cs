@@ -93,6 +93,7 @@ public class InitialSyncTests
 
         for (var pass = 0; pass < 3 && !(await h.SyncAsync()).Converged; pass++) { }
 
+        Assert.That(h.Replica.AppendsAbandoned, Is.Zero, "a lane's APPEND in flight when the other lane failed was finished, not abandoned");
         await AssertEachMessageCopiedOnceAsync(h, 2400);
     }
 

@@ -20,7 +20,22 @@ internal sealed class RecordingSession(IMailSession inner, SessionLedger ledger,
     public async Task<AppendResult> AppendAsync(string folder, IReadOnlyList<AppendMessage> messages, CancellationToken cancellationToken)
     {
         Interlocked.Add(ref ledger.EmptyAppends, messages.Count(m => m.Content.Length == 0));
-        var result = await inner.AppendAsync(folder, messages, cancellationToken);
+        if (Interlocked.Exchange(ref ledger.CutUnderNextAppend, 0) == 1)
+        {
+            // The bytes are copied: the engine releases its own once the APPEND has failed.
+            ledger.LateAppend = (folder, messages.Select(m => m with { Content = ImapLiteral.FromBytes(m.Content.ToArray()) }).ToList());
+            throw new ImapConnectionException("simulated cut under an APPEND that the server carries out later");
+        }
+        AppendResult result;
+        try
+        {
+            result = await inner.AppendAsync(folder, messages, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            Interlocked.Increment(ref ledger.AppendsAbandoned);
+            throw;
+        }
         Interlocked.Add(ref ledger.Appended, messages.Count);
         ledger.AppendedBy.AddOrUpdate(purpose, messages.Count, (_, n) => n + messages.Count);
         if (ledger.WithholdAppendUid) result = new AppendResult(null, null);
@@ -111,10 +126,12 @@ internal sealed class RecordingSession(IMailSession inner, SessionLedger ledger,
             yield return data;
         }
     }
-    public Task<UidSet> SearchAsync(SearchQuery query, CancellationToken cancellationToken)
+    public async Task<UidSet> SearchAsync(SearchQuery query, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref ledger.Searches);
-        return inner.SearchAsync(query, cancellationToken);
+        var found = await inner.SearchAsync(query, cancellationToken);
+        if (Interlocked.Exchange(ref ledger.AfterNextSearch, null) is { } then) await then();
+        return found;
     }
     public Task SetFlagsAsync(UidSet uids, MessageFlags flags, CancellationToken cancellationToken) => inner.SetFlagsAsync(uids, flags, cancellationToken);
     public Task ExpungeAsync(UidSet uids, CancellationToken cancellationToken) => inner.ExpungeAsync(uids, cancellationToken);
@@ -143,6 +160,21 @@ internal sealed class SessionLedger
     public int Copies;
     public int Renames;
     public int CrashAfterNextAppend;
+
+    /// <summary>
+    /// Cut the connection under the next APPEND before its answer, with the server still holding the whole command: the
+    /// messages are not stored but kept in <see cref="LateAppend"/>, for the test to store when the server would.
+    /// </summary>
+    public int CutUnderNextAppend;
+
+    /// <summary>APPENDs cancelled on their way: the server may still carry each out after its connection is dropped.</summary>
+    public int AppendsAbandoned;
+
+    /// <summary>The APPEND that <see cref="CutUnderNextAppend"/> cut: its folder and messages.</summary>
+    public (string Folder, IReadOnlyList<AppendMessage> Messages)? LateAppend;
+
+    /// <summary>What another client does right after the next SEARCH has been answered, once.</summary>
+    public Func<Task>? AfterNextSearch;
 
     /// <summary>Fetches of flags, dates and sizes alone (<see cref="IMailSession.FetchAttributesAsync"/>).</summary>
     public int AttributeFetches;

@@ -27,6 +27,97 @@ public class RecoveryTests
         Assert.That(h.Store.Journal.OpenCount(h.Store.Replicas.Find("replica")!.Id), Is.Zero);
     }
 
+    /// <summary>
+    /// A server can carry out an APPEND whose connection was cut under it, a moment later: the copies then land after
+    /// the next pass has read the replica folder, beside the ones that pass appends again. They are Observer's own
+    /// duplicates, and go even from a replica that keeps what the primary no longer has.
+    /// </summary>
+    [TestCase(ReplicaPolicy.Mirror)]
+    [TestCase(ReplicaPolicy.Archive)]
+    [TestCase(ReplicaPolicy.Delayed)]
+    public async Task AnAppendCutAndCarriedOutLate_AfterTheNextPassReadTheReplica_LeavesNoDuplicate(ReplicaPolicy policy)
+    {
+        var target = new ReplicaTarget("replica", policy, policy == ReplicaPolicy.Delayed ? TimeSpan.FromHours(1) : default);
+        await using var h = await EngineHarness.CreateAsync(replica: target);
+        await CutAnAppendOfFiveAsync(h, late => late.Messages);
+
+        for (var pass = 0; pass < 3; pass++) await h.SyncAsync();
+
+        Assert.That(h.Replica.AfterNextSearch, Is.Null, "the cut APPEND was carried out late");
+        var primarySnapshot = await h.Accounts.PrimarySnapshotAsync();
+        var replicaSnapshot = await h.Accounts.ReplicaSnapshotAsync();
+        Assert.That(primarySnapshot.Differences(replicaSnapshot), Is.Empty);
+        Assert.That(replicaSnapshot.DuplicatesAgainst(primarySnapshot), Is.Zero);
+        Assert.That(h.Log.AllText, Does.Contain("removed 5 copies that the replica stored twice"), "removed as duplicates, in the pass they landed in");
+        Assert.That(h.Store.Journal.OpenCount(h.Store.Replicas.Find("replica")!.Id), Is.Zero);
+    }
+
+    /// <summary>
+    /// What lands in the replica folder during a pass that began with work in doubt, and is no copy of that work (here a
+    /// message of someone else's), is not taken as accounted for: the next pass reads the replica folder and finds it
+    /// among the extras. A mirror removes it; an archive or a delayed replica, which never remove an extra, keep it.
+    /// </summary>
+    [TestCase(ReplicaPolicy.Mirror)]
+    [TestCase(ReplicaPolicy.Archive)]
+    [TestCase(ReplicaPolicy.Delayed)]
+    public async Task AMessageOfSomeoneElsesLandsWhileAPassSettlesAnAppendInDoubt_IsFoundByTheNextPass(ReplicaPolicy policy)
+    {
+        var target = new ReplicaTarget("replica", policy, policy == ReplicaPolicy.Delayed ? TimeSpan.FromHours(1) : default);
+        await using var h = await EngineHarness.CreateAsync(replica: target);
+        var foreign = MailFactory.Message("not the primary's");
+        var foreignMd5 = Convert.ToHexString(System.Security.Cryptography.MD5.HashData(foreign.Content.ToArray()));
+        await CutAnAppendOfFiveAsync(h, _ => [foreign]);
+
+        for (var pass = 0; pass < 3; pass++) await h.SyncAsync();
+
+        Assert.That(h.Replica.AfterNextSearch, Is.Null, "the other message was stored");
+        var primarySnapshot = await h.Accounts.PrimarySnapshotAsync();
+        var replicaSnapshot = await h.Accounts.ReplicaSnapshotAsync();
+        var kept = replicaSnapshot.Folders["INBOX"].Count(m => m.Md5.Equals(foreignMd5, StringComparison.OrdinalIgnoreCase));
+        if (policy == ReplicaPolicy.Mirror)
+        {
+            Assert.That(primarySnapshot.Differences(replicaSnapshot), Is.Empty);
+            Assert.That(h.Log.AllText, Does.Contain("removed replica uid"), "removed by the pass after, as an extra");
+        }
+        else
+        {
+            Assert.That(kept, Is.EqualTo(1), "an extra stays on a replica that keeps what the primary does not have");
+            Assert.That(h.Log.AllText, Does.Contain($"1 messages on the replica are not on the primary; a {target.Mode} replica leaves them"));
+        }
+        Assert.That(replicaSnapshot.DuplicatesAgainst(primarySnapshot), Is.Zero);
+        Assert.That(h.Log.AllText, Does.Contain("1 messages came into the replica folder during the pass that it did not write"));
+        Assert.That(h.Store.Journal.OpenCount(h.Store.Replicas.Find("replica")!.Id), Is.Zero);
+    }
+
+    /// <summary>
+    /// Sixty messages copied, then five new ones whose APPEND is cut under its answer. Right after the replica's first
+    /// SEARCH since then (the next pass reading the folder whole), another connection stores what
+    /// <paramref name="lands"/> makes of the cut APPEND: as the server would, carrying it out late.
+    /// </summary>
+    private static async Task CutAnAppendOfFiveAsync(EngineHarness h, Func<(string Folder, IReadOnlyList<AppendMessage> Messages), IReadOnlyList<AppendMessage>> lands)
+    {
+        await using (var primary = await h.Accounts.PrimaryClientAsync())
+        {
+            await MailFactory.FillAsync(primary, "INBOX", 60);
+            Assert.That((await h.SyncAsync()).Converged, Is.True);
+            for (var i = 0; i < 5; i++) await primary.AppendAsync("INBOX", MailFactory.Message($"late {i}"));
+        }
+        h.Replica.CutUnderNextAppend = 1;
+        Func<Task>? carryOutLate = null;
+        carryOutLate = async () =>
+        {
+            if (h.Replica.LateAppend is not { } late)
+            {
+                h.Replica.AfterNextSearch = carryOutLate;
+                return;
+            }
+            Assert.That(late.Messages, Has.Count.EqualTo(5), "the cut APPEND held the five new messages");
+            await using var replica = await h.Accounts.ReplicaClientAsync();
+            await replica.MultiAppendAsync(late.Folder, lands(late));
+        };
+        h.Replica.AfterNextSearch = carryOutLate;
+    }
+
     [Test]
     public async Task UidValidityChangeOnPrimary_FolderIsRemappedByMd5_WithoutUploads()
     {

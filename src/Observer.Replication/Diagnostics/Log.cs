@@ -29,6 +29,12 @@ internal static partial class Log
     [LoggerMessage(EventId = 2042, Level = LogLevel.Information, Message = "{Folder}: {Count} messages on the replica are not on the primary; a {Policy} replica leaves them")]
     public static partial void ExtrasLeft(ILogger logger, string folder, int count, string policy);
 
+    [LoggerMessage(EventId = 2043, Level = LogLevel.Information, Message = "{Folder}: {Count} messages came into the replica folder during the pass that it did not write (replica uids {Uids}), perhaps work left in doubt by an earlier pass and carried out late; the next pass reads the replica folder again")]
+    public static partial void UnknownArrivals(ILogger logger, string folder, int count, string uids);
+
+    [LoggerMessage(EventId = 2044, Level = LogLevel.Information, Message = "{Folder}: removed {Count} copies that the replica stored twice (replica uids {Uids}): an APPEND or MOVE cut under an earlier pass was carried out late, after this pass had copied its messages again")]
+    public static partial void LateDuplicatesRemoved(ILogger logger, string folder, int count, string uids);
+
     [LoggerMessage(EventId = 2006, Level = LogLevel.Debug, Message = "{Folder}: removed replica uid {ReplicaUid}, which the primary does not have")]
     public static partial void RemovedExtra(ILogger logger, string folder, uint replicaUid);
 

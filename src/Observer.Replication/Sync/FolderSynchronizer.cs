@@ -166,6 +166,10 @@ internal sealed class FolderSynchronizer(SyncContext context)
             result.Vanished += due.Count(r => !notedNow.Contains(r.PrimaryUid));
         }
 
+        uint? accountedTo = open.Count > 0
+            ? await new LateArrivals(context, folder).CheckAsync(replicaSelected, extras, open, result, cancellationToken).ConfigureAwait(false)
+            : null;
+
         // Where this sync wrote nothing there, the first SELECT still stands; a change by anyone else since shows next time.
         var after = result.WroteToReplica
             ? await ReplicaAfterWritesAsync(folder, cancellationToken).ConfigureAwait(false)
@@ -186,7 +190,8 @@ internal sealed class FolderSynchronizer(SyncContext context)
                 PrimaryLow = low,
                 PrimaryLowAt = lowAt,
                 ReplicaUidValidity = replicaSelected.UidValidity,
-                ReplicaUidNext = after.UidNext,
+                // From an arrival that could not be accounted for, or past what was looked at, the next pass reads the replica folder again.
+                ReplicaUidNext = after.UidNext > accountedTo ? accountedTo : after.UidNext,
                 ReplicaModSeq = after.HighestModSeq,
                 ReplicaMessages = after.Messages,
             }, started);
@@ -501,7 +506,7 @@ internal sealed class FolderSynchronizer(SyncContext context)
         {
             ReplicaId = context.ReplicaId,
             Folder = folder.PrimaryName,
-            Operation = "remove-extra",
+            Operation = JournalRepository.RemoveExtra,
             Detail = $"replica uids {UidSet.FromUids(extras.Select(e => e.Uid))}",
         });
         await context.Replica.ExpungeAsync(UidSet.FromUids(extras.Select(e => e.Uid)), cancellationToken).ConfigureAwait(false);

@@ -97,7 +97,7 @@ internal sealed partial class MessageCopier
         {
             ReplicaId = context.ReplicaId,
             Folder = folder.PrimaryName,
-            Operation = "append",
+            Operation = JournalRepository.Append,
             PrimaryUid = p.Summary.Uid,
             Md5 = p.Md5,
             Size = p.Sent.Length,

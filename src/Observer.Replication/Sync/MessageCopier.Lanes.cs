@@ -32,7 +32,7 @@ internal sealed partial class MessageCopier
     private string OneLaneKey => $"one-lane/{context.ReplicaId}/{folder.PrimaryName}";
 
     /// <summary>
-    /// Lanes beyond the first that are appending, and whether a batch of this copy was found by content (no usable
+    /// Lanes beyond the first that are appending (or failed), and whether a batch of this copy was found by content (no usable
     /// APPENDUID), under one lock: a copy found by content could be another lane's identical one not yet recorded, so
     /// the two never meet. Whichever comes second gives way: a late lane does not start, a batch found by content
     /// while another lane appends fails the copy, and the folder's next sync appends on one lane.
@@ -45,7 +45,7 @@ internal sealed partial class MessageCopier
     /// Appends on a connection of its own, beside the first lane, taking batches from the same queue. No room in the
     /// budget, or no connection, leaves the copy to the other lanes: another lane is only ever a speed-up.
     /// </summary>
-    private async Task WriteOnAnotherLaneAsync(ChannelReader<Step> steps, CancellationTokenSource stop)
+    private async Task WriteOnAnotherLaneAsync(ChannelReader<Step> steps, CancellationTokenSource stop, CancellationToken cancellationToken)
     {
         IMailSession? session = null;
         try
@@ -74,15 +74,11 @@ internal sealed partial class MessageCopier
                 if (_foundByContent) return;
                 _lanes++;
             }
-            try
-            {
-                if (await WriteAsync(steps, context with { Replica = session }, stop).ConfigureAwait(false) > 0)
-                    lock (result) result.MoreLanes++;
-            }
-            finally
-            {
-                lock (_laneGate) _lanes--;
-            }
+            // A lane that failed may have left copies on the replica that nothing records: it stays counted, so
+            // that no batch of this copy is found by content and taken for one of them.
+            if (await WriteAsync(steps, context with { Replica = session }, stop, cancellationToken).ConfigureAwait(false) > 0)
+                lock (result) result.MoreLanes++;
+            lock (_laneGate) _lanes--;
         }
     }
 }

@@ -76,8 +76,8 @@ internal sealed partial class MessageCopier(SyncContext context, FolderRecord fo
         moves.LoadPool();
         var steps = Channel.CreateBounded<Step>(new BoundedChannelOptions(QueuedBatches) { SingleReader = false, SingleWriter = true });
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var lanes = new List<Task> { Task.Run(() => WriteAsync(steps.Reader, context, stop), CancellationToken.None) };
-        for (var more = MoreLanes(uids.Count); more > 0; more--) lanes.Add(Task.Run(() => WriteOnAnotherLaneAsync(steps.Reader, stop), CancellationToken.None));
+        var lanes = new List<Task> { Task.Run(() => WriteAsync(steps.Reader, context, stop, cancellationToken), CancellationToken.None) };
+        for (var more = MoreLanes(uids.Count); more > 0; more--) lanes.Add(Task.Run(() => WriteOnAnotherLaneAsync(steps.Reader, stop, cancellationToken), CancellationToken.None));
         var writer = Task.WhenAll(lanes);
         Exception? readFailure = null;
         try
@@ -229,9 +229,15 @@ internal sealed partial class MessageCopier(SyncContext context, FolderRecord fo
         return (batch, batchBytes);
     }
 
-    /// <summary>The replica stage, on one lane. A failure here stops the primary stage and the other lane too.</summary>
+    /// <summary>The replica stage, on one lane. A failure here stops the primary stage and the other lanes too.</summary>
+    /// <param name="stop">Stops this lane taking steps, when another stage or lane failed.</param>
+    /// <param name="cancellationToken">
+    /// Stops the step in flight: only the pass's own end does. Another lane's failure lets the step finish, since an
+    /// APPEND or MOVE abandoned on the way can still be carried out by the server after its connection is dropped,
+    /// and so land on the replica after the next pass has read the folder.
+    /// </param>
     /// <returns>The batches this lane appended.</returns>
-    private async Task<int> WriteAsync(ChannelReader<Step> steps, SyncContext lane, CancellationTokenSource stop)
+    private async Task<int> WriteAsync(ChannelReader<Step> steps, SyncContext lane, CancellationTokenSource stop, CancellationToken cancellationToken)
     {
         var appended = 0;
         try
@@ -241,13 +247,13 @@ internal sealed partial class MessageCopier(SyncContext context, FolderRecord fo
                 try
                 {
                     var first = step.Batch[0];
-                    if (step.TryMove && await moves.MoveAsync(folder, _replicaUidValidity, first.Summary, first.Md5, stop.Token).ConfigureAwait(false))
+                    if (step.TryMove && await moves.MoveAsync(folder, _replicaUidValidity, first.Summary, first.Md5, cancellationToken).ConfigureAwait(false))
                     {
                         result.Moved++;
                         continue;
                     }
-                    await moves.ReturnAsync(folder, stop.Token).ConfigureAwait(false);
-                    await AppendAsync(lane, step.Batch, stop.Token).ConfigureAwait(false);
+                    await moves.ReturnAsync(folder, cancellationToken).ConfigureAwait(false);
+                    await AppendAsync(lane, step.Batch, cancellationToken).ConfigureAwait(false);
                     appended++;
                 }
                 finally
@@ -255,7 +261,7 @@ internal sealed partial class MessageCopier(SyncContext context, FolderRecord fo
                     foreach (var pending in step.Batch) pending.Data.Dispose();
                 }
             }
-            await moves.ReturnAsync(folder, stop.Token).ConfigureAwait(false);
+            await moves.ReturnAsync(folder, cancellationToken).ConfigureAwait(false);
             return appended;
         }
         catch

@@ -136,7 +136,7 @@ internal sealed class MoveReplayer(SyncContext context)
         {
             ReplicaId = context.ReplicaId,
             Folder = destination.PrimaryName,
-            Operation = useMove ? "move" : "copy",
+            Operation = useMove ? JournalRepository.Move : JournalRepository.Copy,
             PrimaryUid = message.Uid,
             Md5 = md5,
             Size = message.Size,
