@@ -37,13 +37,8 @@ public class RecoveryTests
     [TestCase(ReplicaPolicy.Delayed)]
     public async Task AnAppendCutAndCarriedOutLate_AfterTheNextPassReadTheReplica_LeavesNoDuplicate(ReplicaPolicy policy)
     {
-        var target = new ReplicaTarget("replica", policy, policy == ReplicaPolicy.Delayed ? TimeSpan.FromHours(1) : default);
-        await using var h = await EngineHarness.CreateAsync(replica: target);
-        await CutAnAppendOfFiveAsync(h, late => late.Messages);
+        await using var h = await PassesAfterACutAppendAsync(Target(policy), late => late.Messages);
 
-        for (var pass = 0; pass < 3; pass++) await h.SyncAsync();
-
-        Assert.That(h.Replica.AfterNextSearch, Is.Null, "the cut APPEND was carried out late");
         var primarySnapshot = await h.Accounts.PrimarySnapshotAsync();
         var replicaSnapshot = await h.Accounts.ReplicaSnapshotAsync();
         Assert.That(primarySnapshot.Differences(replicaSnapshot), Is.Empty);
@@ -62,15 +57,11 @@ public class RecoveryTests
     [TestCase(ReplicaPolicy.Delayed)]
     public async Task AMessageOfSomeoneElsesLandsWhileAPassSettlesAnAppendInDoubt_IsFoundByTheNextPass(ReplicaPolicy policy)
     {
-        var target = new ReplicaTarget("replica", policy, policy == ReplicaPolicy.Delayed ? TimeSpan.FromHours(1) : default);
-        await using var h = await EngineHarness.CreateAsync(replica: target);
+        var target = Target(policy);
         var foreign = MailFactory.Message("not the primary's");
         var foreignMd5 = Convert.ToHexString(System.Security.Cryptography.MD5.HashData(foreign.Content.ToArray()));
-        await CutAnAppendOfFiveAsync(h, _ => [foreign]);
+        await using var h = await PassesAfterACutAppendAsync(target, _ => [foreign]);
 
-        for (var pass = 0; pass < 3; pass++) await h.SyncAsync();
-
-        Assert.That(h.Replica.AfterNextSearch, Is.Null, "the other message was stored");
         var primarySnapshot = await h.Accounts.PrimarySnapshotAsync();
         var replicaSnapshot = await h.Accounts.ReplicaSnapshotAsync();
         var kept = replicaSnapshot.Folders["INBOX"].Count(m => m.Md5.Equals(foreignMd5, StringComparison.OrdinalIgnoreCase));
@@ -89,33 +80,51 @@ public class RecoveryTests
         Assert.That(h.Store.Journal.OpenCount(h.Store.Replicas.Find("replica")!.Id), Is.Zero);
     }
 
+    private static ReplicaTarget Target(ReplicaPolicy policy) =>
+        new("replica", policy, policy == ReplicaPolicy.Delayed ? TimeSpan.FromHours(1) : default);
+
     /// <summary>
     /// Sixty messages copied, then five new ones whose APPEND is cut under its answer. Right after the replica's first
     /// SEARCH since then (the next pass reading the folder whole), another connection stores what
-    /// <paramref name="lands"/> makes of the cut APPEND: as the server would, carrying it out late.
+    /// <paramref name="lands"/> makes of the cut APPEND: as the server would, carrying it out late. Then three passes.
     /// </summary>
-    private static async Task CutAnAppendOfFiveAsync(EngineHarness h, Func<(string Folder, IReadOnlyList<AppendMessage> Messages), IReadOnlyList<AppendMessage>> lands)
+    private static async Task<EngineHarness> PassesAfterACutAppendAsync(ReplicaTarget target,
+        Func<(string Folder, IReadOnlyList<AppendMessage> Messages), IReadOnlyList<AppendMessage>> lands)
     {
-        await using (var primary = await h.Accounts.PrimaryClientAsync())
+        var h = await EngineHarness.CreateAsync(replica: target);
+        try
         {
-            await MailFactory.FillAsync(primary, "INBOX", 60);
-            Assert.That((await h.SyncAsync()).Converged, Is.True);
-            for (var i = 0; i < 5; i++) await primary.AppendAsync("INBOX", MailFactory.Message($"late {i}"));
-        }
-        h.Replica.CutUnderNextAppend = 1;
-        Func<Task>? carryOutLate = null;
-        carryOutLate = async () =>
-        {
-            if (h.Replica.LateAppend is not { } late)
+            await using (var primary = await h.Accounts.PrimaryClientAsync())
             {
-                h.Replica.AfterNextSearch = carryOutLate;
-                return;
+                await MailFactory.FillAsync(primary, "INBOX", 60);
+                Assert.That((await h.SyncAsync()).Converged, Is.True);
+                for (var i = 0; i < 5; i++) await primary.AppendAsync("INBOX", MailFactory.Message($"late {i}"));
             }
-            Assert.That(late.Messages, Has.Count.EqualTo(5), "the cut APPEND held the five new messages");
-            await using var replica = await h.Accounts.ReplicaClientAsync();
-            await replica.MultiAppendAsync(late.Folder, lands(late));
-        };
-        h.Replica.AfterNextSearch = carryOutLate;
+            h.Replica.CutUnderNextAppend = 1;
+            Func<Task>? carryOutLate = null;
+            carryOutLate = async () =>
+            {
+                if (h.Replica.LateAppend is not { } late)
+                {
+                    h.Replica.AfterNextSearch = carryOutLate;
+                    return;
+                }
+                Assert.That(late.Messages, Has.Count.EqualTo(5), "the cut APPEND held the five new messages");
+                await using var replica = await h.Accounts.ReplicaClientAsync();
+                await replica.MultiAppendAsync(late.Folder, lands(late));
+            };
+            h.Replica.AfterNextSearch = carryOutLate;
+
+            for (var pass = 0; pass < 3; pass++) await h.SyncAsync();
+
+            Assert.That(h.Replica.AfterNextSearch, Is.Null, "what the cut APPEND left was stored late");
+            return h;
+        }
+        catch
+        {
+            await h.DisposeAsync();
+            throw;
+        }
     }
 
     [Test]
