@@ -502,15 +502,7 @@ internal sealed class FolderSynchronizer(SyncContext context)
             extras = await rescue.KeepOwnAsync(context, folder, extras, cancellationToken).ConfigureAwait(false);
             if (extras.Count == 0) return;
         }
-        var journal = context.Store.Journal.Begin(new JournalEntry
-        {
-            ReplicaId = context.ReplicaId,
-            Folder = folder.PrimaryName,
-            Operation = JournalRepository.RemoveExtra,
-            Detail = $"replica uids {UidSet.FromUids(extras.Select(e => e.Uid))}",
-        });
-        await context.Replica.ExpungeAsync(UidSet.FromUids(extras.Select(e => e.Uid)), cancellationToken).ConfigureAwait(false);
-        context.Store.Journal.Complete([journal]);
+        await ExtraRemoval.ExpungeAsync(context, folder, UidSet.FromUids(extras.Select(e => e.Uid)), "", cancellationToken).ConfigureAwait(false);
         foreach (var e in extras) Log.RemovedExtra(context.Logger, folder.PrimaryName, e.Uid);
         result.ExtrasRemoved = extras.Count;
     }

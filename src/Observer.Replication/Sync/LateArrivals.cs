@@ -71,15 +71,7 @@ internal sealed class LateArrivals(SyncContext context, FolderRecord folder)
     private async Task RemoveAsync(HashSet<uint> twice, FolderSyncResult result, CancellationToken cancellationToken)
     {
         var uids = UidSet.FromUids(twice);
-        var journal = context.Store.Journal.Begin(new JournalEntry
-        {
-            ReplicaId = context.ReplicaId,
-            Folder = folder.PrimaryName,
-            Operation = JournalRepository.RemoveExtra,
-            Detail = $"replica uids {uids}, stored twice",
-        });
-        await context.Replica.ExpungeAsync(uids, cancellationToken).ConfigureAwait(false);
-        context.Store.Journal.Complete([journal]);
+        await ExtraRemoval.ExpungeAsync(context, folder, uids, ", stored twice", cancellationToken).ConfigureAwait(false);
         Log.LateDuplicatesRemoved(context.Logger, folder.PrimaryName, twice.Count, uids.ToString());
         result.ExtrasRemoved += twice.Count;
     }
