@@ -58,6 +58,10 @@ public sealed partial class MailKitMailSession : IMailSession
         PersonalPrefix = personal is { Path.Length: > 0 } ? personal.Path + personal.DirectorySeparator : "";
         _client.FolderCreated += (_, e) => Post(FolderCreatedEvent(e.Folder));
         connection.Tap.NotificationOverflow += () => Post(new EventsLost());
+        connection.Tap.Utf8Status += status =>
+        {
+            if (_watchingAll) Post(new FolderStatusChanged(status.Mailbox, Features.CondStore ? status.HighestModSeq : null, status.UidNext));
+        };
     }
 
     public string Role => _connection.Side;

@@ -11,7 +11,8 @@ namespace Observer.MailKit;
 /// received (S:). Secrets that MailKit's detector finds in LOGIN and AUTHENTICATE are replaced by
 /// "&lt;redacted&gt;", and the contents of literals (message bodies, a password sent as a literal) are only
 /// counted, so neither passwords nor mail reach the log. It also keeps the last tagged completion,
-/// which is where a refusal's response code is.
+/// which is where a refusal's response code is, and reads what MailKit drops: NOTIFY's overflow, and
+/// STATUS responses that name their mailbox in UTF-8.
 /// </summary>
 public sealed partial class ProtocolTraceLogger(ILogger logger, string connection) : IProtocolLogger
 {
@@ -60,6 +61,9 @@ public sealed partial class ProtocolTraceLogger(ILogger logger, string connectio
     /// itself: whatever they said is unknown, and the watcher must look at everything again.
     /// </summary>
     public event Action? NotificationOverflow;
+
+    /// <summary>An untagged STATUS that names its mailbox in raw UTF-8, which MailKit drops (see <see cref="Utf8StatusResponse"/>).</summary>
+    public event Action<Utf8StatusResponse>? Utf8Status;
 
     private long _received;
     private long _credited;
@@ -118,6 +122,7 @@ public sealed partial class ProtocolTraceLogger(ILogger logger, string connectio
                 var skipped = (int)Math.Min(direction.LiteralLeft, bytes.Length);
                 direction.LiteralLeft -= skipped;
                 if (server) Interlocked.Add(ref _credited, skipped);
+                if (direction.Capturing) direction.Capture(bytes[..skipped]);
                 bytes = bytes[skipped..];
                 if (direction.LiteralLeft == 0) direction.EndLiteral();
                 continue;
@@ -135,7 +140,8 @@ public sealed partial class ProtocolTraceLogger(ILogger logger, string connectio
             if (LiteralAnnounced(ending) is { } size && size > 0)
             {
                 if (server && size > MaxLiteralSize) OversizedLiteral ??= size;
-                direction.BeginLiteral(size);
+                // A mailbox name, not mail: kept, so that a STATUS naming it in UTF-8 can be read.
+                direction.BeginLiteral(size, capture: server && size <= Direction.MaxCaptured && !direction.AfterLiteral && Utf8StatusResponse.Begins(direction.Line));
                 continue;
             }
             var line = direction.Line;
@@ -144,6 +150,7 @@ public sealed partial class ProtocolTraceLogger(ILogger logger, string connectio
                 if (FirstServerLine is null) FirstServerLine = Text(line);
                 if (IsCompletion(line)) LastCompletion = Text(line);
                 if (StartsWithIgnoreCase(line, "* OK [NOTIFICATIONOVERFLOW"u8)) NotificationOverflow?.Invoke();
+                if (Utf8Status is { } heard && Utf8StatusResponse.Parse(line, direction.Captured) is { } status) heard(status);
             }
             if (logger.IsEnabled(LogLevel.Trace)) LogLine(logger, connection, side, Text(line));
             direction.EndLine();
@@ -188,6 +195,25 @@ public sealed partial class ProtocolTraceLogger(ILogger logger, string connectio
     private sealed class Direction
     {
         private const int EndingSize = 40;
+
+        /// <summary>The longest literal kept whole: a mailbox name.</summary>
+        public const int MaxCaptured = 1024;
+
+        private readonly byte[] _captured = new byte[MaxCaptured];
+        private int _capturedLength;
+
+        /// <summary>Whether the literal being read is kept.</summary>
+        public bool Capturing { get; private set; }
+
+        /// <summary>The literal kept on this line, if any.</summary>
+        public ReadOnlySpan<byte> Captured => _captured.AsSpan(0, _capturedLength);
+
+        public void Capture(ReadOnlySpan<byte> bytes)
+        {
+            var room = Math.Min(bytes.Length, MaxCaptured - _capturedLength);
+            bytes[..room].CopyTo(_captured.AsSpan(_capturedLength));
+            _capturedLength += room;
+        }
 
         private readonly byte[] _line = new byte[MaxLine];
         private readonly byte[] _ending = new byte[EndingSize];
@@ -237,9 +263,10 @@ public sealed partial class ProtocolTraceLogger(ILogger logger, string connectio
         }
 
         /// <summary>A literal of <paramref name="size"/> bytes begins: what follows it is a new stretch of the same line.</summary>
-        public void BeginLiteral(long size)
+        public void BeginLiteral(long size, bool capture)
         {
             LiteralLeft = _literalSize = size;
+            Capturing = capture;
             _lineLength = Line.Length;
             Keep(" "u8);
             _endingLength = 0;
@@ -252,6 +279,7 @@ public sealed partial class ProtocolTraceLogger(ILogger logger, string connectio
             System.Text.Unicode.Utf8.TryWrite(shown, CultureInfo.InvariantCulture, $"[{_literalSize} bytes]", out var written);
             Keep(shown[..written]);
             AfterLiteral = true;
+            Capturing = false;
         }
 
         public void EndLine()
@@ -261,6 +289,8 @@ public sealed partial class ProtocolTraceLogger(ILogger logger, string connectio
             _stretchLength = 0;
             AfterLiteral = false;
             TailFirst = null;
+            Capturing = false;
+            _capturedLength = 0;
         }
 
         private void Keep(ReadOnlySpan<byte> bytes)

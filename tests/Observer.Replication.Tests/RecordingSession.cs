@@ -15,7 +15,20 @@ internal sealed class RecordingSession(IMailSession inner, SessionLedger ledger,
     public string PersonalPrefix => inner.PersonalPrefix;
     public bool IsConnected => inner.IsConnected;
     public string? SelectedFolder => inner.SelectedFolder;
-    public ChannelReader<MailEvent> Events => inner.Events;
+    private readonly long _opened = Interlocked.Increment(ref ledger.ConnectionsOpened);
+
+    public ChannelReader<MailEvent> Events => field ??= new FilteredEvents(inner.Events, Hears);
+
+    private bool Hears(MailEvent e)
+    {
+        if (e is not FolderStatusChanged status) return true;
+        var heard = !ledger.Unheard.ContainsKey(status.Folder) && (_opened > Volatile.Read(ref ledger.DeafUpTo) || status.Folder == "INBOX");
+        if (heard) ledger.StatusHeard.AddOrUpdate(status.Folder, 1, (_, n) => n + 1);
+        return heard;
+    }
+
+    /// <summary>A connection opened to check a list, or after the server's lists were made right again, lists right.</summary>
+    private bool ListsRight => purpose == "lister" || _opened > Volatile.Read(ref ledger.ListsRightAfter);
 
     public async Task<AppendResult> AppendAsync(string folder, IReadOnlyList<AppendMessage> messages, CancellationToken cancellationToken)
     {
@@ -63,9 +76,9 @@ internal sealed class RecordingSession(IMailSession inner, SessionLedger ledger,
     }
 
     public async Task<IReadOnlyList<MailboxWithStatus>> ListAsync(bool withStatus, CancellationToken cancellationToken) =>
-        (await inner.ListAsync(withStatus, cancellationToken).ContinueWith(t => { Interlocked.Increment(ref ledger.Lists); return t; }).Unwrap())
-            .Where(m => !ledger.HiddenFromList.Contains(m.Mailbox.Name) && (purpose == "lister" || !ledger.HiddenFromLongLivedLists.Contains(m.Mailbox.Name)))
-            .Concat((purpose == "lister" ? [] : ledger.ListedButGone).Select(name => new MailboxWithStatus(new MailboxListEntry(name, Delimiter, new HashSet<string>()), null))).ToList();
+        (await inner.ListAsync(withStatus, cancellationToken).ContinueWith(t => { Interlocked.Increment(ref ledger.Lists); ledger.ListsBy.AddOrUpdate(purpose, 1, (_, n) => n + 1); return t; }).Unwrap())
+            .Where(m => !ledger.HiddenFromList.Contains(m.Mailbox.Name) && (ListsRight || !ledger.HiddenFromLongLivedLists.Contains(m.Mailbox.Name)))
+            .Concat((ListsRight ? [] : ledger.ListedButGone).Select(name => new MailboxWithStatus(new MailboxListEntry(name, Delimiter, new HashSet<string>()), null))).ToList();
     public Task<MailboxStatus> StatusAsync(string folder, CancellationToken cancellationToken) => inner.StatusAsync(folder, cancellationToken);
     public Task<SelectedMailbox> SelectAsync(string folder, bool readOnly, QResyncParameters? qresync, CancellationToken cancellationToken)
     {
@@ -197,6 +210,9 @@ internal sealed class SessionLedger
     /// <summary>LIST commands sent, on every connection: a loop that spins shows here.</summary>
     public int Lists;
 
+    /// <summary>LIST commands sent, by the purpose of the connection ("poll" for the STATUS poller).</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<string, int> ListsBy { get; } = new();
+
     /// <summary>Messages APPENDed with no bytes at all.</summary>
     public int EmptyAppends;
 
@@ -227,6 +243,41 @@ internal sealed class SessionLedger
     /// Dovecot 2.3 session was seen to do with folders other clients had just created.
     /// </summary>
     public HashSet<string> HiddenFromLongLivedLists { get; } = [];
+
+    /// <summary>Connections opened so far, on every purpose.</summary>
+    public long ConnectionsOpened;
+
+    /// <summary>
+    /// <see cref="ListedButGone"/> and <see cref="HiddenFromLongLivedLists"/> fool only the connections opened up to
+    /// this one: as Dovecot 2.3 lists right on any connection opened after the change.
+    /// </summary>
+    public long ListsRightAfter = long.MaxValue;
+
+    public void NewConnectionsListRight() => Volatile.Write(ref ListsRightAfter, Interlocked.Read(ref ConnectionsOpened));
+
+    /// <summary>Folders whose STATUS events NOTIFY leaves out, on every connection.</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<string, byte> Unheard { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Connections up to this one hear the STATUS of INBOX alone, as a Dovecot 2.3 NOTIFY session was seen to.</summary>
+    public long DeafUpTo;
+
+    public void DeafenOpenSessions() => Volatile.Write(ref DeafUpTo, Interlocked.Read(ref ConnectionsOpened));
+
+    /// <summary>STATUS events the engine was given, by folder.</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<string, int> StatusHeard { get; } = new(StringComparer.Ordinal);
+}
+
+/// <summary>A session's events, less those a test makes the server leave out.</summary>
+internal sealed class FilteredEvents(ChannelReader<MailEvent> inner, Func<MailEvent, bool> passes) : ChannelReader<MailEvent>
+{
+    public override bool TryRead(out MailEvent item)
+    {
+        while (inner.TryRead(out item!))
+            if (passes(item)) return true;
+        return false;
+    }
+
+    public override ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken = default) => inner.WaitToReadAsync(cancellationToken);
 }
 
 internal sealed class RecordingSessionFactory(IMailSessionFactory inner) : IMailSessionFactory

@@ -46,6 +46,32 @@ public class StaleListTests
     }
 
     [Test]
+    public async Task FolderRenamedAway_WhileThePollersListIsStale_TheRenameAndTheNextChangeInItAreHeard()
+    {
+        await using var h = await EngineHarness.CreateAsync(o =>
+        {
+            o.Watch = WatchMode.Poll;
+            o.PollInterval = TimeSpan.FromSeconds(1);
+            o.ReconcileInterval = TimeSpan.FromHours(1);
+        });
+        await using (var primary = await h.Accounts.PrimaryClientAsync()) await MailFactory.FillAsync(primary, "Before", 2);
+        await h.StartLiveAsync();
+        await h.ConvergesAsync();
+
+        // Every connection open now, the poller's too, goes on listing the old name and not the new one; any opened later lists right.
+        h.Sessions.Primary.ListedButGone.Add("Before");
+        h.Sessions.Primary.HiddenFromLongLivedLists.Add("After");
+        h.Sessions.Primary.NewConnectionsListRight();
+        await using (var primary = await h.Accounts.PrimaryClientAsync()) await primary.RenameAsync("Before", "After");
+        await h.ConvergesAsync(15);
+
+        await using (var primary = await h.Accounts.PrimaryClientAsync()) await MailFactory.FillAsync(primary, "After", 1, "after the rename");
+        await h.ConvergesAsync(15);
+        Assert.That((await h.Accounts.ReplicaSnapshotAsync()).Folders["After"], Has.Count.EqualTo(3));
+        Assert.That(h.Sessions.Replica.Renames, Is.EqualTo(1));
+    }
+
+    [Test]
     public async Task FolderDeletedOnThePrimary_ThatTheReplicasListLeavesOut_IsDeletedOnTheReplicaAllTheSame()
     {
         await using var h = await EngineHarness.CreateAsync();

@@ -464,6 +464,8 @@ public sealed partial class ReplicationEngine
                 // New folders have no checkpoint yet, and a renamed one may have changed as it moved: sync them now.
                 foreach (var fresh in tree.Folders.Where(f => f.PrimaryUidValidity is null || tree.RenamedTo.Contains(f.PrimaryName)))
                     batch.Folders.TryAdd(fresh.PrimaryName, FolderExpectation.Now(_time.GetUtcNow()));
+                if (batch.AddUnreported(tree.Folders, tree.PrimaryStatus, _time.GetUtcNow()) is { Count: > 0 } unreported)
+                    _logger.LogDebug("the primary's folder list shows changes no watcher reported, in {Folders}; syncing them now", string.Join(", ", unreported));
             }
 
             var dirty = batch.Folders.Keys.Where(known.ContainsKey).Select(f => known[f]).ToList();

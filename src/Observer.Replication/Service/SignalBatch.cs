@@ -40,6 +40,33 @@ internal sealed class SignalBatch
                 break;
         }
     }
+
+    /// <summary>
+    /// Adds the folders whose status in a fresh folder list differs from their checkpoint: changes no watcher
+    /// reported (a NOTIFY session gone deaf, a poll on a stale list). Returns them.
+    /// </summary>
+    public List<string> AddUnreported(IEnumerable<Observer.State.FolderRecord> folders, IReadOnlyDictionary<string, Observer.Mail.MailboxStatus> listed, DateTimeOffset now)
+    {
+        var unreported = new List<string>();
+        foreach (var folder in folders)
+        {
+            if (Folders.ContainsKey(folder.PrimaryName) || !listed.TryGetValue(folder.PrimaryName, out var status) || !Differs(folder, status)) continue;
+            Folders[folder.PrimaryName] = new FolderExpectation(now, status.HighestModSeq, status.UidNext, null);
+            unreported.Add(folder.PrimaryName);
+        }
+        return unreported;
+    }
+
+    /// <summary>
+    /// The message count counts only without mod-sequences: while deletions are held, the checkpoint keeps the
+    /// count from before them, and such a folder would otherwise be synced again at every look.
+    /// </summary>
+    private static bool Differs(Observer.State.FolderRecord folder, Observer.Mail.MailboxStatus status) =>
+        (status.UidValidity is { } validity && validity != folder.PrimaryUidValidity)
+        || (status.UidNext is { } next && next != folder.PrimaryUidNext)
+        || (status.HighestModSeq is { } modSeq && folder.PrimaryModSeq is { } known
+            ? modSeq != known
+            : status.Messages is { } messages && messages != folder.PrimaryMessages);
 }
 
 /// <summary>

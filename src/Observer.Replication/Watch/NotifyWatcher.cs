@@ -8,7 +8,7 @@ namespace Observer.Replication;
 /// One connection that hears about every mailbox through NOTIFY (RFC 5465): STATUS for message and
 /// flag changes, LIST for created, renamed, deleted and (un)subscribed folders.
 /// </summary>
-internal sealed class NotifyWatcher(IMailSessionFactory sessions, TimeSpan keepAlive, ReconnectOptions backoff, ILogger logger, TimeProvider time) : IWatcher
+internal sealed class NotifyWatcher(IMailSessionFactory sessions, TimeSpan keepAlive, PushHealth health, ReconnectOptions backoff, ILogger logger, TimeProvider time) : IWatcher
 {
     public string Name => "notify";
 
@@ -21,13 +21,15 @@ internal sealed class NotifyWatcher(IMailSessionFactory sessions, TimeSpan keepA
         await session.WatchAllAsync(cancellationToken).ConfigureAwait(false);
         // Whatever happened while we were not listening is unknown.
         signals.TryWrite(new ResyncAll("notify watcher connected", time.GetUtcNow()));
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var deaf = health.Connected(cancellationToken);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(deaf);
         var keepAliveTask = session.ListenAsync(keepAlive, stop.Token);
         try
         {
-            await foreach (var e in session.Events.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            await foreach (var e in session.Events.ReadAllAsync(deaf).ConfigureAwait(false))
             {
                 var now = time.GetUtcNow();
+                if (e is FolderStatusChanged heard) health.Heard(heard.Folder);
                 ChangeSignal? signal = e switch
                 {
                     FolderStatusChanged status => new FolderChanged(status.Folder, now, status.HighestModSeq, status.UidNext, Pushed: true),
@@ -37,6 +39,10 @@ internal sealed class NotifyWatcher(IMailSessionFactory sessions, TimeSpan keepA
                 };
                 if (signal is not null) signals.TryWrite(signal);
             }
+        }
+        catch (OperationCanceledException) when (deaf.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            // Found deaf: the watcher loop opens a new session.
         }
         finally
         {

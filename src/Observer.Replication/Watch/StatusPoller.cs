@@ -15,8 +15,12 @@ internal sealed class StatusPoller(IMailSessionFactory sessions, TimeSpan interv
     private readonly Dictionary<string, DateTimeOffset> _activity = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
     private string? _tree;
+    private DateTimeOffset? _polledAt;
 
     public string Name => "poll";
+
+    /// <summary>Told what each poll found changed, to check that NOTIFY reported it too (NOTIFY mode only).</summary>
+    public PushHealth? Pushes { get; init; }
 
     /// <summary>Folders skipped by polling because an IDLE watcher covers them.</summary>
     public Func<IReadOnlySet<string>> Covered { get; set; } = () => new HashSet<string>();
@@ -40,16 +44,42 @@ internal sealed class StatusPoller(IMailSessionFactory sessions, TimeSpan interv
 
     private async Task PollAsync(ChannelWriter<ChangeSignal> signals, CancellationToken cancellationToken)
     {
-        await using var session = await sessions.ConnectAsync(ServerRole.Primary, Name, cancellationToken).ConfigureAwait(false);
-        while (!cancellationToken.IsCancellationRequested)
+        while (true)
         {
-            await PollOnceAsync(session, signals, cancellationToken).ConfigureAwait(false);
-            await Task.Delay(interval, time, cancellationToken).ConfigureAwait(false);
+            await using var session = await sessions.ConnectAsync(ServerRole.Primary, Name, cancellationToken).ConfigureAwait(false);
+            await PollUntilStaleAsync(session, signals, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    internal async Task PollOnceAsync(IMailSession session, ChannelWriter<ChangeSignal> signals, CancellationToken cancellationToken)
+    /// <summary>
+    /// Polls on one session until its folder list names a folder that STATUS says is not there. A long-lived
+    /// Dovecot 2.3 session was seen to go on listing a folder renamed away, and not its new name, until it
+    /// logged out: its polls then never reach the renamed folder. A new connection lists it right.
+    /// </summary>
+    private async Task PollUntilStaleAsync(IMailSession session, ChannelWriter<ChangeSignal> signals, CancellationToken cancellationToken)
     {
+        // Unanswered on a new connection too: the server's own oddity (a Maildir++ parent deleted from under
+        // its children stays listed), not a stale list, and no reason to reconnect at every poll.
+        var phantoms = await PollOnceAsync(session, signals, cancellationToken).ConfigureAwait(false);
+        while (true)
+        {
+            await Task.Delay(interval, time, cancellationToken).ConfigureAwait(false);
+            var unanswered = await PollOnceAsync(session, signals, cancellationToken).ConfigureAwait(false);
+            if (unanswered.FirstOrDefault(n => !phantoms.Contains(n)) is { } gone)
+            {
+                logger.LogDebug("watcher poll listed {Folder}, which STATUS says is not there: its folder list may be stale; polling again on a new connection", gone);
+                return;
+            }
+            phantoms.IntersectWith(unanswered);
+        }
+    }
+
+    /// <returns>The selectable folders listed without status that STATUS then said are not there.</returns>
+    internal async Task<HashSet<string>> PollOnceAsync(IMailSession session, ChannelWriter<ChangeSignal> signals, CancellationToken cancellationToken)
+    {
+        var unanswered = new HashSet<string>(StringComparer.Ordinal);
+        // Before the LIST: a change it did not see happened after this.
+        var asked = time.GetUtcNow();
         var list = await session.ListAsync(session.Features.ListStatus, cancellationToken).ConfigureAwait(false);
         var folders = list.Where(m => m.Mailbox.IsSelectable && filter.Includes(m.Mailbox.Name)).ToList();
         var now = time.GetUtcNow();
@@ -67,6 +97,7 @@ internal sealed class StatusPoller(IMailSessionFactory sessions, TimeSpan interv
         _tree = tree;
 
         var covered = Covered();
+        var changed = new List<string>();
         foreach (var folder in folders)
         {
             var name = folder.Mailbox.Name;
@@ -80,8 +111,9 @@ internal sealed class StatusPoller(IMailSessionFactory sessions, TimeSpan interv
                 }
                 catch (ImapCommandException ex) when (ex.Condition == ResponseCondition.No)
                 {
-                    // Deleted or renamed since the LIST (LIST-STATUS leaves such a folder without status): the
-                    // next LIST shows the tree change. Failing the poll for it would stall every other folder.
+                    // Deleted or renamed since the LIST (LIST-STATUS leaves such a folder without status), or a stale
+                    // list. Failing the poll for it would stall every other folder.
+                    unanswered.Add(name);
                     continue;
                 }
             }
@@ -90,6 +122,7 @@ internal sealed class StatusPoller(IMailSessionFactory sessions, TimeSpan interv
                 if (_last.TryGetValue(name, out var before) && before != status)
                 {
                     _activity[name] = now;
+                    changed.Add(name);
                     signals.TryWrite(new FolderChanged(name, now, status.HighestModSeq, status.UidNext));
                 }
                 _last[name] = status;
@@ -99,5 +132,8 @@ internal sealed class StatusPoller(IMailSessionFactory sessions, TimeSpan interv
         {
             foreach (var gone in _last.Keys.Except(folders.Select(f => f.Mailbox.Name)).ToList()) _last.Remove(gone);
         }
+        Pushes?.Polled(changed, _polledAt);
+        _polledAt = asked;
+        return unanswered;
     }
 }

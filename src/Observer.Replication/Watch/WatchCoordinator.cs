@@ -68,9 +68,11 @@ internal sealed class WatchCoordinator(
                 Log.Watching(_logger, Mode);
                 // Dovecot 2.3 was seen to send no NOTIFY event for some CREATEs and parent RENAMEs, and at
                 // times to stop reporting some mailboxes: one LIST-STATUS per interval catches what it misses.
+                // A session found deaf is replaced: see PushHealth.
+                var health = new PushHealth(options.PollInterval, _logger, time);
                 await Task.WhenAll(
-                    new NotifyWatcher(sessions, KeepAlive, backoff, _logger, time).RunAsync(signals, cancellationToken),
-                    new StatusPoller(sessions, options.PollInterval, filter, backoff, _logger, time).RunAsync(signals, cancellationToken)).ConfigureAwait(false);
+                    new NotifyWatcher(sessions, KeepAlive, health, backoff, _logger, time).RunAsync(signals, cancellationToken),
+                    new StatusPoller(sessions, options.PollInterval, filter, backoff, _logger, time) { Pushes = health }.RunAsync(signals, cancellationToken)).ConfigureAwait(false);
                 break;
             case WatchMode.Idle:
                 await RunIdlePoolAsync(signals, cancellationToken).ConfigureAwait(false);

@@ -75,6 +75,23 @@ public class EventContractTests(string implementation, string server) : Contract
     }
 
     [Test]
+    public async Task WatchAll_NewMailInFoldersWithNonAsciiNames_ArrivesAsTheirFolderEvents()
+    {
+        var watcher = await SessionAsync();
+        // Dovecot's NOTIFY names these in raw UTF-8, not in the modified UTF-7 of its LIST.
+        var folders = new[] { Name(watcher, "Café"), Name(watcher, "Entwürfe"), Name(watcher, "旅行") };
+        await using var user = await UserAsync();
+        foreach (var folder in folders) await MailFactory.FillAsync(user, folder, 1);
+        Assume.That(watcher.Features.Notify, Is.True);
+        await watcher.WatchAllAsync(CancellationToken.None);
+
+        foreach (var folder in folders) await user.AppendAsync(folder, MailFactory.Message("new"));
+
+        var events = await EventsUntilAsync(watcher, events => folders.All(f => events.OfType<FolderStatusChanged>().Any(e => e.Folder == f && e.UidNext == 3)));
+        Assert.That(events.OfType<FolderStatusChanged>().Select(e => e.Folder).Distinct(), Is.SubsetOf(folders), "named as LIST names them, in Unicode");
+    }
+
+    [Test]
     public async Task WatchAll_AFolderDeletedAndCreatedAgain_ArrivesAsBothFolderEvents()
     {
         var watcher = await SessionAsync();
