@@ -60,7 +60,8 @@ public sealed partial class MailKitMailSession : IMailSession
         connection.Tap.NotificationOverflow += () => Post(new EventsLost());
         connection.Tap.Utf8Status += status =>
         {
-            if (_watchingAll) Post(new FolderStatusChanged(status.Mailbox, Features.CondStore ? status.HighestModSeq : null, status.UidNext));
+            // With UTF8=ACCEPT on, MailKit knows folders by their UTF-8 names and reports the STATUS itself.
+            if (_watchingAll && !_utf8Enabled) Post(new FolderStatusChanged(status.Mailbox, Features.CondStore ? status.HighestModSeq : null, status.UidNext));
         };
     }
 
@@ -379,8 +380,14 @@ public sealed partial class MailKitMailSession : IMailSession
         RunAsync("ENABLE", async ct =>
         {
             if (_client.Capabilities.HasFlag(ImapCapabilities.QuickResync)) await _client.EnableQuickResyncAsync(ct).ConfigureAwait(false);
-            if (_client.Capabilities.HasFlag(ImapCapabilities.UTF8Accept)) await _client.EnableUTF8Async(ct).ConfigureAwait(false);
+            if (_client.Capabilities.HasFlag(ImapCapabilities.UTF8Accept))
+            {
+                await _client.EnableUTF8Async(ct).ConfigureAwait(false);
+                _utf8Enabled = true;
+            }
         }, cancellationToken);
+
+    private volatile bool _utf8Enabled;
 
     /// <summary>Servers may drop an IDLE after 30 minutes (RFC 2177): it is ended and begun again within that.</summary>
     public static readonly TimeSpan IdleRestartInterval = TimeSpan.FromMinutes(25);

@@ -27,9 +27,16 @@ public class Utf8StatusResponseTests
     [Test]
     public void NamesMailKitKnows_AndBytesThatAreNotUtf8_AreLeftAlone()
     {
-        var heard = Feed("* STATUS Caf&AOk- (UIDNEXT 3)\r\n", "* STATUS {4}\r\nCaf\u00e9 (UIDNEXT 4)\r\n", "* STATUS INBOX (UIDNEXT 5)\r\n");
+        var heard = Feed("* STATUS Caf&AOk- (UIDNEXT 3)\r\n", "* STATUS {4}\r\nCafe (UIDNEXT 4)\r\n", "* STATUS INBOX (UIDNEXT 5)\r\n");
         var broken = FeedBytes([.. "* STATUS {4}\r\nCaf"u8, 0xE9, .. " (UIDNEXT 6)\r\n"u8]);
         Assert.That(heard.Concat(broken), Is.Empty, "modified UTF-7 and ASCII are MailKit's; Latin-1 is no UTF-8");
+    }
+
+    [Test]
+    public void ALiteralAnnouncedAcrossTwoReads_IsStillKept()
+    {
+        var heard = Feed("* STATUS {", "5}\r", "\nCaf\u00e9 (UIDNEXT 8)\r\n");
+        Assert.That(heard, Is.EqualTo(new[] { new Utf8StatusResponse("Café", 8, null) }));
     }
 
     [Test]

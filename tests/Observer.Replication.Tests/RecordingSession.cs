@@ -21,6 +21,7 @@ internal sealed class RecordingSession(IMailSession inner, SessionLedger ledger,
 
     private bool Hears(MailEvent e)
     {
+        if (e is FolderListChanged list) return !ledger.Unheard.ContainsKey(list.Name);
         if (e is not FolderStatusChanged status) return true;
         var heard = !ledger.Unheard.ContainsKey(status.Folder) && (_opened > Volatile.Read(ref ledger.DeafUpTo) || status.Folder == "INBOX");
         if (heard) ledger.StatusHeard.AddOrUpdate(status.Folder, 1, (_, n) => n + 1);
@@ -153,7 +154,11 @@ internal sealed class RecordingSession(IMailSession inner, SessionLedger ledger,
     public Task SetSubscribedAsync(string folder, bool subscribed, CancellationToken cancellationToken) => inner.SetSubscribedAsync(folder, subscribed, cancellationToken);
     public Task NoopAsync(CancellationToken cancellationToken) => inner.NoopAsync(cancellationToken);
     public Task IdleAsync(CancellationToken done, CancellationToken cancellationToken) => inner.IdleAsync(done, cancellationToken);
-    public Task WatchAllAsync(CancellationToken cancellationToken) => inner.WatchAllAsync(cancellationToken);
+    public async Task WatchAllAsync(CancellationToken cancellationToken)
+    {
+        await inner.WatchAllAsync(cancellationToken);
+        Interlocked.Increment(ref ledger.WatchingAll);
+    }
     public Task ListenAsync(TimeSpan keepAlive, CancellationToken cancellationToken) => inner.ListenAsync(keepAlive, cancellationToken);
     public Task WatchFolderAsync(string folder, CancellationToken cancellationToken) => inner.WatchFolderAsync(folder, cancellationToken);
     public Task<IReadOnlyDictionary<uint, MessageFlags>> FetchArrivalsAsync(CancellationToken cancellationToken) => inner.FetchArrivalsAsync(cancellationToken);
@@ -244,6 +249,9 @@ internal sealed class SessionLedger
     /// </summary>
     public HashSet<string> HiddenFromLongLivedLists { get; } = [];
 
+    /// <summary>Sessions that have set NOTIFY up, so far.</summary>
+    public int WatchingAll;
+
     /// <summary>Connections opened so far, on every purpose.</summary>
     public long ConnectionsOpened;
 
@@ -255,7 +263,7 @@ internal sealed class SessionLedger
 
     public void NewConnectionsListRight() => Volatile.Write(ref ListsRightAfter, Interlocked.Read(ref ConnectionsOpened));
 
-    /// <summary>Folders whose STATUS events NOTIFY leaves out, on every connection.</summary>
+    /// <summary>Folders whose STATUS and LIST events NOTIFY leaves out, on every connection.</summary>
     public System.Collections.Concurrent.ConcurrentDictionary<string, byte> Unheard { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Connections up to this one hear the STATUS of INBOX alone, as a Dovecot 2.3 NOTIFY session was seen to.</summary>

@@ -39,11 +39,14 @@ public class UnheardChangeTests
         // A poll that begins after the push: a change it finds together with one NOTIFY reported is no evidence.
         var polls = h.Sessions.Primary.ListsBy["poll"];
         await Eventually.HoldsAsync(() => Task.FromResult(h.Sessions.Primary.ListsBy["poll"] >= polls + 2), TimeSpan.FromSeconds(10));
+        var watching = h.Sessions.Primary.WatchingAll;
         await using (var primary = await h.Accounts.PrimaryClientAsync()) await MailFactory.FillAsync(primary, "Quiet", 1, "missed");
         await h.ConvergesAsync(10);
 
         await Eventually.HoldsAsync(() => Task.FromResult(h.Log.AllText.Contains("the NOTIFY session did not report changes that polling found in 1 folders (Quiet)", StringComparison.Ordinal)), TimeSpan.FromSeconds(15),
             () => Task.FromResult(string.Join('\n', h.Log.Lines.TakeLast(30))));
+        // A change before the new session has set NOTIFY up is no news to it.
+        await Eventually.HoldsAsync(() => Task.FromResult(h.Sessions.Primary.WatchingAll > watching), TimeSpan.FromSeconds(10));
         var heard = h.Sessions.Primary.StatusHeard["Quiet"];
         await using (var primary = await h.Accounts.PrimaryClientAsync()) await MailFactory.FillAsync(primary, "Quiet", 1, "heard again");
         await Eventually.HoldsAsync(() => Task.FromResult(h.Sessions.Primary.StatusHeard["Quiet"] > heard), TimeSpan.FromSeconds(10));
@@ -68,6 +71,25 @@ public class UnheardChangeTests
 
         await h.ConvergesAsync(10);
         Assert.That(h.Log.Lines.Count(l => l.Contains("NOTIFY on the primary left out changes", StringComparison.Ordinal)), Is.EqualTo(1), "told once");
+    }
+
+    [Test]
+    public async Task WhileNotifyIsDeaf_AFolderLongLivedListsLeaveOut_IsFoundByPollingOnANewConnection()
+    {
+        await using var h = await LiveWithQuietAsync(TimeSpan.FromSeconds(1));
+        h.Sessions.Primary.Unheard.TryAdd("Quiet", 0);
+        h.Sessions.Primary.Unheard.TryAdd("Fresh", 0);
+        await using (var primary = await h.Accounts.PrimaryClientAsync()) await MailFactory.FillAsync(primary, "Quiet", 1, "unheard");
+        // The new session's first pass reads the folder lists on new connections: the folder must come after it.
+        await Eventually.HoldsAsync(() => Task.FromResult(h.Log.Lines.SkipWhile(l => !l.Contains("did not report changes that polling found", StringComparison.Ordinal)).Any(l => l.Contains("pass complete", StringComparison.Ordinal))), TimeSpan.FromSeconds(20));
+
+        // The server's list index broken: every connection open now, the new NOTIFY session's and the poller's too, leaves out a new folder.
+        h.Sessions.Primary.HiddenFromLongLivedLists.Add("Fresh");
+        h.Sessions.Primary.NewConnectionsListRight();
+        await using (var primary = await h.Accounts.PrimaryClientAsync()) await MailFactory.FillAsync(primary, "Fresh", 2);
+
+        await h.ConvergesAsync(10);
+        Assert.That((await h.Accounts.ReplicaSnapshotAsync()).Folders["Fresh"], Has.Count.EqualTo(2));
     }
 
     /// <summary>Live on NOTIFY, with a folder Quiet of one message copied, and no reconciliation pass in sight.</summary>

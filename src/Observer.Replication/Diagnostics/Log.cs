@@ -110,6 +110,15 @@ internal static partial class Log
     [LoggerMessage(EventId = 2034, Level = LogLevel.Warning, Message = "watcher {Watcher} stopped: {Reason}; restarting")]
     public static partial void WatcherFailed(ILogger logger, string watcher, string reason);
 
+    [LoggerMessage(EventId = 2045, Level = LogLevel.Information, Message = "the NOTIFY session did not report changes that polling found in {Folders}; replacing it with a new session")]
+    public static partial void NotifyDeaf(ILogger logger, string folders);
+
+    [LoggerMessage(EventId = 2046, Level = LogLevel.Warning, Message = "NOTIFY on the primary left out changes that polling found in {Folders}, on a new connection too: changes there reach the replica at the next STATUS poll (every {Poll:0} s) instead. Dovecot 2.3 does this once it has found its mailbox list index corrupted (\"Corrupted mailbox list index\" in its log). A new NOTIFY session is tried after {Next:0} s, and less often while they stay deaf")]
+    public static partial void NotifyStaysDeaf(ILogger logger, string folders, double poll, double next);
+
+    [LoggerMessage(EventId = 2047, Level = LogLevel.Information, Message = "NOTIFY on the primary reports changes in {Folder} again")]
+    public static partial void NotifyHearsAgain(ILogger logger, string folder);
+
     [LoggerMessage(EventId = 2050, Level = LogLevel.Warning, Message = "split brain: copied back from {Server} to the new primary, {Folder}: {Date:yyyy-MM-dd HH:mm}, from {Sender}, \"{Subject}\", {Size} bytes")]
     public static partial void CopiedBack(ILogger logger, string server, string folder, DateTimeOffset? date, string sender, string subject, long size);
 }

@@ -44,8 +44,7 @@ public sealed partial class ReplicationEngine
         foreach (var folder in known)
         {
             if (!now.TryGetValue(folder.PrimaryName, out var status) || status is null) return true;
-            if (status.UidValidity != folder.PrimaryUidValidity || status.UidNext != folder.PrimaryUidNext
-                || status.Messages != folder.PrimaryMessages || status.HighestModSeq != folder.PrimaryModSeq) return true;
+            if (PrimaryCheckpoint.Moved(folder, status)) return true;
         }
         return false;
     }

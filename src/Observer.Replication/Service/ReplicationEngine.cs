@@ -515,9 +515,10 @@ public sealed partial class ReplicationEngine
     private async Task SyncLiveAsync(Reconciler reconciler, FolderRecord folder, FolderExpectation expected, CancellationToken work)
     {
         if (Troubles.IsWaiting(folder.PrimaryName)) return;
-        // Seen while watching, pushed or polled: within a poll interval of happening, the user's own.
+        // Seen while watching, pushed or polled: within a poll interval of happening, the user's own (unless only a
+        // look at the folder list found it).
         // (A gap in the watching is covered by the reconciliation pass that follows every reconnect.)
-        var request = new SyncRequest { Hints = expected.Hints, Witnessed = true };
+        var request = new SyncRequest { Hints = expected.Hints, Witnessed = expected.Witnessed };
         await reconciler.SyncFolderAsync(_store.Folders.Get(folder.Id) ?? folder, request, work).ConfigureAwait(false);
         if (_store.Folders.Get(folder.Id) is { } synced) _rechecks.Settle(folder.PrimaryName, expected, synced, _time.GetUtcNow());
     }

@@ -1,4 +1,6 @@
 using System.Threading.Channels;
+using Observer.Mail;
+using Observer.State;
 
 namespace Observer.Replication;
 
@@ -45,35 +47,25 @@ internal sealed class SignalBatch
     /// Adds the folders whose status in a fresh folder list differs from their checkpoint: changes no watcher
     /// reported (a NOTIFY session gone deaf, a poll on a stale list). Returns them.
     /// </summary>
-    public List<string> AddUnreported(IEnumerable<Observer.State.FolderRecord> folders, IReadOnlyDictionary<string, Observer.Mail.MailboxStatus> listed, DateTimeOffset now)
+    public List<string> AddUnreported(IEnumerable<FolderRecord> folders, IReadOnlyDictionary<string, MailboxStatus> listed, DateTimeOffset now)
     {
         var unreported = new List<string>();
         foreach (var folder in folders)
         {
-            if (Folders.ContainsKey(folder.PrimaryName) || !listed.TryGetValue(folder.PrimaryName, out var status) || !Differs(folder, status)) continue;
-            Folders[folder.PrimaryName] = new FolderExpectation(now, status.HighestModSeq, status.UidNext, null);
+            if (Folders.ContainsKey(folder.PrimaryName) || !listed.TryGetValue(folder.PrimaryName, out var status) || !PrimaryCheckpoint.Moved(folder, status)) continue;
+            Folders[folder.PrimaryName] = new FolderExpectation(now, status.HighestModSeq, status.UidNext, null, Witnessed: false);
             unreported.Add(folder.PrimaryName);
         }
         return unreported;
     }
-
-    /// <summary>
-    /// The message count counts only without mod-sequences: while deletions are held, the checkpoint keeps the
-    /// count from before them, and such a folder would otherwise be synced again at every look.
-    /// </summary>
-    private static bool Differs(Observer.State.FolderRecord folder, Observer.Mail.MailboxStatus status) =>
-        (status.UidValidity is { } validity && validity != folder.PrimaryUidValidity)
-        || (status.UidNext is { } next && next != folder.PrimaryUidNext)
-        || (status.HighestModSeq is { } modSeq && folder.PrimaryModSeq is { } known
-            ? modSeq != known
-            : status.Messages is { } messages && messages != folder.PrimaryMessages);
 }
 
 /// <summary>
 /// The earliest change seen in a folder, the highest state a watcher reported for it, and the hints
-/// of what changed (null as soon as one signal did not know).
+/// of what changed (null as soon as one signal did not know). <see cref="Witnessed"/> is false for a change
+/// that no watcher reported but a look at the folder list found: the delete guard weighs it as in any pass.
 /// </summary>
-internal sealed record FolderExpectation(DateTimeOffset SeenAt, ulong? ModSeq, uint? UidNext, ChangeHints? Hints, bool Pushed = false)
+internal sealed record FolderExpectation(DateTimeOffset SeenAt, ulong? ModSeq, uint? UidNext, ChangeHints? Hints, bool Pushed = false, bool Witnessed = true)
 {
     public static FolderExpectation From(FolderChanged f) => new(f.SeenAt, f.ModSeq, f.UidNext, f.Hints, f.Pushed);
 
@@ -82,12 +74,13 @@ internal sealed record FolderExpectation(DateTimeOffset SeenAt, ulong? ModSeq, u
         Max(ModSeq, f.ModSeq),
         UidNext is null ? f.UidNext : f.UidNext is null ? UidNext : Math.Max(UidNext.Value, f.UidNext.Value),
         Hints is null || f.Hints is null ? null : Hints.Merge(f.Hints),
-        Pushed || f.Pushed);
+        Pushed || f.Pushed,
+        Witnessed: true);
 
     public static FolderExpectation Now(DateTimeOffset at) => new(at, null, null, null);
 
     /// <summary>True when a sync that left <paramref name="folder"/> at its checkpoint has not yet seen what the watcher saw.</summary>
-    public bool IsAhead(Observer.State.FolderRecord folder) =>
+    public bool IsAhead(FolderRecord folder) =>
         (ModSeq is { } m && folder.PrimaryModSeq is { } c && m > c) || (UidNext is { } u && folder.PrimaryUidNext is { } n && u > n);
 
     private static ulong? Max(ulong? a, ulong? b) => a is null ? b : b is null ? a : Math.Max(a.Value, b.Value);

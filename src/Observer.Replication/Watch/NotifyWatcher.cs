@@ -19,14 +19,15 @@ internal sealed class NotifyWatcher(IMailSessionFactory sessions, TimeSpan keepA
     {
         await using var session = await sessions.ConnectAsync(ServerRole.Primary, Name, cancellationToken).ConfigureAwait(false);
         await session.WatchAllAsync(cancellationToken).ConfigureAwait(false);
-        // Whatever happened while we were not listening is unknown.
+        var found = health.Connected(cancellationToken);
+        // Whatever happened while we were not listening is unknown. After a deaf session too: its pass reads the
+        // folder lists on new connections, which finds folders created while long-lived lists were stale.
         signals.TryWrite(new ResyncAll("notify watcher connected", time.GetUtcNow()));
-        var deaf = health.Connected(cancellationToken);
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(deaf);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(found);
         var keepAliveTask = session.ListenAsync(keepAlive, stop.Token);
         try
         {
-            await foreach (var e in session.Events.ReadAllAsync(deaf).ConfigureAwait(false))
+            await foreach (var e in session.Events.ReadAllAsync(found).ConfigureAwait(false))
             {
                 var now = time.GetUtcNow();
                 if (e is FolderStatusChanged heard) health.Heard(heard.Folder);
@@ -40,7 +41,7 @@ internal sealed class NotifyWatcher(IMailSessionFactory sessions, TimeSpan keepA
                 if (signal is not null) signals.TryWrite(signal);
             }
         }
-        catch (OperationCanceledException) when (deaf.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (found.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             // Found deaf: the watcher loop opens a new session.
         }
@@ -48,6 +49,7 @@ internal sealed class NotifyWatcher(IMailSessionFactory sessions, TimeSpan keepA
         {
             await stop.CancelAsync().ConfigureAwait(false);
             await keepAliveTask.ConfigureAwait(false);
+            health.Disconnected();
         }
     }
 }
