@@ -71,6 +71,9 @@ public class UnheardChangeTests
 
         await h.ConvergesAsync(10);
         Assert.That(h.Log.Lines.Count(l => l.Contains("NOTIFY on the primary left out changes", StringComparison.Ordinal)), Is.EqualTo(1), "told once");
+        var replicaId = h.Store.Replicas.Find("replica")!.Id;
+        await Eventually.HoldsAsync(() => Task.FromResult(h.Store.Service.Get(replicaId)?.WatchMode?.Contains("NOTIFY leaves out changes that polling finds", StringComparison.Ordinal) == true),
+            TimeSpan.FromSeconds(15), () => Task.FromResult($"status says: {h.Store.Service.Get(replicaId)?.WatchMode}"));
     }
 
     [Test]

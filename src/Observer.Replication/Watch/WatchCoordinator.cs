@@ -19,8 +19,11 @@ internal sealed class WatchCoordinator(
 {
     private readonly ILogger _logger = loggers.CreateLogger("Observer.Watch");
 
-    /// <summary>The mode in use, for `observer status`.</summary>
-    public string Mode { get; private set; } = "starting";
+    private string _mode = "starting";
+    private PushHealth? _health;
+
+    /// <summary>The mode in use, for `observer status`: it says so while NOTIFY is deaf.</summary>
+    public string Mode => _health is { Deaf: true } ? $"{_mode}; NOTIFY leaves out changes that polling finds, so polling carries them" : _mode;
 
     public WatchMode Resolve()
     {
@@ -64,12 +67,12 @@ internal sealed class WatchCoordinator(
         switch (mode)
         {
             case WatchMode.Notify:
-                Mode = $"NOTIFY, with STATUS polling every {options.PollInterval.TotalSeconds:0} s as a backstop{ProbeNote}";
-                Log.Watching(_logger, Mode);
+                _mode = $"NOTIFY, with STATUS polling every {options.PollInterval.TotalSeconds:0} s as a backstop{ProbeNote}";
+                Log.Watching(_logger, _mode);
                 // Dovecot 2.3 was seen to send no NOTIFY event for some CREATEs and parent RENAMEs, and at
                 // times to stop reporting some mailboxes: one LIST-STATUS per interval catches what it misses.
                 // A session found deaf is replaced: see PushHealth.
-                var health = new PushHealth(options.PollInterval, _logger, time);
+                var health = _health = new PushHealth(options.PollInterval, _logger, time);
                 await Task.WhenAll(
                     new NotifyWatcher(sessions, KeepAlive, health, backoff, _logger, time).RunAsync(signals, cancellationToken),
                     new StatusPoller(sessions, options.PollInterval, filter, backoff, _logger, time) { Pushes = health }.RunAsync(signals, cancellationToken)).ConfigureAwait(false);
@@ -78,8 +81,8 @@ internal sealed class WatchCoordinator(
                 await RunIdlePoolAsync(signals, cancellationToken).ConfigureAwait(false);
                 break;
             default:
-                Mode = $"STATUS polling every {options.PollInterval.TotalSeconds:0} s{ProbeNote}";
-                Log.Watching(_logger, Mode);
+                _mode = $"STATUS polling every {options.PollInterval.TotalSeconds:0} s{ProbeNote}";
+                Log.Watching(_logger, _mode);
                 await new StatusPoller(sessions, options.PollInterval, filter, backoff, _logger, time).RunAsync(signals, cancellationToken).ConfigureAwait(false);
                 break;
         }
@@ -99,8 +102,8 @@ internal sealed class WatchCoordinator(
         {
             lock (watchers) return watchers.Keys.Concat(probed).ToHashSet(StringComparer.Ordinal);
         };
-        Mode = $"IDLE on up to {IdleSlots} folders, STATUS polling every {options.PollInterval.TotalSeconds:0} s{ProbeNote}";
-        Log.Watching(_logger, Mode);
+        _mode = $"IDLE on up to {IdleSlots} folders, STATUS polling every {options.PollInterval.TotalSeconds:0} s{ProbeNote}";
+        Log.Watching(_logger, _mode);
         var polling = poller.RunAsync(signals, cancellationToken);
         var slot = 0;
         try
