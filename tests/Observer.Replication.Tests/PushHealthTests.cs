@@ -52,6 +52,20 @@ public class PushHealthTests
     }
 
     [Test]
+    public void AChangeLeftOut_RightAfterOneNotifyReported_IsStillJudged()
+    {
+        var session = _health.Connected(CancellationToken.None);
+        PollAfter(TimeSpan.Zero);
+        PollAfter(TimeSpan.FromSeconds(10), "Quiet");
+        _health.Heard("Quiet");
+        // Found again before the first change was judged: NOTIFY reported that one, not this one.
+        PollAfter(TimeSpan.FromSeconds(1), "Quiet");
+        PollAfter(TimeSpan.FromSeconds(10));
+        PollAfter(TimeSpan.FromSeconds(10));
+        Assert.That(session.IsCancellationRequested, Is.True);
+    }
+
+    [Test]
     public void SessionsThatStayDeaf_AreEachGivenTwiceAsLong_AndTheAdminIsWarnedOnce()
     {
         var lifetimes = new List<TimeSpan>();

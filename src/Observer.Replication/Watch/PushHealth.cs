@@ -109,8 +109,14 @@ internal sealed class PushHealth(TimeSpan pollInterval, ILogger logger, TimeProv
                 else missed.Add(folder);
             }
             // Only a change made while this session listened is its to report.
+            // A folder found changed again while its last change is still judged: that one stands, unless it is known
+            // to have been heard, and then the new change is judged on its own.
             if (previousPoll is { } since && since >= _connectedAt)
-                foreach (var folder in changed) _suspects.TryAdd(folder, (since, now));
+            {
+                foreach (var folder in changed)
+                    if (!_suspects.TryGetValue(folder, out var earlier) || (_heard.TryGetValue(folder, out var heard) && heard > earlier.ChangedAfter))
+                        _suspects[folder] = (since, now);
+            }
             if (missed.Count == 0 || now - _connectedAt < Trial) return;
             deaf = _session;
             _replacing = true;
