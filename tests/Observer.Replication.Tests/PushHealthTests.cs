@@ -91,6 +91,21 @@ public class PushHealthTests
     }
 
     [Test]
+    public void ASessionThatHearsOtherFolders_IsNotDeaf_ThoughTheFoldersMissedBeforeStayQuiet()
+    {
+        DeafSessionLifetime();
+        _health.Connected(CancellationToken.None);
+        _health.Heard("INBOX");
+        Assert.That(_health.Deaf, Is.True, "a deaf Dovecot session still reports INBOX");
+        _health.Heard("Sent");
+        Assert.That(_health.Deaf, Is.False, "this session reports a folder beyond INBOX");
+        _health.Disconnected();
+
+        // The backoff is not reset by it: "Quiet", missed before, was not heard.
+        Assert.That(DeafSessionLifetime(), Is.EqualTo(TimeSpan.FromSeconds(40)));
+    }
+
+    [Test]
     public void ChangesWhileNoSessionListened_AreNoSessionsFault()
     {
         var first = _health.Connected(CancellationToken.None);

@@ -31,19 +31,21 @@ internal sealed class PushHealth(TimeSpan pollInterval, ILogger logger, TimeProv
     private DateTimeOffset _connectedAt;
     private int _deafInARow;
     private bool _warned;
+    private bool _heardBeyondInbox;
 
     /// <summary>The first session is replaced after two polls at the soonest, each deaf one after it twice as late.</summary>
     private TimeSpan Trial => TimeSpan.FromTicks(Math.Min(2 * pollInterval.Ticks << Math.Min(_deafInARow, 20), Math.Max(LongestTrial.Ticks, 2 * pollInterval.Ticks)));
 
     /// <summary>
-    /// Whether the last NOTIFY session was found deaf and none has been heard since. A long-lived session's
-    /// folder list is not to be trusted then either: the same broken list index leaves new folders out of it.
+    /// Whether the last NOTIFY session was found deaf and the one listening now has reported no folder but
+    /// INBOX (a deaf Dovecot session still reports INBOX). A long-lived session's folder list is not to be
+    /// trusted then either: the same broken list index leaves new folders out of it.
     /// </summary>
     public bool Deaf
     {
         get
         {
-            lock (_gate) return _deafInARow > 0;
+            lock (_gate) return _deafInARow > 0 && !_heardBeyondInbox;
         }
     }
 
@@ -57,6 +59,7 @@ internal sealed class PushHealth(TimeSpan pollInterval, ILogger logger, TimeProv
             _connectedAt = time.GetUtcNow();
             // What earlier sessions heard says nothing of this one.
             _heard.Clear();
+            _heardBeyondInbox = false;
             _suspects.Clear();
             return _session.Token;
         }
@@ -79,6 +82,9 @@ internal sealed class PushHealth(TimeSpan pollInterval, ILogger logger, TimeProv
         lock (_gate)
         {
             _heard[folder] = time.GetUtcNow();
+            // The backoff ends only when a folder that was missed is heard: a server that never reports one folder
+            // still costs a login now and then, not one every few polls.
+            _heardBeyondInbox |= !string.Equals(folder, "INBOX", StringComparison.OrdinalIgnoreCase);
             if (_missedBefore.Contains(folder))
             {
                 recovered = _warned;
