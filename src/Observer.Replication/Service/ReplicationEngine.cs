@@ -32,7 +32,10 @@ public sealed partial class ReplicationEngine
     private readonly ListedValidities _validities = new();
     private readonly InboxMail _inboxMail = new();
     private FolderDeletionDelay _folderDeletions = FolderDeletionDelay.None;
-    private string _watchMode = "not started";
+    private WatchCoordinator? _watching;
+
+    /// <summary>For `observer status`: read when saved, so that it says at once when NOTIFY turns deaf or hears again.</summary>
+    private string WatchModeNow => _watching?.Mode ?? "not started";
     private string? _lastError;
     private DateTimeOffset _lastHeartbeat;
 
@@ -377,7 +380,7 @@ public sealed partial class ReplicationEngine
             _folderDeletions = FolderDeletionDelay.None;
             try
             {
-                _store.Service.Save(Target.Id, new ServiceRecord { StartedAt = _started, HeartbeatAt = _time.GetUtcNow(), PrimaryState = "stopped", ReplicaState = "stopped", WatchMode = _watchMode, LastError = stoppedBy });
+                _store.Service.Save(Target.Id, new ServiceRecord { StartedAt = _started, HeartbeatAt = _time.GetUtcNow(), PrimaryState = "stopped", ReplicaState = "stopped", WatchMode = WatchModeNow, LastError = stoppedBy });
             }
             catch (StateUnavailableException ex)
             {
@@ -591,19 +594,9 @@ public sealed partial class ReplicationEngine
     {
         var features = pair.Primary.Features;
         var coordinator = new WatchCoordinator(_sessions, _options, _reconnect, Filter(pair), features, _loggers, _time);
-        var mode = coordinator.Resolve();
-        _watchMode = mode.ToString();
+        _watching = coordinator;
         _watchConnections = coordinator.Connections;
-        return Task.Run(async () =>
-        {
-            var run = coordinator.RunAsync(queue.Writer, cancellationToken);
-            while (!run.IsCompleted)
-            {
-                _watchMode = coordinator.Mode;
-                await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(1), CancellationToken.None)).ConfigureAwait(false);
-            }
-            await run.ConfigureAwait(false);
-        }, CancellationToken.None);
+        return Task.Run(() => coordinator.RunAsync(queue.Writer, cancellationToken), CancellationToken.None);
     }
 
     private void Heartbeat(bool force)
@@ -620,7 +613,7 @@ public sealed partial class ReplicationEngine
                 HeartbeatAt = now,
                 PrimaryState = _outages.State(ServerRole.Primary),
                 ReplicaState = _outages.State(ServerRole.Replica),
-                WatchMode = _watchMode,
+                WatchMode = WatchModeNow,
                 LastError = _lastError,
             });
         }
