@@ -84,7 +84,7 @@ public class PushHealthTests
         Assert.That(_health.Deaf, Is.True, "the sessions before were found deaf");
         _health.Heard("Quiet");
         Assert.That(_health.Deaf, Is.False);
-        _health.Disconnected();
+        _health.Disconnected(lost: false);
 
         Assert.That(DeafSessionLifetime(), Is.EqualTo(TimeSpan.FromSeconds(20)));
         Assert.That(_log.AllText, Does.Contain("reports changes in Quiet again"));
@@ -99,10 +99,26 @@ public class PushHealthTests
         Assert.That(_health.Deaf, Is.True, "a deaf Dovecot session still reports INBOX");
         _health.Heard("Sent");
         Assert.That(_health.Deaf, Is.False, "this session reports a folder beyond INBOX");
-        _health.Disconnected();
+        _health.Disconnected(lost: false);
 
         // The backoff is not reset by it: "Quiet", missed before, was not heard.
         Assert.That(DeafSessionLifetime(), Is.EqualTo(TimeSpan.FromSeconds(40)));
+    }
+
+    [Test]
+    public void AfterASessionWasLost_ThePollerListsOnANewConnection_ForTenPolls()
+    {
+        _health.Connected(CancellationToken.None);
+        Assert.That(_health.PollOnANewConnection(), Is.False, "a session that hears");
+        _health.Disconnected(lost: false);
+        Assert.That(_health.PollOnANewConnection(), Is.False, "a session the service ended");
+
+        _health.Connected(CancellationToken.None);
+        _health.Disconnected(lost: true);
+        _health.Connected(CancellationToken.None);
+        var onNew = Enumerable.Range(0, 12).Select(_ => _health.PollOnANewConnection()).ToList();
+        Assert.That(onNew, Is.EqualTo(Enumerable.Repeat(true, 10).Concat([false, false])));
+        Assert.That(_health.Deaf, Is.False, "a lost session is no deaf one");
     }
 
     [Test]
@@ -110,7 +126,7 @@ public class PushHealthTests
     {
         var first = _health.Connected(CancellationToken.None);
         PollAfter(TimeSpan.Zero);
-        _health.Disconnected();
+        _health.Disconnected(lost: true);
         // The watcher waits out its backoff and reconnects: polls go on meanwhile.
         PollAfter(Poll, "Quiet");
         PollAfter(Poll, "Quiet");
@@ -133,7 +149,7 @@ public class PushHealthTests
             PollAfter(Poll, "Quiet");
             if (_time.GetUtcNow() - began > TimeSpan.FromHours(2)) Assert.Fail("never replaced");
         }
-        _health.Disconnected();
+        _health.Disconnected(lost: false);
         return _time.GetUtcNow() - began;
     }
 

@@ -17,7 +17,7 @@ internal sealed class RecordingSession(IMailSession inner, SessionLedger ledger,
     public string? SelectedFolder => inner.SelectedFolder;
     private readonly long _opened = Interlocked.Increment(ref ledger.ConnectionsOpened);
 
-    public ChannelReader<MailEvent> Events => field ??= new FilteredEvents(inner.Events, Hears);
+    public ChannelReader<MailEvent> Events => field ??= new FilteredEvents(inner.Events, Hears, () => _opened <= Volatile.Read(ref ledger.EventsEndUpTo), ledger.EventsEnding);
 
     private bool Hears(MailEvent e)
     {
@@ -271,21 +271,49 @@ internal sealed class SessionLedger
 
     public void DeafenOpenSessions() => Volatile.Write(ref DeafUpTo, Interlocked.Read(ref ConnectionsOpened));
 
+    /// <summary>Connections up to this one hear nothing more: their events end, as when the server drops the connection.</summary>
+    public long EventsEndUpTo;
+
+    /// <summary>Cancelled when events end, to wake those waiting for one.</summary>
+    public CancellationToken EventsEnding => _eventsEnding.Token;
+
+    private CancellationTokenSource _eventsEnding = new();
+
+    /// <summary>Ends the events of every connection open now, as Dovecot 2.3 did when it killed a NOTIFY session on a corrupted list index.</summary>
+    public void DropOpenSessionsEvents()
+    {
+        Volatile.Write(ref EventsEndUpTo, Interlocked.Read(ref ConnectionsOpened));
+        Interlocked.Exchange(ref _eventsEnding, new CancellationTokenSource()).Cancel();
+    }
+
     /// <summary>STATUS events the engine was given, by folder.</summary>
     public System.Collections.Concurrent.ConcurrentDictionary<string, int> StatusHeard { get; } = new(StringComparer.Ordinal);
 }
 
-/// <summary>A session's events, less those a test makes the server leave out.</summary>
-internal sealed class FilteredEvents(ChannelReader<MailEvent> inner, Func<MailEvent, bool> passes) : ChannelReader<MailEvent>
+/// <summary>A session's events, less those a test makes the server leave out, and none once it makes them end.</summary>
+internal sealed class FilteredEvents(ChannelReader<MailEvent> inner, Func<MailEvent, bool> passes, Func<bool> ended, CancellationToken ending) : ChannelReader<MailEvent>
 {
     public override bool TryRead(out MailEvent item)
     {
-        while (inner.TryRead(out item!))
+        while (!ended() && inner.TryRead(out item!))
             if (passes(item)) return true;
+        item = null!;
         return false;
     }
 
-    public override ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken = default) => inner.WaitToReadAsync(cancellationToken);
+    public override async ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken = default)
+    {
+        if (ended()) return false;
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, ending);
+        try
+        {
+            return await inner.WaitToReadAsync(either.Token) && !ended();
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
 }
 
 internal sealed class RecordingSessionFactory(IMailSessionFactory inner) : IMailSessionFactory

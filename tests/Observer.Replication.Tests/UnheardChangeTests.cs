@@ -95,6 +95,30 @@ public class UnheardChangeTests
         Assert.That((await h.Accounts.ReplicaSnapshotAsync()).Folders["Fresh"], Has.Count.EqualTo(2));
     }
 
+    [Test]
+    public async Task AfterTheNotifySessionWasLost_AFolderLongLivedListsLeaveOut_IsFoundByPollingOnANewConnection()
+    {
+        await using var h = await LiveWithQuietAsync(TimeSpan.FromSeconds(2));
+        h.Sessions.Primary.Unheard.TryAdd("Fresh", 0);
+
+        // The server kills the NOTIFY session, as Dovecot 2.3 did on finding its list index corrupted. The new session's
+        // first pass reads the folder lists on new connections: the folder must come after it.
+        var watching = h.Sessions.Primary.WatchingAll;
+        var passes = h.Log.Lines.Count(l => l.Contains("pass complete", StringComparison.Ordinal));
+        h.Sessions.Primary.DropOpenSessionsEvents();
+        await Eventually.HoldsAsync(() => Task.FromResult(h.Sessions.Primary.WatchingAll > watching
+            && h.Log.Lines.Count(l => l.Contains("pass complete", StringComparison.Ordinal)) > passes), TimeSpan.FromSeconds(20));
+
+        // From then on every connection open, the poller's and the new NOTIFY session's too, lists the tree as it was; NOTIFY does
+        // not report the folder either, and no change NOTIFY leaves out in a listed folder gives it away.
+        h.Sessions.Primary.HiddenFromLongLivedLists.Add("Fresh");
+        h.Sessions.Primary.NewConnectionsListRight();
+        await using (var primary = await h.Accounts.PrimaryClientAsync()) await MailFactory.FillAsync(primary, "Fresh", 2);
+
+        await h.ConvergesAsync(10);
+        Assert.That((await h.Accounts.ReplicaSnapshotAsync()).Folders["Fresh"], Has.Count.EqualTo(2));
+    }
+
     /// <summary>Live on NOTIFY, with a folder Quiet of one message copied, and no reconciliation pass in sight.</summary>
     private static async Task<EngineHarness> LiveWithQuietAsync(TimeSpan pollInterval)
     {

@@ -47,9 +47,11 @@ internal sealed class NotifyWatcher(IMailSessionFactory sessions, TimeSpan keepA
         }
         finally
         {
+            // Before the keep-alive's failure, if any, is thrown: a session that is gone is judged no more. Lost, unless
+            // it was found deaf or the service stops.
+            health.Disconnected(lost: !found.IsCancellationRequested);
             await stop.CancelAsync().ConfigureAwait(false);
             await keepAliveTask.ConfigureAwait(false);
-            health.Disconnected();
         }
     }
 }

@@ -22,6 +22,13 @@ internal sealed class PushHealth(TimeSpan pollInterval, ILogger logger, TimeProv
     /// <summary>How long a session that follows deaf ones is given, at most.</summary>
     private static readonly TimeSpan LongestTrial = TimeSpan.FromMinutes(30);
 
+    /// <summary>
+    /// Polls on a new connection after a NOTIFY session was lost. Dovecot 2.3 was seen to kill a session (signal 11) on
+    /// finding its mailbox list index corrupted; from then on, long-lived sessions listed the folder tree as it was, and
+    /// a folder renamed after that was heard of by no watcher. Ten polls: five minutes at the default interval.
+    /// </summary>
+    private const int NewConnectionPollsAfterALoss = 10;
+
     private readonly Lock _gate = new();
     private readonly Dictionary<string, DateTimeOffset> _heard = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (DateTimeOffset ChangedAfter, DateTimeOffset FoundAt)> _suspects = new(StringComparer.Ordinal);
@@ -32,6 +39,7 @@ internal sealed class PushHealth(TimeSpan pollInterval, ILogger logger, TimeProv
     private int _deafInARow;
     private bool _warned;
     private bool _heardBeyondInbox;
+    private int _newConnectionPollsOwed;
 
     /// <summary>The first session is replaced after two polls at the soonest, each deaf one after it twice as late.</summary>
     private TimeSpan Trial => TimeSpan.FromTicks(Math.Min(2 * pollInterval.Ticks << Math.Min(_deafInARow, 20), Math.Max(LongestTrial.Ticks, 2 * pollInterval.Ticks)));
@@ -45,7 +53,20 @@ internal sealed class PushHealth(TimeSpan pollInterval, ILogger logger, TimeProv
     {
         get
         {
-            lock (_gate) return _deafInARow > 0 && !_heardBeyondInbox;
+            lock (_gate) return DeafNow;
+        }
+    }
+
+    private bool DeafNow => _deafInARow > 0 && !_heardBeyondInbox;
+
+    /// <summary>Whether the poller's next poll lists on a new connection: while NOTIFY is deaf, and for a while after a session was lost.</summary>
+    public bool PollOnANewConnection()
+    {
+        lock (_gate)
+        {
+            if (_newConnectionPollsOwed == 0) return DeafNow;
+            _newConnectionPollsOwed--;
+            return true;
         }
     }
 
@@ -66,13 +87,15 @@ internal sealed class PushHealth(TimeSpan pollInterval, ILogger logger, TimeProv
     }
 
     /// <summary>The session ended: until the next one listens, no change is any session's to report.</summary>
-    public void Disconnected()
+    /// <param name="lost">It ended neither because it was found deaf nor because the service stops: the server or the network ended it.</param>
+    public void Disconnected(bool lost)
     {
         lock (_gate)
         {
             _session?.Dispose();
             _session = null;
             _suspects.Clear();
+            if (lost) _newConnectionPollsOwed = NewConnectionPollsAfterALoss;
         }
     }
 

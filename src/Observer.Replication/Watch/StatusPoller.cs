@@ -53,7 +53,7 @@ internal sealed class StatusPoller(IMailSessionFactory sessions, TimeSpan interv
 
     /// <summary>
     /// Polls on one session until its folder list names a folder that STATUS says is not there, or, while NOTIFY
-    /// is deaf, for one poll only. A long-lived Dovecot 2.3 session was seen to go on listing a folder renamed
+    /// is deaf or for a while after its session was lost, for one poll only. A long-lived Dovecot 2.3 session was seen to go on listing a folder renamed
     /// away, and not its new name nor new folders, until it logged out: its polls then never reach them. A new
     /// connection lists them right.
     /// </summary>
@@ -65,9 +65,9 @@ internal sealed class StatusPoller(IMailSessionFactory sessions, TimeSpan interv
         while (true)
         {
             await Task.Delay(interval, time, cancellationToken).ConfigureAwait(false);
-            if (Pushes?.Deaf == true)
+            if (Pushes?.PollOnANewConnection() == true)
             {
-                logger.LogDebug("watcher poll: NOTIFY is deaf, so this session's folder list may be stale too; polling on a new connection");
+                logger.LogDebug("watcher poll: NOTIFY is deaf or its session was lost lately, so this session's folder list may be stale too; polling on a new connection");
                 return;
             }
             var unanswered = await PollOnceAsync(session, signals, cancellationToken).ConfigureAwait(false);
