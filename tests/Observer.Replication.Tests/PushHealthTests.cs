@@ -106,19 +106,42 @@ public class PushHealthTests
     }
 
     [Test]
-    public void AfterASessionWasLost_ThePollerListsOnANewConnection_ForTenPolls()
+    public void AfterASessionWasLost_ThePollerListsOnANewConnection_ForTheNextSessionsFirstTenPolls()
     {
         _health.Connected(CancellationToken.None);
-        Assert.That(_health.PollOnANewConnection(), Is.False, "a session that hears");
         _health.Disconnected(lost: false);
         Assert.That(_health.PollOnANewConnection(), Is.False, "a session the service ended");
 
         _health.Connected(CancellationToken.None);
         _health.Disconnected(lost: true);
+        var whileReconnecting = Enumerable.Range(0, 5).Select(_ => _health.PollOnANewConnection()).ToList();
         _health.Connected(CancellationToken.None);
         var onNew = Enumerable.Range(0, 12).Select(_ => _health.PollOnANewConnection()).ToList();
-        Assert.That(onNew, Is.EqualTo(Enumerable.Repeat(true, 10).Concat([false, false])));
+
+        Assert.That(whileReconnecting, Is.All.True);
+        Assert.That(onNew, Is.EqualTo(Enumerable.Repeat(true, 10).Concat([false, false])), "polls while no session listened use none up");
         Assert.That(_health.Deaf, Is.False, "a lost session is no deaf one");
+    }
+
+    [Test]
+    public void ASessionLostWhileSettingNotifyUp_IsALossToo()
+    {
+        _health.Lost();
+        _health.Connected(CancellationToken.None);
+        Assert.That(Enumerable.Range(0, 11).Count(_ => _health.PollOnANewConnection()), Is.EqualTo(10));
+    }
+
+    [Test]
+    public void ASessionThatHeardOtherFolders_ButMissedOne_IsDeafFromTheVerdictOn()
+    {
+        var session = _health.Connected(CancellationToken.None);
+        PollAfter(TimeSpan.Zero);
+        _health.Heard("Sent");
+        while (!session.IsCancellationRequested) PollAfter(Poll, "Quiet");
+
+        // The watcher has not connected again yet: the poller must not trust its long-lived list meanwhile.
+        Assert.That(_health.Deaf, Is.True);
+        Assert.That(_health.PollOnANewConnection(), Is.True);
     }
 
     [Test]

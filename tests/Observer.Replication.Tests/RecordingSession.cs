@@ -17,7 +17,7 @@ internal sealed class RecordingSession(IMailSession inner, SessionLedger ledger,
     public string? SelectedFolder => inner.SelectedFolder;
     private readonly long _opened = Interlocked.Increment(ref ledger.ConnectionsOpened);
 
-    public ChannelReader<MailEvent> Events => field ??= new FilteredEvents(inner.Events, Hears, () => _opened <= Volatile.Read(ref ledger.EventsEndUpTo), ledger.EventsEnding);
+    public ChannelReader<MailEvent> Events => field ??= new FilteredEvents(inner.Events, Hears, () => _opened <= Volatile.Read(ref ledger.EventsEndUpTo), () => ledger.EventsEnding);
 
     private bool Hears(MailEvent e)
     {
@@ -291,7 +291,7 @@ internal sealed class SessionLedger
 }
 
 /// <summary>A session's events, less those a test makes the server leave out, and none once it makes them end.</summary>
-internal sealed class FilteredEvents(ChannelReader<MailEvent> inner, Func<MailEvent, bool> passes, Func<bool> ended, CancellationToken ending) : ChannelReader<MailEvent>
+internal sealed class FilteredEvents(ChannelReader<MailEvent> inner, Func<MailEvent, bool> passes, Func<bool> ended, Func<CancellationToken> ending) : ChannelReader<MailEvent>
 {
     public override bool TryRead(out MailEvent item)
     {
@@ -303,16 +303,20 @@ internal sealed class FilteredEvents(ChannelReader<MailEvent> inner, Func<MailEv
 
     public override async ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken = default)
     {
-        if (ended()) return false;
-        using var either = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, ending);
-        try
+        while (!ended())
         {
-            return await inner.WaitToReadAsync(either.Token) && !ended();
+            // Every drop wakes every waiting session: one it does not end waits again, on the next drop's token.
+            var drop = ending();
+            using var either = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, drop);
+            try
+            {
+                return await inner.WaitToReadAsync(either.Token) && !ended();
+            }
+            catch (OperationCanceledException) when (drop.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+            }
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            return false;
-        }
+        return false;
     }
 }
 

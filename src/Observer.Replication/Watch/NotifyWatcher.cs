@@ -18,7 +18,16 @@ internal sealed class NotifyWatcher(IMailSessionFactory sessions, TimeSpan keepA
     private async Task WatchAsync(ChannelWriter<ChangeSignal> signals, CancellationToken cancellationToken)
     {
         await using var session = await sessions.ConnectAsync(ServerRole.Primary, Name, cancellationToken).ConfigureAwait(false);
-        await session.WatchAllAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await session.WatchAllAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Its LIST of every folder is where a corrupted list index was seen to crash the server's process.
+            health.Lost();
+            throw;
+        }
         var found = health.Connected(cancellationToken);
         // Whatever happened while we were not listening is unknown. After a deaf session too: its pass reads the
         // folder lists on new connections, which finds folders created while long-lived lists were stale.
@@ -47,8 +56,8 @@ internal sealed class NotifyWatcher(IMailSessionFactory sessions, TimeSpan keepA
         }
         finally
         {
-            // Before the keep-alive's failure, if any, is thrown: a session that is gone is judged no more. Lost, unless
-            // it was found deaf or the service stops.
+            // At once, not after the keep-alive's NOOP in flight has run out its deadline: a session that is gone is judged
+            // no more. Lost, unless it was found deaf or the service stops.
             health.Disconnected(lost: !found.IsCancellationRequested);
             await stop.CancelAsync().ConfigureAwait(false);
             await keepAliveTask.ConfigureAwait(false);

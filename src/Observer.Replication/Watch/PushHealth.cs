@@ -45,9 +45,9 @@ internal sealed class PushHealth(TimeSpan pollInterval, ILogger logger, TimeProv
     private TimeSpan Trial => TimeSpan.FromTicks(Math.Min(2 * pollInterval.Ticks << Math.Min(_deafInARow, 20), Math.Max(LongestTrial.Ticks, 2 * pollInterval.Ticks)));
 
     /// <summary>
-    /// Whether the last NOTIFY session was found deaf and the one listening now has reported no folder but
-    /// INBOX (a deaf Dovecot session still reports INBOX). A long-lived session's folder list is not to be
-    /// trusted then either: the same broken list index leaves new folders out of it.
+    /// Whether the last NOTIFY session was found deaf and none since has reported a folder but INBOX (a deaf
+    /// Dovecot session still reports INBOX). A long-lived session's folder list is not to be trusted then
+    /// either: the same broken list index leaves new folders out of it.
     /// </summary>
     public bool Deaf
     {
@@ -59,15 +59,26 @@ internal sealed class PushHealth(TimeSpan pollInterval, ILogger logger, TimeProv
 
     private bool DeafNow => _deafInARow > 0 && !_heardBeyondInbox;
 
-    /// <summary>Whether the poller's next poll lists on a new connection: while NOTIFY is deaf, and for a while after a session was lost.</summary>
+    /// <summary>
+    /// Whether the poller's next poll lists on a new connection: while NOTIFY is deaf, and after a session was lost,
+    /// until no session is listening and for the next polls while one is.
+    /// </summary>
     public bool PollOnANewConnection()
     {
         lock (_gate)
         {
-            if (_newConnectionPollsOwed == 0) return DeafNow;
-            _newConnectionPollsOwed--;
+            if (DeafNow) return true;
+            if (_newConnectionPollsOwed == 0) return false;
+            // Counted from the new session on: polls while the watcher waits out its backoff do not use them up.
+            if (_session is not null) _newConnectionPollsOwed--;
             return true;
         }
+    }
+
+    /// <summary>The session was lost before it listened (setting NOTIFY up, say): as <see cref="Disconnected"/> with lost.</summary>
+    public void Lost()
+    {
+        lock (_gate) _newConnectionPollsOwed = NewConnectionPollsAfterALoss;
     }
 
     /// <summary>A new NOTIFY session begins to listen: the token it listens with is cancelled once it is found deaf.</summary>
@@ -150,6 +161,8 @@ internal sealed class PushHealth(TimeSpan pollInterval, ILogger logger, TimeProv
             deaf = _session;
             _replacing = true;
             _missedBefore.UnionWith(missed);
+            // What it heard before it missed these says nothing of the sessions to come.
+            _heardBeyondInbox = false;
             inARow = ++_deafInARow;
             warn = inARow >= 2 && !_warned;
             _warned |= warn;

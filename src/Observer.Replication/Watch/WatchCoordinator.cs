@@ -19,11 +19,17 @@ internal sealed class WatchCoordinator(
 {
     private readonly ILogger _logger = loggers.CreateLogger("Observer.Watch");
 
-    private string _mode = "starting";
     private PushHealth? _health;
 
-    /// <summary>The mode in use, for `observer status`: it says so while NOTIFY is deaf.</summary>
-    public string Mode => _health is { Deaf: true } ? $"{_mode}; NOTIFY leaves out changes that polling finds, so polling carries them" : _mode;
+    /// <summary>The mode in use, for `observer status`, from the moment it is chosen: it says so while NOTIFY is deaf.</summary>
+    public string Mode => _health is { Deaf: true } ? $"{Described}; NOTIFY leaves out changes that polling finds, so polling carries them" : Described;
+
+    private string Described => Resolve() switch
+    {
+        WatchMode.Notify => $"NOTIFY, with STATUS polling every {options.PollInterval.TotalSeconds:0} s as a backstop{ProbeNote}",
+        WatchMode.Idle => $"IDLE on up to {IdleSlots} folders, STATUS polling every {options.PollInterval.TotalSeconds:0} s{ProbeNote}",
+        _ => $"STATUS polling every {options.PollInterval.TotalSeconds:0} s{ProbeNote}",
+    };
 
     public WatchMode Resolve()
     {
@@ -67,8 +73,7 @@ internal sealed class WatchCoordinator(
         switch (mode)
         {
             case WatchMode.Notify:
-                _mode = $"NOTIFY, with STATUS polling every {options.PollInterval.TotalSeconds:0} s as a backstop{ProbeNote}";
-                Log.Watching(_logger, _mode);
+                Log.Watching(_logger, Described);
                 // Dovecot 2.3 was seen to send no NOTIFY event for some CREATEs and parent RENAMEs, and at
                 // times to stop reporting some mailboxes: one LIST-STATUS per interval catches what it misses.
                 // A session found deaf is replaced: see PushHealth.
@@ -81,8 +86,7 @@ internal sealed class WatchCoordinator(
                 await RunIdlePoolAsync(signals, cancellationToken).ConfigureAwait(false);
                 break;
             default:
-                _mode = $"STATUS polling every {options.PollInterval.TotalSeconds:0} s{ProbeNote}";
-                Log.Watching(_logger, _mode);
+                Log.Watching(_logger, Described);
                 await new StatusPoller(sessions, options.PollInterval, filter, backoff, _logger, time).RunAsync(signals, cancellationToken).ConfigureAwait(false);
                 break;
         }
@@ -102,8 +106,7 @@ internal sealed class WatchCoordinator(
         {
             lock (watchers) return watchers.Keys.Concat(probed).ToHashSet(StringComparer.Ordinal);
         };
-        _mode = $"IDLE on up to {IdleSlots} folders, STATUS polling every {options.PollInterval.TotalSeconds:0} s{ProbeNote}";
-        Log.Watching(_logger, _mode);
+        Log.Watching(_logger, Described);
         var polling = poller.RunAsync(signals, cancellationToken);
         var slot = 0;
         try
