@@ -58,13 +58,26 @@ internal sealed class FolderRenameIntents(SyncContext context)
     /// the list is read again until it shows the rename done; after that the intent is dropped as not done.
     /// </summary>
     /// <param name="replicaNames">The replica's folders; brought up to date if the list is read again.</param>
+    /// <param name="meanwhile">Run between two looks: new mail in INBOX is not kept waiting for a rename that may never land.</param>
     /// <returns>The new primary names of the renames found done.</returns>
-    public async Task<IReadOnlyList<string>> SettleAsync(HashSet<string> replicaNames, FolderListing listing, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<string>> SettleAsync(HashSet<string> replicaNames, FolderListing listing, Func<CancellationToken, Task> meanwhile,
+        CancellationToken cancellationToken)
     {
         var open = context.Store.Journal.Open(context.ReplicaId).Where(e => e.Operation == Operation).ToList();
-        while (open.Any(e => !Done(e, replicaNames) && context.Time.GetUtcNow() - e.BegunAt < AnswerGrace))
+        // Not while INBOX itself is the folder whose rename is in doubt.
+        var mailMayGoFirst = !open.Any(e => FolderNameMapper.IsInbox(e.Folder));
+        var told = false;
+        while (open.FirstOrDefault(e => !Done(e, replicaNames) && context.Time.GetUtcNow() - e.BegunAt < AnswerGrace) is { } waited)
         {
+            if (!told)
+            {
+                context.Logger.LogInformation("the answer to renaming folder {Old} to {New} on the replica was lost; waiting up to {Seconds:0} s for the replica to carry it out{Meanwhile}",
+                    waited.Folder, Names(waited).NewPrimaryName, (AnswerGrace - (context.Time.GetUtcNow() - waited.BegunAt)).TotalSeconds,
+                    mailMayGoFirst ? ", letting new mail in INBOX go first" : "");
+                told = true;
+            }
             await Task.Delay(LookAgainEvery, context.Time, cancellationToken).ConfigureAwait(false);
+            if (mailMayGoFirst) await meanwhile(cancellationToken).ConfigureAwait(false);
             // On a new connection too: a long-lived session may list a renamed folder by its old name for minutes.
             var listed = await listing.ReadAsync(ServerRole.Replica, ListingDoubt.Check, cancellationToken).ConfigureAwait(false);
             replicaNames.Clear();

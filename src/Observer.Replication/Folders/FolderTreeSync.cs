@@ -116,7 +116,7 @@ internal sealed class FolderTreeSync(SyncContext context, FolderFilter filter, T
     {
         var store = context.Store;
         var intents = new FolderRenameIntents(context);
-        result.RenamedTo.AddRange(await intents.SettleAsync(replicaNames, listing, cancellationToken).ConfigureAwait(false));
+        result.RenamedTo.AddRange(await intents.SettleAsync(replicaNames, listing, LetNewMailInAsync, cancellationToken).ConfigureAwait(false));
         var detector = new RenameDetector(context, primary);
         var refused = new HashSet<string>(StringComparer.Ordinal);
         // A gone folder's target, found once: rounds only take new names. (A parent renamed away from children the

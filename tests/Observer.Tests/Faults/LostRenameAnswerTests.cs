@@ -61,6 +61,52 @@ public class LostRenameAnswerTests
     }
 
     /// <summary>
+    /// While the service waits for a RENAME whose answer was lost to land (up to 30 s, for Courier), new mail in
+    /// INBOX goes first: a soak's probe waited 13 s behind one that never landed. Emulated on the replica: the
+    /// answer is lost, and the folder renamed back at once, as a server that did not carry the RENAME out.
+    /// </summary>
+    [Test]
+    public async Task WhileALostRenameIsWaitedFor_NewMailInInboxStillArrives()
+    {
+        var accounts = await PairFixture.Pair.NewAccountsAsync();
+        await using var primary = await accounts.PrimaryClientAsync();
+        await MailFactory.FillAsync(primary, "INBOX", 1);
+        await MailFactory.FillAsync(primary, "Old", 2);
+        await using var proxy = FaultProxy.Start(PairFixture.Pair.Replica.Host, PairFixture.Pair.Replica.Port);
+        var settings = FaultSettings.For(accounts, Path.Combine(_dir, "state.db"), replicaProxy: proxy);
+        await using var observer = ObserverProcess.Start("run", settings, _dir);
+        await Eventually.ConvergesAsync(accounts, TimeSpan.FromSeconds(60), observer: observer);
+
+        var lost = 0;
+        Task? undone = null;
+        proxy.ServerTransform = (buffer, count) =>
+        {
+            if (!Encoding.ASCII.GetString(buffer, 0, count).Contains("Rename completed", StringComparison.Ordinal) || Interlocked.Exchange(ref lost, 1) != 0)
+                return buffer.AsSpan(0, count).ToArray();
+            proxy.CutAll();
+            undone = Task.Run(async () =>
+            {
+                await using var server = await accounts.ReplicaClientAsync();
+                await server.RenameAsync("New", "Old");
+            });
+            return [];
+        };
+        await primary.RenameAsync("Old", "New");
+        await Eventually.HoldsAsync(() => Task.FromResult(undone is { IsCompleted: true }), TimeSpan.FromSeconds(30), () => Task.FromResult(observer.Errors));
+        await undone!;
+        proxy.ServerTransform = null;
+        // After the pass that follows the cut has begun to wait: mail that came before it went first anyway.
+        await Eventually.HoldsAsync(() => Task.FromResult(observer.Errors.Contains("waiting up to", StringComparison.Ordinal)), TimeSpan.FromSeconds(20),
+            () => Task.FromResult(observer.Errors));
+
+        await MailFactory.FillAsync(primary, "INBOX", 1, "while a rename is waited for");
+        await Eventually.HoldsAsync(async () => (await accounts.ReplicaSnapshotAsync()).Folders["INBOX"].Count == 2, TimeSpan.FromSeconds(10),
+            () => Task.FromResult(observer.Errors));
+        // The rename is then given up as not done, and sent again.
+        await Eventually.ConvergesAsync(accounts, TimeSpan.FromSeconds(60), observer: observer);
+    }
+
+    /// <summary>
     /// Courier carries out a RENAME after its connection is cut, children first and the folder itself a
     /// moment later. Observer must wait for it to land, not send a RENAME of its own into the middle of it.
     /// Emulated on the replica: the answer is lost, the children are shown moved and the folder not, and the
