@@ -36,19 +36,9 @@ public class LostRenameAnswerTests
         Assert.That(first.ExitCode, Is.Zero, first.Output + first.Errors);
 
         await primary.RenameAsync("Old", "New");
-        var lost = 0;
-        proxy.ServerTransform = (buffer, count) =>
-        {
-            // The replica's answer to the RENAME goes nowhere, and the connection with it.
-            if (Encoding.ASCII.GetString(buffer, 0, count).Contains("Rename completed", StringComparison.Ordinal) && Interlocked.Exchange(ref lost, 1) == 0)
-            {
-                _ = Task.Run(proxy.CutAll);
-                return [];
-            }
-            return buffer.AsSpan(0, count).ToArray();
-        };
+        var lost = LostAnswer.To(proxy);
         var cut = await ObserverProcess.RunAsync("sync", settings, _dir, TimeSpan.FromMinutes(2));
-        Assert.That(lost, Is.EqualTo(1), "the test must lose the RENAME's answer\n" + cut.Output + cut.Errors);
+        Assert.That(lost.Happened, Is.True, "the test must lose the RENAME's answer\n" + cut.Output + cut.Errors);
         proxy.ServerTransform = null;
 
         if (renameAgain) await primary.RenameAsync("New", "Newer");
@@ -77,23 +67,14 @@ public class LostRenameAnswerTests
         await using var observer = ObserverProcess.Start("run", settings, _dir);
         await Eventually.ConvergesAsync(accounts, TimeSpan.FromSeconds(60), observer: observer);
 
-        var lost = 0;
-        Task? undone = null;
-        proxy.ServerTransform = (buffer, count) =>
+        var lost = LostAnswer.To(proxy, async () =>
         {
-            if (!Encoding.ASCII.GetString(buffer, 0, count).Contains("Rename completed", StringComparison.Ordinal) || Interlocked.Exchange(ref lost, 1) != 0)
-                return buffer.AsSpan(0, count).ToArray();
-            proxy.CutAll();
-            undone = Task.Run(async () =>
-            {
-                await using var server = await accounts.ReplicaClientAsync();
-                await server.RenameAsync("New", "Old");
-            });
-            return [];
-        };
+            await using var server = await accounts.ReplicaClientAsync();
+            await server.RenameAsync("New", "Old");
+        });
         await primary.RenameAsync("Old", "New");
-        await Eventually.HoldsAsync(() => Task.FromResult(undone is { IsCompleted: true }), TimeSpan.FromSeconds(30), () => Task.FromResult(observer.Errors));
-        await undone!;
+        await Eventually.HoldsAsync(() => Task.FromResult(lost.Then is { IsCompleted: true }), TimeSpan.FromSeconds(30), () => Task.FromResult(observer.Errors));
+        await lost.Then!;
         proxy.ServerTransform = null;
         // After the pass that follows the cut has begun to wait: mail that came before it went first anyway.
         await Eventually.HoldsAsync(() => Task.FromResult(observer.Errors.Contains("waiting up to", StringComparison.Ordinal)), TimeSpan.FromSeconds(20),
@@ -125,36 +106,27 @@ public class LostRenameAnswerTests
         Assert.That(first.ExitCode, Is.Zero, first.Output + first.Errors);
 
         await primary.RenameAsync("Old", "New");
-        var lost = 0;
-        Task? landing = null;
         string? raced = null;
-        proxy.ServerTransform = (buffer, count) =>
+        var lost = LostAnswer.To(proxy, async () =>
         {
-            if (!Encoding.ASCII.GetString(buffer, 0, count).Contains("Rename completed", StringComparison.Ordinal) || Interlocked.Exchange(ref lost, 1) != 0)
-                return buffer.AsSpan(0, count).ToArray();
-            proxy.CutAll();
-            landing = Task.Run(async () =>
+            await using var server = await accounts.ReplicaClientAsync();
+            await server.RenameAsync("New", "Old");
+            // Dovecot's Maildir++ leaves the children where they are; elsewhere they come along.
+            if ((await server.ListAsync()).Any(m => m.Name == "Old.Sub")) await server.RenameAsync("Old.Sub", "New.Sub");
+            await primary.RenameAsync("New", "Newer");
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            try
             {
-                await using var server = await accounts.ReplicaClientAsync();
-                await server.RenameAsync("New", "Old");
-                // Dovecot's Maildir++ leaves the children where they are; elsewhere they come along.
-                if ((await server.ListAsync()).Any(m => m.Name == "Old.Sub")) await server.RenameAsync("Old.Sub", "New.Sub");
-                await primary.RenameAsync("New", "Newer");
-                await Task.Delay(TimeSpan.FromSeconds(3));
-                try
-                {
-                    await server.RenameAsync("Old", "New");
-                }
-                catch (Observer.Mail.ImapCommandException ex)
-                {
-                    raced = ex.Message;
-                }
-            });
-            return [];
-        };
+                await server.RenameAsync("Old", "New");
+            }
+            catch (Observer.Mail.ImapCommandException ex)
+            {
+                raced = ex.Message;
+            }
+        });
         var cut = await ObserverProcess.RunAsync("sync", settings, _dir, TimeSpan.FromMinutes(2));
-        Assert.That(lost, Is.EqualTo(1), "the test must lose the RENAME's answer\n" + cut.Output + cut.Errors);
-        await landing!;
+        Assert.That(lost.Happened, Is.True, "the test must lose the RENAME's answer\n" + cut.Output + cut.Errors);
+        await lost.Then!;
         proxy.ServerTransform = null;
         Assert.That(raced, Is.Null, "Observer sent a RENAME of its own while the replica was still carrying out the first\n" + cut.Errors);
 
@@ -162,5 +134,30 @@ public class LostRenameAnswerTests
         Assert.That(after.ExitCode, Is.Zero, after.Output + after.Errors);
         Assert.That(await accounts.DifferencesAsync(), Is.Empty, "no folder left on the replica alone\n" + cut.Errors + after.Errors);
         Assert.That(cut.Errors + after.Errors, Does.Not.Contain(" appended"), "the copies were renamed, not uploaded again");
+    }
+
+    /// <summary>The replica's first answer to a RENAME goes nowhere, and the connection with it; then, what the replica does next.</summary>
+    private sealed class LostAnswer
+    {
+        private int _happened;
+
+        public bool Happened => Volatile.Read(ref _happened) == 1;
+
+        /// <summary>What the replica does once the answer is lost; null until then.</summary>
+        public Task? Then { get; private set; }
+
+        public static LostAnswer To(FaultProxy proxy, Func<Task>? then = null)
+        {
+            var lost = new LostAnswer();
+            proxy.ServerTransform = (buffer, count) =>
+            {
+                if (!Encoding.ASCII.GetString(buffer, 0, count).Contains("Rename completed", StringComparison.Ordinal) || Interlocked.Exchange(ref lost._happened, 1) != 0)
+                    return buffer.AsSpan(0, count).ToArray();
+                proxy.CutAll();
+                lost.Then = then is null ? Task.CompletedTask : Task.Run(then);
+                return [];
+            };
+            return lost;
+        }
     }
 }
