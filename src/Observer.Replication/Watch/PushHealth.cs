@@ -118,7 +118,7 @@ internal sealed class PushHealth(TimeSpan pollInterval, ILogger logger, TimeProv
             _heard[folder] = time.GetUtcNow();
             // The backoff ends only when a folder that was missed is heard: a server that never reports one folder
             // still costs a login now and then, not one every few polls.
-            _heardBeyondInbox |= !string.Equals(folder, "INBOX", StringComparison.OrdinalIgnoreCase);
+            _heardBeyondInbox |= !FolderNameMapper.IsInbox(folder);
             if (_missedBefore.Contains(folder))
             {
                 recovered = _warned;
